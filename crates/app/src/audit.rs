@@ -1,0 +1,113 @@
+//! The audit log: who, when, what changed (field: old → new), written in the same transaction
+//! as the change.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use shouhou_store::records::AuditEntry;
+use shouhou_store::repo::audit;
+use shouhou_store::Tx;
+
+use crate::{Actor, App, AppError, Result};
+
+/// Fields that change on every write and say nothing of their own.
+const NOISE: &[&str] = &["updated_at", "version"];
+
+/// `{"field": [old, new]}` for every top-level field that differs.
+pub fn diff(before: &Value, after: &Value) -> Value {
+    let empty = Map::new();
+    let b = before.as_object().unwrap_or(&empty);
+    let a = after.as_object().unwrap_or(&empty);
+    let mut out = Map::new();
+    for (k, new) in a {
+        if NOISE.contains(&k.as_str()) {
+            continue;
+        }
+        let old = b.get(k).unwrap_or(&Value::Null);
+        if old != new {
+            out.insert(k.clone(), Value::Array(vec![old.clone(), new.clone()]));
+        }
+    }
+    for (k, old) in b {
+        if !a.contains_key(k) && !NOISE.contains(&k.as_str()) {
+            out.insert(k.clone(), Value::Array(vec![old.clone(), Value::Null]));
+        }
+    }
+    Value::Object(out)
+}
+
+pub fn to_value<T: Serialize>(v: &T) -> Result<Value> {
+    serde_json::to_value(v).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// Records a creation: every field from null to its value.
+pub async fn created<T: Serialize>(
+    app: &App,
+    tx: &mut Tx,
+    actor: Option<&Actor>,
+    entity: &str,
+    id: i64,
+    after: &T,
+) -> Result<()> {
+    let changes = diff(&Value::Object(Map::new()), &to_value(after)?);
+    audit::insert(
+        tx,
+        entity,
+        id,
+        "create",
+        actor.map(Actor::id),
+        app.now(),
+        &changes,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records an update if anything changed; returns the changes.
+pub async fn updated<T: Serialize>(
+    app: &App,
+    tx: &mut Tx,
+    actor: &Actor,
+    entity: &str,
+    id: i64,
+    before: &T,
+    after: &T,
+) -> Result<Value> {
+    let changes = diff(&to_value(before)?, &to_value(after)?);
+    if changes.as_object().is_some_and(|m| !m.is_empty()) {
+        audit::insert(
+            tx,
+            entity,
+            id,
+            "update",
+            Some(actor.id()),
+            app.now(),
+            &changes,
+        )
+        .await?;
+    }
+    Ok(changes)
+}
+
+/// The audit trail of one record, for admins and managers.
+pub async fn trail(app: &App, actor: &Actor, entity: &str, id: i64) -> Result<Vec<AuditEntry>> {
+    use shouhou_domain::Role;
+    actor.require(&[Role::Admin, Role::Manager])?;
+    // The record itself must be visible to the actor.
+    crate::org::ensure_visible(app, actor, entity, id).await?;
+    Ok(audit::list(&app.db, entity, id).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn diff_lists_changed_fields_only() {
+        let d = diff(
+            &json!({"name": "王", "tier": "vip", "updated_at": 1, "note": null}),
+            &json!({"name": "李", "tier": "vip", "updated_at": 2, "note": "x"}),
+        );
+        assert_eq!(d, json!({"name": ["王", "李"], "note": [null, "x"]}));
+    }
+}

@@ -1,0 +1,290 @@
+//! The catalog shared by all units: products, warranty policies, SLA rules.
+
+use serde::Deserialize;
+use shouhou_domain::kinds::required_text;
+use shouhou_domain::sla::{self, SlaRule};
+use shouhou_domain::validate;
+use shouhou_domain::{Category, Priority, Role, Tier, ValidationError, WarrantyStart};
+use shouhou_store::records::{Product, StrList, WarrantyPolicy};
+use shouhou_store::repo::{self, policies, products, Page};
+use shouhou_store::Tx;
+use utoipa::ToSchema;
+
+use crate::audit;
+use crate::error::conflict_as;
+use crate::{Actor, App, AppError, Result};
+
+const CATALOG_WRITERS: &[Role] = &[Role::Admin, Role::Manager];
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewProduct {
+    pub brand: String,
+    pub model: String,
+    pub category: Category,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct ProductPatch {
+    pub brand: Option<String>,
+    pub model: Option<String>,
+    pub category: Option<Category>,
+    pub name: Option<String>,
+}
+
+pub async fn list_products(
+    app: &App,
+    category: Option<Category>,
+    page: Page,
+) -> Result<Vec<Product>> {
+    Ok(products::list(&app.db, category.map(|c| c.as_str()), page).await?)
+}
+
+pub async fn get_product(app: &App, id: i64) -> Result<Product> {
+    Ok(products::get(&app.db, id).await?)
+}
+
+pub async fn create_product(app: &App, actor: Option<&Actor>, n: NewProduct) -> Result<Product> {
+    if let Some(a) = actor {
+        a.require(CATALOG_WRITERS)?;
+    }
+    let brand = required_text(&n.brand, "brand", 40)?;
+    let model = required_text(&n.model, "model", 60)?;
+    let name = match n.name {
+        Some(v) if !v.trim().is_empty() => required_text(&v, "name", 100)?,
+        _ => format!("{brand} {model}"),
+    };
+    let mut tx = app.db.begin().await?;
+    let id = products::insert(
+        &mut tx,
+        &brand,
+        &model,
+        n.category.as_str(),
+        &name,
+        app.now(),
+    )
+    .await
+    .map_err(conflict_as("model"))?;
+    let p = products::get_tx(&mut tx, id).await?;
+    audit::created(app, &mut tx, actor, "product", id, &p).await?;
+    tx.commit().await?;
+    Ok(p)
+}
+
+pub async fn update_product(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    patch: ProductPatch,
+) -> Result<Product> {
+    actor.require(CATALOG_WRITERS)?;
+    let before = products::get(&app.db, id).await?;
+    let mut p = before.clone();
+    if let Some(v) = patch.brand {
+        p.brand = required_text(&v, "brand", 40)?;
+    }
+    if let Some(v) = patch.model {
+        p.model = required_text(&v, "model", 60)?;
+    }
+    if let Some(c) = patch.category {
+        p.category = c;
+    }
+    if let Some(v) = patch.name {
+        p.name = required_text(&v, "name", 100)?;
+    }
+    let mut tx = app.db.begin().await?;
+    products::update(&mut tx, &p, app.now())
+        .await
+        .map_err(conflict_as("model"))?;
+    let after = products::get_tx(&mut tx, id).await?;
+    audit::updated(app, &mut tx, actor, "product", id, &before, &after).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewPolicy {
+    pub name: String,
+    pub manufacturer: String,
+    pub whole_unit_months: i64,
+    pub main_parts_months: i64,
+    #[serde(default)]
+    pub main_parts: Vec<String>,
+    pub labour_months: Option<i64>,
+    pub starts_from: Option<WarrantyStart>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct PolicyPatch {
+    pub name: Option<String>,
+    pub manufacturer: Option<String>,
+    pub whole_unit_months: Option<i64>,
+    pub main_parts_months: Option<i64>,
+    pub main_parts: Option<Vec<String>>,
+    pub labour_months: Option<i64>,
+    pub starts_from: Option<WarrantyStart>,
+}
+
+fn check_policy(p: &WarrantyPolicy) -> Result<()> {
+    validate::months(p.whole_unit_months, "whole_unit_months")?;
+    validate::months(p.main_parts_months, "main_parts_months")?;
+    validate::months(p.labour_months, "labour_months")?;
+    if p.main_parts_months < p.whole_unit_months {
+        return Err(AppError::invalid(
+            "main_parts_months",
+            ValidationError::Invalid {
+                zh: "主要部件保修月数不能少于整机保修月数".into(),
+                en: "main-parts months cannot be fewer than whole-unit months".into(),
+            },
+        ));
+    }
+    for (i, part) in p.main_parts.0.iter().enumerate() {
+        required_text(part, &format!("main_parts[{i}]"), 60)?;
+    }
+    Ok(())
+}
+
+pub async fn list_policies(app: &App, page: Page) -> Result<Vec<WarrantyPolicy>> {
+    Ok(policies::list(&app.db, page).await?)
+}
+
+pub async fn get_policy(app: &App, id: i64) -> Result<WarrantyPolicy> {
+    Ok(policies::get(&app.db, id).await?)
+}
+
+pub async fn create_policy(
+    app: &App,
+    actor: Option<&Actor>,
+    n: NewPolicy,
+) -> Result<WarrantyPolicy> {
+    if let Some(a) = actor {
+        a.require(CATALOG_WRITERS)?;
+    }
+    let now = app.now();
+    let p = WarrantyPolicy {
+        id: 0,
+        name: required_text(&n.name, "name", 100)?,
+        manufacturer: required_text(&n.manufacturer, "manufacturer", 100)?,
+        whole_unit_months: n.whole_unit_months,
+        main_parts_months: n.main_parts_months,
+        main_parts: StrList(n.main_parts.iter().map(|s| s.trim().to_string()).collect()),
+        labour_months: n.labour_months.unwrap_or(n.whole_unit_months),
+        starts_from: n.starts_from.unwrap_or(WarrantyStart::Purchase),
+        created_at: now,
+        updated_at: now,
+    };
+    check_policy(&p)?;
+    let mut tx = app.db.begin().await?;
+    let id = policies::insert(&mut tx, &p)
+        .await
+        .map_err(conflict_as("name"))?;
+    let p = policies::get_tx(&mut tx, id).await?;
+    audit::created(app, &mut tx, actor, "warranty_policy", id, &p).await?;
+    tx.commit().await?;
+    Ok(p)
+}
+
+pub async fn update_policy(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    patch: PolicyPatch,
+) -> Result<WarrantyPolicy> {
+    actor.require(CATALOG_WRITERS)?;
+    let before = policies::get(&app.db, id).await?;
+    let mut p = before.clone();
+    if let Some(v) = patch.name {
+        p.name = required_text(&v, "name", 100)?;
+    }
+    if let Some(v) = patch.manufacturer {
+        p.manufacturer = required_text(&v, "manufacturer", 100)?;
+    }
+    if let Some(v) = patch.whole_unit_months {
+        p.whole_unit_months = v;
+    }
+    if let Some(v) = patch.main_parts_months {
+        p.main_parts_months = v;
+    }
+    if let Some(v) = patch.main_parts {
+        p.main_parts = StrList(v.iter().map(|s| s.trim().to_string()).collect());
+    }
+    if let Some(v) = patch.labour_months {
+        p.labour_months = v;
+    }
+    if let Some(v) = patch.starts_from {
+        p.starts_from = v;
+    }
+    check_policy(&p)?;
+    let mut tx = app.db.begin().await?;
+    policies::update(&mut tx, &p, app.now())
+        .await
+        .map_err(conflict_as("name"))?;
+    let after = policies::get_tx(&mut tx, id).await?;
+    audit::updated(app, &mut tx, actor, "warranty_policy", id, &before, &after).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// The SLA policy in force (the defaults until someone sets it).
+pub async fn sla_rules_tx(tx: &mut Tx) -> Result<Vec<SlaRule>> {
+    let rows = repo::sla::rules_tx(tx).await?;
+    if rows.is_empty() {
+        return Ok(sla::default_rules());
+    }
+    rows.into_iter()
+        .map(|r| {
+            Ok(SlaRule {
+                priority: Priority::parse_field(&r.priority, "priority")?,
+                tier: r
+                    .tier
+                    .as_deref()
+                    .map(|t| Tier::parse_field(t, "tier"))
+                    .transpose()?,
+                respond_minutes: r.respond_minutes,
+                arrive_minutes: r.arrive_minutes,
+                resolve_minutes: r.resolve_minutes,
+            })
+        })
+        .collect()
+}
+
+pub async fn sla_rules(app: &App) -> Result<Vec<SlaRule>> {
+    let mut tx = app.db.begin().await?;
+    let r = sla_rules_tx(&mut tx).await?;
+    tx.commit().await?;
+    Ok(r)
+}
+
+pub async fn set_sla_rules(app: &App, actor: &Actor, rules: Vec<SlaRule>) -> Result<Vec<SlaRule>> {
+    actor.require(&[Role::Admin])?;
+    for (i, r) in rules.iter().enumerate() {
+        let ok = |v: i64| v > 0 && v <= 60 * 24 * 60;
+        if !(ok(r.respond_minutes) && ok(r.arrive_minutes) && ok(r.resolve_minutes))
+            || r.respond_minutes > r.resolve_minutes
+            || r.arrive_minutes > r.resolve_minutes
+        {
+            return Err(AppError::invalid(
+                &format!("rules[{i}]"),
+                ValidationError::Invalid {
+                    zh: "时限须为正数分钟，且响应、上门不晚于解决".into(),
+                    en: "minutes must be positive, respond and arrive not after resolve".into(),
+                },
+            ));
+        }
+    }
+    let before = sla_rules(app).await?;
+    let mut tx = app.db.begin().await?;
+    repo::sla::replace(&mut tx, &rules).await?;
+    repo::audit::insert(
+        &mut tx,
+        "sla_policy",
+        0,
+        "update",
+        Some(actor.id()),
+        app.now(),
+        &serde_json::json!({"rules": [before, rules]}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(rules)
+}

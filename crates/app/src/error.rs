@@ -1,0 +1,122 @@
+use shouhou_domain::{DomainError, Lang, ValidationError};
+use shouhou_store::StoreError;
+
+/// Errors of a use case. The web layer maps each to a status and a stable code.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("not found")]
+    NotFound,
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("account locked")]
+    Locked,
+    /// The record changed since the client read it; says who changed what.
+    #[error("stale version")]
+    Stale {
+        current_version: i64,
+        changed_by: Option<String>,
+        changes: serde_json::Value,
+    },
+    /// Idempotency key reused with another request body.
+    #[error("idempotency key reused")]
+    KeyReused,
+    #[error("request in progress")]
+    InProgress,
+    #[error(transparent)]
+    Store(StoreError),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound,
+            other => AppError::Store(other),
+        }
+    }
+}
+
+impl AppError {
+    pub fn invalid(field: &str, reason: ValidationError) -> AppError {
+        AppError::Domain(DomainError::invalid(field, reason))
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Domain(d) => d.code(),
+            AppError::NotFound => "not_found",
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::Forbidden => "forbidden",
+            AppError::Locked => "account_locked",
+            AppError::Stale { .. } => "stale_version",
+            AppError::KeyReused => "idempotency_key_reused",
+            AppError::InProgress => "request_in_progress",
+            AppError::Store(StoreError::Conflict(_)) => "conflict",
+            AppError::Store(_) | AppError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            AppError::Domain(d) => d.field(),
+            _ => None,
+        }
+    }
+
+    pub fn message(&self, lang: Lang) -> String {
+        let p = |zh: &str, en: &str| lang.pick(zh, en);
+        match self {
+            AppError::Domain(d) => d.message(lang),
+            AppError::NotFound => p(
+                "记录不存在或无权访问",
+                "The record does not exist or is not visible to you",
+            ),
+            AppError::Unauthenticated => p("请先登录", "Please sign in"),
+            AppError::Forbidden => p("您的角色无权执行此操作", "Your role may not do this"),
+            AppError::Locked => p(
+                "登录失败次数过多，账号已临时锁定，请稍后再试",
+                "Too many failed sign-ins: the account is locked for a while; try again later",
+            ),
+            AppError::Stale { changed_by, .. } => {
+                let who = changed_by
+                    .clone()
+                    .unwrap_or_else(|| p("其他用户", "another user"));
+                match lang {
+                    Lang::ZhCn => format!("该工单已被 {who} 修改，请刷新后再改"),
+                    Lang::En => {
+                        format!("{who} changed this work order meanwhile; reload and try again")
+                    }
+                }
+            }
+            AppError::KeyReused => p(
+                "Idempotency-Key 已用于另一个请求，请换一个新的键",
+                "This Idempotency-Key was used for a different request; use a new key",
+            ),
+            AppError::InProgress => p(
+                "相同的请求正在处理中，请稍后重试",
+                "The same request is still being processed; retry shortly",
+            ),
+            AppError::Store(StoreError::Conflict(_)) => {
+                p("与已有记录冲突", "Conflicts with an existing record")
+            }
+            AppError::Store(_) | AppError::Internal(_) => p(
+                "服务器内部错误，请稍后重试",
+                "Internal error; please retry later",
+            ),
+        }
+    }
+}
+
+/// Maps a unique-constraint conflict to a validation error on `field`; other errors pass.
+pub fn conflict_as(field: &str) -> impl Fn(StoreError) -> AppError + '_ {
+    move |e| match e {
+        StoreError::Conflict(_) => AppError::invalid(field, ValidationError::Duplicate),
+        StoreError::Reference(_) => AppError::invalid(field, ValidationError::UnknownReference),
+        other => other.into(),
+    }
+}

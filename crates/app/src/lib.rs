@@ -1,0 +1,115 @@
+//! Use cases of shouhou. The app owns transactions, authorisation scoping and the audit log:
+//! every change to a business record is written with its audit entry in one transaction.
+
+pub mod actor;
+pub mod audit;
+pub mod auth;
+pub mod catalog;
+pub mod customers;
+pub mod demo;
+pub mod devices;
+pub mod error;
+pub mod org;
+pub mod search;
+pub mod work_orders;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+pub use error::AppError;
+use shouhou_store::Db;
+
+pub use actor::Actor;
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// Where the current time comes from; tests and the demo generator set their own.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        #[allow(clippy::disallowed_methods)]
+        Utc::now()
+    }
+}
+
+/// A clock that stands still until moved (tests, demo generation).
+#[derive(Debug)]
+pub struct FixedClock(pub std::sync::Mutex<DateTime<Utc>>);
+
+impl FixedClock {
+    pub fn new(t: DateTime<Utc>) -> Self {
+        FixedClock(std::sync::Mutex::new(t))
+    }
+    pub fn set(&self, t: DateTime<Utc>) {
+        if let Ok(mut g) = self.0.lock() {
+            *g = t;
+        }
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0.lock().map(|g| *g).unwrap_or_default()
+    }
+}
+
+/// Settings the use cases need.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The org's time zone: work-order numbers and "today" are in it.
+    pub time_zone: Tz,
+    /// Failed logins before an account is locked, and for how long.
+    pub max_failed_logins: i64,
+    pub lockout_minutes: i64,
+    pub session_hours: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            time_zone: chrono_tz::Asia::Shanghai,
+            max_failed_logins: 5,
+            lockout_minutes: 15,
+            session_hours: 12,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct App {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl App {
+    pub fn new(db: Db, settings: Settings, clock: Arc<dyn Clock>) -> App {
+        App {
+            db,
+            settings: Arc::new(settings),
+            clock,
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Today in the org's time zone.
+    pub fn today(&self) -> NaiveDate {
+        self.now()
+            .with_timezone(&self.settings.time_zone)
+            .date_naive()
+    }
+
+    pub fn local_date(&self, t: DateTime<Utc>) -> NaiveDate {
+        t.with_timezone(&self.settings.time_zone).date_naive()
+    }
+}

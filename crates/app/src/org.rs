@@ -1,0 +1,502 @@
+//! Org units, users and technicians (with shifts).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use shouhou_domain::kinds::required_text;
+use shouhou_domain::validate;
+use shouhou_domain::{Category, Lang, OrgKind, Role, ValidationError};
+use shouhou_store::records::{OrgUnit, Shift, StrList, Technician, User};
+use shouhou_store::repo::{self, org_units, technicians, users, Page};
+use utoipa::ToSchema;
+
+use crate::audit;
+use crate::auth::hash_password;
+use crate::error::conflict_as;
+use crate::{Actor, App, AppError, Result};
+
+/// Refuses (404) unless `entity` `id` is visible to the actor; used by detail views of
+/// sub-resources such as the audit trail.
+pub async fn ensure_visible(app: &App, actor: &Actor, entity: &str, id: i64) -> Result<()> {
+    let v = &actor.vis;
+    match entity {
+        "work_order" => shouhou_store::work_orders::get(&app.db, v, id).await.map(|_| ()),
+        "customer" => repo::customers::get(&app.db, v, id).await.map(|_| ()),
+        "device" => repo::devices::get(&app.db, v, id).await.map(|_| ()),
+        "technician" => technicians::get(&app.db, v, id).await.map(|_| ()),
+        "user" => users::get_scoped(&app.db, v, id).await.map(|_| ()),
+        "org_unit" => org_units::get(&app.db, v, id).await.map(|_| ()),
+        "product" => repo::products::get(&app.db, id).await.map(|_| ()),
+        "warranty_policy" => repo::policies::get(&app.db, id).await.map(|_| ()),
+        _ => return Err(AppError::invalid(
+            "entity",
+            ValidationError::UnknownValue {
+                allowed: "work_order, customer, device, technician, user, org_unit, product, warranty_policy".into(),
+            },
+        )),
+    }
+    .map_err(AppError::from)
+}
+
+const OFFICE: &[Role] = &[
+    Role::Admin,
+    Role::Manager,
+    Role::Dispatcher,
+    Role::Clerk,
+    Role::Finance,
+    Role::Followup,
+];
+
+// ---------------------------------------------------------------- org units
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewOrgUnit {
+    pub parent_id: Option<i64>,
+    pub kind: OrgKind,
+    pub code: String,
+    pub name: String,
+    pub address: Option<String>,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct OrgUnitPatch {
+    pub name: Option<String>,
+    pub code: Option<String>,
+    pub address: Option<String>,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+}
+
+fn coords(lat: Option<f64>, lng: Option<f64>) -> Result<()> {
+    if let Some(v) = lat {
+        validate::latitude(v, "lat")?;
+    }
+    if let Some(v) = lng {
+        validate::longitude(v, "lng")?;
+    }
+    Ok(())
+}
+
+pub async fn list_org_units(app: &App, actor: &Actor) -> Result<Vec<OrgUnit>> {
+    Ok(org_units::list(&app.db, &actor.vis).await?)
+}
+
+pub async fn get_org_unit(app: &App, actor: &Actor, id: i64) -> Result<OrgUnit> {
+    Ok(org_units::get(&app.db, &actor.vis, id).await?)
+}
+
+pub async fn create_org_unit(app: &App, actor: &Actor, n: NewOrgUnit) -> Result<OrgUnit> {
+    actor.require(&[Role::Admin])?;
+    let name = required_text(&n.name, "name", 100)?;
+    let code = required_text(&n.code, "code", 40)?;
+    coords(n.lat, n.lng)?;
+    let parent = match n.parent_id {
+        Some(p) if actor.sees_unit(p) => Some(p),
+        Some(_) => {
+            return Err(AppError::invalid(
+                "parent_id",
+                ValidationError::UnknownReference,
+            ))
+        }
+        None => return Err(AppError::invalid("parent_id", ValidationError::Required)),
+    };
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let id = org_units::insert(
+        &mut tx,
+        parent,
+        n.kind.as_str(),
+        &code,
+        &name,
+        n.address.as_deref(),
+        n.lat,
+        n.lng,
+        now,
+    )
+    .await
+    .map_err(conflict_as("code"))?;
+    let o = org_units::get_tx(&mut tx, id).await?;
+    audit::created(app, &mut tx, Some(actor), "org_unit", id, &o).await?;
+    tx.commit().await?;
+    Ok(o)
+}
+
+pub async fn update_org_unit(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    p: OrgUnitPatch,
+) -> Result<OrgUnit> {
+    actor.require(&[Role::Admin])?;
+    let before = org_units::get(&app.db, &actor.vis, id).await?;
+    let mut o = before.clone();
+    if let Some(v) = p.name {
+        o.name = required_text(&v, "name", 100)?;
+    }
+    if let Some(v) = p.code {
+        o.code = required_text(&v, "code", 40)?;
+    }
+    if p.address.is_some() {
+        o.address = p.address;
+    }
+    coords(p.lat, p.lng)?;
+    o.lat = p.lat.or(o.lat);
+    o.lng = p.lng.or(o.lng);
+    let mut tx = app.db.begin().await?;
+    org_units::update(&mut tx, &o, app.now())
+        .await
+        .map_err(conflict_as("code"))?;
+    let after = org_units::get_tx(&mut tx, id).await?;
+    audit::updated(app, &mut tx, actor, "org_unit", id, &before, &after).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+// ---------------------------------------------------------------- users
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+    pub role: Role,
+    pub org_unit_id: i64,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct UserPatch {
+    pub display_name: Option<String>,
+    pub role: Option<Role>,
+    pub org_unit_id: Option<i64>,
+    pub phone: Option<String>,
+    pub lang: Option<Lang>,
+    pub active: Option<bool>,
+    pub password: Option<String>,
+}
+
+pub async fn list_users(app: &App, actor: &Actor, page: Page) -> Result<Vec<User>> {
+    actor.require(&[Role::Admin, Role::Manager])?;
+    Ok(users::list(&app.db, &actor.vis, page).await?)
+}
+
+pub async fn get_user(app: &App, actor: &Actor, id: i64) -> Result<User> {
+    if id == actor.id() {
+        return Ok(actor.user.clone());
+    }
+    actor.require(&[Role::Admin, Role::Manager])?;
+    Ok(users::get_scoped(&app.db, &actor.vis, id).await?)
+}
+
+fn username(v: &str) -> Result<String> {
+    let u = required_text(v, "username", 40)?;
+    if u.chars().count() < 3
+        || !u
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
+    {
+        return Err(AppError::invalid(
+            "username",
+            ValidationError::Invalid {
+                zh: "用户名为 3–40 位字母、数字或 _ . -".into(),
+                en: "3–40 letters, digits or _ . -".into(),
+            },
+        ));
+    }
+    Ok(u.to_ascii_lowercase())
+}
+
+/// Creates a user without an actor (first admin, demo data); the audit entry has no actor.
+pub async fn create_user_unchecked(app: &App, actor: Option<&Actor>, n: NewUser) -> Result<User> {
+    let uname = username(&n.username)?;
+    let display = required_text(&n.display_name, "display_name", 60)?;
+    let phone = n
+        .phone
+        .as_deref()
+        .map(|p| validate::phone(p, "phone"))
+        .transpose()?;
+    let pw = n.password.clone();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let mut tx = app.db.begin().await?;
+    org_units::get_tx(&mut tx, n.org_unit_id)
+        .await
+        .map_err(|_| AppError::invalid("org_unit_id", ValidationError::UnknownReference))?;
+    let id = users::insert(
+        &mut tx,
+        &uname,
+        &display,
+        &hash,
+        n.role.as_str(),
+        n.org_unit_id,
+        phone.as_deref(),
+        app.now(),
+    )
+    .await
+    .map_err(conflict_as("username"))?;
+    let u = users::get_tx(&mut tx, id).await?;
+    audit::created(app, &mut tx, actor, "user", id, &u).await?;
+    tx.commit().await?;
+    Ok(u)
+}
+
+pub async fn create_user(app: &App, actor: &Actor, n: NewUser) -> Result<User> {
+    actor.require(&[Role::Admin])?;
+    if !actor.sees_unit(n.org_unit_id) {
+        return Err(AppError::invalid(
+            "org_unit_id",
+            ValidationError::UnknownReference,
+        ));
+    }
+    create_user_unchecked(app, Some(actor), n).await
+}
+
+pub async fn update_user(app: &App, actor: &Actor, id: i64, p: UserPatch) -> Result<User> {
+    let own = id == actor.id();
+    let admin = actor.role() == Role::Admin;
+    // Anyone may change their own name, phone, language and password; the rest is the admin's.
+    if !admin && (!own || p.role.is_some() || p.org_unit_id.is_some() || p.active.is_some()) {
+        return Err(AppError::Forbidden);
+    }
+    let before = if own {
+        actor.user.clone()
+    } else {
+        users::get_scoped(&app.db, &actor.vis, id).await?
+    };
+    let mut u = before.clone();
+    if let Some(v) = p.display_name {
+        u.display_name = required_text(&v, "display_name", 60)?;
+    }
+    if let Some(r) = p.role {
+        u.role = r;
+    }
+    if let Some(o) = p.org_unit_id {
+        if !actor.sees_unit(o) {
+            return Err(AppError::invalid(
+                "org_unit_id",
+                ValidationError::UnknownReference,
+            ));
+        }
+        u.org_unit_id = o;
+    }
+    if let Some(ph) = p.phone {
+        u.phone = if ph.trim().is_empty() {
+            None
+        } else {
+            Some(validate::phone(&ph, "phone")?)
+        };
+    }
+    if let Some(l) = p.lang {
+        u.lang = l.as_str().to_string();
+    }
+    if let Some(a) = p.active {
+        u.active = a;
+    }
+    let hash = match p.password {
+        Some(pw) => Some(
+            tokio::task::spawn_blocking(move || hash_password(&pw))
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))??,
+        ),
+        None => None,
+    };
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    users::update(&mut tx, &u, now).await?;
+    if let Some(h) = &hash {
+        users::set_password(&mut tx, id, h, now).await?;
+        shouhou_store::repo::audit::insert(
+            &mut tx,
+            "user",
+            id,
+            "password",
+            Some(actor.id()),
+            now,
+            &serde_json::json!({"password": ["***", "***"]}),
+        )
+        .await?;
+    }
+    let after = users::get_tx(&mut tx, id).await?;
+    audit::updated(app, &mut tx, actor, "user", id, &before, &after).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+// ---------------------------------------------------------------- technicians
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewTechnician {
+    pub user_id: i64,
+    pub org_unit_id: Option<i64>,
+    pub skills: Vec<Category>,
+    pub start_address: Option<String>,
+    pub start_lat: f64,
+    pub start_lng: f64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct TechnicianPatch {
+    pub org_unit_id: Option<i64>,
+    pub skills: Option<Vec<Category>>,
+    pub start_address: Option<String>,
+    pub start_lat: Option<f64>,
+    pub start_lng: Option<f64>,
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewShift {
+    pub day: NaiveDate,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+fn skills(v: &[Category]) -> StrList {
+    let mut s: Vec<String> = v.iter().map(|c| c.as_str().to_string()).collect();
+    s.dedup();
+    StrList(s)
+}
+
+pub async fn list_technicians(app: &App, actor: &Actor, page: Page) -> Result<Vec<Technician>> {
+    actor.require(OFFICE)?;
+    Ok(technicians::list(&app.db, &actor.vis, page).await?)
+}
+
+pub async fn get_technician(app: &App, actor: &Actor, id: i64) -> Result<Technician> {
+    Ok(technicians::get(&app.db, &actor.vis, id).await?)
+}
+
+pub async fn create_technician(
+    app: &App,
+    actor: Option<&Actor>,
+    n: NewTechnician,
+) -> Result<Technician> {
+    if let Some(a) = actor {
+        a.require(&[Role::Admin, Role::Manager])?;
+    }
+    validate::latitude(n.start_lat, "start_lat")?;
+    validate::longitude(n.start_lng, "start_lng")?;
+    let mut tx = app.db.begin().await?;
+    let user = users::get_tx(&mut tx, n.user_id)
+        .await
+        .map_err(|_| AppError::invalid("user_id", ValidationError::UnknownReference))?;
+    if let Some(a) = actor {
+        if !a.sees_unit(user.org_unit_id) {
+            return Err(AppError::invalid(
+                "user_id",
+                ValidationError::UnknownReference,
+            ));
+        }
+    }
+    if user.role != Role::Technician {
+        return Err(AppError::invalid(
+            "user_id",
+            ValidationError::Invalid {
+                zh: "该用户的角色不是维修技术员".into(),
+                en: "this user's role is not technician".into(),
+            },
+        ));
+    }
+    let unit = n.org_unit_id.unwrap_or(user.org_unit_id);
+    if actor.is_some_and(|a| !a.sees_unit(unit)) {
+        return Err(AppError::invalid(
+            "org_unit_id",
+            ValidationError::UnknownReference,
+        ));
+    }
+    let id = technicians::insert(
+        &mut tx,
+        n.user_id,
+        unit,
+        &skills(&n.skills),
+        n.start_address.as_deref(),
+        n.start_lat,
+        n.start_lng,
+        app.now(),
+    )
+    .await
+    .map_err(conflict_as("user_id"))?;
+    let t = technicians::get_tx(&mut tx, id).await?;
+    audit::created(app, &mut tx, actor, "technician", id, &t).await?;
+    tx.commit().await?;
+    Ok(t)
+}
+
+pub async fn update_technician(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    p: TechnicianPatch,
+) -> Result<Technician> {
+    actor.require(&[Role::Admin, Role::Manager])?;
+    let before = technicians::get(&app.db, &actor.vis, id).await?;
+    let mut t = before.clone();
+    if let Some(o) = p.org_unit_id {
+        if !actor.sees_unit(o) {
+            return Err(AppError::invalid(
+                "org_unit_id",
+                ValidationError::UnknownReference,
+            ));
+        }
+        t.org_unit_id = o;
+    }
+    if let Some(s) = p.skills {
+        t.skills = skills(&s);
+    }
+    if p.start_address.is_some() {
+        t.start_address = p.start_address;
+    }
+    if let Some(v) = p.start_lat {
+        t.start_lat = validate::latitude(v, "start_lat")?;
+    }
+    if let Some(v) = p.start_lng {
+        t.start_lng = validate::longitude(v, "start_lng")?;
+    }
+    if let Some(a) = p.active {
+        t.active = a;
+    }
+    let mut tx = app.db.begin().await?;
+    technicians::update(&mut tx, &t, app.now()).await?;
+    let after = technicians::get_tx(&mut tx, id).await?;
+    audit::updated(app, &mut tx, actor, "technician", id, &before, &after).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+pub async fn shifts(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<Shift>> {
+    technicians::get(&app.db, &actor.vis, id).await?;
+    Ok(technicians::shifts(&app.db, id, from, to).await?)
+}
+
+pub async fn set_shift(app: &App, actor: &Actor, id: i64, s: NewShift) -> Result<Vec<Shift>> {
+    actor.require(&[Role::Admin, Role::Manager, Role::Dispatcher])?;
+    technicians::get(&app.db, &actor.vis, id).await?;
+    if s.ends_at <= s.starts_at {
+        return Err(AppError::invalid(
+            "ends_at",
+            ValidationError::DateOrder { other: "starts_at" },
+        ));
+    }
+    let mut tx = app.db.begin().await?;
+    technicians::upsert_shift(&mut tx, id, s.day, s.starts_at, s.ends_at).await?;
+    shouhou_store::repo::audit::insert(
+        &mut tx,
+        "technician",
+        id,
+        "shift",
+        Some(actor.id()),
+        app.now(),
+        &serde_json::json!({"shift": [null, {"day": s.day, "starts_at": s.starts_at, "ends_at": s.ends_at}]}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(technicians::shifts(&app.db, id, s.day, s.day).await?)
+}

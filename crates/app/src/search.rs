@@ -1,0 +1,21 @@
+//! The lookup behind intake: one query over customers and devices.
+
+use shouhou_domain::{validate, ValidationError};
+use shouhou_store::search::{self, SearchResult};
+
+use crate::{Actor, App, AppError, Result};
+
+pub async fn lookup(app: &App, actor: &Actor, q: &str, limit: i64) -> Result<SearchResult> {
+    if !validate::search_query_ok(q) {
+        return Err(AppError::invalid(
+            "q",
+            ValidationError::Invalid {
+                zh: "请至少输入 4 位电话号码、4 位序列号、2 个汉字或 3 个字母".into(),
+                en:
+                    "type at least 4 digits of a phone or serial, 2 Chinese characters or 3 letters"
+                        .into(),
+            },
+        ));
+    }
+    Ok(search::lookup(&app.db, &actor.vis, q, limit.clamp(1, 100)).await?)
+}

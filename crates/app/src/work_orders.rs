@@ -1,0 +1,584 @@
+//! Work orders from call to close: creation (number, SLA, warranty), edits guarded by version,
+//! and lifecycle transitions with their visits.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shouhou_domain::kinds::required_text;
+use shouhou_domain::lifecycle::{check_transition, next_states};
+use shouhou_domain::sla::{deadlines, pick_rule};
+use shouhou_domain::{
+    validate, work_order_number, Channel, Priority, Role, Status, ValidationError, VisitOutcome,
+    WarrantyDecision, WorkOrderType,
+};
+use shouhou_store::records::{Customer, Visit, WorkOrder, WorkOrderEvent};
+use shouhou_store::repo::{self, customers, devices, policies, technicians, Page};
+use shouhou_store::{work_orders as store, Tx};
+use utoipa::ToSchema;
+
+use crate::catalog::sla_rules_tx;
+use crate::{audit, Actor, App, AppError, Result};
+
+pub const INTAKE_ROLES: &[Role] = &[Role::Admin, Role::Manager, Role::Dispatcher, Role::Clerk];
+const DISPATCH_ROLES: &[Role] = &[Role::Admin, Role::Manager, Role::Dispatcher];
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewWorkOrder {
+    pub customer_id: i64,
+    pub device_id: Option<i64>,
+    pub address_id: Option<i64>,
+    pub kind: WorkOrderType,
+    pub channel: Option<Channel>,
+    pub priority: Option<Priority>,
+    pub fault_description: String,
+    pub appointment_start: Option<DateTime<Utc>>,
+    pub appointment_end: Option<DateTime<Utc>>,
+    /// The unit that owns the order; defaults to the customer's.
+    pub org_unit_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct WorkOrderPatch {
+    pub fault_description: Option<String>,
+    pub priority: Option<Priority>,
+    pub address_id: Option<i64>,
+    pub appointment_start: Option<DateTime<Utc>>,
+    pub appointment_end: Option<DateTime<Utc>>,
+    /// Only while the order is `new`.
+    pub kind: Option<WorkOrderType>,
+    pub device_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct Transition {
+    pub to: Status,
+    /// With `assigned`: the technician (or `partner_unit_id` for an outsourced install).
+    pub technician_id: Option<i64>,
+    pub partner_unit_id: Option<i64>,
+    /// Required with `cancelled`.
+    pub reason: Option<String>,
+    pub note: Option<String>,
+    /// Where the actor is (e.g. the browser's position on arrival).
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    /// With `completed` (default `fixed`) or `waiting_parts` (default `needs_parts`).
+    pub outcome: Option<VisitOutcome>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WorkOrderPage {
+    pub items: Vec<WorkOrder>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+fn check_window(start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) -> Result<()> {
+    match (start, end) {
+        (Some(s), Some(e)) if e <= s => Err(AppError::invalid(
+            "appointment_end",
+            ValidationError::DateOrder {
+                other: "appointment_start",
+            },
+        )),
+        (Some(_), None) => Err(AppError::invalid(
+            "appointment_end",
+            ValidationError::Required,
+        )),
+        (None, Some(_)) => Err(AppError::invalid(
+            "appointment_start",
+            ValidationError::Required,
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The warranty decision for `device_id` on the org's today.
+async fn warranty(app: &App, tx: &mut Tx, device_id: Option<i64>) -> Result<WarrantyDecision> {
+    let Some(id) = device_id else {
+        return Ok(WarrantyDecision::OutOfWarranty);
+    };
+    let d = devices::get_tx(tx, id).await?;
+    let p = policies::get_tx(tx, d.policy_id).await?;
+    Ok(p.terms()
+        .decide(d.purchase_date, d.install_date, app.today()))
+}
+
+/// Checks that device and address belong to the customer; returns the address to use.
+async fn check_refs(
+    tx: &mut Tx,
+    customer: &Customer,
+    device_id: Option<i64>,
+    address_id: Option<i64>,
+) -> Result<Option<i64>> {
+    let mut site = None;
+    if let Some(d) = device_id {
+        let dev = devices::get_tx(tx, d)
+            .await
+            .ok()
+            .filter(|d| d.customer_id == customer.id)
+            .ok_or_else(|| AppError::invalid("device_id", ValidationError::UnknownReference))?;
+        site = dev.site_address_id;
+    }
+    if let Some(a) = address_id {
+        if !customer.addresses.iter().any(|x| x.id == a) {
+            return Err(AppError::invalid(
+                "address_id",
+                ValidationError::UnknownReference,
+            ));
+        }
+        return Ok(Some(a));
+    }
+    Ok(site.or_else(|| customer.addresses.first().map(|a| a.id)))
+}
+
+/// Creates an order inside `tx`: numbered, with SLA deadlines and a warranty decision.
+pub async fn create_in(
+    app: &App,
+    tx: &mut Tx,
+    actor: &Actor,
+    n: &NewWorkOrder,
+) -> Result<WorkOrder> {
+    actor.require(INTAKE_ROLES)?;
+    let fault = required_text(&n.fault_description, "fault_description", 2000)?;
+    check_window(n.appointment_start, n.appointment_end)?;
+    let now = app.now();
+    if n.appointment_end.is_some_and(|e| e < now) {
+        return Err(AppError::invalid(
+            "appointment_end",
+            ValidationError::Invalid {
+                zh: "预约时间已过".into(),
+                en: "the appointment window is in the past".into(),
+            },
+        ));
+    }
+    let customer = customers::get_tx(tx, n.customer_id)
+        .await
+        .ok()
+        .filter(|c| actor.sees_unit(c.org_unit_id))
+        .ok_or_else(|| AppError::invalid("customer_id", ValidationError::UnknownReference))?;
+    let address_id = check_refs(tx, &customer, n.device_id, n.address_id).await?;
+    let unit = n.org_unit_id.unwrap_or(customer.org_unit_id);
+    if !actor.sees_unit(unit) {
+        return Err(AppError::invalid(
+            "org_unit_id",
+            ValidationError::UnknownReference,
+        ));
+    }
+    let priority = n.priority.unwrap_or(Priority::Normal);
+    let rules = sla_rules_tx(tx).await?;
+    let sla = deadlines(
+        &pick_rule(&rules, priority, customer.tier),
+        now,
+        n.appointment_end,
+    );
+    let warranty_decision = warranty(app, tx, n.device_id).await?;
+    let day = app.local_date(now);
+    let seq = store::next_seq(tx, &work_order_number::day_key(day)).await?;
+    let mut w = WorkOrder {
+        id: 0,
+        number: work_order_number::format(day, seq),
+        org_unit_id: unit,
+        customer_id: customer.id,
+        device_id: n.device_id,
+        address_id,
+        kind: n.kind,
+        channel: n.channel.unwrap_or(Channel::Phone),
+        priority,
+        status: Status::New,
+        fault_description: fault,
+        appointment_start: n.appointment_start,
+        appointment_end: n.appointment_end,
+        respond_by: sla.respond_by,
+        arrive_by: sla.arrive_by,
+        resolve_by: sla.resolve_by,
+        warranty_decision,
+        technician_id: None,
+        partner_unit_id: None,
+        created_by: actor.id(),
+        created_at: now,
+        updated_at: now,
+        accepted_at: None,
+        completed_at: None,
+        reviewed_at: None,
+        closed_at: None,
+        cancelled_at: None,
+        cancel_reason: None,
+        version: 1,
+    };
+    w.id = store::insert(tx, &w).await?;
+    store::insert_event(
+        tx,
+        w.id,
+        None,
+        Status::New.as_str(),
+        actor.id(),
+        now,
+        None,
+        None,
+        None,
+    )
+    .await?;
+    audit::created(app, tx, Some(actor), "work_order", w.id, &w).await?;
+    Ok(w)
+}
+
+pub async fn create(app: &App, actor: &Actor, n: NewWorkOrder) -> Result<WorkOrder> {
+    let mut tx = app.db.begin().await?;
+    let w = create_in(app, &mut tx, actor, &n).await?;
+    tx.commit().await?;
+    Ok(w)
+}
+
+pub async fn get(app: &App, actor: &Actor, id: i64) -> Result<WorkOrder> {
+    Ok(store::get(&app.db, &actor.vis, id).await?)
+}
+
+pub async fn list(
+    app: &App,
+    actor: &Actor,
+    f: &store::Filter,
+    page: Page,
+) -> Result<WorkOrderPage> {
+    let items = store::list(&app.db, &actor.vis, f, page).await?;
+    let total = store::count(&app.db, &actor.vis, f).await?;
+    Ok(WorkOrderPage {
+        items,
+        total,
+        limit: page.limit,
+        offset: page.offset,
+    })
+}
+
+pub async fn events(app: &App, actor: &Actor, id: i64) -> Result<Vec<WorkOrderEvent>> {
+    store::get(&app.db, &actor.vis, id).await?;
+    Ok(store::events(&app.db, id).await?)
+}
+
+pub async fn visits(app: &App, actor: &Actor, id: i64) -> Result<Vec<Visit>> {
+    store::get(&app.db, &actor.vis, id).await?;
+    Ok(store::visits(&app.db, id).await?)
+}
+
+/// The states the actor may move this order to now (for showing only allowed actions).
+pub fn allowed_transitions(actor: &Actor, w: &WorkOrder) -> Vec<Status> {
+    next_states(w.kind, w.status)
+        .iter()
+        .copied()
+        .filter(|to| may_transition(actor, w, *to))
+        .collect()
+}
+
+fn may_transition(actor: &Actor, w: &WorkOrder, to: Status) -> bool {
+    let role = actor.role();
+    let office = DISPATCH_ROLES.contains(&role);
+    let doer = (role == Role::Technician
+        && actor.technician_id.is_some()
+        && w.technician_id == actor.technician_id)
+        || (role == Role::Partner && w.partner_unit_id == Some(actor.user.org_unit_id));
+    match to {
+        Status::Assigned => office,
+        Status::Accepted if w.kind == WorkOrderType::RepairPhone => {
+            office || matches!(role, Role::Clerk | Role::Technician)
+        }
+        Status::Accepted | Status::EnRoute | Status::OnSite | Status::WaitingParts => {
+            office || doer
+        }
+        Status::Completed if w.kind == WorkOrderType::RepairPhone => {
+            office || matches!(role, Role::Clerk | Role::Technician)
+        }
+        Status::Completed => office || doer,
+        Status::Reviewed => matches!(role, Role::Admin | Role::Manager),
+        Status::Closed => matches!(
+            role,
+            Role::Admin | Role::Manager | Role::Followup | Role::Finance
+        ),
+        Status::Cancelled => office || role == Role::Clerk,
+        Status::New => false,
+    }
+}
+
+/// Refuses a write on an order whose version moved on, saying who changed what last.
+async fn stale(app: &App, w: &WorkOrder) -> AppError {
+    let last = repo::audit::list(&app.db, "work_order", w.id)
+        .await
+        .ok()
+        .and_then(|v| v.into_iter().last());
+    AppError::Stale {
+        current_version: w.version,
+        changed_by: last.as_ref().and_then(|a| a.actor_name.clone()),
+        changes: last.map(|a| a.changes.0).unwrap_or_default(),
+    }
+}
+
+/// Writes `after` if the version is still `expected`, with its audit entry.
+async fn save(
+    app: &App,
+    mut tx: Tx,
+    actor: &Actor,
+    before: &WorkOrder,
+    after: &WorkOrder,
+) -> Result<WorkOrder> {
+    if !store::update(&mut tx, after, before.version).await? {
+        drop(tx);
+        let cur = store::get(&app.db, &actor.vis, before.id).await?;
+        return Err(stale(app, &cur).await);
+    }
+    let mut saved = after.clone();
+    saved.version = before.version + 1;
+    audit::updated(app, &mut tx, actor, "work_order", before.id, before, &saved).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+pub async fn update(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    if_match: Option<i64>,
+    p: WorkOrderPatch,
+) -> Result<WorkOrder> {
+    actor.require(INTAKE_ROLES)?;
+    let mut tx = app.db.begin().await?;
+    let before = store::get_for_update(&mut tx, &actor.vis, id).await?;
+    if if_match.is_some_and(|v| v != before.version) {
+        drop(tx);
+        return Err(stale(app, &before).await);
+    }
+    if before.status.is_terminal() {
+        return Err(AppError::invalid(
+            "status",
+            ValidationError::Invalid {
+                zh: "已关闭或已取消的工单不能修改".into(),
+                en: "a closed or cancelled work order cannot be changed".into(),
+            },
+        ));
+    }
+    let mut w = before.clone();
+    w.updated_at = app.now();
+    if let Some(v) = &p.fault_description {
+        w.fault_description = required_text(v, "fault_description", 2000)?;
+    }
+    if p.kind.is_some() || p.device_id.is_some() {
+        if before.status != Status::New {
+            return Err(AppError::invalid(
+                if p.kind.is_some() {
+                    "kind"
+                } else {
+                    "device_id"
+                },
+                ValidationError::Invalid {
+                    zh: "只有新建状态的工单可以修改类型或设备".into(),
+                    en: "type and device can change only while the order is new".into(),
+                },
+            ));
+        }
+        w.kind = p.kind.unwrap_or(w.kind);
+        w.device_id = p.device_id.or(w.device_id);
+    }
+    let customer = customers::get_tx(&mut tx, w.customer_id).await?;
+    if p.address_id.is_some() || p.device_id.is_some() {
+        w.address_id = check_refs(
+            &mut tx,
+            &customer,
+            w.device_id,
+            p.address_id.or(w.address_id),
+        )
+        .await?;
+    }
+    if p.device_id.is_some() {
+        w.warranty_decision = warranty(app, &mut tx, w.device_id).await?;
+    }
+    if p.appointment_start.is_some() || p.appointment_end.is_some() {
+        w.appointment_start = p.appointment_start.or(w.appointment_start);
+        w.appointment_end = p.appointment_end.or(w.appointment_end);
+        check_window(w.appointment_start, w.appointment_end)?;
+    }
+    if let Some(pr) = p.priority {
+        w.priority = pr;
+    }
+    if p.priority.is_some() || p.appointment_end.is_some() {
+        let rules = sla_rules_tx(&mut tx).await?;
+        let d = deadlines(
+            &pick_rule(&rules, w.priority, customer.tier),
+            w.created_at,
+            w.appointment_end,
+        );
+        (w.respond_by, w.arrive_by, w.resolve_by) = (d.respond_by, d.arrive_by, d.resolve_by);
+    }
+    save(app, tx, actor, &before, &w).await
+}
+
+/// Moves an order along its lifecycle, recording who, when and where, and its visits.
+pub async fn transition(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    if_match: Option<i64>,
+    t: Transition,
+) -> Result<WorkOrder> {
+    if let Some(v) = t.lat {
+        validate::latitude(v, "lat")?;
+    }
+    if let Some(v) = t.lng {
+        validate::longitude(v, "lng")?;
+    }
+    let mut tx = app.db.begin().await?;
+    let before = store::get_for_update(&mut tx, &actor.vis, id).await?;
+    if if_match.is_some_and(|v| v != before.version) {
+        drop(tx);
+        return Err(stale(app, &before).await);
+    }
+    check_transition(before.kind, before.status, t.to)?;
+    if !may_transition(actor, &before, t.to) {
+        return Err(AppError::Forbidden);
+    }
+    let now = app.now();
+    let mut w = before.clone();
+    w.status = t.to;
+    w.updated_at = now;
+    match t.to {
+        Status::Assigned => assign(&mut tx, actor, &mut w, &t).await?,
+        Status::Accepted => {
+            w.accepted_at.get_or_insert(now);
+            if w.kind == WorkOrderType::RepairPhone && w.technician_id.is_none() {
+                w.technician_id = actor.technician_id;
+            }
+        }
+        Status::EnRoute => {
+            store::start_visit(&mut tx, id, w.technician_id, now).await?;
+        }
+        Status::OnSite => {
+            let v = store::open_visit(&mut tx, id)
+                .await?
+                .ok_or_else(|| AppError::Internal("no open visit".into()))?;
+            store::arrive(&mut tx, v.id, now, t.lat, t.lng).await?;
+        }
+        Status::WaitingParts | Status::Completed => {
+            let (default, allowed): (VisitOutcome, &[VisitOutcome]) = if t.to == Status::Completed {
+                (
+                    VisitOutcome::Fixed,
+                    &[VisitOutcome::Fixed, VisitOutcome::NotFixable],
+                )
+            } else {
+                (
+                    VisitOutcome::NeedsParts,
+                    &[
+                        VisitOutcome::NeedsParts,
+                        VisitOutcome::NeedsRevisit,
+                        VisitOutcome::CustomerAbsent,
+                    ],
+                )
+            };
+            let outcome = t.outcome.unwrap_or(default);
+            if !allowed.contains(&outcome) {
+                return Err(AppError::invalid(
+                    "outcome",
+                    ValidationError::UnknownValue {
+                        allowed: allowed
+                            .iter()
+                            .map(|o| o.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    },
+                ));
+            }
+            if w.kind != WorkOrderType::RepairPhone {
+                let v = store::open_visit(&mut tx, id)
+                    .await?
+                    .ok_or_else(|| AppError::Internal("no open visit".into()))?;
+                store::leave(&mut tx, v.id, now, Some(outcome.as_str())).await?;
+            }
+            if t.to == Status::Completed {
+                w.completed_at = Some(now);
+            }
+        }
+        Status::Reviewed => w.reviewed_at = Some(now),
+        Status::Closed => w.closed_at = Some(now),
+        Status::Cancelled => {
+            let reason = t
+                .reason
+                .as_deref()
+                .map(|r| required_text(r, "reason", 500))
+                .transpose()?
+                .ok_or_else(|| AppError::invalid("reason", ValidationError::Required))?;
+            w.cancelled_at = Some(now);
+            w.cancel_reason = Some(reason);
+            if let Some(v) = store::open_visit(&mut tx, id).await? {
+                store::leave(&mut tx, v.id, now, None).await?;
+            }
+        }
+        Status::New => {}
+    }
+    let note = t.note.as_deref().or(t.reason.as_deref());
+    store::insert_event(
+        &mut tx,
+        id,
+        Some(before.status.as_str()),
+        t.to.as_str(),
+        actor.id(),
+        now,
+        t.lat,
+        t.lng,
+        note,
+    )
+    .await?;
+    save(app, tx, actor, &before, &w).await
+}
+
+async fn assign(tx: &mut Tx, actor: &Actor, w: &mut WorkOrder, t: &Transition) -> Result<()> {
+    match (t.technician_id, t.partner_unit_id) {
+        (Some(tid), None) => {
+            let tech = technicians::get_tx(tx, tid)
+                .await
+                .ok()
+                .filter(|x| actor.sees_unit(x.org_unit_id) && x.active)
+                .ok_or_else(|| {
+                    AppError::invalid("technician_id", ValidationError::UnknownReference)
+                })?;
+            if let Some(d) = w.device_id {
+                let dev = devices::get_tx(tx, d).await?;
+                let product = repo::products::get_tx(tx, dev.product_id).await?;
+                let skill = product.category.as_str();
+                if !tech.skills.0.iter().any(|s| s == skill) {
+                    return Err(AppError::invalid(
+                        "technician_id",
+                        ValidationError::Invalid {
+                            zh: format!(
+                                "{} 没有“{}”技能",
+                                tech.display_name,
+                                product.category.label(shouhou_domain::Lang::ZhCn)
+                            ),
+                            en: format!("{} lacks the skill '{}'", tech.display_name, skill),
+                        },
+                    ));
+                }
+            }
+            w.technician_id = Some(tid);
+            w.partner_unit_id = None;
+        }
+        (None, Some(pid)) => {
+            let unit = repo::org_units::get_tx(tx, pid)
+                .await
+                .ok()
+                .filter(|u| u.kind == shouhou_domain::OrgKind::Partner && actor.sees_unit(u.id))
+                .ok_or_else(|| {
+                    AppError::invalid("partner_unit_id", ValidationError::UnknownReference)
+                })?;
+            w.partner_unit_id = Some(unit.id);
+            w.technician_id = None;
+        }
+        (None, None) if w.technician_id.is_some() || w.partner_unit_id.is_some() => {
+            // Back from waiting_parts to the same technician or partner.
+        }
+        _ => {
+            return Err(AppError::invalid(
+                "technician_id",
+                ValidationError::Invalid {
+                    zh: "请指定一名技术员或一个安装网点（二选一）".into(),
+                    en: "give either a technician or a partner unit".into(),
+                },
+            ))
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,212 @@
+//! The closed vocabularies of DOMAIN.md as enums, each stored and sent as its snake_case name.
+
+use crate::error::{DomainError, ValidationError};
+use crate::i18n::Lang;
+
+/// Declares a string-valued enum with `as_str`, `parse`, `ALL`, a zh-CN label and serde.
+#[macro_export]
+macro_rules! str_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $s:literal / $zh:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+                 serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s),+ }
+            }
+
+            /// The name shown to a person in `lang`.
+            pub fn label(self, lang: $crate::i18n::Lang) -> &'static str {
+                match lang {
+                    $crate::i18n::Lang::ZhCn => match self { $($name::$variant => $zh),+ },
+                    $crate::i18n::Lang::En => self.as_str(),
+                }
+            }
+
+            /// Parses the stored/wire name; `field` names the input in the error.
+            pub fn parse_field(s: &str, field: &str) -> Result<Self, $crate::error::DomainError> {
+                match s { $($s => Ok($name::$variant),)+
+                    _ => Err($crate::error::DomainError::invalid(field, $crate::error::ValidationError::UnknownValue {
+                        allowed: [$($s),+].join(", "),
+                    })),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = $crate::error::DomainError;
+            fn try_from(s: String) -> Result<Self, Self::Error> { Self::parse_field(&s, stringify!($name)) }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::error::DomainError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> { Self::parse_field(s, stringify!($name)) }
+        }
+    };
+}
+
+str_enum!(
+    /// Roles of DOMAIN.md.
+    Role {
+        Admin = "admin" / "系统管理员",
+        Manager = "manager" / "客服经理",
+        Dispatcher = "dispatcher" / "商务调度",
+        Clerk = "clerk" / "信息员",
+        Technician = "technician" / "维修技术员",
+        Partner = "partner" / "安装网点",
+        Finance = "finance" / "结算员",
+        Followup = "followup" / "回访员",
+    }
+);
+
+str_enum!(
+    /// Kinds of org unit; they form a tree under the head office.
+    OrgKind {
+        HeadOffice = "head_office" / "总部",
+        Region = "region" / "区域",
+        Store = "store" / "门店",
+        Partner = "partner" / "安装网点",
+    }
+);
+
+str_enum!(
+    /// Product categories; a category names the skill a job needs.
+    Category {
+        Tv = "tv_audio" / "彩电音响",
+        Refrigeration = "refrigeration" / "制冷",
+        Washing = "washing" / "洗衣机",
+        SmallAppliance = "small_appliance" / "小家电",
+        Kitchen = "kitchen" / "厨卫",
+        Copier = "copier" / "复印机",
+        Printer = "printer" / "打印机",
+    }
+);
+
+str_enum!(
+    WorkOrderType {
+        Install = "install" / "安装",
+        RepairOnsite = "repair_onsite" / "上门维修",
+        RepairPhone = "repair_phone" / "电话指导",
+        Replacement = "replacement" / "更换",
+        Maintenance = "maintenance" / "保养",
+        Inspection = "inspection" / "巡检",
+    }
+);
+
+impl WorkOrderType {
+    /// Field orders need a visit (DOMAIN.md "Field orders").
+    pub fn is_field(self) -> bool {
+        self != WorkOrderType::RepairPhone
+    }
+
+    pub fn is_repair(self) -> bool {
+        matches!(
+            self,
+            WorkOrderType::RepairOnsite | WorkOrderType::RepairPhone
+        )
+    }
+}
+
+str_enum!(
+    Channel {
+        Phone = "phone" / "电话",
+        WalkIn = "walk_in" / "到店",
+        SelfService = "self_service" / "自助报修",
+        Sales = "sales" / "销售",
+        Contract = "contract" / "合同",
+    }
+);
+
+str_enum!(
+    Priority {
+        Urgent = "urgent" / "紧急",
+        Normal = "normal" / "普通",
+    }
+);
+
+str_enum!(
+    Tier {
+        Vip = "vip" / "VIP",
+        Key = "key" / "重点",
+        Standard = "standard" / "普通",
+    }
+);
+
+str_enum!(
+    CustomerKind {
+        Person = "person" / "个人",
+        Company = "company" / "企业",
+    }
+);
+
+str_enum!(
+    VisitOutcome {
+        Fixed = "fixed" / "已修复",
+        NeedsParts = "needs_parts" / "需备件",
+        NeedsRevisit = "needs_revisit" / "需再次上门",
+        NotFixable = "not_fixable" / "无法修复",
+        CustomerAbsent = "customer_absent" / "客户不在",
+    }
+);
+
+str_enum!(
+    WarrantyDecision {
+        InWarranty = "in_warranty" / "保内",
+        MainPartsOnly = "main_parts_only" / "主要部件保修",
+        OutOfWarranty = "out_of_warranty" / "保外",
+    }
+);
+
+str_enum!(
+    WarrantyStart {
+        Purchase = "purchase" / "购买日期",
+        Install = "install" / "安装日期",
+    }
+);
+
+impl Role {
+    /// Roles that may see every record of their unit subtree (everyone but technician and partner).
+    pub fn is_office(self) -> bool {
+        !matches!(self, Role::Technician | Role::Partner)
+    }
+}
+
+/// Parses an optional wire value, mapping absence to `None`.
+pub fn parse_opt<T>(
+    v: Option<&str>,
+    f: impl Fn(&str) -> Result<T, DomainError>,
+) -> Result<Option<T>, DomainError> {
+    v.map(f).transpose()
+}
+
+/// A required non-empty trimmed text of at most `max` characters.
+pub fn required_text(v: &str, field: &str, max: usize) -> Result<String, DomainError> {
+    let t = v.trim();
+    if t.is_empty() {
+        return Err(DomainError::invalid(field, ValidationError::Required));
+    }
+    if t.chars().count() > max {
+        return Err(DomainError::invalid(
+            field,
+            ValidationError::TooLong { max },
+        ));
+    }
+    Ok(t.to_string())
+}
+
+/// Labels for lists shown to a person, e.g. in error messages.
+pub fn labels<T: Copy>(all: &[T], f: impl Fn(T, Lang) -> &'static str, lang: Lang) -> String {
+    all.iter()
+        .map(|v| f(*v, lang))
+        .collect::<Vec<_>>()
+        .join("、")
+}

@@ -1,0 +1,17 @@
+//! Pure domain types and rules of shouhou: no I/O, no database, no web.
+//!
+//! Everything here is deterministic: the clock is always a parameter.
+
+pub mod error;
+pub mod i18n;
+pub mod kinds;
+pub mod lifecycle;
+pub mod sla;
+pub mod validate;
+pub mod warranty;
+pub mod work_order_number;
+
+pub use error::{DomainError, ValidationError};
+pub use i18n::Lang;
+pub use kinds::*;
+pub use lifecycle::{check_transition, Status};

@@ -1,0 +1,337 @@
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::postgres::{PgArguments, PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
+};
+use sqlx::{Arguments, FromRow, Postgres, Sqlite};
+
+use crate::{Result, StoreError};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The store: SQLite with one writer connection and a read pool, or a PostgreSQL pool.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite { write: SqlitePool, read: SqlitePool },
+    Postgres(PgPool),
+}
+
+/// A value bound to a query parameter; `None` binds NULL.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    I64(Option<i64>),
+    F64(Option<f64>),
+    Text(Option<String>),
+    Bool(Option<bool>),
+    Time(Option<DateTime<Utc>>),
+    Date(Option<NaiveDate>),
+}
+
+macro_rules! arg_from {
+    ($t:ty, $v:ident, $e:expr) => {
+        impl From<$t> for Arg {
+            fn from($v: $t) -> Arg {
+                $e
+            }
+        }
+    };
+}
+arg_from!(i64, v, Arg::I64(Some(v)));
+arg_from!(Option<i64>, v, Arg::I64(v));
+arg_from!(f64, v, Arg::F64(Some(v)));
+arg_from!(Option<f64>, v, Arg::F64(v));
+arg_from!(bool, v, Arg::Bool(Some(v)));
+arg_from!(String, v, Arg::Text(Some(v)));
+arg_from!(&String, v, Arg::Text(Some(v.clone())));
+arg_from!(&str, v, Arg::Text(Some(v.to_string())));
+arg_from!(Option<String>, v, Arg::Text(v));
+arg_from!(Option<&str>, v, Arg::Text(v.map(str::to_string)));
+arg_from!(DateTime<Utc>, v, Arg::Time(Some(v)));
+arg_from!(Option<DateTime<Utc>>, v, Arg::Time(v));
+arg_from!(NaiveDate, v, Arg::Date(Some(v)));
+arg_from!(Option<NaiveDate>, v, Arg::Date(v));
+
+/// Builds a `Vec<Arg>` from values of mixed types.
+#[macro_export]
+macro_rules! args {
+    ($($e:expr),* $(,)?) => { vec![$($crate::Arg::from($e)),*] };
+}
+
+/// A row type that decodes from both databases (derive `sqlx::FromRow`).
+pub trait FromDbRow:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+impl<T> FromDbRow for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+fn bind_err(e: sqlx::error::BoxDynError) -> StoreError {
+    StoreError::Bind(e.to_string())
+}
+
+fn sqlite_args(args: Vec<Arg>) -> Result<SqliteArguments<'static>> {
+    let mut out = SqliteArguments::default();
+    for a in args {
+        match a {
+            Arg::I64(v) => out.add(v),
+            Arg::F64(v) => out.add(v),
+            Arg::Text(v) => out.add(v),
+            Arg::Bool(v) => out.add(v),
+            Arg::Time(v) => out.add(v),
+            Arg::Date(v) => out.add(v),
+        }
+        .map_err(bind_err)?;
+    }
+    Ok(out)
+}
+
+fn pg_args(args: Vec<Arg>) -> Result<PgArguments> {
+    let mut out = PgArguments::default();
+    for a in args {
+        match a {
+            Arg::I64(v) => out.add(v),
+            Arg::F64(v) => out.add(v),
+            Arg::Text(v) => out.add(v),
+            Arg::Bool(v) => out.add(v),
+            Arg::Time(v) => out.add(v),
+            Arg::Date(v) => out.add(v),
+        }
+        .map_err(bind_err)?;
+    }
+    Ok(out)
+}
+
+impl Db {
+    /// Opens the store at `url`: a `postgres://` URL or an SQLite file path (`sqlite:` optional).
+    pub async fn connect(url: &str) -> Result<Db> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            return Ok(Db::Postgres(pool));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        let opts = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-65536")
+            .pragma("temp_store", "memory");
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(opts.clone())
+            .await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(opts.read_only(true))
+            .await?;
+        Ok(Db::Sqlite { write, read })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Db::Sqlite { write, .. } => SQLITE_MIGRATIONS.run(write).await?,
+            Db::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Starts a write transaction (`BEGIN IMMEDIATE` on SQLite, so writers queue up front).
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    pub async fn fetch_all<T: FromDbRow>(&self, sql: &str, args: Vec<Arg>) -> Result<Vec<T>> {
+        Ok(match self {
+            Db::Sqlite { read, .. } => {
+                sqlx::query_as_with(sql, sqlite_args(args)?)
+                    .fetch_all(read)
+                    .await?
+            }
+            Db::Postgres(p) => {
+                sqlx::query_as_with(sql, pg_args(args)?)
+                    .fetch_all(p)
+                    .await?
+            }
+        })
+    }
+
+    pub async fn fetch_optional<T: FromDbRow>(
+        &self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> Result<Option<T>> {
+        Ok(match self {
+            Db::Sqlite { read, .. } => {
+                sqlx::query_as_with(sql, sqlite_args(args)?)
+                    .fetch_optional(read)
+                    .await?
+            }
+            Db::Postgres(p) => {
+                sqlx::query_as_with(sql, pg_args(args)?)
+                    .fetch_optional(p)
+                    .await?
+            }
+        })
+    }
+
+    pub async fn fetch_one<T: FromDbRow>(&self, sql: &str, args: Vec<Arg>) -> Result<T> {
+        self.fetch_optional(sql, args)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Runs one statement in autocommit (on SQLite through the writer).
+    pub async fn execute(&self, sql: &str, args: Vec<Arg>) -> Result<u64> {
+        Ok(match self {
+            Db::Sqlite { write, .. } => sqlx::query_with(sql, sqlite_args(args)?)
+                .execute(write)
+                .await?
+                .rows_affected(),
+            Db::Postgres(p) => sqlx::query_with(sql, pg_args(args)?)
+                .execute(p)
+                .await?
+                .rows_affected(),
+        })
+    }
+
+    /// A consistent copy of a live SQLite store (`VACUUM INTO`).
+    pub async fn backup_to(&self, path: &str) -> Result<()> {
+        match self {
+            Db::Sqlite { write, .. } => {
+                sqlx::query("VACUUM INTO $1")
+                    .bind(path)
+                    .execute(write)
+                    .await?;
+                Ok(())
+            }
+            Db::Postgres(_) => Err(StoreError::Bind(
+                "backup of a PostgreSQL store: use pg_dump".into(),
+            )),
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { write, read } => {
+                read.close().await;
+                write.close().await;
+            }
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// A transaction on either database; dropped without `commit` it rolls back.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub async fn fetch_all<T: FromDbRow>(&mut self, sql: &str, args: Vec<Arg>) -> Result<Vec<T>> {
+        Ok(match self {
+            Tx::Sqlite(t) => {
+                sqlx::query_as_with(sql, sqlite_args(args)?)
+                    .fetch_all(&mut **t)
+                    .await?
+            }
+            Tx::Postgres(t) => {
+                sqlx::query_as_with(sql, pg_args(args)?)
+                    .fetch_all(&mut **t)
+                    .await?
+            }
+        })
+    }
+
+    pub async fn fetch_optional<T: FromDbRow>(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> Result<Option<T>> {
+        Ok(match self {
+            Tx::Sqlite(t) => {
+                sqlx::query_as_with(sql, sqlite_args(args)?)
+                    .fetch_optional(&mut **t)
+                    .await?
+            }
+            Tx::Postgres(t) => {
+                sqlx::query_as_with(sql, pg_args(args)?)
+                    .fetch_optional(&mut **t)
+                    .await?
+            }
+        })
+    }
+
+    pub async fn fetch_one<T: FromDbRow>(&mut self, sql: &str, args: Vec<Arg>) -> Result<T> {
+        self.fetch_optional(sql, args)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn execute(&mut self, sql: &str, args: Vec<Arg>) -> Result<u64> {
+        Ok(match self {
+            Tx::Sqlite(t) => sqlx::query_with(sql, sqlite_args(args)?)
+                .execute(&mut **t)
+                .await?
+                .rows_affected(),
+            Tx::Postgres(t) => sqlx::query_with(sql, pg_args(args)?)
+                .execute(&mut **t)
+                .await?
+                .rows_affected(),
+        })
+    }
+
+    /// Inserts and returns the new row's `id` (the statement must end in `RETURNING id`).
+    pub async fn insert(&mut self, sql: &str, args: Vec<Arg>) -> Result<i64> {
+        let (id,): (i64,) = self.fetch_one(sql, args).await?;
+        Ok(id)
+    }
+}

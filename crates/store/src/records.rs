@@ -1,0 +1,304 @@
+//! Rows as the store reads them; they decode from both databases.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use shouhou_domain::{
+    Category, Channel, CustomerKind, OrgKind, Priority, Role, Status, Tier, VisitOutcome,
+    WarrantyDecision, WarrantyStart, WorkOrderType,
+};
+use utoipa::ToSchema;
+
+/// A list of strings kept as a JSON array in a TEXT column.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(transparent)]
+pub struct StrList(pub Vec<String>);
+
+impl TryFrom<String> for StrList {
+    type Error = serde_json::Error;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        serde_json::from_str(&s).map(StrList)
+    }
+}
+
+impl StrList {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&self.0).unwrap_or_else(|_| "[]".into())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct OrgUnit {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    #[sqlx(try_from = "String")]
+    pub kind: OrgKind,
+    pub code: String,
+    pub name: String,
+    pub address: Option<String>,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    pub org_unit_id: i64,
+    pub phone: Option<String>,
+    pub lang: String,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What login needs; never serialised.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Credentials {
+    pub id: i64,
+    pub password_hash: String,
+    pub active: bool,
+    pub failed_logins: i64,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Session {
+    pub user_id: i64,
+    pub kind: String,
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct Address {
+    pub id: i64,
+    pub customer_id: i64,
+    pub label: Option<String>,
+    pub address: String,
+    pub lat: f64,
+    pub lng: f64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Customer {
+    pub id: i64,
+    pub org_unit_id: i64,
+    pub name: String,
+    #[sqlx(try_from = "String")]
+    pub kind: CustomerKind,
+    #[sqlx(try_from = "String")]
+    pub tier: Tier,
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+    #[sqlx(skip)]
+    pub phones: Vec<String>,
+    #[sqlx(skip)]
+    pub addresses: Vec<Address>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Product {
+    pub id: i64,
+    pub brand: String,
+    pub model: String,
+    #[sqlx(try_from = "String")]
+    pub category: Category,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct WarrantyPolicy {
+    pub id: i64,
+    pub name: String,
+    pub manufacturer: String,
+    pub whole_unit_months: i64,
+    pub main_parts_months: i64,
+    #[sqlx(try_from = "String")]
+    pub main_parts: StrList,
+    pub labour_months: i64,
+    #[sqlx(try_from = "String")]
+    pub starts_from: WarrantyStart,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl WarrantyPolicy {
+    pub fn terms(&self) -> shouhou_domain::warranty::WarrantyTerms {
+        let m = |v: i64| u32::try_from(v).unwrap_or(0);
+        shouhou_domain::warranty::WarrantyTerms {
+            whole_unit_months: m(self.whole_unit_months),
+            main_parts_months: m(self.main_parts_months),
+            labour_months: m(self.labour_months),
+            starts_from: self.starts_from,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Device {
+    pub id: i64,
+    pub org_unit_id: i64,
+    pub customer_id: i64,
+    pub product_id: i64,
+    pub brand: String,
+    pub serial: String,
+    pub site_address_id: Option<i64>,
+    pub purchase_date: NaiveDate,
+    pub purchase_store_id: Option<i64>,
+    pub install_date: Option<NaiveDate>,
+    pub policy_id: i64,
+    pub qr_token: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Technician {
+    pub id: i64,
+    pub user_id: i64,
+    pub org_unit_id: i64,
+    pub display_name: String,
+    #[sqlx(try_from = "String")]
+    pub skills: StrList,
+    pub start_address: Option<String>,
+    pub start_lat: f64,
+    pub start_lng: f64,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Shift {
+    pub id: i64,
+    pub technician_id: i64,
+    pub day: NaiveDate,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct WorkOrder {
+    pub id: i64,
+    pub number: String,
+    pub org_unit_id: i64,
+    pub customer_id: i64,
+    pub device_id: Option<i64>,
+    pub address_id: Option<i64>,
+    #[sqlx(try_from = "String")]
+    pub kind: WorkOrderType,
+    #[sqlx(try_from = "String")]
+    pub channel: Channel,
+    #[sqlx(try_from = "String")]
+    pub priority: Priority,
+    #[sqlx(try_from = "String")]
+    pub status: Status,
+    pub fault_description: String,
+    pub appointment_start: Option<DateTime<Utc>>,
+    pub appointment_end: Option<DateTime<Utc>>,
+    pub respond_by: DateTime<Utc>,
+    pub arrive_by: DateTime<Utc>,
+    pub resolve_by: DateTime<Utc>,
+    #[sqlx(try_from = "String")]
+    pub warranty_decision: WarrantyDecision,
+    pub technician_id: Option<i64>,
+    pub partner_unit_id: Option<i64>,
+    pub created_by: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub cancel_reason: Option<String>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct WorkOrderEvent {
+    pub id: i64,
+    pub work_order_id: i64,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub actor_id: i64,
+    pub actor_name: String,
+    pub at: DateTime<Utc>,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Visit {
+    pub id: i64,
+    pub work_order_id: i64,
+    /// None for a visit by an outsourced partner.
+    pub technician_id: Option<i64>,
+    pub seq: i64,
+    pub departed_at: Option<DateTime<Utc>>,
+    pub arrived_at: Option<DateTime<Utc>>,
+    pub arrived_lat: Option<f64>,
+    pub arrived_lng: Option<f64>,
+    pub left_at: Option<DateTime<Utc>>,
+    #[sqlx(try_from = "Option<String>")]
+    pub outcome: OptOutcome,
+}
+
+/// An optional visit outcome stored as nullable TEXT.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(transparent)]
+pub struct OptOutcome(pub Option<VisitOutcome>);
+
+impl TryFrom<Option<String>> for OptOutcome {
+    type Error = shouhou_domain::DomainError;
+    fn try_from(v: Option<String>) -> Result<Self, Self::Error> {
+        v.map(VisitOutcome::try_from).transpose().map(OptOutcome)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub entity: String,
+    pub entity_id: i64,
+    pub action: String,
+    pub actor_id: Option<i64>,
+    pub actor_name: Option<String>,
+    pub at: DateTime<Utc>,
+    /// `{"field": [old, new], …}`
+    #[sqlx(try_from = "String")]
+    pub changes: JsonText,
+}
+
+/// A JSON value kept in a TEXT column.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = Object)]
+pub struct JsonText(pub serde_json::Value);
+
+impl TryFrom<String> for JsonText {
+    type Error = serde_json::Error;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        serde_json::from_str(&s).map(JsonText)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct SlaRuleRow {
+    pub id: i64,
+    pub priority: String,
+    pub tier: Option<String>,
+    pub respond_minutes: i64,
+    pub arrive_minutes: i64,
+    pub resolve_minutes: i64,
+}

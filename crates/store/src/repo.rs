@@ -1,0 +1,808 @@
+//! Repositories: the SQL for each record, written once for both databases.
+//!
+//! Reads take a [`Visibility`] where the record is scoped; writes take a [`Tx`] so the app can
+//! put the record and its audit entry in one transaction.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::args;
+use crate::db::{Db, Tx};
+use crate::records::*;
+use crate::scope::{Scoped, Sql, Visibility};
+use crate::Result;
+
+pub const ORG_UNIT_COLS: &str =
+    "o.id, o.parent_id, o.kind, o.code, o.name, o.address, o.lat, o.lng, o.created_at, o.updated_at";
+pub const USER_COLS: &str = "u.id, u.username, u.display_name, u.role, u.org_unit_id, u.phone, u.lang, u.active, u.created_at, u.updated_at";
+pub const CUSTOMER_COLS: &str =
+    "c.id, c.org_unit_id, c.name, c.kind, c.tier, c.note, c.created_at, c.updated_at, c.version";
+pub const PRODUCT_COLS: &str =
+    "p.id, p.brand, p.model, p.category, p.name, p.created_at, p.updated_at";
+pub const POLICY_COLS: &str = "w.id, w.name, w.manufacturer, w.whole_unit_months, w.main_parts_months, w.main_parts, w.labour_months, w.starts_from, w.created_at, w.updated_at";
+pub const DEVICE_COLS: &str = "d.id, d.org_unit_id, d.customer_id, d.product_id, d.brand, d.serial, d.site_address_id, d.purchase_date, d.purchase_store_id, d.install_date, d.policy_id, d.qr_token, d.created_at, d.updated_at";
+pub const TECH_COLS: &str = "t.id, t.user_id, t.org_unit_id, u.display_name, t.skills, t.start_address, t.start_lat, t.start_lng, t.active, t.created_at, t.updated_at";
+pub const WO_COLS: &str = "wo.id, wo.number, wo.org_unit_id, wo.customer_id, wo.device_id, wo.address_id, wo.kind, wo.channel, wo.priority, wo.status, wo.fault_description, wo.appointment_start, wo.appointment_end, wo.respond_by, wo.arrive_by, wo.resolve_by, wo.warranty_decision, wo.technician_id, wo.partner_unit_id, wo.created_by, wo.created_at, wo.updated_at, wo.accepted_at, wo.completed_at, wo.reviewed_at, wo.closed_at, wo.cancelled_at, wo.cancel_reason, wo.version";
+
+/// Paging of a list: `limit` rows after `offset`.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Page {
+    fn sql(&self, q: &mut Sql) {
+        let l = q.arg(self.limit.clamp(1, 500));
+        let o = q.arg(self.offset.max(0));
+        q.push(&format!(" LIMIT {l} OFFSET {o}"));
+    }
+}
+
+// ---------------------------------------------------------------- org units
+
+pub mod org_units {
+    use super::*;
+
+    pub async fn all(db: &Db) -> Result<Vec<OrgUnit>> {
+        db.fetch_all(
+            &format!("SELECT {ORG_UNIT_COLS} FROM org_units o ORDER BY o.id"),
+            args![],
+        )
+        .await
+    }
+
+    pub async fn list(db: &Db, vis: &Visibility) -> Result<Vec<OrgUnit>> {
+        let mut q = Sql::new(&format!("SELECT {ORG_UNIT_COLS} FROM org_units o WHERE "));
+        let c = vis.clause(Scoped::OrgUnit, "o", &mut q);
+        q.push(&c).push(" ORDER BY o.id");
+        db.fetch_all(&q.text, q.args).await
+    }
+
+    pub async fn get(db: &Db, vis: &Visibility, id: i64) -> Result<OrgUnit> {
+        let mut q = Sql::new(&format!("SELECT {ORG_UNIT_COLS} FROM org_units o WHERE "));
+        let c = vis.clause(Scoped::OrgUnit, "o", &mut q);
+        q.push(&c).push_bind(" AND o.id = {}", id);
+        db.fetch_one(&q.text, q.args).await
+    }
+
+    pub async fn get_tx(tx: &mut Tx, id: i64) -> Result<OrgUnit> {
+        tx.fetch_one(
+            &format!("SELECT {ORG_UNIT_COLS} FROM org_units o WHERE o.id = $1"),
+            args![id],
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert(
+        tx: &mut Tx,
+        parent_id: Option<i64>,
+        kind: &str,
+        code: &str,
+        name: &str,
+        address: Option<&str>,
+        lat: Option<f64>,
+        lng: Option<f64>,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        tx.insert(
+            "INSERT INTO org_units (parent_id, kind, code, name, address, lat, lng, created_at, updated_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$8) RETURNING id",
+            args![parent_id, kind, code, name, address, lat, lng, now],
+        )
+        .await
+    }
+
+    pub async fn update(tx: &mut Tx, o: &OrgUnit, now: DateTime<Utc>) -> Result<()> {
+        tx.execute(
+            "UPDATE org_units SET parent_id=$1, kind=$2, code=$3, name=$4, address=$5, lat=$6, lng=$7, updated_at=$8 WHERE id=$9",
+            args![o.parent_id, o.kind.as_str(), o.code.as_str(), o.name.as_str(), o.address.clone(), o.lat, o.lng, now, o.id],
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- users and sessions
+
+pub mod users {
+    use super::*;
+
+    pub async fn get(db: &Db, id: i64) -> Result<User> {
+        db.fetch_one(
+            &format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1"),
+            args![id],
+        )
+        .await
+    }
+
+    pub async fn get_tx(tx: &mut Tx, id: i64) -> Result<User> {
+        tx.fetch_one(
+            &format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1"),
+            args![id],
+        )
+        .await
+    }
+
+    pub async fn get_scoped(db: &Db, vis: &Visibility, id: i64) -> Result<User> {
+        let mut q = Sql::new(&format!("SELECT {USER_COLS} FROM users u WHERE "));
+        let c = vis.clause(Scoped::Unit, "u", &mut q);
+        q.push(&c).push_bind(" AND u.id = {}", id);
+        db.fetch_one(&q.text, q.args).await
+    }
+
+    pub async fn list(db: &Db, vis: &Visibility, page: Page) -> Result<Vec<User>> {
+        let mut q = Sql::new(&format!("SELECT {USER_COLS} FROM users u WHERE "));
+        let c = vis.clause(Scoped::Unit, "u", &mut q);
+        q.push(&c).push(" ORDER BY u.id");
+        page.sql(&mut q);
+        db.fetch_all(&q.text, q.args).await
+    }
+
+    pub async fn credentials(db: &Db, username: &str) -> Result<Option<Credentials>> {
+        db.fetch_optional(
+            "SELECT id, password_hash, active, failed_logins, locked_until FROM users WHERE username = $1",
+            args![username],
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert(
+        tx: &mut Tx,
+        username: &str,
+        display_name: &str,
+        password_hash: &str,
+        role: &str,
+        org_unit_id: i64,
+        phone: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        tx.insert(
+            "INSERT INTO users (username, display_name, password_hash, role, org_unit_id, phone, created_at, updated_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$7) RETURNING id",
+            args![username, display_name, password_hash, role, org_unit_id, phone, now],
+        )
+        .await
+    }
+
+    pub async fn update(tx: &mut Tx, u: &User, now: DateTime<Utc>) -> Result<()> {
+        tx.execute(
+            "UPDATE users SET display_name=$1, role=$2, org_unit_id=$3, phone=$4, lang=$5, active=$6, updated_at=$7 WHERE id=$8",
+            args![u.display_name.as_str(), u.role.as_str(), u.org_unit_id, u.phone.clone(), u.lang.as_str(), u.active, now, u.id],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn set_password(tx: &mut Tx, id: i64, hash: &str, now: DateTime<Utc>) -> Result<()> {
+        tx.execute(
+            "UPDATE users SET password_hash=$1, updated_at=$2 WHERE id=$3",
+            args![hash, now, id],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Counts a failed login; from `max` failures on, the account is locked until `lock_until`.
+    pub async fn login_failed(db: &Db, id: i64, max: i64, lock_until: DateTime<Utc>) -> Result<()> {
+        db.execute(
+            "UPDATE users SET failed_logins = failed_logins + 1, \
+             locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END WHERE id = $3",
+            args![max, lock_until, id],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn login_succeeded(db: &Db, id: i64) -> Result<()> {
+        db.execute(
+            "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1",
+            args![id],
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+pub mod sessions {
+    use super::*;
+
+    pub async fn insert(
+        db: &Db,
+        token_hash: &str,
+        user_id: i64,
+        kind: &str,
+        csrf: &str,
+        now: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Result<()> {
+        db.execute(
+            "INSERT INTO sessions (token_hash, user_id, kind, csrf_token, created_at, expires_at) VALUES ($1,$2,$3,$4,$5,$6)",
+            args![token_hash, user_id, kind, csrf, now, expires],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn get(db: &Db, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>> {
+        db.fetch_optional(
+            "SELECT user_id, kind, csrf_token, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+            args![token_hash, now],
+        )
+        .await
+    }
+
+    pub async fn delete(db: &Db, token_hash: &str) -> Result<()> {
+        db.execute(
+            "DELETE FROM sessions WHERE token_hash = $1",
+            args![token_hash],
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- customers
+
+pub mod customers {
+    use super::*;
+
+    async fn fill(db: &Db, mut cs: Vec<Customer>) -> Result<Vec<Customer>> {
+        if cs.is_empty() {
+            return Ok(cs);
+        }
+        let ids = cs
+            .iter()
+            .map(|c| c.id.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let phones: Vec<(i64, String)> = db
+            .fetch_all(
+                &format!("SELECT customer_id, phone FROM customer_phones WHERE customer_id IN ({ids}) ORDER BY customer_id, position"),
+                args![],
+            )
+            .await?;
+        let addrs: Vec<Address> = db
+            .fetch_all(
+                &format!("SELECT id, customer_id, label, address, lat, lng FROM customer_addresses WHERE customer_id IN ({ids}) ORDER BY customer_id, position"),
+                args![],
+            )
+            .await?;
+        for c in cs.iter_mut() {
+            c.phones = phones
+                .iter()
+                .filter(|p| p.0 == c.id)
+                .map(|p| p.1.clone())
+                .collect();
+            c.addresses = addrs
+                .iter()
+                .filter(|a| a.customer_id == c.id)
+                .cloned()
+                .collect();
+        }
+        Ok(cs)
+    }
+
+    pub async fn get(db: &Db, vis: &Visibility, id: i64) -> Result<Customer> {
+        let mut q = Sql::new(&format!("SELECT {CUSTOMER_COLS} FROM customers c WHERE "));
+        let cl = vis.clause(Scoped::Customer, "c", &mut q);
+        q.push(&cl).push_bind(" AND c.id = {}", id);
+        let c: Customer = db.fetch_one(&q.text, q.args).await?;
+        Ok(fill(db, vec![c]).await?.remove(0))
+    }
+
+    pub async fn get_tx(tx: &mut Tx, id: i64) -> Result<Customer> {
+        let mut c: Customer = tx
+            .fetch_one(
+                &format!("SELECT {CUSTOMER_COLS} FROM customers c WHERE c.id = $1"),
+                args![id],
+            )
+            .await?;
+        let phones: Vec<(String,)> = tx
+            .fetch_all(
+                "SELECT phone FROM customer_phones WHERE customer_id = $1 ORDER BY position",
+                args![id],
+            )
+            .await?;
+        c.phones = phones.into_iter().map(|p| p.0).collect();
+        c.addresses = tx
+            .fetch_all(
+                "SELECT id, customer_id, label, address, lat, lng FROM customer_addresses WHERE customer_id = $1 ORDER BY position",
+                args![id],
+            )
+            .await?;
+        Ok(c)
+    }
+
+    pub async fn list(
+        db: &Db,
+        vis: &Visibility,
+        name: Option<&str>,
+        page: Page,
+    ) -> Result<Vec<Customer>> {
+        let mut q = Sql::new(&format!("SELECT {CUSTOMER_COLS} FROM customers c WHERE "));
+        let cl = vis.clause(Scoped::Customer, "c", &mut q);
+        q.push(&cl);
+        if let Some(n) = name {
+            q.push_bind(" AND c.name LIKE {}", format!("{n}%"));
+        }
+        q.push(" ORDER BY c.id DESC");
+        page.sql(&mut q);
+        let cs = db.fetch_all(&q.text, q.args).await?;
+        fill(db, cs).await
+    }
+
+    pub struct NewAddress<'a> {
+        pub label: Option<&'a str>,
+        pub address: &'a str,
+        pub lat: f64,
+        pub lng: f64,
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert(
+        tx: &mut Tx,
+        org_unit_id: i64,
+        name: &str,
+        kind: &str,
+        tier: &str,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        tx.insert(
+            "INSERT INTO customers (org_unit_id, name, kind, tier, note, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$6) RETURNING id",
+            args![org_unit_id, name, kind, tier, note, now],
+        )
+        .await
+    }
+
+    pub async fn update(tx: &mut Tx, c: &Customer, now: DateTime<Utc>) -> Result<()> {
+        tx.execute(
+            "UPDATE customers SET org_unit_id=$1, name=$2, kind=$3, tier=$4, note=$5, updated_at=$6, version = version + 1 WHERE id=$7",
+            args![c.org_unit_id, c.name.as_str(), c.kind.as_str(), c.tier.as_str(), c.note.clone(), now, c.id],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Replaces the phone list, keeping its order.
+    pub async fn set_phones(tx: &mut Tx, customer_id: i64, phones: &[String]) -> Result<()> {
+        tx.execute(
+            "DELETE FROM customer_phones WHERE customer_id = $1",
+            args![customer_id],
+        )
+        .await?;
+        for (i, p) in phones.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO customer_phones (customer_id, phone, position) VALUES ($1,$2,$3)",
+                args![customer_id, p.as_str(), i as i64],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Adds addresses after the existing ones; returns their ids.
+    pub async fn add_addresses(
+        tx: &mut Tx,
+        customer_id: i64,
+        addrs: &[NewAddress<'_>],
+    ) -> Result<Vec<i64>> {
+        let (n,): (i64,) = tx
+            .fetch_one(
+                "SELECT COUNT(*) FROM customer_addresses WHERE customer_id = $1",
+                args![customer_id],
+            )
+            .await?;
+        let mut ids = Vec::new();
+        for (i, a) in addrs.iter().enumerate() {
+            ids.push(tx.insert(
+                "INSERT INTO customer_addresses (customer_id, label, address, lat, lng, position) VALUES ($1,$2,$3,$4,$5,$6) RETURNING id",
+                args![customer_id, a.label, a.address, a.lat, a.lng, n + i as i64],
+            ).await?);
+        }
+        Ok(ids)
+    }
+
+    pub async fn update_address(tx: &mut Tx, a: &Address) -> Result<()> {
+        tx.execute(
+            "UPDATE customer_addresses SET label=$1, address=$2, lat=$3, lng=$4 WHERE id=$5 AND customer_id=$6",
+            args![a.label.clone(), a.address.as_str(), a.lat, a.lng, a.id, a.customer_id],
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- catalog: products, policies
+
+pub mod products {
+    use super::*;
+
+    pub async fn get(db: &Db, id: i64) -> Result<Product> {
+        db.fetch_one(
+            &format!("SELECT {PRODUCT_COLS} FROM products p WHERE p.id = $1"),
+            args![id],
+        )
+        .await
+    }
+
+    pub async fn get_tx(tx: &mut Tx, id: i64) -> Result<Product> {
+        tx.fetch_one(
+            &format!("SELECT {PRODUCT_COLS} FROM products p WHERE p.id = $1"),
+            args![id],
+        )
+        .await
+    }
+
+    pub async fn list(db: &Db, category: Option<&str>, page: Page) -> Result<Vec<Product>> {
+        let mut q = Sql::new(&format!("SELECT {PRODUCT_COLS} FROM products p WHERE 1=1"));
+        if let Some(c) = category {
+            q.push_bind(" AND p.category = {}", c);
+        }
+        q.push(" ORDER BY p.brand, p.model");
+        page.sql(&mut q);
+        db.fetch_all(&q.text, q.args).await
+    }
+
+    pub async fn insert(
+        tx: &mut Tx,
+        brand: &str,
+        model: &str,
+        category: &str,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        tx.insert(
+            "INSERT INTO products (brand, model, category, name, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$5) RETURNING id",
+            args![brand, model, category, name, now],
+        )
+        .await
+    }
+
+    pub async fn update(tx: &mut Tx, p: &Product, now: DateTime<Utc>) -> Result<()> {
+        tx.execute(
+            "UPDATE products SET brand=$1, model=$2, category=$3, name=$4, updated_at=$5 WHERE id=$6",
+            args![p.brand.as_str(), p.model.as_str(), p.category.as_str(), p.name.as_str(), now, p.id],
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+pub mod policies {
+    use super::*;
+
+    pub async fn get(db: &Db, id: i64) -> Result<WarrantyPolicy> {
+        db.fetch_one(
+            &format!("SELECT {POLICY_COLS} FROM warranty_policies w WHERE w.id = $1"),
+            args![id],
+        )
+        .await
+    }
+
+    pub async fn get_tx(tx: &mut Tx, id: i64) -> Result<WarrantyPolicy> {
+        tx.fetch_one(
+            &format!("SELECT {POLICY_COLS} FROM warranty_policies w WHERE w.id = $1"),
+            args![id],
+        )
+        .await
+    }
+
+    pub async fn list(db: &Db, page: Page) -> Result<Vec<WarrantyPolicy>> {
+        let mut q = Sql::new(&format!(
+            "SELECT {POLICY_COLS} FROM warranty_policies w ORDER BY w.id"
+        ));
+        page.sql(&mut q);
+        db.fetch_all(&q.text, q.args).await
+    }
+
+    pub async fn insert(tx: &mut Tx, w: &WarrantyPolicy) -> Result<i64> {
+        tx.insert(
+            "INSERT INTO warranty_policies (name, manufacturer, whole_unit_months, main_parts_months, main_parts, labour_months, starts_from, created_at, updated_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$8) RETURNING id",
+            args![w.name.as_str(), w.manufacturer.as_str(), w.whole_unit_months, w.main_parts_months, w.main_parts.to_json(), w.labour_months, w.starts_from.as_str(), w.created_at],
+        )
+        .await
+    }
+
+    pub async fn update(tx: &mut Tx, w: &WarrantyPolicy, now: DateTime<Utc>) -> Result<()> {
+        tx.execute(
+            "UPDATE warranty_policies SET name=$1, manufacturer=$2, whole_unit_months=$3, main_parts_months=$4, main_parts=$5, labour_months=$6, starts_from=$7, updated_at=$8 WHERE id=$9",
+            args![w.name.as_str(), w.manufacturer.as_str(), w.whole_unit_months, w.main_parts_months, w.main_parts.to_json(), w.labour_months, w.starts_from.as_str(), now, w.id],
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- devices
+
+pub mod devices {
+    use super::*;
+
+    pub async fn get(db: &Db, vis: &Visibility, id: i64) -> Result<Device> {
+        let mut q = Sql::new(&format!("SELECT {DEVICE_COLS} FROM devices d WHERE "));
+        let cl = vis.clause(Scoped::Device, "d", &mut q);
+        q.push(&cl).push_bind(" AND d.id = {}", id);
+        db.fetch_one(&q.text, q.args).await
+    }
+
+    pub async fn get_tx(tx: &mut Tx, id: i64) -> Result<Device> {
+        tx.fetch_one(
+            &format!("SELECT {DEVICE_COLS} FROM devices d WHERE d.id = $1"),
+            args![id],
+        )
+        .await
+    }
+
+    pub async fn by_token(db: &Db, token: &str) -> Result<Device> {
+        db.fetch_one(
+            &format!("SELECT {DEVICE_COLS} FROM devices d WHERE d.qr_token = $1"),
+            args![token],
+        )
+        .await
+    }
+
+    pub async fn list(
+        db: &Db,
+        vis: &Visibility,
+        customer_id: Option<i64>,
+        page: Page,
+    ) -> Result<Vec<Device>> {
+        let mut q = Sql::new(&format!("SELECT {DEVICE_COLS} FROM devices d WHERE "));
+        let cl = vis.clause(Scoped::Device, "d", &mut q);
+        q.push(&cl);
+        if let Some(c) = customer_id {
+            q.push_bind(" AND d.customer_id = {}", c);
+        }
+        q.push(" ORDER BY d.id DESC");
+        page.sql(&mut q);
+        db.fetch_all(&q.text, q.args).await
+    }
+
+    pub async fn insert(tx: &mut Tx, d: &Device) -> Result<i64> {
+        tx.insert(
+            "INSERT INTO devices (org_unit_id, customer_id, product_id, brand, serial, site_address_id, purchase_date, purchase_store_id, install_date, policy_id, qr_token, created_at, updated_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$12) RETURNING id",
+            args![d.org_unit_id, d.customer_id, d.product_id, d.brand.as_str(), d.serial.as_str(), d.site_address_id, d.purchase_date, d.purchase_store_id, d.install_date, d.policy_id, d.qr_token.as_str(), d.created_at],
+        )
+        .await
+    }
+
+    pub async fn update(tx: &mut Tx, d: &Device, now: DateTime<Utc>) -> Result<()> {
+        tx.execute(
+            "UPDATE devices SET org_unit_id=$1, customer_id=$2, product_id=$3, brand=$4, serial=$5, site_address_id=$6, purchase_date=$7, purchase_store_id=$8, install_date=$9, policy_id=$10, updated_at=$11 WHERE id=$12",
+            args![d.org_unit_id, d.customer_id, d.product_id, d.brand.as_str(), d.serial.as_str(), d.site_address_id, d.purchase_date, d.purchase_store_id, d.install_date, d.policy_id, now, d.id],
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- technicians and shifts
+
+pub mod technicians {
+    use super::*;
+
+    pub async fn get(db: &Db, vis: &Visibility, id: i64) -> Result<Technician> {
+        let mut q = Sql::new(&format!(
+            "SELECT {TECH_COLS} FROM technicians t JOIN users u ON u.id = t.user_id WHERE "
+        ));
+        let cl = vis.clause(Scoped::Unit, "t", &mut q);
+        // A technician may always read its own record.
+        q.push("(")
+            .push(&cl)
+            .push_bind(" OR t.id = {})", vis.technician_id.unwrap_or(-1))
+            .push_bind(" AND t.id = {}", id);
+        db.fetch_one(&q.text, q.args).await
+    }
+
+    pub async fn get_tx(tx: &mut Tx, id: i64) -> Result<Technician> {
+        tx.fetch_one(
+            &format!("SELECT {TECH_COLS} FROM technicians t JOIN users u ON u.id = t.user_id WHERE t.id = $1"),
+            args![id],
+        )
+        .await
+    }
+
+    pub async fn by_user(db: &Db, user_id: i64) -> Result<Option<Technician>> {
+        db.fetch_optional(
+            &format!("SELECT {TECH_COLS} FROM technicians t JOIN users u ON u.id = t.user_id WHERE t.user_id = $1"),
+            args![user_id],
+        )
+        .await
+    }
+
+    pub async fn list(db: &Db, vis: &Visibility, page: Page) -> Result<Vec<Technician>> {
+        let mut q = Sql::new(&format!(
+            "SELECT {TECH_COLS} FROM technicians t JOIN users u ON u.id = t.user_id WHERE "
+        ));
+        let cl = vis.clause(Scoped::Unit, "t", &mut q);
+        q.push(&cl).push(" ORDER BY t.id");
+        page.sql(&mut q);
+        db.fetch_all(&q.text, q.args).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert(
+        tx: &mut Tx,
+        user_id: i64,
+        org_unit_id: i64,
+        skills: &StrList,
+        start_address: Option<&str>,
+        lat: f64,
+        lng: f64,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        tx.insert(
+            "INSERT INTO technicians (user_id, org_unit_id, skills, start_address, start_lat, start_lng, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$7) RETURNING id",
+            args![user_id, org_unit_id, skills.to_json(), start_address, lat, lng, now],
+        )
+        .await
+    }
+
+    pub async fn update(tx: &mut Tx, t: &Technician, now: DateTime<Utc>) -> Result<()> {
+        tx.execute(
+            "UPDATE technicians SET org_unit_id=$1, skills=$2, start_address=$3, start_lat=$4, start_lng=$5, active=$6, updated_at=$7 WHERE id=$8",
+            args![t.org_unit_id, t.skills.to_json(), t.start_address.clone(), t.start_lat, t.start_lng, t.active, now, t.id],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn shifts(
+        db: &Db,
+        technician_id: i64,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<Shift>> {
+        db.fetch_all(
+            "SELECT id, technician_id, day, starts_at, ends_at FROM shifts WHERE technician_id = $1 AND day >= $2 AND day <= $3 ORDER BY day",
+            args![technician_id, from, to],
+        )
+        .await
+    }
+
+    /// Sets the shift of a day (one per technician and day).
+    pub async fn upsert_shift(
+        tx: &mut Tx,
+        technician_id: i64,
+        day: NaiveDate,
+        starts: DateTime<Utc>,
+        ends: DateTime<Utc>,
+    ) -> Result<()> {
+        tx.execute(
+            "INSERT INTO shifts (technician_id, day, starts_at, ends_at) VALUES ($1,$2,$3,$4) \
+             ON CONFLICT (technician_id, day) DO UPDATE SET starts_at = excluded.starts_at, ends_at = excluded.ends_at",
+            args![technician_id, day, starts, ends],
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- SLA rules
+
+pub mod sla {
+    use super::*;
+
+    pub async fn rules(db: &Db) -> Result<Vec<SlaRuleRow>> {
+        db.fetch_all(
+            "SELECT id, priority, tier, respond_minutes, arrive_minutes, resolve_minutes FROM sla_rules ORDER BY id",
+            args![],
+        )
+        .await
+    }
+
+    pub async fn rules_tx(tx: &mut Tx) -> Result<Vec<SlaRuleRow>> {
+        tx.fetch_all(
+            "SELECT id, priority, tier, respond_minutes, arrive_minutes, resolve_minutes FROM sla_rules ORDER BY id",
+            args![],
+        )
+        .await
+    }
+
+    pub async fn replace(tx: &mut Tx, rules: &[shouhou_domain::sla::SlaRule]) -> Result<()> {
+        tx.execute("DELETE FROM sla_rules", args![]).await?;
+        for r in rules {
+            tx.execute(
+                "INSERT INTO sla_rules (priority, tier, respond_minutes, arrive_minutes, resolve_minutes) VALUES ($1,$2,$3,$4,$5)",
+                args![r.priority.as_str(), r.tier.map(|t| t.as_str()), r.respond_minutes, r.arrive_minutes, r.resolve_minutes],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- audit
+
+pub mod audit {
+    use super::*;
+
+    pub async fn insert(
+        tx: &mut Tx,
+        entity: &str,
+        entity_id: i64,
+        action: &str,
+        actor_id: Option<i64>,
+        at: DateTime<Utc>,
+        changes: &serde_json::Value,
+    ) -> Result<()> {
+        tx.execute(
+            "INSERT INTO audit_log (entity, entity_id, action, actor_id, at, changes) VALUES ($1,$2,$3,$4,$5,$6)",
+            args![entity, entity_id, action, actor_id, at, changes.to_string()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn list(db: &Db, entity: &str, entity_id: i64) -> Result<Vec<AuditEntry>> {
+        db.fetch_all(
+            "SELECT a.id, a.entity, a.entity_id, a.action, a.actor_id, u.display_name AS actor_name, a.at, a.changes \
+             FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id WHERE a.entity = $1 AND a.entity_id = $2 ORDER BY a.id",
+            args![entity, entity_id],
+        )
+        .await
+    }
+}
+
+// ---------------------------------------------------------------- idempotency keys
+
+pub mod idempotency {
+    use super::*;
+
+    #[derive(Debug, Clone, sqlx::FromRow)]
+    pub struct Stored {
+        pub request_hash: String,
+        pub status: Option<i64>,
+        pub body: Option<String>,
+        pub created_at: DateTime<Utc>,
+    }
+
+    /// Claims `key` for a request; `Ok(None)` when claimed now, else what is stored.
+    pub async fn claim(
+        db: &Db,
+        user_id: i64,
+        key: &str,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Stored>> {
+        let n = db
+            .execute(
+                "INSERT INTO idempotency_keys (user_id, key, request_hash, created_at) VALUES ($1,$2,$3,$4) ON CONFLICT (user_id, key) DO NOTHING",
+                args![user_id, key, hash, now],
+            )
+            .await?;
+        if n == 1 {
+            return Ok(None);
+        }
+        let s: Stored = db
+            .fetch_one(
+                "SELECT request_hash, status, body, created_at FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+                args![user_id, key],
+            )
+            .await?;
+        Ok(Some(s))
+    }
+
+    pub async fn complete(db: &Db, user_id: i64, key: &str, status: i64, body: &str) -> Result<()> {
+        db.execute(
+            "UPDATE idempotency_keys SET status = $1, body = $2 WHERE user_id = $3 AND key = $4",
+            args![status, body, user_id, key],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn release(db: &Db, user_id: i64, key: &str) -> Result<()> {
+        db.execute(
+            "DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status IS NULL",
+            args![user_id, key],
+        )
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,194 @@
+//! Lookup of customers and devices by any fragment of a phone, serial, name or address.
+//!
+//! One row per customer and per device in `search_docs`. SQLite indexes it with FTS5 (trigram for
+//! fragments of 3+ characters, a bigram column for two-character Chinese fragments); PostgreSQL
+//! with a pg_trgm GIN index and a GIN index over the same bigrams.
+
+use serde::Serialize;
+use shouhou_domain::validate::is_cjk;
+use utoipa::ToSchema;
+
+use crate::args;
+use crate::db::{Backend, Db, Tx};
+use crate::scope::{Scoped, Sql, Visibility};
+use crate::Result;
+
+/// Space-separated bigrams of the CJK runs of `texts`, without repeats.
+pub fn cjk_bigrams<'a>(texts: impl IntoIterator<Item = &'a str>) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for t in texts {
+        let chars: Vec<char> = t.chars().collect();
+        for w in chars.windows(2) {
+            if is_cjk(w[0]) && is_cjk(w[1]) {
+                let b: String = w.iter().collect();
+                if !out.contains(&b) {
+                    out.push(b);
+                }
+            }
+        }
+    }
+    out.join(" ")
+}
+
+/// The lookup text of a customer: name, phones and addresses.
+pub fn customer_doc(name: &str, phones: &[String], addresses: &[String]) -> (String, String) {
+    let mut doc = name.to_string();
+    for p in phones {
+        doc.push(' ');
+        doc.push_str(p);
+    }
+    for a in addresses {
+        doc.push(' ');
+        doc.push_str(a);
+    }
+    let cjk = cjk_bigrams(std::iter::once(name).chain(addresses.iter().map(String::as_str)));
+    (doc, cjk)
+}
+
+pub async fn upsert(
+    tx: &mut Tx,
+    kind: &str,
+    ref_id: i64,
+    org_unit_id: i64,
+    doc: &str,
+    cjk: &str,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO search_docs (kind, ref_id, org_unit_id, doc, cjk) VALUES ($1,$2,$3,$4,$5) \
+         ON CONFLICT (kind, ref_id) DO UPDATE SET org_unit_id = excluded.org_unit_id, doc = excluded.doc, cjk = excluded.cjk",
+        args![kind, ref_id, org_unit_id, doc, cjk],
+    )
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct CustomerHit {
+    pub id: i64,
+    pub name: String,
+    pub tier: String,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct DeviceHit {
+    pub id: i64,
+    pub serial: String,
+    pub brand: String,
+    pub model: String,
+    pub category: String,
+    pub customer_id: i64,
+    pub customer_name: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct SearchResult {
+    pub customers: Vec<CustomerHit>,
+    pub devices: Vec<DeviceHit>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Hit {
+    kind: String,
+    ref_id: i64,
+}
+
+fn like_pattern(q: &str) -> String {
+    let esc = q
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{esc}%")
+}
+
+/// Finds up to `limit` customers and devices matching `q` that `vis` may see. The caller checks
+/// the query's length (`shouhou_domain::validate::search_query_ok`).
+pub async fn lookup(db: &Db, vis: &Visibility, q: &str, limit: i64) -> Result<SearchResult> {
+    let q = q.trim();
+    let n = q.chars().count();
+    let all_cjk = q.chars().all(is_cjk);
+    let mut s = Sql::default();
+    match db.backend() {
+        Backend::Sqlite => {
+            let phrase = format!("\"{}\"", q.replace('"', "\"\""));
+            if n >= 3 {
+                s.push("SELECT s.kind, s.ref_id FROM search_tri f JOIN search_docs s ON s.id = f.rowid WHERE search_tri MATCH ");
+            } else {
+                s.push("SELECT s.kind, s.ref_id FROM search_cjk f JOIN search_docs s ON s.id = f.rowid WHERE search_cjk MATCH ");
+            }
+            let p = s.arg(phrase);
+            s.push(&p);
+        }
+        Backend::Postgres => {
+            s.push("SELECT s.kind, s.ref_id FROM search_docs s WHERE ");
+            if all_cjk {
+                let grams = cjk_bigrams([q]);
+                s.push_bind(
+                    "string_to_array(s.cjk, ' ') @> string_to_array({}, ' ')",
+                    grams,
+                );
+                if n >= 3 {
+                    s.push_bind(" AND s.doc LIKE {}", like_pattern(q));
+                }
+            } else {
+                s.push_bind("s.doc ILIKE {}", like_pattern(q));
+            }
+        }
+    }
+    s.push(" AND ");
+    let cl = vis.clause(Scoped::SearchDoc, "s", &mut s);
+    s.push(&cl);
+    let l = s.arg(limit);
+    s.push(&format!(" LIMIT {l}"));
+    let hits: Vec<Hit> = db.fetch_all(&s.text, s.args).await?;
+
+    let ids = |k: &str| {
+        hits.iter()
+            .filter(|h| h.kind == k)
+            .map(|h| h.ref_id.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let mut out = SearchResult::default();
+    let cids = ids("customer");
+    if !cids.is_empty() {
+        out.customers = db
+            .fetch_all(
+                &format!(
+                    "SELECT c.id, c.name, c.tier, \
+                     (SELECT phone FROM customer_phones p WHERE p.customer_id = c.id ORDER BY position LIMIT 1) AS phone, \
+                     (SELECT address FROM customer_addresses a WHERE a.customer_id = c.id ORDER BY position LIMIT 1) AS address \
+                     FROM customers c WHERE c.id IN ({cids}) ORDER BY c.id"
+                ),
+                args![],
+            )
+            .await?;
+    }
+    let dids = ids("device");
+    if !dids.is_empty() {
+        out.devices = db
+            .fetch_all(
+                &format!(
+                    "SELECT d.id, d.serial, d.brand, p.model, p.category, d.customer_id, c.name AS customer_name \
+                     FROM devices d JOIN products p ON p.id = d.product_id JOIN customers c ON c.id = d.customer_id \
+                     WHERE d.id IN ({dids}) ORDER BY d.id"
+                ),
+                args![],
+            )
+            .await?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bigrams_of_chinese_runs_only() {
+        assert_eq!(cjk_bigrams(["王小明"]), "王小 小明");
+        assert_eq!(cjk_bigrams(["A座王芳", "王芳"]), "王芳");
+        assert_eq!(cjk_bigrams(["abc 12"]), "");
+    }
+}

@@ -1,0 +1,246 @@
+//! Work orders, their events (transitions) and visits.
+
+use chrono::{DateTime, Utc};
+
+use crate::args;
+use crate::db::{Db, Tx};
+use crate::records::{Visit, WorkOrder, WorkOrderEvent};
+use crate::repo::{Page, WO_COLS};
+use crate::scope::{Scoped, Sql, Visibility};
+use crate::Result;
+
+/// Filters of the work-order list; every field narrows.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub status: Vec<String>,
+    pub kind: Option<String>,
+    pub org_unit_id: Option<i64>,
+    pub technician_id: Option<i64>,
+    pub customer_id: Option<i64>,
+    pub device_id: Option<i64>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+    /// Open orders whose arrive-by or resolve-by lies before this instant.
+    pub overdue_at: Option<DateTime<Utc>>,
+    /// `created_at`, `-created_at` (default), `arrive_by`, `resolve_by`, `number`.
+    pub sort: Option<String>,
+}
+
+fn filtered(vis: &Visibility, f: &Filter, select: &str) -> Sql {
+    let mut q = Sql::new(&format!("SELECT {select} FROM work_orders wo WHERE "));
+    let cl = vis.clause(Scoped::WorkOrder, "wo", &mut q);
+    q.push(&cl);
+    if !f.status.is_empty() {
+        let ps: Vec<String> = f.status.iter().map(|s| q.arg(s.as_str())).collect();
+        q.push(&format!(" AND wo.status IN ({})", ps.join(",")));
+    }
+    if let Some(k) = &f.kind {
+        q.push_bind(" AND wo.kind = {}", k.as_str());
+    }
+    if let Some(u) = f.org_unit_id {
+        q.push_bind(" AND wo.org_unit_id = {}", u);
+    }
+    if let Some(t) = f.technician_id {
+        q.push_bind(" AND wo.technician_id = {}", t);
+    }
+    if let Some(c) = f.customer_id {
+        q.push_bind(" AND wo.customer_id = {}", c);
+    }
+    if let Some(d) = f.device_id {
+        q.push_bind(" AND wo.device_id = {}", d);
+    }
+    if let Some(t) = f.created_from {
+        q.push_bind(" AND wo.created_at >= {}", t);
+    }
+    if let Some(t) = f.created_to {
+        q.push_bind(" AND wo.created_at < {}", t);
+    }
+    if let Some(t) = f.overdue_at {
+        let p = q.arg(t);
+        q.push(&format!(
+            " AND wo.status NOT IN ('completed','reviewed','closed','cancelled') AND (wo.resolve_by < {p} OR (wo.arrive_by < {p} AND wo.status IN ('new','assigned','accepted','en_route')))"
+        ));
+    }
+    q
+}
+
+pub async fn list(db: &Db, vis: &Visibility, f: &Filter, page: Page) -> Result<Vec<WorkOrder>> {
+    let mut q = filtered(vis, f, WO_COLS);
+    let order = match f.sort.as_deref() {
+        Some("created_at") => "wo.created_at ASC, wo.id ASC",
+        Some("arrive_by") => "wo.arrive_by ASC, wo.id ASC",
+        Some("resolve_by") => "wo.resolve_by ASC, wo.id ASC",
+        Some("number") => "wo.number ASC",
+        Some("-number") => "wo.number DESC",
+        _ => "wo.created_at DESC, wo.id DESC",
+    };
+    q.push(&format!(" ORDER BY {order}"));
+    let l = q.arg(page.limit.clamp(1, 500));
+    let o = q.arg(page.offset.max(0));
+    q.push(&format!(" LIMIT {l} OFFSET {o}"));
+    db.fetch_all(&q.text, q.args).await
+}
+
+pub async fn count(db: &Db, vis: &Visibility, f: &Filter) -> Result<i64> {
+    let q = filtered(vis, f, "COUNT(*)");
+    let (n,): (i64,) = db.fetch_one(&q.text, q.args).await?;
+    Ok(n)
+}
+
+pub async fn get(db: &Db, vis: &Visibility, id: i64) -> Result<WorkOrder> {
+    let mut q = Sql::new(&format!("SELECT {WO_COLS} FROM work_orders wo WHERE "));
+    let cl = vis.clause(Scoped::WorkOrder, "wo", &mut q);
+    q.push(&cl).push_bind(" AND wo.id = {}", id);
+    db.fetch_one(&q.text, q.args).await
+}
+
+/// Reads an order inside a write transaction, locking it on PostgreSQL.
+pub async fn get_for_update(tx: &mut Tx, vis: &Visibility, id: i64) -> Result<WorkOrder> {
+    let mut q = Sql::new(&format!("SELECT {WO_COLS} FROM work_orders wo WHERE "));
+    let cl = vis.clause(Scoped::WorkOrder, "wo", &mut q);
+    q.push(&cl).push_bind(" AND wo.id = {}", id);
+    if tx.backend() == crate::Backend::Postgres {
+        q.push(" FOR UPDATE OF wo");
+    }
+    tx.fetch_one(&q.text, q.args).await
+}
+
+/// The next number of `day_key` (per-day counter, safe under concurrent creation).
+pub async fn next_seq(tx: &mut Tx, day_key: &str) -> Result<i64> {
+    let (n,): (i64,) = tx
+        .fetch_one(
+            "INSERT INTO wo_counters (day, last) VALUES ($1, 1) \
+             ON CONFLICT (day) DO UPDATE SET last = wo_counters.last + 1 RETURNING last",
+            args![day_key],
+        )
+        .await?;
+    Ok(n)
+}
+
+pub async fn insert(tx: &mut Tx, w: &WorkOrder) -> Result<i64> {
+    tx.insert(
+        "INSERT INTO work_orders (number, org_unit_id, customer_id, device_id, address_id, kind, channel, priority, status, fault_description, \
+         appointment_start, appointment_end, respond_by, arrive_by, resolve_by, warranty_decision, technician_id, partner_unit_id, created_by, \
+         created_at, updated_at, accepted_at, completed_at, reviewed_at, closed_at, cancelled_at, cancel_reason) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27) RETURNING id",
+        args![
+            w.number.as_str(), w.org_unit_id, w.customer_id, w.device_id, w.address_id, w.kind.as_str(), w.channel.as_str(),
+            w.priority.as_str(), w.status.as_str(), w.fault_description.as_str(), w.appointment_start, w.appointment_end,
+            w.respond_by, w.arrive_by, w.resolve_by, w.warranty_decision.as_str(), w.technician_id, w.partner_unit_id,
+            w.created_by, w.created_at, w.updated_at, w.accepted_at, w.completed_at, w.reviewed_at, w.closed_at,
+            w.cancelled_at, w.cancel_reason.clone()
+        ],
+    )
+    .await
+}
+
+/// Writes every mutable column and bumps the version, only if the version is still `expected`.
+/// Returns false when another writer got there first.
+pub async fn update(tx: &mut Tx, w: &WorkOrder, expected_version: i64) -> Result<bool> {
+    let n = tx
+        .execute(
+            "UPDATE work_orders SET org_unit_id=$1, customer_id=$2, device_id=$3, address_id=$4, kind=$5, channel=$6, priority=$7, status=$8, \
+             fault_description=$9, appointment_start=$10, appointment_end=$11, respond_by=$12, arrive_by=$13, resolve_by=$14, warranty_decision=$15, \
+             technician_id=$16, partner_unit_id=$17, updated_at=$18, accepted_at=$19, completed_at=$20, reviewed_at=$21, closed_at=$22, \
+             cancelled_at=$23, cancel_reason=$24, version = version + 1 WHERE id=$25 AND version=$26",
+            args![
+                w.org_unit_id, w.customer_id, w.device_id, w.address_id, w.kind.as_str(), w.channel.as_str(), w.priority.as_str(),
+                w.status.as_str(), w.fault_description.as_str(), w.appointment_start, w.appointment_end, w.respond_by, w.arrive_by,
+                w.resolve_by, w.warranty_decision.as_str(), w.technician_id, w.partner_unit_id, w.updated_at, w.accepted_at,
+                w.completed_at, w.reviewed_at, w.closed_at, w.cancelled_at, w.cancel_reason.clone(), w.id, expected_version
+            ],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_event(
+    tx: &mut Tx,
+    work_order_id: i64,
+    from: Option<&str>,
+    to: &str,
+    actor_id: i64,
+    at: DateTime<Utc>,
+    lat: Option<f64>,
+    lng: Option<f64>,
+    note: Option<&str>,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO work_order_events (work_order_id, from_status, to_status, actor_id, at, lat, lng, note) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+        args![work_order_id, from, to, actor_id, at, lat, lng, note],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn events(db: &Db, work_order_id: i64) -> Result<Vec<WorkOrderEvent>> {
+    db.fetch_all(
+        "SELECT e.id, e.work_order_id, e.from_status, e.to_status, e.actor_id, u.display_name AS actor_name, e.at, e.lat, e.lng, e.note \
+         FROM work_order_events e JOIN users u ON u.id = e.actor_id WHERE e.work_order_id = $1 ORDER BY e.id",
+        args![work_order_id],
+    )
+    .await
+}
+
+const VISIT_COLS: &str = "id, work_order_id, technician_id, seq, departed_at, arrived_at, arrived_lat, arrived_lng, left_at, outcome";
+
+pub async fn visits(db: &Db, work_order_id: i64) -> Result<Vec<Visit>> {
+    db.fetch_all(
+        &format!("SELECT {VISIT_COLS} FROM visits WHERE work_order_id = $1 ORDER BY seq"),
+        args![work_order_id],
+    )
+    .await
+}
+
+/// The visit in progress (departed, not left), if any.
+pub async fn open_visit(tx: &mut Tx, work_order_id: i64) -> Result<Option<Visit>> {
+    tx.fetch_optional(
+        &format!("SELECT {VISIT_COLS} FROM visits WHERE work_order_id = $1 AND left_at IS NULL ORDER BY seq DESC LIMIT 1"),
+        args![work_order_id],
+    )
+    .await
+}
+
+pub async fn start_visit(
+    tx: &mut Tx,
+    work_order_id: i64,
+    technician_id: Option<i64>,
+    departed: DateTime<Utc>,
+) -> Result<i64> {
+    tx.insert(
+        "INSERT INTO visits (work_order_id, technician_id, seq, departed_at) \
+         VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM visits WHERE work_order_id = $1), $3) RETURNING id",
+        args![work_order_id, technician_id, departed],
+    )
+    .await
+}
+
+pub async fn arrive(
+    tx: &mut Tx,
+    visit_id: i64,
+    at: DateTime<Utc>,
+    lat: Option<f64>,
+    lng: Option<f64>,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE visits SET arrived_at = $1, arrived_lat = $2, arrived_lng = $3 WHERE id = $4",
+        args![at, lat, lng, visit_id],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn leave(
+    tx: &mut Tx,
+    visit_id: i64,
+    at: DateTime<Utc>,
+    outcome: Option<&str>,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE visits SET left_at = $1, outcome = $2 WHERE id = $3",
+        args![at, outcome, visit_id],
+    )
+    .await?;
+    Ok(())
+}
