@@ -12,6 +12,9 @@ pub enum AppError {
     Unauthenticated,
     #[error("forbidden")]
     Forbidden,
+    /// A cookie-authenticated change without the session's CSRF token.
+    #[error("csrf token missing or wrong")]
+    Csrf,
     #[error("account locked")]
     Locked,
     /// The record changed since the client read it; says who changed what.
@@ -52,6 +55,7 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::Unauthenticated => "unauthenticated",
             AppError::Forbidden => "forbidden",
+            AppError::Csrf => "csrf",
             AppError::Locked => "account_locked",
             AppError::Stale { .. } => "stale_version",
             AppError::KeyReused => "idempotency_key_reused",
@@ -78,6 +82,10 @@ impl AppError {
             ),
             AppError::Unauthenticated => p("请先登录", "Please sign in"),
             AppError::Forbidden => p("您的角色无权执行此操作", "Your role may not do this"),
+            AppError::Csrf => p(
+                "页面已过期（缺少 CSRF 令牌），请刷新页面后重试",
+                "The page has expired (missing CSRF token); reload the page and try again",
+            ),
             AppError::Locked => p(
                 "登录失败次数过多，账号已临时锁定，请稍后再试",
                 "Too many failed sign-ins: the account is locked for a while; try again later",

@@ -1,1 +1,75 @@
+//! HTTP: the JSON API under `/api/v1` (with its OpenAPI document), health and metrics.
 
+pub mod api;
+pub mod error;
+pub mod extract;
+pub mod idempotency;
+pub mod metrics;
+
+use std::sync::Arc;
+
+use axum::http::{HeaderName, Request};
+use axum::routing::get;
+use axum::{middleware, Router};
+use shouhou_app::App;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+    pub metrics: Arc<metrics::Metrics>,
+    /// Mark session cookies `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    pub fn new(app: App) -> AppState {
+        AppState {
+            app,
+            metrics: Arc::new(metrics::Metrics::default()),
+            secure_cookies: false,
+        }
+    }
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole HTTP surface of shouhou.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = api::router(state.clone());
+    let openapi = Arc::new(openapi);
+    Router::new()
+        .nest("/api/v1", api)
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = openapi.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .route("/healthz", get(api::health::healthz))
+        .route("/metrics", get(metrics::render))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(middleware::from_fn(error::localize))
+        .layer(RequestBodyLimitLayer::new(8 * 1024 * 1024))
+        .layer(CatchPanicLayer::new())
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let id = req
+                    .headers()
+                    .get(&REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
+            }),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}

@@ -1,0 +1,87 @@
+//! The JSON API under `/api/v1`. Every handler is annotated, so the OpenAPI document at
+//! `/api/v1/openapi.json` is generated from this code and cannot drift from it.
+
+pub mod archive;
+pub mod auth;
+pub mod health;
+pub mod work_orders;
+
+use axum::{middleware, Router};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::{idempotency, AppState};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "shouhou API",
+        description = "After-sales service management (售后): archive, work orders, dispatch. \
+            Sign in with POST /auth/login; send the returned token as `Authorization: Bearer …`, \
+            or use the session cookie plus `X-CSRF-Token` on changes. Errors are \
+            `{\"error\": {\"code\", \"message\", \"field\"}}` in the user's language.",
+    ),
+    modifiers(&Security),
+    security(("bearer" = []), ("cookie" = [])),
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let c = openapi.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        c.add_security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::extract::SESSION_COOKIE,
+            ))),
+        );
+    }
+}
+
+pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(archive::list_customers, archive::create_customer))
+        .routes(routes!(archive::get_customer, archive::update_customer))
+        .routes(routes!(archive::list_products, archive::create_product))
+        .routes(routes!(archive::get_product, archive::update_product))
+        .routes(routes!(archive::list_policies, archive::create_policy))
+        .routes(routes!(archive::get_policy, archive::update_policy))
+        .routes(routes!(archive::list_devices, archive::create_device))
+        .routes(routes!(archive::get_device, archive::update_device))
+        .routes(routes!(archive::device_history))
+        .routes(routes!(archive::list_technicians, archive::create_technician))
+        .routes(routes!(archive::get_technician, archive::update_technician))
+        .routes(routes!(archive::list_shifts, archive::set_shift))
+        .routes(routes!(archive::list_org_units, archive::create_org_unit))
+        .routes(routes!(archive::get_org_unit, archive::update_org_unit))
+        .routes(routes!(archive::list_users, archive::create_user))
+        .routes(routes!(archive::get_user, archive::update_user))
+        .routes(routes!(archive::search))
+        .routes(routes!(archive::audit))
+        .routes(routes!(archive::get_sla_rules, archive::set_sla_rules))
+        .routes(routes!(work_orders::list, work_orders::create))
+        .routes(routes!(work_orders::get, work_orders::update))
+        .routes(routes!(work_orders::transition))
+        .routes(routes!(work_orders::events))
+        .routes(routes!(work_orders::visits))
+        .split_for_parts();
+    // Paths are served under /api/v1.
+    let paths = std::mem::take(&mut doc.paths.paths);
+    doc.paths.paths = paths
+        .into_iter()
+        .map(|(p, item)| (format!("/api/v1{p}"), item))
+        .collect();
+    let router = router.layer(middleware::from_fn_with_state(state, idempotency::layer));
+    (router, doc)
+}

@@ -1,0 +1,111 @@
+//! Work orders: list, create, read (with ETag), update (If-Match), transitions, events, visits.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use shouhou_app::work_orders as uc;
+use shouhou_domain::{Status, WorkOrderType};
+use shouhou_store::records::{Visit, WorkOrder, WorkOrderEvent};
+use shouhou_store::work_orders::Filter;
+use utoipa::IntoParams;
+
+use crate::error::ApiError;
+use crate::extract::{etag, Auth, IfMatch, JsonBody, PageQuery};
+use crate::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// One or more statuses, comma-separated.
+    pub status: Option<String>,
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub kind: Option<WorkOrderType>,
+    /// The owning store (org unit).
+    pub store: Option<i64>,
+    pub technician: Option<i64>,
+    pub customer: Option<i64>,
+    pub device: Option<i64>,
+    /// Created at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Created before.
+    pub to: Option<DateTime<Utc>>,
+    /// Only open orders past an SLA deadline.
+    pub overdue: Option<bool>,
+    /// created_at, -created_at (default), arrive_by, resolve_by, number, -number
+    pub sort: Option<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+fn with_etag(status: StatusCode, w: WorkOrder) -> Response {
+    let tag = etag(w.version);
+    (status, [(header::ETAG, tag)], Json(w)).into_response()
+}
+
+#[utoipa::path(get, path = "/work-orders", tag = "work-orders", params(ListQuery), responses((status = 200, body = uc::WorkOrderPage)))]
+pub async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>) -> Result<Json<uc::WorkOrderPage>, ApiError> {
+    let status = match &q.status {
+        Some(v) => v
+            .split(',')
+            .filter(|x| !x.is_empty())
+            .map(|x| Status::parse_field(x.trim(), "status").map(|s| s.as_str().to_string()))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => vec![],
+    };
+    let f = Filter {
+        status,
+        kind: q.kind.map(|k| k.as_str().to_string()),
+        org_unit_id: q.store,
+        technician_id: q.technician,
+        customer_id: q.customer,
+        device_id: q.device,
+        created_from: q.from,
+        created_to: q.to,
+        overdue_at: q.overdue.filter(|o| *o).map(|_| s.app.now()),
+        sort: q.sort.clone(),
+    };
+    let page = PageQuery { limit: q.limit, offset: q.offset }.page();
+    Ok(Json(uc::list(&s.app, &a.actor, &f, page).await?))
+}
+
+/// Registers a work order: numbered WO-YYYYMMDD-NNNN, with SLA deadlines and a warranty decision.
+#[utoipa::path(post, path = "/work-orders", tag = "work-orders", request_body = uc::NewWorkOrder,
+    params(("Idempotency-Key" = Option<String>, Header, description = "retry safely: the same key and body return the first response")),
+    responses((status = 201, body = WorkOrder), (status = 422)))]
+pub async fn create(State(s): State<AppState>, a: Auth, JsonBody(n): JsonBody<uc::NewWorkOrder>) -> Result<Response, ApiError> {
+    Ok(with_etag(StatusCode::CREATED, uc::create(&s.app, &a.actor, n).await?))
+}
+
+#[utoipa::path(get, path = "/work-orders/{id}", tag = "work-orders", responses((status = 200, body = WorkOrder, headers(("ETag" = String))), (status = 404)))]
+pub async fn get(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> Result<Response, ApiError> {
+    Ok(with_etag(StatusCode::OK, uc::get(&s.app, &a.actor, id).await?))
+}
+
+/// Changes an order; with `If-Match` a stale version is refused with 412 and who changed what.
+#[utoipa::path(patch, path = "/work-orders/{id}", tag = "work-orders", request_body = uc::WorkOrderPatch,
+    params(("If-Match" = Option<String>, Header, description = "the ETag the change is based on")),
+    responses((status = 200, body = WorkOrder), (status = 412, description = "changed meanwhile")))]
+pub async fn update(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, IfMatch(v): IfMatch, JsonBody(p): JsonBody<uc::WorkOrderPatch>) -> Result<Response, ApiError> {
+    Ok(with_etag(StatusCode::OK, uc::update(&s.app, &a.actor, id, v, p).await?))
+}
+
+/// Moves the order along its lifecycle; an illegal move is 409 `illegal_transition`.
+#[utoipa::path(post, path = "/work-orders/{id}/transitions", tag = "work-orders", request_body = uc::Transition,
+    params(("If-Match" = Option<String>, Header, description = "the ETag the change is based on")),
+    responses((status = 200, body = WorkOrder), (status = 409, description = "illegal transition"), (status = 412)))]
+pub async fn transition(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, IfMatch(v): IfMatch, JsonBody(t): JsonBody<uc::Transition>) -> Result<Response, ApiError> {
+    Ok(with_etag(StatusCode::OK, uc::transition(&s.app, &a.actor, id, v, t).await?))
+}
+
+#[utoipa::path(get, path = "/work-orders/{id}/events", tag = "work-orders", responses((status = 200, body = Vec<WorkOrderEvent>)))]
+pub async fn events(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> Result<Json<Vec<WorkOrderEvent>>, ApiError> {
+    Ok(Json(uc::events(&s.app, &a.actor, id).await?))
+}
+
+#[utoipa::path(get, path = "/work-orders/{id}/visits", tag = "work-orders", responses((status = 200, body = Vec<Visit>)))]
+pub async fn visits(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> Result<Json<Vec<Visit>>, ApiError> {
+    Ok(Json(uc::visits(&s.app, &a.actor, id).await?))
+}
