@@ -81,9 +81,13 @@ pub async fn visibility_for(db: &Db, user: &User) -> Result<(Visibility, Option<
     ))
 }
 
-pub async fn actor_for(db: &Db, user: User, lang: Option<Lang>) -> Result<Actor> {
+/// The actor for `user`; the language is the user's own setting, else `fallback` (the browser's).
+pub async fn actor_for(db: &Db, user: User, fallback: Option<Lang>) -> Result<Actor> {
     let (vis, technician_id) = visibility_for(db, &user).await?;
-    let lang = lang.unwrap_or_else(|| Lang::from_header(&user.lang));
+    let lang = match &user.lang {
+        Some(l) => Lang::from_header(l),
+        None => fallback.unwrap_or_default(),
+    };
     Ok(Actor {
         user,
         technician_id,

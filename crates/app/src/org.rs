@@ -289,7 +289,7 @@ pub async fn update_user(app: &App, actor: &Actor, id: i64, p: UserPatch) -> Res
         };
     }
     if let Some(l) = p.lang {
-        u.lang = l.as_str().to_string();
+        u.lang = Some(l.as_str().to_string());
     }
     if let Some(a) = p.active {
         u.active = a;

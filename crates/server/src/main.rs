@@ -1,1 +1,273 @@
-fn main() {}
+//! The `shouhou` binary: serve | migrate | demo | backup | bench.
+
+mod bench;
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use shouhou_app::demo::{DemoOptions, DemoReport};
+use shouhou_app::{App, Clock, Settings, SystemClock};
+use shouhou_domain::{OrgKind, Role};
+use shouhou_store::Db;
+
+#[derive(Parser)]
+#[command(
+    name = "shouhou",
+    version,
+    about = "售后 — after-sales service management"
+)]
+struct Cli {
+    /// The store: an SQLite file path or a postgres:// URL.
+    #[arg(
+        long,
+        global = true,
+        env = "SHOUHOU_DATABASE_URL",
+        default_value = "./shouhou.db"
+    )]
+    db: String,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Runs the server (migrates the store first).
+    Serve {
+        #[arg(long, env = "SHOUHOU_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Load the demo data into an empty store and print the demo logins.
+        #[arg(long)]
+        demo: bool,
+        #[arg(long, env = "SHOUHOU_DEMO_PASSWORD", default_value = "demo123")]
+        demo_password: String,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// The first admin's password for a new store without --demo (asked for when absent).
+        #[arg(long, env = "SHOUHOU_ADMIN_PASSWORD", hide_env_values = true)]
+        admin_password: Option<String>,
+        /// Mark cookies Secure (serve behind HTTPS).
+        #[arg(long, env = "SHOUHOU_SECURE_COOKIES")]
+        secure_cookies: bool,
+    },
+    /// Applies the schema migrations.
+    Migrate,
+    /// Loads demo data into an empty store.
+    Demo {
+        #[arg(long, default_value_t = 2_000)]
+        customers: usize,
+        /// Devices per customer on average (default 1.5; 2 for a large lookup store).
+        #[arg(long)]
+        devices_per_customer: Option<f64>,
+        #[arg(long, default_value_t = 15_000)]
+        orders: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value = "demo123")]
+        password: String,
+    },
+    /// Writes a consistent copy of a live SQLite store.
+    Backup {
+        #[arg(long)]
+        to: String,
+    },
+    /// Measures: `bench lookup`, `bench create`.
+    Bench {
+        #[command(subcommand)]
+        what: bench::What,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SHOUHOU_LOG")
+                .unwrap_or_else(|_| "info,sqlx=error,tower_http=info".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Migrate => {
+            open(&cli.db).await?;
+            println!("migrated {}", redact(&cli.db));
+        }
+        Cmd::Backup { to } => {
+            let db = Db::connect(&cli.db).await?;
+            match db.backend() {
+                shouhou_store::Backend::Postgres => {
+                    bail!("backup of a PostgreSQL store: use pg_dump (e.g. pg_dump -Fc DBNAME > shouhou.dump)")
+                }
+                shouhou_store::Backend::Sqlite => {
+                    if std::path::Path::new(&to).exists() {
+                        bail!("{to} exists already: choose a new file");
+                    }
+                    db.backup_to(&to).await?;
+                    println!("backup written to {to}");
+                }
+            }
+        }
+        Cmd::Demo {
+            customers,
+            devices_per_customer,
+            orders,
+            seed,
+            password,
+        } => {
+            let app = open(&cli.db).await?;
+            let mut o = DemoOptions::city(seed, &password, app.now());
+            o.customers = customers;
+            o.orders = orders;
+            o.devices_per_customer =
+                devices_per_customer.unwrap_or(if customers > 100_000 { 2.0 } else { 1.5 });
+            let r = load_demo(&app, &o).await?;
+            print_report(&r, &password);
+        }
+        Cmd::Serve {
+            listen,
+            demo,
+            demo_password,
+            seed,
+            admin_password,
+            secure_cookies,
+        } => {
+            let app = open(&cli.db).await?;
+            let (users,): (i64,) = app
+                .db
+                .fetch_one("SELECT COUNT(*) FROM users", vec![])
+                .await?;
+            if users == 0 {
+                if demo {
+                    let o = DemoOptions::city(seed, &demo_password, app.now());
+                    let r = load_demo(&app, &o).await?;
+                    print_report(&r, &demo_password);
+                } else {
+                    first_admin(&app, admin_password).await?;
+                }
+            } else if demo {
+                println!("store has data already: demo data not loaded (demo logins work if it was loaded before)");
+            }
+            let mut state = shouhou_web::AppState::new(app.clone());
+            state.secure_cookies = secure_cookies;
+            let router = shouhou_web::router(state);
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?;
+            println!("shouhou listening on http://{}", listener.local_addr()?);
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
+            app.db.close().await;
+        }
+        Cmd::Bench { what } => bench::run(&cli.db, what).await?,
+    }
+    Ok(())
+}
+
+/// Opens and migrates the store.
+pub async fn open(url: &str) -> anyhow::Result<App> {
+    let db = Db::connect(url)
+        .await
+        .with_context(|| format!("cannot open the store {}", redact(url)))?;
+    db.migrate().await.context("migration failed")?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    Ok(App::new(db, Settings::default(), clock))
+}
+
+/// A URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn load_demo(app: &App, o: &DemoOptions) -> anyhow::Result<DemoReport> {
+    let bar = ProgressBar::new(1);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>28} [{bar:40}] {pos}/{len} ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let b = bar.clone();
+    let progress = move |stage: &str, done: u64, total: u64| {
+        b.set_message(stage.to_string());
+        b.set_length(total.max(1));
+        b.set_position(done);
+    };
+    let r = shouhou_app::demo::generate(app, o, &progress)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo data: {e}"))?;
+    bar.finish_and_clear();
+    Ok(r)
+}
+
+fn print_report(r: &DemoReport, password: &str) {
+    println!(
+        "demo data loaded: {} customers, {} devices, {} work orders, {} visits",
+        r.customers, r.devices, r.work_orders, r.visits
+    );
+    println!("demo logins (password: {password}):");
+    for (u, role) in &r.logins {
+        println!("  {u:<12} {}", role.label(shouhou_domain::Lang::ZhCn));
+    }
+}
+
+/// A new store without demo data gets a head office and an admin.
+async fn first_admin(app: &App, password: Option<String>) -> anyhow::Result<()> {
+    let password = match password {
+        Some(p) => p,
+        None if std::io::stdin().is_terminal() => {
+            print!("新的数据库：请设置管理员 admin 的密码 / new store: choose the admin password: ");
+            std::io::stdout().flush()?;
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim().to_string()
+        }
+        None => bail!(
+            "new store: set the first admin's password with --admin-password or SHOUHOU_ADMIN_PASSWORD (or start with --demo)"
+        ),
+    };
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let hq = shouhou_store::repo::org_units::insert(
+        &mut tx,
+        None,
+        OrgKind::HeadOffice.as_str(),
+        "HQ",
+        "总部",
+        None,
+        None,
+        None,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    shouhou_app::org::create_user_unchecked(
+        app,
+        None,
+        shouhou_app::org::NewUser {
+            username: "admin".into(),
+            display_name: "系统管理员".into(),
+            password,
+            role: Role::Admin,
+            org_unit_id: hq,
+            phone: None,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!(e.message(shouhou_domain::Lang::ZhCn)))?;
+    println!("admin created; sign in as admin");
+    Ok(())
+}

@@ -335,3 +335,56 @@ impl Tx {
         Ok(id)
     }
 }
+
+impl Tx {
+    /// Inserts many rows in multi-row statements (bulk loads: demo data, imports).
+    pub async fn bulk_insert(
+        &mut self,
+        table: &str,
+        cols: &[&str],
+        rows: Vec<Vec<Arg>>,
+    ) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let per = (30_000 / cols.len().max(1)).clamp(1, 1000);
+        let mut it = rows.into_iter().peekable();
+        while it.peek().is_some() {
+            let chunk: Vec<Vec<Arg>> = it.by_ref().take(per).collect();
+            let mut sql = format!("INSERT INTO {table} ({}) VALUES ", cols.join(","));
+            let mut args = Vec::with_capacity(chunk.len() * cols.len());
+            for (r, row) in chunk.into_iter().enumerate() {
+                if row.len() != cols.len() {
+                    return Err(StoreError::Bind(format!(
+                        "{table}: row has {} values for {} columns",
+                        row.len(),
+                        cols.len()
+                    )));
+                }
+                sql.push_str(if r == 0 { "(" } else { ",(" });
+                for c in 0..cols.len() {
+                    if c > 0 {
+                        sql.push(',');
+                    }
+                    sql.push_str(&format!("${}", args.len() + c + 1));
+                }
+                sql.push(')');
+                args.extend(row);
+            }
+            self.execute(&sql, args).await?;
+        }
+        Ok(())
+    }
+
+    /// After rows were inserted with explicit ids, moves PostgreSQL's identity past them.
+    pub async fn reset_identity(&mut self, table: &str) -> Result<()> {
+        if self.backend() == Backend::Postgres {
+            self.execute(
+                &format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"),
+                vec![],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}

@@ -50,7 +50,8 @@ pub struct User {
     pub role: Role,
     pub org_unit_id: i64,
     pub phone: Option<String>,
-    pub lang: String,
+    /// The UI language the user chose; `None` follows the browser.
+    pub lang: Option<String>,
     pub active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

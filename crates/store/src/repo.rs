@@ -169,7 +169,7 @@ pub mod users {
     pub async fn update(tx: &mut Tx, u: &User, now: DateTime<Utc>) -> Result<()> {
         tx.execute(
             "UPDATE users SET display_name=$1, role=$2, org_unit_id=$3, phone=$4, lang=$5, active=$6, updated_at=$7 WHERE id=$8",
-            args![u.display_name.as_str(), u.role.as_str(), u.org_unit_id, u.phone.clone(), u.lang.as_str(), u.active, now, u.id],
+            args![u.display_name.as_str(), u.role.as_str(), u.org_unit_id, u.phone.clone(), u.lang.clone(), u.active, now, u.id],
         )
         .await?;
         Ok(())

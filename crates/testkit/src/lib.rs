@@ -134,3 +134,6 @@ macro_rules! db_test {
         }
     };
 }
+
+pub mod fixture;
+pub use fixture::{days_ago, seed, spawn_app, test_app, Fixture, TestServer};

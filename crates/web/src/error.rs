@@ -113,9 +113,10 @@ pub async fn localize(mut req: Request, next: Next) -> Response {
         if slot.get() == Lang::En {
             let (mut parts, _) = res.into_parts();
             parts.headers.remove(header::CONTENT_LENGTH);
-            parts
-                .headers
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            parts.headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
             return Response::from_parts(parts, Body::from(en));
         }
     }

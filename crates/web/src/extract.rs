@@ -31,7 +31,8 @@ pub fn token_of(parts: &Parts) -> Option<(String, bool)> {
         return Some((t.trim().to_string(), false));
     }
     let jar = CookieJar::from_headers(&parts.headers);
-    jar.get(SESSION_COOKIE).map(|c| (c.value().to_string(), true))
+    jar.get(SESSION_COOKIE)
+        .map(|c| (c.value().to_string(), true))
 }
 
 /// The signed-in actor. Changes made with a session cookie must carry the session's CSRF token
@@ -46,8 +47,10 @@ impl FromRequestParts<AppState> for Auth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let (token, via_cookie) = token_of(parts).ok_or(AppError::Unauthenticated)?;
-        let (actor, csrf) = auth::authenticate(&state.app, &token, None).await?;
-        if let Some(slot) = parts.extensions.get::<LangSlot>() {
+        let slot = parts.extensions.get::<LangSlot>().cloned();
+        let browser = slot.as_ref().map(LangSlot::get);
+        let (actor, csrf) = auth::authenticate(&state.app, &token, browser).await?;
+        if let Some(slot) = slot {
             slot.set(actor.lang);
         }
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
@@ -93,7 +96,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 if field == "." {
                     field = "body".into();
                 }
-                let detail = inner.split(" at line ").next().unwrap_or(&inner).to_string();
+                let detail = inner
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or(&inner)
+                    .to_string();
                 let reason = if inner.starts_with("missing field") {
                     ValidationError::Required
                 } else {

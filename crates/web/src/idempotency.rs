@@ -51,7 +51,9 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
         Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
     };
     let Some(user_id) = user_id else {
-        return next.run(Request::from_parts(parts, Body::from(bytes))).await;
+        return next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
     };
     let mut h = Sha256::new();
     h.update(parts.method.as_str());
@@ -68,8 +70,7 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
             return match (stored.status, stored.body) {
                 (Some(status), Some(body)) => {
                     let mut r = Response::new(Body::from(body));
-                    *r.status_mut() =
-                        StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
+                    *r.status_mut() = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
                     r.headers_mut().insert(
                         header::CONTENT_TYPE,
                         HeaderValue::from_static("application/json"),
@@ -83,7 +84,9 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
         }
         Ok(None) => {}
     }
-    let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let res = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
     let (rparts, rbody) = res.into_parts();
     let rbytes = to_bytes(rbody, MAX_BODY).await.unwrap_or_default();
     let status = rparts.status;

@@ -22,7 +22,7 @@ CREATE TABLE users (
     role TEXT NOT NULL,
     org_unit_id BIGINT NOT NULL REFERENCES org_units(id),
     phone TEXT,
-    lang TEXT NOT NULL DEFAULT 'zh-CN',
+    lang TEXT,
     active BOOLEAN NOT NULL DEFAULT TRUE,
     failed_logins BIGINT NOT NULL DEFAULT 0,
     locked_until TIMESTAMPTZ,

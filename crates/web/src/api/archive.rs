@@ -36,14 +36,28 @@ pub struct CustomerQuery {
 }
 
 #[utoipa::path(get, path = "/customers", tag = "customers", params(CustomerQuery), responses((status = 200, body = Vec<Customer>)))]
-pub async fn list_customers(State(s): State<AppState>, a: Auth, Query(q): Query<CustomerQuery>) -> R<Vec<Customer>> {
-    let page = PageQuery { limit: q.limit, offset: q.offset }.page();
-    Ok(Json(customers::list(&s.app, &a.actor, q.name.as_deref(), page).await?))
+pub async fn list_customers(
+    State(s): State<AppState>,
+    a: Auth,
+    Query(q): Query<CustomerQuery>,
+) -> R<Vec<Customer>> {
+    let page = PageQuery {
+        limit: q.limit,
+        offset: q.offset,
+    }
+    .page();
+    Ok(Json(
+        customers::list(&s.app, &a.actor, q.name.as_deref(), page).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/customers", tag = "customers", request_body = customers::NewCustomer,
     responses((status = 201, body = Customer), (status = 422, description = "invalid input; names the field")))]
-pub async fn create_customer(State(s): State<AppState>, a: Auth, JsonBody(n): JsonBody<customers::NewCustomer>) -> Created<Customer> {
+pub async fn create_customer(
+    State(s): State<AppState>,
+    a: Auth,
+    JsonBody(n): JsonBody<customers::NewCustomer>,
+) -> Created<Customer> {
     Ok(created(customers::create(&s.app, &a.actor, n).await?))
 }
 
@@ -53,7 +67,12 @@ pub async fn get_customer(State(s): State<AppState>, a: Auth, Path(id): Path<i64
 }
 
 #[utoipa::path(patch, path = "/customers/{id}", tag = "customers", request_body = customers::CustomerPatch, responses((status = 200, body = Customer)))]
-pub async fn update_customer(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, JsonBody(p): JsonBody<customers::CustomerPatch>) -> R<Customer> {
+pub async fn update_customer(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    JsonBody(p): JsonBody<customers::CustomerPatch>,
+) -> R<Customer> {
     Ok(Json(customers::update(&s.app, &a.actor, id, p).await?))
 }
 
@@ -67,14 +86,30 @@ pub struct ProductQuery {
 }
 
 #[utoipa::path(get, path = "/products", tag = "catalog", params(ProductQuery), responses((status = 200, body = Vec<Product>)))]
-pub async fn list_products(State(s): State<AppState>, _a: Auth, Query(q): Query<ProductQuery>) -> R<Vec<Product>> {
-    let page = PageQuery { limit: q.limit, offset: q.offset }.page();
-    Ok(Json(catalog::list_products(&s.app, q.category, page).await?))
+pub async fn list_products(
+    State(s): State<AppState>,
+    _a: Auth,
+    Query(q): Query<ProductQuery>,
+) -> R<Vec<Product>> {
+    let page = PageQuery {
+        limit: q.limit,
+        offset: q.offset,
+    }
+    .page();
+    Ok(Json(
+        catalog::list_products(&s.app, q.category, page).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/products", tag = "catalog", request_body = catalog::NewProduct, responses((status = 201, body = Product)))]
-pub async fn create_product(State(s): State<AppState>, a: Auth, JsonBody(n): JsonBody<catalog::NewProduct>) -> Created<Product> {
-    Ok(created(catalog::create_product(&s.app, Some(&a.actor), n).await?))
+pub async fn create_product(
+    State(s): State<AppState>,
+    a: Auth,
+    JsonBody(n): JsonBody<catalog::NewProduct>,
+) -> Created<Product> {
+    Ok(created(
+        catalog::create_product(&s.app, Some(&a.actor), n).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/products/{id}", tag = "catalog", responses((status = 200, body = Product)))]
@@ -83,29 +118,55 @@ pub async fn get_product(State(s): State<AppState>, _a: Auth, Path(id): Path<i64
 }
 
 #[utoipa::path(patch, path = "/products/{id}", tag = "catalog", request_body = catalog::ProductPatch, responses((status = 200, body = Product)))]
-pub async fn update_product(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, JsonBody(p): JsonBody<catalog::ProductPatch>) -> R<Product> {
-    Ok(Json(catalog::update_product(&s.app, &a.actor, id, p).await?))
+pub async fn update_product(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    JsonBody(p): JsonBody<catalog::ProductPatch>,
+) -> R<Product> {
+    Ok(Json(
+        catalog::update_product(&s.app, &a.actor, id, p).await?,
+    ))
 }
 
 // ---------------------------------------------------------------- warranty policies
 
 #[utoipa::path(get, path = "/warranty-policies", tag = "catalog", params(PageQuery), responses((status = 200, body = Vec<WarrantyPolicy>)))]
-pub async fn list_policies(State(s): State<AppState>, _a: Auth, Query(q): Query<PageQuery>) -> R<Vec<WarrantyPolicy>> {
+pub async fn list_policies(
+    State(s): State<AppState>,
+    _a: Auth,
+    Query(q): Query<PageQuery>,
+) -> R<Vec<WarrantyPolicy>> {
     Ok(Json(catalog::list_policies(&s.app, q.page()).await?))
 }
 
 #[utoipa::path(post, path = "/warranty-policies", tag = "catalog", request_body = catalog::NewPolicy, responses((status = 201, body = WarrantyPolicy)))]
-pub async fn create_policy(State(s): State<AppState>, a: Auth, JsonBody(n): JsonBody<catalog::NewPolicy>) -> Created<WarrantyPolicy> {
-    Ok(created(catalog::create_policy(&s.app, Some(&a.actor), n).await?))
+pub async fn create_policy(
+    State(s): State<AppState>,
+    a: Auth,
+    JsonBody(n): JsonBody<catalog::NewPolicy>,
+) -> Created<WarrantyPolicy> {
+    Ok(created(
+        catalog::create_policy(&s.app, Some(&a.actor), n).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/warranty-policies/{id}", tag = "catalog", responses((status = 200, body = WarrantyPolicy)))]
-pub async fn get_policy(State(s): State<AppState>, _a: Auth, Path(id): Path<i64>) -> R<WarrantyPolicy> {
+pub async fn get_policy(
+    State(s): State<AppState>,
+    _a: Auth,
+    Path(id): Path<i64>,
+) -> R<WarrantyPolicy> {
     Ok(Json(catalog::get_policy(&s.app, id).await?))
 }
 
 #[utoipa::path(patch, path = "/warranty-policies/{id}", tag = "catalog", request_body = catalog::PolicyPatch, responses((status = 200, body = WarrantyPolicy)))]
-pub async fn update_policy(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, JsonBody(p): JsonBody<catalog::PolicyPatch>) -> R<WarrantyPolicy> {
+pub async fn update_policy(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    JsonBody(p): JsonBody<catalog::PolicyPatch>,
+) -> R<WarrantyPolicy> {
     Ok(Json(catalog::update_policy(&s.app, &a.actor, id, p).await?))
 }
 
@@ -119,13 +180,27 @@ pub struct DeviceQuery {
 }
 
 #[utoipa::path(get, path = "/devices", tag = "devices", params(DeviceQuery), responses((status = 200, body = Vec<Device>)))]
-pub async fn list_devices(State(s): State<AppState>, a: Auth, Query(q): Query<DeviceQuery>) -> R<Vec<Device>> {
-    let page = PageQuery { limit: q.limit, offset: q.offset }.page();
-    Ok(Json(devices::list(&s.app, &a.actor, q.customer_id, page).await?))
+pub async fn list_devices(
+    State(s): State<AppState>,
+    a: Auth,
+    Query(q): Query<DeviceQuery>,
+) -> R<Vec<Device>> {
+    let page = PageQuery {
+        limit: q.limit,
+        offset: q.offset,
+    }
+    .page();
+    Ok(Json(
+        devices::list(&s.app, &a.actor, q.customer_id, page).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/devices", tag = "devices", request_body = devices::NewDevice, responses((status = 201, body = Device), (status = 422)))]
-pub async fn create_device(State(s): State<AppState>, a: Auth, JsonBody(n): JsonBody<devices::NewDevice>) -> Created<Device> {
+pub async fn create_device(
+    State(s): State<AppState>,
+    a: Auth,
+    JsonBody(n): JsonBody<devices::NewDevice>,
+) -> Created<Device> {
     Ok(created(devices::create(&s.app, &a.actor, n).await?))
 }
 
@@ -136,35 +211,65 @@ pub async fn get_device(State(s): State<AppState>, a: Auth, Path(id): Path<i64>)
 }
 
 #[utoipa::path(patch, path = "/devices/{id}", tag = "devices", request_body = devices::DevicePatch, responses((status = 200, body = Device)))]
-pub async fn update_device(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, JsonBody(p): JsonBody<devices::DevicePatch>) -> R<Device> {
+pub async fn update_device(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    JsonBody(p): JsonBody<devices::DevicePatch>,
+) -> R<Device> {
     Ok(Json(devices::update(&s.app, &a.actor, id, p).await?))
 }
 
 /// The device's service history: its card and every work order on it.
 #[utoipa::path(get, path = "/devices/{id}/history", tag = "devices", responses((status = 200, body = DeviceHistory)))]
-pub async fn device_history(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> R<DeviceHistory> {
+pub async fn device_history(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> R<DeviceHistory> {
     Ok(Json(devices::history(&s.app, &a.actor, id).await?))
 }
 
 // ---------------------------------------------------------------- technicians
 
 #[utoipa::path(get, path = "/technicians", tag = "technicians", params(PageQuery), responses((status = 200, body = Vec<Technician>)))]
-pub async fn list_technicians(State(s): State<AppState>, a: Auth, Query(q): Query<PageQuery>) -> R<Vec<Technician>> {
-    Ok(Json(org::list_technicians(&s.app, &a.actor, q.page()).await?))
+pub async fn list_technicians(
+    State(s): State<AppState>,
+    a: Auth,
+    Query(q): Query<PageQuery>,
+) -> R<Vec<Technician>> {
+    Ok(Json(
+        org::list_technicians(&s.app, &a.actor, q.page()).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/technicians", tag = "technicians", request_body = org::NewTechnician, responses((status = 201, body = Technician)))]
-pub async fn create_technician(State(s): State<AppState>, a: Auth, JsonBody(n): JsonBody<org::NewTechnician>) -> Created<Technician> {
-    Ok(created(org::create_technician(&s.app, Some(&a.actor), n).await?))
+pub async fn create_technician(
+    State(s): State<AppState>,
+    a: Auth,
+    JsonBody(n): JsonBody<org::NewTechnician>,
+) -> Created<Technician> {
+    Ok(created(
+        org::create_technician(&s.app, Some(&a.actor), n).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/technicians/{id}", tag = "technicians", responses((status = 200, body = Technician)))]
-pub async fn get_technician(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> R<Technician> {
+pub async fn get_technician(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> R<Technician> {
     Ok(Json(org::get_technician(&s.app, &a.actor, id).await?))
 }
 
 #[utoipa::path(patch, path = "/technicians/{id}", tag = "technicians", request_body = org::TechnicianPatch, responses((status = 200, body = Technician)))]
-pub async fn update_technician(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, JsonBody(p): JsonBody<org::TechnicianPatch>) -> R<Technician> {
+pub async fn update_technician(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    JsonBody(p): JsonBody<org::TechnicianPatch>,
+) -> R<Technician> {
     Ok(Json(org::update_technician(&s.app, &a.actor, id, p).await?))
 }
 
@@ -175,13 +280,23 @@ pub struct ShiftQuery {
 }
 
 #[utoipa::path(get, path = "/technicians/{id}/shifts", tag = "technicians", params(ShiftQuery), responses((status = 200, body = Vec<Shift>)))]
-pub async fn list_shifts(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, Query(q): Query<ShiftQuery>) -> R<Vec<Shift>> {
+pub async fn list_shifts(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Query(q): Query<ShiftQuery>,
+) -> R<Vec<Shift>> {
     Ok(Json(org::shifts(&s.app, &a.actor, id, q.from, q.to).await?))
 }
 
 /// Sets the technician's shift of a day.
 #[utoipa::path(post, path = "/technicians/{id}/shifts", tag = "technicians", request_body = org::NewShift, responses((status = 200, body = Vec<Shift>)))]
-pub async fn set_shift(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, JsonBody(n): JsonBody<org::NewShift>) -> R<Vec<Shift>> {
+pub async fn set_shift(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    JsonBody(n): JsonBody<org::NewShift>,
+) -> R<Vec<Shift>> {
     Ok(Json(org::set_shift(&s.app, &a.actor, id, n).await?))
 }
 
@@ -193,7 +308,11 @@ pub async fn list_org_units(State(s): State<AppState>, a: Auth) -> R<Vec<OrgUnit
 }
 
 #[utoipa::path(post, path = "/org-units", tag = "org", request_body = org::NewOrgUnit, responses((status = 201, body = OrgUnit)))]
-pub async fn create_org_unit(State(s): State<AppState>, a: Auth, JsonBody(n): JsonBody<org::NewOrgUnit>) -> Created<OrgUnit> {
+pub async fn create_org_unit(
+    State(s): State<AppState>,
+    a: Auth,
+    JsonBody(n): JsonBody<org::NewOrgUnit>,
+) -> Created<OrgUnit> {
     Ok(created(org::create_org_unit(&s.app, &a.actor, n).await?))
 }
 
@@ -203,19 +322,32 @@ pub async fn get_org_unit(State(s): State<AppState>, a: Auth, Path(id): Path<i64
 }
 
 #[utoipa::path(patch, path = "/org-units/{id}", tag = "org", request_body = org::OrgUnitPatch, responses((status = 200, body = OrgUnit)))]
-pub async fn update_org_unit(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, JsonBody(p): JsonBody<org::OrgUnitPatch>) -> R<OrgUnit> {
+pub async fn update_org_unit(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    JsonBody(p): JsonBody<org::OrgUnitPatch>,
+) -> R<OrgUnit> {
     Ok(Json(org::update_org_unit(&s.app, &a.actor, id, p).await?))
 }
 
 // ---------------------------------------------------------------- users
 
 #[utoipa::path(get, path = "/users", tag = "org", params(PageQuery), responses((status = 200, body = Vec<User>)))]
-pub async fn list_users(State(s): State<AppState>, a: Auth, Query(q): Query<PageQuery>) -> R<Vec<User>> {
+pub async fn list_users(
+    State(s): State<AppState>,
+    a: Auth,
+    Query(q): Query<PageQuery>,
+) -> R<Vec<User>> {
     Ok(Json(org::list_users(&s.app, &a.actor, q.page()).await?))
 }
 
 #[utoipa::path(post, path = "/users", tag = "org", request_body = org::NewUser, responses((status = 201, body = User)))]
-pub async fn create_user(State(s): State<AppState>, a: Auth, JsonBody(n): JsonBody<org::NewUser>) -> Created<User> {
+pub async fn create_user(
+    State(s): State<AppState>,
+    a: Auth,
+    JsonBody(n): JsonBody<org::NewUser>,
+) -> Created<User> {
     Ok(created(org::create_user(&s.app, &a.actor, n).await?))
 }
 
@@ -225,7 +357,12 @@ pub async fn get_user(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -
 }
 
 #[utoipa::path(patch, path = "/users/{id}", tag = "org", request_body = org::UserPatch, responses((status = 200, body = User)))]
-pub async fn update_user(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, JsonBody(p): JsonBody<org::UserPatch>) -> R<User> {
+pub async fn update_user(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    JsonBody(p): JsonBody<org::UserPatch>,
+) -> R<User> {
     Ok(Json(org::update_user(&s.app, &a.actor, id, p).await?))
 }
 
@@ -239,8 +376,14 @@ pub struct SearchQuery {
 }
 
 #[utoipa::path(get, path = "/search", tag = "lookup", params(SearchQuery), responses((status = 200, body = SearchResult), (status = 422)))]
-pub async fn search(State(s): State<AppState>, a: Auth, Query(q): Query<SearchQuery>) -> R<SearchResult> {
-    Ok(Json(app_search::lookup(&s.app, &a.actor, &q.q, q.limit.unwrap_or(20)).await?))
+pub async fn search(
+    State(s): State<AppState>,
+    a: Auth,
+    Query(q): Query<SearchQuery>,
+) -> R<SearchResult> {
+    Ok(Json(
+        app_search::lookup(&s.app, &a.actor, &q.q, q.limit.unwrap_or(20)).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -252,8 +395,14 @@ pub struct AuditQuery {
 
 /// Who changed what and when, for admins and managers.
 #[utoipa::path(get, path = "/audit", tag = "audit", params(AuditQuery), responses((status = 200, body = Vec<AuditEntry>), (status = 403)))]
-pub async fn audit(State(s): State<AppState>, a: Auth, Query(q): Query<AuditQuery>) -> R<Vec<AuditEntry>> {
-    Ok(Json(app_audit::trail(&s.app, &a.actor, &q.entity, q.id).await?))
+pub async fn audit(
+    State(s): State<AppState>,
+    a: Auth,
+    Query(q): Query<AuditQuery>,
+) -> R<Vec<AuditEntry>> {
+    Ok(Json(
+        app_audit::trail(&s.app, &a.actor, &q.entity, q.id).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/sla-rules", tag = "catalog", responses((status = 200, body = Vec<SlaRule>)))]
@@ -263,6 +412,10 @@ pub async fn get_sla_rules(State(s): State<AppState>, _a: Auth) -> R<Vec<SlaRule
 
 /// Replaces the SLA policy (admin).
 #[utoipa::path(put, path = "/sla-rules", tag = "catalog", request_body = Vec<SlaRule>, responses((status = 200, body = Vec<SlaRule>)))]
-pub async fn set_sla_rules(State(s): State<AppState>, a: Auth, JsonBody(r): JsonBody<Vec<SlaRule>>) -> R<Vec<SlaRule>> {
+pub async fn set_sla_rules(
+    State(s): State<AppState>,
+    a: Auth,
+    JsonBody(r): JsonBody<Vec<SlaRule>>,
+) -> R<Vec<SlaRule>> {
     Ok(Json(catalog::set_sla_rules(&s.app, &a.actor, r).await?))
 }

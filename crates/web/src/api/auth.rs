@@ -47,12 +47,33 @@ fn cookie(name: &str, value: &str, http_only: bool, secure: bool, max_age: i64) 
 /// Sign in: sets the session cookie and returns a bearer token.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401), (status = 429, description = "account locked after repeated failures")))]
-pub async fn login(State(s): State<AppState>, JsonBody(r): JsonBody<LoginRequest>) -> Result<Response, ApiError> {
+pub async fn login(
+    State(s): State<AppState>,
+    JsonBody(r): JsonBody<LoginRequest>,
+) -> Result<Response, ApiError> {
     let signed = app_auth::login(&s.app, &r.username, &r.password).await?;
     let max_age = s.app.settings.session_hours * 3600;
     let mut headers = HeaderMap::new();
-    headers.append(header::SET_COOKIE, cookie(SESSION_COOKIE, &signed.token, true, s.secure_cookies, max_age));
-    headers.append(header::SET_COOKIE, cookie(CSRF_COOKIE, &signed.csrf_token, false, s.secure_cookies, max_age));
+    headers.append(
+        header::SET_COOKIE,
+        cookie(
+            SESSION_COOKIE,
+            &signed.token,
+            true,
+            s.secure_cookies,
+            max_age,
+        ),
+    );
+    headers.append(
+        header::SET_COOKIE,
+        cookie(
+            CSRF_COOKIE,
+            &signed.csrf_token,
+            false,
+            s.secure_cookies,
+            max_age,
+        ),
+    );
     Ok((
         headers,
         Json(LoginResponse {
@@ -69,8 +90,14 @@ pub async fn login(State(s): State<AppState>, JsonBody(r): JsonBody<LoginRequest
 pub async fn logout(State(s): State<AppState>, a: Auth) -> Result<Response, ApiError> {
     app_auth::logout(&s.app, &a.token).await?;
     let mut headers = HeaderMap::new();
-    headers.append(header::SET_COOKIE, cookie(SESSION_COOKIE, "", true, s.secure_cookies, 0));
-    headers.append(header::SET_COOKIE, cookie(CSRF_COOKIE, "", false, s.secure_cookies, 0));
+    headers.append(
+        header::SET_COOKIE,
+        cookie(SESSION_COOKIE, "", true, s.secure_cookies, 0),
+    );
+    headers.append(
+        header::SET_COOKIE,
+        cookie(CSRF_COOKIE, "", false, s.secure_cookies, 0),
+    );
     Ok((axum::http::StatusCode::NO_CONTENT, headers).into_response())
 }
 

@@ -18,5 +18,8 @@ pub async fn healthz(State(s): State<AppState>) -> (StatusCode, Json<Value>) {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, Json(json!({ "status": if ok { "ok" } else { "store unreachable" } })))
+    (
+        status,
+        Json(json!({ "status": if ok { "ok" } else { "store unreachable" } })),
+    )
 }

@@ -60,7 +60,10 @@ pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(archive::list_devices, archive::create_device))
         .routes(routes!(archive::get_device, archive::update_device))
         .routes(routes!(archive::device_history))
-        .routes(routes!(archive::list_technicians, archive::create_technician))
+        .routes(routes!(
+            archive::list_technicians,
+            archive::create_technician
+        ))
         .routes(routes!(archive::get_technician, archive::update_technician))
         .routes(routes!(archive::list_shifts, archive::set_shift))
         .routes(routes!(archive::list_org_units, archive::create_org_unit))

@@ -46,7 +46,11 @@ fn with_etag(status: StatusCode, w: WorkOrder) -> Response {
 }
 
 #[utoipa::path(get, path = "/work-orders", tag = "work-orders", params(ListQuery), responses((status = 200, body = uc::WorkOrderPage)))]
-pub async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>) -> Result<Json<uc::WorkOrderPage>, ApiError> {
+pub async fn list(
+    State(s): State<AppState>,
+    a: Auth,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<uc::WorkOrderPage>, ApiError> {
     let status = match &q.status {
         Some(v) => v
             .split(',')
@@ -67,7 +71,11 @@ pub async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>
         overdue_at: q.overdue.filter(|o| *o).map(|_| s.app.now()),
         sort: q.sort.clone(),
     };
-    let page = PageQuery { limit: q.limit, offset: q.offset }.page();
+    let page = PageQuery {
+        limit: q.limit,
+        offset: q.offset,
+    }
+    .page();
     Ok(Json(uc::list(&s.app, &a.actor, &f, page).await?))
 }
 
@@ -75,37 +83,77 @@ pub async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>
 #[utoipa::path(post, path = "/work-orders", tag = "work-orders", request_body = uc::NewWorkOrder,
     params(("Idempotency-Key" = Option<String>, Header, description = "retry safely: the same key and body return the first response")),
     responses((status = 201, body = WorkOrder), (status = 422)))]
-pub async fn create(State(s): State<AppState>, a: Auth, JsonBody(n): JsonBody<uc::NewWorkOrder>) -> Result<Response, ApiError> {
-    Ok(with_etag(StatusCode::CREATED, uc::create(&s.app, &a.actor, n).await?))
+pub async fn create(
+    State(s): State<AppState>,
+    a: Auth,
+    JsonBody(n): JsonBody<uc::NewWorkOrder>,
+) -> Result<Response, ApiError> {
+    Ok(with_etag(
+        StatusCode::CREATED,
+        uc::create(&s.app, &a.actor, n).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/work-orders/{id}", tag = "work-orders", responses((status = 200, body = WorkOrder, headers(("ETag" = String))), (status = 404)))]
-pub async fn get(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> Result<Response, ApiError> {
-    Ok(with_etag(StatusCode::OK, uc::get(&s.app, &a.actor, id).await?))
+pub async fn get(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    Ok(with_etag(
+        StatusCode::OK,
+        uc::get(&s.app, &a.actor, id).await?,
+    ))
 }
 
 /// Changes an order; with `If-Match` a stale version is refused with 412 and who changed what.
 #[utoipa::path(patch, path = "/work-orders/{id}", tag = "work-orders", request_body = uc::WorkOrderPatch,
     params(("If-Match" = Option<String>, Header, description = "the ETag the change is based on")),
     responses((status = 200, body = WorkOrder), (status = 412, description = "changed meanwhile")))]
-pub async fn update(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, IfMatch(v): IfMatch, JsonBody(p): JsonBody<uc::WorkOrderPatch>) -> Result<Response, ApiError> {
-    Ok(with_etag(StatusCode::OK, uc::update(&s.app, &a.actor, id, v, p).await?))
+pub async fn update(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    IfMatch(v): IfMatch,
+    JsonBody(p): JsonBody<uc::WorkOrderPatch>,
+) -> Result<Response, ApiError> {
+    Ok(with_etag(
+        StatusCode::OK,
+        uc::update(&s.app, &a.actor, id, v, p).await?,
+    ))
 }
 
 /// Moves the order along its lifecycle; an illegal move is 409 `illegal_transition`.
 #[utoipa::path(post, path = "/work-orders/{id}/transitions", tag = "work-orders", request_body = uc::Transition,
     params(("If-Match" = Option<String>, Header, description = "the ETag the change is based on")),
     responses((status = 200, body = WorkOrder), (status = 409, description = "illegal transition"), (status = 412)))]
-pub async fn transition(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, IfMatch(v): IfMatch, JsonBody(t): JsonBody<uc::Transition>) -> Result<Response, ApiError> {
-    Ok(with_etag(StatusCode::OK, uc::transition(&s.app, &a.actor, id, v, t).await?))
+pub async fn transition(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    IfMatch(v): IfMatch,
+    JsonBody(t): JsonBody<uc::Transition>,
+) -> Result<Response, ApiError> {
+    Ok(with_etag(
+        StatusCode::OK,
+        uc::transition(&s.app, &a.actor, id, v, t).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/work-orders/{id}/events", tag = "work-orders", responses((status = 200, body = Vec<WorkOrderEvent>)))]
-pub async fn events(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> Result<Json<Vec<WorkOrderEvent>>, ApiError> {
+pub async fn events(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<WorkOrderEvent>>, ApiError> {
     Ok(Json(uc::events(&s.app, &a.actor, id).await?))
 }
 
 #[utoipa::path(get, path = "/work-orders/{id}/visits", tag = "work-orders", responses((status = 200, body = Vec<Visit>)))]
-pub async fn visits(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> Result<Json<Vec<Visit>>, ApiError> {
+pub async fn visits(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<Visit>>, ApiError> {
     Ok(Json(uc::visits(&s.app, &a.actor, id).await?))
 }

@@ -1,0 +1,617 @@
+//! Use cases on both databases (SQLite always, PostgreSQL with TEST_DATABASE_URL).
+
+use chrono::Duration;
+use shouhou_app::customers::{CustomerPatch, NewCustomer};
+use shouhou_app::work_orders::{self as wo, NewWorkOrder, Transition, WorkOrderPatch};
+use shouhou_app::AppError;
+use shouhou_domain::{
+    DomainError, Priority, Status, VisitOutcome, WarrantyDecision, WorkOrderType,
+};
+use shouhou_store::repo::Page;
+use shouhou_store::Db;
+use shouhou_testkit::{days_ago, db_test, seed, test_app};
+
+fn new_order(f: &shouhou_testkit::Fixture, kind: WorkOrderType) -> NewWorkOrder {
+    NewWorkOrder {
+        customer_id: f.customer,
+        device_id: Some(f.device),
+        address_id: None,
+        kind,
+        channel: None,
+        priority: None,
+        fault_description: "不制冷".into(),
+        appointment_start: None,
+        appointment_end: None,
+        org_unit_id: None,
+    }
+}
+
+fn to(s: Status) -> Transition {
+    Transition {
+        to: s,
+        technician_id: None,
+        partner_unit_id: None,
+        reason: None,
+        note: None,
+        lat: None,
+        lng: None,
+        outcome: None,
+    }
+}
+
+db_test!(creation_numbers_sla_and_warranty, |db: Db| async move {
+    let (app, _) = test_app(db);
+    let f = seed(&app).await;
+    let mut n = new_order(&f, WorkOrderType::RepairOnsite);
+    n.priority = Some(Priority::Urgent);
+    let w = wo::create(&app, &f.clerk_a, n).await.unwrap();
+    assert_eq!(w.number, "WO-20260310-0001");
+    assert_eq!(w.status, Status::New);
+    assert_eq!(w.respond_by - w.created_at, Duration::minutes(30));
+    assert_eq!(w.arrive_by - w.created_at, Duration::hours(4));
+    assert_eq!(w.resolve_by - w.created_at, Duration::hours(24));
+    assert_eq!(w.warranty_decision, WarrantyDecision::InWarranty);
+    let w2 = wo::create(&app, &f.clerk_a, new_order(&f, WorkOrderType::Install))
+        .await
+        .unwrap();
+    assert_eq!(w2.number, "WO-20260310-0002");
+    assert_eq!(w2.respond_by - w2.created_at, Duration::hours(2));
+    assert_eq!(w2.resolve_by - w2.created_at, Duration::hours(72));
+});
+
+db_test!(
+    warranty_decision_follows_the_purchase_date,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        let f = seed(&app).await;
+        let mut decisions = vec![];
+        for (serial, days) in [("HRMAIN0001", 500), ("HROUT00001", 1200)] {
+            let d = shouhou_app::devices::create(
+                &app,
+                &f.clerk_a,
+                shouhou_app::devices::NewDevice {
+                    customer_id: f.customer,
+                    product_id: f.product,
+                    serial: serial.into(),
+                    site_address_id: None,
+                    purchase_date: days_ago(&app, days),
+                    purchase_store_id: None,
+                    install_date: None,
+                    policy_id: f.policy,
+                },
+            )
+            .await
+            .unwrap();
+            let mut n = new_order(&f, WorkOrderType::RepairOnsite);
+            n.device_id = Some(d.id);
+            decisions.push(
+                wo::create(&app, &f.clerk_a, n)
+                    .await
+                    .unwrap()
+                    .warranty_decision,
+            );
+        }
+        assert_eq!(
+            decisions,
+            vec![
+                WarrantyDecision::MainPartsOnly,
+                WarrantyDecision::OutOfWarranty
+            ]
+        );
+    }
+);
+
+db_test!(
+    the_whole_lifecycle_records_visits_and_events,
+    |db: Db| async move {
+        let (app, clock) = test_app(db);
+        let f = seed(&app).await;
+        let w = wo::create(&app, &f.clerk_a, new_order(&f, WorkOrderType::RepairOnsite))
+            .await
+            .unwrap();
+        let mut t = to(Status::Assigned);
+        t.technician_id = Some(f.tech_a_id);
+        wo::transition(&app, &f.dispatcher, w.id, None, t)
+            .await
+            .unwrap();
+        let tick = |m| clock.set(app.now() + Duration::minutes(m));
+        tick(10);
+        wo::transition(&app, &f.tech_a, w.id, None, to(Status::Accepted))
+            .await
+            .unwrap();
+        tick(30);
+        wo::transition(&app, &f.tech_a, w.id, None, to(Status::EnRoute))
+            .await
+            .unwrap();
+        tick(40);
+        let mut arrive = to(Status::OnSite);
+        arrive.lat = Some(30.281);
+        arrive.lng = Some(120.171);
+        wo::transition(&app, &f.tech_a, w.id, None, arrive)
+            .await
+            .unwrap();
+        tick(60);
+        let mut wp = to(Status::WaitingParts);
+        wp.outcome = Some(VisitOutcome::NeedsParts);
+        wo::transition(&app, &f.tech_a, w.id, None, wp)
+            .await
+            .unwrap();
+        // Back to dispatch: a new visit with the same technician.
+        wo::transition(&app, &f.dispatcher, w.id, None, to(Status::Assigned))
+            .await
+            .unwrap();
+        for s in [
+            Status::Accepted,
+            Status::EnRoute,
+            Status::OnSite,
+            Status::Completed,
+        ] {
+            tick(20);
+            wo::transition(&app, &f.tech_a, w.id, None, to(s))
+                .await
+                .unwrap();
+        }
+        wo::transition(&app, &f.manager, w.id, None, to(Status::Reviewed))
+            .await
+            .unwrap();
+        let done = wo::transition(&app, &f.manager, w.id, None, to(Status::Closed))
+            .await
+            .unwrap();
+        assert_eq!(done.status, Status::Closed);
+        assert!(
+            done.completed_at.is_some() && done.accepted_at.is_some() && done.reviewed_at.is_some()
+        );
+        let visits = wo::visits(&app, &f.manager, w.id).await.unwrap();
+        assert_eq!(visits.len(), 2);
+        assert_eq!(visits[0].outcome.0, Some(VisitOutcome::NeedsParts));
+        assert_eq!(visits[0].arrived_lat, Some(30.281));
+        assert_eq!(visits[1].outcome.0, Some(VisitOutcome::Fixed));
+        assert!(visits
+            .iter()
+            .all(|v| v.left_at.is_some() && v.arrived_at.is_some()));
+        let events = wo::events(&app, &f.manager, w.id).await.unwrap();
+        assert_eq!(events.len(), 13);
+        assert_eq!(events[4].to_status, "on_site");
+        assert_eq!(events[4].lat, Some(30.281));
+        assert_eq!(events[4].actor_id, f.tech_a.id());
+    }
+);
+
+db_test!(
+    illegal_transitions_are_refused_and_change_nothing,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        let f = seed(&app).await;
+        let w = wo::create(&app, &f.clerk_a, new_order(&f, WorkOrderType::RepairOnsite))
+            .await
+            .unwrap();
+        let e = wo::transition(&app, &f.dispatcher, w.id, None, to(Status::Completed))
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            e,
+            AppError::Domain(DomainError::IllegalTransition {
+                from: Status::New,
+                to: Status::Completed
+            })
+        ));
+        // Cancelling needs a reason.
+        let e = wo::transition(&app, &f.clerk_a, w.id, None, to(Status::Cancelled))
+            .await
+            .unwrap_err();
+        assert_eq!(e.field(), Some("reason"));
+        let again = wo::get(&app, &f.clerk_a, w.id).await.unwrap();
+        assert_eq!((again.status, again.version), (Status::New, 1));
+        assert_eq!(wo::events(&app, &f.clerk_a, w.id).await.unwrap().len(), 1);
+        // A technician cannot assign.
+        let mut t = to(Status::Assigned);
+        t.technician_id = Some(f.tech_a_id);
+        assert!(matches!(
+            wo::transition(&app, &f.tech_a, w.id, None, t).await,
+            Err(AppError::NotFound | AppError::Forbidden)
+        ));
+    }
+);
+
+db_test!(assignment_checks_skills, |db: Db| async move {
+    let (app, _) = test_app(db);
+    let f = seed(&app).await;
+    let w = wo::create(&app, &f.clerk_a, new_order(&f, WorkOrderType::RepairOnsite))
+        .await
+        .unwrap();
+    let mut t = to(Status::Assigned);
+    t.technician_id = Some(f.tech_b_id); // copier only; the device is a fridge
+    let e = wo::transition(&app, &f.dispatcher, w.id, None, t)
+        .await
+        .unwrap_err();
+    assert_eq!(e.field(), Some("technician_id"));
+    let mut t = to(Status::Assigned);
+    t.partner_unit_id = Some(f.partner_unit);
+    let w = wo::transition(&app, &f.dispatcher, w.id, None, t)
+        .await
+        .unwrap();
+    assert_eq!(w.partner_unit_id, Some(f.partner_unit));
+    // The partner sees and works it; the technician of store A does not see it.
+    assert!(wo::get(&app, &f.partner, w.id).await.is_ok());
+    assert!(matches!(
+        wo::get(&app, &f.tech_a, w.id).await,
+        Err(AppError::NotFound)
+    ));
+    wo::transition(&app, &f.partner, w.id, None, to(Status::Accepted))
+        .await
+        .unwrap();
+});
+
+db_test!(scoping_hides_other_units_everywhere, |db: Db| async move {
+    let (app, _) = test_app(db);
+    let f = seed(&app).await;
+    let w = wo::create(&app, &f.clerk_a, new_order(&f, WorkOrderType::RepairOnsite))
+        .await
+        .unwrap();
+    // Clerk B (another store) sees nothing of store A.
+    assert!(matches!(
+        shouhou_app::customers::get(&app, &f.clerk_b, f.customer).await,
+        Err(AppError::NotFound)
+    ));
+    assert!(matches!(
+        shouhou_app::devices::get(&app, &f.clerk_b, f.device).await,
+        Err(AppError::NotFound)
+    ));
+    assert!(matches!(
+        wo::get(&app, &f.clerk_b, w.id).await,
+        Err(AppError::NotFound)
+    ));
+    let page = Page {
+        limit: 50,
+        offset: 0,
+    };
+    assert_eq!(
+        wo::list(&app, &f.clerk_b, &Default::default(), page)
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    assert!(shouhou_app::customers::list(&app, &f.clerk_b, None, page)
+        .await
+        .unwrap()
+        .is_empty());
+    let hits = shouhou_app::search::lookup(&app, &f.clerk_b, "12345678", 20)
+        .await
+        .unwrap();
+    assert!(hits.customers.is_empty());
+    // Head office and store A see it.
+    assert_eq!(
+        shouhou_app::search::lookup(&app, &f.manager, "12345678", 20)
+            .await
+            .unwrap()
+            .customers
+            .len(),
+        1
+    );
+    assert_eq!(
+        wo::list(&app, &f.clerk_a, &Default::default(), page)
+            .await
+            .unwrap()
+            .total,
+        1
+    );
+    // A technician sees only its own orders and their customers.
+    assert_eq!(
+        wo::list(&app, &f.tech_a, &Default::default(), page)
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    assert!(matches!(
+        shouhou_app::customers::get(&app, &f.tech_a, f.customer).await,
+        Err(AppError::NotFound)
+    ));
+    let mut t = to(Status::Assigned);
+    t.technician_id = Some(f.tech_a_id);
+    wo::transition(&app, &f.dispatcher, w.id, None, t)
+        .await
+        .unwrap();
+    assert_eq!(
+        wo::list(&app, &f.tech_a, &Default::default(), page)
+            .await
+            .unwrap()
+            .total,
+        1
+    );
+    assert!(shouhou_app::customers::get(&app, &f.tech_a, f.customer)
+        .await
+        .is_ok());
+});
+
+db_test!(
+    lookup_finds_phone_serial_name_and_address_fragments,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        let f = seed(&app).await;
+        let m = &f.manager;
+        let one = |r: shouhou_store::search::SearchResult| (r.customers.len(), r.devices.len());
+        assert_eq!(
+            one(shouhou_app::search::lookup(&app, m, "2345", 20)
+                .await
+                .unwrap()),
+            (1, 0)
+        );
+        assert_eq!(
+            one(shouhou_app::search::lookup(&app, m, "01ab", 20)
+                .await
+                .unwrap()),
+            (0, 1)
+        );
+        assert_eq!(
+            one(shouhou_app::search::lookup(&app, m, "小明", 20)
+                .await
+                .unwrap()),
+            (1, 0)
+        );
+        assert_eq!(
+            one(shouhou_app::search::lookup(&app, m, "凤起路", 20)
+                .await
+                .unwrap()),
+            (1, 0)
+        );
+        assert_eq!(
+            one(shouhou_app::search::lookup(&app, m, "9999", 20)
+                .await
+                .unwrap()),
+            (0, 0)
+        );
+        assert!(shouhou_app::search::lookup(&app, m, "123", 20)
+            .await
+            .is_err());
+        // A renamed customer is found under the new name only.
+        shouhou_app::customers::update(
+            &app,
+            &f.clerk_a,
+            f.customer,
+            CustomerPatch {
+                name: Some("李大红".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            one(shouhou_app::search::lookup(&app, m, "小明", 20)
+                .await
+                .unwrap()),
+            (0, 0)
+        );
+        assert_eq!(
+            one(shouhou_app::search::lookup(&app, m, "大红", 20)
+                .await
+                .unwrap()),
+            (1, 0)
+        );
+    }
+);
+
+db_test!(audit_records_who_and_what_changed, |db: Db| async move {
+    let (app, _) = test_app(db);
+    let f = seed(&app).await;
+    shouhou_app::customers::update(
+        &app,
+        &f.clerk_a,
+        f.customer,
+        CustomerPatch {
+            name: Some("王大明".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let trail = shouhou_app::audit::trail(&app, &f.manager, "customer", f.customer)
+        .await
+        .unwrap();
+    assert_eq!(trail.len(), 2);
+    assert_eq!(trail[0].action, "create");
+    assert_eq!(trail[1].action, "update");
+    assert_eq!(trail[1].actor_id, Some(f.clerk_a.id()));
+    assert_eq!(
+        trail[1].changes.0["name"],
+        serde_json::json!(["王小明", "王大明"])
+    );
+    assert!(trail[1].changes.0.get("tier").is_none());
+    // Transitions are audited too.
+    let w = wo::create(&app, &f.clerk_a, new_order(&f, WorkOrderType::RepairOnsite))
+        .await
+        .unwrap();
+    let mut t = to(Status::Cancelled);
+    t.reason = Some("客户已自行解决".into());
+    wo::transition(&app, &f.clerk_a, w.id, None, t)
+        .await
+        .unwrap();
+    let trail = shouhou_app::audit::trail(&app, &f.manager, "work_order", w.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        trail.last().unwrap().changes.0["status"],
+        serde_json::json!(["new", "cancelled"])
+    );
+    // Clerks may not read the audit log.
+    assert!(matches!(
+        shouhou_app::audit::trail(&app, &f.clerk_a, "customer", f.customer).await,
+        Err(AppError::Forbidden)
+    ));
+});
+
+db_test!(bad_input_stores_nothing, |db: Db| async move {
+    let (app, _) = test_app(db.clone());
+    let f = seed(&app).await;
+    let (before,): (i64,) = db
+        .fetch_one("SELECT COUNT(*) FROM customers", vec![])
+        .await
+        .unwrap();
+    let (audit_before,): (i64,) = db
+        .fetch_one("SELECT COUNT(*) FROM audit_log", vec![])
+        .await
+        .unwrap();
+    let n = NewCustomer {
+        org_unit_id: None,
+        name: "赵六".into(),
+        kind: None,
+        tier: None,
+        note: None,
+        phones: vec!["13900001111".into(), "12-34".into()],
+        addresses: vec![],
+    };
+    let e = shouhou_app::customers::create(&app, &f.clerk_a, n)
+        .await
+        .unwrap_err();
+    assert_eq!(e.field(), Some("phones[1]"));
+    assert!(e
+        .message(shouhou_domain::Lang::ZhCn)
+        .contains("电话号码格式不对"));
+    // A device whose purchase date lies in the future.
+    let e = shouhou_app::devices::create(
+        &app,
+        &f.clerk_a,
+        shouhou_app::devices::NewDevice {
+            customer_id: f.customer,
+            product_id: f.product,
+            serial: "HRFUTURE01".into(),
+            site_address_id: None,
+            purchase_date: app.today() + Duration::days(3),
+            purchase_store_id: None,
+            install_date: None,
+            policy_id: f.policy,
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.field(), Some("purchase_date"));
+    // A duplicate serial of the same brand.
+    let e = shouhou_app::devices::create(
+        &app,
+        &f.clerk_a,
+        shouhou_app::devices::NewDevice {
+            customer_id: f.customer,
+            product_id: f.product,
+            serial: "hr2501abcd".into(),
+            site_address_id: None,
+            purchase_date: days_ago(&app, 1),
+            purchase_store_id: None,
+            install_date: None,
+            policy_id: f.policy,
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.field(), Some("serial"));
+    let (after,): (i64,) = db
+        .fetch_one("SELECT COUNT(*) FROM customers", vec![])
+        .await
+        .unwrap();
+    let (audit_after,): (i64,) = db
+        .fetch_one("SELECT COUNT(*) FROM audit_log", vec![])
+        .await
+        .unwrap();
+    let (devices,): (i64,) = db
+        .fetch_one("SELECT COUNT(*) FROM devices", vec![])
+        .await
+        .unwrap();
+    assert_eq!((after, audit_after, devices), (before, audit_before, 1));
+});
+
+db_test!(
+    a_stale_version_is_refused_with_who_changed_what,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        let f = seed(&app).await;
+        let w = wo::create(&app, &f.clerk_a, new_order(&f, WorkOrderType::RepairOnsite))
+            .await
+            .unwrap();
+        let p = |s: &str| WorkOrderPatch {
+            fault_description: Some(s.into()),
+            ..Default::default()
+        };
+        let w2 = wo::update(
+            &app,
+            &f.dispatcher,
+            w.id,
+            Some(w.version),
+            p("不制冷，有异响"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(w2.version, 2);
+        let e = wo::update(&app, &f.clerk_a, w.id, Some(w.version), p("压缩机不启动"))
+            .await
+            .unwrap_err();
+        match e {
+            AppError::Stale {
+                current_version,
+                changed_by,
+                changes,
+            } => {
+                assert_eq!(current_version, 2);
+                assert_eq!(changed_by.as_deref(), Some("dispatcher1 测试"));
+                assert_eq!(changes["fault_description"][1], "不制冷，有异响");
+            }
+            other => panic!("expected Stale, got {other:?}"),
+        }
+        assert_eq!(
+            wo::get(&app, &f.clerk_a, w.id)
+                .await
+                .unwrap()
+                .fault_description,
+            "不制冷，有异响"
+        );
+    }
+);
+
+db_test!(
+    concurrent_creation_never_duplicates_a_number,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        let f = seed(&app).await;
+        let mut tasks = Vec::new();
+        for _ in 0..24 {
+            let (app, actor, n) = (
+                app.clone(),
+                f.clerk_a.clone(),
+                new_order(&f, WorkOrderType::RepairOnsite),
+            );
+            tasks.push(tokio::spawn(async move {
+                wo::create(&app, &actor, n).await.map(|w| w.number)
+            }));
+        }
+        let mut numbers = Vec::new();
+        for t in tasks {
+            numbers.push(t.await.unwrap().unwrap());
+        }
+        numbers.sort();
+        numbers.dedup();
+        assert_eq!(numbers.len(), 24);
+        assert_eq!(
+            numbers.first().map(String::as_str),
+            Some("WO-20260310-0001")
+        );
+        assert_eq!(numbers.last().map(String::as_str), Some("WO-20260310-0024"));
+    }
+);
+
+db_test!(
+    phone_repairs_complete_without_a_visit,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        let f = seed(&app).await;
+        let w = wo::create(&app, &f.clerk_a, new_order(&f, WorkOrderType::RepairPhone))
+            .await
+            .unwrap();
+        wo::transition(&app, &f.clerk_a, w.id, None, to(Status::Accepted))
+            .await
+            .unwrap();
+        let w = wo::transition(&app, &f.clerk_a, w.id, None, to(Status::Completed))
+            .await
+            .unwrap();
+        assert_eq!(w.status, Status::Completed);
+        assert!(wo::visits(&app, &f.clerk_a, w.id).await.unwrap().is_empty());
+    }
+);
