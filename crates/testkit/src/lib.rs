@@ -37,7 +37,12 @@ pub async fn sqlite() -> TestDb {
 /// A fresh PostgreSQL database, or `None` (with a line saying so) without `TEST_DATABASE_URL`.
 pub async fn postgres() -> Option<TestDb> {
     let Some(admin_url) = postgres_url() else {
-        eprintln!("SKIPPED on PostgreSQL: TEST_DATABASE_URL is not set (CI sets it)");
+        // Written past the test harness's capture so the skip is visible in every run.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED on PostgreSQL: TEST_DATABASE_URL is not set (CI sets it)"
+        );
         return None;
     };
     let name = format!("shouhou_test_{}", uuid::Uuid::new_v4().simple());

@@ -10,7 +10,7 @@ pub async fn healthz(State(s): State<AppState>) -> (StatusCode, Json<Value>) {
     let ok = s
         .app
         .db
-        .fetch_one::<(i64,)>("SELECT 1", vec![])
+        .fetch_one::<(i64,)>("SELECT CAST(1 AS BIGINT)", vec![])
         .await
         .is_ok();
     let status = if ok {
