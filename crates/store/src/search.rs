@@ -188,7 +188,7 @@ mod tests {
     #[test]
     fn bigrams_of_chinese_runs_only() {
         assert_eq!(cjk_bigrams(["王小明"]), "王小 小明");
-        assert_eq!(cjk_bigrams(["A座王芳", "王芳"]), "王芳");
+        assert_eq!(cjk_bigrams(["A座王芳", "王芳"]), "座王 王芳");
         assert_eq!(cjk_bigrams(["abc 12"]), "");
     }
 }

@@ -1,0 +1,145 @@
+//! The binary as a user runs it: first start, crash safety (`kill -9`), backup.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{json, Value};
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+fn start(db: &str) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shouhou"))
+        .args(["--db", db, "serve", "--listen", "127.0.0.1:0"])
+        .env("SHOUHOU_ADMIN_PASSWORD", "admin-pw-1")
+        .env_remove("SHOUHOU_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start shouhou");
+    let out = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(out).lines();
+    let base = loop {
+        let line = lines.next().expect("server printed its address").expect("read");
+        if let Some(addr) = line.strip_prefix("shouhou listening on ") {
+            break addr.trim().to_string();
+        }
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, base }
+}
+
+async fn login(http: &reqwest::Client, base: &str) -> String {
+    let r: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "admin", "password": "admin-pw-1"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["token"].as_str().expect("token").to_string()
+}
+
+fn temp_db() -> String {
+    std::env::temp_dir()
+        .join(format!("shouhou-cli-{}.db", uuid::Uuid::new_v4()))
+        .display()
+        .to_string()
+}
+
+#[tokio::test]
+async fn acknowledged_writes_survive_kill_9_and_backup_copies_them() {
+    let db = temp_db();
+    let mut s = start(&db);
+    let http = reqwest::Client::new();
+    let token = login(&http, &s.base).await;
+    for i in 0..25 {
+        let r = http
+            .post(format!("{}/api/v1/customers", s.base))
+            .bearer_auth(&token)
+            .json(&json!({"name": format!("客户{i}"), "phones": [format!("139{:08}", i)]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "customer {i}");
+    }
+    // No clean shutdown: SIGKILL right after the last acknowledged write.
+    s.child.kill().unwrap();
+    s.child.wait().unwrap();
+
+    let mut s = start(&db);
+    let token = login(&http, &s.base).await;
+    let list: Value = http
+        .get(format!("{}/api/v1/customers?limit=100", s.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 25);
+
+    // A backup of the live store holds the same records.
+    let copy = temp_db();
+    let out = Command::new(env!("CARGO_BIN_EXE_shouhou"))
+        .args(["--db", &db, "backup", "--to", &copy])
+        .env_remove("SHOUHOU_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    s.child.kill().unwrap();
+    s.child.wait().unwrap();
+    let backup = shouhou_store::Db::connect(&copy).await.unwrap();
+    let (n,): (i64,) = backup.fetch_one("SELECT COUNT(*) FROM customers", vec![]).await.unwrap();
+    assert_eq!(n, 25);
+    let (audit,): (i64,) = backup
+        .fetch_one("SELECT COUNT(*) FROM audit_log WHERE entity = 'customer'", vec![])
+        .await
+        .unwrap();
+    assert_eq!(audit, 25);
+    backup.close().await;
+    for f in [&db, &copy] {
+        for ext in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{f}{ext}"));
+        }
+    }
+}
+
+#[test]
+fn a_new_store_without_demo_needs_an_admin_password() {
+    let db = temp_db();
+    let out = Command::new(env!("CARGO_BIN_EXE_shouhou"))
+        .args(["--db", &db, "serve", "--listen", "127.0.0.1:0"])
+        .env_remove("SHOUHOU_ADMIN_PASSWORD")
+        .env_remove("SHOUHOU_DATABASE_URL")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("SHOUHOU_ADMIN_PASSWORD"), "{err}");
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{db}{ext}"));
+    }
+}
+
+#[test]
+fn backup_refuses_postgres_and_says_what_to_use() {
+    let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "SKIPPED backup_refuses_postgres: TEST_DATABASE_URL is not set");
+        return;
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_shouhou"))
+        .args(["--db", &url, "backup", "--to", "/tmp/never-written.db"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
+}
