@@ -332,6 +332,18 @@ impl Gen {
     }
 }
 
+/// A simulated lifecycle step: state, actor, time, position.
+type SimEvent = (Status, i64, DateTime<Utc>, Option<(f64, f64)>);
+/// A simulated visit: technician, number, departed, arrived, left, outcome.
+type SimVisit = (
+    Option<i64>,
+    i64,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    VisitOutcome,
+);
+
 fn dist2(a: (f64, f64), b: (f64, f64)) -> f64 {
     (a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)
 }
@@ -943,16 +955,8 @@ pub async fn generate(app: &App, o: &DemoOptions, progress: Progress<'_>) -> Res
         };
 
         // The events of the order's life, cut off at `now`.
-        let mut ev: Vec<(Status, i64, DateTime<Utc>, Option<(f64, f64)>)> =
-            vec![(Status::New, clerk, created, None)];
-        let mut visits: Vec<(
-            Option<i64>,
-            i64,
-            DateTime<Utc>,
-            DateTime<Utc>,
-            DateTime<Utc>,
-            VisitOutcome,
-        )> = Vec::new();
+        let mut ev: Vec<SimEvent> = vec![(Status::New, clerk, created, None)];
+        let mut visits: Vec<SimVisit> = Vec::new();
         let mut technician: Option<i64> = None;
         let mut partner: Option<i64> = None;
         let mut cancel_reason = None;
@@ -1281,7 +1285,7 @@ pub async fn generate(app: &App, o: &DemoOptions, progress: Progress<'_>) -> Res
 
 fn review_and_close(
     rng: &mut StdRng,
-    ev: &mut Vec<(Status, i64, DateTime<Utc>, Option<(f64, f64)>)>,
+    ev: &mut Vec<SimEvent>,
     done: DateTime<Utc>,
     manager: i64,
     followup: i64,

@@ -22,7 +22,10 @@ fn start(db: &str) -> Server {
     let out = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(out).lines();
     let base = loop {
-        let line = lines.next().expect("server printed its address").expect("read");
+        let line = lines
+            .next()
+            .expect("server printed its address")
+            .expect("read");
         if let Some(addr) = line.strip_prefix("shouhou listening on ") {
             break addr.trim().to_string();
         }
@@ -92,14 +95,24 @@ async fn acknowledged_writes_survive_kill_9_and_backup_copies_them() {
         .env_remove("SHOUHOU_DATABASE_URL")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     s.child.kill().unwrap();
     s.child.wait().unwrap();
     let backup = shouhou_store::Db::connect(&copy).await.unwrap();
-    let (n,): (i64,) = backup.fetch_one("SELECT COUNT(*) FROM customers", vec![]).await.unwrap();
+    let (n,): (i64,) = backup
+        .fetch_one("SELECT COUNT(*) FROM customers", vec![])
+        .await
+        .unwrap();
     assert_eq!(n, 25);
     let (audit,): (i64,) = backup
-        .fetch_one("SELECT COUNT(*) FROM audit_log WHERE entity = 'customer'", vec![])
+        .fetch_one(
+            "SELECT COUNT(*) FROM audit_log WHERE entity = 'customer'",
+            vec![],
+        )
         .await
         .unwrap();
     assert_eq!(audit, 25);
@@ -133,7 +146,10 @@ fn a_new_store_without_demo_needs_an_admin_password() {
 fn backup_refuses_postgres_and_says_what_to_use() {
     let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
         use std::io::Write;
-        let _ = writeln!(std::io::stderr(), "SKIPPED backup_refuses_postgres: TEST_DATABASE_URL is not set");
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED backup_refuses_postgres: TEST_DATABASE_URL is not set"
+        );
         return;
     };
     let out = Command::new(env!("CARGO_BIN_EXE_shouhou"))

@@ -21,7 +21,10 @@ async fn bearer(s: &TestServer, user: &str) -> (Client, String) {
         .unwrap();
     let token = r["token"].as_str().expect("token").to_string();
     let mut h = HeaderMap::new();
-    h.insert("authorization", HeaderValue::from_str(&format!("Bearer {token}")).unwrap());
+    h.insert(
+        "authorization",
+        HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
+    );
     (Client::builder().default_headers(h).build().unwrap(), token)
 }
 
@@ -30,7 +33,10 @@ fn order_body(customer: i64, device: i64) -> Value {
 }
 
 async fn count(db: &Db, table: &str) -> i64 {
-    let (n,): (i64,) = db.fetch_one(&format!("SELECT COUNT(*) FROM {table}"), vec![]).await.unwrap();
+    let (n,): (i64,) = db
+        .fetch_one(&format!("SELECT COUNT(*) FROM {table}"), vec![])
+        .await
+        .unwrap();
     n
 }
 
@@ -39,25 +45,64 @@ db_test!(login_cookie_csrf_and_logout, |db: Db| async move {
     let f = seed(&app).await;
     let s = spawn_app(app).await;
     let http = Client::builder().cookie_store(true).build().unwrap();
-    let r = http.post(format!("{}/api/v1/auth/login", s.base)).json(&json!({"username": "clerk_a", "password": PASSWORD})).send().await.unwrap();
+    let r = http
+        .post(format!("{}/api/v1/auth/login", s.base))
+        .json(&json!({"username": "clerk_a", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let cookies: Vec<String> = r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect();
-    assert!(cookies.iter().any(|c| c.starts_with("shouhou_session=") && c.contains("HttpOnly") && c.contains("SameSite=Lax")));
+    let cookies: Vec<String> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    assert!(cookies.iter().any(|c| c.starts_with("shouhou_session=")
+        && c.contains("HttpOnly")
+        && c.contains("SameSite=Lax")));
     let body: Value = r.json().await.unwrap();
     let csrf = body["csrf_token"].as_str().unwrap().to_string();
-    let me: Value = http.get(format!("{}/api/v1/me", s.base)).send().await.unwrap().json().await.unwrap();
+    let me: Value = http
+        .get(format!("{}/api/v1/me", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["user"]["username"], "clerk_a");
     // A change with the cookie but without the CSRF token is refused and stores nothing.
     let url = format!("{}/api/v1/work-orders", s.base);
-    let r = http.post(&url).json(&order_body(f.customer, f.device)).send().await.unwrap();
+    let r = http
+        .post(&url)
+        .json(&order_body(f.customer, f.device))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "csrf");
     assert_eq!(count(&s.app.db, "work_orders").await, 0);
-    let r = http.post(&url).header("x-csrf-token", &csrf).json(&order_body(f.customer, f.device)).send().await.unwrap();
+    let r = http
+        .post(&url)
+        .header("x-csrf-token", &csrf)
+        .json(&order_body(f.customer, f.device))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
-    let r = http.post(format!("{}/api/v1/auth/logout", s.base)).header("x-csrf-token", &csrf).send().await.unwrap();
+    let r = http
+        .post(format!("{}/api/v1/auth/logout", s.base))
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let r = http.get(format!("{}/api/v1/me", s.base)).send().await.unwrap();
+    let r = http
+        .get(format!("{}/api/v1/me", s.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 });
 
@@ -68,7 +113,14 @@ db_test!(failed_logins_lock_the_account, |db: Db| async move {
     let http = Client::new();
     let login = |pw: &'static str| {
         let (http, url) = (http.clone(), format!("{}/api/v1/auth/login", s.base));
-        async move { http.post(url).json(&json!({"username": "clerk_b", "password": pw})).send().await.unwrap().status() }
+        async move {
+            http.post(url)
+                .json(&json!({"username": "clerk_b", "password": pw}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
     };
     for _ in 0..4 {
         assert_eq!(login("wrong-password").await, StatusCode::UNAUTHORIZED);
@@ -80,128 +132,279 @@ db_test!(failed_logins_lock_the_account, |db: Db| async move {
     assert_eq!(login(PASSWORD).await, StatusCode::OK);
 });
 
-db_test!(idempotency_key_replays_and_refuses_reuse, |db: Db| async move {
-    let (app, _) = test_app(db);
-    let f = seed(&app).await;
-    let s = spawn_app(app).await;
-    let (http, _) = bearer(&s, "clerk_a").await;
-    let url = format!("{}/api/v1/work-orders", s.base);
-    let send = |body: Value| http.post(&url).header("idempotency-key", "k-1").json(&body).send();
-    let a = send(order_body(f.customer, f.device)).await.unwrap();
-    assert_eq!(a.status(), StatusCode::CREATED);
-    let a: Value = a.json().await.unwrap();
-    let b = send(order_body(f.customer, f.device)).await.unwrap();
-    assert_eq!(b.status(), StatusCode::CREATED);
-    assert_eq!(b.headers().get("idempotent-replayed").unwrap(), "true");
-    let b: Value = b.json().await.unwrap();
-    assert_eq!(a["number"], b["number"]);
-    assert_eq!(count(&s.app.db, "work_orders").await, 1);
-    let mut other = order_body(f.customer, f.device);
-    other["fault_description"] = json!("另一个故障");
-    let c = send(other).await.unwrap();
-    assert_eq!(c.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(c.json::<Value>().await.unwrap()["error"]["code"], "idempotency_key_reused");
-    assert_eq!(count(&s.app.db, "work_orders").await, 1);
-});
+db_test!(
+    idempotency_key_replays_and_refuses_reuse,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        let f = seed(&app).await;
+        let s = spawn_app(app).await;
+        let (http, _) = bearer(&s, "clerk_a").await;
+        let url = format!("{}/api/v1/work-orders", s.base);
+        let send = |body: Value| {
+            http.post(&url)
+                .header("idempotency-key", "k-1")
+                .json(&body)
+                .send()
+        };
+        let a = send(order_body(f.customer, f.device)).await.unwrap();
+        assert_eq!(a.status(), StatusCode::CREATED);
+        let a: Value = a.json().await.unwrap();
+        let b = send(order_body(f.customer, f.device)).await.unwrap();
+        assert_eq!(b.status(), StatusCode::CREATED);
+        assert_eq!(b.headers().get("idempotent-replayed").unwrap(), "true");
+        let b: Value = b.json().await.unwrap();
+        assert_eq!(a["number"], b["number"]);
+        assert_eq!(count(&s.app.db, "work_orders").await, 1);
+        let mut other = order_body(f.customer, f.device);
+        other["fault_description"] = json!("另一个故障");
+        let c = send(other).await.unwrap();
+        assert_eq!(c.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            c.json::<Value>().await.unwrap()["error"]["code"],
+            "idempotency_key_reused"
+        );
+        assert_eq!(count(&s.app.db, "work_orders").await, 1);
+    }
+);
 
-db_test!(etag_and_if_match_guard_concurrent_edits, |db: Db| async move {
-    let (app, _) = test_app(db);
-    let f = seed(&app).await;
-    let s = spawn_app(app).await;
-    let (http, _) = bearer(&s, "dispatcher1").await;
-    let r = http.post(format!("{}/api/v1/work-orders", s.base)).json(&order_body(f.customer, f.device)).send().await.unwrap();
-    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let url = format!("{}/api/v1/work-orders/{id}", s.base);
-    let r = http.get(&url).send().await.unwrap();
-    let etag = r.headers().get("etag").unwrap().to_str().unwrap().to_string();
-    assert_eq!(etag, "\"1\"");
-    let r = http.patch(&url).header("if-match", &etag).json(&json!({"priority": "urgent"})).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(r.headers().get("etag").unwrap(), "\"2\"");
-    let r = http.patch(&url).header("if-match", &etag).json(&json!({"fault_description": "改"})).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
-    let e: Value = r.json().await.unwrap();
-    assert_eq!(e["error"]["code"], "stale_version");
-    assert_eq!(e["error"]["current_version"], 2);
-    assert_eq!(e["error"]["changes"]["priority"], json!(["normal", "urgent"]));
-    let w: Value = http.get(&url).send().await.unwrap().json().await.unwrap();
-    assert_eq!(w["fault_description"], "洗衣机不脱水");
-});
+db_test!(
+    etag_and_if_match_guard_concurrent_edits,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        let f = seed(&app).await;
+        let s = spawn_app(app).await;
+        let (http, _) = bearer(&s, "dispatcher1").await;
+        let r = http
+            .post(format!("{}/api/v1/work-orders", s.base))
+            .json(&order_body(f.customer, f.device))
+            .send()
+            .await
+            .unwrap();
+        let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+        let url = format!("{}/api/v1/work-orders/{id}", s.base);
+        let r = http.get(&url).send().await.unwrap();
+        let etag = r
+            .headers()
+            .get("etag")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(etag, "\"1\"");
+        let r = http
+            .patch(&url)
+            .header("if-match", &etag)
+            .json(&json!({"priority": "urgent"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers().get("etag").unwrap(), "\"2\"");
+        let r = http
+            .patch(&url)
+            .header("if-match", &etag)
+            .json(&json!({"fault_description": "改"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["code"], "stale_version");
+        assert_eq!(e["error"]["current_version"], 2);
+        assert_eq!(
+            e["error"]["changes"]["priority"],
+            json!(["normal", "urgent"])
+        );
+        let w: Value = http.get(&url).send().await.unwrap().json().await.unwrap();
+        assert_eq!(w["fault_description"], "洗衣机不脱水");
+    }
+);
 
 db_test!(transitions_over_http, |db: Db| async move {
     let (app, _) = test_app(db);
     let f = seed(&app).await;
     let s = spawn_app(app).await;
     let (http, _) = bearer(&s, "dispatcher1").await;
-    let r = http.post(format!("{}/api/v1/work-orders", s.base)).json(&order_body(f.customer, f.device)).send().await.unwrap();
+    let r = http
+        .post(format!("{}/api/v1/work-orders", s.base))
+        .json(&order_body(f.customer, f.device))
+        .send()
+        .await
+        .unwrap();
     let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let url = format!("{}/api/v1/work-orders/{id}/transitions", s.base);
-    let r = http.post(&url).header("accept-language", "en").json(&json!({"to": "completed"})).send().await.unwrap();
+    let r = http
+        .post(&url)
+        .header("accept-language", "en")
+        .json(&json!({"to": "completed"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let e: Value = r.json().await.unwrap();
     assert_eq!(e["error"]["code"], "illegal_transition");
-    assert_eq!(e["error"]["message"], "A work order cannot go from 'new' to 'completed'");
-    let r = http.post(&url).json(&json!({"to": "completed"})).send().await.unwrap();
-    let msg = r.json::<Value>().await.unwrap()["error"]["message"].as_str().unwrap().to_string();
+    assert_eq!(
+        e["error"]["message"],
+        "A work order cannot go from 'new' to 'completed'"
+    );
+    let r = http
+        .post(&url)
+        .json(&json!({"to": "completed"}))
+        .send()
+        .await
+        .unwrap();
+    let msg = r.json::<Value>().await.unwrap()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(msg.contains("新建") && msg.contains("已完工"), "{msg}");
-    let r = http.post(&url).json(&json!({"to": "assigned", "technician_id": f.tech_a_id})).send().await.unwrap();
+    let r = http
+        .post(&url)
+        .json(&json!({"to": "assigned", "technician_id": f.tech_a_id}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let (tech, _) = bearer(&s, "tech_a").await;
-    for (to, extra) in [("accepted", json!({})), ("en_route", json!({})), ("on_site", json!({"lat": 30.28, "lng": 120.17})), ("completed", json!({"outcome": "fixed"}))] {
+    for (to, extra) in [
+        ("accepted", json!({})),
+        ("en_route", json!({})),
+        ("on_site", json!({"lat": 30.28, "lng": 120.17})),
+        ("completed", json!({"outcome": "fixed"})),
+    ] {
         let mut body = extra;
         body["to"] = json!(to);
         let r = tech.post(&url).json(&body).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{to}");
     }
-    let events: Value = http.get(format!("{}/api/v1/work-orders/{id}/events", s.base)).send().await.unwrap().json().await.unwrap();
-    let states: Vec<&str> = events.as_array().unwrap().iter().map(|e| e["to_status"].as_str().unwrap()).collect();
-    assert_eq!(states, ["new", "assigned", "accepted", "en_route", "on_site", "completed"]);
-    let list: Value = tech.get(format!("{}/api/v1/work-orders?status=completed", s.base)).send().await.unwrap().json().await.unwrap();
+    let events: Value = http
+        .get(format!("{}/api/v1/work-orders/{id}/events", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let states: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["to_status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        [
+            "new",
+            "assigned",
+            "accepted",
+            "en_route",
+            "on_site",
+            "completed"
+        ]
+    );
+    let list: Value = tech
+        .get(format!("{}/api/v1/work-orders?status=completed", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["total"], 1);
 });
 
-db_test!(bad_input_names_the_field_in_the_users_language, |db: Db| async move {
-    let (app, _) = test_app(db);
-    seed(&app).await;
-    let s = spawn_app(app).await;
-    let (http, _) = bearer(&s, "clerk_a").await;
-    let url = format!("{}/api/v1/customers", s.base);
-    let before = count(&s.app.db, "customers").await;
-    let r = http.post(&url).json(&json!({"name": "张三", "phones": ["13800001111"], "addresses": [{"address": "某路", "lat": 95.0, "lng": 120.0}]})).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let e: Value = r.json().await.unwrap();
-    assert_eq!(e["error"]["field"], "addresses[0].lat");
-    assert!(e["error"]["message"].as_str().unwrap().contains("纬度"));
-    let r = http.post(&url).header("accept-language", "en-US,en;q=0.9").json(&json!({"name": "张三"})).send().await.unwrap();
-    let e: Value = r.json().await.unwrap();
-    assert_eq!(e["error"]["field"], "phones");
-    assert_eq!(e["error"]["message"], "phones: is required");
-    let r = http.post(&url).json(&json!({"name": "张三", "phones": "13800001111"})).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(r.json::<Value>().await.unwrap()["error"]["field"], "phones");
-    assert_eq!(count(&s.app.db, "customers").await, before);
-});
+db_test!(
+    bad_input_names_the_field_in_the_users_language,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        seed(&app).await;
+        let s = spawn_app(app).await;
+        let (http, _) = bearer(&s, "clerk_a").await;
+        let url = format!("{}/api/v1/customers", s.base);
+        let before = count(&s.app.db, "customers").await;
+        let r = http.post(&url).json(&json!({"name": "张三", "phones": ["13800001111"], "addresses": [{"address": "某路", "lat": 95.0, "lng": 120.0}]})).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["field"], "addresses[0].lat");
+        assert!(e["error"]["message"].as_str().unwrap().contains("纬度"));
+        let r = http
+            .post(&url)
+            .header("accept-language", "en-US,en;q=0.9")
+            .json(&json!({"name": "张三"}))
+            .send()
+            .await
+            .unwrap();
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["field"], "phones");
+        assert_eq!(e["error"]["message"], "phones: is required");
+        let r = http
+            .post(&url)
+            .json(&json!({"name": "张三", "phones": "13800001111"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.json::<Value>().await.unwrap()["error"]["field"], "phones");
+        assert_eq!(count(&s.app.db, "customers").await, before);
+    }
+);
 
 db_test!(records_outside_the_scope_are_404, |db: Db| async move {
     let (app, _) = test_app(db);
     let f = seed(&app).await;
     let s = spawn_app(app).await;
     let (b, _) = bearer(&s, "clerk_b").await;
-    for path in [format!("customers/{}", f.customer), format!("devices/{}", f.device), format!("devices/{}/history", f.device)] {
-        let r = b.get(format!("{}/api/v1/{path}", s.base)).send().await.unwrap();
+    for path in [
+        format!("customers/{}", f.customer),
+        format!("devices/{}", f.device),
+        format!("devices/{}/history", f.device),
+    ] {
+        let r = b
+            .get(format!("{}/api/v1/{path}", s.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
     }
     let (a, _) = bearer(&s, "clerk_a").await;
-    let h: Value = a.get(format!("{}/api/v1/devices/{}/history", s.base, f.device)).send().await.unwrap().json().await.unwrap();
+    let h: Value = a
+        .get(format!("{}/api/v1/devices/{}/history", s.base, f.device))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(h["card"]["warranty_today"], "in_warranty");
     assert_eq!(h["card"]["policy"]["main_parts"], json!(["压缩机"]));
-    let r = b.get(format!("{}/api/v1/search?q=13812345678", s.base)).send().await.unwrap();
+    let r = b
+        .get(format!("{}/api/v1/search?q=13812345678", s.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["customers"], json!([]));
     // The audit log is for managers and admins.
-    let r = a.get(format!("{}/api/v1/audit?entity=customer&id={}", s.base, f.customer)).send().await.unwrap();
+    let r = a
+        .get(format!(
+            "{}/api/v1/audit?entity=customer&id={}",
+            s.base, f.customer
+        ))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let (m, _) = bearer(&s, "manager1").await;
-    let r: Value = m.get(format!("{}/api/v1/audit?entity=customer&id={}", s.base, f.customer)).send().await.unwrap().json().await.unwrap();
+    let r: Value = m
+        .get(format!(
+            "{}/api/v1/audit?entity=customer&id={}",
+            s.base, f.customer
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r[0]["action"], "create");
     assert_eq!(r[0]["actor_name"], "clerk_a 测试");
 });
@@ -210,14 +413,41 @@ db_test!(openapi_health_and_metrics, |db: Db| async move {
     let (app, _) = test_app(db);
     let s = spawn_app(app).await;
     let http = Client::new();
-    let doc: Value = http.get(format!("{}/api/v1/openapi.json", s.base)).send().await.unwrap().json().await.unwrap();
+    let doc: Value = http
+        .get(format!("{}/api/v1/openapi.json", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    for p in ["/api/v1/auth/login", "/api/v1/work-orders/{id}/transitions", "/api/v1/devices/{id}/history", "/api/v1/search", "/api/v1/audit"] {
-        assert!(doc["paths"].get(p).is_some(), "{p} missing from the OpenAPI document");
+    for p in [
+        "/api/v1/auth/login",
+        "/api/v1/work-orders/{id}/transitions",
+        "/api/v1/devices/{id}/history",
+        "/api/v1/search",
+        "/api/v1/audit",
+    ] {
+        assert!(
+            doc["paths"].get(p).is_some(),
+            "{p} missing from the OpenAPI document"
+        );
     }
     assert!(doc["components"]["schemas"].get("WorkOrder").is_some());
-    let r = http.get(format!("{}/healthz", s.base)).send().await.unwrap();
+    let r = http
+        .get(format!("{}/healthz", s.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let m = http.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
+    let m = http
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(m.contains("shouhou_http_requests_total{class=\"2xx\"}"));
 });
