@@ -137,7 +137,7 @@ fn windows_and_shift_ends_are_respected() {
             s.arrival >= prev + Duration::seconds(s.travel_secs),
             "{s:?}"
         );
-        assert_eq!(s.departure - s.arrival >= Duration::minutes(30), true);
+        assert!(s.departure - s.arrival >= Duration::minutes(30), "{s:?}");
         prev = s.departure;
     }
 }
