@@ -69,6 +69,8 @@ pub struct SolveOptions {
     pub max_generations: Option<usize>,
     /// One thread and a fixed random sequence: the same input gives the same plan.
     pub repeatable: bool,
+    /// Threads the solver may use (all cores when `None`); `repeatable` implies one.
+    pub threads: Option<usize>,
 }
 
 impl Default for SolveOptions {
@@ -77,6 +79,7 @@ impl Default for SolveOptions {
             max_seconds: Some(5),
             max_generations: Some(3000),
             repeatable: false,
+            threads: None,
         }
     }
 }
@@ -168,6 +171,10 @@ pub fn solve_pragmatic(
     } else {
         Environment {
             logger: Arc::new(|_: &str| {}),
+            parallelism: opts
+                .threads
+                .map(|n| Parallelism::new(1, n.max(1)))
+                .unwrap_or_default(),
             ..Environment::default()
         }
     };
