@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod customers;
 pub mod demo;
 pub mod devices;
+pub mod dispatch;
 pub mod error;
 pub mod org;
 pub mod search;

@@ -204,6 +204,8 @@ pub async fn create_in(
         cancelled_at: None,
         cancel_reason: None,
         version: 1,
+        planned_seq: None,
+        planned_arrival: None,
     };
     w.id = store::insert(tx, &w).await?;
     store::insert_event(
@@ -298,8 +300,8 @@ fn may_transition(actor: &Actor, w: &WorkOrder, to: Status) -> bool {
 }
 
 /// Refuses a write on an order whose version moved on, saying who changed what last.
-async fn stale(app: &App, w: &WorkOrder) -> AppError {
-    let last = repo::audit::list(&app.db, "work_order", w.id)
+async fn stale(tx: &mut Tx, w: &WorkOrder) -> AppError {
+    let last = repo::audit::list_tx(tx, "work_order", w.id)
         .await
         .ok()
         .and_then(|v| v.into_iter().last());
@@ -310,23 +312,21 @@ async fn stale(app: &App, w: &WorkOrder) -> AppError {
     }
 }
 
-/// Writes `after` if the version is still `expected`, with its audit entry.
-async fn save(
+/// Writes `after` if the version is still `before`'s, with its audit entry, inside `tx`.
+pub async fn save_in(
     app: &App,
-    mut tx: Tx,
+    tx: &mut Tx,
     actor: &Actor,
     before: &WorkOrder,
     after: &WorkOrder,
 ) -> Result<WorkOrder> {
-    if !store::update(&mut tx, after, before.version).await? {
-        drop(tx);
-        let cur = store::get(&app.db, &actor.vis, before.id).await?;
-        return Err(stale(app, &cur).await);
+    if !store::update(tx, after, before.version).await? {
+        let cur = store::get_for_update(tx, &actor.vis, before.id).await?;
+        return Err(stale(tx, &cur).await);
     }
     let mut saved = after.clone();
     saved.version = before.version + 1;
-    audit::updated(app, &mut tx, actor, "work_order", before.id, before, &saved).await?;
-    tx.commit().await?;
+    audit::updated(app, tx, actor, "work_order", before.id, before, &saved).await?;
     Ok(saved)
 }
 
@@ -341,8 +341,7 @@ pub async fn update(
     let mut tx = app.db.begin().await?;
     let before = store::get_for_update(&mut tx, &actor.vis, id).await?;
     if if_match.is_some_and(|v| v != before.version) {
-        drop(tx);
-        return Err(stale(app, &before).await);
+        return Err(stale(&mut tx, &before).await);
     }
     if before.status.is_terminal() {
         return Err(AppError::invalid(
@@ -405,12 +404,29 @@ pub async fn update(
         );
         (w.respond_by, w.arrive_by, w.resolve_by) = (d.respond_by, d.arrive_by, d.resolve_by);
     }
-    save(app, tx, actor, &before, &w).await
+    let saved = save_in(app, &mut tx, actor, &before, &w).await?;
+    tx.commit().await?;
+    Ok(saved)
 }
 
 /// Moves an order along its lifecycle, recording who, when and where, and its visits.
 pub async fn transition(
     app: &App,
+    actor: &Actor,
+    id: i64,
+    if_match: Option<i64>,
+    t: Transition,
+) -> Result<WorkOrder> {
+    let mut tx = app.db.begin().await?;
+    let saved = transition_in(app, &mut tx, actor, id, if_match, t).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// [`transition`] inside a caller's transaction (e.g. committing a dispatch plan).
+pub async fn transition_in(
+    app: &App,
+    tx: &mut Tx,
     actor: &Actor,
     id: i64,
     if_match: Option<i64>,
@@ -422,11 +438,9 @@ pub async fn transition(
     if let Some(v) = t.lng {
         validate::longitude(v, "lng")?;
     }
-    let mut tx = app.db.begin().await?;
-    let before = store::get_for_update(&mut tx, &actor.vis, id).await?;
+    let before = store::get_for_update(tx, &actor.vis, id).await?;
     if if_match.is_some_and(|v| v != before.version) {
-        drop(tx);
-        return Err(stale(app, &before).await);
+        return Err(stale(tx, &before).await);
     }
     check_transition(before.kind, before.status, t.to)?;
     if !may_transition(actor, &before, t.to) {
@@ -437,7 +451,7 @@ pub async fn transition(
     w.status = t.to;
     w.updated_at = now;
     match t.to {
-        Status::Assigned => assign(&mut tx, actor, &mut w, &t).await?,
+        Status::Assigned => assign(tx, actor, &mut w, &t).await?,
         Status::Accepted => {
             w.accepted_at.get_or_insert(now);
             if w.kind == WorkOrderType::RepairPhone && w.technician_id.is_none() {
@@ -445,13 +459,13 @@ pub async fn transition(
             }
         }
         Status::EnRoute => {
-            store::start_visit(&mut tx, id, w.technician_id, now).await?;
+            store::start_visit(tx, id, w.technician_id, now).await?;
         }
         Status::OnSite => {
-            let v = store::open_visit(&mut tx, id)
+            let v = store::open_visit(tx, id)
                 .await?
                 .ok_or_else(|| AppError::Internal("no open visit".into()))?;
-            store::arrive(&mut tx, v.id, now, t.lat, t.lng).await?;
+            store::arrive(tx, v.id, now, t.lat, t.lng).await?;
         }
         Status::WaitingParts | Status::Completed => {
             let (default, allowed): (VisitOutcome, &[VisitOutcome]) = if t.to == Status::Completed {
@@ -483,10 +497,10 @@ pub async fn transition(
                 ));
             }
             if w.kind != WorkOrderType::RepairPhone {
-                let v = store::open_visit(&mut tx, id)
+                let v = store::open_visit(tx, id)
                     .await?
                     .ok_or_else(|| AppError::Internal("no open visit".into()))?;
-                store::leave(&mut tx, v.id, now, Some(outcome.as_str())).await?;
+                store::leave(tx, v.id, now, Some(outcome.as_str())).await?;
             }
             if t.to == Status::Completed {
                 w.completed_at = Some(now);
@@ -503,15 +517,15 @@ pub async fn transition(
                 .ok_or_else(|| AppError::invalid("reason", ValidationError::Required))?;
             w.cancelled_at = Some(now);
             w.cancel_reason = Some(reason);
-            if let Some(v) = store::open_visit(&mut tx, id).await? {
-                store::leave(&mut tx, v.id, now, None).await?;
+            if let Some(v) = store::open_visit(tx, id).await? {
+                store::leave(tx, v.id, now, None).await?;
             }
         }
         Status::New => {}
     }
     let note = t.note.as_deref().or(t.reason.as_deref());
     store::insert_event(
-        &mut tx,
+        tx,
         id,
         Some(before.status.as_str()),
         t.to.as_str(),
@@ -522,7 +536,7 @@ pub async fn transition(
         note,
     )
     .await?;
-    save(app, tx, actor, &before, &w).await
+    save_in(app, tx, actor, &before, &w).await
 }
 
 async fn assign(tx: &mut Tx, actor: &Actor, w: &mut WorkOrder, t: &Transition) -> Result<()> {

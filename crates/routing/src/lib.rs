@@ -4,6 +4,8 @@
 //! appointment window, required skill, urgency) and a [`TravelModel`]. Output: per technician the
 //! ordered stops with ETAs, travel and on-site minutes; unassigned jobs with a reason.
 
+pub mod greedy;
+pub mod insert;
 pub mod solomon;
 pub mod travel;
 
@@ -61,6 +63,9 @@ pub struct Job {
     /// SLA-urgent: assigned before others and early in the day.
     #[serde(default)]
     pub urgent: bool,
+    /// Pinned by the dispatcher to this technician.
+    #[serde(default)]
+    pub pinned_to: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -292,8 +297,33 @@ pub fn plan(
         objectives.push(json!({"type": "tour-order"}));
     }
     objectives.push(json!({"type": "minimize-cost"}));
+    let mut relations = Vec::new();
+    for t in techs {
+        let pinned: Vec<&str> = jobs
+            .iter()
+            .filter(|j| j.pinned_to.as_deref() == Some(t.id.as_str()))
+            .map(|j| j.id.as_str())
+            .collect();
+        if !pinned.is_empty() {
+            relations.push(json!({"type": "any", "jobs": pinned, "vehicleId": t.id}));
+        }
+    }
+    if let Some(j) = jobs.iter().find(|j| {
+        j.pinned_to
+            .as_ref()
+            .is_some_and(|p| !techs.iter().any(|t| &t.id == p))
+    }) {
+        return Err(RoutingError::Input(format!(
+            "job {} is pinned to an unknown technician",
+            j.id
+        )));
+    }
+    let mut plan_json = json!({"jobs": api_jobs});
+    if !relations.is_empty() {
+        plan_json["relations"] = json!(relations);
+    }
     let problem: ApiProblem = serde_json::from_value(json!({
-        "plan": {"jobs": api_jobs},
+        "plan": plan_json,
         "fleet": {"vehicles": vehicles, "profiles": [{"name": "city"}]},
         "objectives": objectives,
     }))

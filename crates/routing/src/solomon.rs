@@ -321,6 +321,7 @@ mod tests {
             max_seconds: Some(2),
             max_generations: Some(50),
             repeatable: true,
+            threads: None,
         };
         let routes = solve(&inst, &opts).unwrap();
         assert_eq!(check(&inst, &routes).unwrap(), 300);

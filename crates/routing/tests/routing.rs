@@ -13,6 +13,7 @@ fn opts() -> SolveOptions {
         max_seconds: Some(10),
         max_generations: Some(300),
         repeatable: true,
+        threads: None,
     }
 }
 
@@ -48,6 +49,7 @@ fn job(id: &str, at: Point, minutes: i64, skill: &str) -> Job {
         window: None,
         skill: Some(skill.into()),
         urgent: false,
+        pinned_to: None,
     }
 }
 
@@ -198,6 +200,7 @@ fn a_solomon_instance_is_solved_feasibly() {
             max_seconds: Some(5),
             max_generations: Some(200),
             repeatable: true,
+            threads: None,
         },
     )
     .unwrap();
@@ -205,4 +208,115 @@ fn a_solomon_instance_is_solved_feasibly() {
     // The best known is 827.3; a short run is feasible and within a few percent.
     assert!(dist >= 8273, "below the best known: {dist}");
     assert!(dist as f64 <= 8273.0 * 1.10, "{dist}");
+}
+
+#[test]
+fn greedy_sends_the_nearest_free_technician_with_the_skill() {
+    let techs = [
+        tech("x", &["washing"], t(1, 0), t(9, 0)),
+        tech("y", &["copier"], t(1, 0), t(9, 0)),
+    ];
+    let jobs = [
+        job("far", near(0.05), 30, "washing"),
+        job("close", near(0.01), 30, "washing"),
+        job("copy", near(0.02), 30, "copier"),
+    ];
+    let p = shouhou_routing::greedy::plan(&techs, &jobs, &TravelModel::default()).unwrap();
+    let x: Vec<&str> = p
+        .routes
+        .iter()
+        .find(|r| r.technician_id == "x")
+        .unwrap()
+        .stops
+        .iter()
+        .map(|s| s.job_id.as_str())
+        .collect();
+    assert_eq!(x, ["close", "far"]);
+    let y: Vec<&str> = p
+        .routes
+        .iter()
+        .find(|r| r.technician_id == "y")
+        .unwrap()
+        .stops
+        .iter()
+        .map(|s| s.job_id.as_str())
+        .collect();
+    assert_eq!(y, ["copy"]);
+    assert!(p.unassigned.is_empty());
+    // Arrival after the start plus the travel leg.
+    let first = &p.routes[0].stops[0];
+    assert_eq!(
+        first.arrival,
+        t(1, 0) + Duration::seconds(first.travel_secs)
+    );
+}
+
+#[test]
+fn greedy_never_overruns_a_shift_or_a_window() {
+    let techs = [tech("x", &["washing"], t(1, 0), t(2, 0))];
+    let mut late = job("late", near(0.01), 20, "washing");
+    late.window = Some((t(0, 0), t(1, 1)));
+    let jobs = [
+        late,
+        job("long", near(0.01), 90, "washing"),
+        job("short", near(0.01), 20, "washing"),
+    ];
+    let p = shouhou_routing::greedy::plan(&techs, &jobs, &TravelModel::default()).unwrap();
+    let served: Vec<&str> = p
+        .routes
+        .iter()
+        .flat_map(|r| r.stops.iter().map(|s| s.job_id.as_str()))
+        .collect();
+    assert_eq!(served, ["short"]);
+    assert!(p.routes[0].end <= t(2, 0));
+    assert_eq!(p.unassigned.len(), 2);
+}
+
+#[test]
+fn an_urgent_job_is_inserted_where_it_disturbs_least() {
+    let techs = [
+        tech("north", &["washing"], t(1, 0), t(9, 0)),
+        tech("south", &["washing"], t(1, 0), t(9, 0)),
+    ];
+    let mut n1 = job("n1", near(0.02), 30, "washing");
+    n1.pinned_to = Some("north".into());
+    let mut s1 = job("s1", near(-0.02), 30, "washing");
+    s1.pinned_to = Some("south".into());
+    let jobs = vec![n1, s1];
+    let p = plan(&techs, &jobs, &TravelModel::default(), &opts()).unwrap();
+    let on = |p: &shouhou_routing::Plan, id: &str| {
+        p.routes
+            .iter()
+            .find(|r| r.stops.iter().any(|s| s.job_id == id))
+            .map(|r| r.technician_id.clone())
+    };
+    assert_eq!(on(&p, "n1").as_deref(), Some("north"));
+    assert_eq!(on(&p, "s1").as_deref(), Some("south"));
+    let mut urgent = job("u", near(0.025), 20, "washing");
+    urgent.urgent = true;
+    let p2 = shouhou_routing::insert::insert(&techs, &jobs, &p, &urgent, &TravelModel::default())
+        .unwrap();
+    assert_eq!(on(&p2, "u").as_deref(), Some("north"));
+    // The planned stops keep their technicians and order.
+    assert_eq!(on(&p2, "s1").as_deref(), Some("south"));
+    assert_eq!(
+        p2.routes
+            .iter()
+            .find(|r| r.technician_id == "south")
+            .unwrap()
+            .stops,
+        p.routes
+            .iter()
+            .find(|r| r.technician_id == "south")
+            .unwrap()
+            .stops
+    );
+    // A job nobody has the skill for stays out, with its reason.
+    let odd = job("odd", near(0.0), 20, "copier");
+    let p3 =
+        shouhou_routing::insert::insert(&techs, &jobs, &p, &odd, &TravelModel::default()).unwrap();
+    assert_eq!(
+        p3.unassigned.last().map(|u| (u.job_id.as_str(), u.reason)),
+        Some(("odd", UnassignedReason::NoSkill))
+    );
 }

@@ -5,6 +5,7 @@
 //! [`Tx`] (a transaction); values are bound as [`Arg`]s so one call site serves both databases.
 
 pub mod db;
+pub mod dispatch;
 pub mod error;
 pub mod records;
 pub mod repo;

@@ -223,6 +223,9 @@ pub struct WorkOrder {
     pub cancelled_at: Option<DateTime<Utc>>,
     pub cancel_reason: Option<String>,
     pub version: i64,
+    /// Place in the technician's planned day, and the planned arrival (dispatch).
+    pub planned_seq: Option<i64>,
+    pub planned_arrival: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]

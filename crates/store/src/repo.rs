@@ -21,7 +21,7 @@ pub const PRODUCT_COLS: &str =
 pub const POLICY_COLS: &str = "w.id, w.name, w.manufacturer, w.whole_unit_months, w.main_parts_months, w.main_parts, w.labour_months, w.starts_from, w.created_at, w.updated_at";
 pub const DEVICE_COLS: &str = "d.id, d.org_unit_id, d.customer_id, d.product_id, d.brand, d.serial, d.site_address_id, d.purchase_date, d.purchase_store_id, d.install_date, d.policy_id, d.qr_token, d.created_at, d.updated_at";
 pub const TECH_COLS: &str = "t.id, t.user_id, t.org_unit_id, u.display_name, t.skills, t.start_address, t.start_lat, t.start_lng, t.active, t.created_at, t.updated_at";
-pub const WO_COLS: &str = "wo.id, wo.number, wo.org_unit_id, wo.customer_id, wo.device_id, wo.address_id, wo.kind, wo.channel, wo.priority, wo.status, wo.fault_description, wo.appointment_start, wo.appointment_end, wo.respond_by, wo.arrive_by, wo.resolve_by, wo.warranty_decision, wo.technician_id, wo.partner_unit_id, wo.created_by, wo.created_at, wo.updated_at, wo.accepted_at, wo.completed_at, wo.reviewed_at, wo.closed_at, wo.cancelled_at, wo.cancel_reason, wo.version";
+pub const WO_COLS: &str = "wo.id, wo.number, wo.org_unit_id, wo.customer_id, wo.device_id, wo.address_id, wo.kind, wo.channel, wo.priority, wo.status, wo.fault_description, wo.appointment_start, wo.appointment_end, wo.respond_by, wo.arrive_by, wo.resolve_by, wo.warranty_decision, wo.technician_id, wo.partner_unit_id, wo.created_by, wo.created_at, wo.updated_at, wo.accepted_at, wo.completed_at, wo.reviewed_at, wo.closed_at, wo.cancelled_at, wo.cancel_reason, wo.version, wo.planned_seq, wo.planned_arrival";
 
 /// Paging of a list: `limit` rows after `offset`.
 #[derive(Debug, Clone, Copy)]
@@ -737,6 +737,15 @@ pub mod audit {
         )
         .await?;
         Ok(())
+    }
+
+    pub async fn list_tx(tx: &mut Tx, entity: &str, entity_id: i64) -> Result<Vec<AuditEntry>> {
+        tx.fetch_all(
+            "SELECT a.id, a.entity, a.entity_id, a.action, a.actor_id, u.display_name AS actor_name, a.at, a.changes \
+             FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id WHERE a.entity = $1 AND a.entity_id = $2 ORDER BY a.id",
+            args![entity, entity_id],
+        )
+        .await
     }
 
     pub async fn list(db: &Db, entity: &str, entity_id: i64) -> Result<Vec<AuditEntry>> {

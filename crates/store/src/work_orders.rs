@@ -142,12 +142,13 @@ pub async fn update(tx: &mut Tx, w: &WorkOrder, expected_version: i64) -> Result
             "UPDATE work_orders SET org_unit_id=$1, customer_id=$2, device_id=$3, address_id=$4, kind=$5, channel=$6, priority=$7, status=$8, \
              fault_description=$9, appointment_start=$10, appointment_end=$11, respond_by=$12, arrive_by=$13, resolve_by=$14, warranty_decision=$15, \
              technician_id=$16, partner_unit_id=$17, updated_at=$18, accepted_at=$19, completed_at=$20, reviewed_at=$21, closed_at=$22, \
-             cancelled_at=$23, cancel_reason=$24, version = version + 1 WHERE id=$25 AND version=$26",
+             cancelled_at=$23, cancel_reason=$24, planned_seq=$27, planned_arrival=$28, version = version + 1 WHERE id=$25 AND version=$26",
             args![
                 w.org_unit_id, w.customer_id, w.device_id, w.address_id, w.kind.as_str(), w.channel.as_str(), w.priority.as_str(),
                 w.status.as_str(), w.fault_description.as_str(), w.appointment_start, w.appointment_end, w.respond_by, w.arrive_by,
                 w.resolve_by, w.warranty_decision.as_str(), w.technician_id, w.partner_unit_id, w.updated_at, w.accepted_at,
-                w.completed_at, w.reviewed_at, w.closed_at, w.cancelled_at, w.cancel_reason.clone(), w.id, expected_version
+                w.completed_at, w.reviewed_at, w.closed_at, w.cancelled_at, w.cancel_reason.clone(), w.id, expected_version,
+                w.planned_seq, w.planned_arrival
             ],
         )
         .await?;

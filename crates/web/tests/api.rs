@@ -451,3 +451,135 @@ db_test!(openapi_health_and_metrics, |db: Db| async move {
         .unwrap();
     assert!(m.contains("shouhou_http_requests_total{class=\"2xx\"}"));
 });
+
+db_test!(dispatch_plan_commit_and_insert, |db: Db| async move {
+    let (app, _) = test_app(db);
+    let f = seed(&app).await;
+    // Technician A works 08:30–17:30 Shanghai time on the test day.
+    shouhou_app::org::set_shift(
+        &app,
+        &f.dispatcher,
+        f.tech_a_id,
+        shouhou_app::org::NewShift {
+            day: "2026-03-10".parse().unwrap(),
+            starts_at: "2026-03-10T00:30:00Z".parse().unwrap(),
+            ends_at: "2026-03-10T09:30:00Z".parse().unwrap(),
+        },
+    )
+    .await
+    .unwrap();
+    let s = spawn_app(app).await;
+    let (http, _) = bearer(&s, "dispatcher1").await;
+    let mut ids = vec![];
+    for _ in 0..3 {
+        let r: Value = http
+            .post(format!("{}/api/v1/work-orders", s.base))
+            .json(&order_body(f.customer, f.device))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(r["id"].as_i64().unwrap());
+    }
+    let r = http
+        .post(format!("{}/api/v1/dispatch/plans", s.base))
+        .json(&json!({"store_id": f.store_a, "date": "2026-03-10", "seconds": 1, "pins": [{"work_order_id": ids[2], "technician_id": f.tech_a_id}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let plan: Value = r.json().await.unwrap();
+    assert_eq!(plan["status"], "proposed");
+    let route = &plan["routes"][0];
+    assert_eq!(route["technician_id"], f.tech_a_id);
+    assert_eq!(route["stops"].as_array().unwrap().len(), 3);
+    assert_eq!(plan["unassigned"], json!([]));
+    // Nothing is assigned before the commit.
+    let w: Value = http
+        .get(format!("{}/api/v1/work-orders/{}", s.base, ids[0]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(w["status"], "new");
+    let id = plan["id"].as_i64().unwrap();
+    let c: Value = http
+        .post(format!("{}/api/v1/dispatch/plans/{id}/commit", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(c["status"], "committed");
+    let mut seqs = vec![];
+    for stop in c["routes"][0]["stops"].as_array().unwrap() {
+        let w: Value = http
+            .get(format!(
+                "{}/api/v1/work-orders/{}",
+                s.base, stop["work_order_id"]
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(w["status"], "assigned");
+        assert_eq!(w["technician_id"], f.tech_a_id);
+        seqs.push(w["planned_seq"].as_i64().unwrap());
+    }
+    assert_eq!(seqs, [1, 2, 3]);
+    // A second commit of the same plan is refused.
+    let r = http
+        .post(format!("{}/api/v1/dispatch/plans/{id}/commit", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // A new urgent order goes into the committed day.
+    let mut urgent = order_body(f.customer, f.device);
+    urgent["priority"] = json!("urgent");
+    let u: Value = http
+        .post(format!("{}/api/v1/work-orders", s.base))
+        .json(&urgent)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let uid = u["id"].as_i64().unwrap();
+    let r = http
+        .post(format!("{}/api/v1/dispatch/plans/{id}/insert", s.base))
+        .json(&json!({"work_order_id": uid}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["routes"][0]["stops"].as_array().unwrap().len(), 4);
+    let w: Value = http
+        .get(format!("{}/api/v1/work-orders/{uid}", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(w["status"], "assigned");
+    assert!(w["planned_seq"].as_i64().is_some());
+    // A clerk may not plan.
+    let (clerk, _) = bearer(&s, "clerk_a").await;
+    let r = clerk
+        .post(format!("{}/api/v1/dispatch/plans", s.base))
+        .json(&json!({"store_id": f.store_a, "date": "2026-03-10"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+});

@@ -3,6 +3,7 @@
 
 pub mod archive;
 pub mod auth;
+pub mod dispatch;
 pub mod health;
 pub mod work_orders;
 
@@ -78,6 +79,10 @@ pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(work_orders::transition))
         .routes(routes!(work_orders::events))
         .routes(routes!(work_orders::visits))
+        .routes(routes!(dispatch::propose))
+        .routes(routes!(dispatch::get))
+        .routes(routes!(dispatch::commit))
+        .routes(routes!(dispatch::insert))
         .split_for_parts();
     // Paths are served under /api/v1.
     let paths = std::mem::take(&mut doc.paths.paths);
