@@ -278,6 +278,7 @@ async fn solve(mut s: Stored, seconds: usize) -> Result<Stored> {
         max_generations: None,
         repeatable: false,
         threads: None,
+        search: Default::default(),
     };
     tokio::task::spawn_blocking(move || {
         let plan = routing::plan(&s.techs, &s.jobs, &routing::TravelModel::default(), &opts)

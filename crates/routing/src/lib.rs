@@ -76,6 +76,20 @@ pub struct SolveOptions {
     pub repeatable: bool,
     /// Threads the solver may use (all cores when `None`); `repeatable` implies one.
     pub threads: Option<usize>,
+    /// Which search the solver runs (see [`Search`]).
+    pub search: Search,
+}
+
+/// Solver configurations to choose from; the default is what the benchmarks found best.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Search {
+    /// vrp-core's defaults: dynamic operator selection, rosomaxa population.
+    #[default]
+    Library,
+    /// Dynamic operators with a small elitist population (converges faster on short budgets).
+    Elitism,
+    /// The static operator mix with an elitist population.
+    StaticElitism,
 }
 
 impl Default for SolveOptions {
@@ -85,6 +99,7 @@ impl Default for SolveOptions {
             max_generations: Some(3000),
             repeatable: false,
             threads: None,
+            search: Search::default(),
         }
     }
 }
@@ -183,10 +198,28 @@ pub fn solve_pragmatic(
             ..Environment::default()
         }
     };
-    let config = VrpConfigBuilder::new(core.clone())
-        .set_environment(Arc::new(environment))
+    let environment = Arc::new(environment);
+    let mut builder = VrpConfigBuilder::new(core.clone()).set_environment(environment.clone());
+    if opts.search == Search::StaticElitism {
+        builder = builder.set_heuristic(Box::new(vrp_core::solver::get_static_heuristic(
+            core.clone(),
+            environment.clone(),
+        )));
+    }
+    let mut config = builder
         .prebuild()
-        .map_err(|e| RoutingError::Solver(e.to_string()))?
+        .map_err(|e| RoutingError::Solver(e.to_string()))?;
+    if opts.search != Search::Library {
+        let population =
+            vrp_core::solver::create_elitism_population(core.goal.clone(), environment.clone());
+        config = config.with_context(vrp_core::solver::RefinementContext::new(
+            core.clone(),
+            Box::new(population),
+            vrp_core::rosomaxa::evolution::TelemetryMode::None,
+            environment.clone(),
+        ));
+    }
+    let config = config
         .with_max_time(opts.max_seconds)
         .with_max_generations(opts.max_generations)
         .build()

@@ -322,6 +322,7 @@ mod tests {
             max_generations: Some(50),
             repeatable: true,
             threads: None,
+            search: Default::default(),
         };
         let routes = solve(&inst, &opts).unwrap();
         assert_eq!(check(&inst, &routes).unwrap(), 300);

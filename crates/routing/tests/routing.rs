@@ -14,6 +14,7 @@ fn opts() -> SolveOptions {
         max_generations: Some(300),
         repeatable: true,
         threads: None,
+        search: Default::default(),
     }
 }
 
@@ -201,6 +202,7 @@ fn a_solomon_instance_is_solved_feasibly() {
             max_generations: Some(200),
             repeatable: true,
             threads: None,
+            search: Default::default(),
         },
     )
     .unwrap();

@@ -29,6 +29,9 @@ pub enum What {
         /// Only instances whose name starts with this (e.g. C1, RC2).
         #[arg(long)]
         only: Option<String>,
+        /// Solver configuration: library, elitism, static-elitism.
+        #[arg(long, default_value = "default")]
+        search: String,
     },
     /// Hand dispatch (nearest free technician with the skill) against the route planner on the
     /// demo city's technicians and customers: jobs served, travel, on-site share, SLA misses.
@@ -67,7 +70,16 @@ pub async fn run(db: &str, what: What) -> anyhow::Result<()> {
             seconds,
             threads,
             only,
-        } => vrptw(&dir, seconds, threads, only.as_deref()),
+            search,
+        } => {
+            let search = match search.as_str() {
+                "library" => shouhou_routing::Search::Library,
+                "elitism" => shouhou_routing::Search::Elitism,
+                "static-elitism" => shouhou_routing::Search::StaticElitism,
+                _ => shouhou_routing::Search::default(),
+            };
+            vrptw(&dir, seconds, threads, only.as_deref(), search)
+        }
     }
 }
 
@@ -256,6 +268,7 @@ fn vrptw(
     seconds: usize,
     threads: usize,
     only: Option<&str>,
+    search: shouhou_routing::Search,
 ) -> anyhow::Result<()> {
     use shouhou_routing::solomon::{check, parse_sol, parse_vrp, solve};
     let mut names: Vec<String> = std::fs::read_dir(dir)?
@@ -283,6 +296,7 @@ fn vrptw(
             max_generations: None,
             repeatable: false,
             threads: Some(threads),
+            search,
         };
         let routes = solve(&inst, &opts)?;
         match check(&inst, &routes) {
@@ -466,6 +480,7 @@ async fn dispatch(
             max_generations: None,
             repeatable: false,
             threads: None,
+            search: Default::default(),
         };
         let p = shouhou_routing::plan(&technicians, &jobs, &travel, &opts)?;
         for (tot, plan) in [(&mut greedy, &g), (&mut optimised, &p)] {
