@@ -20,6 +20,8 @@ pub struct Filter {
     pub device_id: Option<i64>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
+    /// Completed at or after.
+    pub completed_from: Option<DateTime<Utc>>,
     /// Open orders whose arrive-by or resolve-by lies before this instant.
     pub overdue_at: Option<DateTime<Utc>>,
     /// `created_at`, `-created_at` (default), `arrive_by`, `resolve_by`, `number`.
@@ -54,6 +56,9 @@ fn filtered(vis: &Visibility, f: &Filter, select: &str) -> Sql {
     }
     if let Some(t) = f.created_to {
         q.push_bind(" AND wo.created_at < {}", t);
+    }
+    if let Some(t) = f.completed_from {
+        q.push_bind(" AND wo.completed_at >= {}", t);
     }
     if let Some(t) = f.overdue_at {
         let p = q.arg(t);

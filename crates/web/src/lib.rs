@@ -3,8 +3,10 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod i18n;
 pub mod idempotency;
 pub mod metrics;
+pub mod pages;
 
 use std::sync::Arc;
 
@@ -50,6 +52,7 @@ pub fn router(state: AppState) -> Router {
                 async move { axum::Json(doc.as_ref().clone()) }
             }),
         )
+        .merge(pages::router())
         .route("/healthz", get(api::health::healthz))
         .route("/metrics", get(metrics::render))
         .layer(middleware::from_fn_with_state(

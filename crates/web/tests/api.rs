@@ -583,3 +583,224 @@ db_test!(dispatch_plan_commit_and_insert, |db: Db| async move {
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 });
+
+/// Signs in through the login form; returns a cookie client and the CSRF token.
+async fn page_login(s: &TestServer, user: &str, lang: &str) -> (Client, String) {
+    let mut h = HeaderMap::new();
+    h.insert("accept-language", HeaderValue::from_str(lang).unwrap());
+    let http = Client::builder()
+        .cookie_store(true)
+        .default_headers(h)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = http
+        .post(format!("{}/login", s.base))
+        .form(&[("username", user), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let csrf = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("shouhou_csrf="))
+        .map(|c| c.split(';').next().unwrap().to_string())
+        .unwrap();
+    (http, csrf)
+}
+
+db_test!(pages_login_desk_detail_and_intake, |db: Db| async move {
+    let (app, _) = test_app(db);
+    let f = seed(&app).await;
+    let s = spawn_app(app).await;
+    // The login page speaks the browser's language; a wrong password says so and signs nobody in.
+    let anon = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let zh = anon
+        .get(format!("{}/login", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(zh.contains("用户名") && zh.contains("lang=\"zh-CN\""));
+    let en = anon
+        .get(format!("{}/login", s.base))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(en.contains("Username") && en.contains("lang=\"en\""));
+    let r = anon
+        .post(format!("{}/login", s.base))
+        .form(&[("username", "clerk_a"), ("password", "nope-nope")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.text().await.unwrap().contains("用户名或密码不对"));
+    let r = anon.get(format!("{}/home", s.base)).send().await.unwrap();
+    assert_eq!(r.headers().get("location").unwrap(), "/login");
+
+    // A clerk's home is intake: search, pick the device, create the order.
+    let (clerk, csrf) = page_login(&s, "clerk_a", "zh-CN").await;
+    let r = clerk.get(format!("{}/home", s.base)).send().await.unwrap();
+    assert_eq!(r.headers().get("location").unwrap(), "/intake");
+    let hits = clerk
+        .get(format!("{}/intake/search?q=5678", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(hits.contains("王小明"), "{hits}");
+    let card = clerk
+        .get(format!("{}/intake/devices/{}", s.base, f.device))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        card.contains("HR2501ABCD") && card.contains("保内"),
+        "{card}"
+    );
+    let form = [
+        ("customer_id", f.customer.to_string()),
+        ("device_id", f.device.to_string()),
+        ("kind", "repair_onsite".into()),
+        ("priority", "urgent".into()),
+        ("fault_description", "不制冷".into()),
+    ];
+    let r = clerk
+        .post(format!("{}/intake/orders", s.base))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "a change without the CSRF token is refused"
+    );
+    let created = clerk
+        .post(format!("{}/intake/orders", s.base))
+        .header("x-csrf-token", &csrf)
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(created.contains("WO-20260310-0001"), "{created}");
+    let empty = [
+        ("customer_id", f.customer.to_string()),
+        ("kind", "repair_onsite".into()),
+        ("priority", "normal".into()),
+        ("fault_description", " ".into()),
+    ];
+    let refused = clerk
+        .post(format!("{}/intake/orders", s.base))
+        .header("x-csrf-token", &csrf)
+        .form(&empty)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        refused.contains("data-field=\"fault_description\""),
+        "{refused}"
+    );
+
+    // The dispatcher's desk lists it; the detail offers assign, and assigning works.
+    let (disp, dcsrf) = page_login(&s, "dispatcher1", "en").await;
+    let desk = disp
+        .get(format!("{}/work-orders", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        desk.contains("WO-20260310-0001") && desk.contains("Work orders"),
+        "{desk}"
+    );
+    let list: Value = disp
+        .get(format!("{}/api/v1/work-orders", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = list["items"][0]["id"].as_i64().unwrap();
+    let detail = disp
+        .get(format!("{}/work-orders/{id}", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        detail.contains("id=\"action-assigned\"") && detail.contains("id=\"action-cancelled\"")
+    );
+    assert!(!detail.contains("id=\"action-completed\""));
+    let r = disp
+        .post(format!("{}/work-orders/{id}/transitions", s.base))
+        .header("x-csrf-token", &dcsrf)
+        .form(&[
+            ("to", "assigned".to_string()),
+            ("version", "1".into()),
+            ("technician_id", f.tech_a_id.to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers().get("hx-refresh").unwrap(), "true");
+    // A stale version shows who changed it instead of failing.
+    let stale = disp
+        .post(format!("{}/work-orders/{id}/transitions", s.base))
+        .header("x-csrf-token", &dcsrf)
+        .form(&[
+            ("to", "cancelled".to_string()),
+            ("version", "1".into()),
+            ("reason", "test".into()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        stale.contains("action-error") && stale.contains("dispatcher1"),
+        "{stale}"
+    );
+    // The manager's home counts it among the open orders.
+    let (mgr, _) = page_login(&s, "manager1", "zh-CN").await;
+    let home = mgr
+        .get(format!("{}/home", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("id=\"count-open\">1<"), "{home}");
+});

@@ -69,6 +69,7 @@ pub async fn list(
         created_from: q.from,
         created_to: q.to,
         overdue_at: q.overdue.filter(|o| *o).map(|_| s.app.now()),
+        completed_from: None,
         sort: q.sort.clone(),
     };
     let page = PageQuery {

@@ -1,0 +1,315 @@
+//! The work-order desk: a filtered, paged list with overdue orders highlighted, and the detail
+//! page with the timeline and only the actions the user's role and the order's state allow.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::Form;
+use serde::Deserialize;
+use shouhou_app::work_orders::{self as uc, Transition};
+use shouhou_app::AppError;
+use shouhou_domain::{Status, WorkOrderType};
+use shouhou_store::repo::{customers, technicians, Page as Paging};
+use shouhou_store::work_orders::Filter;
+
+use super::{render, Chrome, Page};
+use crate::AppState;
+
+const PAGE: i64 = 50;
+
+#[derive(Debug, Deserialize, Default)]
+pub struct DeskQuery {
+    status: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    overdue: Option<bool>,
+    offset: Option<i64>,
+}
+
+pub struct Row {
+    id: i64,
+    number: String,
+    status: String,
+    kind: String,
+    priority: String,
+    created_at: String,
+    arrive_by: String,
+    resolve_by: String,
+    overdue: bool,
+}
+
+#[derive(Template)]
+#[template(path = "work_orders.html")]
+struct DeskPage {
+    c: Chrome,
+    statuses: Vec<(String, String)>,
+    kinds: Vec<(String, String)>,
+    status: String,
+    kind: String,
+    overdue: bool,
+    rows: Vec<Row>,
+    total_text: String,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+pub async fn list(State(s): State<AppState>, p: Page, Query(q): Query<DeskQuery>) -> Response {
+    let lang = p.actor.lang;
+    let now = s.app.now();
+    let status: Vec<String> = q
+        .status
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .filter_map(|x| Status::parse_field(x.trim(), "status").ok())
+        .map(|s| s.as_str().to_string())
+        .collect();
+    let kind = q
+        .kind
+        .as_deref()
+        .and_then(|k| WorkOrderType::parse_field(k, "type").ok());
+    let overdue = q.overdue.unwrap_or(false);
+    let f = Filter {
+        status: status.clone(),
+        kind: kind.map(|k| k.as_str().to_string()),
+        overdue_at: overdue.then_some(now),
+        ..Default::default()
+    };
+    let offset = q.offset.unwrap_or(0).max(0);
+    let page = match uc::list(
+        &s.app,
+        &p.actor,
+        &f,
+        Paging {
+            limit: PAGE,
+            offset,
+        },
+    )
+    .await
+    {
+        Ok(v) => v,
+        Err(e) => return crate::error::ApiError(e).into_response(),
+    };
+    let rows = page
+        .items
+        .iter()
+        .map(|w| Row {
+            id: w.id,
+            number: w.number.clone(),
+            status: w.status.label(lang).to_string(),
+            kind: w.kind.label(lang).to_string(),
+            priority: w.priority.label(lang).to_string(),
+            created_at: p.time(&s, w.created_at),
+            arrive_by: p.time(&s, w.arrive_by),
+            resolve_by: p.time(&s, w.resolve_by),
+            overdue: w.status.is_open()
+                && (w.resolve_by < now
+                    || (w.arrive_by < now
+                        && matches!(
+                            w.status,
+                            Status::New | Status::Assigned | Status::Accepted | Status::EnRoute
+                        ))),
+        })
+        .collect();
+    let link = |off: i64| {
+        let mut u = format!("/work-orders?offset={off}");
+        if !status.is_empty() {
+            u.push_str(&format!("&status={}", status.join(",")));
+        }
+        if let Some(k) = kind {
+            u.push_str(&format!("&type={}", k.as_str()));
+        }
+        if overdue {
+            u.push_str("&overdue=true");
+        }
+        u
+    };
+    render(&DeskPage {
+        statuses: Status::ALL
+            .iter()
+            .map(|s| (s.as_str().to_string(), s.label(lang).to_string()))
+            .collect(),
+        kinds: WorkOrderType::ALL
+            .iter()
+            .map(|k| (k.as_str().to_string(), k.label(lang).to_string()))
+            .collect(),
+        status: if status.len() == 1 {
+            status[0].clone()
+        } else {
+            String::new()
+        },
+        kind: kind.map(|k| k.as_str().to_string()).unwrap_or_default(),
+        overdue,
+        rows,
+        total_text: p.t.t("wo.total").replace("{n}", &page.total.to_string()),
+        prev: (offset > 0).then(|| link((offset - PAGE).max(0))),
+        next: (offset + PAGE < page.total).then(|| link(offset + PAGE)),
+        c: p.chrome(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "work_order.html")]
+struct DetailPage {
+    c: Chrome,
+    w: shouhou_store::records::WorkOrder,
+    status_label: String,
+    kind_label: String,
+    priority_label: String,
+    warranty_label: String,
+    customer: String,
+    technician: String,
+    respond_by: String,
+    arrive_by: String,
+    resolve_by: String,
+    actions: Vec<(String, String)>,
+    technicians: Vec<(i64, String)>,
+    events: Vec<(String, String, String, String)>,
+}
+
+pub async fn detail(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> Response {
+    let lang = p.actor.lang;
+    let w = match uc::get(&s.app, &p.actor, id).await {
+        Ok(w) => w,
+        Err(e) => return crate::error::ApiError(e).into_response(),
+    };
+    let customer = customers::get(&s.app.db, &p.actor.vis, w.customer_id)
+        .await
+        .map(|c| {
+            format!(
+                "{} {}",
+                c.name,
+                c.phones.first().cloned().unwrap_or_default()
+            )
+        })
+        .unwrap_or_default();
+    let techs = technicians::list(
+        &s.app.db,
+        &p.actor.vis,
+        Paging {
+            limit: 500,
+            offset: 0,
+        },
+    )
+    .await
+    .unwrap_or_default();
+    let technician = w
+        .technician_id
+        .and_then(|t| {
+            techs
+                .iter()
+                .find(|x| x.id == t)
+                .map(|x| x.display_name.clone())
+        })
+        .unwrap_or_else(|| "—".into());
+    let events = uc::events(&s.app, &p.actor, id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| {
+            let to = Status::parse_field(&e.to_status, "to")
+                .map(|s| s.label(lang).to_string())
+                .unwrap_or(e.to_status);
+            (
+                p.time(&s, e.at),
+                to,
+                e.actor_name,
+                e.note.unwrap_or_default(),
+            )
+        })
+        .collect();
+    let actions = uc::allowed_transitions(&p.actor, &w)
+        .into_iter()
+        .map(|s| (s.as_str().to_string(), s.label(lang).to_string()))
+        .collect();
+    render(&DetailPage {
+        status_label: w.status.label(lang).to_string(),
+        kind_label: w.kind.label(lang).to_string(),
+        priority_label: w.priority.label(lang).to_string(),
+        warranty_label: w.warranty_decision.label(lang).to_string(),
+        respond_by: p.time(&s, w.respond_by),
+        arrive_by: p.time(&s, w.arrive_by),
+        resolve_by: p.time(&s, w.resolve_by),
+        customer,
+        technician,
+        actions,
+        technicians: techs
+            .iter()
+            .filter(|t| t.active)
+            .map(|t| (t.id, t.display_name.clone()))
+            .collect(),
+        events,
+        w,
+        c: p.chrome(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct TransitionForm {
+    to: String,
+    version: Option<i64>,
+    technician_id: Option<i64>,
+    reason: Option<String>,
+}
+
+/// An action from the detail page: on success the page reloads; a refusal (stale version,
+/// illegal move, missing reason) is shown next to the buttons.
+pub async fn transition(
+    State(s): State<AppState>,
+    p: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<TransitionForm>,
+) -> Response {
+    let lang = p.actor.lang;
+    let to = match Status::parse_field(&f.to, "to") {
+        Ok(v) => v,
+        Err(e) => {
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Html(format!("<p class=\"error\">{}</p>", e.message(lang))),
+            )
+                .into_response()
+        }
+    };
+    let t = Transition {
+        to,
+        technician_id: f.technician_id,
+        partner_unit_id: None,
+        reason: f.reason.filter(|r| !r.trim().is_empty()),
+        note: None,
+        lat: None,
+        lng: None,
+        outcome: None,
+    };
+    match uc::transition(&s.app, &p.actor, id, f.version, t).await {
+        Ok(_) => (
+            [("hx-refresh", "true")],
+            Html(format!("<p class=\"notice\">{}</p>", p.t.t("wo.saved"))),
+        )
+            .into_response(),
+        Err(e) => {
+            let msg = match &e {
+                AppError::Stale { changed_by, .. } => format!(
+                    "{} ({})",
+                    p.t.t("wo.stale"),
+                    changed_by.clone().unwrap_or_default()
+                ),
+                other => other.message(lang),
+            };
+            // htmx swaps 2xx bodies only: answer 200 with the error shown in place.
+            Html(format!(
+                "<p class=\"error\" id=\"action-error\">{}</p>",
+                askama_escape(&msg)
+            ))
+            .into_response()
+        }
+    }
+}
+
+fn askama_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

@@ -1,0 +1,329 @@
+//! Server-rendered pages for the office (askama templates, htmx for partial updates), in the
+//! user's language from the message catalogs. Changes go through the same use cases as the API.
+
+mod desk;
+mod intake;
+
+use askama::Template;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use shouhou_app::{auth, Actor, AppError};
+use shouhou_domain::{Lang, Role};
+
+use crate::error::LangSlot;
+use crate::extract::{token_of, CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE};
+use crate::i18n::T;
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/home") }))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/lang", post(set_lang))
+        .route("/home", get(home))
+        .route("/work-orders", get(desk::list))
+        .route("/work-orders/{id}", get(desk::detail))
+        .route("/work-orders/{id}/transitions", post(desk::transition))
+        .route("/intake", get(intake::page))
+        .route("/intake/search", get(intake::search))
+        .route("/intake/devices/{id}", get(intake::device))
+        .route("/intake/orders", post(intake::create))
+        .route("/static/{file}", get(asset))
+}
+
+async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+    let (body, ctype): (&'static [u8], &str) = match file.as_str() {
+        "htmx.min.js" => (
+            include_bytes!("../../static/htmx.min.js"),
+            "text/javascript",
+        ),
+        "app.css" => (include_bytes!("../../static/app.css"), "text/css"),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, ctype),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The signed-in user of a page; anyone else is sent to the login page. Changes (non-GET)
+/// must carry the session's CSRF token in `X-CSRF-Token` (htmx adds it from the page).
+pub struct Page {
+    pub actor: Actor,
+    pub csrf: String,
+    pub t: T,
+}
+
+impl FromRequestParts<AppState> for Page {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let to_login = || Redirect::to("/login").into_response();
+        let Some((token, _)) = token_of(parts) else {
+            return Err(to_login());
+        };
+        let slot = parts.extensions.get::<LangSlot>().cloned();
+        let browser = slot.as_ref().map(LangSlot::get);
+        let (actor, csrf) = auth::authenticate(&state.app, &token, browser)
+            .await
+            .map_err(|_| to_login())?;
+        if let Some(s) = slot {
+            s.set(actor.lang);
+        }
+        if parts.method != Method::GET && parts.method != Method::HEAD {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if sent != csrf {
+                return Err((StatusCode::FORBIDDEN, T(actor.lang).t("wo.stale")).into_response());
+            }
+        }
+        Ok(Page {
+            t: T(actor.lang),
+            actor,
+            csrf,
+        })
+    }
+}
+
+/// What every page's frame shows.
+pub struct Chrome {
+    pub t: T,
+    pub csrf: String,
+    pub user_name: String,
+    pub role: String,
+    pub other_lang: &'static str,
+}
+
+impl Page {
+    pub fn chrome(&self) -> Chrome {
+        Chrome {
+            t: self.t,
+            csrf: self.csrf.clone(),
+            user_name: self.actor.user.display_name.clone(),
+            role: self.actor.role().label(self.actor.lang).to_string(),
+            other_lang: match self.actor.lang {
+                Lang::ZhCn => "en",
+                Lang::En => "zh-CN",
+            },
+        }
+    }
+
+    /// A time in the org's zone, short.
+    pub fn time(&self, state: &AppState, t: DateTime<Utc>) -> String {
+        t.with_timezone(&state.app.settings.time_zone)
+            .format("%m-%d %H:%M")
+            .to_string()
+    }
+}
+
+pub fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    t: T,
+    error: Option<String>,
+    username: String,
+}
+
+fn lang_of(headers: &HeaderMap) -> Lang {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Lang::from_header)
+        .unwrap_or_default()
+}
+
+async fn login_page(headers: HeaderMap) -> Response {
+    render(&LoginPage {
+        t: T(lang_of(&headers)),
+        error: None,
+        username: String::new(),
+    })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+}
+
+async fn login(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let t = T(lang_of(&headers));
+    match auth::login(&s.app, &f.username, &f.password).await {
+        Ok(signed) => {
+            let max_age = s.app.settings.session_hours * 3600;
+            let secure = if s.secure_cookies { "; Secure" } else { "" };
+            let mut h = HeaderMap::new();
+            for (name, value, http_only) in [
+                (SESSION_COOKIE, &signed.token, "; HttpOnly"),
+                (CSRF_COOKIE, &signed.csrf_token, ""),
+            ] {
+                if let Ok(v) = HeaderValue::from_str(&format!(
+                    "{name}={value}; Path=/; SameSite=Lax; Max-Age={max_age}{http_only}{secure}"
+                )) {
+                    h.append(header::SET_COOKIE, v);
+                }
+            }
+            (h, Redirect::to("/home")).into_response()
+        }
+        Err(e) => {
+            let status = if matches!(e, AppError::Locked) {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            let msg = match e {
+                AppError::Locked => t.t("login.locked"),
+                AppError::Unauthenticated => t.t("login.failed"),
+                other => other.message(t.0),
+            };
+            (
+                status,
+                render(&LoginPage {
+                    t,
+                    error: Some(msg),
+                    username: f.username,
+                }),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn logout(State(s): State<AppState>, p: Page, headers: HeaderMap) -> Response {
+    let parts_token = headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| {
+            c.split(';')
+                .find_map(|kv| kv.trim().strip_prefix(&format!("{SESSION_COOKIE}=")))
+                .map(str::to_string)
+        });
+    if let Some(tok) = parts_token {
+        let _ = auth::logout(&s.app, &tok).await;
+    }
+    let _ = p;
+    let mut h = HeaderMap::new();
+    h.insert("hx-redirect", HeaderValue::from_static("/login"));
+    for name in [SESSION_COOKIE, CSRF_COOKIE] {
+        if let Ok(v) = HeaderValue::from_str(&format!("{name}=; Path=/; Max-Age=0")) {
+            h.append(header::SET_COOKIE, v);
+        }
+    }
+    (h, "").into_response()
+}
+
+#[derive(Deserialize)]
+struct LangForm {
+    lang: String,
+}
+
+async fn set_lang(State(s): State<AppState>, p: Page, Form(f): Form<LangForm>) -> Response {
+    let lang = Lang::from_header(&f.lang);
+    let patch = shouhou_app::org::UserPatch {
+        lang: Some(lang),
+        ..Default::default()
+    };
+    match shouhou_app::org::update_user(&s.app, &p.actor, p.actor.id(), patch).await {
+        Ok(_) => ([("hx-refresh", "true")], "").into_response(),
+        Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.message(p.actor.lang)).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    c: Chrome,
+    open: i64,
+    overdue: i64,
+    awaiting_review: i64,
+    completed_today: i64,
+}
+
+/// Each role's home: the clerk's is intake; the others see today's counts.
+async fn home(State(s): State<AppState>, p: Page) -> Response {
+    if p.actor.role() == Role::Clerk {
+        return Redirect::to("/intake").into_response();
+    }
+    use shouhou_store::work_orders::{count, Filter};
+    let now = s.app.now();
+    let vis = &p.actor.vis;
+    let open_statuses = [
+        "new",
+        "assigned",
+        "accepted",
+        "en_route",
+        "on_site",
+        "waiting_parts",
+    ];
+    let tz = s.app.settings.time_zone;
+    let midnight = now
+        .with_timezone(&tz)
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .and_then(|d| d.and_local_timezone(tz).earliest())
+        .map(|d| d.with_timezone(&Utc))
+        .unwrap_or(now);
+    let f = |status: &[&str]| Filter {
+        status: status.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    };
+    let db = &s.app.db;
+    let result = async {
+        Ok::<_, shouhou_store::StoreError>(HomePage {
+            open: count(db, vis, &f(&open_statuses)).await?,
+            overdue: count(
+                db,
+                vis,
+                &Filter {
+                    overdue_at: Some(now),
+                    ..Default::default()
+                },
+            )
+            .await?,
+            awaiting_review: count(db, vis, &f(&["completed"])).await?,
+            completed_today: count(
+                db,
+                vis,
+                &Filter {
+                    completed_from: Some(midnight),
+                    ..Default::default()
+                },
+            )
+            .await?,
+            c: p.chrome(),
+        })
+    }
+    .await;
+    match result {
+        Ok(page) => render(&page),
+        Err(e) => crate::error::ApiError(e.into()).into_response(),
+    }
+}
