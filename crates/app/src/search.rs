@@ -19,3 +19,16 @@ pub async fn lookup(app: &App, actor: &Actor, q: &str, limit: i64) -> Result<Sea
     }
     Ok(search::lookup(&app.db, &actor.vis, q, limit.clamp(1, 100)).await?)
 }
+
+/// Lookup for intake: the hits, plus the devices of the customers found (the customers are
+/// already scoped, so their devices are too).
+pub async fn lookup_with_devices(app: &App, actor: &Actor, q: &str) -> Result<SearchResult> {
+    let mut r = lookup(app, actor, q, 20).await?;
+    let ids: Vec<i64> = r.customers.iter().map(|c| c.id).collect();
+    for d in search::devices_of(&app.db, &ids, 40).await? {
+        if !r.devices.iter().any(|x| x.id == d.id) {
+            r.devices.push(d);
+        }
+    }
+    Ok(r)
+}

@@ -181,6 +181,27 @@ pub async fn lookup(db: &Db, vis: &Visibility, q: &str, limit: i64) -> Result<Se
     Ok(out)
 }
 
+/// The devices of the given customers (intake: a phone hit shows the devices to pick from).
+pub async fn devices_of(db: &Db, customer_ids: &[i64], limit: i64) -> Result<Vec<DeviceHit>> {
+    if customer_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let ids = customer_ids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    db.fetch_all(
+        &format!(
+            "SELECT d.id, d.serial, d.brand, p.model, p.category, d.customer_id, c.name AS customer_name \
+             FROM devices d JOIN products p ON p.id = d.product_id JOIN customers c ON c.id = d.customer_id \
+             WHERE d.customer_id IN ({ids}) ORDER BY d.id LIMIT $1"
+        ),
+        args![limit],
+    )
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -77,6 +77,7 @@ pub async fn list(db: &Db, vis: &Visibility, f: &Filter, page: Page) -> Result<V
         Some("resolve_by") => "wo.resolve_by ASC, wo.id ASC",
         Some("number") => "wo.number ASC",
         Some("-number") => "wo.number DESC",
+        Some("planned") => "wo.planned_seq ASC NULLS LAST, wo.arrive_by ASC",
         _ => "wo.created_at DESC, wo.id DESC",
     };
     q.push(&format!(" ORDER BY {order}"));

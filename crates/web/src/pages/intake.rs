@@ -43,7 +43,7 @@ pub async fn search(State(s): State<AppState>, p: Page, Query(q): Query<SearchQu
     if q.trim().is_empty() {
         return Html(String::new()).into_response();
     }
-    match shouhou_app::search::lookup(&s.app, &p.actor, &q, 20).await {
+    match shouhou_app::search::lookup_with_devices(&s.app, &p.actor, &q).await {
         Ok(r) => render(&Hits {
             t: p.t,
             customers: r.customers,

@@ -2,6 +2,7 @@
 //! user's language from the message catalogs. Changes go through the same use cases as the API.
 
 mod desk;
+mod dispatch;
 mod intake;
 
 use askama::Template;
@@ -31,6 +32,9 @@ pub fn router() -> Router<AppState> {
         .route("/work-orders", get(desk::list))
         .route("/work-orders/{id}", get(desk::detail))
         .route("/work-orders/{id}/transitions", post(desk::transition))
+        .route("/dispatch", get(dispatch::board))
+        .route("/dispatch/plan", post(dispatch::plan))
+        .route("/dispatch/plans/{id}/commit", post(dispatch::commit))
         .route("/intake", get(intake::page))
         .route("/intake/search", get(intake::search))
         .route("/intake/devices/{id}", get(intake::device))
@@ -269,8 +273,11 @@ struct HomePage {
 
 /// Each role's home: the clerk's is intake; the others see today's counts.
 async fn home(State(s): State<AppState>, p: Page) -> Response {
-    if p.actor.role() == Role::Clerk {
-        return Redirect::to("/intake").into_response();
+    match p.actor.role() {
+        Role::Clerk => return Redirect::to("/intake").into_response(),
+        Role::Dispatcher => return Redirect::to("/dispatch").into_response(),
+        Role::Technician | Role::Partner => return Redirect::to("/work-orders").into_response(),
+        _ => {}
     }
     use shouhou_store::work_orders::{count, Filter};
     let now = s.app.now();

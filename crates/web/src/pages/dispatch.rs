@@ -1,0 +1,270 @@
+//! The dispatch board: unassigned orders beside each technician's day, manual assignment with
+//! skills and load visible, and the route planner (propose, then commit).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use shouhou_app::actor::subtree;
+use shouhou_app::dispatch::{self as uc, PlanRequest, PlanView};
+use shouhou_domain::{Category, OrgKind};
+use shouhou_store::repo::{org_units, Page as Paging};
+use shouhou_store::work_orders::Filter;
+
+use super::{render, Chrome, Page};
+use crate::i18n::T;
+use crate::AppState;
+
+#[derive(Deserialize)]
+pub struct BoardQuery {
+    store: Option<i64>,
+    date: Option<NaiveDate>,
+}
+
+pub struct OpenRow {
+    id: i64,
+    number: String,
+    kind: String,
+    skill: String,
+    skill_key: String,
+    address: String,
+    window: String,
+    urgent: bool,
+}
+
+pub struct TechRow {
+    id: i64,
+    name: String,
+    skills: Vec<String>,
+    skill_labels: String,
+    shift: String,
+    load: usize,
+    orders: Vec<(i64, String, String)>,
+}
+
+impl TechRow {
+    pub fn has_skill(&self, key: &str) -> bool {
+        self.skills.iter().any(|s| s == key)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "dispatch.html")]
+struct Board {
+    c: Chrome,
+    stores: Vec<(i64, String)>,
+    store: i64,
+    date: NaiveDate,
+    unassigned: Vec<OpenRow>,
+    techs: Vec<TechRow>,
+}
+
+fn category_label(key: &str, lang: shouhou_domain::Lang) -> String {
+    Category::parse_field(key, "category")
+        .map(|c| c.label(lang).to_string())
+        .unwrap_or_else(|_| key.to_string())
+}
+
+pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuery>) -> Response {
+    let lang = p.actor.lang;
+    let all_units = org_units::list(&s.app.db, &p.actor.vis)
+        .await
+        .unwrap_or_default();
+    let stores: Vec<(i64, String)> = all_units
+        .iter()
+        .filter(|u| u.kind == OrgKind::Store)
+        .map(|u| (u.id, u.name.clone()))
+        .collect();
+    let store = q
+        .store
+        .filter(|id| stores.iter().any(|s| s.0 == *id))
+        .or_else(|| stores.first().map(|s| s.0))
+        .unwrap_or(p.actor.user.org_unit_id);
+    let date = q.date.unwrap_or_else(|| s.app.today());
+    let everything = org_units::all(&s.app.db).await.unwrap_or_default();
+    let units = subtree(&everything, store);
+    let tz = s.app.settings.time_zone;
+    let from = date
+        .and_hms_opt(0, 0, 0)
+        .and_then(|d| d.and_local_timezone(tz).earliest())
+        .map(|d| d.with_timezone(&chrono::Utc))
+        .unwrap_or_default();
+    let to = from + chrono::Duration::days(1);
+    let open = shouhou_store::dispatch::open_orders(&s.app.db, &units, from, to)
+        .await
+        .unwrap_or_default();
+    let unassigned = open
+        .iter()
+        .filter(|o| o.status == "new")
+        .map(|o| OpenRow {
+            id: o.id,
+            number: o.number.clone(),
+            kind: shouhou_domain::WorkOrderType::parse_field(&o.kind, "kind")
+                .map(|k| k.label(lang).to_string())
+                .unwrap_or_default(),
+            skill: o
+                .category
+                .as_deref()
+                .map(|c| category_label(c, lang))
+                .unwrap_or_default(),
+            skill_key: o.category.clone().unwrap_or_default(),
+            address: format!("{:.4}, {:.4}", o.lat, o.lng),
+            window: match (o.appointment_start, o.appointment_end) {
+                (Some(a), Some(b)) => {
+                    format!("{}–{}", p.time(&s, a), b.with_timezone(&tz).format("%H:%M"))
+                }
+                _ => String::new(),
+            },
+            urgent: o.priority == "urgent",
+        })
+        .collect();
+    let mut techs = Vec::new();
+    for t in shouhou_store::dispatch::technicians_on(&s.app.db, &units, date)
+        .await
+        .unwrap_or_default()
+    {
+        let f = Filter {
+            technician_id: Some(t.id),
+            status: ["assigned", "accepted", "en_route", "on_site"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            sort: Some("planned".into()),
+            ..Default::default()
+        };
+        let orders = shouhou_store::work_orders::list(
+            &s.app.db,
+            &p.actor.vis,
+            &f,
+            Paging {
+                limit: 50,
+                offset: 0,
+            },
+        )
+        .await
+        .unwrap_or_default();
+        let skills: Vec<String> = serde_json::from_str(&t.skills).unwrap_or_default();
+        techs.push(TechRow {
+            id: t.id,
+            name: t.display_name.clone(),
+            skill_labels: skills
+                .iter()
+                .map(|k| category_label(k, lang))
+                .collect::<Vec<_>>()
+                .join("、"),
+            skills,
+            shift: format!(
+                "{}–{}",
+                t.starts_at.with_timezone(&tz).format("%H:%M"),
+                t.ends_at.with_timezone(&tz).format("%H:%M")
+            ),
+            load: orders.len(),
+            orders: orders
+                .iter()
+                .map(|w| {
+                    (
+                        w.id,
+                        w.number.clone(),
+                        w.planned_arrival
+                            .map(|a| a.with_timezone(&tz).format("%H:%M").to_string())
+                            .unwrap_or_else(|| w.status.label(lang).to_string()),
+                    )
+                })
+                .collect(),
+        });
+    }
+    render(&Board {
+        c: p.chrome(),
+        stores,
+        store,
+        date,
+        unassigned,
+        techs,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "plan_partial.html")]
+struct PlanPartial {
+    t: T,
+    plan: PlanView,
+    status: String,
+    status_key: String,
+    /// (technician, left %, width %, title) of each stop on its time bar.
+    bars: Vec<(i64, f64, f64, String)>,
+}
+
+fn plan_partial(p: &Page, mut plan: PlanView) -> Response {
+    let t = p.t;
+    for u in plan.unassigned.iter_mut() {
+        u.reason = t.t(&format!("dispatch.reason.{}", u.reason));
+    }
+    let mut bars = Vec::new();
+    for r in &plan.routes {
+        let len = (r.shift_end - r.shift_start).num_seconds().max(1) as f64;
+        for st in &r.stops {
+            let left = (st.arrival - r.shift_start).num_seconds() as f64 / len * 100.0;
+            let width = (st.departure - st.arrival).num_seconds() as f64 / len * 100.0;
+            bars.push((
+                r.technician_id,
+                (left * 10.0).round() / 10.0,
+                (width * 10.0).round() / 10.0,
+                st.number.clone(),
+            ));
+        }
+    }
+    let status_key = plan.status.clone();
+    let status = match plan.status.as_str() {
+        "proposed" => p.actor.lang.pick("待确认", "proposed"),
+        "committed" => p.actor.lang.pick("已确认", "committed"),
+        other => other.to_string(),
+    };
+    render(&PlanPartial {
+        t,
+        plan,
+        status,
+        status_key,
+        bars,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct PlanForm {
+    store: i64,
+    date: NaiveDate,
+}
+
+pub async fn plan(State(s): State<AppState>, p: Page, Form(f): Form<PlanForm>) -> Response {
+    match uc::propose(
+        &s.app,
+        &p.actor,
+        PlanRequest {
+            store_id: f.store,
+            date: f.date,
+            pins: vec![],
+            seconds: Some(3),
+        },
+    )
+    .await
+    {
+        Ok(plan) => plan_partial(&p, plan),
+        Err(e) => axum::response::Html(format!(
+            "<p class=\"error\" id=\"plan-error\">{}</p>",
+            e.message(p.actor.lang).replace('<', "&lt;")
+        ))
+        .into_response(),
+    }
+}
+
+pub async fn commit(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> Response {
+    match uc::commit(&s.app, &p.actor, id).await {
+        Ok(plan) => plan_partial(&p, plan),
+        Err(e) => axum::response::Html(format!(
+            "<p class=\"error\">{}</p>",
+            e.message(p.actor.lang).replace('<', "&lt;")
+        ))
+        .into_response(),
+    }
+}
