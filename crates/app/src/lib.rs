@@ -11,6 +11,7 @@ pub mod devices;
 pub mod dispatch;
 pub mod error;
 pub mod org;
+pub mod review;
 pub mod search;
 pub mod work_orders;
 

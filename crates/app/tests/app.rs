@@ -615,3 +615,91 @@ db_test!(
         assert!(wo::visits(&app, &f.clerk_a, w.id).await.unwrap().is_empty());
     }
 );
+
+db_test!(
+    review_approves_or_returns_with_a_comment,
+    |db: Db| async move {
+        use shouhou_app::review::{queue, review, Decision, ReviewInput};
+        let (app, _) = test_app(db);
+        let f = seed(&app).await;
+        let mut ids = vec![];
+        for _ in 0..2 {
+            let w = wo::create(&app, &f.clerk_a, new_order(&f, WorkOrderType::RepairPhone))
+                .await
+                .unwrap();
+            wo::transition(&app, &f.clerk_a, w.id, None, to(Status::Accepted))
+                .await
+                .unwrap();
+            wo::transition(&app, &f.clerk_a, w.id, None, to(Status::Completed))
+                .await
+                .unwrap();
+            ids.push(w.id);
+        }
+        assert_eq!(queue(&app, &f.manager, 50).await.unwrap().len(), 2);
+        assert!(matches!(
+            queue(&app, &f.clerk_a, 50).await,
+            Err(AppError::Forbidden)
+        ));
+        // Returning needs a comment; with one, the order stays completed and leaves the queue.
+        let e = review(
+            &app,
+            &f.manager,
+            ids[0],
+            ReviewInput {
+                decision: Decision::Return,
+                comment: None,
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.field(), Some("comment"));
+        let w = review(
+            &app,
+            &f.manager,
+            ids[0],
+            ReviewInput {
+                decision: Decision::Return,
+                comment: Some("缺少客户签字".into()),
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(w.status, Status::Completed);
+        let w = review(
+            &app,
+            &f.manager,
+            ids[1],
+            ReviewInput {
+                decision: Decision::Approve,
+                comment: None,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(w.status, Status::Reviewed);
+        assert!(queue(&app, &f.manager, 50).await.unwrap().is_empty());
+        let h = shouhou_app::review::history(&app, &f.manager, ids[0])
+            .await
+            .unwrap();
+        assert_eq!(
+            (h[0].decision.as_str(), h[0].comment.as_deref()),
+            ("returned", Some("缺少客户签字"))
+        );
+        // A reviewed order cannot be reviewed again.
+        let e = review(
+            &app,
+            &f.manager,
+            ids[1],
+            ReviewInput {
+                decision: Decision::Approve,
+                comment: None,
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(
+            e,
+            AppError::Domain(DomainError::IllegalTransition { .. })
+        ));
+    }
+);

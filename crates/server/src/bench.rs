@@ -46,6 +46,11 @@ pub enum What {
         #[arg(long, default_value_t = 11)]
         seed: u64,
     },
+    /// Page render times of the office pages (one client over loopback, signed in as manager1).
+    Pages {
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+    },
     /// Work-order creation over loopback HTTP: requests/s and latency with concurrent clients.
     Create {
         #[arg(long, default_value_t = 32)]
@@ -59,6 +64,7 @@ pub async fn run(db: &str, what: What) -> anyhow::Result<()> {
     match what {
         What::Lookup { queries, seed } => lookup(db, queries, seed).await,
         What::Create { clients, requests } => create(db, clients, requests).await,
+        What::Pages { requests } => pages(db, requests).await,
         What::Dispatch {
             days,
             jobs,
@@ -537,5 +543,90 @@ async fn dispatch(
         greedy.sla_misses as f64,
         optimised.sla_misses as f64,
     );
+    Ok(())
+}
+
+async fn pages(db: &str, requests: usize) -> anyhow::Result<()> {
+    let app = crate::open(db).await?;
+    let (orders,): (i64,) = app
+        .db
+        .fetch_one("SELECT COUNT(*) FROM work_orders", vec![])
+        .await?;
+    let (store,): (i64,) = app
+        .db
+        .fetch_one("SELECT MIN(id) FROM org_units WHERE kind = 'store'", vec![])
+        .await?;
+    let router = shouhou_web::router(shouhou_web::AppState::new(app.clone()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let base = format!("http://{addr}");
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let r = http
+        .post(format!("{base}/login"))
+        .form(&[("username", "manager1"), ("password", "demo123")])
+        .send()
+        .await?;
+    if r.status() != 303 {
+        anyhow::bail!("cannot sign in as manager1/demo123: load the demo data first");
+    }
+    let today = app.today();
+    println!(
+        "page render over loopback, {orders} work orders ({:?}), {requests} requests a page",
+        app.db.backend()
+    );
+    let mut rng = StdRng::seed_from_u64(3);
+    let paths: Vec<(&str, Box<dyn Fn(&mut StdRng) -> String>)> = vec![
+        ("home", Box::new(|_| "/home".to_string())),
+        ("work-orders", Box::new(|_| "/work-orders".to_string())),
+        (
+            "work-orders overdue",
+            Box::new(|_| "/work-orders?overdue=true".to_string()),
+        ),
+        (
+            "work-orders page 20",
+            Box::new(|_| "/work-orders?offset=1000".to_string()),
+        ),
+        (
+            "work-order detail",
+            Box::new(move |r: &mut StdRng| {
+                format!("/work-orders/{}", r.gen_range(1..=orders.max(1)))
+            }),
+        ),
+        (
+            "dispatch board",
+            Box::new(move |_| format!("/dispatch?store={store}&date={today}")),
+        ),
+        ("intake", Box::new(|_| "/intake".to_string())),
+        (
+            "intake search",
+            Box::new(|r: &mut StdRng| format!("/intake/search?q=13{}", r.gen_range(10..99))),
+        ),
+    ];
+    for (name, path) in &paths {
+        let mut times = Vec::with_capacity(requests);
+        for _ in 0..requests {
+            let url = format!("{base}{}", path(&mut rng));
+            let t = Instant::now();
+            let r = http.get(&url).send().await?;
+            let ok = r.status().is_success();
+            let _ = r.bytes().await?;
+            times.push(t.elapsed());
+            if !ok {
+                anyhow::bail!("{url} failed");
+            }
+        }
+        times.sort();
+        println!(
+            "{name:<22} p50={:>7.2} ms  p95={:>7.2} ms  p99={:>7.2} ms  max={:>7.2} ms",
+            pct(&times, 0.5),
+            pct(&times, 0.95),
+            pct(&times, 0.99),
+            pct(&times, 1.0)
+        );
+    }
     Ok(())
 }

@@ -251,3 +251,51 @@ pub async fn leave(
     .await?;
     Ok(())
 }
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
+pub struct Review {
+    pub id: i64,
+    pub work_order_id: i64,
+    pub decision: String,
+    pub comment: Option<String>,
+    pub reviewer_id: i64,
+    pub reviewer_name: String,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn insert_review(
+    tx: &mut Tx,
+    work_order_id: i64,
+    decision: &str,
+    comment: Option<&str>,
+    reviewer: i64,
+    at: DateTime<Utc>,
+) -> Result<i64> {
+    tx.insert(
+        "INSERT INTO reviews (work_order_id, decision, comment, reviewer_id, at) VALUES ($1,$2,$3,$4,$5) RETURNING id",
+        args![work_order_id, decision, comment, reviewer, at],
+    )
+    .await
+}
+
+pub async fn reviews(db: &Db, work_order_id: i64) -> Result<Vec<Review>> {
+    db.fetch_all(
+        "SELECT r.id, r.work_order_id, r.decision, r.comment, r.reviewer_id, u.display_name AS reviewer_name, r.at \
+         FROM reviews r JOIN users u ON u.id = r.reviewer_id WHERE r.work_order_id = $1 ORDER BY r.id",
+        args![work_order_id],
+    )
+    .await
+}
+
+/// Completed orders waiting for review (none returned since their completion), oldest first.
+pub async fn review_queue(db: &Db, vis: &Visibility, limit: i64) -> Result<Vec<WorkOrder>> {
+    let mut q = Sql::new(&format!("SELECT {WO_COLS} FROM work_orders wo WHERE "));
+    let cl = vis.clause(Scoped::WorkOrder, "wo", &mut q);
+    q.push(&cl).push(
+        " AND wo.status = 'completed' AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.work_order_id = wo.id \
+         AND r.decision = 'returned' AND r.at >= wo.completed_at) ORDER BY wo.completed_at ASC, wo.id ASC",
+    );
+    let l = q.arg(limit);
+    q.push(&format!(" LIMIT {l}"));
+    db.fetch_all(&q.text, q.args).await
+}

@@ -158,3 +158,41 @@ pub async fn visits(
 ) -> Result<Json<Vec<Visit>>, ApiError> {
     Ok(Json(uc::visits(&s.app, &a.actor, id).await?))
 }
+
+/// The manager's queue: completed orders awaiting review, oldest first.
+#[utoipa::path(get, path = "/reviews/queue", tag = "review", responses((status = 200, body = Vec<WorkOrder>)))]
+pub async fn review_queue(
+    State(s): State<AppState>,
+    a: Auth,
+) -> Result<Json<Vec<WorkOrder>>, ApiError> {
+    Ok(Json(
+        shouhou_app::review::queue(&s.app, &a.actor, 100).await?,
+    ))
+}
+
+/// Approve (sign: the order becomes reviewed) or return to the technician with a comment.
+#[utoipa::path(post, path = "/work-orders/{id}/review", tag = "review", request_body = shouhou_app::review::ReviewInput,
+    responses((status = 200, body = WorkOrder), (status = 409), (status = 422)))]
+pub async fn review(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    JsonBody(r): JsonBody<shouhou_app::review::ReviewInput>,
+) -> Result<Response, ApiError> {
+    Ok(with_etag(
+        StatusCode::OK,
+        shouhou_app::review::review(&s.app, &a.actor, id, r).await?,
+    ))
+}
+
+/// The reviews of an order (approvals and returns with their comments).
+#[utoipa::path(get, path = "/work-orders/{id}/reviews", tag = "review", responses((status = 200, body = Vec<shouhou_store::work_orders::Review>)))]
+pub async fn reviews(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<shouhou_store::work_orders::Review>>, ApiError> {
+    Ok(Json(
+        shouhou_app::review::history(&s.app, &a.actor, id).await?,
+    ))
+}

@@ -4,6 +4,7 @@
 mod desk;
 mod dispatch;
 mod intake;
+mod review;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, State};
@@ -35,6 +36,8 @@ pub fn router() -> Router<AppState> {
         .route("/dispatch", get(dispatch::board))
         .route("/dispatch/plan", post(dispatch::plan))
         .route("/dispatch/plans/{id}/commit", post(dispatch::commit))
+        .route("/review", get(review::queue))
+        .route("/review/{id}", post(review::decide))
         .route("/intake", get(intake::page))
         .route("/intake/search", get(intake::search))
         .route("/intake/devices/{id}", get(intake::device))

@@ -1,0 +1,117 @@
+//! The manager's review queue: keyboard-driven approve (sign) or return with a comment.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Form;
+use serde::Deserialize;
+use shouhou_app::review::{self as uc, Decision, ReviewInput};
+
+use super::{render, Chrome, Page};
+use crate::AppState;
+
+pub struct Item {
+    id: i64,
+    number: String,
+    kind: String,
+    completed: String,
+    technician: String,
+    customer: String,
+    device: String,
+    fault: String,
+    visits: String,
+}
+
+#[derive(Template)]
+#[template(path = "review.html")]
+struct Queue {
+    c: Chrome,
+    items: Vec<Item>,
+}
+
+pub async fn queue(State(s): State<AppState>, p: Page) -> Response {
+    let lang = p.actor.lang;
+    let orders = match uc::queue(&s.app, &p.actor, 100).await {
+        Ok(v) => v,
+        Err(e) => return crate::error::ApiError(e).into_response(),
+    };
+    let mut items = Vec::new();
+    for w in orders {
+        let customer = shouhou_store::repo::customers::get(&s.app.db, &p.actor.vis, w.customer_id)
+            .await
+            .map(|c| c.name)
+            .unwrap_or_default();
+        let device = match w.device_id {
+            Some(d) => shouhou_app::devices::card(&s.app, &p.actor, d)
+                .await
+                .map(|c| format!("{} · {}", c.product.name, c.device.serial))
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        let technician = match w.technician_id {
+            Some(t) => shouhou_store::repo::technicians::get(&s.app.db, &p.actor.vis, t)
+                .await
+                .map(|t| t.display_name)
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        let visits = shouhou_store::work_orders::visits(&s.app.db, w.id)
+            .await
+            .unwrap_or_default()
+            .iter()
+            .map(|v| {
+                let when = v.arrived_at.map(|a| p.time(&s, a)).unwrap_or_default();
+                let outcome = v
+                    .outcome
+                    .0
+                    .map(|o| o.label(lang).to_string())
+                    .unwrap_or_default();
+                format!("#{} {when} {outcome}", v.seq)
+            })
+            .collect::<Vec<_>>()
+            .join(" · ");
+        items.push(Item {
+            id: w.id,
+            number: w.number.clone(),
+            kind: w.kind.label(lang).to_string(),
+            completed: w.completed_at.map(|t| p.time(&s, t)).unwrap_or_default(),
+            technician,
+            customer,
+            device,
+            fault: w.fault_description.clone(),
+            visits,
+        });
+    }
+    render(&Queue {
+        c: p.chrome(),
+        items,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ReviewForm {
+    decision: Decision,
+    comment: Option<String>,
+}
+
+/// Approve or return; the reviewed item leaves the queue (replaced by a one-line result).
+pub async fn decide(
+    State(s): State<AppState>,
+    p: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<ReviewForm>,
+) -> Response {
+    let lang = p.actor.lang;
+    match uc::review(&s.app, &p.actor, id, ReviewInput { decision: f.decision, comment: f.comment }).await {
+        Ok(w) => {
+            let key = if f.decision == Decision::Approve { "review.approved" } else { "review.returned" };
+            Html(format!("<p class=\"notice\" id=\"reviewed-{id}\">{} · {}</p>", w.number, p.t.t(key))).into_response()
+        }
+        Err(e) => Html(format!(
+            "<div class=\"box review-item\" tabindex=\"0\" id=\"review-{id}\"><p class=\"error\" data-field=\"{}\">{}</p><a href=\"/review\">↻</a></div>",
+            e.field().unwrap_or(""),
+            e.message(lang).replace('<', "&lt;")
+        ))
+        .into_response(),
+    }
+}
