@@ -579,7 +579,8 @@ async fn pages(db: &str, requests: usize) -> anyhow::Result<()> {
         app.db.backend()
     );
     let mut rng = StdRng::seed_from_u64(3);
-    let paths: Vec<(&str, Box<dyn Fn(&mut StdRng) -> String>)> = vec![
+    type PathFn = Box<dyn Fn(&mut StdRng) -> String>;
+    let paths: Vec<(&str, PathFn)> = vec![
         ("home", Box::new(|_| "/home".to_string())),
         ("work-orders", Box::new(|_| "/work-orders".to_string())),
         (
