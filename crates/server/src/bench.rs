@@ -602,6 +602,12 @@ async fn pages(db: &str, requests: usize) -> anyhow::Result<()> {
             Box::new(move |_| format!("/dispatch?store={store}&date={today}")),
         ),
         ("intake", Box::new(|_| "/intake".to_string())),
+        ("review queue", Box::new(|_| "/review".to_string())),
+        ("customers", Box::new(|_| "/customers".to_string())),
+        (
+            "device history",
+            Box::new(move |r: &mut StdRng| format!("/devices/{}", r.gen_range(1..=devices.max(1)))),
+        ),
         (
             "intake search",
             Box::new(|r: &mut StdRng| format!("/intake/search?q=13{}", r.gen_range(10..99))),

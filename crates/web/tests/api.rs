@@ -792,6 +792,44 @@ db_test!(pages_login_desk_detail_and_intake, |db: Db| async move {
         stale.contains("action-error") && stale.contains("dispatcher1"),
         "{stale}"
     );
+    // The archive: the device page is the hub of its history; another store's clerk gets 404.
+    let device_page = clerk
+        .get(format!("{}/devices/{}", s.base, f.device))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        device_page.contains("WO-20260310-0001") && device_page.contains("压缩机"),
+        "{device_page}"
+    );
+    let customers_page = clerk
+        .get(format!("{}/customers", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(customers_page.contains("王小明"));
+    let (clerk_b, _) = page_login(&s, "clerk_b", "zh-CN").await;
+    let r = clerk_b
+        .get(format!("{}/devices/{}", s.base, f.device))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let other = clerk_b
+        .get(format!("{}/customers", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!other.contains("王小明"));
     // The manager's home counts it among the open orders.
     let (mgr, _) = page_login(&s, "manager1", "zh-CN").await;
     let home = mgr

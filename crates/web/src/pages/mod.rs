@@ -1,6 +1,7 @@
 //! Server-rendered pages for the office (askama templates, htmx for partial updates), in the
 //! user's language from the message catalogs. Changes go through the same use cases as the API.
 
+mod archive;
 mod desk;
 mod dispatch;
 mod intake;
@@ -36,6 +37,15 @@ pub fn router() -> Router<AppState> {
         .route("/dispatch", get(dispatch::board))
         .route("/dispatch/plan", post(dispatch::plan))
         .route("/dispatch/plans/{id}/commit", post(dispatch::commit))
+        .route("/customers", get(archive::customers))
+        .route("/customers/{id}", get(archive::customer))
+        .route("/devices", get(archive::devices))
+        .route("/devices/{id}", get(archive::device))
+        .route("/products", get(archive::products))
+        .route("/warranty-policies", get(archive::policies))
+        .route("/technicians", get(archive::technicians))
+        .route("/org-units", get(archive::org_units))
+        .route("/users", get(archive::users))
         .route("/review", get(review::queue))
         .route("/review/{id}", post(review::decide))
         .route("/intake", get(intake::page))
@@ -280,6 +290,7 @@ async fn home(State(s): State<AppState>, p: Page) -> Response {
         Role::Clerk => return Redirect::to("/intake").into_response(),
         Role::Dispatcher => return Redirect::to("/dispatch").into_response(),
         Role::Technician | Role::Partner => return Redirect::to("/work-orders").into_response(),
+        Role::Admin => return Redirect::to("/users").into_response(),
         _ => {}
     }
     use shouhou_store::work_orders::{count, Filter};

@@ -1,0 +1,457 @@
+//! The archive: customers, devices (with their service history: the device is the hub), products,
+//! warranty policies, technicians, org units and users (admin only).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use shouhou_app::AppError;
+use shouhou_domain::{Category, Role};
+use shouhou_store::repo::Page as Paging;
+
+use super::{render, Chrome, Page};
+use crate::AppState;
+
+const PAGE: i64 = 50;
+
+pub struct Row {
+    href: String,
+    cells: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "archive_list.html")]
+struct List {
+    c: Chrome,
+    title: String,
+    tabs: Vec<(String, String)>,
+    search: Option<String>,
+    q: String,
+    headers: Vec<String>,
+    rows: Vec<Row>,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "record.html")]
+struct Record {
+    c: Chrome,
+    title: String,
+    fields: Vec<(String, String)>,
+    related_title: String,
+    related: Vec<Row>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    q: Option<String>,
+    offset: Option<i64>,
+}
+
+fn tabs(p: &Page) -> Vec<(String, String)> {
+    let mut v = vec![
+        ("/customers", "archive.customers"),
+        ("/devices", "archive.devices"),
+        ("/products", "archive.products"),
+        ("/warranty-policies", "archive.policies"),
+        ("/technicians", "archive.technicians"),
+        ("/org-units", "archive.org_units"),
+    ];
+    if p.actor.role() == Role::Admin {
+        v.push(("/users", "archive.users"));
+    }
+    v.into_iter()
+        .map(|(h, k)| (h.to_string(), p.t.t(k)))
+        .collect()
+}
+
+fn list_page(
+    p: &Page,
+    title_key: &str,
+    headers: &[&str],
+    rows: Vec<Row>,
+    path: &str,
+    q: &ListQuery,
+    searchable: bool,
+) -> Response {
+    let offset = q.offset.unwrap_or(0).max(0);
+    let qs = q.q.clone().unwrap_or_default();
+    let link = |off: i64| format!("{path}?offset={off}&q={qs}");
+    render(&List {
+        title: p.t.t(title_key),
+        tabs: tabs(p),
+        search: searchable.then(|| p.t.t("archive.search")),
+        q: qs.clone(),
+        headers: headers.iter().map(|h| p.t.t(h)).collect(),
+        next: (rows.len() as i64 >= PAGE).then(|| link(offset + PAGE)),
+        prev: (offset > 0).then(|| link((offset - PAGE).max(0))),
+        rows,
+        c: p.chrome(),
+    })
+}
+
+fn paging(q: &ListQuery) -> Paging {
+    Paging {
+        limit: PAGE,
+        offset: q.offset.unwrap_or(0).max(0),
+    }
+}
+
+fn err(e: AppError) -> Response {
+    crate::error::ApiError(e).into_response()
+}
+
+fn cat(p: &Page, c: Category) -> String {
+    c.label(p.actor.lang).to_string()
+}
+
+pub async fn customers(State(s): State<AppState>, p: Page, Query(q): Query<ListQuery>) -> Response {
+    let name = q.q.as_deref().filter(|x| !x.trim().is_empty());
+    let list = match shouhou_app::customers::list(&s.app, &p.actor, name, paging(&q)).await {
+        Ok(v) => v,
+        Err(e) => return err(e),
+    };
+    let rows = list
+        .into_iter()
+        .map(|c| Row {
+            href: format!("/customers/{}", c.id),
+            cells: vec![
+                c.name,
+                c.phones.join(" / "),
+                c.addresses
+                    .first()
+                    .map(|a| a.address.clone())
+                    .unwrap_or_default(),
+                c.tier.label(p.actor.lang).to_string(),
+            ],
+        })
+        .collect();
+    list_page(
+        &p,
+        "archive.customers",
+        &[
+            "archive.name",
+            "archive.phone",
+            "archive.address",
+            "archive.tier",
+        ],
+        rows,
+        "/customers",
+        &q,
+        true,
+    )
+}
+
+pub async fn customer(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> Response {
+    let c = match shouhou_app::customers::get(&s.app, &p.actor, id).await {
+        Ok(v) => v,
+        Err(e) => return err(e),
+    };
+    let devices = shouhou_app::devices::list(
+        &s.app,
+        &p.actor,
+        Some(id),
+        Paging {
+            limit: 200,
+            offset: 0,
+        },
+    )
+    .await
+    .unwrap_or_default();
+    let mut related = Vec::new();
+    for d in devices {
+        let name = shouhou_store::repo::products::get(&s.app.db, d.product_id)
+            .await
+            .map(|p| p.name)
+            .unwrap_or_default();
+        related.push(Row {
+            href: format!("/devices/{}", d.id),
+            cells: vec![d.serial, name, d.purchase_date.to_string()],
+        });
+    }
+    let t = p.t;
+    render(&Record {
+        title: c.name.clone(),
+        fields: vec![
+            (t.t("archive.phone"), c.phones.join(" / ")),
+            (
+                t.t("archive.address"),
+                c.addresses
+                    .iter()
+                    .map(|a| a.address.clone())
+                    .collect::<Vec<_>>()
+                    .join(" / "),
+            ),
+            (t.t("archive.tier"), c.tier.label(p.actor.lang).to_string()),
+        ],
+        related_title: t.t("archive.devices_of"),
+        related,
+        c: p.chrome(),
+    })
+}
+
+pub async fn devices(State(s): State<AppState>, p: Page, Query(q): Query<ListQuery>) -> Response {
+    let list = match shouhou_app::devices::list(&s.app, &p.actor, None, paging(&q)).await {
+        Ok(v) => v,
+        Err(e) => return err(e),
+    };
+    let rows = list
+        .into_iter()
+        .map(|d| Row {
+            href: format!("/devices/{}", d.id),
+            cells: vec![d.serial, d.brand, d.purchase_date.to_string()],
+        })
+        .collect();
+    list_page(
+        &p,
+        "archive.devices",
+        &["archive.serial", "archive.brand", "archive.purchase"],
+        rows,
+        "/devices",
+        &q,
+        false,
+    )
+}
+
+/// The device page: its card and its whole service history.
+pub async fn device(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> Response {
+    let h = match shouhou_app::devices::history(&s.app, &p.actor, id).await {
+        Ok(v) => v,
+        Err(e) => return err(e),
+    };
+    let lang = p.actor.lang;
+    let t = p.t;
+    let card = &h.card;
+    let owner =
+        shouhou_store::repo::customers::get(&s.app.db, &p.actor.vis, card.device.customer_id)
+            .await
+            .map(|c| c.name)
+            .unwrap_or_default();
+    let related = h
+        .work_orders
+        .iter()
+        .map(|w| Row {
+            href: format!("/work-orders/{}", w.id),
+            cells: vec![
+                w.number.clone(),
+                w.kind.label(lang).to_string(),
+                w.status.label(lang).to_string(),
+                p.time(&s, w.created_at),
+                w.fault_description.clone(),
+            ],
+        })
+        .collect();
+    render(&Record {
+        title: format!("{} · {}", card.product.name, card.device.serial),
+        fields: vec![
+            (t.t("archive.owner"), owner),
+            (t.t("archive.category"), cat(&p, card.product.category)),
+            (
+                t.t("archive.purchase"),
+                card.device.purchase_date.to_string(),
+            ),
+            (
+                t.t("archive.install"),
+                card.device
+                    .install_date
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+            ),
+            (
+                t.t("wo.warranty"),
+                card.warranty_today.label(lang).to_string(),
+            ),
+            (
+                t.t("archive.warranty_until"),
+                format!(
+                    "{} / {}",
+                    card.cover.whole_unit_until, card.cover.main_parts_until
+                ),
+            ),
+            (
+                t.t("archive.policies"),
+                format!("{} · {}", card.policy.name, card.policy.manufacturer),
+            ),
+            (
+                t.t("archive.main_parts_list"),
+                card.policy.main_parts.0.join("、"),
+            ),
+        ],
+        related_title: t.t("archive.history"),
+        related,
+        c: p.chrome(),
+    })
+}
+
+pub async fn products(State(s): State<AppState>, p: Page, Query(q): Query<ListQuery>) -> Response {
+    let list = match shouhou_app::catalog::list_products(&s.app, None, paging(&q)).await {
+        Ok(v) => v,
+        Err(e) => return err(e),
+    };
+    let rows = list
+        .into_iter()
+        .map(|x| Row {
+            href: String::new(),
+            cells: vec![x.name, x.brand, x.model, cat(&p, x.category)],
+        })
+        .collect();
+    list_page(
+        &p,
+        "archive.products",
+        &[
+            "archive.name",
+            "archive.brand",
+            "archive.model",
+            "archive.category",
+        ],
+        rows,
+        "/products",
+        &q,
+        false,
+    )
+}
+
+pub async fn policies(State(s): State<AppState>, p: Page, Query(q): Query<ListQuery>) -> Response {
+    let list = match shouhou_app::catalog::list_policies(&s.app, paging(&q)).await {
+        Ok(v) => v,
+        Err(e) => return err(e),
+    };
+    let rows = list
+        .into_iter()
+        .map(|x| Row {
+            href: String::new(),
+            cells: vec![
+                x.name,
+                x.manufacturer,
+                x.whole_unit_months.to_string(),
+                x.main_parts_months.to_string(),
+                x.main_parts.0.join("、"),
+            ],
+        })
+        .collect();
+    list_page(
+        &p,
+        "archive.policies",
+        &[
+            "archive.name",
+            "archive.manufacturer",
+            "archive.whole_unit",
+            "archive.main_parts",
+            "archive.main_parts_list",
+        ],
+        rows,
+        "/warranty-policies",
+        &q,
+        false,
+    )
+}
+
+pub async fn technicians(
+    State(s): State<AppState>,
+    p: Page,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let list = match shouhou_app::org::list_technicians(&s.app, &p.actor, paging(&q)).await {
+        Ok(v) => v,
+        Err(e) => return err(e),
+    };
+    let rows = list
+        .into_iter()
+        .map(|x| Row {
+            href: String::new(),
+            cells: vec![
+                x.display_name,
+                x.skills
+                    .0
+                    .iter()
+                    .map(|k| {
+                        Category::parse_field(k, "skill")
+                            .map(|c| cat(&p, c))
+                            .unwrap_or_else(|_| k.clone())
+                    })
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                x.start_address.unwrap_or_default(),
+            ],
+        })
+        .collect();
+    list_page(
+        &p,
+        "archive.technicians",
+        &["archive.name", "archive.skills", "archive.address"],
+        rows,
+        "/technicians",
+        &q,
+        false,
+    )
+}
+
+pub async fn org_units(State(s): State<AppState>, p: Page) -> Response {
+    let list = match shouhou_app::org::list_org_units(&s.app, &p.actor).await {
+        Ok(v) => v,
+        Err(e) => return err(e),
+    };
+    let rows = list
+        .into_iter()
+        .map(|x| Row {
+            href: String::new(),
+            cells: vec![
+                x.name,
+                x.code,
+                x.kind.label(p.actor.lang).to_string(),
+                x.address.unwrap_or_default(),
+            ],
+        })
+        .collect();
+    list_page(
+        &p,
+        "archive.org_units",
+        &[
+            "archive.name",
+            "archive.code",
+            "archive.kind",
+            "archive.address",
+        ],
+        rows,
+        "/org-units",
+        &ListQuery::default(),
+        false,
+    )
+}
+
+pub async fn users(State(s): State<AppState>, p: Page, Query(q): Query<ListQuery>) -> Response {
+    if p.actor.role() != Role::Admin {
+        return err(AppError::Forbidden);
+    }
+    let list = match shouhou_app::org::list_users(&s.app, &p.actor, paging(&q)).await {
+        Ok(v) => v,
+        Err(e) => return err(e),
+    };
+    let rows = list
+        .into_iter()
+        .map(|u| Row {
+            href: String::new(),
+            cells: vec![
+                u.username,
+                u.display_name,
+                u.role.label(p.actor.lang).to_string(),
+                if u.active { "✓".into() } else { "✗".into() },
+            ],
+        })
+        .collect();
+    list_page(
+        &p,
+        "archive.users",
+        &[
+            "archive.username",
+            "archive.name",
+            "archive.role",
+            "archive.active",
+        ],
+        rows,
+        "/users",
+        &q,
+        false,
+    )
+}
