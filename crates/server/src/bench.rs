@@ -556,6 +556,10 @@ async fn pages(db: &str, requests: usize) -> anyhow::Result<()> {
         .db
         .fetch_one("SELECT MIN(id) FROM org_units WHERE kind = 'store'", vec![])
         .await?;
+    let (devices,): (i64,) = app
+        .db
+        .fetch_one("SELECT COUNT(*) FROM devices", vec![])
+        .await?;
     let router = shouhou_web::router(shouhou_web::AppState::new(app.clone()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
