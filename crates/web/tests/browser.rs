@@ -150,12 +150,84 @@ async fn clerk_intake_dispatcher_assigns_manager_approves() {
     shot(&c, "login-zh").await;
     login(&c, &s, "clerk_a").await;
     assert!(c.current_url().await.unwrap().path().ends_with("/intake"));
+    // A customer found by a phone fragment shows their devices.
     wait_for(&c, "#lookup")
         .await
         .send_keys("5678")
         .await
         .unwrap();
-    wait_for(&c, "#device-hits a").await.click().await.unwrap();
+    wait_for(&c, "#device-hits a").await;
+    // A new customer, created inline; a wrong phone is refused next to its field.
+    wait_for(&c, "#new-customer-link")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "#new-name")
+        .await
+        .send_keys("赵新客")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#new-phone"))
+        .await
+        .unwrap()
+        .send_keys("12345")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#new-address"))
+        .await
+        .unwrap()
+        .send_keys("杭州市西湖区文三路 100 号")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#new-lat"))
+        .await
+        .unwrap()
+        .send_keys("30.28")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#new-lng"))
+        .await
+        .unwrap()
+        .send_keys("120.13")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#create-customer"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let phone_error = wait_for(&c, "#phone-error").await.text().await.unwrap();
+    assert!(phone_error.contains("电话号码格式不对"), "{phone_error}");
+    shot(&c, "intake-new-customer-error-zh").await;
+    let phone = c.find(Locator::Css("#new-phone")).await.unwrap();
+    phone.clear().await.unwrap();
+    phone.send_keys("13900001111").await.unwrap();
+    c.find(Locator::Css("#create-customer"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // Then the device, then the order.
+    wait_for(&c, "#new-serial")
+        .await
+        .send_keys("HR2609NEW01")
+        .await
+        .unwrap();
+    c.execute(
+        "document.getElementById('new-purchase').value = '2026-01-15';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    c.find(Locator::Css("#create-device"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_for(&c, "#fault")
         .await
         .send_keys("冰箱不制冷")

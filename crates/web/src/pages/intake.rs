@@ -150,3 +150,235 @@ pub async fn create(State(s): State<AppState>, p: Page, Form(f): Form<OrderForm>
         }
     }
 }
+
+#[derive(Template)]
+#[template(path = "intake_new_partial.html")]
+struct NewCustomerPartial {
+    t: T,
+    name: String,
+    phone: String,
+    address: String,
+    lat: String,
+    lng: String,
+    error: String,
+    error_field: String,
+}
+
+pub async fn new_customer_form(p: Page) -> Response {
+    let empty = String::new;
+    render(&NewCustomerPartial {
+        t: p.t,
+        name: empty(),
+        phone: empty(),
+        address: empty(),
+        lat: empty(),
+        lng: empty(),
+        error: empty(),
+        error_field: empty(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct NewCustomerForm {
+    name: String,
+    phone: String,
+    address: String,
+    lat: String,
+    lng: String,
+}
+
+/// Creates the customer inline; a refusal shows its message next to the field.
+pub async fn create_customer(
+    State(s): State<AppState>,
+    p: Page,
+    Form(f): Form<NewCustomerForm>,
+) -> Response {
+    let lang = p.actor.lang;
+    let back = |error: String, field: String| {
+        render(&NewCustomerPartial {
+            t: p.t,
+            name: f.name.clone(),
+            phone: f.phone.clone(),
+            address: f.address.clone(),
+            lat: f.lat.clone(),
+            lng: f.lng.clone(),
+            error,
+            error_field: field,
+        })
+    };
+    let coord = |v: &str, field: &str| -> Result<f64, shouhou_app::AppError> {
+        v.trim().parse::<f64>().map_err(|_| {
+            shouhou_app::AppError::invalid(
+                field,
+                shouhou_domain::ValidationError::Invalid {
+                    zh: "请填写数字坐标（如 30.27）".into(),
+                    en: "give a number (e.g. 30.27)".into(),
+                },
+            )
+        })
+    };
+    let (lat, lng) = match (coord(&f.lat, "lat"), coord(&f.lng, "lng")) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            return back(e.message(lang), e.field().unwrap_or("").to_string())
+        }
+    };
+    let n = shouhou_app::customers::NewCustomer {
+        org_unit_id: None,
+        name: f.name.clone(),
+        kind: None,
+        tier: None,
+        note: None,
+        phones: if f.phone.trim().is_empty() {
+            vec![]
+        } else {
+            vec![f.phone.clone()]
+        },
+        addresses: vec![shouhou_app::customers::AddressInput {
+            id: None,
+            label: None,
+            address: f.address.clone(),
+            lat,
+            lng,
+        }],
+    };
+    match shouhou_app::customers::create(&s.app, &p.actor, n).await {
+        Ok(c) => {
+            new_device_form(
+                &s,
+                &p,
+                c.id,
+                c.name,
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+            )
+            .await
+        }
+        Err(e) => back(e.message(lang), e.field().unwrap_or("").to_string()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "intake_new_device_partial.html")]
+struct NewDevicePartial {
+    t: T,
+    customer_id: i64,
+    customer: String,
+    products: Vec<(i64, String)>,
+    policies: Vec<(i64, String)>,
+    serial: String,
+    purchase_date: String,
+    error: String,
+    error_field: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn new_device_form(
+    s: &AppState,
+    p: &Page,
+    customer_id: i64,
+    customer: String,
+    serial: String,
+    purchase_date: String,
+    error: String,
+    error_field: String,
+) -> Response {
+    let all = shouhou_store::repo::Page {
+        limit: 500,
+        offset: 0,
+    };
+    let products = shouhou_app::catalog::list_products(&s.app, None, all)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|x| (x.id, x.name))
+        .collect();
+    let policies = shouhou_app::catalog::list_policies(&s.app, all)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|x| (x.id, x.name))
+        .collect();
+    render(&NewDevicePartial {
+        t: p.t,
+        customer_id,
+        customer,
+        products,
+        policies,
+        serial,
+        purchase_date,
+        error,
+        error_field,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct NewDeviceForm {
+    customer_id: i64,
+    product_id: i64,
+    policy_id: i64,
+    serial: String,
+    purchase_date: String,
+}
+
+/// Registers the device inline, then shows its card to create the order.
+pub async fn create_device(
+    State(s): State<AppState>,
+    p: Page,
+    Form(f): Form<NewDeviceForm>,
+) -> Response {
+    let lang = p.actor.lang;
+    let customer = shouhou_app::customers::get(&s.app, &p.actor, f.customer_id)
+        .await
+        .map(|c| c.name)
+        .unwrap_or_default();
+    let date = match f.purchase_date.parse::<chrono::NaiveDate>() {
+        Ok(d) => d,
+        Err(_) => {
+            let e = shouhou_app::AppError::invalid(
+                "purchase_date",
+                shouhou_domain::ValidationError::Required,
+            );
+            return new_device_form(
+                &s,
+                &p,
+                f.customer_id,
+                customer,
+                f.serial,
+                f.purchase_date,
+                e.message(lang),
+                "purchase_date".into(),
+            )
+            .await;
+        }
+    };
+    let n = shouhou_app::devices::NewDevice {
+        customer_id: f.customer_id,
+        product_id: f.product_id,
+        serial: f.serial.clone(),
+        site_address_id: None,
+        purchase_date: date,
+        purchase_store_id: None,
+        install_date: None,
+        policy_id: f.policy_id,
+    };
+    match shouhou_app::devices::create(&s.app, &p.actor, n).await {
+        Ok(d) => device(State(s), p, Path(d.id)).await,
+        Err(e) => {
+            let field = e.field().unwrap_or("").to_string();
+            new_device_form(
+                &s,
+                &p,
+                f.customer_id,
+                customer,
+                f.serial,
+                f.purchase_date,
+                e.message(lang),
+                field,
+            )
+            .await
+        }
+    }
+}

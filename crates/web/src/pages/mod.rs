@@ -52,6 +52,9 @@ pub fn router() -> Router<AppState> {
         .route("/intake/search", get(intake::search))
         .route("/intake/devices/{id}", get(intake::device))
         .route("/intake/orders", post(intake::create))
+        .route("/intake/customers/new", get(intake::new_customer_form))
+        .route("/intake/customers", post(intake::create_customer))
+        .route("/intake/devices", post(intake::create_device))
         .route("/static/{file}", get(asset))
 }
 
