@@ -773,6 +773,28 @@ db_test!(pages_login_desk_detail_and_intake, |db: Db| async move {
         .await
         .unwrap();
     assert_eq!(r.headers().get("hx-refresh").unwrap(), "true");
+    // The desk filters by technician and store.
+    let by_tech = disp
+        .get(format!("{}/work-orders?technician={}", s.base, f.tech_a_id))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(by_tech.contains("WO-20260310-0001"));
+    let other_store = disp
+        .get(format!(
+            "{}/work-orders?store={}&sort=arrive_by",
+            s.base, f.store_b
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!other_store.contains("WO-20260310-0001") && other_store.contains("id=\"no-rows\""));
     // A stale version shows who changed it instead of failing.
     let stale = disp
         .post(format!("{}/work-orders/{id}/transitions", s.base))

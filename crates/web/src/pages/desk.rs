@@ -21,6 +21,11 @@ const PAGE: i64 = 50;
 #[derive(Debug, Deserialize, Default)]
 pub struct DeskQuery {
     status: Option<String>,
+    store: Option<String>,
+    technician: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    sort: Option<String>,
     #[serde(rename = "type")]
     kind: Option<String>,
     overdue: Option<bool>,
@@ -48,6 +53,14 @@ struct DeskPage {
     status: String,
     kind: String,
     overdue: bool,
+    stores: Vec<(i64, String)>,
+    store_sel: i64,
+    technicians: Vec<(i64, String)>,
+    technician_sel: i64,
+    from: String,
+    to: String,
+    sorts: Vec<(String, String)>,
+    sort: String,
     rows: Vec<Row>,
     total_text: String,
     prev: Option<String>,
@@ -70,10 +83,33 @@ pub async fn list(State(s): State<AppState>, p: Page, Query(q): Query<DeskQuery>
         .as_deref()
         .and_then(|k| WorkOrderType::parse_field(k, "type").ok());
     let overdue = q.overdue.unwrap_or(false);
+    let num = |v: &Option<String>| v.as_deref().and_then(|x| x.parse::<i64>().ok());
+    let (store, technician) = (num(&q.store), num(&q.technician));
+    let date = |v: &Option<String>| {
+        v.as_deref()
+            .and_then(|x| x.parse::<chrono::NaiveDate>().ok())
+    };
+    let (from, to) = (date(&q.from), date(&q.to));
+    let tz = s.app.settings.time_zone;
+    let at = |d: chrono::NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(tz).earliest())
+            .map(|t| t.with_timezone(&chrono::Utc))
+    };
+    let sort = q
+        .sort
+        .clone()
+        .filter(|x| ["-created_at", "created_at", "arrive_by", "resolve_by"].contains(&x.as_str()))
+        .unwrap_or_else(|| "-created_at".into());
     let f = Filter {
         status: status.clone(),
         kind: kind.map(|k| k.as_str().to_string()),
         overdue_at: overdue.then_some(now),
+        org_unit_id: store,
+        technician_id: technician,
+        created_from: from.and_then(at),
+        created_to: to.map(|d| d + chrono::Duration::days(1)).and_then(at),
+        sort: Some(sort.clone()),
         ..Default::default()
     };
     let offset = q.offset.unwrap_or(0).max(0);
@@ -123,8 +159,48 @@ pub async fn list(State(s): State<AppState>, p: Page, Query(q): Query<DeskQuery>
         if overdue {
             u.push_str("&overdue=true");
         }
+        for (k, v) in [
+            ("store", store.map(|x| x.to_string())),
+            ("technician", technician.map(|x| x.to_string())),
+            ("from", from.map(|d| d.to_string())),
+            ("to", to.map(|d| d.to_string())),
+        ] {
+            if let Some(v) = v {
+                u.push_str(&format!("&{k}={v}"));
+            }
+        }
+        u.push_str(&format!("&sort={sort}"));
         u
     };
+    let stores = shouhou_store::repo::org_units::list(&s.app.db, &p.actor.vis)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|u| u.kind == shouhou_domain::OrgKind::Store)
+        .map(|u| (u.id, u.name))
+        .collect();
+    let technicians = technicians::list(
+        &s.app.db,
+        &p.actor.vis,
+        Paging {
+            limit: 500,
+            offset: 0,
+        },
+    )
+    .await
+    .unwrap_or_default()
+    .into_iter()
+    .map(|t| (t.id, t.display_name))
+    .collect();
+    let sorts = [
+        ("-created_at", "wo.sort.newest"),
+        ("created_at", "wo.sort.oldest"),
+        ("arrive_by", "wo.sort.arrive_by"),
+        ("resolve_by", "wo.sort.resolve_by"),
+    ]
+    .iter()
+    .map(|(v, k)| (v.to_string(), p.t.t(k)))
+    .collect();
     render(&DeskPage {
         statuses: Status::ALL
             .iter()
@@ -141,6 +217,14 @@ pub async fn list(State(s): State<AppState>, p: Page, Query(q): Query<DeskQuery>
         },
         kind: kind.map(|k| k.as_str().to_string()).unwrap_or_default(),
         overdue,
+        stores,
+        store_sel: store.unwrap_or(0),
+        technicians,
+        technician_sel: technician.unwrap_or(0),
+        from: from.map(|d| d.to_string()).unwrap_or_default(),
+        to: to.map(|d| d.to_string()).unwrap_or_default(),
+        sorts,
+        sort: sort.clone(),
         rows,
         total_text: p.t.t("wo.total").replace("{n}", &page.total.to_string()),
         prev: (offset > 0).then(|| link((offset - PAGE).max(0))),
