@@ -303,6 +303,48 @@ pub async fn detail(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
             )
         })
         .collect();
+    // Visits and (for managers and admins) the audit trail join the transitions, by time.
+    let mut events: Vec<(String, String, String, String)> = events;
+    for v in uc::visits(&s.app, &p.actor, id).await.unwrap_or_default() {
+        if let Some(a) = v.arrived_at {
+            let outcome = v
+                .outcome
+                .0
+                .map(|o| o.label(lang).to_string())
+                .unwrap_or_default();
+            let left = v.left_at.map(|l| p.time(&s, l)).unwrap_or_default();
+            events.push((
+                p.time(&s, a),
+                format!("{} #{}", p.t.t("wo.visit"), v.seq),
+                technician.clone(),
+                format!("→ {left} {outcome}"),
+            ));
+        }
+    }
+    if let Ok(trail) = shouhou_app::audit::trail(&s.app, &p.actor, "work_order", id).await {
+        for a in trail.into_iter().filter(|a| a.action != "create") {
+            let fields: Vec<String> = a
+                .changes
+                .0
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .filter(|(k, _)| !k.ends_with("_at"))
+                        .map(|(k, v)| format!("{k}: {} → {}", v[0], v[1]))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !fields.is_empty() {
+                events.push((
+                    p.time(&s, a.at),
+                    p.t.t("wo.change"),
+                    a.actor_name.unwrap_or_default(),
+                    fields.join("; "),
+                ));
+            }
+        }
+    }
+    events.sort_by(|a, b| a.0.cmp(&b.0));
     let actions = uc::allowed_transitions(&p.actor, &w)
         .into_iter()
         .map(|s| (s.as_str().to_string(), s.label(lang).to_string()))

@@ -72,14 +72,36 @@ struct DeviceCardPartial {
     kinds: Vec<(String, String)>,
     normal: String,
     urgent: String,
+    /// The last services: number, date, type, status; and whether one is still open.
+    last: Vec<(i64, String, String, String)>,
+    open: Option<(i64, String)>,
 }
 
 pub async fn device(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> Response {
     let lang = p.actor.lang;
-    let card = match shouhou_app::devices::card(&s.app, &p.actor, id).await {
-        Ok(c) => c,
+    let history = match shouhou_app::devices::history(&s.app, &p.actor, id).await {
+        Ok(h) => h,
         Err(e) => return crate::error::ApiError(e).into_response(),
     };
+    let card = history.card;
+    let open = history
+        .work_orders
+        .iter()
+        .find(|w| w.status.is_open())
+        .map(|w| (w.id, w.number.clone()));
+    let last = history
+        .work_orders
+        .iter()
+        .take(3)
+        .map(|w| {
+            (
+                w.id,
+                w.number.clone(),
+                format!("{} {}", p.time(&s, w.created_at), w.kind.label(lang)),
+                w.status.label(lang).to_string(),
+            )
+        })
+        .collect();
     let customer = shouhou_app::customers::get(&s.app, &p.actor, card.device.customer_id)
         .await
         .map(|c| c.name)
@@ -106,6 +128,8 @@ pub async fn device(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
             .collect(),
         normal: Priority::Normal.label(lang).to_string(),
         urgent: Priority::Urgent.label(lang).to_string(),
+        last,
+        open,
     })
 }
 
