@@ -6,7 +6,7 @@ use crate::i18n::Lang;
 /// Declares a string-valued enum with `as_str`, `parse`, `ALL`, a zh-CN label and serde.
 #[macro_export]
 macro_rules! str_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $s:literal / $zh:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $s:literal / $zh:literal / $en:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
                  serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -24,7 +24,7 @@ macro_rules! str_enum {
             pub fn label(self, lang: $crate::i18n::Lang) -> &'static str {
                 match lang {
                     $crate::i18n::Lang::ZhCn => match self { $($name::$variant => $zh),+ },
-                    $crate::i18n::Lang::En => self.as_str(),
+                    $crate::i18n::Lang::En => match self { $($name::$variant => $en),+ },
                 }
             }
 
@@ -57,48 +57,48 @@ macro_rules! str_enum {
 str_enum!(
     /// Roles of DOMAIN.md.
     Role {
-        Admin = "admin" / "系统管理员",
-        Manager = "manager" / "客服经理",
-        Dispatcher = "dispatcher" / "商务调度",
-        Clerk = "clerk" / "信息员",
-        Technician = "technician" / "维修技术员",
-        Partner = "partner" / "安装网点",
-        Finance = "finance" / "结算员",
-        Followup = "followup" / "回访员",
+        Admin = "admin" / "系统管理员" / "Admin",
+        Manager = "manager" / "客服经理" / "Manager",
+        Dispatcher = "dispatcher" / "商务调度" / "Dispatcher",
+        Clerk = "clerk" / "信息员" / "Clerk",
+        Technician = "technician" / "维修技术员" / "Technician",
+        Partner = "partner" / "安装网点" / "Partner",
+        Finance = "finance" / "结算员" / "Finance",
+        Followup = "followup" / "回访员" / "Follow-up",
     }
 );
 
 str_enum!(
     /// Kinds of org unit; they form a tree under the head office.
     OrgKind {
-        HeadOffice = "head_office" / "总部",
-        Region = "region" / "区域",
-        Store = "store" / "门店",
-        Partner = "partner" / "安装网点",
+        HeadOffice = "head_office" / "总部" / "Head office",
+        Region = "region" / "区域" / "Region",
+        Store = "store" / "门店" / "Store",
+        Partner = "partner" / "安装网点" / "Partner",
     }
 );
 
 str_enum!(
     /// Product categories; a category names the skill a job needs.
     Category {
-        Tv = "tv_audio" / "彩电音响",
-        Refrigeration = "refrigeration" / "制冷",
-        Washing = "washing" / "洗衣机",
-        SmallAppliance = "small_appliance" / "小家电",
-        Kitchen = "kitchen" / "厨卫",
-        Copier = "copier" / "复印机",
-        Printer = "printer" / "打印机",
+        Tv = "tv_audio" / "彩电音响" / "TV & audio",
+        Refrigeration = "refrigeration" / "制冷" / "Refrigeration",
+        Washing = "washing" / "洗衣机" / "Washing",
+        SmallAppliance = "small_appliance" / "小家电" / "Small appliance",
+        Kitchen = "kitchen" / "厨卫" / "Kitchen",
+        Copier = "copier" / "复印机" / "Copier",
+        Printer = "printer" / "打印机" / "Printer",
     }
 );
 
 str_enum!(
     WorkOrderType {
-        Install = "install" / "安装",
-        RepairOnsite = "repair_onsite" / "上门维修",
-        RepairPhone = "repair_phone" / "电话指导",
-        Replacement = "replacement" / "更换",
-        Maintenance = "maintenance" / "保养",
-        Inspection = "inspection" / "巡检",
+        Install = "install" / "安装" / "Install",
+        RepairOnsite = "repair_onsite" / "上门维修" / "On-site repair",
+        RepairPhone = "repair_phone" / "电话指导" / "Phone guidance",
+        Replacement = "replacement" / "更换" / "Replacement",
+        Maintenance = "maintenance" / "保养" / "Maintenance",
+        Inspection = "inspection" / "巡检" / "Inspection",
     }
 );
 
@@ -118,58 +118,58 @@ impl WorkOrderType {
 
 str_enum!(
     Channel {
-        Phone = "phone" / "电话",
-        WalkIn = "walk_in" / "到店",
-        SelfService = "self_service" / "自助报修",
-        Sales = "sales" / "销售",
-        Contract = "contract" / "合同",
+        Phone = "phone" / "电话" / "Phone",
+        WalkIn = "walk_in" / "到店" / "Walk-in",
+        SelfService = "self_service" / "自助报修" / "Self-service",
+        Sales = "sales" / "销售" / "Sales",
+        Contract = "contract" / "合同" / "Contract",
     }
 );
 
 str_enum!(
     Priority {
-        Urgent = "urgent" / "紧急",
-        Normal = "normal" / "普通",
+        Urgent = "urgent" / "紧急" / "Urgent",
+        Normal = "normal" / "普通" / "Normal",
     }
 );
 
 str_enum!(
     Tier {
-        Vip = "vip" / "VIP",
-        Key = "key" / "重点",
-        Standard = "standard" / "普通",
+        Vip = "vip" / "VIP" / "VIP",
+        Key = "key" / "重点" / "Key",
+        Standard = "standard" / "普通" / "Standard",
     }
 );
 
 str_enum!(
     CustomerKind {
-        Person = "person" / "个人",
-        Company = "company" / "企业",
+        Person = "person" / "个人" / "Person",
+        Company = "company" / "企业" / "Company",
     }
 );
 
 str_enum!(
     VisitOutcome {
-        Fixed = "fixed" / "已修复",
-        NeedsParts = "needs_parts" / "需备件",
-        NeedsRevisit = "needs_revisit" / "需再次上门",
-        NotFixable = "not_fixable" / "无法修复",
-        CustomerAbsent = "customer_absent" / "客户不在",
+        Fixed = "fixed" / "已修复" / "Fixed",
+        NeedsParts = "needs_parts" / "需备件" / "Needs parts",
+        NeedsRevisit = "needs_revisit" / "需再次上门" / "Needs revisit",
+        NotFixable = "not_fixable" / "无法修复" / "Not fixable",
+        CustomerAbsent = "customer_absent" / "客户不在" / "Customer absent",
     }
 );
 
 str_enum!(
     WarrantyDecision {
-        InWarranty = "in_warranty" / "保内",
-        MainPartsOnly = "main_parts_only" / "主要部件保修",
-        OutOfWarranty = "out_of_warranty" / "保外",
+        InWarranty = "in_warranty" / "保内" / "In warranty",
+        MainPartsOnly = "main_parts_only" / "主要部件保修" / "Main parts only",
+        OutOfWarranty = "out_of_warranty" / "保外" / "Out of warranty",
     }
 );
 
 str_enum!(
     WarrantyStart {
-        Purchase = "purchase" / "购买日期",
-        Install = "install" / "安装日期",
+        Purchase = "purchase" / "购买日期" / "Purchase",
+        Install = "install" / "安装日期" / "Install",
     }
 );
 

@@ -12,16 +12,16 @@ use crate::kinds::WorkOrderType;
 
 crate::str_enum!(
     Status {
-        New = "new" / "新建",
-        Assigned = "assigned" / "已派工",
-        Accepted = "accepted" / "已接单",
-        EnRoute = "en_route" / "在途",
-        OnSite = "on_site" / "在现场",
-        WaitingParts = "waiting_parts" / "待备件",
-        Completed = "completed" / "已完工",
-        Reviewed = "reviewed" / "已审核",
-        Closed = "closed" / "已关闭",
-        Cancelled = "cancelled" / "已取消",
+        New = "new" / "新建" / "New",
+        Assigned = "assigned" / "已派工" / "Assigned",
+        Accepted = "accepted" / "已接单" / "Accepted",
+        EnRoute = "en_route" / "在途" / "En route",
+        OnSite = "on_site" / "在现场" / "On site",
+        WaitingParts = "waiting_parts" / "待备件" / "Waiting parts",
+        Completed = "completed" / "已完工" / "Completed",
+        Reviewed = "reviewed" / "已审核" / "Reviewed",
+        Closed = "closed" / "已关闭" / "Closed",
+        Cancelled = "cancelled" / "已取消" / "Cancelled",
     }
 );
 
