@@ -72,6 +72,14 @@ impl AppError {
         }
     }
 
+    /// The message without the field's name (shown next to the field on a form).
+    pub fn detail(&self, lang: Lang) -> String {
+        match self {
+            AppError::Domain(d) => d.detail(lang),
+            other => other.message(lang),
+        }
+    }
+
     pub fn message(&self, lang: Lang) -> String {
         let p = |zh: &str, en: &str| lang.pick(zh, en);
         match self {

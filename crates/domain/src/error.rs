@@ -56,6 +56,17 @@ impl DomainError {
         }
     }
 
+    /// The message without the field's name, for showing next to the field itself.
+    pub fn detail(&self, lang: Lang) -> String {
+        match self {
+            DomainError::Validation { reason, .. } => reason
+                .message("", lang)
+                .trim_start_matches(['：', ':', ' '])
+                .to_string(),
+            other => other.message(lang),
+        }
+    }
+
     /// A message a person can act on, in their language.
     pub fn message(&self, lang: Lang) -> String {
         match self {

@@ -244,7 +244,7 @@ pub async fn create_customer(
     let (lat, lng) = match (coord(&f.lat, "lat"), coord(&f.lng, "lng")) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => {
-            return back(e.message(lang), e.field().unwrap_or("").to_string())
+            return back(e.detail(lang), e.field().unwrap_or("").to_string())
         }
     };
     let n = shouhou_app::customers::NewCustomer {
@@ -280,7 +280,20 @@ pub async fn create_customer(
             )
             .await
         }
-        Err(e) => back(e.message(lang), e.field().unwrap_or("").to_string()),
+        Err(e) => {
+            let field = e.field().unwrap_or("").to_string();
+            // Fields the form shows get the message beside them; anything else above the form.
+            let shown = field == "name"
+                || field.starts_with("phones")
+                || [".address", ".lat", ".lng"]
+                    .iter()
+                    .any(|x| field.ends_with(x));
+            if shown {
+                back(e.detail(lang), field)
+            } else {
+                back(e.message(lang), String::new())
+            }
+        }
     }
 }
 
@@ -372,7 +385,7 @@ pub async fn create_device(
                 customer,
                 f.serial,
                 f.purchase_date,
-                e.message(lang),
+                e.detail(lang),
                 "purchase_date".into(),
             )
             .await;
@@ -392,6 +405,12 @@ pub async fn create_device(
         Ok(d) => device(State(s), p, Path(d.id)).await,
         Err(e) => {
             let field = e.field().unwrap_or("").to_string();
+            // Next to its field without the field's name; elsewhere with it.
+            let msg = if field == "serial" || field == "purchase_date" {
+                e.detail(lang)
+            } else {
+                e.message(lang)
+            };
             new_device_form(
                 &s,
                 &p,
@@ -399,7 +418,7 @@ pub async fn create_device(
                 customer,
                 f.serial,
                 f.purchase_date,
-                e.message(lang),
+                msg,
                 field,
             )
             .await
