@@ -596,3 +596,47 @@ async fn assign(tx: &mut Tx, actor: &Actor, w: &mut WorkOrder, t: &Transition) -
     }
     Ok(())
 }
+
+/// Gives an assigned (not yet accepted) order to another technician: a change of the order, not
+/// a step of the lifecycle, so it is audited but leaves the state as it is.
+pub async fn reassign(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    if_match: Option<i64>,
+    technician_id: i64,
+) -> Result<WorkOrder> {
+    actor.require(DISPATCH_ROLES)?;
+    let mut tx = app.db.begin().await?;
+    let before = store::get_for_update(&mut tx, &actor.vis, id).await?;
+    if if_match.is_some_and(|v| v != before.version) {
+        return Err(stale(&mut tx, &before).await);
+    }
+    if before.status != Status::Assigned {
+        return Err(AppError::invalid(
+            "status",
+            ValidationError::Invalid {
+                zh: "只有已派工、尚未接单的工单可以改派".into(),
+                en: "only an assigned order not yet accepted can be reassigned".into(),
+            },
+        ));
+    }
+    let mut w = before.clone();
+    let t = Transition {
+        to: Status::Assigned,
+        technician_id: Some(technician_id),
+        partner_unit_id: None,
+        reason: None,
+        note: None,
+        lat: None,
+        lng: None,
+        outcome: None,
+    };
+    assign(&mut tx, actor, &mut w, &t).await?;
+    w.planned_seq = None;
+    w.planned_arrival = None;
+    w.updated_at = app.now();
+    let saved = save_in(app, &mut tx, actor, &before, &w).await?;
+    tx.commit().await?;
+    Ok(saved)
+}

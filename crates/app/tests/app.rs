@@ -703,3 +703,82 @@ db_test!(
         ));
     }
 );
+
+db_test!(
+    reassignment_changes_the_technician_before_acceptance,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        let f = seed(&app).await;
+        let u = shouhou_app::org::create_user_unchecked(
+            &app,
+            None,
+            shouhou_app::org::NewUser {
+                username: "tech_c".into(),
+                display_name: "tech_c".into(),
+                password: shouhou_testkit::fixture::PASSWORD.into(),
+                role: shouhou_domain::Role::Technician,
+                org_unit_id: f.store_a,
+                phone: None,
+            },
+        )
+        .await
+        .unwrap();
+        let tech_c = shouhou_app::org::create_technician(
+            &app,
+            Some(&f.admin),
+            shouhou_app::org::NewTechnician {
+                user_id: u.id,
+                org_unit_id: None,
+                skills: vec![shouhou_domain::Category::Refrigeration],
+                start_address: None,
+                start_lat: 30.2,
+                start_lng: 120.1,
+            },
+        )
+        .await
+        .unwrap();
+        let w = wo::create(&app, &f.clerk_a, new_order(&f, WorkOrderType::RepairOnsite))
+            .await
+            .unwrap();
+        let mut t = to(Status::Assigned);
+        t.technician_id = Some(f.tech_a_id);
+        let w = wo::transition(&app, &f.dispatcher, w.id, None, t)
+            .await
+            .unwrap();
+        // Another store's copier technician lacks the skill.
+        let e = wo::reassign(&app, &f.dispatcher, w.id, None, f.tech_b_id)
+            .await
+            .unwrap_err();
+        assert_eq!(e.field(), Some("technician_id"));
+        let w2 = wo::reassign(&app, &f.dispatcher, w.id, Some(w.version), tech_c.id)
+            .await
+            .unwrap();
+        assert_eq!(
+            (w2.status, w2.technician_id),
+            (Status::Assigned, Some(tech_c.id))
+        );
+        let trail = shouhou_app::audit::trail(&app, &f.manager, "work_order", w.id)
+            .await
+            .unwrap();
+        assert_eq!(
+            trail.last().unwrap().changes.0["technician_id"],
+            serde_json::json!([f.tech_a_id, tech_c.id])
+        );
+        // A clerk may not reassign; an accepted order cannot be reassigned.
+        assert!(matches!(
+            wo::reassign(&app, &f.clerk_a, w.id, None, f.tech_a_id).await,
+            Err(AppError::Forbidden)
+        ));
+        let tech_c_actor = shouhou_testkit::fixture::actor(&app, u.id).await;
+        wo::transition(&app, &tech_c_actor, w.id, None, to(Status::Accepted))
+            .await
+            .unwrap();
+        assert_eq!(
+            wo::reassign(&app, &f.dispatcher, w.id, None, f.tech_a_id)
+                .await
+                .unwrap_err()
+                .field(),
+            Some("status")
+        );
+    }
+);

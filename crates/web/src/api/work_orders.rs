@@ -196,3 +196,25 @@ pub async fn reviews(
         shouhou_app::review::history(&s.app, &a.actor, id).await?,
     ))
 }
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct Reassign {
+    pub technician_id: i64,
+}
+
+/// Gives an assigned order (not yet accepted) to another technician.
+#[utoipa::path(post, path = "/work-orders/{id}/reassign", tag = "work-orders", request_body = Reassign,
+    params(("If-Match" = Option<String>, Header, description = "the ETag the change is based on")),
+    responses((status = 200, body = WorkOrder), (status = 412), (status = 422)))]
+pub async fn reassign(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    IfMatch(v): IfMatch,
+    JsonBody(r): JsonBody<Reassign>,
+) -> Result<Response, ApiError> {
+    Ok(with_etag(
+        StatusCode::OK,
+        uc::reassign(&s.app, &a.actor, id, v, r.technician_id).await?,
+    ))
+}

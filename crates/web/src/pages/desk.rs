@@ -248,6 +248,7 @@ struct DetailPage {
     arrive_by: String,
     resolve_by: String,
     actions: Vec<(String, String)>,
+    can_reassign: bool,
     technicians: Vec<(i64, String)>,
     events: Vec<(String, String, String, String)>,
 }
@@ -360,6 +361,13 @@ pub async fn detail(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
         customer,
         technician,
         actions,
+        can_reassign: w.status == Status::Assigned
+            && matches!(
+                p.actor.role(),
+                shouhou_domain::Role::Admin
+                    | shouhou_domain::Role::Manager
+                    | shouhou_domain::Role::Dispatcher
+            ),
         technicians: techs
             .iter()
             .filter(|t| t.active)
@@ -438,4 +446,40 @@ fn askama_escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+#[derive(Deserialize)]
+pub struct ReassignForm {
+    version: Option<i64>,
+    technician_id: i64,
+}
+
+pub async fn reassign(
+    State(s): State<AppState>,
+    p: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<ReassignForm>,
+) -> Response {
+    match uc::reassign(&s.app, &p.actor, id, f.version, f.technician_id).await {
+        Ok(_) => (
+            [("hx-refresh", "true")],
+            Html(format!("<p class=\"notice\">{}</p>", p.t.t("wo.saved"))),
+        )
+            .into_response(),
+        Err(e) => {
+            let msg = match &e {
+                AppError::Stale { changed_by, .. } => format!(
+                    "{} ({})",
+                    p.t.t("wo.stale"),
+                    changed_by.clone().unwrap_or_default()
+                ),
+                other => other.message(p.actor.lang),
+            };
+            Html(format!(
+                "<p class=\"error\" id=\"action-error\">{}</p>",
+                askama_escape(&msg)
+            ))
+            .into_response()
+        }
+    }
 }

@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/work-orders", get(desk::list))
         .route("/work-orders/{id}", get(desk::detail))
         .route("/work-orders/{id}/transitions", post(desk::transition))
+        .route("/work-orders/{id}/reassign", post(desk::reassign))
         .route("/dispatch", get(dispatch::board))
         .route("/dispatch/plan", post(dispatch::plan))
         .route("/dispatch/plans/{id}/commit", post(dispatch::commit))
