@@ -584,6 +584,17 @@ db_test!(dispatch_plan_commit_and_insert, |db: Db| async move {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 });
 
+async fn http_get_json(s: &TestServer, user: &str, path: &str) -> Value {
+    let (http, _) = bearer(s, user).await;
+    http.get(format!("{}{path}", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Signs in through the login form; returns a cookie client and the CSRF token.
 async fn page_login(s: &TestServer, user: &str, lang: &str) -> (Client, String) {
     let mut h = HeaderMap::new();
@@ -836,6 +847,56 @@ db_test!(pages_login_desk_detail_and_intake, |db: Db| async move {
         .await
         .unwrap();
     assert!(customers_page.contains("王小明"));
+    // Editing a customer: a bad phone is refused beside the field and nothing changes.
+    let form = clerk
+        .get(format!("{}/customers/{}/edit", s.base, f.customer))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(form.contains("id=\"edit-phones\"") && form.contains("13812345678"));
+    let bad = [
+        ("name", "王小明"),
+        ("phones", "13812345678, 999"),
+        ("tier", "vip"),
+        ("note", ""),
+    ];
+    let r = clerk
+        .post(format!("{}/customers/{}", s.base, f.customer))
+        .header("x-csrf-token", &csrf)
+        .form(&bad)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        r.contains("id=\"edit-phones-error\"") && r.contains("电话号码格式不对"),
+        "{r}"
+    );
+    let good = [
+        ("name", "王小明"),
+        ("phones", "13812345678, 0571-87654321"),
+        ("tier", "vip"),
+        ("note", "老客户"),
+    ];
+    let r = clerk
+        .post(format!("{}/customers/{}", s.base, f.customer))
+        .header("x-csrf-token", &csrf)
+        .form(&good)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(r.contains("id=\"customer-saved\""), "{r}");
+    let c: Value = http_get_json(&s, "clerk_a", &format!("/api/v1/customers/{}", f.customer)).await;
+    assert_eq!(c["tier"], "vip");
+    assert_eq!(c["phones"], json!(["13812345678", "0571-87654321"]));
     let (clerk_b, _) = page_login(&s, "clerk_b", "zh-CN").await;
     let r = clerk_b
         .get(format!("{}/devices/{}", s.base, f.device))

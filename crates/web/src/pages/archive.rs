@@ -41,6 +41,8 @@ struct Record {
     fields: Vec<(String, String)>,
     related_title: String,
     related: Vec<Row>,
+    /// A fragment with the edit form, for those who may change the record.
+    edit_url: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -187,6 +189,9 @@ pub async fn customer(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -
         ],
         related_title: t.t("archive.devices_of"),
         related,
+        edit_url: shouhou_app::customers::ARCHIVE_WRITERS
+            .contains(&p.actor.role())
+            .then(|| format!("/customers/{id}/edit")),
         c: p.chrome(),
     })
 }
@@ -280,6 +285,7 @@ pub async fn device(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
         ],
         related_title: t.t("archive.history"),
         related,
+        edit_url: None,
         c: p.chrome(),
     })
 }
@@ -454,4 +460,102 @@ pub async fn users(State(s): State<AppState>, p: Page, Query(q): Query<ListQuery
         &q,
         false,
     )
+}
+
+#[derive(Template)]
+#[template(path = "customer_edit_partial.html")]
+struct CustomerEdit {
+    t: crate::i18n::T,
+    id: i64,
+    version: i64,
+    name: String,
+    phones: String,
+    tier: String,
+    tiers: Vec<(String, String)>,
+    note: String,
+    saved: bool,
+    error: String,
+    error_field: String,
+}
+
+fn edit_form(
+    p: &Page,
+    c: &shouhou_store::records::Customer,
+    saved: bool,
+    error: String,
+    error_field: String,
+) -> Response {
+    render(&CustomerEdit {
+        t: p.t,
+        id: c.id,
+        version: c.version,
+        name: c.name.clone(),
+        phones: c.phones.join(", "),
+        tier: c.tier.as_str().to_string(),
+        tiers: shouhou_domain::Tier::ALL
+            .iter()
+            .map(|t| (t.as_str().to_string(), t.label(p.actor.lang).to_string()))
+            .collect(),
+        note: c.note.clone().unwrap_or_default(),
+        saved,
+        error,
+        error_field,
+    })
+}
+
+pub async fn customer_edit(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> Response {
+    match shouhou_app::customers::get(&s.app, &p.actor, id).await {
+        Ok(c) => edit_form(&p, &c, false, String::new(), String::new()),
+        Err(e) => err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CustomerForm {
+    name: String,
+    phones: String,
+    tier: shouhou_domain::Tier,
+    note: String,
+}
+
+/// Saves the customer; a refusal keeps what was typed and shows the message beside the field.
+pub async fn customer_save(
+    State(s): State<AppState>,
+    p: Page,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<CustomerForm>,
+) -> Response {
+    let patch = shouhou_app::customers::CustomerPatch {
+        name: Some(f.name.clone()),
+        tier: Some(f.tier),
+        note: Some(f.note.clone()),
+        phones: Some(
+            f.phones
+                .split([',', '，', ';'])
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(str::to_string)
+                .collect(),
+        ),
+        ..Default::default()
+    };
+    match shouhou_app::customers::update(&s.app, &p.actor, id, patch).await {
+        Ok(c) => edit_form(&p, &c, true, String::new(), String::new()),
+        Err(e) => {
+            let Ok(mut c) = shouhou_app::customers::get(&s.app, &p.actor, id).await else {
+                return err(e);
+            };
+            c.name = f.name;
+            c.note = Some(f.note);
+            c.phones = vec![f.phones];
+            let field = e.field().unwrap_or("").to_string();
+            let shown = field == "name" || field.starts_with("phones");
+            let (msg, field) = if shown {
+                (e.detail(p.actor.lang), field)
+            } else {
+                (e.message(p.actor.lang), String::new())
+            };
+            edit_form(&p, &c, false, msg, field)
+        }
+    }
 }

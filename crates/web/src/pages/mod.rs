@@ -39,7 +39,11 @@ pub fn router() -> Router<AppState> {
         .route("/dispatch/plan", post(dispatch::plan))
         .route("/dispatch/plans/{id}/commit", post(dispatch::commit))
         .route("/customers", get(archive::customers))
-        .route("/customers/{id}", get(archive::customer))
+        .route(
+            "/customers/{id}",
+            get(archive::customer).post(archive::customer_save),
+        )
+        .route("/customers/{id}/edit", get(archive::customer_edit))
         .route("/devices", get(archive::devices))
         .route("/devices/{id}", get(archive::device))
         .route("/products", get(archive::products))
