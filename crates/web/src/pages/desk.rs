@@ -416,7 +416,14 @@ pub async fn transition(
         lng: None,
         outcome: None,
     };
-    match uc::transition(&s.app, &p.actor, id, f.version, t).await {
+    action_result(&p, uc::transition(&s.app, &p.actor, id, f.version, t).await)
+}
+
+/// What an action on the detail page answers: on success the page reloads; a refusal (stale
+/// version, illegal move, missing reason) is shown next to the buttons. htmx swaps 2xx bodies
+/// only, so a refusal is a 200 with the error in place.
+fn action_result(p: &Page, r: Result<shouhou_store::records::WorkOrder, AppError>) -> Response {
+    match r {
         Ok(_) => (
             [("hx-refresh", "true")],
             Html(format!("<p class=\"notice\">{}</p>", p.t.t("wo.saved"))),
@@ -429,9 +436,8 @@ pub async fn transition(
                     p.t.t("wo.stale"),
                     changed_by.clone().unwrap_or_default()
                 ),
-                other => other.message(lang),
+                other => other.message(p.actor.lang),
             };
-            // htmx swaps 2xx bodies only: answer 200 with the error shown in place.
             Html(format!(
                 "<p class=\"error\" id=\"action-error\">{}</p>",
                 askama_escape(&msg)
@@ -460,26 +466,8 @@ pub async fn reassign(
     Path(id): Path<i64>,
     Form(f): Form<ReassignForm>,
 ) -> Response {
-    match uc::reassign(&s.app, &p.actor, id, f.version, f.technician_id).await {
-        Ok(_) => (
-            [("hx-refresh", "true")],
-            Html(format!("<p class=\"notice\">{}</p>", p.t.t("wo.saved"))),
-        )
-            .into_response(),
-        Err(e) => {
-            let msg = match &e {
-                AppError::Stale { changed_by, .. } => format!(
-                    "{} ({})",
-                    p.t.t("wo.stale"),
-                    changed_by.clone().unwrap_or_default()
-                ),
-                other => other.message(p.actor.lang),
-            };
-            Html(format!(
-                "<p class=\"error\" id=\"action-error\">{}</p>",
-                askama_escape(&msg)
-            ))
-            .into_response()
-        }
-    }
+    action_result(
+        &p,
+        uc::reassign(&s.app, &p.actor, id, f.version, f.technician_id).await,
+    )
 }
