@@ -299,3 +299,47 @@ pub async fn review_queue(db: &Db, vis: &Visibility, limit: i64) -> Result<Vec<W
     q.push(&format!(" LIMIT {l}"));
     db.fetch_all(&q.text, q.args).await
 }
+
+/// Names shown beside a list of orders: customer, device (product · serial), technician.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrderLabels {
+    pub id: i64,
+    pub customer: String,
+    pub device: Option<String>,
+    pub technician: Option<String>,
+}
+
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// Labels of many orders in one query (the caller has already scoped the orders).
+pub async fn labels(db: &Db, ids: &[i64]) -> Result<Vec<OrderLabels>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    db.fetch_all(
+        &format!(
+            "SELECT wo.id, c.name AS customer, p.name || ' · ' || d.serial AS device, u.display_name AS technician \
+             FROM work_orders wo JOIN customers c ON c.id = wo.customer_id \
+             LEFT JOIN devices d ON d.id = wo.device_id LEFT JOIN products p ON p.id = d.product_id \
+             LEFT JOIN technicians t ON t.id = wo.technician_id LEFT JOIN users u ON u.id = t.user_id \
+             WHERE wo.id IN ({})",
+            id_list(ids)
+        ),
+        args![],
+    )
+    .await
+}
+
+/// The visits of many orders in one query.
+pub async fn visits_of(db: &Db, ids: &[i64]) -> Result<Vec<Visit>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    db.fetch_all(
+        &format!("SELECT {VISIT_COLS} FROM visits WHERE work_order_id IN ({}) ORDER BY work_order_id, seq", id_list(ids)),
+        args![],
+    )
+    .await
+}

@@ -35,53 +35,45 @@ pub async fn queue(State(s): State<AppState>, p: Page) -> Response {
         Ok(v) => v,
         Err(e) => return crate::error::ApiError(e).into_response(),
     };
-    let mut items = Vec::new();
-    for w in orders {
-        let customer = shouhou_store::repo::customers::get(&s.app.db, &p.actor.vis, w.customer_id)
-            .await
-            .map(|c| c.name)
-            .unwrap_or_default();
-        let device = match w.device_id {
-            Some(d) => shouhou_app::devices::card(&s.app, &p.actor, d)
-                .await
-                .map(|c| format!("{} · {}", c.product.name, c.device.serial))
-                .unwrap_or_default(),
-            None => String::new(),
-        };
-        let technician = match w.technician_id {
-            Some(t) => shouhou_store::repo::technicians::get(&s.app.db, &p.actor.vis, t)
-                .await
-                .map(|t| t.display_name)
-                .unwrap_or_default(),
-            None => String::new(),
-        };
-        let visits = shouhou_store::work_orders::visits(&s.app.db, w.id)
-            .await
-            .unwrap_or_default()
-            .iter()
-            .map(|v| {
-                let when = v.arrived_at.map(|a| p.time(&s, a)).unwrap_or_default();
-                let outcome = v
-                    .outcome
-                    .0
-                    .map(|o| o.label(lang).to_string())
-                    .unwrap_or_default();
-                format!("#{} {when} {outcome}", v.seq)
-            })
-            .collect::<Vec<_>>()
-            .join(" · ");
-        items.push(Item {
-            id: w.id,
-            number: w.number.clone(),
-            kind: w.kind.label(lang).to_string(),
-            completed: w.completed_at.map(|t| p.time(&s, t)).unwrap_or_default(),
-            technician,
-            customer,
-            device,
-            fault: w.fault_description.clone(),
-            visits,
-        });
-    }
+    // Two queries for the whole queue, not one per report.
+    let ids: Vec<i64> = orders.iter().map(|w| w.id).collect();
+    let labels = shouhou_store::work_orders::labels(&s.app.db, &ids)
+        .await
+        .unwrap_or_default();
+    let visits = shouhou_store::work_orders::visits_of(&s.app.db, &ids)
+        .await
+        .unwrap_or_default();
+    let items: Vec<Item> = orders
+        .into_iter()
+        .map(|w| {
+            let l = labels.iter().find(|l| l.id == w.id);
+            let visits = visits
+                .iter()
+                .filter(|v| v.work_order_id == w.id)
+                .map(|v| {
+                    let when = v.arrived_at.map(|a| p.time(&s, a)).unwrap_or_default();
+                    let outcome = v
+                        .outcome
+                        .0
+                        .map(|o| o.label(lang).to_string())
+                        .unwrap_or_default();
+                    format!("#{} {when} {outcome}", v.seq)
+                })
+                .collect::<Vec<_>>()
+                .join(" · ");
+            Item {
+                id: w.id,
+                number: w.number.clone(),
+                kind: w.kind.label(lang).to_string(),
+                completed: w.completed_at.map(|t| p.time(&s, t)).unwrap_or_default(),
+                technician: l.and_then(|l| l.technician.clone()).unwrap_or_default(),
+                customer: l.map(|l| l.customer.clone()).unwrap_or_default(),
+                device: l.and_then(|l| l.device.clone()).unwrap_or_default(),
+                fault: w.fault_description.clone(),
+                visits,
+            }
+        })
+        .collect();
     render(&Queue {
         c: p.chrome(),
         items,
