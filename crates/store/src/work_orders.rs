@@ -343,3 +343,19 @@ pub async fn visits_of(db: &Db, ids: &[i64]) -> Result<Vec<Visit>> {
     )
     .await
 }
+
+/// The open, assigned orders of several technicians in one query (the dispatch board), each
+/// technician's in planned order.
+pub async fn assigned_to(db: &Db, vis: &Visibility, technicians: &[i64]) -> Result<Vec<WorkOrder>> {
+    if technicians.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut q = Sql::new(&format!("SELECT {WO_COLS} FROM work_orders wo WHERE "));
+    let cl = vis.clause(Scoped::WorkOrder, "wo", &mut q);
+    q.push(&cl).push(&format!(
+        " AND wo.technician_id IN ({}) AND wo.status IN ('assigned','accepted','en_route','on_site') \
+         ORDER BY wo.technician_id, wo.planned_seq ASC NULLS LAST, wo.arrive_by ASC LIMIT 2000",
+        id_list(technicians)
+    ));
+    db.fetch_all(&q.text, q.args).await
+}

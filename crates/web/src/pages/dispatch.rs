@@ -10,8 +10,7 @@ use serde::Deserialize;
 use shouhou_app::actor::subtree;
 use shouhou_app::dispatch::{self as uc, PlanRequest, PlanView};
 use shouhou_domain::{Category, OrgKind};
-use shouhou_store::repo::{org_units, Page as Paging};
-use shouhou_store::work_orders::Filter;
+use shouhou_store::repo::org_units;
 
 use super::{render, Chrome, Page};
 use crate::i18n::T;
@@ -120,31 +119,20 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
             urgent: o.priority == "urgent",
         })
         .collect();
-    let mut techs = Vec::new();
-    for t in shouhou_store::dispatch::technicians_on(&s.app.db, &units, date)
-        .await
-        .unwrap_or_default()
-    {
-        let f = Filter {
-            technician_id: Some(t.id),
-            status: ["assigned", "accepted", "en_route", "on_site"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            sort: Some("planned".into()),
-            ..Default::default()
-        };
-        let orders = shouhou_store::work_orders::list(
-            &s.app.db,
-            &p.actor.vis,
-            &f,
-            Paging {
-                limit: 50,
-                offset: 0,
-            },
-        )
+    let on_shift = shouhou_store::dispatch::technicians_on(&s.app.db, &units, date)
         .await
         .unwrap_or_default();
+    let ids: Vec<i64> = on_shift.iter().map(|t| t.id).collect();
+    // One query for every technician's orders.
+    let assigned = shouhou_store::work_orders::assigned_to(&s.app.db, &p.actor.vis, &ids)
+        .await
+        .unwrap_or_default();
+    let mut techs = Vec::new();
+    for t in on_shift {
+        let orders: Vec<_> = assigned
+            .iter()
+            .filter(|w| w.technician_id == Some(t.id))
+            .collect();
         let skills: Vec<String> = serde_json::from_str(&t.skills).unwrap_or_default();
         techs.push(TechRow {
             id: t.id,
