@@ -2,7 +2,7 @@
 //! jobs and plan again, commit it (orders assigned, each technician's day ordered), and insert a
 //! new urgent order into a committed day with the least disruption.
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use shouhou_domain::{Role, Status, ValidationError, WorkOrderType};
 use shouhou_routing as routing;
@@ -96,12 +96,7 @@ fn service_minutes(kind: &str) -> i64 {
 }
 
 fn day_bounds(app: &App, date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
-    let tz = app.settings.time_zone;
-    let start = tz
-        .from_local_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default())
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_default();
+    let start = app.day_start(date);
     (start, start + Duration::days(1))
 }
 

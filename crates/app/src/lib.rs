@@ -111,6 +111,17 @@ impl App {
             .date_naive()
     }
 
+    /// When `day` begins in the org's time zone, as UTC (the bounds of a day's queries).
+    pub fn day_start(&self, day: NaiveDate) -> DateTime<Utc> {
+        use chrono::TimeZone;
+        self.settings
+            .time_zone
+            .from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|| day.and_time(chrono::NaiveTime::MIN).and_utc())
+    }
+
     pub fn local_date(&self, t: DateTime<Utc>) -> NaiveDate {
         t.with_timezone(&self.settings.time_zone).date_naive()
     }

@@ -90,12 +90,7 @@ pub async fn list(State(s): State<AppState>, p: Page, Query(q): Query<DeskQuery>
             .and_then(|x| x.parse::<chrono::NaiveDate>().ok())
     };
     let (from, to) = (date(&q.from), date(&q.to));
-    let tz = s.app.settings.time_zone;
-    let at = |d: chrono::NaiveDate| {
-        d.and_hms_opt(0, 0, 0)
-            .and_then(|t| t.and_local_timezone(tz).earliest())
-            .map(|t| t.with_timezone(&chrono::Utc))
-    };
+    let at = |d: chrono::NaiveDate| Some(s.app.day_start(d));
     let sort = q
         .sort
         .clone()

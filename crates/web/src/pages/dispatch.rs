@@ -85,11 +85,7 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
     let everything = org_units::all(&s.app.db).await.unwrap_or_default();
     let units = subtree(&everything, store);
     let tz = s.app.settings.time_zone;
-    let from = date
-        .and_hms_opt(0, 0, 0)
-        .and_then(|d| d.and_local_timezone(tz).earliest())
-        .map(|d| d.with_timezone(&chrono::Utc))
-        .unwrap_or_default();
+    let from = s.app.day_start(date);
     let to = from + chrono::Duration::days(1);
     let open = shouhou_store::dispatch::open_orders(&s.app.db, &units, from, to)
         .await

@@ -312,14 +312,7 @@ async fn home(State(s): State<AppState>, p: Page) -> Response {
         "on_site",
         "waiting_parts",
     ];
-    let tz = s.app.settings.time_zone;
-    let midnight = now
-        .with_timezone(&tz)
-        .date_naive()
-        .and_hms_opt(0, 0, 0)
-        .and_then(|d| d.and_local_timezone(tz).earliest())
-        .map(|d| d.with_timezone(&Utc))
-        .unwrap_or(now);
+    let midnight = s.app.day_start(s.app.today());
     let f = |status: &[&str]| Filter {
         status: status.iter().map(|s| s.to_string()).collect(),
         ..Default::default()
