@@ -5,7 +5,7 @@ use shouhou_domain::kinds::required_text;
 use shouhou_domain::sla::{self, SlaRule};
 use shouhou_domain::validate;
 use shouhou_domain::{Category, Priority, Role, Tier, ValidationError, WarrantyStart};
-use shouhou_store::records::{Product, StrList, WarrantyPolicy};
+use shouhou_store::records::{PartList, PartSpec, Product, StrList, WarrantyPolicy};
 use shouhou_store::repo::{self, policies, products, Page};
 use shouhou_store::Tx;
 use utoipa::ToSchema;
@@ -22,6 +22,9 @@ pub struct NewProduct {
     pub model: String,
     pub category: Category,
     pub name: Option<String>,
+    /// The parts a technician may pick on a visit, with list prices.
+    #[serde(default)]
+    pub parts: Vec<PartSpec>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -30,6 +33,33 @@ pub struct ProductPatch {
     pub model: Option<String>,
     pub category: Option<Category>,
     pub name: Option<String>,
+    pub parts: Option<Vec<PartSpec>>,
+}
+
+/// Checks a parts list: names present, unique and short, prices not negative.
+fn parts_list(parts: Vec<PartSpec>) -> Result<PartList> {
+    let mut out: Vec<PartSpec> = Vec::with_capacity(parts.len());
+    for (i, p) in parts.into_iter().enumerate() {
+        let field = format!("parts[{i}]");
+        let name = required_text(&p.name, &field, 60)?;
+        if p.price_fen < 0 || p.price_fen > 100_000_000 {
+            return Err(AppError::invalid(
+                &field,
+                ValidationError::OutOfRange {
+                    min: 0,
+                    max: 100_000_000,
+                },
+            ));
+        }
+        if out.iter().any(|x| x.name == name) {
+            return Err(AppError::invalid(&field, ValidationError::Duplicate));
+        }
+        out.push(PartSpec {
+            name,
+            price_fen: p.price_fen,
+        });
+    }
+    Ok(PartList(out))
 }
 
 pub async fn list_products(
@@ -54,6 +84,7 @@ pub async fn create_product(app: &App, actor: Option<&Actor>, n: NewProduct) -> 
         Some(v) if !v.trim().is_empty() => required_text(&v, "name", 100)?,
         _ => format!("{brand} {model}"),
     };
+    let parts = parts_list(n.parts)?;
     let mut tx = app.db.begin().await?;
     let id = products::insert(
         &mut tx,
@@ -65,7 +96,11 @@ pub async fn create_product(app: &App, actor: Option<&Actor>, n: NewProduct) -> 
     )
     .await
     .map_err(conflict_as("model"))?;
-    let p = products::get_tx(&mut tx, id).await?;
+    let mut p = products::get_tx(&mut tx, id).await?;
+    if !parts.0.is_empty() {
+        p.parts = parts;
+        products::update(&mut tx, &p, app.now()).await?;
+    }
     audit::created(app, &mut tx, actor, "product", id, &p).await?;
     tx.commit().await?;
     Ok(p)
@@ -91,6 +126,9 @@ pub async fn update_product(
     }
     if let Some(v) = patch.name {
         p.name = required_text(&v, "name", 100)?;
+    }
+    if let Some(v) = patch.parts {
+        p.parts = parts_list(v)?;
     }
     let mut tx = app.db.begin().await?;
     products::update(&mut tx, &p, app.now())

@@ -264,6 +264,48 @@ fn policy_terms(key: &str) -> (i64, i64, i64, &'static [&'static str]) {
     }
 }
 
+/// A category's parts list with list prices (fen), so technicians can pick parts on a visit.
+fn parts_of(cat: Category) -> serde_json::Value {
+    let parts: &[(&str, i64)] = match cat {
+        Category::Refrigeration => &[
+            ("压缩机", 68000),
+            ("电控板", 32000),
+            ("门封条", 4500),
+            ("温控器", 12000),
+            ("风扇电机", 15000),
+        ],
+        Category::Washing => &[
+            ("电机", 42000),
+            ("主板", 28000),
+            ("排水泵", 9000),
+            ("门锁", 6000),
+            ("减震器", 5000),
+        ],
+        Category::Tv => &[
+            ("主板", 45000),
+            ("显示屏", 180000),
+            ("电源板", 22000),
+            ("遥控器", 5000),
+        ],
+        Category::Copier => &[
+            ("定影组件", 120000),
+            ("感光鼓", 65000),
+            ("主板", 90000),
+            ("搓纸轮", 3000),
+            ("粉盒", 28000),
+        ],
+        Category::Printer => &[("打印头", 40000), ("搓纸轮", 2500), ("粉盒", 18000)],
+        Category::Kitchen => &[("电机", 30000), ("点火针", 2500), ("电磁阀", 8000)],
+        _ => &[("加热管", 6000), ("主板", 9000), ("按键板", 3000)],
+    };
+    serde_json::Value::Array(
+        parts
+            .iter()
+            .map(|(n, p)| serde_json::json!({"name": n, "price_fen": p}))
+            .collect(),
+    )
+}
+
 fn local(day: NaiveDate, h: u32, m: u32) -> DateTime<Utc> {
     let t = day.and_time(NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default());
     chrono_tz::Asia::Shanghai
@@ -663,6 +705,7 @@ pub async fn generate(app: &App, o: &DemoOptions, progress: Progress<'_>) -> Res
             code,
             cat.as_str(),
             format!("{brand} {model}"),
+            parts_of(*cat).to_string(),
             now,
             now
         ]);
@@ -675,6 +718,7 @@ pub async fn generate(app: &App, o: &DemoOptions, progress: Progress<'_>) -> Res
             "model",
             "category",
             "name",
+            "parts",
             "created_at",
             "updated_at",
         ],

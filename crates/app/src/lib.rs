@@ -5,14 +5,18 @@ pub mod actor;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod crm;
 pub mod customers;
 pub mod demo;
 pub mod devices;
 pub mod dispatch;
 pub mod error;
+pub mod labels;
 pub mod org;
 pub mod review;
 pub mod search;
+pub mod selfservice;
+pub mod service;
 pub mod work_orders;
 
 use std::sync::Arc;

@@ -344,6 +344,7 @@ pub struct TechnicianPatch {
     pub start_lat: Option<f64>,
     pub start_lng: Option<f64>,
     pub active: Option<bool>,
+    pub senior: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -456,6 +457,9 @@ pub async fn update_technician(
     }
     if let Some(a) = p.active {
         t.active = a;
+    }
+    if let Some(a) = p.senior {
+        t.senior = a;
     }
     let mut tx = app.db.begin().await?;
     technicians::update(&mut tx, &t, app.now()).await?;

@@ -20,6 +20,7 @@ pub enum ValidationError {
     UnknownReference,
     MonthsRange,
     Duplicate,
+    OutOfRange { min: i64, max: i64 },
     Invalid { zh: String, en: String },
 }
 
@@ -106,6 +107,7 @@ impl ValidationError {
             UnknownReference => format!("{field}：引用的记录不存在或无权访问"),
             MonthsRange => format!("{field}：月数必须在 0 到 240 之间"),
             Duplicate => format!("{field}：已存在相同的记录"),
+            OutOfRange { min, max } => format!("{field}：必须在 {min} 到 {max} 之间"),
             Invalid { zh, .. } => format!("{field}：{zh}"),
         };
         let en = match self {
@@ -128,6 +130,7 @@ impl ValidationError {
             }
             MonthsRange => format!("{field}: months must be between 0 and 240"),
             Duplicate => format!("{field}: a record with this value already exists"),
+            OutOfRange { min, max } => format!("{field}: must be between {min} and {max}"),
             Invalid { en, .. } => format!("{field}: {en}"),
         };
         match lang {

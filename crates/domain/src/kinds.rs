@@ -210,3 +210,54 @@ pub fn labels<T: Copy>(all: &[T], f: impl Fn(T, Lang) -> &'static str, lang: Lan
         .collect::<Vec<_>>()
         .join("、")
 }
+
+str_enum!(
+    /// The follow-up answer (DOMAIN.md satisfaction scale).
+    Rating {
+        VerySatisfied = "very_satisfied" / "非常满意" / "Very satisfied",
+        Satisfied = "satisfied" / "满意" / "Satisfied",
+        Neutral = "neutral" / "一般" / "Neutral",
+        Dissatisfied = "dissatisfied" / "不满意" / "Dissatisfied",
+    }
+);
+
+str_enum!(
+    FollowUpChannel {
+        Phone = "phone" / "电话回访" / "Phone",
+        SelfService = "self_service" / "客户自评" / "Self-service",
+    }
+);
+
+str_enum!(
+    /// A sales lead (商机) captured on an order.
+    OpportunityKind {
+        ReplacementDue = "replacement_due" / "到期更换" / "Replacement due",
+        Consumables = "consumables" / "耗材" / "Consumables",
+        MaintenanceContract = "maintenance_contract" / "保养合同" / "Maintenance contract",
+        TradeIn = "trade_in" / "以旧换新" / "Trade-in",
+    }
+);
+
+str_enum!(
+    OpportunityStatus {
+        Open = "open" / "跟进中" / "Open",
+        Won = "won" / "已成交" / "Won",
+        Lost = "lost" / "已流失" / "Lost",
+    }
+);
+
+str_enum!(
+    ComplaintStatus {
+        Open = "open" / "处理中" / "Open",
+        Closed = "closed" / "已关闭" / "Closed",
+    }
+);
+
+str_enum!(
+    /// A self-service fault report whose phone did not match the owner's.
+    RequestStatus {
+        Pending = "pending" / "待核实" / "Pending",
+        Accepted = "accepted" / "已建单" / "Accepted",
+        Rejected = "rejected" / "已驳回" / "Rejected",
+    }
+);

@@ -3,9 +3,11 @@
 //! Everything here is deterministic: the clock is always a parameter.
 
 pub mod error;
+pub mod fees;
 pub mod i18n;
 pub mod kinds;
 pub mod lifecycle;
+pub mod money;
 pub mod sla;
 pub mod validate;
 pub mod warranty;

@@ -36,6 +36,7 @@ pub enum Arg {
     Bool(Option<bool>),
     Time(Option<DateTime<Utc>>),
     Date(Option<NaiveDate>),
+    Bytes(Option<Vec<u8>>),
 }
 
 macro_rules! arg_from {
@@ -61,6 +62,7 @@ arg_from!(DateTime<Utc>, v, Arg::Time(Some(v)));
 arg_from!(Option<DateTime<Utc>>, v, Arg::Time(v));
 arg_from!(NaiveDate, v, Arg::Date(Some(v)));
 arg_from!(Option<NaiveDate>, v, Arg::Date(v));
+arg_from!(Vec<u8>, v, Arg::Bytes(Some(v)));
 
 /// Builds a `Vec<Arg>` from values of mixed types.
 #[macro_export]
@@ -92,6 +94,7 @@ fn sqlite_args(args: Vec<Arg>) -> Result<SqliteArguments<'static>> {
             Arg::Bool(v) => out.add(v),
             Arg::Time(v) => out.add(v),
             Arg::Date(v) => out.add(v),
+            Arg::Bytes(v) => out.add(v),
         }
         .map_err(bind_err)?;
     }
@@ -108,6 +111,7 @@ fn pg_args(args: Vec<Arg>) -> Result<PgArguments> {
             Arg::Bool(v) => out.add(v),
             Arg::Time(v) => out.add(v),
             Arg::Date(v) => out.add(v),
+            Arg::Bytes(v) => out.add(v),
         }
         .map_err(bind_err)?;
     }

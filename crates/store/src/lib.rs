@@ -11,6 +11,7 @@ pub mod records;
 pub mod repo;
 pub mod scope;
 pub mod search;
+pub mod service;
 pub mod work_orders;
 
 pub use db::{Arg, Backend, Db, FromDbRow, Tx};

@@ -26,6 +26,31 @@ impl StrList {
     }
 }
 
+/// A part a product can use, with its list price.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PartSpec {
+    pub name: String,
+    pub price_fen: i64,
+}
+
+/// A product's parts list, kept as a JSON array in a TEXT column.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(transparent)]
+pub struct PartList(pub Vec<PartSpec>);
+
+impl TryFrom<String> for PartList {
+    type Error = serde_json::Error;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        serde_json::from_str(&s).map(PartList)
+    }
+}
+
+impl PartList {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&self.0).unwrap_or_else(|_| "[]".into())
+    }
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct OrgUnit {
     pub id: i64,
@@ -112,6 +137,8 @@ pub struct Product {
     #[sqlx(try_from = "String")]
     pub category: Category,
     pub name: String,
+    #[sqlx(try_from = "String")]
+    pub parts: PartList,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -174,6 +201,8 @@ pub struct Technician {
     pub start_lat: f64,
     pub start_lng: f64,
     pub active: bool,
+    /// May write knowledge-base articles.
+    pub senior: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -17,10 +17,10 @@ pub const USER_COLS: &str = "u.id, u.username, u.display_name, u.role, u.org_uni
 pub const CUSTOMER_COLS: &str =
     "c.id, c.org_unit_id, c.name, c.kind, c.tier, c.note, c.created_at, c.updated_at, c.version";
 pub const PRODUCT_COLS: &str =
-    "p.id, p.brand, p.model, p.category, p.name, p.created_at, p.updated_at";
+    "p.id, p.brand, p.model, p.category, p.name, p.parts, p.created_at, p.updated_at";
 pub const POLICY_COLS: &str = "w.id, w.name, w.manufacturer, w.whole_unit_months, w.main_parts_months, w.main_parts, w.labour_months, w.starts_from, w.created_at, w.updated_at";
 pub const DEVICE_COLS: &str = "d.id, d.org_unit_id, d.customer_id, d.product_id, d.brand, d.serial, d.site_address_id, d.purchase_date, d.purchase_store_id, d.install_date, d.policy_id, d.qr_token, d.created_at, d.updated_at";
-pub const TECH_COLS: &str = "t.id, t.user_id, t.org_unit_id, u.display_name, t.skills, t.start_address, t.start_lat, t.start_lng, t.active, t.created_at, t.updated_at";
+pub const TECH_COLS: &str = "t.id, t.user_id, t.org_unit_id, u.display_name, t.skills, t.start_address, t.start_lat, t.start_lng, t.active, t.senior, t.created_at, t.updated_at";
 pub const WO_COLS: &str = "wo.id, wo.number, wo.org_unit_id, wo.customer_id, wo.device_id, wo.address_id, wo.kind, wo.channel, wo.priority, wo.status, wo.fault_description, wo.appointment_start, wo.appointment_end, wo.respond_by, wo.arrive_by, wo.resolve_by, wo.warranty_decision, wo.technician_id, wo.partner_unit_id, wo.created_by, wo.created_at, wo.updated_at, wo.accepted_at, wo.completed_at, wo.reviewed_at, wo.closed_at, wo.cancelled_at, wo.cancel_reason, wo.version, wo.planned_seq, wo.planned_arrival";
 
 /// Paging of a list: `limit` rows after `offset`.
@@ -463,8 +463,8 @@ pub mod products {
 
     pub async fn update(tx: &mut Tx, p: &Product, now: DateTime<Utc>) -> Result<()> {
         tx.execute(
-            "UPDATE products SET brand=$1, model=$2, category=$3, name=$4, updated_at=$5 WHERE id=$6",
-            args![p.brand.as_str(), p.model.as_str(), p.category.as_str(), p.name.as_str(), now, p.id],
+            "UPDATE products SET brand=$1, model=$2, category=$3, name=$4, parts=$5, updated_at=$6 WHERE id=$7",
+            args![p.brand.as_str(), p.model.as_str(), p.category.as_str(), p.name.as_str(), p.parts.to_json(), now, p.id],
         )
         .await?;
         Ok(())
@@ -645,8 +645,8 @@ pub mod technicians {
 
     pub async fn update(tx: &mut Tx, t: &Technician, now: DateTime<Utc>) -> Result<()> {
         tx.execute(
-            "UPDATE technicians SET org_unit_id=$1, skills=$2, start_address=$3, start_lat=$4, start_lng=$5, active=$6, updated_at=$7 WHERE id=$8",
-            args![t.org_unit_id, t.skills.to_json(), t.start_address.clone(), t.start_lat, t.start_lng, t.active, now, t.id],
+            "UPDATE technicians SET org_unit_id=$1, skills=$2, start_address=$3, start_lat=$4, start_lng=$5, active=$6, updated_at=$7, senior=$8 WHERE id=$9",
+            args![t.org_unit_id, t.skills.to_json(), t.start_address.clone(), t.start_lat, t.start_lng, t.active, now, t.senior, t.id],
         )
         .await?;
         Ok(())

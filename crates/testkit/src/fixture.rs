@@ -11,6 +11,7 @@ use shouhou_app::devices::NewDevice;
 use shouhou_app::org::{NewTechnician, NewUser};
 use shouhou_app::{Actor, App, FixedClock, Settings};
 use shouhou_domain::{Category, OrgKind, Role};
+use shouhou_store::records::PartSpec;
 use shouhou_store::repo::{org_units, users};
 use shouhou_store::Db;
 
@@ -138,6 +139,20 @@ pub async fn seed(app: &App) -> Fixture {
             model: "BCD-470".into(),
             category: Category::Refrigeration,
             name: None,
+            parts: vec![
+                PartSpec {
+                    name: "压缩机".into(),
+                    price_fen: 68000,
+                },
+                PartSpec {
+                    name: "门封条".into(),
+                    price_fen: 4500,
+                },
+                PartSpec {
+                    name: "温控器".into(),
+                    price_fen: 12000,
+                },
+            ],
         },
     )
     .await
@@ -235,7 +250,11 @@ pub async fn spawn_app(app: App) -> TestServer {
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
+        let _ = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await;
     });
     TestServer {
         base: format!("http://{addr}"),

@@ -25,6 +25,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Mark session cookies `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    /// Request budgets of the public (QR) pages.
+    pub public_limits: Arc<pages::public::PublicLimits>,
 }
 
 impl AppState {
@@ -33,6 +35,7 @@ impl AppState {
             app,
             metrics: Arc::new(metrics::Metrics::default()),
             secure_cookies: false,
+            public_limits: Arc::new(pages::public::PublicLimits::default()),
         }
     }
 }

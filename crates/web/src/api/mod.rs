@@ -4,6 +4,7 @@
 pub mod archive;
 pub mod auth;
 pub mod dispatch;
+pub mod field;
 pub mod health;
 pub mod work_orders;
 
@@ -87,6 +88,22 @@ pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(dispatch::get))
         .routes(routes!(dispatch::commit))
         .routes(routes!(dispatch::insert))
+        .routes(routes!(field::get_report, field::put_report))
+        .routes(routes!(field::add_part))
+        .routes(routes!(field::remove_part))
+        .routes(routes!(field::put_signature))
+        .routes(routes!(field::add_photo))
+        .routes(routes!(field::get_photo))
+        .routes(routes!(field::add_opportunity))
+        .routes(routes!(field::list_opportunities))
+        .routes(routes!(field::set_opportunity_status))
+        .routes(routes!(field::search_kb, field::create_article))
+        .routes(routes!(field::get_article, field::update_article))
+        .routes(routes!(field::add_follow_up, field::get_follow_up))
+        .routes(routes!(field::complaints))
+        .routes(routes!(field::get_fee_rules, field::put_fee_rules))
+        .routes(routes!(field::service_requests))
+        .routes(routes!(field::decide_request))
         .split_for_parts();
     // Paths are served under /api/v1.
     let paths = std::mem::take(&mut doc.paths.paths);

@@ -9,6 +9,7 @@ use shouhou_app::AppError;
 use shouhou_domain::{Category, Role};
 use shouhou_store::repo::Page as Paging;
 
+use super::forms::Rec;
 use super::{render, Chrome, Page};
 use crate::AppState;
 
@@ -31,6 +32,7 @@ struct List {
     rows: Vec<Row>,
     prev: Option<String>,
     next: Option<String>,
+    new_url: Option<String>,
 }
 
 #[derive(Template)]
@@ -80,7 +82,20 @@ fn list_page(
     let offset = q.offset.unwrap_or(0).max(0);
     let qs = q.q.clone().unwrap_or_default();
     let link = |off: i64| format!("{path}?offset={off}&q={qs}");
+    let rec = [
+        Rec::Product,
+        Rec::Policy,
+        Rec::Technician,
+        Rec::OrgUnit,
+        Rec::User,
+    ]
+    .into_iter()
+    .find(|r| format!("/{}", r.path()) == path);
+    let new_url = rec
+        .filter(|r| r.writers().contains(&p.actor.role()))
+        .map(|r| format!("/{}/new", r.path()));
     render(&List {
+        new_url,
         title: p.t.t(title_key),
         tabs: tabs(p),
         search: searchable.then(|| p.t.t("archive.search")),
@@ -298,7 +313,7 @@ pub async fn products(State(s): State<AppState>, p: Page, Query(q): Query<ListQu
     let rows = list
         .into_iter()
         .map(|x| Row {
-            href: String::new(),
+            href: format!("/products/{}", x.id),
             cells: vec![x.name, x.brand, x.model, cat(&p, x.category)],
         })
         .collect();
@@ -326,7 +341,7 @@ pub async fn policies(State(s): State<AppState>, p: Page, Query(q): Query<ListQu
     let rows = list
         .into_iter()
         .map(|x| Row {
-            href: String::new(),
+            href: format!("/warranty-policies/{}", x.id),
             cells: vec![
                 x.name,
                 x.manufacturer,
@@ -365,7 +380,7 @@ pub async fn technicians(
     let rows = list
         .into_iter()
         .map(|x| Row {
-            href: String::new(),
+            href: format!("/technicians/{}", x.id),
             cells: vec![
                 x.display_name,
                 x.skills
@@ -401,7 +416,7 @@ pub async fn org_units(State(s): State<AppState>, p: Page) -> Response {
     let rows = list
         .into_iter()
         .map(|x| Row {
-            href: String::new(),
+            href: format!("/org-units/{}", x.id),
             cells: vec![
                 x.name,
                 x.code,
@@ -437,7 +452,7 @@ pub async fn users(State(s): State<AppState>, p: Page, Query(q): Query<ListQuery
     let rows = list
         .into_iter()
         .map(|u| Row {
-            href: String::new(),
+            href: format!("/users/{}", u.id),
             cells: vec![
                 u.username,
                 u.display_name,

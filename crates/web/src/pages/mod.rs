@@ -4,7 +4,10 @@
 mod archive;
 mod desk;
 mod dispatch;
+mod field;
+pub mod forms;
 mod intake;
+pub mod public;
 mod review;
 
 use askama::Template;
@@ -60,7 +63,14 @@ pub fn router() -> Router<AppState> {
         .route("/intake/customers/new", get(intake::new_customer_form))
         .route("/intake/customers", post(intake::create_customer))
         .route("/intake/devices", post(intake::create_device))
+        .route("/s/{token}", get(public::device))
+        .route("/s/{token}/report", post(public::report))
+        .route("/s/{token}/rate", post(public::rate))
+        .route("/tech", get(field::day))
+        .route("/tech/orders/{id}", get(field::visit))
+        .route("/work-orders/{id}/report", get(field::printable))
         .route("/static/{file}", get(asset))
+        .merge(forms::routes())
 }
 
 async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
@@ -70,6 +80,7 @@ async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Respon
             "text/javascript",
         ),
         "app.css" => (include_bytes!("../../static/app.css"), "text/css"),
+        "field.js" => (include_bytes!("../../static/field.js"), "text/javascript"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     (
@@ -153,6 +164,10 @@ impl Page {
             .format("%m-%d %H:%M")
             .to_string()
     }
+}
+
+pub fn html(s: String) -> Response {
+    Html(s).into_response()
 }
 
 pub fn render<T: Template>(t: &T) -> Response {
@@ -297,7 +312,7 @@ async fn home(State(s): State<AppState>, p: Page) -> Response {
     match p.actor.role() {
         Role::Clerk => return Redirect::to("/intake").into_response(),
         Role::Dispatcher => return Redirect::to("/dispatch").into_response(),
-        Role::Technician | Role::Partner => return Redirect::to("/work-orders").into_response(),
+        Role::Technician | Role::Partner => return Redirect::to("/tech").into_response(),
         Role::Admin => return Redirect::to("/users").into_response(),
         _ => {}
     }

@@ -1,0 +1,366 @@
+//! After the visit: sales leads (商机) captured on an order, the knowledge base (symptom → cause →
+//! fix), follow-up answers (回访) and the complaints a dissatisfied answer opens.
+
+use serde::Deserialize;
+use shouhou_domain::kinds::required_text;
+use shouhou_domain::{
+    Category, FollowUpChannel, OpportunityKind, OpportunityStatus, Rating, Role, ValidationError,
+};
+use shouhou_store::records::WorkOrder;
+use shouhou_store::repo::{self, org_units, technicians};
+use shouhou_store::service::{
+    self as store, Article, ArticleText, Complaint, FollowUp, NewOpportunity, Opportunity,
+};
+use shouhou_store::work_orders as orders;
+use shouhou_store::Tx;
+use utoipa::ToSchema;
+
+use crate::{Actor, App, AppError, Result};
+
+const LEAD_WORKERS: &[Role] = &[Role::Admin, Role::Manager, Role::Dispatcher];
+const FOLLOWUP_ROLES: &[Role] = &[Role::Admin, Role::Manager, Role::Followup];
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewLead {
+    pub client_key: String,
+    pub kind: OpportunityKind,
+    /// Estimated value in fen.
+    pub value_fen: i64,
+    pub note: Option<String>,
+}
+
+/// Records a sales lead on an order the actor can see; the same client key again returns it.
+pub async fn add_opportunity(app: &App, actor: &Actor, id: i64, n: NewLead) -> Result<Opportunity> {
+    if !(0..=100_000_000).contains(&n.value_fen) {
+        return Err(AppError::invalid(
+            "value_fen",
+            ValidationError::OutOfRange {
+                min: 0,
+                max: 100_000_000,
+            },
+        ));
+    }
+    let key = n.client_key.trim();
+    if key.is_empty() || key.len() > 100 {
+        return Err(AppError::invalid("client_key", ValidationError::Required));
+    }
+    let note = match n.note.as_deref().map(str::trim) {
+        Some(s) if !s.is_empty() => Some(required_text(s, "note", 500)?),
+        _ => None,
+    };
+    let mut tx = app.db.begin().await?;
+    let w = orders::get_for_update(&mut tx, &actor.vis, id).await?;
+    let (o, made) = store::add_opportunity(
+        &mut tx,
+        NewOpportunity {
+            work_order_id: id,
+            customer_id: w.customer_id,
+            org_unit_id: w.org_unit_id,
+            client_key: key,
+            kind: n.kind.as_str(),
+            value_fen: n.value_fen,
+            note: note.as_deref(),
+            created_by: actor.id(),
+            at: app.now(),
+        },
+    )
+    .await?;
+    if made {
+        repo::audit::insert(
+            &mut tx,
+            "opportunity",
+            o.id,
+            "create",
+            Some(actor.id()),
+            app.now(),
+            &serde_json::json!({"kind": [null, o.kind], "value_fen": [null, o.value_fen], "work_order_id": [null, id]}),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(o)
+}
+
+pub async fn opportunities(
+    app: &App,
+    actor: &Actor,
+    status: Option<OpportunityStatus>,
+) -> Result<Vec<Opportunity>> {
+    actor.require(LEAD_WORKERS)?;
+    Ok(store::opportunities(&app.db, &actor.vis, status.map(|s| s.as_str()), 500).await?)
+}
+
+pub async fn set_opportunity_status(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    status: OpportunityStatus,
+) -> Result<Opportunity> {
+    actor.require(LEAD_WORKERS)?;
+    let mut tx = app.db.begin().await?;
+    let before = store::opportunity_for_update(&mut tx, &actor.vis, id).await?;
+    store::set_opportunity_status(&mut tx, id, status.as_str(), app.now()).await?;
+    if before.status != status.as_str() {
+        repo::audit::insert(
+            &mut tx,
+            "opportunity",
+            id,
+            "update",
+            Some(actor.id()),
+            app.now(),
+            &serde_json::json!({"status": [before.status, status.as_str()]}),
+        )
+        .await?;
+    }
+    let after = store::opportunity_for_update(&mut tx, &actor.vis, id).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+// -------------------------------------------------------------------------- knowledge base
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ArticleInput {
+    pub category: Category,
+    pub product_id: Option<i64>,
+    pub title: String,
+    pub symptom: String,
+    pub cause: String,
+    pub fix: String,
+}
+
+/// Managers, admins and senior technicians write articles.
+async fn may_write(app: &App, actor: &Actor) -> Result<()> {
+    match actor.role() {
+        Role::Admin | Role::Manager => Ok(()),
+        Role::Technician => {
+            let senior = technicians::by_user(&app.db, actor.id())
+                .await?
+                .is_some_and(|t| t.senior);
+            if senior {
+                Ok(())
+            } else {
+                Err(AppError::Forbidden)
+            }
+        }
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+pub async fn can_write_articles(app: &App, actor: &Actor) -> bool {
+    may_write(app, actor).await.is_ok()
+}
+
+fn article_text(a: &ArticleInput) -> Result<(String, String, String, String)> {
+    Ok((
+        required_text(&a.title, "title", 100)?,
+        required_text(&a.symptom, "symptom", 2000)?,
+        required_text(&a.cause, "cause", 2000)?,
+        required_text(&a.fix, "fix", 4000)?,
+    ))
+}
+
+pub async fn save_article(
+    app: &App,
+    actor: &Actor,
+    id: Option<i64>,
+    a: ArticleInput,
+) -> Result<Article> {
+    may_write(app, actor).await?;
+    let (title, symptom, cause, fix) = article_text(&a)?;
+    if let Some(p) = a.product_id {
+        repo::products::get(&app.db, p)
+            .await
+            .map_err(|_| AppError::invalid("product_id", ValidationError::UnknownReference))?;
+    }
+    let text = ArticleText {
+        category: a.category.as_str(),
+        product_id: a.product_id,
+        title: &title,
+        symptom: &symptom,
+        cause: &cause,
+        fix: &fix,
+    };
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let id = match id {
+        None => {
+            let id = store::add_article(&mut tx, &text, actor.id(), now).await?;
+            let after = store::article_tx(&mut tx, id).await?;
+            crate::audit::created(app, &mut tx, Some(actor), "kb_article", id, &after).await?;
+            id
+        }
+        Some(id) => {
+            let before = store::article_tx(&mut tx, id).await?;
+            store::update_article(&mut tx, id, &text, now).await?;
+            let after = store::article_tx(&mut tx, id).await?;
+            crate::audit::updated(app, &mut tx, actor, "kb_article", id, &before, &after).await?;
+            id
+        }
+    };
+    let a = store::article_tx(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(a)
+}
+
+pub async fn article(app: &App, id: i64) -> Result<Article> {
+    Ok(store::article(&app.db, id).await?)
+}
+
+/// Articles matching `q` for a category (the product's own first).
+pub async fn search_articles(
+    app: &App,
+    category: Option<Category>,
+    product_id: Option<i64>,
+    q: &str,
+) -> Result<Vec<Article>> {
+    Ok(store::search_articles(
+        &app.db,
+        category.map(|c| c.as_str()),
+        product_id,
+        q.trim(),
+        50,
+    )
+    .await?)
+}
+
+// ------------------------------------------------------------------ follow-ups, complaints
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct FollowUpInput {
+    pub rating: Rating,
+    pub comment: Option<String>,
+}
+
+/// The manager who owns a complaint on an order: the first active manager of the order's unit,
+/// else of the nearest unit above it.
+async fn complaint_owner(app: &App, unit: i64) -> Result<Option<i64>> {
+    let units = org_units::all(&app.db).await?;
+    let mut chain = vec![unit];
+    let mut cur = unit;
+    while let Some(p) = units.iter().find(|u| u.id == cur).and_then(|u| u.parent_id) {
+        chain.push(p);
+        cur = p;
+    }
+    let managers = store::users_with_role(&app.db, &chain, Role::Manager.as_str()).await?;
+    Ok(chain
+        .iter()
+        .find_map(|u| managers.iter().find(|(mu, _)| mu == u).map(|(_, id)| *id)))
+}
+
+/// Records the follow-up answer of a completed order (once); a dissatisfied answer opens a
+/// complaint owned by the order's manager. `actor` is `None` for the customer's own rating.
+pub async fn record_follow_up_in(
+    app: &App,
+    tx: &mut Tx,
+    w: &WorkOrder,
+    input: &FollowUpInput,
+    channel: FollowUpChannel,
+    actor: Option<&Actor>,
+) -> Result<FollowUp> {
+    if w.status.is_open() || w.status == shouhou_domain::Status::Cancelled {
+        return Err(AppError::invalid(
+            "rating",
+            ValidationError::Invalid {
+                zh: "工单完工后才能评价".into(),
+                en: "the order can be rated once it is completed".into(),
+            },
+        ));
+    }
+    let comment = match input.comment.as_deref().map(str::trim) {
+        Some(s) if !s.is_empty() => Some(required_text(s, "comment", 1000)?),
+        _ => None,
+    };
+    let now = app.now();
+    let f = store::add_follow_up(
+        tx,
+        w.id,
+        input.rating.as_str(),
+        comment.as_deref(),
+        channel.as_str(),
+        actor.map(Actor::id),
+        now,
+    )
+    .await?
+    .ok_or_else(|| {
+        AppError::invalid(
+            "rating",
+            ValidationError::Invalid {
+                zh: "这张工单已经评价过了".into(),
+                en: "this order has already been rated".into(),
+            },
+        )
+    })?;
+    repo::audit::insert(
+        tx,
+        "work_order",
+        w.id,
+        "follow_up",
+        actor.map(Actor::id),
+        now,
+        &serde_json::json!({"rating": [null, f.rating], "channel": [null, f.channel]}),
+    )
+    .await?;
+    if input.rating == Rating::Dissatisfied {
+        let owner = complaint_owner(app, w.org_unit_id).await?;
+        let description = comment.unwrap_or_else(|| {
+            Rating::Dissatisfied
+                .label(shouhou_domain::Lang::ZhCn)
+                .to_string()
+        });
+        let cid = store::add_complaint(
+            tx,
+            w.id,
+            Some(f.id),
+            w.org_unit_id,
+            owner,
+            &description,
+            now,
+        )
+        .await?;
+        repo::audit::insert(
+            tx,
+            "complaint",
+            cid,
+            "create",
+            actor.map(Actor::id),
+            now,
+            &serde_json::json!({"work_order_id": [null, w.id], "owner_id": [null, owner]}),
+        )
+        .await?;
+    }
+    Ok(f)
+}
+
+/// The follow-up call (回访) recorded by follow-up staff or a manager.
+pub async fn record_follow_up(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    input: FollowUpInput,
+) -> Result<FollowUp> {
+    actor.require(FOLLOWUP_ROLES)?;
+    let mut tx = app.db.begin().await?;
+    let w = orders::get_for_update(&mut tx, &actor.vis, id).await?;
+    let f = record_follow_up_in(
+        app,
+        &mut tx,
+        &w,
+        &input,
+        FollowUpChannel::Phone,
+        Some(actor),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(f)
+}
+
+pub async fn follow_up(app: &App, actor: &Actor, id: i64) -> Result<Option<FollowUp>> {
+    orders::get(&app.db, &actor.vis, id).await?;
+    Ok(store::follow_up(&app.db, id).await?)
+}
+
+pub async fn complaints(app: &App, actor: &Actor) -> Result<Vec<Complaint>> {
+    actor.require(&[Role::Admin, Role::Manager, Role::Followup, Role::Dispatcher])?;
+    Ok(store::complaints(&app.db, &actor.vis, None, 500).await?)
+}

@@ -1,0 +1,329 @@
+//! The customer's pages behind the device's QR code, no login: `/s/{token}` shows the device and
+//! its warranty, takes a fault report, tracks the order and takes the rating. Rate-limited per
+//! client address and per token; an unknown token is 404.
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use askama::Template;
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serde::Deserialize;
+use shouhou_app::crm::FollowUpInput;
+use shouhou_app::selfservice::{self as uc, Reported, Tracking};
+use shouhou_app::AppError;
+use shouhou_domain::{Lang, Rating};
+
+use super::render;
+use crate::i18n::T;
+use crate::AppState;
+
+/// Request budgets of the public pages.
+pub struct PublicLimits {
+    by_addr: DefaultKeyedRateLimiter<String>,
+    by_token: DefaultKeyedRateLimiter<String>,
+    checks: AtomicU64,
+}
+
+impl PublicLimits {
+    /// `per_addr` and `per_token` requests a minute, with bursts of a quarter of that.
+    pub fn new(per_addr: u32, per_token: u32) -> PublicLimits {
+        let q = |n: u32| {
+            let n = NonZeroU32::new(n.max(4)).unwrap_or(NonZeroU32::MIN);
+            Quota::per_minute(n)
+                .allow_burst(NonZeroU32::new(n.get() / 4).unwrap_or(NonZeroU32::MIN))
+        };
+        PublicLimits {
+            by_addr: RateLimiter::keyed(q(per_addr)),
+            by_token: RateLimiter::keyed(q(per_token)),
+            checks: AtomicU64::new(0),
+        }
+    }
+
+    fn allow(&self, addr: &str, token: &str) -> bool {
+        // Forget idle keys now and then so the maps stay small.
+        if self.checks.fetch_add(1, Ordering::Relaxed) % 1024 == 1023 {
+            self.by_addr.retain_recent();
+            self.by_token.retain_recent();
+        }
+        self.by_addr.check_key(&addr.to_string()).is_ok()
+            && self.by_token.check_key(&token.to_string()).is_ok()
+    }
+}
+
+impl Default for PublicLimits {
+    fn default() -> Self {
+        PublicLimits::new(120, 60)
+    }
+}
+
+/// The client's address (the TCP peer).
+pub struct ClientAddr(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_else(|| "unknown".into()),
+        ))
+    }
+}
+
+fn lang_of(h: &HeaderMap) -> Lang {
+    h.get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Lang::from_header)
+        .unwrap_or_default()
+}
+
+pub struct TrackView {
+    number: String,
+    status: String,
+    technician: String,
+    window: String,
+    eta: String,
+    rating: String,
+    may_rate: bool,
+}
+
+#[derive(Template)]
+#[template(path = "public_device.html")]
+struct DevicePage {
+    t: T,
+    token: String,
+    product: String,
+    serial: String,
+    warranty: String,
+    whole_unit_until: String,
+    main_parts_until: String,
+    manufacturer: String,
+    track: Option<TrackView>,
+    ratings: Vec<(String, String)>,
+    may_report: bool,
+    notice: String,
+    description: String,
+    phone: String,
+    field: String,
+    error: String,
+    rate_error: String,
+}
+
+#[derive(Default)]
+struct Form0 {
+    notice: String,
+    description: String,
+    phone: String,
+    field: String,
+    error: String,
+    rate_error: String,
+}
+
+fn too_many(lang: Lang) -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, "60")],
+        lang.pick(
+            "请求太频繁，请一分钟后再试",
+            "Too many requests; try again in a minute",
+        ),
+    )
+        .into_response()
+}
+
+fn not_found(lang: Lang) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        lang.pick(
+            "没有找到这台设备，请核对二维码",
+            "No such device; check the QR code",
+        ),
+    )
+        .into_response()
+}
+
+fn time(s: &AppState, t: chrono::DateTime<chrono::Utc>) -> String {
+    t.with_timezone(&s.app.settings.time_zone)
+        .format("%m-%d %H:%M")
+        .to_string()
+}
+
+fn track_view(s: &AppState, k: &Tracking, lang: Lang) -> TrackView {
+    TrackView {
+        number: k.number.clone(),
+        status: k.status.label(lang).to_string(),
+        technician: k.technician.clone().unwrap_or_default(),
+        window: match (k.appointment_start, k.appointment_end) {
+            (Some(a), Some(b)) => format!("{} – {}", time(s, a), time(s, b)),
+            _ => lang.pick("待安排", "to be arranged"),
+        },
+        eta: k.eta.map(|t| time(s, t)).unwrap_or_default(),
+        rating: k
+            .rating
+            .as_deref()
+            .and_then(|r| Rating::parse_field(r, "rating").ok())
+            .map(|r| r.label(lang).to_string())
+            .unwrap_or_default(),
+        may_rate: k.may_rate(),
+    }
+}
+
+async fn page(s: &AppState, token: &str, lang: Lang, f: Form0) -> Response {
+    let (d, track) = match uc::device(&s.app, token).await {
+        Ok(v) => v,
+        Err(AppError::NotFound) => return not_found(lang),
+        Err(e) => return crate::error::ApiError(e).into_response(),
+    };
+    let may_report = !track.as_ref().is_some_and(|k| k.status.is_open());
+    render(&DevicePage {
+        t: T(lang),
+        token: token.to_string(),
+        product: d.product,
+        serial: d.serial,
+        warranty: d.warranty.label(lang).to_string(),
+        whole_unit_until: d.whole_unit_until.to_string(),
+        main_parts_until: d.main_parts_until.to_string(),
+        manufacturer: d.manufacturer,
+        track: track.as_ref().map(|k| track_view(s, k, lang)),
+        ratings: Rating::ALL
+            .iter()
+            .map(|r| (r.as_str().to_string(), r.label(lang).to_string()))
+            .collect(),
+        may_report,
+        notice: f.notice,
+        description: f.description,
+        phone: f.phone,
+        field: f.field,
+        error: f.error,
+        rate_error: f.rate_error,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct Shown {
+    sent: Option<String>,
+}
+
+/// `GET /s/{token}`.
+pub async fn device(
+    State(s): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Query(q): Query<Shown>,
+) -> Response {
+    let lang = lang_of(&headers);
+    if !s.public_limits.allow(&addr, &token) {
+        return too_many(lang);
+    }
+    let notice = match q.sent.as_deref() {
+        Some("order") => T(lang).t("public.sent_order"),
+        Some("pending") => T(lang).t("public.sent_pending"),
+        Some("rated") => T(lang).t("public.sent_rating"),
+        _ => String::new(),
+    };
+    page(
+        &s,
+        &token,
+        lang,
+        Form0 {
+            notice,
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct FaultForm {
+    description: String,
+    phone: String,
+}
+
+/// `POST /s/{token}/report`: the fault report; redirects to the tracking view.
+pub async fn report(
+    State(s): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Form(f): Form<FaultForm>,
+) -> Response {
+    let lang = lang_of(&headers);
+    if !s.public_limits.allow(&addr, &token) {
+        return too_many(lang);
+    }
+    match uc::report_fault(&s.app, &token, &f.phone, &f.description).await {
+        Ok(Reported::Created(_)) => Redirect::to(&format!("/s/{token}?sent=order")).into_response(),
+        Ok(Reported::Pending) => Redirect::to(&format!("/s/{token}?sent=pending")).into_response(),
+        Err(AppError::NotFound) => not_found(lang),
+        Err(e) => {
+            let field = e.field().unwrap_or("").to_string();
+            let mut r = page(
+                &s,
+                &token,
+                lang,
+                Form0 {
+                    description: f.description,
+                    phone: f.phone,
+                    error: e.detail(lang),
+                    field,
+                    ..Default::default()
+                },
+            )
+            .await;
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            r
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RateForm {
+    rating: Rating,
+    comment: Option<String>,
+}
+
+/// `POST /s/{token}/rate`: the customer's follow-up answer.
+pub async fn rate(
+    State(s): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Form(f): Form<RateForm>,
+) -> Response {
+    let lang = lang_of(&headers);
+    if !s.public_limits.allow(&addr, &token) {
+        return too_many(lang);
+    }
+    let input = FollowUpInput {
+        rating: f.rating,
+        comment: f.comment,
+    };
+    match uc::rate(&s.app, &token, input).await {
+        Ok(_) => Redirect::to(&format!("/s/{token}?sent=rated")).into_response(),
+        Err(AppError::NotFound) => not_found(lang),
+        Err(e) => {
+            let mut r = page(
+                &s,
+                &token,
+                lang,
+                Form0 {
+                    rate_error: e.detail(lang),
+                    ..Default::default()
+                },
+            )
+            .await;
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            r
+        }
+    }
+}

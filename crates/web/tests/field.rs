@@ -1,0 +1,830 @@
+//! The technician's visit, the service report, leads, knowledge base, follow-ups and the
+//! customer's self-service pages, over HTTP on both databases.
+
+use std::io::Cursor;
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+use shouhou_store::Db;
+use shouhou_testkit::fixture::PASSWORD;
+use shouhou_testkit::{days_ago, db_test, seed, spawn_app, test_app, Fixture, TestServer};
+
+async fn bearer(s: &TestServer, user: &str) -> Client {
+    let r: Value = Client::new()
+        .post(format!("{}/api/v1/auth/login", s.base))
+        .json(&json!({"username": user, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut h = HeaderMap::new();
+    let token = r["token"].as_str().expect("token");
+    h.insert(
+        "authorization",
+        HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
+    );
+    Client::builder().default_headers(h).build().unwrap()
+}
+
+async fn count(db: &Db, sql: &str) -> i64 {
+    let (n,): (i64,) = db.fetch_one(sql, vec![]).await.unwrap();
+    n
+}
+
+async fn json_of(r: reqwest::Response) -> (StatusCode, Value) {
+    let st = r.status();
+    (st, r.json().await.unwrap_or(Value::Null))
+}
+
+/// A device bought 500 days ago: out of the 12-month whole-unit cover, inside the 36-month
+/// main-parts cover, so the order is "main parts only".
+async fn older_device(s: &TestServer, f: &Fixture) -> (i64, String) {
+    let clerk = bearer(s, "clerk_a").await;
+    let (st, d) = json_of(
+        clerk
+            .post(format!("{}/api/v1/devices", s.base))
+            .json(
+                &json!({"customer_id": f.customer, "product_id": f.product, "serial": "HR2404OLD1",
+                "purchase_date": days_ago(&s.app, 500), "policy_id": f.policy}),
+            )
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(st.is_success(), "{d}");
+    (
+        d["id"].as_i64().unwrap(),
+        d["qr_token"].as_str().unwrap().to_string(),
+    )
+}
+
+/// An order on `device` assigned to tech_a and brought on site by tech_a.
+async fn on_site_order(s: &TestServer, f: &Fixture, device: i64) -> i64 {
+    let disp = bearer(s, "dispatcher1").await;
+    let (_, w) = json_of(
+        disp.post(format!("{}/api/v1/work-orders", s.base))
+            .json(&json!({"customer_id": f.customer, "device_id": device, "kind": "repair_onsite", "fault_description": "冰箱不制冷"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let id = w["id"].as_i64().unwrap();
+    let url = format!("{}/api/v1/work-orders/{id}/transitions", s.base);
+    let r = disp
+        .post(&url)
+        .json(&json!({"to": "assigned", "technician_id": f.tech_a_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let tech = bearer(s, "tech_a").await;
+    for to in ["accepted", "en_route"] {
+        let r = tech
+            .post(&url)
+            .json(&json!({"to": to}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{to}");
+    }
+    // Arriving is retried after a lost answer: the same key gives the same answer and one visit.
+    for _ in 0..2 {
+        let r = tech
+            .post(&url)
+            .header("idempotency-key", format!("arrive-{id}"))
+            .json(&json!({"to": "on_site", "lat": 30.28, "lng": 120.17}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    id
+}
+
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(w, h, image::Rgb([10, 120, 200]));
+    let mut out = Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Png)
+        .unwrap();
+    out.into_inner()
+}
+
+db_test!(
+    visit_report_with_parts_photos_and_signature,
+    |db: Db| async move {
+        let (app, _) = test_app(db.clone());
+        let f = seed(&app).await;
+        let s = spawn_app(app).await;
+        let (device, _) = older_device(&s, &f).await;
+        let id = on_site_order(&s, &f, device).await;
+        assert_eq!(
+            count(
+                &db,
+                &format!("SELECT COUNT(*) FROM visits WHERE work_order_id = {id}")
+            )
+            .await,
+            1
+        );
+        let tech = bearer(&s, "tech_a").await;
+        let base = format!("{}/api/v1/work-orders/{id}", s.base);
+
+        let (st, v) = json_of(
+        tech.put(format!("{base}/report"))
+            .json(&json!({"findings": "压缩机不启动", "work_done": "更换压缩机，加注冷媒", "labour_minutes": 90}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(v["labour_minutes"], 90);
+        let (st, e) = json_of(
+            tech.put(format!("{base}/report"))
+                .json(&json!({"labour_minutes": 5000}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e["error"]["field"], "labour_minutes");
+
+        // The same part line sent twice (a retry) is one line.
+        let mut first = 0;
+        for _ in 0..2 {
+            let (st, l) = json_of(
+                tech.post(format!("{base}/parts"))
+                    .json(&json!({"client_key": "p-1", "name": "压缩机", "qty": 1}))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await;
+            assert_eq!(st, StatusCode::OK, "{l}");
+            assert_eq!(
+                l["payer"], "manufacturer",
+                "a main part is the manufacturer's under main-parts cover"
+            );
+            assert_eq!(l["main_part"], true);
+            if first == 0 {
+                first = l["id"].as_i64().unwrap();
+            }
+            assert_eq!(l["id"].as_i64().unwrap(), first);
+        }
+        let (_, l) = json_of(
+            tech.post(format!("{base}/parts"))
+                .json(&json!({"client_key": "p-2", "name": "门封条", "qty": 2}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(l["payer"], "customer");
+        assert_eq!(
+            count(
+                &db,
+                &format!("SELECT COUNT(*) FROM part_lines WHERE work_order_id = {id}")
+            )
+            .await,
+            2
+        );
+        let (st, e) = json_of(
+            tech.post(format!("{base}/parts"))
+                .header("accept-language", "en")
+                .json(&json!({"client_key": "p-3", "name": "火花塞", "qty": 1}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e["error"]["field"], "name");
+        assert!(
+            e["error"]["message"].as_str().unwrap().contains("压缩机"),
+            "{e}"
+        );
+
+        // A photo: shrunk to 1600 px, stored once per key.
+        let big = png(2400, 1200);
+        let mut photo_id = 0;
+        for _ in 0..2 {
+            let (st, p) = json_of(
+                tech.post(format!("{base}/photos?key=ph-1"))
+                    .header("content-type", "image/png")
+                    .body(big.clone())
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await;
+            assert_eq!(st, StatusCode::OK, "{p}");
+            assert_eq!(
+                (p["width"].as_i64(), p["height"].as_i64()),
+                (Some(1600), Some(800))
+            );
+            photo_id = p["id"].as_i64().unwrap();
+        }
+        assert_eq!(
+            count(
+                &db,
+                &format!("SELECT COUNT(*) FROM photos WHERE work_order_id = {id}")
+            )
+            .await,
+            1
+        );
+        let r = tech
+            .get(format!("{base}/photos/{photo_id}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["content-type"], "image/jpeg");
+        let bytes = r.bytes().await.unwrap();
+        assert_eq!(&bytes[..2], &[0xFF, 0xD8]);
+        let (st, e) = json_of(
+            tech.post(format!("{base}/photos?key=ph-2"))
+                .body("not a photo")
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e["error"]["field"], "photo");
+
+        // The signature.
+        let (st, e) = json_of(
+            tech.put(format!("{base}/signature"))
+                .json(&json!({"path": "<script>", "signed_by": "王小明"}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e["error"]["field"], "path");
+        let (st, v) = json_of(
+            tech.put(format!("{base}/signature"))
+                .json(&json!({"path": "M10 10 L40 40 L80 20 L120 60", "signed_by": "王小明"}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(v["signed_by"], "王小明");
+
+        let r = tech
+            .post(format!("{base}/transitions"))
+            .json(&json!({"to": "completed", "outcome": "fixed"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+
+        // The report: labour 80 + travel 30 + door seals 2 × 45 for the customer; the compressor
+        // (680) for the manufacturer.
+        let (st, rep) = json_of(tech.get(format!("{base}/report")).send().await.unwrap()).await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(rep["order"]["warranty_decision"], "main_parts_only");
+        assert_eq!(rep["totals"]["customer_fen"], 8000 + 3000 + 9000);
+        assert_eq!(rep["totals"]["manufacturer_fen"], 68000);
+        assert_eq!(rep["visits"][0]["outcome"], "fixed");
+        assert_eq!(rep["visits"][0]["findings"], "压缩机不启动");
+        assert_eq!(rep["photos"].as_array().unwrap().len(), 1);
+        assert_eq!(count(&db, &format!("SELECT COUNT(*) FROM audit_log WHERE entity = 'work_order' AND entity_id = {id} AND action = 'part_added'")).await, 2);
+
+        // Other technicians and partners do not see the report, photo or parts.
+        for who in ["tech_b", "partner1"] {
+            let c = bearer(&s, who).await;
+            assert_eq!(
+                c.get(format!("{base}/report"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status(),
+                StatusCode::NOT_FOUND,
+                "{who}"
+            );
+            assert_eq!(
+                c.get(format!("{base}/photos/{photo_id}"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status(),
+                StatusCode::NOT_FOUND
+            );
+            let r = c
+                .post(format!("{base}/parts"))
+                .json(&json!({"client_key": "x", "name": "门封条", "qty": 1}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::NOT_FOUND, "{who}");
+        }
+        // The printed report page.
+        let page = tech
+            .get(format!("{}/work-orders/{id}/report", s.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("服务报告单")
+                && html.contains("¥200.00")
+                && html.contains("<path d=\"M10 10"),
+            "report page"
+        );
+    }
+);
+
+db_test!(
+    returned_to_dispatch_needs_a_new_visit,
+    |db: Db| async move {
+        let (app, _) = test_app(db.clone());
+        let f = seed(&app).await;
+        let s = spawn_app(app).await;
+        let id = on_site_order(&s, &f, f.device).await;
+        let tech = bearer(&s, "tech_a").await;
+        let url = format!("{}/api/v1/work-orders/{id}/transitions", s.base);
+        let (st, w) = json_of(
+            tech.post(&url)
+                .json(&json!({"to": "waiting_parts", "outcome": "needs_parts"}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{w}");
+        // In warranty: the first visit's labour and travel are the manufacturer's.
+        let (_, rep) = json_of(
+            tech.get(format!("{}/api/v1/work-orders/{id}/report", s.base))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(rep["totals"]["manufacturer_fen"], 11000);
+        assert_eq!(rep["totals"]["customer_fen"], 0);
+        // The report cannot change while the order waits for dispatch.
+        let (st, e) = json_of(
+            tech.put(format!("{}/api/v1/work-orders/{id}/report", s.base))
+                .json(&json!({"findings": "x"}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let disp = bearer(&s, "dispatcher1").await;
+        assert_eq!(
+            disp.post(&url)
+                .json(&json!({"to": "assigned"}))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::OK
+        );
+        for to in ["accepted", "en_route", "on_site"] {
+            assert_eq!(
+                tech.post(&url)
+                    .json(&json!({"to": to}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status(),
+                StatusCode::OK
+            );
+        }
+        assert_eq!(
+            count(
+                &db,
+                &format!("SELECT COUNT(*) FROM visits WHERE work_order_id = {id}")
+            )
+            .await,
+            2
+        );
+    }
+);
+
+db_test!(leads_knowledge_base_and_fee_rules, |db: Db| async move {
+    let (app, _) = test_app(db.clone());
+    let f = seed(&app).await;
+    let s = spawn_app(app).await;
+    let id = on_site_order(&s, &f, f.device).await;
+    let tech = bearer(&s, "tech_a").await;
+    let lead = json!({"client_key": "lead-1", "kind": "trade_in", "value_fen": 450000, "note": "想换对开门"});
+    let mut lead_id = 0;
+    for _ in 0..2 {
+        let (st, o) = json_of(
+            tech.post(format!("{}/api/v1/work-orders/{id}/opportunities", s.base))
+                .json(&lead)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{o}");
+        lead_id = o["id"].as_i64().unwrap();
+    }
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM opportunities").await, 1);
+    // Technicians do not work the list; managers and dispatchers do.
+    assert_eq!(
+        tech.get(format!("{}/api/v1/opportunities", s.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let mgr = bearer(&s, "manager1").await;
+    let (_, list) = json_of(
+        mgr.get(format!("{}/api/v1/opportunities?status=open", s.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["customer_name"], "王小明");
+    let (st, o) = json_of(
+        mgr.put(format!("{}/api/v1/opportunities/{lead_id}/status", s.base))
+            .json(&json!({"status": "won"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(o["status"], "won");
+
+    // Knowledge base: managers write, plain technicians read.
+    let art = json!({"category": "refrigeration", "product_id": f.product, "title": "冰箱不制冷", "symptom": "压缩机不启动，冷藏室温度高", "cause": "启动继电器损坏", "fix": "更换启动继电器"});
+    assert_eq!(
+        tech.post(format!("{}/api/v1/kb", s.base))
+            .json(&art)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let (st, a) = json_of(
+        mgr.post(format!("{}/api/v1/kb", s.base))
+            .json(&art)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{a}");
+    let (_, hits) = json_of(
+        tech.get(format!(
+            "{}/api/v1/kb?category=refrigeration&q=继电器",
+            s.base
+        ))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(hits.as_array().unwrap().len(), 1);
+    let (_, none) = json_of(
+        tech.get(format!("{}/api/v1/kb?category=copier&q=继电器", s.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(none.as_array().unwrap().len(), 0);
+    let (st, e) = json_of(mgr.post(format!("{}/api/v1/kb", s.base)).json(&json!({"category": "refrigeration", "title": "", "symptom": "a", "cause": "b", "fix": "c"})).send().await.unwrap()).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(e["error"]["field"], "title");
+
+    // Fee rules: a wrong category is named; a refrigeration rule then prices the visit.
+    let admin = bearer(&s, "admin").await;
+    let (st, e) = json_of(admin.put(format!("{}/api/v1/fee-rules", s.base)).json(&json!([{"kind": "repair_onsite", "category": "rocket", "labour_fen": 1, "travel_fen": 1}])).send().await.unwrap()).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(e["error"]["field"], "rules[0].category");
+    let rules = json!([
+        {"kind": "repair_onsite", "category": "*", "labour_fen": 8000, "travel_fen": 3000},
+        {"kind": "repair_onsite", "category": "refrigeration", "labour_fen": 12000, "travel_fen": 2000}
+    ]);
+    assert_eq!(
+        mgr.put(format!("{}/api/v1/fee-rules", s.base))
+            .json(&rules)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        admin
+            .put(format!("{}/api/v1/fee-rules", s.base))
+            .json(&rules)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    tech.put(format!("{}/api/v1/work-orders/{id}/report", s.base))
+        .json(&json!({"findings": "温控器失灵"}))
+        .send()
+        .await
+        .unwrap();
+    let (_, rep) = json_of(
+        tech.get(format!("{}/api/v1/work-orders/{id}/report", s.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(rep["totals"]["manufacturer_fen"], 14000);
+});
+
+db_test!(self_service_report_track_and_rate, |db: Db| async move {
+    let (app, _) = test_app(db.clone());
+    let f = seed(&app).await;
+    let s = spawn_app(app).await;
+    let (device, token) = older_device(&s, &f).await;
+    let public = Client::new();
+    let page = format!("{}/s/{token}", s.base);
+    let r = public.get(&page).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("BCD-470") && html.contains("主要部件保修"),
+        "device card"
+    );
+    assert!(
+        !html.contains("13812345678") && !html.contains("王小明") && !html.contains("凤起路"),
+        "no customer data"
+    );
+    assert_eq!(
+        public
+            .get(format!("{}/s/nosuchtoken", s.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        public
+            .get(format!("{}/s/..%2Fetc", s.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // A bad phone is refused beside the field; nothing is stored.
+    let r = public
+        .post(format!("{page}/report"))
+        .form(&[("description", "不制冷"), ("phone", "123")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("id=\"phone-error\""));
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM service_requests").await, 0);
+
+    // Another phone: a request for the clerk, no order.
+    let r = public
+        .post(format!("{page}/report"))
+        .form(&[("description", "不制冷"), ("phone", "13900001111")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("public-notice"));
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM service_requests WHERE status = 'pending'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &db,
+            &format!("SELECT COUNT(*) FROM work_orders WHERE device_id = {device}")
+        )
+        .await,
+        0
+    );
+    let clerk = bearer(&s, "clerk_a").await;
+    let (_, reqs) = json_of(
+        clerk
+            .get(format!("{}/api/v1/service-requests", s.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reqs.as_array().unwrap().len(), 1);
+    let rid = reqs[0]["id"].as_i64().unwrap();
+    let (st, _) = json_of(
+        clerk
+            .post(format!("{}/api/v1/service-requests/{rid}/decision", s.base))
+            .json(&json!({"accept": false}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+
+    // The owner's phone: the order is created at once, channel self-service.
+    let r = public
+        .post(format!("{page}/report"))
+        .form(&[
+            ("description", "冰箱不制冷，有异响"),
+            ("phone", "138 1234 5678"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"tracking\"") && html.contains("新建"),
+        "tracking shows the new order"
+    );
+    let (ch,): (String,) = db
+        .fetch_one(
+            &format!("SELECT channel FROM work_orders WHERE device_id = {device}"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(ch, "self_service");
+    // Reporting again while the order is open makes no second order.
+    public
+        .post(format!("{page}/report"))
+        .form(&[("description", "还是不制冷"), ("phone", "13812345678")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        count(
+            &db,
+            &format!("SELECT COUNT(*) FROM work_orders WHERE device_id = {device}")
+        )
+        .await,
+        1
+    );
+
+    // The technician comes; the customer sees the name, then rates.
+    let (oid,): (i64,) = db
+        .fetch_one(
+            &format!("SELECT id FROM work_orders WHERE device_id = {device}"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    let disp = bearer(&s, "dispatcher1").await;
+    let url = format!("{}/api/v1/work-orders/{oid}/transitions", s.base);
+    disp.post(&url)
+        .json(&json!({"to": "assigned", "technician_id": f.tech_a_id}))
+        .send()
+        .await
+        .unwrap();
+    let tech = bearer(&s, "tech_a").await;
+    for to in ["accepted", "en_route"] {
+        assert_eq!(
+            tech.post(&url)
+                .json(&json!({"to": to}))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::OK
+        );
+    }
+    let html = public
+        .get(&page)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("id=\"track-technician\"") && html.contains("id=\"track-eta\""),
+        "name and ETA while en route"
+    );
+    assert!(!html.contains("id=\"rate-form\""));
+    for to in ["on_site", "completed"] {
+        assert_eq!(
+            tech.post(&url)
+                .json(&json!({"to": to}))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::OK
+        );
+    }
+    let html = public
+        .get(&page)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"rate-form\""));
+    let r = public
+        .post(format!("{page}/rate"))
+        .form(&[
+            ("rating", "dissatisfied"),
+            ("comment", "师傅迟到了两个小时"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (channel, rating): (String, String) = db
+        .fetch_one(
+            &format!("SELECT channel, rating FROM follow_ups WHERE work_order_id = {oid}"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (channel.as_str(), rating.as_str()),
+        ("self_service", "dissatisfied")
+    );
+    // 不满意 opens a complaint owned by the store's manager.
+    let mgr = bearer(&s, "manager1").await;
+    let (_, ks) = json_of(
+        mgr.get(format!("{}/api/v1/complaints", s.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(ks.as_array().unwrap().len(), 1, "{ks}");
+    assert_eq!(ks[0]["owner_id"], f.manager.id());
+    assert_eq!(ks[0]["description"], "师傅迟到了两个小时");
+    // Rated once.
+    let r = public
+        .post(format!("{page}/rate"))
+        .form(&[("rating", "satisfied")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM follow_ups").await, 1);
+    // Follow-up staff cannot record a second answer by phone either.
+    let (st, _) = json_of(
+        mgr.post(format!("{}/api/v1/work-orders/{oid}/follow-up", s.base))
+            .json(&json!({"rating": "satisfied"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+});
+
+db_test!(public_pages_are_rate_limited, |db: Db| async move {
+    let (app, _) = test_app(db);
+    let f = seed(&app).await;
+    let s = spawn_app(app).await;
+    let token: (String,) = s
+        .app
+        .db
+        .fetch_one(
+            &format!("SELECT qr_token FROM devices WHERE id = {}", f.device),
+            vec![],
+        )
+        .await
+        .unwrap();
+    let public = Client::new();
+    let mut limited = 0;
+    for _ in 0..40 {
+        let r = public
+            .get(format!("{}/s/{}", s.base, token.0))
+            .send()
+            .await
+            .unwrap();
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited += 1;
+        }
+    }
+    // 60 a minute per token with a burst of 15: most of 40 quick requests are refused.
+    assert!(limited >= 20, "{limited} of 40 refused");
+});
