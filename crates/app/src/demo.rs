@@ -179,10 +179,10 @@ const PRODUCTS: &[(&str, &str, &str, Category, &str)] = &[
         Category::Washing,
         "std",
     ),
-    ("海信", "HX", "65E3F 电视", Category::Tv, "std"),
-    ("海信", "HX", "75E7K 电视", Category::Tv, "std"),
-    ("TCL", "TC", "55V8E 电视", Category::Tv, "std"),
-    ("创维", "SW", "65A23 电视", Category::Tv, "std"),
+    ("海信", "HX", "65E3F 电视", Category::TvAudio, "std"),
+    ("海信", "HX", "75E7K 电视", Category::TvAudio, "std"),
+    ("TCL", "TC", "55V8E 电视", Category::TvAudio, "std"),
+    ("创维", "SW", "65A23 电视", Category::TvAudio, "std"),
     (
         "西门子",
         "SM",
@@ -281,7 +281,7 @@ fn parts_of(cat: Category) -> serde_json::Value {
             ("门锁", 6000),
             ("减震器", 5000),
         ],
-        Category::Tv => &[
+        Category::TvAudio => &[
             ("主板", 45000),
             ("显示屏", 180000),
             ("电源板", 22000),
@@ -568,11 +568,15 @@ pub async fn generate(app: &App, o: &DemoOptions, progress: Progress<'_>) -> Res
             Category::Washing,
             Category::Kitchen,
         ],
-        &[Category::Tv, Category::SmallAppliance, Category::Washing],
+        &[
+            Category::TvAudio,
+            Category::SmallAppliance,
+            Category::Washing,
+        ],
         &[Category::Copier, Category::Printer],
         &[
             Category::Refrigeration,
-            Category::Tv,
+            Category::TvAudio,
             Category::Kitchen,
             Category::SmallAppliance,
         ],
@@ -817,7 +821,7 @@ pub async fn generate(app: &App, o: &DemoOptions, progress: Progress<'_>) -> Res
                     | Category::Washing
                     | Category::Kitchen
                     | Category::Copier
-                    | Category::Tv => {
+                    | Category::TvAudio => {
                         Some((purchase + Duration::days(g.rng.gen_range(0..6))).min(today))
                     }
                     _ => None,
@@ -1363,7 +1367,7 @@ fn fault_texts(c: Category) -> &'static [&'static str] {
             "门锁打不开",
             "显示 E21",
         ],
-        Category::Tv => &[
+        Category::TvAudio => &[
             "无图像有声音",
             "开机黑屏",
             "屏幕有竖线",

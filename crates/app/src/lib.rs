@@ -75,6 +75,9 @@ pub struct Settings {
     pub max_failed_logins: i64,
     pub lockout_minutes: i64,
     pub session_hours: i64,
+    /// The address customers reach (printed on QR labels), e.g. `https://service.example.cn`;
+    /// `None` uses the address the office browser used.
+    pub public_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -84,6 +87,7 @@ impl Default for Settings {
             max_failed_logins: 5,
             lockout_minutes: 15,
             session_hours: 12,
+            public_url: None,
         }
     }
 }

@@ -230,7 +230,7 @@ pub async fn report_fault(
     )
     .await?;
     let mut tx = app.db.begin().await?;
-    if !customer.phones.iter().any(|p| *p == phone) {
+    if !customer.phones.contains(&phone) {
         if store::pending_request_of(&app.db, d.id).await?.is_none() {
             let id = store::add_request(
                 &mut tx,

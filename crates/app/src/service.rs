@@ -495,20 +495,7 @@ pub async fn report_of(app: &App, order: WorkOrder) -> Result<ServiceReport> {
         .unwrap_or_default();
     let parts = store::parts(&app.db, id).await?;
     let charges = store::charges(&app.db, id).await?;
-    let mut totals = Totals::default();
-    let mut add = |payer: &str, fen: i64| {
-        if payer == Payer::Manufacturer.as_str() {
-            totals.manufacturer_fen += fen;
-        } else {
-            totals.customer_fen += fen;
-        }
-    };
-    for c in &charges {
-        add(&c.payer, c.amount_fen);
-    }
-    for p in &parts {
-        add(&p.payer, p.unit_price_fen * p.qty);
-    }
+    let totals = totals(&charges, &parts);
     Ok(ServiceReport {
         customer_name: customer
             .as_ref()
@@ -528,6 +515,25 @@ pub async fn report_of(app: &App, order: WorkOrder) -> Result<ServiceReport> {
         totals,
         order,
     })
+}
+
+/// Sums charges and parts by who pays.
+pub fn totals(charges: &[Charge], parts: &[PartLine]) -> Totals {
+    let mut totals = Totals::default();
+    let mut add = |payer: &str, fen: i64| {
+        if payer == Payer::Manufacturer.as_str() {
+            totals.manufacturer_fen += fen;
+        } else {
+            totals.customer_fen += fen;
+        }
+    };
+    for c in charges {
+        add(&c.payer, c.amount_fen);
+    }
+    for p in parts {
+        add(&p.payer, p.unit_price_fen * p.qty);
+    }
+    totals
 }
 
 // ------------------------------------------------------------------------------ fee rules

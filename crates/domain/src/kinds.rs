@@ -81,7 +81,7 @@ str_enum!(
 str_enum!(
     /// Product categories; a category names the skill a job needs.
     Category {
-        Tv = "tv_audio" / "彩电音响" / "TV & audio",
+        TvAudio = "tv_audio" / "彩电音响" / "TV & audio",
         Refrigeration = "refrigeration" / "制冷" / "Refrigeration",
         Washing = "washing" / "洗衣机" / "Washing",
         SmallAppliance = "small_appliance" / "小家电" / "Small appliance",
@@ -261,3 +261,36 @@ str_enum!(
         Rejected = "rejected" / "已驳回" / "Rejected",
     }
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The wire name (serde) of every value is its stored name, so a form value, a JSON body
+    /// and a database row all mean the same thing.
+    #[test]
+    fn serde_names_are_the_stored_names() {
+        fn check<T: serde::Serialize + Copy>(all: &[T], name: fn(T) -> &'static str) {
+            for v in all {
+                assert_eq!(
+                    serde_json::to_value(v).unwrap(),
+                    serde_json::json!(name(*v))
+                );
+            }
+        }
+        check(Category::ALL, Category::as_str);
+        check(Role::ALL, Role::as_str);
+        check(OrgKind::ALL, OrgKind::as_str);
+        check(WorkOrderType::ALL, WorkOrderType::as_str);
+        check(Channel::ALL, Channel::as_str);
+        check(Priority::ALL, Priority::as_str);
+        check(Tier::ALL, Tier::as_str);
+        check(VisitOutcome::ALL, VisitOutcome::as_str);
+        check(WarrantyDecision::ALL, WarrantyDecision::as_str);
+        check(WarrantyStart::ALL, WarrantyStart::as_str);
+        check(Rating::ALL, Rating::as_str);
+        check(OpportunityKind::ALL, OpportunityKind::as_str);
+        check(crate::Status::ALL, crate::Status::as_str);
+        check(crate::fees::Payer::ALL, crate::fees::Payer::as_str);
+    }
+}

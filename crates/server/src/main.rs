@@ -52,6 +52,25 @@ enum Cmd {
         /// Mark cookies Secure (serve behind HTTPS).
         #[arg(long, env = "SHOUHOU_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// The address customers reach, printed on QR labels (default: the office browser's).
+        #[arg(long, env = "SHOUHOU_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
+    /// Writes a sheet of QR labels (A4 HTML, 24 a page) for a store's devices.
+    Labels {
+        /// The store's code (or id); its units below are included.
+        #[arg(long)]
+        store: String,
+        /// The address customers reach, e.g. https://service.example.cn
+        #[arg(long, env = "SHOUHOU_PUBLIC_URL")]
+        base_url: String,
+        /// Output file (HTML; print it or save it as PDF from a browser).
+        #[arg(long, default_value = "labels.html")]
+        out: String,
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+        #[arg(long, default_value_t = 240)]
+        limit: i64,
     },
     /// Applies the schema migrations.
     Migrate,
@@ -133,8 +152,13 @@ async fn main() -> anyhow::Result<()> {
             seed,
             admin_password,
             secure_cookies,
+            public_url,
         } => {
-            let app = open(&cli.db).await?;
+            let settings = Settings {
+                public_url,
+                ..Settings::default()
+            };
+            let app = open_with(&cli.db, settings).await?;
             let (users,): (i64,) = app
                 .db
                 .fetch_one("SELECT COUNT(*) FROM users", vec![])
@@ -168,18 +192,42 @@ async fn main() -> anyhow::Result<()> {
             app.db.close().await;
         }
         Cmd::Bench { what } => bench::run(&cli.db, what).await?,
+        Cmd::Labels {
+            store,
+            base_url,
+            out,
+            offset,
+            limit,
+        } => {
+            let app = open(&cli.db).await?;
+            let unit = shouhou_app::labels::store_unit(&app, None, &store)
+                .await
+                .map_err(|_| anyhow::anyhow!("no org unit with code or id {store:?}"))?;
+            let labels = shouhou_app::labels::labels(&app, &unit, &base_url, offset, limit).await?;
+            let html = shouhou_app::labels::sheet(
+                &format!("{} · 设备二维码标签", unit.name),
+                "扫码报修 · 查进度",
+                &labels,
+            );
+            std::fs::write(&out, html).with_context(|| format!("cannot write {out}"))?;
+            println!("{} labels for {} written to {out}", labels.len(), unit.name);
+        }
     }
     Ok(())
 }
 
 /// Opens and migrates the store.
 pub async fn open(url: &str) -> anyhow::Result<App> {
+    open_with(url, Settings::default()).await
+}
+
+pub async fn open_with(url: &str, settings: Settings) -> anyhow::Result<App> {
     let db = Db::connect(url)
         .await
         .with_context(|| format!("cannot open the store {}", redact(url)))?;
     db.migrate().await.context("migration failed")?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    Ok(App::new(db, Settings::default(), clock))
+    Ok(App::new(db, settings, clock))
 }
 
 /// A URL without its password, for messages.

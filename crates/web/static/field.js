@@ -176,7 +176,7 @@
     pad.addEventListener("pointerdown", function (e) {
       e.preventDefault(); drawing = true; var p = pt(e);
       path.push("M" + p[0] + " " + p[1]); ctx.beginPath(); ctx.moveTo(p[0], p[1]);
-      if (pad.setPointerCapture) pad.setPointerCapture(e.pointerId);
+      try { if (pad.setPointerCapture) pad.setPointerCapture(e.pointerId); } catch (err) { /* synthetic pointers have no capture */ }
     });
     pad.addEventListener("pointermove", function (e) {
       if (!drawing) return; var p = pt(e);

@@ -26,6 +26,11 @@ fn free_port() -> u16 {
 }
 
 async fn browser() -> Option<(Driver, Client)> {
+    browser_sized(false).await
+}
+
+/// A headless Chromium; `mobile` emulates a 360×740 phone.
+async fn browser_sized(mobile: bool) -> Option<(Driver, Client)> {
     let bin = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists());
@@ -51,6 +56,12 @@ async fn browser() -> Option<(Driver, Client)> {
             "--window-size=1366,768", "--lang=zh-CN"
         ], "prefs": {"intl.accept_languages": "zh-CN,zh"}}),
     );
+    if mobile {
+        caps["goog:chromeOptions"]["mobileEmulation"] = json!({
+            "deviceMetrics": {"width": 360, "height": 740, "pixelRatio": 2.0, "touch": true},
+            "userAgent": "Mozilla/5.0 (Linux; Android 13) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120 Mobile Safari/537.36"
+        });
+    }
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
     for _ in 0..50 {
         if let Ok(c) = ClientBuilder::new(connector.clone())
@@ -374,6 +385,493 @@ async fn clerk_intake_dispatcher_assigns_manager_approves() {
             no_console_errors(&c, name).await;
             shot(&c, &format!("{name}-{lang}")).await;
         }
+    }
+    let _ = c.close().await;
+    db.cleanup().await;
+}
+
+/// Fails on any script error the page recorded (pages without htmx: phone and public pages).
+async fn no_script_errors(c: &Client, page: &str) {
+    let errs = c
+        .execute("return window.__errs || ['no error collector'];", vec![])
+        .await
+        .unwrap();
+    assert_eq!(errs, json!([]), "script errors on {page}");
+}
+
+async fn click(c: &Client, css: &str) {
+    wait_for(c, css)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+}
+
+/// Waits until the status line says the last action was saved.
+async fn saved(c: &Client) {
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("#net-status.saved"))
+        .await
+        .expect("the action was saved");
+}
+
+async fn api_token(s: &TestServer, user: &str) -> String {
+    let r: Value = reqwest::Client::new()
+        .post(format!("{}/api/v1/auth/login", s.base))
+        .json(&json!({"username": user, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["token"].as_str().unwrap().to_string()
+}
+
+async fn api(s: &TestServer, token: &str, path: &str, body: Value) -> Value {
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1{path}", s.base))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{path}: {}", r.status());
+    r.json().await.unwrap_or(Value::Null)
+}
+
+/// Draws a stroke on the signature pad with pointer events.
+async fn draw_signature(c: &Client) {
+    c.execute(
+        r#"var pad = document.getElementById("signature-pad"); var r = pad.getBoundingClientRect();
+           function ev(t, x, y) { pad.dispatchEvent(new PointerEvent(t, {clientX: r.left + x, clientY: r.top + y, pointerId: 7, bubbles: true})); }
+           ev("pointerdown", 20, 40); for (var i = 1; i < 30; i++) { ev("pointermove", 20 + i * 9, 40 + Math.sin(i / 3) * 25); } ev("pointerup", 290, 60);"#,
+        vec![],
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn technician_visit_on_a_phone_from_accept_to_signed_completion() {
+    let Some((_driver, c)) = browser_sized(true).await else {
+        return;
+    };
+    let db = shouhou_testkit::sqlite().await;
+    let (app, _) = test_app(db.db.clone());
+    let f = seed(&app).await;
+    let s = spawn_app(app).await;
+    let disp = api_token(&s, "dispatcher1").await;
+    let w = api(&s, &disp, "/work-orders", json!({"customer_id": f.customer, "device_id": f.device, "kind": "repair_onsite", "fault_description": "冰箱不制冷"})).await;
+    let id = w["id"].as_i64().unwrap();
+    api(
+        &s,
+        &disp,
+        &format!("/work-orders/{id}/transitions"),
+        json!({"to": "assigned", "technician_id": f.tech_a_id}),
+    )
+    .await;
+
+    // My day: the order with a call link and a navigation link.
+    login(&c, &s, "tech_a").await;
+    wait_for(&c, &format!("#stop-{id}")).await;
+    let tel = c
+        .find(Locator::Css(&format!("#stop-{id} a[href^='tel:']")))
+        .await
+        .unwrap();
+    assert_eq!(
+        tel.attr("href").await.unwrap().as_deref(),
+        Some("tel:13812345678")
+    );
+    let geo = c
+        .find(Locator::Css(&format!("#stop-{id} a[href^='geo:']")))
+        .await
+        .unwrap();
+    assert!(geo
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap()
+        .starts_with("geo:30.28"));
+    no_script_errors(&c, "tech-day").await;
+    shot(&c, "tech-day-mobile").await;
+    let width = c
+        .execute("return document.documentElement.scrollWidth;", vec![])
+        .await
+        .unwrap();
+    assert!(
+        width.as_i64().unwrap() <= 360,
+        "no sideways scrolling on a 360 px phone: {width}"
+    );
+
+    // The visit: accept, depart, arrive.
+    click(&c, &format!("#stop-{id} .stop-link")).await;
+    for step in ["accepted", "en_route", "on_site"] {
+        click(&c, &format!("#go-{step}")).await;
+        c.wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Css(&format!(
+                "#go-{step}[data-done], #order-title"
+            )))
+            .await
+            .unwrap();
+        // The page reloads after each step; wait until the button is gone.
+        for _ in 0..60 {
+            if c.find(Locator::Css(&format!("#go-{step}"))).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+    wait_for(&c, "#report-form").await;
+
+    // Findings and work done.
+    c.find(Locator::Css("#report-form [name=findings]"))
+        .await
+        .unwrap()
+        .send_keys("压缩机不启动")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#report-form [name=work_done]"))
+        .await
+        .unwrap()
+        .send_keys("更换启动继电器")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#report-form [name=labour_minutes]"))
+        .await
+        .unwrap()
+        .send_keys("45")
+        .await
+        .unwrap();
+    click(&c, "#save-report").await;
+    saved(&c).await;
+
+    // A part from the product's list.
+    c.find(Locator::Css("#part-name option[value='温控器']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click(&c, "#add-part").await;
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("#part-lines li"))
+        .await
+        .unwrap();
+
+    // A photo, uploaded from the phone's camera roll.
+    let dir = std::env::temp_dir().join(format!("shouhou-photo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("fault.png");
+    let img = image::RgbImage::from_pixel(1200, 900, image::Rgb([200, 80, 40]));
+    image::DynamicImage::ImageRgb8(img).save(&file).unwrap();
+    c.find(Locator::Css("#photo-input"))
+        .await
+        .unwrap()
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#photos img"))
+        .await
+        .unwrap();
+
+    // The customer signs on the screen.
+    wait_for(&c, "#signature-pad").await;
+    draw_signature(&c).await;
+    click(&c, "#signature-save").await;
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("#signature-done path"))
+        .await
+        .unwrap();
+    shot(&c, "tech-visit-mobile").await;
+    no_script_errors(&c, "tech-visit").await;
+
+    // Fixed: complete.
+    c.find(Locator::Css("#outcome option[value='fixed']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click(&c, "#finish").await;
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::XPath(
+            "//span[@id='order-status' and text()='已完工']",
+        ))
+        .await
+        .expect("completed");
+
+    let mgr = api_token(&s, "manager1").await;
+    let rep: Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/work-orders/{id}/report", s.base))
+        .bearer_auth(&mgr)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rep["order"]["status"], "completed");
+    assert_eq!(
+        rep["visits"].as_array().unwrap().len(),
+        1,
+        "one visit despite reloads"
+    );
+    assert_eq!(rep["visits"][0]["outcome"], "fixed");
+    assert_eq!(rep["visits"][0]["findings"], "压缩机不启动");
+    assert_eq!(rep["parts"].as_array().unwrap().len(), 1);
+    assert_eq!(rep["photos"].as_array().unwrap().len(), 1);
+    assert!(rep["visits"][0]["signature"]
+        .as_str()
+        .unwrap()
+        .starts_with('M'));
+
+    // The printable report.
+    c.goto(&format!("{}/work-orders/{id}/report", s.base))
+        .await
+        .unwrap();
+    wait_for(&c, "#report-signature svg path").await;
+    shot(&c, "service-report").await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = c.close().await;
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customer_reports_tracks_and_rates_by_qr_code() {
+    let Some((_driver, c)) = browser_sized(true).await else {
+        return;
+    };
+    let db = shouhou_testkit::sqlite().await;
+    let (app, _) = test_app(db.db.clone());
+    let f = seed(&app).await;
+    let (token,): (String,) = app
+        .db
+        .fetch_one(
+            &format!("SELECT qr_token FROM devices WHERE id = {}", f.device),
+            vec![],
+        )
+        .await
+        .unwrap();
+    let s = spawn_app(app).await;
+    c.goto(&format!("{}/s/{token}", s.base)).await.unwrap();
+    wait_for(&c, "#device-card").await;
+    no_script_errors(&c, "public-device").await;
+    shot(&c, "public-device-mobile").await;
+
+    // A wrong phone number is refused beside the field.
+    c.find(Locator::Css("#fault-description"))
+        .await
+        .unwrap()
+        .send_keys("冰箱不制冷，冷藏室是热的")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#fault-phone"))
+        .await
+        .unwrap()
+        .send_keys("12345")
+        .await
+        .unwrap();
+    click(&c, "#send-fault").await;
+    wait_for(&c, "#phone-error").await;
+    let kept = c
+        .find(Locator::Css("#fault-description"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(
+        kept.as_deref(),
+        Some("冰箱不制冷，冷藏室是热的"),
+        "the description is kept"
+    );
+    let phone = c.find(Locator::Css("#fault-phone")).await.unwrap();
+    phone.clear().await.unwrap();
+    phone.send_keys("13812345678").await.unwrap();
+    click(&c, "#send-fault").await;
+    wait_for(&c, "#tracking").await;
+    wait_for(&c, "#public-notice").await;
+    shot(&c, "public-tracking-mobile").await;
+
+    // The store does the work.
+    let (id,): (i64,) = s
+        .app
+        .db
+        .fetch_one(
+            &format!("SELECT id FROM work_orders WHERE device_id = {}", f.device),
+            vec![],
+        )
+        .await
+        .unwrap();
+    let disp = api_token(&s, "dispatcher1").await;
+    api(
+        &s,
+        &disp,
+        &format!("/work-orders/{id}/transitions"),
+        json!({"to": "assigned", "technician_id": f.tech_a_id}),
+    )
+    .await;
+    let tech = api_token(&s, "tech_a").await;
+    for to in ["accepted", "en_route"] {
+        api(
+            &s,
+            &tech,
+            &format!("/work-orders/{id}/transitions"),
+            json!({"to": to}),
+        )
+        .await;
+    }
+    c.refresh().await.unwrap();
+    wait_for(&c, "#track-technician").await;
+    wait_for(&c, "#track-eta").await;
+    for to in ["on_site", "completed"] {
+        api(
+            &s,
+            &tech,
+            &format!("/work-orders/{id}/transitions"),
+            json!({"to": to}),
+        )
+        .await;
+    }
+    c.refresh().await.unwrap();
+    wait_for(&c, "#rate-form").await;
+    c.find(Locator::Css("#rate-form input[value='very_satisfied']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("#rate-form textarea"))
+        .await
+        .unwrap()
+        .send_keys("师傅很专业")
+        .await
+        .unwrap();
+    click(&c, "#send-rating").await;
+    wait_for(&c, "#track-rating").await;
+    no_script_errors(&c, "public-rated").await;
+    shot(&c, "public-rated-mobile").await;
+    let (rating, channel): (String, String) = s
+        .app
+        .db
+        .fetch_one(
+            &format!("SELECT rating, channel FROM follow_ups WHERE work_order_id = {id}"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (rating.as_str(), channel.as_str()),
+        ("very_satisfied", "self_service")
+    );
+    let _ = c.close().await;
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_settings_and_archive_forms() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let db = shouhou_testkit::sqlite().await;
+    let (app, _) = test_app(db.db.clone());
+    seed(&app).await;
+    let s = spawn_app(app).await;
+    login(&c, &s, "admin").await;
+    // The admin's home is the settings page.
+    wait_for(&c, "#fee-form").await;
+    no_console_errors(&c, "settings").await;
+    shot(&c, "settings-zh").await;
+
+    // A new product: a bad price is refused beside its field, nothing is stored.
+    c.goto(&format!("{}/products", s.base)).await.unwrap();
+    click(&c, "#new-record").await;
+    wait_for(&c, "#f-brand")
+        .await
+        .send_keys("格力")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#f-model"))
+        .await
+        .unwrap()
+        .send_keys("KFR-35GW")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#f-parts"))
+        .await
+        .unwrap()
+        .send_keys("压缩机=1200, 电控板=abc")
+        .await
+        .unwrap();
+    click(&c, "#save-record").await;
+    wait_for(&c, "#f-parts-error").await;
+    let (n,): (i64,) = s
+        .app
+        .db
+        .fetch_one("SELECT COUNT(*) FROM products WHERE brand = '格力'", vec![])
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    let parts = c.find(Locator::Css("#f-parts")).await.unwrap();
+    parts.clear().await.unwrap();
+    parts.send_keys("压缩机=1200, 电控板=380").await.unwrap();
+    click(&c, "#save-record").await;
+    let want = url::Url::parse(&format!("{}/products/2", s.base)).unwrap();
+    if c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_url(&want)
+        .await
+        .is_err()
+    {
+        let now = c.current_url().await.unwrap();
+        let form = c
+            .find(Locator::Css("main"))
+            .await
+            .unwrap()
+            .html(false)
+            .await
+            .unwrap();
+        let form = form
+            .lines()
+            .filter(|l| l.contains("error") || l.contains("notice"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        panic!("not redirected to {want}: at {now}; {form}");
+    }
+    wait_for(&c, "#f-brand").await;
+    no_console_errors(&c, "product-edit").await;
+    shot(&c, "product-form-zh").await;
+    let (parts,): (String,) = s
+        .app
+        .db
+        .fetch_one("SELECT parts FROM products WHERE brand = '格力'", vec![])
+        .await
+        .unwrap();
+    assert!(parts.contains("\"price_fen\":38000"), "{parts}");
+
+    // Every admin page opens without script errors.
+    for (name, path) in [
+        ("users", "/users"),
+        ("user-new", "/users/new"),
+        ("org-units", "/org-units"),
+        ("technicians", "/technicians"),
+        ("policies", "/warranty-policies/new"),
+        ("labels", "/labels"),
+        ("leads", "/opportunities"),
+        ("kb", "/kb"),
+    ] {
+        c.goto(&format!("{}{path}", s.base)).await.unwrap();
+        wait_for(&c, "main").await;
+        no_console_errors(&c, name).await;
+        shot(&c, &format!("{name}-zh")).await;
     }
     let _ = c.close().await;
     db.cleanup().await;

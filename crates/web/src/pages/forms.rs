@@ -600,7 +600,17 @@ fn fill(
 }
 
 fn input<T: DeserializeOwned>(m: Map<String, Value>) -> Result<T, AppError> {
-    serde_json::from_value(Value::Object(m)).map_err(|e| AppError::Internal(format!("form: {e}")))
+    serde_path_to_error::deserialize(Value::Object(m)).map_err(|e| {
+        let field = e.path().to_string();
+        let detail = e.inner().to_string();
+        AppError::invalid(
+            &field,
+            shouhou_domain::ValidationError::Invalid {
+                zh: format!("格式或取值不对（{detail}）"),
+                en: format!("wrong format or value ({detail})"),
+            },
+        )
+    })
 }
 
 /// Creates (`id` = None) or changes the record through the app layer; returns its id.

@@ -18,10 +18,32 @@ use crate::AppState;
 #[template(path = "intake.html")]
 struct IntakePage {
     c: Chrome,
+    /// Self-service reports to verify: (id, when, phone, device, description).
+    requests: Vec<(i64, String, String, String, String)>,
 }
 
-pub async fn page(p: Page) -> Response {
-    render(&IntakePage { c: p.chrome() })
+pub async fn page(State(s): State<AppState>, p: Page) -> Response {
+    let pending = shouhou_app::selfservice::pending(&s.app, &p.actor)
+        .await
+        .unwrap_or_default();
+    let mut requests = Vec::with_capacity(pending.len());
+    for r in pending {
+        let device = match shouhou_app::devices::card(&s.app, &p.actor, r.device_id).await {
+            Ok(c) => format!("{} · {}", c.product.name, c.device.serial),
+            Err(_) => String::new(),
+        };
+        requests.push((
+            r.id,
+            p.time(&s, r.created_at),
+            r.phone,
+            device,
+            r.description,
+        ));
+    }
+    render(&IntakePage {
+        c: p.chrome(),
+        requests,
+    })
 }
 
 #[derive(Deserialize)]

@@ -2,13 +2,15 @@
 //! user's language from the message catalogs. Changes go through the same use cases as the API.
 
 mod archive;
+mod crm;
 mod desk;
 mod dispatch;
-mod field;
+pub mod field;
 pub mod forms;
 mod intake;
 pub mod public;
 mod review;
+mod settings;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, State};
@@ -67,6 +69,15 @@ pub fn router() -> Router<AppState> {
         .route("/s/{token}/report", post(public::report))
         .route("/s/{token}/rate", post(public::rate))
         .route("/tech", get(field::day))
+        .route("/opportunities", get(crm::leads))
+        .route("/opportunities/{id}/status", post(crm::lead_status))
+        .route("/kb", get(crm::kb).post(crm::kb_create))
+        .route("/labels", get(crm::labels))
+        .route("/labels/sheet", get(crm::sheet))
+        .route("/intake/requests/{id}", post(crm::decide_request))
+        .route("/settings", get(settings::page))
+        .route("/settings/sla", post(settings::save_sla))
+        .route("/settings/fees", post(settings::save_fees))
         .route("/tech/orders/{id}", get(field::visit))
         .route("/work-orders/{id}/report", get(field::printable))
         .route("/static/{file}", get(asset))
@@ -142,6 +153,7 @@ pub struct Chrome {
     pub user_name: String,
     pub role: String,
     pub other_lang: &'static str,
+    pub admin: bool,
 }
 
 impl Page {
@@ -155,6 +167,7 @@ impl Page {
                 Lang::ZhCn => "en",
                 Lang::En => "zh-CN",
             },
+            admin: self.actor.role() == Role::Admin,
         }
     }
 
@@ -313,7 +326,7 @@ async fn home(State(s): State<AppState>, p: Page) -> Response {
         Role::Clerk => return Redirect::to("/intake").into_response(),
         Role::Dispatcher => return Redirect::to("/dispatch").into_response(),
         Role::Technician | Role::Partner => return Redirect::to("/tech").into_response(),
-        Role::Admin => return Redirect::to("/users").into_response(),
+        Role::Admin => return Redirect::to("/settings").into_response(),
         _ => {}
     }
     use shouhou_store::work_orders::{count, Filter};

@@ -6,6 +6,9 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
 use serde::Deserialize;
 use shouhou_app::review::{self as uc, Decision, ReviewInput};
+use shouhou_app::service::ServiceReport;
+use shouhou_domain::money::yuan;
+use shouhou_store::service as store;
 
 use super::{render, Chrome, Page};
 use crate::AppState;
@@ -20,6 +23,15 @@ pub struct Item {
     device: String,
     fault: String,
     visits: String,
+    findings: String,
+    work_done: String,
+    /// (item, qty, amount, payer)
+    lines: Vec<(String, String, String, String)>,
+    customer_total: String,
+    manufacturer_total: String,
+    signature: String,
+    signed_by: String,
+    photos: Vec<i64>,
 }
 
 #[derive(Template)]
@@ -43,6 +55,11 @@ pub async fn queue(State(s): State<AppState>, p: Page) -> Response {
     let visits = shouhou_store::work_orders::visits_of(&s.app.db, &ids)
         .await
         .unwrap_or_default();
+    // The service reports: four more queries for the whole queue.
+    let reports = store::reports_of(&s.app.db, &ids).await.unwrap_or_default();
+    let parts = store::parts_of(&s.app.db, &ids).await.unwrap_or_default();
+    let charges = store::charges_of(&s.app.db, &ids).await.unwrap_or_default();
+    let photos = store::photos_of(&s.app.db, &ids).await.unwrap_or_default();
     let items: Vec<Item> = orders
         .into_iter()
         .map(|w| {
@@ -61,7 +78,53 @@ pub async fn queue(State(s): State<AppState>, p: Page) -> Response {
                 })
                 .collect::<Vec<_>>()
                 .join(" · ");
+            let reps: Vec<&store::VisitReport> = reports
+                .iter()
+                .filter(|(o, _)| *o == w.id)
+                .map(|(_, r)| r)
+                .collect();
+            let join = |f: &dyn Fn(&store::VisitReport) -> Option<String>| {
+                reps.iter()
+                    .filter_map(|r| f(r))
+                    .collect::<Vec<_>>()
+                    .join(" / ")
+            };
+            let sig = reps.iter().rev().find(|r| r.signature.is_some());
+            let report = ServiceReport {
+                order: w.clone(),
+                customer_name: String::new(),
+                customer_phone: String::new(),
+                address: String::new(),
+                product: None,
+                serial: None,
+                visits: vec![],
+                parts: parts
+                    .iter()
+                    .filter(|x| x.work_order_id == w.id)
+                    .cloned()
+                    .collect(),
+                charges: charges
+                    .iter()
+                    .filter(|x| x.work_order_id == w.id)
+                    .cloned()
+                    .collect(),
+                photos: vec![],
+                totals: Default::default(),
+            };
+            let totals = shouhou_app::service::totals(&report.charges, &report.parts);
             Item {
+                findings: join(&|r| r.findings.clone()),
+                work_done: join(&|r| r.work_done.clone()),
+                lines: super::field::lines(&report, lang),
+                customer_total: yuan(totals.customer_fen),
+                manufacturer_total: yuan(totals.manufacturer_fen),
+                signature: sig.and_then(|r| r.signature.clone()).unwrap_or_default(),
+                signed_by: sig.and_then(|r| r.signed_by.clone()).unwrap_or_default(),
+                photos: photos
+                    .iter()
+                    .filter(|x| x.work_order_id == w.id)
+                    .map(|x| x.id)
+                    .collect(),
                 id: w.id,
                 number: w.number.clone(),
                 kind: w.kind.label(lang).to_string(),

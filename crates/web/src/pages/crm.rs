@@ -1,0 +1,416 @@
+//! Office pages after the visit: sales leads with complaints, the knowledge base, QR label
+//! sheets, and the clerk's check of self-service requests.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use serde::Deserialize;
+use shouhou_app::crm::{self as uc, ArticleInput};
+use shouhou_app::AppError;
+use shouhou_domain::money::yuan;
+use shouhou_domain::{Category, Lang, OpportunityKind, OpportunityStatus, OrgKind};
+
+use super::{html, render, Chrome, Page};
+use crate::i18n::T;
+use crate::AppState;
+
+fn err(e: AppError) -> Response {
+    crate::error::ApiError(e).into_response()
+}
+
+pub struct LeadRow {
+    id: i64,
+    at: String,
+    customer: String,
+    kind: String,
+    value: String,
+    note: String,
+    order_id: i64,
+    number: String,
+    status: String,
+    open: bool,
+}
+
+#[derive(Template)]
+#[template(path = "leads.html")]
+struct Leads {
+    c: Chrome,
+    status: String,
+    filters: Vec<(String, String)>,
+    rows: Vec<LeadRow>,
+    open_value: String,
+    /// (created, order id, number, owner, status, description)
+    complaints: Vec<(String, i64, String, String, String, String)>,
+}
+
+#[derive(Deserialize)]
+pub struct LeadQuery {
+    status: Option<String>,
+}
+
+/// `GET /opportunities`: the leads of the user's units and the open complaints.
+pub async fn leads(State(s): State<AppState>, p: Page, Query(q): Query<LeadQuery>) -> Response {
+    let lang = p.actor.lang;
+    let status = q
+        .status
+        .as_deref()
+        .and_then(|x| OpportunityStatus::parse_field(x, "status").ok());
+    let list = match uc::opportunities(&s.app, &p.actor, status).await {
+        Ok(v) => v,
+        Err(e) => return err(e),
+    };
+    let open_value: i64 = list
+        .iter()
+        .filter(|o| o.status == OpportunityStatus::Open.as_str())
+        .map(|o| o.value_fen)
+        .sum();
+    let mut filters = vec![(String::new(), lang.pick("全部", "All"))];
+    filters.extend(
+        OpportunityStatus::ALL
+            .iter()
+            .map(|x| (x.as_str().to_string(), x.label(lang).to_string())),
+    );
+    let complaints = uc::complaints(&s.app, &p.actor)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|k| {
+            let st = shouhou_domain::ComplaintStatus::parse_field(&k.status, "status")
+                .map(|x| x.label(lang).to_string())
+                .unwrap_or(k.status.clone());
+            (
+                p.time(&s, k.created_at),
+                k.work_order_id,
+                k.work_order_number,
+                k.owner_name.unwrap_or_default(),
+                st,
+                k.description,
+            )
+        })
+        .collect();
+    render(&Leads {
+        status: status.map(|x| x.as_str().to_string()).unwrap_or_default(),
+        filters,
+        rows: list
+            .into_iter()
+            .map(|o| LeadRow {
+                id: o.id,
+                at: p.time(&s, o.created_at),
+                customer: o.customer_name,
+                kind: OpportunityKind::parse_field(&o.kind, "kind")
+                    .map(|k| k.label(lang).to_string())
+                    .unwrap_or(o.kind),
+                value: yuan(o.value_fen),
+                note: o.note.unwrap_or_default(),
+                order_id: o.work_order_id,
+                number: o.work_order_number,
+                open: o.status == OpportunityStatus::Open.as_str(),
+                status: OpportunityStatus::parse_field(&o.status, "status")
+                    .map(|k| k.label(lang).to_string())
+                    .unwrap_or(o.status),
+            })
+            .collect(),
+        open_value: yuan(open_value),
+        complaints,
+        c: p.chrome(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct StatusForm {
+    status: OpportunityStatus,
+}
+
+/// `POST /opportunities/{id}/status` (htmx): won or lost; the page reloads.
+pub async fn lead_status(
+    State(s): State<AppState>,
+    p: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<StatusForm>,
+) -> Response {
+    match uc::set_opportunity_status(&s.app, &p.actor, id, f.status).await {
+        Ok(_) => ([("hx-refresh", "true")], "").into_response(),
+        Err(e) => err(e),
+    }
+}
+
+pub struct ArticleRow {
+    title: String,
+    category: String,
+    symptom: String,
+    cause: String,
+    fix: String,
+    author: String,
+    updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "kb.html")]
+struct Kb {
+    c: Chrome,
+    categories: Vec<(String, String)>,
+    category: String,
+    product: String,
+    q: String,
+    articles: Vec<ArticleRow>,
+    may_write: bool,
+    form: String,
+}
+
+#[derive(Template)]
+#[template(path = "kb_form_partial.html")]
+struct KbForm<'a> {
+    t: T,
+    categories: &'a [(String, String)],
+    category: String,
+    /// (name, label, value, rows)
+    fields: Vec<(&'static str, String, String, usize)>,
+    saved: bool,
+    error: String,
+    error_field: String,
+}
+
+fn categories(lang: Lang) -> Vec<(String, String)> {
+    Category::ALL
+        .iter()
+        .map(|c| (c.as_str().to_string(), c.label(lang).to_string()))
+        .collect()
+}
+
+fn kb_form(
+    lang: Lang,
+    a: Option<&ArticleForm>,
+    saved: bool,
+    error: String,
+    error_field: String,
+) -> String {
+    let t = T(lang);
+    let v = |f: fn(&ArticleForm) -> &String| a.map(|a| f(a).clone()).unwrap_or_default();
+    KbForm {
+        t,
+        categories: &categories(lang),
+        category: a.map(|a| a.category.clone()).unwrap_or_default(),
+        fields: vec![
+            ("title", t.t("kb.title"), v(|a| &a.title), 1),
+            ("symptom", t.t("kb.symptom"), v(|a| &a.symptom), 3),
+            ("cause", t.t("kb.cause"), v(|a| &a.cause), 3),
+            ("fix", t.t("kb.fix"), v(|a| &a.fix), 4),
+        ],
+        saved,
+        error,
+        error_field,
+    }
+    .render()
+    .unwrap_or_default()
+}
+
+#[derive(Deserialize)]
+pub struct KbQuery {
+    category: Option<String>,
+    product: Option<String>,
+    q: Option<String>,
+}
+
+/// `GET /kb`: search by category (the product's own articles first) and words.
+pub async fn kb(State(s): State<AppState>, p: Page, Query(q): Query<KbQuery>) -> Response {
+    let lang = p.actor.lang;
+    let category = q
+        .category
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .and_then(|c| Category::parse_field(c, "category").ok());
+    let product = q.product.as_deref().and_then(|x| x.parse::<i64>().ok());
+    let words = q.q.clone().unwrap_or_default();
+    let list = match uc::search_articles(&s.app, category, product, &words).await {
+        Ok(v) => v,
+        Err(e) => return err(e),
+    };
+    let may_write = uc::can_write_articles(&s.app, &p.actor).await;
+    render(&Kb {
+        categories: categories(lang),
+        category: category.map(|c| c.as_str().to_string()).unwrap_or_default(),
+        product: product.map(|x| x.to_string()).unwrap_or_default(),
+        q: words,
+        articles: list
+            .into_iter()
+            .map(|a| ArticleRow {
+                category: Category::parse_field(&a.category, "category")
+                    .map(|c| c.label(lang).to_string())
+                    .unwrap_or(a.category),
+                title: a.title,
+                symptom: a.symptom,
+                cause: a.cause,
+                fix: a.fix,
+                author: a.author_name,
+                updated: p.time(&s, a.updated_at),
+            })
+            .collect(),
+        may_write,
+        form: if may_write {
+            kb_form(lang, None, false, String::new(), String::new())
+        } else {
+            String::new()
+        },
+        c: p.chrome(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ArticleForm {
+    category: String,
+    title: String,
+    symptom: String,
+    cause: String,
+    fix: String,
+}
+
+/// `POST /kb` (htmx): a new article; a refusal keeps the text and marks the field.
+pub async fn kb_create(State(s): State<AppState>, p: Page, Form(f): Form<ArticleForm>) -> Response {
+    let lang = p.actor.lang;
+    let category = match Category::parse_field(&f.category, "category") {
+        Ok(c) => c,
+        Err(e) => {
+            return html(kb_form(
+                lang,
+                Some(&f),
+                false,
+                e.detail(lang),
+                "category".into(),
+            ))
+        }
+    };
+    let input = ArticleInput {
+        category,
+        product_id: None,
+        title: f.title.clone(),
+        symptom: f.symptom.clone(),
+        cause: f.cause.clone(),
+        fix: f.fix.clone(),
+    };
+    match uc::save_article(&s.app, &p.actor, None, input).await {
+        Ok(_) => html(kb_form(lang, None, true, String::new(), String::new())),
+        Err(e) => {
+            let field = e.field().unwrap_or("").to_string();
+            let msg = if field.is_empty() {
+                e.message(lang)
+            } else {
+                e.detail(lang)
+            };
+            html(kb_form(lang, Some(&f), false, msg, field))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "labels.html")]
+struct LabelsPage {
+    c: Chrome,
+    stores: Vec<(String, String)>,
+}
+
+/// `GET /labels`: pick a store, open its label sheet.
+pub async fn labels(State(s): State<AppState>, p: Page) -> Response {
+    if !p.actor.role().is_office() {
+        return err(AppError::Forbidden);
+    }
+    let units = shouhou_app::org::list_org_units(&s.app, &p.actor)
+        .await
+        .unwrap_or_default();
+    render(&LabelsPage {
+        stores: units
+            .into_iter()
+            .filter(|u| u.kind != OrgKind::Partner)
+            .map(|u| (u.code.clone(), format!("{} ({})", u.name, u.code)))
+            .collect(),
+        c: p.chrome(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct SheetQuery {
+    store: String,
+    offset: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// The link printed on labels: this server as the browser reached it.
+fn base_url(h: &HeaderMap) -> String {
+    let host = h
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost");
+    let proto = h
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("http");
+    format!("{proto}://{host}")
+}
+
+/// `GET /labels/sheet?store=CODE`: the printable A4 sheet.
+pub async fn sheet(
+    State(s): State<AppState>,
+    p: Page,
+    headers: HeaderMap,
+    Query(q): Query<SheetQuery>,
+) -> Response {
+    if !p.actor.role().is_office() {
+        return err(AppError::Forbidden);
+    }
+    let unit = match shouhou_app::labels::store_unit(&s.app, Some(&p.actor), &q.store).await {
+        Ok(u) => u,
+        Err(e) => return err(e),
+    };
+    let base = s
+        .app
+        .settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| base_url(&headers));
+    match shouhou_app::labels::labels(
+        &s.app,
+        &unit,
+        &base,
+        q.offset.unwrap_or(0),
+        q.limit.unwrap_or(240),
+    )
+    .await
+    {
+        Ok(l) => html(shouhou_app::labels::sheet(
+            &format!("{} · {}", unit.name, p.t.t("labels.title")),
+            &p.t.t("labels.scan"),
+            &l,
+        )),
+        Err(e) => err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Decision {
+    accept: bool,
+}
+
+/// `POST /intake/requests/{id}` (htmx): the clerk accepts (creates the order) or rejects a
+/// self-service request.
+pub async fn decide_request(
+    State(s): State<AppState>,
+    p: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<Decision>,
+) -> Response {
+    match shouhou_app::selfservice::decide(&s.app, &p.actor, id, f.accept).await {
+        Ok(Some(w)) => html(format!(
+            "<li class=\"notice\" id=\"request-{id}\"><a href=\"/work-orders/{}\">{}</a></li>",
+            w.id, w.number
+        )),
+        Ok(None) => html(format!(
+            "<li class=\"notice\" id=\"request-{id}\">{}</li>",
+            p.t.t("intake.request_rejected")
+        )),
+        Err(e) => html(format!(
+            "<li class=\"error\" id=\"request-{id}\">{}</li>",
+            e.message(p.actor.lang).replace('<', "&lt;")
+        )),
+    }
+}

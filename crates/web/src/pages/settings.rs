@@ -1,0 +1,329 @@
+//! The admin's settings: SLA rules and fee rules, each an editable table. An empty row is there
+//! to add a rule; clearing a row's numbers removes it. A refused table saves nothing and says
+//! which row and field to fix.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use shouhou_app::AppError;
+use shouhou_domain::money::{parse_yuan, yuan};
+use shouhou_domain::sla::SlaRule;
+use shouhou_domain::{Category, Lang, Priority, Role, Tier, WorkOrderType};
+use shouhou_store::service::FeeRule;
+
+use super::{html, render, Chrome, Page};
+use crate::i18n::T;
+use crate::AppState;
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct Settings {
+    c: Chrome,
+    sla_form: String,
+    fee_form: String,
+}
+
+/// An SLA rule as typed: (priority, tier or "", respond, arrive, resolve minutes).
+type SlaRow = (String, String, String, String, String);
+/// A fee rule as typed: (type, category or "*", labour yuan, travel yuan).
+type FeeRow = (String, String, String, String);
+
+#[derive(Template)]
+#[template(path = "settings_sla_partial.html")]
+struct SlaForm {
+    t: T,
+    rows: Vec<SlaRow>,
+    priorities: Vec<(String, String)>,
+    tiers: Vec<(String, String)>,
+    saved: bool,
+    error: String,
+}
+
+#[derive(Template)]
+#[template(path = "settings_fees_partial.html")]
+struct FeeForm {
+    t: T,
+    rows: Vec<FeeRow>,
+    kinds: Vec<(String, String)>,
+    categories: Vec<(String, String)>,
+    saved: bool,
+    error: String,
+}
+
+fn sla_form(
+    lang: Lang,
+    rules: &[SlaRule],
+    rows: Option<Vec<SlaRow>>,
+    saved: bool,
+    error: String,
+) -> String {
+    let mut rows = rows.unwrap_or_else(|| {
+        rules
+            .iter()
+            .map(|r| {
+                (
+                    r.priority.as_str().to_string(),
+                    r.tier.map(|t| t.as_str().to_string()).unwrap_or_default(),
+                    r.respond_minutes.to_string(),
+                    r.arrive_minutes.to_string(),
+                    r.resolve_minutes.to_string(),
+                )
+            })
+            .collect()
+    });
+    rows.push((
+        "normal".into(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+    ));
+    let mut tiers = vec![(String::new(), lang.pick("全部", "any"))];
+    tiers.extend(
+        Tier::ALL
+            .iter()
+            .map(|t| (t.as_str().to_string(), t.label(lang).to_string())),
+    );
+    SlaForm {
+        t: T(lang),
+        rows,
+        priorities: Priority::ALL
+            .iter()
+            .map(|p| (p.as_str().to_string(), p.label(lang).to_string()))
+            .collect(),
+        tiers,
+        saved,
+        error,
+    }
+    .render()
+    .unwrap_or_default()
+}
+
+fn fee_form(
+    lang: Lang,
+    rules: &[FeeRule],
+    rows: Option<Vec<FeeRow>>,
+    saved: bool,
+    error: String,
+) -> String {
+    let mut rows = rows.unwrap_or_else(|| {
+        rules
+            .iter()
+            .map(|r| {
+                (
+                    r.kind.clone(),
+                    r.category.clone(),
+                    yuan(r.labour_fen),
+                    yuan(r.travel_fen),
+                )
+            })
+            .collect()
+    });
+    rows.push((
+        "repair_onsite".into(),
+        "*".into(),
+        String::new(),
+        String::new(),
+    ));
+    let mut categories = vec![("*".to_string(), lang.pick("全部品类", "any category"))];
+    categories.extend(
+        Category::ALL
+            .iter()
+            .map(|c| (c.as_str().to_string(), c.label(lang).to_string())),
+    );
+    FeeForm {
+        t: T(lang),
+        rows,
+        kinds: WorkOrderType::ALL
+            .iter()
+            .map(|k| (k.as_str().to_string(), k.label(lang).to_string()))
+            .collect(),
+        categories,
+        saved,
+        error,
+    }
+    .render()
+    .unwrap_or_default()
+}
+
+fn forbidden() -> Response {
+    crate::error::ApiError(AppError::Forbidden).into_response()
+}
+
+/// `GET /settings` (admin).
+pub async fn page(State(s): State<AppState>, p: Page) -> Response {
+    if p.actor.role() != Role::Admin {
+        return forbidden();
+    }
+    let lang = p.actor.lang;
+    let sla = shouhou_app::catalog::sla_rules(&s.app)
+        .await
+        .unwrap_or_default();
+    let fees = shouhou_app::service::fee_rules(&s.app)
+        .await
+        .unwrap_or_default();
+    render(&Settings {
+        sla_form: sla_form(lang, &sla, None, false, String::new()),
+        fee_form: fee_form(lang, &fees, None, false, String::new()),
+        c: p.chrome(),
+    })
+}
+
+/// Splits repeated form fields into rows: a new row starts at each `first` field.
+fn rows(pairs: &[(String, String)], first: &str, width: usize) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = Vec::new();
+    for (k, v) in pairs {
+        if k == first {
+            out.push(Vec::with_capacity(width));
+        }
+        if let Some(r) = out.last_mut() {
+            r.push(v.trim().to_string());
+        }
+    }
+    out.into_iter().filter(|r| r.len() == width).collect()
+}
+
+fn row_error(lang: Lang, n: usize, field: &str) -> String {
+    lang.pick(&format!("第 {n} 行：{field}"), &format!("row {n}: {field}"))
+}
+
+/// `POST /settings/sla`.
+pub async fn save_sla(
+    State(s): State<AppState>,
+    p: Page,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let lang = p.actor.lang;
+    let raw = rows(&pairs, "priority", 5);
+    let kept: Vec<(usize, &Vec<String>)> = raw
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r[2..].iter().any(|x| !x.is_empty()))
+        .collect();
+    let mut rules = Vec::new();
+    let back = |e: String| {
+        let shown = kept
+            .iter()
+            .map(|(_, r)| {
+                (
+                    r[0].clone(),
+                    r[1].clone(),
+                    r[2].clone(),
+                    r[3].clone(),
+                    r[4].clone(),
+                )
+            })
+            .collect();
+        html(sla_form(lang, &[], Some(shown), false, e))
+    };
+    for (i, r) in &kept {
+        let n = i + 1;
+        let num = |v: &str, label: &str| {
+            v.parse::<i64>().map_err(|_| {
+                row_error(
+                    lang,
+                    n,
+                    &format!("{label} {}", lang.pick("请输入分钟数", "enter minutes")),
+                )
+            })
+        };
+        let t = T(lang);
+        let rule = (|| {
+            Ok::<_, String>(SlaRule {
+                priority: Priority::parse_field(&r[0], "priority").map_err(|e| e.message(lang))?,
+                tier: if r[1].is_empty() {
+                    None
+                } else {
+                    Some(Tier::parse_field(&r[1], "tier").map_err(|e| e.message(lang))?)
+                },
+                respond_minutes: num(&r[2], &t.t("wo.respond_by"))?,
+                arrive_minutes: num(&r[3], &t.t("wo.arrive_by"))?,
+                resolve_minutes: num(&r[4], &t.t("wo.resolve_by"))?,
+            })
+        })();
+        match rule {
+            Ok(x) => rules.push(x),
+            Err(e) => return back(e),
+        }
+    }
+    match shouhou_app::catalog::set_sla_rules(&s.app, &p.actor, rules).await {
+        Ok(saved) => html(sla_form(lang, &saved, None, true, String::new())),
+        Err(e) => back(e.message(lang)),
+    }
+}
+
+/// `POST /settings/fees`.
+pub async fn save_fees(
+    State(s): State<AppState>,
+    p: Page,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let lang = p.actor.lang;
+    let raw = rows(&pairs, "kind", 4);
+    let kept: Vec<(usize, &Vec<String>)> = raw
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r[2..].iter().any(|x| !x.is_empty()))
+        .collect();
+    let back = |e: String| {
+        let shown = kept
+            .iter()
+            .map(|(_, r)| (r[0].clone(), r[1].clone(), r[2].clone(), r[3].clone()))
+            .collect();
+        html(fee_form(lang, &[], Some(shown), false, e))
+    };
+    let mut rules = Vec::new();
+    for (i, r) in &kept {
+        let money = |v: &str, key: &str| {
+            if v.is_empty() {
+                return Ok(0);
+            }
+            parse_yuan(v).ok_or_else(|| {
+                row_error(
+                    lang,
+                    i + 1,
+                    &format!(
+                        "{} {}",
+                        T(lang).t(key),
+                        lang.pick("请输入金额（元）", "enter an amount in yuan")
+                    ),
+                )
+            })
+        };
+        let (labour, travel) = match (
+            money(&r[2], "settings.labour_fee"),
+            money(&r[3], "settings.travel_fee"),
+        ) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(e), _) | (_, Err(e)) => return back(e),
+        };
+        rules.push(FeeRule {
+            id: 0,
+            kind: r[0].clone(),
+            category: r[1].clone(),
+            labour_fen: labour,
+            travel_fen: travel,
+        });
+    }
+    match shouhou_app::service::set_fee_rules(&s.app, &p.actor, rules).await {
+        Ok(saved) => html(fee_form(lang, &saved, None, true, String::new())),
+        Err(e) => {
+            // "rules[2].category: …" → "row 3: …"
+            let msg = match e
+                .field()
+                .and_then(|f| f.strip_prefix("rules["))
+                .and_then(|f| f.split(']').next())
+                .and_then(|n| n.parse::<usize>().ok())
+            {
+                Some(n) => row_error(
+                    lang,
+                    kept.get(n).map(|(i, _)| i + 1).unwrap_or(n + 1),
+                    &e.detail(lang),
+                ),
+                None => e.message(lang),
+            };
+            back(msg)
+        }
+    }
+}
