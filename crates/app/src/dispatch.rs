@@ -217,7 +217,13 @@ async fn inputs(
         ));
     }
     let (from, to) = day_bounds(app, date);
-    let orders = store::open_orders(&app.db, &units, from, to).await?;
+    // Orders back from the field wait for parts or a revisit: the dispatcher brings them back
+    // by hand from the board when they are ready, the planner leaves them.
+    let orders: Vec<_> = store::open_orders(&app.db, &units, from, to)
+        .await?
+        .into_iter()
+        .filter(|o| o.status != "waiting_parts")
+        .collect();
     let rtechs = techs
         .iter()
         .map(|t| routing::Technician {

@@ -560,23 +560,41 @@ async fn pages(db: &str, requests: usize) -> anyhow::Result<()> {
         .db
         .fetch_one("SELECT COUNT(*) FROM devices", vec![])
         .await?;
-    let router = shouhou_web::router(shouhou_web::AppState::new(app.clone()));
+    let (token,): (String,) = app
+        .db
+        .fetch_one("SELECT qr_token FROM devices ORDER BY id LIMIT 1", vec![])
+        .await?;
+    let mut state = shouhou_web::AppState::new(app.clone());
+    // The benchmark measures rendering, not the public pages' rate limit.
+    state.public_limits = std::sync::Arc::new(shouhou_web::pages::public::PublicLimits::new(
+        u32::MAX / 2,
+        u32::MAX / 2,
+    ));
+    let router = shouhou_web::router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move { axum::serve(listener, router).await });
     let base = format!("http://{addr}");
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let r = http
-        .post(format!("{base}/login"))
-        .form(&[("username", "manager1"), ("password", "demo123")])
-        .send()
-        .await?;
-    if r.status() != 303 {
-        anyhow::bail!("cannot sign in as manager1/demo123: load the demo data first");
-    }
+    let signed_in = |user: &'static str| {
+        let base = base.clone();
+        async move {
+            let http = reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?;
+            let r = http
+                .post(format!("{base}/login"))
+                .form(&[("username", user), ("password", "demo123")])
+                .send()
+                .await?;
+            if r.status() != 303 {
+                anyhow::bail!("cannot sign in as {user}/demo123: load the demo data first");
+            }
+            Ok::<_, anyhow::Error>(http)
+        }
+    };
+    let http = signed_in("manager1").await?;
+    let tech = signed_in("tech01").await?;
     let today = app.today();
     println!(
         "page render over loopback, {orders} work orders ({:?}), {requests} requests a page",
@@ -616,13 +634,24 @@ async fn pages(db: &str, requests: usize) -> anyhow::Result<()> {
             "intake search",
             Box::new(|r: &mut StdRng| format!("/intake/search?q=13{}", r.gen_range(10..99))),
         ),
+        (
+            "service report",
+            Box::new(move |r: &mut StdRng| {
+                format!("/work-orders/{}/report", r.gen_range(1..=orders.max(1)))
+            }),
+        ),
+        ("leads", Box::new(|_| "/opportunities".to_string())),
+        ("knowledge base", Box::new(|_| "/kb?q=不".to_string())),
+        ("public device page", Box::new(move |_| format!("/s/{token}"))),
+        ("tech: my day", Box::new(|_| "/tech".to_string())),
     ];
     for (name, path) in &paths {
+        let client = if name.starts_with("tech:") { &tech } else { &http };
         let mut times = Vec::with_capacity(requests);
         for _ in 0..requests {
             let url = format!("{base}{}", path(&mut rng));
             let t = Instant::now();
-            let r = http.get(&url).send().await?;
+            let r = client.get(&url).send().await?;
             let ok = r.status().is_success();
             let _ = r.bytes().await?;
             times.push(t.elapsed());

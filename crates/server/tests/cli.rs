@@ -159,3 +159,68 @@ fn backup_refuses_postgres_and_says_what_to_use() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
 }
+
+#[test]
+fn labels_prints_a_qr_sheet_for_a_stores_devices() {
+    let db = temp_db();
+    let out = Command::new(env!("CARGO_BIN_EXE_shouhou"))
+        .args(["--db", &db, "demo", "--customers", "30", "--orders", "20"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sheet = format!("{db}.labels.html");
+    let out = Command::new(env!("CARGO_BIN_EXE_shouhou"))
+        .args([
+            "--db",
+            &db,
+            "labels",
+            "--store",
+            "S01",
+            "--base-url",
+            "https://fuwu.example.cn/",
+            "--out",
+            &sheet,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(&sheet).unwrap();
+    let labels = html.matches("class=\"label\"").count();
+    assert!(labels > 0, "no labels");
+    assert_eq!(
+        html.matches("<svg").count(),
+        labels,
+        "one QR code per label"
+    );
+    assert!(
+        html.contains("https://fuwu.example.cn/s/"),
+        "links to the public page"
+    );
+    assert!(html.contains("size: A4"));
+    // An unknown store is refused with its name.
+    let out = Command::new(env!("CARGO_BIN_EXE_shouhou"))
+        .args([
+            "--db",
+            &db,
+            "labels",
+            "--store",
+            "NOPE",
+            "--base-url",
+            "http://x",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("NOPE"));
+    for f in [sheet, db.clone(), format!("{db}-wal"), format!("{db}-shm")] {
+        let _ = std::fs::remove_file(f);
+    }
+}

@@ -89,7 +89,7 @@ pub async fn open_orders(
              wo.arrive_by, a.lat, a.lng, p.category \
              FROM work_orders wo JOIN customer_addresses a ON a.id = wo.address_id \
              LEFT JOIN devices d ON d.id = wo.device_id LEFT JOIN products p ON p.id = d.product_id \
-             WHERE wo.org_unit_id IN ({}) AND wo.kind <> 'repair_phone' AND wo.status IN ('new', 'assigned', 'accepted') \
+             WHERE wo.org_unit_id IN ({}) AND wo.kind <> 'repair_phone' AND wo.status IN ('new', 'assigned', 'accepted', 'waiting_parts') \
              AND wo.partner_unit_id IS NULL \
              AND ((wo.appointment_start IS NOT NULL AND wo.appointment_start < $2 AND wo.appointment_end > $1) \
                   OR (wo.appointment_start IS NULL AND wo.created_at < $2)) \

@@ -31,6 +31,8 @@ pub struct OpenRow {
     address: String,
     window: String,
     urgent: bool,
+    /// Back from the field (waiting for parts or a revisit): the label, else empty.
+    back: String,
 }
 
 pub struct TechRow {
@@ -92,7 +94,7 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
         .unwrap_or_default();
     let unassigned = open
         .iter()
-        .filter(|o| o.status == "new")
+        .filter(|o| o.status == "new" || o.status == "waiting_parts")
         .map(|o| OpenRow {
             id: o.id,
             number: o.number.clone(),
@@ -113,6 +115,11 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
                 _ => String::new(),
             },
             urgent: o.priority == "urgent",
+            back: if o.status == "waiting_parts" {
+                shouhou_domain::Status::WaitingParts.label(lang).to_string()
+            } else {
+                String::new()
+            },
         })
         .collect();
     let on_shift = shouhou_store::dispatch::technicians_on(&s.app.db, &units, date)
