@@ -10,11 +10,11 @@ use rand::{Rng, SeedableRng};
 use shouhou_domain::sla::{deadlines, default_rules, pick_rule};
 use shouhou_domain::warranty::WarrantyTerms;
 use shouhou_domain::{
-    work_order_number, Category, Priority, Role, Status, Tier, VisitOutcome, WarrantyStart,
-    WorkOrderType,
+    work_order_number, Category, OpportunityKind, Priority, Rating, Role, Status, Tier,
+    VisitOutcome, WarrantyStart, WorkOrderType,
 };
 use shouhou_store::search::customer_doc;
-use shouhou_store::{args, Arg};
+use shouhou_store::{args, Arg, Tx};
 
 use crate::auth::hash_password;
 use crate::{App, AppError, Result};
@@ -1121,6 +1121,7 @@ pub async fn generate(app: &App, o: &DemoOptions, progress: Progress<'_>) -> Res
         let status = ev.last().map(|e| e.0).unwrap_or(Status::New);
         let at = |s: Status| ev.iter().find(|e| e.0 == s).map(|e| e.2);
         let last_at = ev.last().map(|e| e.2).unwrap_or(created);
+        let findings = format!("现场检查：{fault}");
         wo_rows.push(vec![
             Arg::from(id),
             number.into(),
@@ -1190,7 +1191,13 @@ pub async fn generate(app: &App, o: &DemoOptions, progress: Progress<'_>) -> Res
                 arrived.map(|_| dev.lat),
                 arrived.map(|_| dev.lng),
                 done.then_some(*left),
-                done.then_some(outcome.as_str())
+                done.then_some(outcome.as_str()),
+                done.then(|| findings.clone()),
+                done.then(|| work_done(*outcome).to_string()),
+                done.then(|| (*left - *arr).num_minutes()),
+                // The customer signed the fixed visits on the technician's phone.
+                (done && *outcome == VisitOutcome::Fixed).then(|| DEMO_SIGNATURE.to_string()),
+                (done && *outcome == VisitOutcome::Fixed).then(|| "客户本人".to_string())
             ]);
             n_visits += 1;
         }
@@ -1256,6 +1263,11 @@ pub async fn generate(app: &App, o: &DemoOptions, progress: Progress<'_>) -> Res
                     "arrived_lng",
                     "left_at",
                     "outcome",
+                    "findings",
+                    "work_done",
+                    "labour_minutes",
+                    "signature",
+                    "signed_by",
                 ],
                 std::mem::take(&mut visit_rows),
             )
@@ -1273,6 +1285,15 @@ pub async fn generate(app: &App, o: &DemoOptions, progress: Progress<'_>) -> Res
         .collect();
     tx.bulk_insert("wo_counters", &["day", "last"], counter_rows)
         .await?;
+    after_service(
+        &mut tx,
+        &mut g.rng,
+        now,
+        user_id("manager1"),
+        user_id("followup1"),
+        user_id("tech01"),
+    )
+    .await?;
     for t in [
         "org_units",
         "users",
@@ -1289,6 +1310,10 @@ pub async fn generate(app: &App, o: &DemoOptions, progress: Progress<'_>) -> Res
         "work_order_events",
         "visits",
         "sla_rules",
+        "opportunities",
+        "follow_ups",
+        "complaints",
+        "kb_articles",
     ] {
         tx.reset_identity(t).await?;
     }
@@ -1346,6 +1371,268 @@ fn review_and_close(
         reviewed + Duration::minutes(rng.gen_range(60..4 * 24 * 60)),
         None,
     ));
+}
+
+/// A completed order: id, customer, unit, completed at.
+type Done = (i64, i64, i64, DateTime<Utc>);
+
+/// After the visits: follow-up answers for most completed orders (a dissatisfied one opens a
+/// complaint owned by the manager), sales leads on some, and a small knowledge base.
+async fn after_service(
+    tx: &mut Tx,
+    rng: &mut StdRng,
+    now: DateTime<Utc>,
+    manager: i64,
+    followup: i64,
+    tech: i64,
+) -> Result<()> {
+    let done: Vec<Done> = tx
+        .fetch_all(
+            "SELECT id, customer_id, org_unit_id, completed_at FROM work_orders \
+             WHERE status IN ('completed', 'reviewed', 'closed') AND completed_at IS NOT NULL ORDER BY id",
+            vec![],
+        )
+        .await?;
+    let (mut fu, mut ks, mut leads) = (Vec::new(), Vec::new(), Vec::new());
+    let comments = [
+        "师傅很专业",
+        "准时到达，态度好",
+        "维修及时",
+        "",
+        "等了比较久",
+        "收费有点贵",
+    ];
+    for &(id, customer_id, org_unit_id, completed_at) in &done {
+        let at = completed_at + Duration::hours(rng.gen_range(20..60));
+        if at <= now && rng.gen_bool(0.6) {
+            let rating = match rng.gen_range(0..100) {
+                0..=54 => Rating::VerySatisfied,
+                55..=89 => Rating::Satisfied,
+                90..=96 => Rating::Neutral,
+                _ => Rating::Dissatisfied,
+            };
+            let comment = if rating == Rating::Dissatisfied {
+                ["师傅迟到太久", "修完第二天又坏了", "收费不透明"][rng.gen_range(0..3)]
+            } else {
+                comments[rng.gen_range(0..comments.len())]
+            };
+            let fid = fu.len() as i64 + 1;
+            fu.push(args![
+                fid,
+                id,
+                rating.as_str(),
+                (!comment.is_empty()).then_some(comment),
+                "phone",
+                followup,
+                at
+            ]);
+            if rating == Rating::Dissatisfied {
+                let closed = (at + Duration::days(3) <= now).then(|| at + Duration::days(3));
+                ks.push(args![
+                    id,
+                    fid,
+                    org_unit_id,
+                    manager,
+                    if closed.is_some() { "closed" } else { "open" },
+                    comment,
+                    at,
+                    closed
+                ]);
+            }
+        }
+        if rng.gen_bool(0.05) {
+            let kind = *pick(rng, OpportunityKind::ALL);
+            let value: i64 = match kind {
+                OpportunityKind::TradeIn | OpportunityKind::ReplacementDue => {
+                    rng.gen_range(2_000..9_000) * 100
+                }
+                OpportunityKind::MaintenanceContract => rng.gen_range(300..1_500) * 100,
+                OpportunityKind::Consumables => rng.gen_range(50..600) * 100,
+            };
+            let status = if completed_at < now - Duration::days(30) {
+                ["won", "lost", "open"][rng.gen_range(0..3)]
+            } else {
+                "open"
+            };
+            leads.push(args![
+                id,
+                customer_id,
+                org_unit_id,
+                format!("demo-{id}"),
+                kind.as_str(),
+                value,
+                Option::<String>::None,
+                status,
+                tech,
+                completed_at,
+                completed_at
+            ]);
+        }
+    }
+    tx.bulk_insert(
+        "follow_ups",
+        &[
+            "id",
+            "work_order_id",
+            "rating",
+            "comment",
+            "channel",
+            "user_id",
+            "at",
+        ],
+        fu,
+    )
+    .await?;
+    tx.bulk_insert(
+        "complaints",
+        &[
+            "work_order_id",
+            "follow_up_id",
+            "org_unit_id",
+            "owner_id",
+            "status",
+            "description",
+            "created_at",
+            "closed_at",
+        ],
+        ks,
+    )
+    .await?;
+    tx.bulk_insert(
+        "opportunities",
+        &[
+            "work_order_id",
+            "customer_id",
+            "org_unit_id",
+            "client_key",
+            "kind",
+            "value_fen",
+            "note",
+            "status",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ],
+        leads,
+    )
+    .await?;
+    let kb: &[(Category, &str, &str, &str, &str)] = &[
+        (
+            Category::Refrigeration,
+            "冰箱不制冷",
+            "压缩机不启动，冷藏室温度高",
+            "启动继电器或过载保护器损坏",
+            "测量继电器通断，更换启动继电器；检查电压是否正常",
+        ),
+        (
+            Category::Refrigeration,
+            "冰箱冷藏室结冰",
+            "冷藏室后壁结冰，食物冻坏",
+            "温控器失灵或门封不严",
+            "检查门封条密封；校准或更换温控器",
+        ),
+        (
+            Category::Washing,
+            "洗衣机不脱水",
+            "脱水时报 E21/UE，滚筒不转",
+            "衣物偏心或排水不畅",
+            "重新摆放衣物；清理排水泵过滤器",
+        ),
+        (
+            Category::Washing,
+            "洗衣机漏水",
+            "底部有水渍",
+            "进水管接头松动或门封老化",
+            "紧固接头；更换门封圈",
+        ),
+        (
+            Category::TvAudio,
+            "电视有声无图",
+            "开机有声音，屏幕黑屏",
+            "背光灯条或电源板故障",
+            "手电照屏看是否有图像；更换灯条或电源板",
+        ),
+        (
+            Category::Copier,
+            "复印机卡纸",
+            "纸张在定影区卡住，报 J 代码",
+            "定影组件磨损或搓纸轮老化",
+            "清洁搓纸轮；检查定影膜，必要时更换定影组件",
+        ),
+        (
+            Category::Copier,
+            "复印件有黑线",
+            "复印件同一位置有纵向黑线",
+            "扫描玻璃或感光鼓有污渍、划痕",
+            "清洁扫描玻璃；检查并更换感光鼓",
+        ),
+        (
+            Category::Printer,
+            "打印模糊",
+            "字迹发淡、有底灰",
+            "粉盒将尽或打印头脏污",
+            "更换粉盒；运行打印头清洗",
+        ),
+        (
+            Category::Kitchen,
+            "燃气灶打不着火",
+            "点火有声音但不着火",
+            "点火针积碳或电磁阀故障",
+            "清洁点火针；检查热电偶和电磁阀",
+        ),
+        (
+            Category::SmallAppliance,
+            "电饭煲不加热",
+            "通电指示灯亮但不加热",
+            "温控器或加热盘损坏",
+            "检测加热盘电阻，更换温控器",
+        ),
+    ];
+    let rows = kb
+        .iter()
+        .map(|(c, title, symptom, cause, fix)| {
+            args![
+                c.as_str(),
+                *title,
+                *symptom,
+                *cause,
+                *fix,
+                manager,
+                now,
+                now
+            ]
+        })
+        .collect();
+    tx.bulk_insert(
+        "kb_articles",
+        &[
+            "category",
+            "title",
+            "symptom",
+            "cause",
+            "fix",
+            "author_id",
+            "created_at",
+            "updated_at",
+        ],
+        rows,
+    )
+    .await?;
+    Ok(())
+}
+
+/// A short signature stroke for demo reports.
+const DEMO_SIGNATURE: &str = "M40 150 L70 90 L95 160 L130 80 L160 150 L200 95 L240 140 L300 120";
+
+/// What the technician wrote as work done, by the visit's outcome.
+fn work_done(o: VisitOutcome) -> &'static str {
+    match o {
+        VisitOutcome::Fixed => "排除故障，试机正常，已向客户说明使用注意事项",
+        VisitOutcome::NeedsParts => "确认故障配件，已申请备件，待到货后再次上门",
+        VisitOutcome::NeedsRevisit => "初步处理，需再次上门复查",
+        VisitOutcome::NotFixable => "无法修复，建议客户更换新机",
+        VisitOutcome::CustomerAbsent => "客户不在家，已电话联系改约",
+    }
 }
 
 fn fault_texts(c: Category) -> &'static [&'static str] {

@@ -782,3 +782,72 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    demo_city_loads_with_reports_follow_ups_and_leads,
+    |db: Db| async move {
+        let (app, _) = test_app(db.clone());
+        let mut o = shouhou_app::demo::DemoOptions::city(7, "demo123", app.now());
+        o.customers = 120;
+        o.orders = 900;
+        let r = shouhou_app::demo::generate(&app, &o, &|_, _, _| {})
+            .await
+            .expect("demo loads");
+        assert_eq!(r.customers, 120);
+        assert!((850..=900).contains(&r.work_orders), "{}", r.work_orders);
+        let n = |sql: &'static str| {
+            let db = db.clone();
+            async move {
+                let (n,): (i64,) = db.fetch_one(sql, vec![]).await.unwrap();
+                n
+            }
+        };
+        let done = n(
+            "SELECT COUNT(*) FROM work_orders WHERE status IN ('completed','reviewed','closed')",
+        )
+        .await;
+        assert!(done > 300, "{done} completed orders");
+        // Finished visits carry a report; fixed ones are signed.
+        assert_eq!(
+            n("SELECT COUNT(*) FROM visits WHERE left_at IS NOT NULL AND findings IS NULL").await,
+            0
+        );
+        assert!(
+            n("SELECT COUNT(*) FROM visits WHERE outcome = 'fixed' AND signature IS NOT NULL")
+                .await
+                > 0
+        );
+        // Follow-ups for most completed orders; every dissatisfied one has its complaint.
+        let answered = n("SELECT COUNT(*) FROM follow_ups").await;
+        assert!(answered * 2 > done, "{answered} of {done} answered");
+        assert_eq!(
+            n("SELECT COUNT(*) FROM follow_ups WHERE rating = 'dissatisfied'").await,
+            n("SELECT COUNT(*) FROM complaints").await
+        );
+        assert!(n("SELECT COUNT(*) FROM kb_articles").await >= 10);
+        // Products carry parts lists the technician picks from.
+        assert_eq!(
+            n("SELECT COUNT(*) FROM products WHERE parts = '[]'").await,
+            0
+        );
+        // Identities continue after the bulk load: a new follow-up gets a fresh id.
+        let mut tx = db.begin().await.unwrap();
+        let (open,): (i64,) = tx
+        .fetch_one("SELECT MIN(id) FROM work_orders WHERE status IN ('completed','reviewed','closed') AND id NOT IN (SELECT work_order_id FROM follow_ups)", vec![])
+        .await
+        .unwrap();
+        let f = shouhou_store::service::add_follow_up(
+            &mut tx,
+            open,
+            "satisfied",
+            None,
+            "phone",
+            None,
+            app.now(),
+        )
+        .await
+        .expect("insert after the bulk load");
+        assert!(f.is_some());
+        tx.commit().await.unwrap();
+    }
+);

@@ -642,11 +642,18 @@ async fn pages(db: &str, requests: usize) -> anyhow::Result<()> {
         ),
         ("leads", Box::new(|_| "/opportunities".to_string())),
         ("knowledge base", Box::new(|_| "/kb?q=不".to_string())),
-        ("public device page", Box::new(move |_| format!("/s/{token}"))),
+        (
+            "public device page",
+            Box::new(move |_| format!("/s/{token}")),
+        ),
         ("tech: my day", Box::new(|_| "/tech".to_string())),
     ];
     for (name, path) in &paths {
-        let client = if name.starts_with("tech:") { &tech } else { &http };
+        let client = if name.starts_with("tech:") {
+            &tech
+        } else {
+            &http
+        };
         let mut times = Vec::with_capacity(requests);
         for _ in 0..requests {
             let url = format!("{base}{}", path(&mut rng));

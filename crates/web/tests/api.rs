@@ -925,3 +925,91 @@ db_test!(pages_login_desk_detail_and_intake, |db: Db| async move {
         .unwrap();
     assert!(home.contains("id=\"count-open\">1<"), "{home}");
 });
+
+db_test!(board_plans_again_with_pins, |db: Db| async move {
+    let (app, _) = test_app(db);
+    let f = seed(&app).await;
+    shouhou_app::org::set_shift(
+        &app,
+        &f.dispatcher,
+        f.tech_a_id,
+        shouhou_app::org::NewShift {
+            day: "2026-03-10".parse().unwrap(),
+            starts_at: "2026-03-10T00:30:00Z".parse().unwrap(),
+            ends_at: "2026-03-10T09:30:00Z".parse().unwrap(),
+        },
+    )
+    .await
+    .unwrap();
+    let s = spawn_app(app).await;
+    let (api, _) = bearer(&s, "dispatcher1").await;
+    let mut ids = vec![];
+    for _ in 0..2 {
+        let r: Value = api
+            .post(format!("{}/api/v1/work-orders", s.base))
+            .json(&order_body(f.customer, f.device))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(r["id"].as_i64().unwrap());
+    }
+    let (http, csrf) = page_login(&s, "dispatcher1", "zh-CN").await;
+    let store = f.store_a.to_string();
+    // First proposal: nothing pinned, each stop offers a pin per technician.
+    let html = http
+        .post(format!("{}/dispatch/plan", s.base))
+        .header("x-csrf-token", &csrf)
+        .form(&[("store", store.as_str()), ("date", "2026-03-10")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!("id=\"pin-{}\"", ids[0])), "{html}");
+    assert!(html.contains("id=\"replan\""));
+    assert!(!html.contains("selected>固定给"));
+    // Again with the second order pinned to technician A: the pin is kept and shown.
+    let pin = format!("{}:{}", ids[1], f.tech_a_id);
+    let free = format!("{}:", ids[0]);
+    let html = http
+        .post(format!("{}/dispatch/plan", s.base))
+        .header("x-csrf-token", &csrf)
+        .form(&[
+            ("store", store.as_str()),
+            ("date", "2026-03-10"),
+            ("pin", free.as_str()),
+            ("pin", pin.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&format!("value=\"{pin}\" selected")),
+        "pinned option selected"
+    );
+    assert!(!html.contains("plan-error"));
+    // A pin to a technician who lacks the skill is refused with a message, nothing planned.
+    let bad = format!("{}:{}", ids[0], f.tech_b_id);
+    let html = http
+        .post(format!("{}/dispatch/plan", s.base))
+        .header("x-csrf-token", &csrf)
+        .form(&[
+            ("store", store.as_str()),
+            ("date", "2026-03-10"),
+            ("pin", bad.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("plan-error"), "{html}");
+});

@@ -66,7 +66,7 @@ pub async fn leads(State(s): State<AppState>, p: Page, Query(q): Query<LeadQuery
         .filter(|o| o.status == OpportunityStatus::Open.as_str())
         .map(|o| o.value_fen)
         .sum();
-    let mut filters = vec![(String::new(), lang.pick("全部", "All"))];
+    let mut filters = vec![(String::new(), T(lang).t("common.all"))];
     filters.extend(
         OpportunityStatus::ALL
             .iter()

@@ -8,7 +8,7 @@ use axum::Form;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use shouhou_app::actor::subtree;
-use shouhou_app::dispatch::{self as uc, PlanRequest, PlanView};
+use shouhou_app::dispatch::{self as uc, Pin, PlanRequest, PlanView};
 use shouhou_domain::{Category, OrgKind};
 use shouhou_store::repo::org_units;
 
@@ -185,9 +185,19 @@ struct PlanPartial {
     status_key: String,
     /// (technician, left %, width %, title) of each stop on its time bar.
     bars: Vec<(i64, f64, f64, String)>,
+    /// The pins this plan was made with.
+    pins: Vec<Pin>,
 }
 
-fn plan_partial(p: &Page, mut plan: PlanView) -> Response {
+impl PlanPartial {
+    fn pinned(&self, order: &i64, technician: &i64) -> bool {
+        self.pins
+            .iter()
+            .any(|p| p.work_order_id == *order && p.technician_id == *technician)
+    }
+}
+
+fn plan_partial(p: &Page, mut plan: PlanView, pins: Vec<Pin>) -> Response {
     let t = p.t;
     for u in plan.unassigned.iter_mut() {
         u.reason = t.t(&format!("dispatch.reason.{}", u.reason));
@@ -208,8 +218,8 @@ fn plan_partial(p: &Page, mut plan: PlanView) -> Response {
     }
     let status_key = plan.status.clone();
     let status = match plan.status.as_str() {
-        "proposed" => p.actor.lang.pick("待确认", "proposed"),
-        "committed" => p.actor.lang.pick("已确认", "committed"),
+        "proposed" => p.t.t("dispatch.status.proposed"),
+        "committed" => p.t.t("dispatch.status.committed"),
         other => other.to_string(),
     };
     render(&PlanPartial {
@@ -218,29 +228,55 @@ fn plan_partial(p: &Page, mut plan: PlanView) -> Response {
         status,
         status_key,
         bars,
+        pins,
     })
 }
 
-#[derive(Deserialize)]
-pub struct PlanForm {
-    store: i64,
-    date: NaiveDate,
-}
-
-pub async fn plan(State(s): State<AppState>, p: Page, Form(f): Form<PlanForm>) -> Response {
+/// `POST /dispatch/plan`: `store`, `date` and any number of `pin` = `order:technician` (an empty
+/// technician leaves the order free) → a new proposal.
+pub async fn plan(
+    State(s): State<AppState>,
+    p: Page,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let get = |k: &str| {
+        f.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+    };
+    let store = get("store").and_then(|v| v.parse::<i64>().ok());
+    let date = get("date").and_then(|v| v.parse::<NaiveDate>().ok());
+    let (Some(store), Some(date)) = (store, date) else {
+        return axum::response::Html(format!(
+            "<p class=\"error\" id=\"plan-error\">{}</p>",
+            p.t.t("dispatch.choose_store")
+        ))
+        .into_response();
+    };
+    let pins: Vec<Pin> = f
+        .iter()
+        .filter(|(n, _)| n == "pin")
+        .filter_map(|(_, v)| {
+            let (o, t) = v.split_once(':')?;
+            Some(Pin {
+                work_order_id: o.parse().ok()?,
+                technician_id: t.parse().ok()?,
+            })
+        })
+        .collect();
     match uc::propose(
         &s.app,
         &p.actor,
         PlanRequest {
-            store_id: f.store,
-            date: f.date,
-            pins: vec![],
+            store_id: store,
+            date,
+            pins: pins.clone(),
             seconds: Some(3),
         },
     )
     .await
     {
-        Ok(plan) => plan_partial(&p, plan),
+        Ok(plan) => plan_partial(&p, plan, pins),
         Err(e) => axum::response::Html(format!(
             "<p class=\"error\" id=\"plan-error\">{}</p>",
             e.message(p.actor.lang).replace('<', "&lt;")
@@ -251,7 +287,7 @@ pub async fn plan(State(s): State<AppState>, p: Page, Form(f): Form<PlanForm>) -
 
 pub async fn commit(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> Response {
     match uc::commit(&s.app, &p.actor, id).await {
-        Ok(plan) => plan_partial(&p, plan),
+        Ok(plan) => plan_partial(&p, plan, vec![]),
         Err(e) => axum::response::Html(format!(
             "<p class=\"error\">{}</p>",
             e.message(p.actor.lang).replace('<', "&lt;")

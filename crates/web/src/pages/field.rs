@@ -432,7 +432,7 @@ pub fn lines(r: &ServiceReport, lang: Lang) -> Vec<(String, String, String, Stri
         .collect();
     v.extend(r.parts.iter().map(|l| {
         let main = if l.main_part {
-            lang.pick("（主要部件）", " (main part)")
+            crate::i18n::T(lang).t("report.main_part")
         } else {
             String::new()
         };

@@ -131,9 +131,9 @@ pub async fn device(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
     let warranty = format!(
         "{} · {} {} · {} {}",
         card.warranty_today.label(lang),
-        lang.pick("整机至", "whole unit until"),
+        T(lang).t("public.whole_unit_until"),
         card.cover.whole_unit_until,
-        lang.pick("主要部件至", "main parts until"),
+        T(lang).t("public.main_parts_until"),
         card.cover.main_parts_until
     );
     render(&DeviceCardPartial {

@@ -164,7 +164,7 @@ fn track_view(s: &AppState, k: &Tracking, lang: Lang) -> TrackView {
         technician: k.technician.clone().unwrap_or_default(),
         window: match (k.appointment_start, k.appointment_end) {
             (Some(a), Some(b)) => format!("{} – {}", time(s, a), time(s, b)),
-            _ => lang.pick("待安排", "to be arranged"),
+            _ => T(lang).t("public.to_be_arranged"),
         },
         eta: k.eta.map(|t| time(s, t)).unwrap_or_default(),
         rating: k

@@ -79,7 +79,7 @@ fn sla_form(
         String::new(),
         String::new(),
     ));
-    let mut tiers = vec![(String::new(), lang.pick("全部", "any"))];
+    let mut tiers = vec![(String::new(), T(lang).t("common.all"))];
     tiers.extend(
         Tier::ALL
             .iter()
@@ -126,7 +126,7 @@ fn fee_form(
         String::new(),
         String::new(),
     ));
-    let mut categories = vec![("*".to_string(), lang.pick("全部品类", "any category"))];
+    let mut categories = vec![("*".to_string(), T(lang).t("settings.any_category"))];
     categories.extend(
         Category::ALL
             .iter()
