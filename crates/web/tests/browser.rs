@@ -815,8 +815,17 @@ async fn admin_settings_and_archive_forms() {
     };
     let db = shouhou_testkit::sqlite().await;
     let (app, _) = test_app(db.db.clone());
-    seed(&app).await;
+    let f = seed(&app).await;
     let s = spawn_app(app).await;
+    // Some orders, so the tablet check below sees full tables.
+    let disp = api_token(&s, "dispatcher1").await;
+    for text in [
+        "冰箱不制冷，冷冻室结霜严重，需要上门检查压缩机和温控器",
+        "洗衣机漏水",
+        "电视黑屏",
+    ] {
+        api(&s, &disp, "/work-orders", json!({"customer_id": f.customer, "device_id": f.device, "kind": "repair_onsite", "fault_description": text})).await;
+    }
     login(&c, &s, "admin").await;
     // The admin's home is the settings page.
     wait_for(&c, "#fee-form").await;
@@ -904,6 +913,30 @@ async fn admin_settings_and_archive_forms() {
         wait_for(&c, "main").await;
         no_console_errors(&c, name).await;
         shot(&c, &format!("{name}-zh")).await;
+    }
+
+    // Readable on a tablet (1024 × 768, landscape): no page scrolls sideways.
+    c.set_window_size(1024, 768).await.unwrap();
+    for (name, path) in [
+        ("work-orders", "/work-orders"),
+        ("dispatch", "/dispatch"),
+        ("review", "/review"),
+        ("customers", "/customers"),
+        ("intake", "/intake"),
+        ("settings", "/settings"),
+        ("leads", "/opportunities"),
+    ] {
+        c.goto(&format!("{}{path}", s.base)).await.unwrap();
+        wait_for(&c, "main").await;
+        let fits = c
+            .execute(
+                "return document.documentElement.scrollWidth <= window.innerWidth + 1;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        shot(&c, &format!("{name}-tablet")).await;
+        assert_eq!(fits, json!(true), "{name} scrolls sideways on a tablet");
     }
     let _ = c.close().await;
     db.cleanup().await;
