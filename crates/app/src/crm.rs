@@ -81,13 +81,21 @@ pub async fn add_opportunity(app: &App, actor: &Actor, id: i64, n: NewLead) -> R
     Ok(o)
 }
 
+/// The newest `limit` leads (at most 1,000), optionally of one status.
 pub async fn opportunities(
     app: &App,
     actor: &Actor,
     status: Option<OpportunityStatus>,
+    limit: i64,
 ) -> Result<Vec<Opportunity>> {
     actor.require(LEAD_WORKERS)?;
-    Ok(store::opportunities(&app.db, &actor.vis, status.map(|s| s.as_str()), 500).await?)
+    Ok(store::opportunities(&app.db, &actor.vis, status.map(|s| s.as_str()), limit).await?)
+}
+
+/// How many leads are open and their summed value (fen).
+pub async fn open_leads(app: &App, actor: &Actor) -> Result<(i64, i64)> {
+    actor.require(LEAD_WORKERS)?;
+    Ok(store::open_leads(&app.db, &actor.vis).await?)
 }
 
 pub async fn set_opportunity_status(
@@ -362,5 +370,5 @@ pub async fn follow_up(app: &App, actor: &Actor, id: i64) -> Result<Option<Follo
 
 pub async fn complaints(app: &App, actor: &Actor) -> Result<Vec<Complaint>> {
     actor.require(&[Role::Admin, Role::Manager, Role::Followup, Role::Dispatcher])?;
-    Ok(store::complaints(&app.db, &actor.vis, None, 500).await?)
+    Ok(store::complaints(&app.db, &actor.vis, None, 200).await?)
 }

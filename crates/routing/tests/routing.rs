@@ -322,3 +322,44 @@ fn an_urgent_job_is_inserted_where_it_disturbs_least() {
         Some(("odd", UnassignedReason::NoSkill))
     );
 }
+
+#[test]
+fn hand_dispatch_takes_calls_in_order_to_the_nearest_free_technician() {
+    // Two washing technicians, one north and one south of the depot.
+    let mut north = tech("north", &["washing"], t(1, 0), t(9, 0));
+    north.start = near(0.05);
+    let mut south = tech("south", &["washing"], t(1, 0), t(9, 0));
+    south.start = near(-0.05);
+    let copier = tech("copy", &["copier"], t(1, 0), t(9, 0));
+    let techs = [north, south, copier];
+    // Calls in this order: far north first, then one just south of the depot, then a job near
+    // the north technician's start; the urgent one comes last but is handled first.
+    let mut urgent = job("urgent", near(-0.06), 30, "washing");
+    urgent.urgent = true;
+    let jobs = [
+        job("n", near(0.06), 30, "washing"),
+        job("s", near(-0.01), 30, "washing"),
+        job("n2", near(0.04), 30, "washing"),
+        job("c", near(0.0), 30, "copier"),
+        urgent,
+    ];
+    let p = shouhou_routing::greedy::hand(&techs, &jobs, &TravelModel::default()).unwrap();
+    let stops = |id: &str| -> Vec<String> {
+        p.routes
+            .iter()
+            .find(|r| r.technician_id == id)
+            .map(|r| r.stops.iter().map(|s| s.job_id.clone()).collect())
+            .unwrap_or_default()
+    };
+    // Each job goes to the technician nearest to where they will be; done in the order given.
+    assert_eq!(stops("north"), ["n", "n2"]);
+    assert_eq!(stops("south"), ["urgent", "s"]);
+    assert_eq!(stops("copy"), ["c"]);
+    assert!(p.unassigned.is_empty());
+    // A job nobody can fit before the shift ends stays unassigned.
+    let short = [tech("x", &["washing"], t(1, 0), t(1, 30))];
+    let long = [job("long", near(0.01), 60, "washing")];
+    let p = shouhou_routing::greedy::hand(&short, &long, &TravelModel::default()).unwrap();
+    assert_eq!(p.unassigned.len(), 1);
+    assert!(p.routes.is_empty());
+}

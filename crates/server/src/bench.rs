@@ -407,14 +407,24 @@ async fn dispatch(
     let mut rng = StdRng::seed_from_u64(seed);
     let travel = TravelModel::default();
     let tz = chrono_tz::Asia::Shanghai;
-    let (mut greedy, mut optimised) = (DayTotals::default(), DayTotals::default());
+    let (mut hand, mut greedy, mut optimised) = (
+        DayTotals::default(),
+        DayTotals::default(),
+        DayTotals::default(),
+    );
     println!(
         "{} technicians, {n_jobs} jobs a day, {days} days, travel: great-circle × 1.3 at 25 km/h; solver {seconds} s per day",
         techs.len()
     );
     println!(
-        "{:<5} {:>14} {:>14} {:>16} {:>16}",
-        "day", "greedy served", "planned served", "greedy travel m", "planned travel m"
+        "{:<5} {:>12} {:>14} {:>14} {:>14} {:>16} {:>16}",
+        "day",
+        "hand served",
+        "greedy served",
+        "planned served",
+        "hand travel m",
+        "greedy travel m",
+        "planned travel m"
     );
     for day in 0..days {
         let date =
@@ -480,6 +490,7 @@ async fn dispatch(
             .iter()
             .map(|t| (t.shift_end - t.shift_start).num_seconds())
             .sum::<i64>();
+        let h = shouhou_routing::greedy::hand(&technicians, &jobs, &travel)?;
         let g = shouhou_routing::greedy::plan(&technicians, &jobs, &travel)?;
         let opts = shouhou_routing::SolveOptions {
             max_seconds: Some(seconds),
@@ -489,7 +500,7 @@ async fn dispatch(
             search: Default::default(),
         };
         let p = shouhou_routing::plan(&technicians, &jobs, &travel, &opts)?;
-        for (tot, plan) in [(&mut greedy, &g), (&mut optimised, &p)] {
+        for (tot, plan) in [(&mut hand, &h), (&mut greedy, &g), (&mut optimised, &p)] {
             tot.served += plan.jobs_served();
             tot.travel_secs += plan.travel_secs();
             tot.onsite_secs += plan.onsite_secs();
@@ -497,52 +508,66 @@ async fn dispatch(
             tot.sla_misses += sla_misses(&jobs, plan);
         }
         println!(
-            "{:<5} {:>14} {:>14} {:>16.0} {:>16.0}",
+            "{:<5} {:>12} {:>14} {:>14} {:>14.0} {:>16.0} {:>16.0}",
             day + 1,
+            h.jobs_served(),
             g.jobs_served(),
             p.jobs_served(),
+            h.travel_secs() as f64 / 60.0,
             g.travel_secs() as f64 / 60.0,
             p.travel_secs() as f64 / 60.0
         );
     }
     let tech_days = (techs.len() * days) as f64;
-    println!();
-    println!(
-        "{:<34} {:>12} {:>12} {:>9}",
-        "", "greedy", "planner", "change"
-    );
-    let row = |label: &str, a: f64, b: f64| {
+    for (name, base) in [
+        (
+            "hand dispatch (each call to the nearest free technician with the skill)",
+            &hand,
+        ),
+        (
+            "nearest-job greedy (each free technician takes the nearest job)",
+            &greedy,
+        ),
+    ] {
+        println!();
+        println!("planner against {name}");
         println!(
-            "{label:<34} {a:>12.2} {b:>12.2} {:>8.1}%",
-            if a != 0.0 { 100.0 * (b - a) / a } else { 0.0 }
+            "{:<34} {:>12} {:>12} {:>9}",
+            "", "baseline", "planner", "change"
         );
-    };
-    row("jobs served", greedy.served as f64, optimised.served as f64);
-    row(
-        "jobs per technician-day",
-        greedy.served as f64 / tech_days,
-        optimised.served as f64 / tech_days,
-    );
-    row(
-        "travel minutes",
-        greedy.travel_secs as f64 / 60.0,
-        optimised.travel_secs as f64 / 60.0,
-    );
-    row(
-        "travel minutes per job",
-        greedy.travel_secs as f64 / 60.0 / greedy.served.max(1) as f64,
-        optimised.travel_secs as f64 / 60.0 / optimised.served.max(1) as f64,
-    );
-    row(
-        "effective on-site share %",
-        100.0 * greedy.onsite_secs as f64 / greedy.shift_secs as f64,
-        100.0 * optimised.onsite_secs as f64 / optimised.shift_secs as f64,
-    );
-    row(
-        "SLA misses (urgent/appointment)",
-        greedy.sla_misses as f64,
-        optimised.sla_misses as f64,
-    );
+        let row = |label: &str, a: f64, b: f64| {
+            println!(
+                "{label:<34} {a:>12.2} {b:>12.2} {:>8.1}%",
+                if a != 0.0 { 100.0 * (b - a) / a } else { 0.0 }
+            );
+        };
+        row("jobs served", base.served as f64, optimised.served as f64);
+        row(
+            "jobs per technician-day",
+            base.served as f64 / tech_days,
+            optimised.served as f64 / tech_days,
+        );
+        row(
+            "travel minutes",
+            base.travel_secs as f64 / 60.0,
+            optimised.travel_secs as f64 / 60.0,
+        );
+        row(
+            "travel minutes per job",
+            base.travel_secs as f64 / 60.0 / base.served.max(1) as f64,
+            optimised.travel_secs as f64 / 60.0 / optimised.served.max(1) as f64,
+        );
+        row(
+            "effective on-site share %",
+            100.0 * base.onsite_secs as f64 / base.shift_secs as f64,
+            100.0 * optimised.onsite_secs as f64 / optimised.shift_secs as f64,
+        );
+        row(
+            "SLA misses (urgent/appointment)",
+            base.sla_misses as f64,
+            optimised.sla_misses as f64,
+        );
+    }
     Ok(())
 }
 

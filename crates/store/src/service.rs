@@ -397,6 +397,7 @@ pub async fn opportunities(
     status: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Opportunity>> {
+    let limit = limit.clamp(1, 1000);
     let mut q = Sql::new(&format!("{OPP_SELECT} WHERE "));
     let cl = vis.clause(Scoped::Unit, "o", &mut q);
     q.push(&cl);
@@ -405,6 +406,17 @@ pub async fn opportunities(
     }
     q.push_bind(" ORDER BY o.created_at DESC, o.id DESC LIMIT {}", limit);
     db.fetch_all(&q.text, q.args).await
+}
+
+/// Count and summed value of the open leads the user sees.
+pub async fn open_leads(db: &Db, vis: &Visibility) -> Result<(i64, i64)> {
+    let mut q =
+        Sql::new("SELECT COUNT(*), COALESCE(SUM(o.value_fen), 0) FROM opportunities o WHERE ");
+    let cl = vis.clause(Scoped::Unit, "o", &mut q);
+    q.push(&cl);
+    q.push(" AND o.status = 'open'");
+    let (n, v): (i64, i64) = db.fetch_one(&q.text, q.args).await?;
+    Ok((n, v))
 }
 
 pub async fn opportunities_of_order(db: &Db, work_order_id: i64) -> Result<Vec<Opportunity>> {

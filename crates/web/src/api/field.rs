@@ -129,6 +129,8 @@ pub async fn add_opportunity(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct LeadQuery {
     pub status: Option<OpportunityStatus>,
+    /// Newest first, 1–1000 (default 500).
+    pub limit: Option<i64>,
 }
 
 /// The leads of the user's units, newest first (managers, dispatchers, admins).
@@ -138,7 +140,9 @@ pub async fn list_opportunities(
     a: Auth,
     Query(q): Query<LeadQuery>,
 ) -> Result<Json<Vec<Opportunity>>, ApiError> {
-    Ok(Json(crm::opportunities(&s.app, &a.actor, q.status).await?))
+    Ok(Json(
+        crm::opportunities(&s.app, &a.actor, q.status, q.limit.unwrap_or(500)).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

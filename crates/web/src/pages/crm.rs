@@ -57,15 +57,11 @@ pub async fn leads(State(s): State<AppState>, p: Page, Query(q): Query<LeadQuery
         .status
         .as_deref()
         .and_then(|x| OpportunityStatus::parse_field(x, "status").ok());
-    let list = match uc::opportunities(&s.app, &p.actor, status).await {
+    let list = match uc::opportunities(&s.app, &p.actor, status, 200).await {
         Ok(v) => v,
         Err(e) => return err(e),
     };
-    let open_value: i64 = list
-        .iter()
-        .filter(|o| o.status == OpportunityStatus::Open.as_str())
-        .map(|o| o.value_fen)
-        .sum();
+    let (open_count, open_value) = uc::open_leads(&s.app, &p.actor).await.unwrap_or_default();
     let mut filters = vec![(String::new(), T(lang).t("common.all"))];
     filters.extend(
         OpportunityStatus::ALL
@@ -112,7 +108,7 @@ pub async fn leads(State(s): State<AppState>, p: Page, Query(q): Query<LeadQuery
                     .unwrap_or(o.status),
             })
             .collect(),
-        open_value: yuan(open_value),
+        open_value: format!("{} · {open_count}", yuan(open_value)),
         complaints,
         c: p.chrome(),
     })
