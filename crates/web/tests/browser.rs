@@ -898,6 +898,41 @@ async fn admin_settings_and_archive_forms() {
         .unwrap();
     assert!(parts.contains("\"price_fen\":38000"), "{parts}");
 
+    // A device's record: a bad serial is refused beside the field, then the install date saved.
+    c.goto(&format!("{}/devices/{}", s.base, f.device))
+        .await
+        .unwrap();
+    click(&c, "#edit-record").await;
+    let serial = wait_for(&c, "#f-serial").await;
+    serial.clear().await.unwrap();
+    serial.send_keys("x!").await.unwrap();
+    click(&c, "#save-record").await;
+    wait_for(&c, "#f-serial-error").await;
+    let serial = c.find(Locator::Css("#f-serial")).await.unwrap();
+    serial.clear().await.unwrap();
+    serial.send_keys("HR2501ABCD").await.unwrap();
+    c.execute(
+        "document.getElementById('f-install_date').value = '2026-01-05';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(&c, "#save-record").await;
+    wait_for(&c, "#record-saved").await;
+    let (install,): (Option<String>,) = s
+        .app
+        .db
+        .fetch_one(
+            &format!(
+                "SELECT CAST(install_date AS TEXT) FROM devices WHERE id = {}",
+                f.device
+            ),
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(install.as_deref(), Some("2026-01-05"));
+
     // Every admin page opens without script errors.
     for (name, path) in [
         ("users", "/users"),

@@ -45,6 +45,8 @@ struct Record {
     related: Vec<Row>,
     /// A fragment with the edit form, for those who may change the record.
     edit_url: Option<String>,
+    /// A page with the edit form.
+    edit_link: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -207,6 +209,7 @@ pub async fn customer(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -
         edit_url: shouhou_app::customers::ARCHIVE_WRITERS
             .contains(&p.actor.role())
             .then(|| format!("/customers/{id}/edit")),
+        edit_link: None,
         c: p.chrome(),
     })
 }
@@ -301,6 +304,10 @@ pub async fn device(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
         related_title: t.t("archive.history"),
         related,
         edit_url: None,
+        edit_link: Rec::Device
+            .writers()
+            .contains(&p.actor.role())
+            .then(|| Rec::Device.form_url(Some(card.device.id))),
         c: p.chrome(),
     })
 }

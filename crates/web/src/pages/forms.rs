@@ -34,6 +34,8 @@ pub enum Kind {
     Check,
     /// `名称=价格, …` → `[{"name", "price_fen"}]`.
     Parts,
+    /// A date (`YYYY-MM-DD`).
+    Date,
 }
 
 pub struct Field {
@@ -74,6 +76,7 @@ impl Field {
                 | (Kind::Checks(_), "checks")
                 | (Kind::List, "list")
                 | (Kind::Parts, "list")
+                | (Kind::Date, "date")
                 | (Kind::Check, "check")
         )
     }
@@ -114,6 +117,8 @@ pub enum Rec {
     Technician,
     OrgUnit,
     User,
+    /// Edited only (devices are registered at intake, with their owner).
+    Device,
 }
 
 impl Rec {
@@ -124,6 +129,16 @@ impl Rec {
             Rec::Technician => "technicians",
             Rec::OrgUnit => "org-units",
             Rec::User => "users",
+            Rec::Device => "devices",
+        }
+    }
+
+    /// The form's address for record `id` (`None`: a new one).
+    pub fn form_url(self, id: Option<i64>) -> String {
+        match (self, id) {
+            (Rec::Device, Some(id)) => format!("/devices/{id}/edit"),
+            (_, Some(id)) => format!("/{}/{id}", self.path()),
+            (_, None) => format!("/{}/new", self.path()),
         }
     }
 
@@ -134,6 +149,7 @@ impl Rec {
             Rec::Technician => "archive.technicians",
             Rec::OrgUnit => "archive.org_units",
             Rec::User => "archive.users",
+            Rec::Device => "archive.devices",
         }
     }
 
@@ -142,6 +158,7 @@ impl Rec {
         match self {
             Rec::Product | Rec::Policy | Rec::Technician => &[Role::Admin, Role::Manager],
             Rec::OrgUnit | Rec::User => &[Role::Admin],
+            Rec::Device => shouhou_app::customers::ARCHIVE_WRITERS,
         }
     }
 }
@@ -414,6 +431,68 @@ async fn fields(s: &AppState, p: &Page, rec: Rec, id: Option<i64>) -> Result<Vec
             }
             v
         }
+        Rec::Device => {
+            let Some(id) = id else {
+                return Err(AppError::NotFound);
+            };
+            let x = shouhou_app::devices::get(&s.app, &p.actor, id).await?;
+            let products = catalog::list_products(
+                &s.app,
+                None,
+                Paging {
+                    limit: 1000,
+                    offset: 0,
+                },
+            )
+            .await?
+            .into_iter()
+            .map(|x| (x.id.to_string(), x.name))
+            .collect();
+            let policies = catalog::list_policies(
+                &s.app,
+                Paging {
+                    limit: 1000,
+                    offset: 0,
+                },
+            )
+            .await?
+            .into_iter()
+            .map(|x| (x.id.to_string(), x.name))
+            .collect();
+            vec![
+                Field::new("serial", l("archive.serial"), Kind::Text, x.serial.clone()),
+                Field::new(
+                    "product_id",
+                    l("archive.product"),
+                    Kind::Select(products),
+                    x.product_id.to_string(),
+                ),
+                Field::new(
+                    "purchase_date",
+                    l("archive.purchase"),
+                    Kind::Date,
+                    x.purchase_date.to_string(),
+                ),
+                Field::new(
+                    "install_date",
+                    l("archive.install"),
+                    Kind::Date,
+                    x.install_date.map(|d| d.to_string()).unwrap_or_default(),
+                ),
+                Field::new(
+                    "policy_id",
+                    l("archive.policies"),
+                    Kind::Select(policies),
+                    x.policy_id.to_string(),
+                ),
+                Field::new(
+                    "purchase_store_id",
+                    l("archive.purchase_store"),
+                    Kind::Select(unit_options(s, p, true).await),
+                    opt_num(x.purchase_store_id),
+                ),
+            ]
+        }
         Rec::Technician => {
             let x = match id {
                 Some(id) => Some(org::get_technician(&s.app, &p.actor, id).await?),
@@ -588,7 +667,7 @@ fn fill(
                 Ok(n) => Value::from(n),
                 Err(_) => continue,
             },
-            Kind::Text | Kind::Password | Kind::Select(_) => Value::String(one),
+            Kind::Text | Kind::Password | Kind::Select(_) | Kind::Date => Value::String(one),
         };
         out.insert(f.name.to_string(), v);
     }
@@ -642,6 +721,12 @@ async fn save(
         }
         (Rec::Technician, None) => org::create_technician(app, Some(a), input(m)?).await?.id,
         (Rec::Technician, Some(id)) => org::update_technician(app, a, id, input(m)?).await?.id,
+        (Rec::Device, Some(id)) => {
+            shouhou_app::devices::update(app, a, id, input(m)?)
+                .await?
+                .id
+        }
+        (Rec::Device, None) => return Err(AppError::NotFound),
     })
 }
 
@@ -658,10 +743,7 @@ fn view(p: &Page, action: &str, fields: &[Field], saved: bool, error: &str) -> S
 }
 
 fn target(rec: Rec, id: Option<i64>) -> String {
-    match id {
-        Some(id) => format!("/{}/{id}", rec.path()),
-        None => format!("/{}/new", rec.path()),
-    }
+    rec.form_url(id)
 }
 
 fn parse_id(s: &str) -> Option<Option<i64>> {
@@ -685,9 +767,15 @@ pub fn routes() -> axum::Router<AppState> {
         Rec::Technician,
         Rec::OrgUnit,
         Rec::User,
+        Rec::Device,
     ] {
+        let path = if rec == Rec::Device {
+            "/devices/{id}/edit".to_string()
+        } else {
+            format!("/{}/{{id}}", rec.path())
+        };
         r = r.route(
-            &format!("/{}/{{id}}", rec.path()),
+            &path,
             axum::routing::get(move |s: State<AppState>, p: Page, id: Path<String>| {
                 page(s, p, rec, id)
             })
