@@ -314,7 +314,7 @@ pub fn plan(
                 "typeId": format!("type-{}", t.id),
                 "vehicleIds": [t.id],
                 "profile": {"matrix": "city"},
-                "costs": {"fixed": 0.0, "distance": 0.0001, "time": 1.0},
+                "costs": {"fixed": 0.0, "distance": 1.0, "time": 0.01},
                 "shifts": [shift],
                 "capacity": [1000],
                 "skills": t.skills,
