@@ -372,3 +372,41 @@ pub async fn complaints(app: &App, actor: &Actor) -> Result<Vec<Complaint>> {
     actor.require(&[Role::Admin, Role::Manager, Role::Followup, Role::Dispatcher])?;
     Ok(store::complaints(&app.db, &actor.vis, None, 200).await?)
 }
+
+/// The follow-up staff's list: completed orders of the last 30 days not yet called back.
+pub async fn to_call(app: &App, actor: &Actor) -> Result<Vec<store::ToCall>> {
+    actor.require(FOLLOWUP_ROLES)?;
+    let since = app.now() - chrono::Duration::days(30);
+    Ok(store::to_call(&app.db, &actor.vis, since, 200).await?)
+}
+
+/// Closes a complaint (its owner, a manager or an admin) with what was done.
+pub async fn close_complaint(app: &App, actor: &Actor, id: i64, note: &str) -> Result<Complaint> {
+    actor.require(&[Role::Admin, Role::Manager, Role::Followup])?;
+    let note = required_text(note, "note", 1000)?;
+    let mut tx = app.db.begin().await?;
+    let k = store::complaint_for_update(&mut tx, &actor.vis, id).await?;
+    if k.status == "closed" {
+        return Err(AppError::invalid(
+            "status",
+            ValidationError::Invalid {
+                zh: "投诉已经关闭".into(),
+                en: "the complaint is already closed".into(),
+            },
+        ));
+    }
+    store::close_complaint(&mut tx, id, app.now()).await?;
+    repo::audit::insert(
+        &mut tx,
+        "complaint",
+        id,
+        "update",
+        Some(actor.id()),
+        app.now(),
+        &serde_json::json!({"status": ["open", "closed"], "note": [null, note]}),
+    )
+    .await?;
+    let after = store::complaint_for_update(&mut tx, &actor.vis, id).await?;
+    tx.commit().await?;
+    Ok(after)
+}

@@ -866,3 +866,55 @@ pub async fn photos_of(db: &Db, ids: &[i64]) -> Result<Vec<Photo>> {
     )
     .await
 }
+
+/// A completed order still waiting for its follow-up call.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ToCall {
+    pub id: i64,
+    pub number: String,
+    pub kind: String,
+    pub completed_at: DateTime<Utc>,
+    pub customer: String,
+    pub phone: Option<String>,
+    pub technician: Option<String>,
+}
+
+/// Completed orders of the last days without a follow-up answer, oldest first.
+pub async fn to_call(
+    db: &Db,
+    vis: &Visibility,
+    since: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<ToCall>> {
+    let mut q = Sql::new(
+        "SELECT wo.id, wo.number, wo.kind, wo.completed_at, c.name AS customer, \
+           (SELECT ph.phone FROM customer_phones ph WHERE ph.customer_id = c.id ORDER BY ph.position LIMIT 1) AS phone, \
+           u.display_name AS technician \
+         FROM work_orders wo JOIN customers c ON c.id = wo.customer_id \
+         LEFT JOIN technicians t ON t.id = wo.technician_id LEFT JOIN users u ON u.id = t.user_id WHERE ",
+    );
+    let cl = vis.clause(Scoped::WorkOrder, "wo", &mut q);
+    q.push(&cl);
+    q.push(" AND wo.status IN ('completed', 'reviewed', 'closed')");
+    q.push_bind(" AND wo.completed_at >= {}", since);
+    q.push(" AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.work_order_id = wo.id)");
+    q.push_bind(" ORDER BY wo.completed_at LIMIT {}", limit);
+    db.fetch_all(&q.text, q.args).await
+}
+
+pub async fn complaint_for_update(tx: &mut Tx, vis: &Visibility, id: i64) -> Result<Complaint> {
+    let mut q = Sql::new(&format!("{COMPLAINT_SELECT} WHERE "));
+    let cl = vis.clause(Scoped::Unit, "k", &mut q);
+    q.push(&cl);
+    q.push_bind(" AND k.id = {}", id);
+    tx.fetch_one(&q.text, q.args).await
+}
+
+pub async fn close_complaint(tx: &mut Tx, id: i64, at: DateTime<Utc>) -> Result<()> {
+    tx.execute(
+        "UPDATE complaints SET status = 'closed', closed_at = $1 WHERE id = $2",
+        args![at, id],
+    )
+    .await?;
+    Ok(())
+}

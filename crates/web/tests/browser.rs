@@ -942,6 +942,7 @@ async fn admin_settings_and_archive_forms() {
         ("policies", "/warranty-policies/new"),
         ("labels", "/labels"),
         ("leads", "/opportunities"),
+        ("follow-ups", "/follow-ups"),
         ("kb", "/kb"),
     ] {
         c.goto(&format!("{}{path}", s.base)).await.unwrap();

@@ -828,3 +828,138 @@ db_test!(public_pages_are_rate_limited, |db: Db| async move {
     // 60 a minute per token with a burst of 15: most of 40 quick requests are refused.
     assert!(limited >= 20, "{limited} of 40 refused");
 });
+
+async fn page_client(s: &TestServer, user: &str) -> (Client, String) {
+    let http = Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = http
+        .post(format!("{}/login", s.base))
+        .form(&[("username", user), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let csrf = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("shouhou_csrf="))
+        .map(|c| c.split(';').next().unwrap().to_string())
+        .expect("csrf cookie");
+    (http, csrf)
+}
+
+db_test!(
+    follow_up_calls_and_complaints_from_the_office,
+    |db: Db| async move {
+        let (app, _) = test_app(db.clone());
+        let f = seed(&app).await;
+        let s = spawn_app(app).await;
+        let id = on_site_order(&s, &f, f.device).await;
+        let tech = bearer(&s, "tech_a").await;
+        let r = tech
+            .post(format!("{}/api/v1/work-orders/{id}/transitions", s.base))
+            .json(&json!({"to": "completed", "outcome": "fixed"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        // The manager's follow-up list has the order with the customer's phone.
+        let (http, csrf) = page_client(&s, "manager1").await;
+        let html = http
+            .get(format!("{}/follow-ups", s.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains(&format!("id=\"call-{id}\"")) && html.contains("tel:13812345678"),
+            "listed"
+        );
+        // Technicians have no such list.
+        let (tech_page, _) = page_client(&s, "tech_a").await;
+        let r = tech_page
+            .get(format!("{}/follow-ups", s.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        // 不满意 by phone: recorded once, a complaint opens with the manager as owner.
+        let html = http
+            .post(format!("{}/follow-ups/{id}", s.base))
+            .header("x-csrf-token", &csrf)
+            .form(&[("rating", "dissatisfied"), ("comment", "等了三天")])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("class=\"answered\""), "{html}");
+        let html = http
+            .get(format!("{}/follow-ups", s.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !html.contains(&format!("id=\"call-{id}\"")),
+            "no longer to call"
+        );
+        let (channel, user): (String, Option<i64>) = db
+            .fetch_one(
+                &format!("SELECT channel, user_id FROM follow_ups WHERE work_order_id = {id}"),
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!((channel.as_str(), user), ("phone", Some(f.manager.id())));
+        let (kid, owner): (i64, Option<i64>) = db
+            .fetch_one(
+                &format!("SELECT id, owner_id FROM complaints WHERE work_order_id = {id}"),
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(owner, Some(f.manager.id()));
+        // Closing needs a note; then it is closed and audited.
+        let mgr = bearer(&s, "manager1").await;
+        let (st, e) = json_of(
+            mgr.post(format!("{}/api/v1/complaints/{kid}/close", s.base))
+                .json(&json!({"note": " "}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e["error"]["field"], "note");
+        let html = http
+            .post(format!("{}/complaints/{kid}/close", s.base))
+            .header("x-csrf-token", &csrf)
+            .form(&[("note", "上门道歉并免除上门费")])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("notice"), "{html}");
+        let (status,): (String,) = db
+            .fetch_one(
+                &format!("SELECT status FROM complaints WHERE id = {kid}"),
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, "closed");
+        assert_eq!(count(&db, &format!("SELECT COUNT(*) FROM audit_log WHERE entity = 'complaint' AND entity_id = {kid}")).await, 2);
+    }
+);

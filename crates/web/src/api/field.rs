@@ -246,6 +246,25 @@ pub async fn complaints(
     Ok(Json(crm::complaints(&s.app, &a.actor).await?))
 }
 
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct CloseComplaint {
+    /// What was done for the customer.
+    pub note: String,
+}
+
+/// Closes a complaint with what was done (its owner, a manager, follow-up staff, an admin).
+#[utoipa::path(post, path = "/complaints/{id}/close", tag = "crm", request_body = CloseComplaint, responses((status = 200, body = Complaint), (status = 422)))]
+pub async fn close_complaint(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<CloseComplaint>,
+) -> Result<Json<Complaint>, ApiError> {
+    Ok(Json(
+        crm::close_complaint(&s.app, &a.actor, id, &b.note).await?,
+    ))
+}
+
 #[utoipa::path(get, path = "/fee-rules", tag = "settings", responses((status = 200, body = Vec<FeeRule>)))]
 pub async fn get_fee_rules(
     State(s): State<AppState>,

@@ -101,6 +101,7 @@ pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(field::get_article, field::update_article))
         .routes(routes!(field::add_follow_up, field::get_follow_up))
         .routes(routes!(field::complaints))
+        .routes(routes!(field::close_complaint))
         .routes(routes!(field::get_fee_rules, field::put_fee_rules))
         .routes(routes!(field::service_requests))
         .routes(routes!(field::decide_request))

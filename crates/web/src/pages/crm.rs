@@ -20,6 +20,9 @@ fn err(e: AppError) -> Response {
     crate::error::ApiError(e).into_response()
 }
 
+/// (created, order id, number, owner, status, description, complaint id, open)
+type ComplaintRow = (String, i64, String, String, String, String, i64, bool);
+
 pub struct LeadRow {
     id: i64,
     at: String,
@@ -41,8 +44,7 @@ struct Leads {
     filters: Vec<(String, String)>,
     rows: Vec<LeadRow>,
     open_value: String,
-    /// (created, order id, number, owner, status, description)
-    complaints: Vec<(String, i64, String, String, String, String)>,
+    complaints: Vec<ComplaintRow>,
 }
 
 #[derive(Deserialize)]
@@ -76,6 +78,7 @@ pub async fn leads(State(s): State<AppState>, p: Page, Query(q): Query<LeadQuery
             let st = shouhou_domain::ComplaintStatus::parse_field(&k.status, "status")
                 .map(|x| x.label(lang).to_string())
                 .unwrap_or(k.status.clone());
+            let open = k.status == "open";
             (
                 p.time(&s, k.created_at),
                 k.work_order_id,
@@ -83,6 +86,8 @@ pub async fn leads(State(s): State<AppState>, p: Page, Query(q): Query<LeadQuery
                 k.owner_name.unwrap_or_default(),
                 st,
                 k.description,
+                k.id,
+                open,
             )
         })
         .collect();
@@ -407,6 +412,117 @@ pub async fn decide_request(
         Err(e) => html(format!(
             "<li class=\"error\" id=\"request-{id}\">{}</li>",
             e.message(p.actor.lang).replace('<', "&lt;")
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CloseForm {
+    note: String,
+}
+
+/// `POST /complaints/{id}/close` (htmx): closed with what was done; the row says so.
+pub async fn close_complaint(
+    State(s): State<AppState>,
+    p: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<CloseForm>,
+) -> Response {
+    let lang = p.actor.lang;
+    match uc::close_complaint(&s.app, &p.actor, id, &f.note).await {
+        Ok(k) => html(format!(
+            "<tr id=\"complaint-{id}\"><td colspan=\"5\" class=\"notice\">{} · {}</td></tr>",
+            k.work_order_number,
+            p.t.t("complaint.closed")
+        )),
+        Err(e) => html(format!(
+            "<tr id=\"complaint-{id}\"><td colspan=\"5\"><span class=\"error\">{}</span> <a href=\"/opportunities\">↻</a></td></tr>",
+            e.message(lang).replace('<', "&lt;")
+        )),
+    }
+}
+
+pub struct CallRow {
+    id: i64,
+    number: String,
+    kind: String,
+    completed: String,
+    customer: String,
+    phone: String,
+    technician: String,
+}
+
+#[derive(Template)]
+#[template(path = "follow_ups.html")]
+struct FollowUps {
+    c: Chrome,
+    rows: Vec<CallRow>,
+    ratings: Vec<(String, String)>,
+}
+
+/// `GET /follow-ups`: completed orders of the last 30 days still to call back (回访).
+pub async fn follow_ups(State(s): State<AppState>, p: Page) -> Response {
+    let lang = p.actor.lang;
+    let list = match uc::to_call(&s.app, &p.actor).await {
+        Ok(v) => v,
+        Err(e) => return err(e),
+    };
+    render(&FollowUps {
+        rows: list
+            .into_iter()
+            .map(|r| CallRow {
+                id: r.id,
+                number: r.number,
+                kind: shouhou_domain::WorkOrderType::parse_field(&r.kind, "kind")
+                    .map(|k| k.label(lang).to_string())
+                    .unwrap_or(r.kind),
+                completed: p.time(&s, r.completed_at),
+                customer: r.customer,
+                phone: r.phone.unwrap_or_default(),
+                technician: r.technician.unwrap_or_default(),
+            })
+            .collect(),
+        ratings: shouhou_domain::Rating::ALL
+            .iter()
+            .map(|r| (r.as_str().to_string(), r.label(lang).to_string()))
+            .collect(),
+        c: p.chrome(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct AnswerForm {
+    rating: shouhou_domain::Rating,
+    comment: Option<String>,
+}
+
+/// `POST /follow-ups/{id}` (htmx): the answer of the call; the row turns into a note.
+pub async fn answer(
+    State(s): State<AppState>,
+    p: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<AnswerForm>,
+) -> Response {
+    let lang = p.actor.lang;
+    let input = uc::FollowUpInput {
+        rating: f.rating,
+        comment: f.comment,
+    };
+    match uc::record_follow_up(&s.app, &p.actor, id, input).await {
+        Ok(_) => {
+            let extra = if f.rating == shouhou_domain::Rating::Dissatisfied {
+                format!(" · {}", p.t.t("followup.complaint_opened"))
+            } else {
+                String::new()
+            };
+            html(format!(
+                "<tr id=\"call-{id}\" class=\"answered\"><td colspan=\"5\" class=\"notice\">{}{extra}</td></tr>",
+                f.rating.label(lang)
+            ))
+        }
+        Err(e) => html(format!(
+            "<tr id=\"call-{id}\"><td colspan=\"5\"><span class=\"error\">{}</span></td></tr>",
+            e.message(lang).replace('<', "&lt;")
         )),
     }
 }

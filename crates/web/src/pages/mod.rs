@@ -71,6 +71,9 @@ pub fn router() -> Router<AppState> {
         .route("/tech", get(field::day))
         .route("/opportunities", get(crm::leads))
         .route("/opportunities/{id}/status", post(crm::lead_status))
+        .route("/complaints/{id}/close", post(crm::close_complaint))
+        .route("/follow-ups", get(crm::follow_ups))
+        .route("/follow-ups/{id}", post(crm::answer))
         .route("/kb", get(crm::kb).post(crm::kb_create))
         .route("/labels", get(crm::labels))
         .route("/labels/sheet", get(crm::sheet))
@@ -327,6 +330,7 @@ async fn home(State(s): State<AppState>, p: Page) -> Response {
         Role::Dispatcher => return Redirect::to("/dispatch").into_response(),
         Role::Technician | Role::Partner => return Redirect::to("/tech").into_response(),
         Role::Admin => return Redirect::to("/settings").into_response(),
+        Role::Followup => return Redirect::to("/follow-ups").into_response(),
         _ => {}
     }
     use shouhou_store::work_orders::{count, Filter};
