@@ -279,7 +279,9 @@ async fn solve(mut s: Stored, seconds: usize) -> Result<Stored> {
         max_generations: None,
         repeatable: false,
         threads: None,
-        search: Default::default(),
+        // A store's day is small: the elitist population converges faster in seconds
+        // (docs/BENCHMARKS.md, dispatch).
+        search: routing::Search::Elitism,
     };
     tokio::task::spawn_blocking(move || {
         let plan = routing::plan(&s.techs, &s.jobs, &routing::TravelModel::default(), &opts)

@@ -45,6 +45,9 @@ pub enum What {
         seconds: usize,
         #[arg(long, default_value_t = 11)]
         seed: u64,
+        /// Solver configuration: library, elitism (the planner's), static-elitism.
+        #[arg(long, default_value = "elitism")]
+        search: String,
     },
     /// Page render times of the office pages (one client over loopback, signed in as manager1).
     Pages {
@@ -70,22 +73,15 @@ pub async fn run(db: &str, what: What) -> anyhow::Result<()> {
             jobs,
             seconds,
             seed,
-        } => dispatch(db, days, jobs, seconds, seed).await,
+            search,
+        } => dispatch(db, days, jobs, seconds, seed, search_of(&search)).await,
         What::Vrptw {
             dir,
             seconds,
             threads,
             only,
             search,
-        } => {
-            let search = match search.as_str() {
-                "library" => shouhou_routing::Search::Library,
-                "elitism" => shouhou_routing::Search::Elitism,
-                "static-elitism" => shouhou_routing::Search::StaticElitism,
-                _ => shouhou_routing::Search::default(),
-            };
-            vrptw(&dir, seconds, threads, only.as_deref(), search)
-        }
+        } => vrptw(&dir, seconds, threads, only.as_deref(), search_of(&search)),
     }
 }
 
@@ -376,12 +372,22 @@ fn sla_misses(jobs: &[shouhou_routing::Job], plan: &shouhou_routing::Plan) -> us
         .count()
 }
 
+fn search_of(name: &str) -> shouhou_routing::Search {
+    match name {
+        "library" => shouhou_routing::Search::Library,
+        "elitism" => shouhou_routing::Search::Elitism,
+        "static-elitism" => shouhou_routing::Search::StaticElitism,
+        _ => shouhou_routing::Search::default(),
+    }
+}
+
 async fn dispatch(
     db: &str,
     days: usize,
     n_jobs: usize,
     seconds: usize,
     seed: u64,
+    search: shouhou_routing::Search,
 ) -> anyhow::Result<()> {
     use chrono::{Duration as D, TimeZone};
     use shouhou_routing::{Break, Job, Point, Technician, TravelModel};
@@ -497,7 +503,7 @@ async fn dispatch(
             max_generations: None,
             repeatable: false,
             threads: None,
-            search: Default::default(),
+            search,
         };
         let p = shouhou_routing::plan(&technicians, &jobs, &travel, &opts)?;
         for (tot, plan) in [(&mut hand, &h), (&mut greedy, &g), (&mut optimised, &p)] {
