@@ -279,9 +279,9 @@ async fn solve(mut s: Stored, seconds: usize) -> Result<Stored> {
         max_generations: None,
         repeatable: false,
         threads: None,
-        // A store's day is small: the elitist population converges faster in seconds
+        // The library's search; the elitist population was no better over 20 days
         // (docs/BENCHMARKS.md, dispatch).
-        search: routing::Search::Elitism,
+        search: routing::Search::Library,
     };
     tokio::task::spawn_blocking(move || {
         let plan = routing::plan(&s.techs, &s.jobs, &routing::TravelModel::default(), &opts)

@@ -45,8 +45,8 @@ pub enum What {
         seconds: usize,
         #[arg(long, default_value_t = 11)]
         seed: u64,
-        /// Solver configuration: library, elitism (the planner's), static-elitism.
-        #[arg(long, default_value = "elitism")]
+        /// Solver configuration: library (the planner's), elitism, static-elitism.
+        #[arg(long, default_value = "library")]
         search: String,
     },
     /// Page render times of the office pages (one client over loopback, signed in as manager1).
