@@ -21,11 +21,27 @@
     return Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
+  // Actions not yet answered are kept in localStorage (the outbox) and sent again, with the same
+  // key, when any page of the phone opens: leaving the page or losing the network loses nothing.
+  // Photos are too big for it and are only retried while the page is open.
+  var OUTBOX = "shouhou-outbox";
+  function outbox() {
+    try { return JSON.parse(localStorage.getItem(OUTBOX) || "[]"); } catch (e) { return []; }
+  }
+  function keep(entry) {
+    try { var o = outbox().filter(function (x) { return x.k !== entry.k; }); o.push(entry); localStorage.setItem(OUTBOX, JSON.stringify(o)); } catch (e) { /* storage full or off */ }
+  }
+  function drop(k) {
+    try { localStorage.setItem(OUTBOX, JSON.stringify(outbox().filter(function (x) { return x.k !== k; }))); } catch (e) { /* storage off */ }
+  }
+
   // Sends once per action; retries network failures and 5xx/429 with the same key.
   function send(method, url, payload, opts) {
     opts = opts || {};
     var k = opts.key || key();
     var attempt = 0;
+    var binary = payload instanceof Blob || payload instanceof ArrayBuffer;
+    if (!binary) keep({ k: k, method: method, url: url, payload: payload === undefined ? null : payload });
     show("saving", msg("saving"));
     return new Promise(function (resolve, reject) {
       function go() {
@@ -44,6 +60,7 @@
             return r.text().then(function (t) {
               var j = null;
               try { j = t ? JSON.parse(t) : null; } catch (e) { j = null; }
+              drop(k);
               if (!r.ok) {
                 var m = j && j.error ? j.error.message : (t || r.statusText);
                 show("error", m);
@@ -64,6 +81,20 @@
     });
   }
   window.shouhouSend = send;
+
+  // Replays what an earlier page could not deliver; the server answers a repeated key with the
+  // first answer, so nothing is done twice.
+  var pending = outbox();
+  if (pending.length) {
+    show("retrying", msg("retrying") + " (" + pending.length + ")");
+    pending.reduce(function (p, e) {
+      return p.then(function () {
+        return send(e.method, e.url, e.payload === null ? undefined : e.payload, { key: e.k }).catch(function () {});
+      });
+    }, Promise.resolve()).then(function () {
+      if (outbox().length === 0 && body.getAttribute("data-order")) location.reload();
+    });
+  }
 
   var order = body.getAttribute("data-order");
   var api = "/api/v1/work-orders/" + order;

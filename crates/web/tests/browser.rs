@@ -558,6 +558,51 @@ async fn technician_visit_on_a_phone_from_accept_to_signed_completion() {
     }
     wait_for(&c, "#report-form").await;
 
+    // An action a previous page could not deliver waits in the outbox and is sent when a page
+    // opens again (same key: done once).
+    c.execute(
+        &format!(
+            r#"localStorage.setItem("shouhou-outbox", JSON.stringify([{{k: "offline-1", method: "PUT", url: "/api/v1/work-orders/{id}/report", payload: {{findings: "离线时填写", work_done: null, labour_minutes: null}}}}]));"#
+        ),
+        vec![],
+    )
+    .await
+    .unwrap();
+    c.refresh().await.unwrap();
+    let mgr_token = api_token(&s, "manager1").await;
+    let mut replayed = false;
+    for _ in 0..40 {
+        let rep: Value = reqwest::Client::new()
+            .get(format!("{}/api/v1/work-orders/{id}/report", s.base))
+            .bearer_auth(&mgr_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if rep["visits"][0]["findings"] == "离线时填写" {
+            replayed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(replayed, "the outbox was replayed");
+    // The page reloads itself once the outbox is empty; let it finish.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let left = c
+        .execute(r#"return localStorage.getItem("shouhou-outbox");"#, vec![])
+        .await
+        .unwrap();
+    assert_eq!(left, json!("[]"), "the outbox is empty once answered");
+    wait_for(&c, "#report-form").await;
+    c.find(Locator::Css("#report-form [name=findings]"))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
+
     // Findings and work done.
     c.find(Locator::Css("#report-form [name=findings]"))
         .await
