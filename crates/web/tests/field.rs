@@ -963,3 +963,71 @@ db_test!(
         assert_eq!(count(&db, &format!("SELECT COUNT(*) FROM audit_log WHERE entity = 'complaint' AND entity_id = {kid}")).await, 2);
     }
 );
+
+db_test!(
+    my_day_puts_later_appointments_below_today,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        let f = seed(&app).await;
+        let s = spawn_app(app).await;
+        let disp = bearer(&s, "dispatcher1").await;
+        let mut ids = vec![];
+        // Today (no appointment) and the day after tomorrow 10:00–12:00 Shanghai.
+        for window in [None, Some(("2026-03-12T02:00:00Z", "2026-03-12T04:00:00Z"))] {
+            let mut body = json!({"customer_id": f.customer, "device_id": f.device, "kind": "repair_onsite", "fault_description": "不制冷"});
+            if let Some((a, b)) = window {
+                body["appointment_start"] = json!(a);
+                body["appointment_end"] = json!(b);
+            }
+            let (st, w) = json_of(
+                disp.post(format!("{}/api/v1/work-orders", s.base))
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await;
+            assert!(st.is_success(), "{w}");
+            let id = w["id"].as_i64().unwrap();
+            let r = disp
+                .post(format!("{}/api/v1/work-orders/{id}/transitions", s.base))
+                .json(&json!({"to": "assigned", "technician_id": f.tech_a_id}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            ids.push(id);
+        }
+        let (http, _) = page_client(&s, "tech_a").await;
+        let html = http
+            .get(format!("{}/tech", s.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let today = html
+            .find(&format!("id=\"stop-{}\"", ids[0]))
+            .expect("today's order");
+        let later = html.find("id=\"later\"").expect("later heading");
+        let booked = html
+            .find(&format!("id=\"stop-{}\"", ids[1]))
+            .expect("later order");
+        assert!(
+            today < later && later < booked,
+            "today first, later appointments below"
+        );
+        // Another technician's day does not show them.
+        let (other, _) = page_client(&s, "tech_b").await;
+        let html = other
+            .get(format!("{}/tech", s.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!html.contains(&format!("id=\"stop-{}\"", ids[0])));
+    }
+);

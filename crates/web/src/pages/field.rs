@@ -36,6 +36,8 @@ pub struct StopRow {
     arrive_by: String,
     resolve_by: String,
     overdue: bool,
+    /// Booked for a later day.
+    later: bool,
 }
 
 #[derive(Template)]
@@ -107,8 +109,18 @@ pub async fn day(State(s): State<AppState>, p: Page) -> Response {
     let stops = store::stops(&s.app.db, &ids).await.unwrap_or_default();
     let now = s.app.now();
     let lang = p.actor.lang;
-    let rows = list
-        .iter()
+    // Today: what is under way, what has no appointment, what is booked (or planned) before
+    // tomorrow; the rest is listed below as later appointments.
+    let tomorrow = s.app.day_start(s.app.today() + chrono::Duration::days(1));
+    let is_today = |w: &WorkOrder| {
+        matches!(w.status, Status::EnRoute | Status::OnSite)
+            || w.planned_arrival.is_some_and(|t| t < tomorrow)
+            || w.appointment_start.is_none_or(|t| t < tomorrow)
+    };
+    let (today, later): (Vec<&WorkOrder>, Vec<&WorkOrder>) = list.iter().partition(|w| is_today(w));
+    let rows = today
+        .into_iter()
+        .chain(later.iter().copied())
         .enumerate()
         .map(|(i, w)| {
             let st = stops.iter().find(|x| x.id == w.id);
@@ -133,6 +145,7 @@ pub async fn day(State(s): State<AppState>, p: Page) -> Response {
                         Status::Assigned | Status::Accepted | Status::EnRoute
                     )
                     || w.resolve_by < now,
+                later: !is_today(w),
             }
         })
         .collect();
