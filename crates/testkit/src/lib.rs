@@ -141,4 +141,5 @@ macro_rules! db_test {
 }
 
 pub mod fixture;
+pub mod http;
 pub use fixture::{days_ago, seed, spawn_app, test_app, Fixture, TestServer};

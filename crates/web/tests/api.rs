@@ -1,32 +1,11 @@
 //! The HTTP API on a real loopback port, on both databases.
 
-use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use shouhou_store::Db;
 use shouhou_testkit::fixture::PASSWORD;
+use shouhou_testkit::http::{bearer, page_login};
 use shouhou_testkit::{db_test, seed, spawn_app, test_app, TestServer};
-
-/// Signs in with a bearer token.
-async fn bearer(s: &TestServer, user: &str) -> (Client, String) {
-    let http = Client::new();
-    let r: Value = http
-        .post(format!("{}/api/v1/auth/login", s.base))
-        .json(&json!({"username": user, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = r["token"].as_str().expect("token").to_string();
-    let mut h = HeaderMap::new();
-    h.insert(
-        "authorization",
-        HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
-    );
-    (Client::builder().default_headers(h).build().unwrap(), token)
-}
 
 fn order_body(customer: i64, device: i64) -> Value {
     json!({"customer_id": customer, "device_id": device, "kind": "repair_onsite", "fault_description": "洗衣机不脱水"})
@@ -595,33 +574,6 @@ async fn http_get_json(s: &TestServer, user: &str, path: &str) -> Value {
         .unwrap()
 }
 
-/// Signs in through the login form; returns a cookie client and the CSRF token.
-async fn page_login(s: &TestServer, user: &str, lang: &str) -> (Client, String) {
-    let mut h = HeaderMap::new();
-    h.insert("accept-language", HeaderValue::from_str(lang).unwrap());
-    let http = Client::builder()
-        .cookie_store(true)
-        .default_headers(h)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let r = http
-        .post(format!("{}/login", s.base))
-        .form(&[("username", user), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let csrf = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix("shouhou_csrf="))
-        .map(|c| c.split(';').next().unwrap().to_string())
-        .unwrap();
-    (http, csrf)
-}
 
 db_test!(pages_login_desk_detail_and_intake, |db: Db| async move {
     let (app, _) = test_app(db);

@@ -3,30 +3,13 @@
 
 use std::io::Cursor;
 
-use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use shouhou_store::Db;
-use shouhou_testkit::fixture::PASSWORD;
 use shouhou_testkit::{days_ago, db_test, seed, spawn_app, test_app, Fixture, TestServer};
 
 async fn bearer(s: &TestServer, user: &str) -> Client {
-    let r: Value = Client::new()
-        .post(format!("{}/api/v1/auth/login", s.base))
-        .json(&json!({"username": user, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let mut h = HeaderMap::new();
-    let token = r["token"].as_str().expect("token");
-    h.insert(
-        "authorization",
-        HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
-    );
-    Client::builder().default_headers(h).build().unwrap()
+    shouhou_testkit::http::bearer(s, user).await.0
 }
 
 async fn count(db: &Db, sql: &str) -> i64 {
@@ -830,26 +813,7 @@ db_test!(public_pages_are_rate_limited, |db: Db| async move {
 });
 
 async fn page_client(s: &TestServer, user: &str) -> (Client, String) {
-    let http = Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let r = http
-        .post(format!("{}/login", s.base))
-        .form(&[("username", user), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    let csrf = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix("shouhou_csrf="))
-        .map(|c| c.split(';').next().unwrap().to_string())
-        .expect("csrf cookie");
-    (http, csrf)
+    shouhou_testkit::http::page_login(s, user, "zh-CN").await
 }
 
 db_test!(
