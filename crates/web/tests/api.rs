@@ -574,7 +574,6 @@ async fn http_get_json(s: &TestServer, user: &str, path: &str) -> Value {
         .unwrap()
 }
 
-
 db_test!(pages_login_desk_detail_and_intake, |db: Db| async move {
     let (app, _) = test_app(db);
     let f = seed(&app).await;
