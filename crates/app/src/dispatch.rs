@@ -248,8 +248,13 @@ async fn inputs(
                 lng: o.lng,
             },
             service_secs: service_minutes(&o.kind) * 60,
+            // The appointment; an urgent order without one must be reached by its arrive-by
+            // deadline (the planner leaves it unassigned, "outside windows", if nobody can).
             window: match (o.appointment_start, o.appointment_end) {
                 (Some(a), Some(b)) => Some((a.max(from), b.min(to))),
+                _ if o.priority == "urgent" && o.arrive_by > from && o.arrive_by < to => {
+                    Some((from, o.arrive_by))
+                }
                 _ => None,
             },
             skill: o.category.clone(),

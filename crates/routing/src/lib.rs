@@ -321,15 +321,17 @@ pub fn plan(
             })
         })
         .collect();
-    // Urgent jobs carry more value (assigned first) and an early order in the tour.
+    // Urgent jobs carry more value (assigned first); their deadlines are windows. Putting them
+    // early in the tour only breaks ties: as a goal above cost it added a fifth to the driving
+    // (docs/BENCHMARKS.md, dispatch).
     let mut objectives = vec![
         json!({"type": "maximize-value"}),
         json!({"type": "minimize-unassigned"}),
     ];
+    objectives.push(json!({"type": "minimize-cost"}));
     if jobs.iter().any(|j| j.urgent) {
         objectives.push(json!({"type": "tour-order"}));
     }
-    objectives.push(json!({"type": "minimize-cost"}));
     let mut relations = Vec::new();
     for t in techs {
         let pinned: Vec<&str> = jobs
