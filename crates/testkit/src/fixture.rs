@@ -261,3 +261,19 @@ pub async fn spawn_app(app: App) -> TestServer {
         app,
     }
 }
+
+/// Gives `technician` a shift on the test day, 08:30–17:30 in Shanghai.
+pub async fn test_day_shift(app: &App, f: &Fixture, technician: i64) {
+    shouhou_app::org::set_shift(
+        app,
+        &f.dispatcher,
+        technician,
+        shouhou_app::org::NewShift {
+            day: "2026-03-10".parse().expect("date"),
+            starts_at: "2026-03-10T00:30:00Z".parse().expect("time"),
+            ends_at: "2026-03-10T09:30:00Z".parse().expect("time"),
+        },
+    )
+    .await
+    .expect("shift");
+}

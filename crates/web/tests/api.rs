@@ -435,18 +435,7 @@ db_test!(dispatch_plan_commit_and_insert, |db: Db| async move {
     let (app, _) = test_app(db);
     let f = seed(&app).await;
     // Technician A works 08:30–17:30 Shanghai time on the test day.
-    shouhou_app::org::set_shift(
-        &app,
-        &f.dispatcher,
-        f.tech_a_id,
-        shouhou_app::org::NewShift {
-            day: "2026-03-10".parse().unwrap(),
-            starts_at: "2026-03-10T00:30:00Z".parse().unwrap(),
-            ends_at: "2026-03-10T09:30:00Z".parse().unwrap(),
-        },
-    )
-    .await
-    .unwrap();
+    shouhou_testkit::fixture::test_day_shift(&app, &f, f.tech_a_id).await;
     let s = spawn_app(app).await;
     let (http, _) = bearer(&s, "dispatcher1").await;
     let mut ids = vec![];
@@ -880,18 +869,8 @@ db_test!(pages_login_desk_detail_and_intake, |db: Db| async move {
 db_test!(board_plans_again_with_pins, |db: Db| async move {
     let (app, _) = test_app(db);
     let f = seed(&app).await;
-    shouhou_app::org::set_shift(
-        &app,
-        &f.dispatcher,
-        f.tech_a_id,
-        shouhou_app::org::NewShift {
-            day: "2026-03-10".parse().unwrap(),
-            starts_at: "2026-03-10T00:30:00Z".parse().unwrap(),
-            ends_at: "2026-03-10T09:30:00Z".parse().unwrap(),
-        },
-    )
-    .await
-    .unwrap();
+    // Technician A works 08:30–17:30 Shanghai time on the test day.
+    shouhou_testkit::fixture::test_day_shift(&app, &f, f.tech_a_id).await;
     let s = spawn_app(app).await;
     let (api, _) = bearer(&s, "dispatcher1").await;
     let mut ids = vec![];

@@ -109,22 +109,32 @@ async fn login(c: &Client, s: &TestServer, user: &str) {
         .send_keys(user)
         .await
         .unwrap();
-    c.find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("#login-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&c, "#password", PASSWORD).await;
+    click(&c, "#login-submit").await;
     wait_for(c, "header").await;
 }
 
-async fn click_css(c: &Client, css: &str) {
+/// Types `text` into the field `css`.
+async fn type_into(c: &Client, css: &str, text: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+/// Replaces what the field `css` holds with `text`.
+async fn retype(c: &Client, css: &str, text: &str) {
+    let f = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    f.clear().await.unwrap();
+    f.send_keys(text).await.unwrap();
+}
+
+async fn click(c: &Client, css: &str) {
     wait_for(c, css)
         .await
         .click()
@@ -133,12 +143,7 @@ async fn click_css(c: &Client, css: &str) {
 }
 
 async fn logout(c: &Client) {
-    c.find(Locator::Css("#logout"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#logout").await;
     wait_for(c, "#login-submit").await;
 }
 
@@ -150,18 +155,8 @@ async fn clerk_intake_dispatcher_assigns_manager_approves() {
     let db = shouhou_testkit::sqlite().await;
     let (app, _) = test_app(db.db.clone());
     let f = seed(&app).await;
-    shouhou_app::org::set_shift(
-        &app,
-        &f.dispatcher,
-        f.tech_a_id,
-        shouhou_app::org::NewShift {
-            day: "2026-03-10".parse().unwrap(),
-            starts_at: "2026-03-10T00:30:00Z".parse().unwrap(),
-            ends_at: "2026-03-10T09:30:00Z".parse().unwrap(),
-        },
-    )
-    .await
-    .unwrap();
+    // Technician A works 08:30–17:30 Shanghai time on the test day.
+    shouhou_testkit::fixture::test_day_shift(&app, &f, f.tech_a_id).await;
     let s = spawn_app(app).await;
 
     // Clerk: the login page, then intake: search, pick the device, register the repair.
@@ -177,58 +172,22 @@ async fn clerk_intake_dispatcher_assigns_manager_approves() {
         .unwrap();
     wait_for(&c, "#device-hits a").await;
     // A new customer, created inline; a wrong phone is refused next to its field.
-    wait_for(&c, "#new-customer-link")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#new-customer-link").await;
     wait_for(&c, "#new-name")
         .await
         .send_keys("赵新客")
         .await
         .unwrap();
-    c.find(Locator::Css("#new-phone"))
-        .await
-        .unwrap()
-        .send_keys("12345")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#new-address"))
-        .await
-        .unwrap()
-        .send_keys("杭州市西湖区文三路 100 号")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#new-lat"))
-        .await
-        .unwrap()
-        .send_keys("30.28")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#new-lng"))
-        .await
-        .unwrap()
-        .send_keys("120.13")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#create-customer"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&c, "#new-phone", "12345").await;
+    type_into(&c, "#new-address", "杭州市西湖区文三路 100 号").await;
+    type_into(&c, "#new-lat", "30.28").await;
+    type_into(&c, "#new-lng", "120.13").await;
+    click(&c, "#create-customer").await;
     let phone_error = wait_for(&c, "#phone-error").await.text().await.unwrap();
     assert!(phone_error.starts_with("电话号码格式不对"), "{phone_error}");
     shot(&c, "intake-new-customer-error-zh").await;
-    let phone = c.find(Locator::Css("#new-phone")).await.unwrap();
-    phone.clear().await.unwrap();
-    phone.send_keys("13900001111").await.unwrap();
-    c.find(Locator::Css("#create-customer"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    retype(&c, "#new-phone", "13900001111").await;
+    click(&c, "#create-customer").await;
     // Then the device, then the order.
     wait_for(&c, "#new-serial")
         .await
@@ -241,12 +200,7 @@ async fn clerk_intake_dispatcher_assigns_manager_approves() {
     )
     .await
     .unwrap();
-    c.find(Locator::Css("#create-device"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#create-device").await;
     wait_for(&c, "#fault")
         .await
         .send_keys("冰箱不制冷")
@@ -254,12 +208,7 @@ async fn clerk_intake_dispatcher_assigns_manager_approves() {
         .unwrap();
     shot(&c, "intake-zh").await;
     no_console_errors(&c, "intake").await;
-    c.find(Locator::Css("#create-order"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#create-order").await;
     let created = wait_for(&c, "#created").await.text().await.unwrap();
     assert!(created.contains("WO-20260310-0001"), "{created}");
 
@@ -273,13 +222,13 @@ async fn clerk_intake_dispatcher_assigns_manager_approves() {
         .send_keys("5678")
         .await
         .unwrap();
-    click_css(&c, "#device-hits a").await;
+    click(&c, "#device-hits a").await;
     wait_for(&c, "#fault")
         .await
         .send_keys("洗衣机不脱水")
         .await
         .unwrap();
-    click_css(&c, "#create-order").await;
+    click(&c, "#create-order").await;
     let created = wait_for(&c, "#created").await.text().await.unwrap();
     assert!(created.contains("WO-20260310-0002"), "{created}");
     println!(
@@ -377,12 +326,7 @@ async fn clerk_intake_dispatcher_assigns_manager_approves() {
     // Every main page in both languages, without script errors.
     for lang in ["zh", "en"] {
         if lang == "en" {
-            c.find(Locator::Css("header a[hx-post='/lang']"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
+            click(&c, "header a[hx-post='/lang']").await;
             c.wait()
                 .at_most(Duration::from_secs(10))
                 .for_element(Locator::XPath("//html[@lang='en']"))
@@ -429,14 +373,6 @@ async fn no_script_errors(c: &Client, page: &str) {
         .await
         .unwrap();
     assert_eq!(errs, json!([]), "script errors on {page}");
-}
-
-async fn click(c: &Client, css: &str) {
-    wait_for(c, css)
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"));
 }
 
 /// Waits until the status line says the last action was saved.
@@ -604,34 +540,14 @@ async fn technician_visit_on_a_phone_from_accept_to_signed_completion() {
         .unwrap();
 
     // Findings and work done.
-    c.find(Locator::Css("#report-form [name=findings]"))
-        .await
-        .unwrap()
-        .send_keys("压缩机不启动")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#report-form [name=work_done]"))
-        .await
-        .unwrap()
-        .send_keys("更换启动继电器")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#report-form [name=labour_minutes]"))
-        .await
-        .unwrap()
-        .send_keys("45")
-        .await
-        .unwrap();
+    type_into(&c, "#report-form [name=findings]", "压缩机不启动").await;
+    type_into(&c, "#report-form [name=work_done]", "更换启动继电器").await;
+    type_into(&c, "#report-form [name=labour_minutes]", "45").await;
     click(&c, "#save-report").await;
     saved(&c).await;
 
     // A part from the product's list.
-    c.find(Locator::Css("#part-name option[value='温控器']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#part-name option[value='温控器']").await;
     click(&c, "#add-part").await;
     c.wait()
         .at_most(Duration::from_secs(15))
@@ -645,12 +561,7 @@ async fn technician_visit_on_a_phone_from_accept_to_signed_completion() {
     let file = dir.join("fault.png");
     let img = image::RgbImage::from_pixel(1200, 900, image::Rgb([200, 80, 40]));
     image::DynamicImage::ImageRgb8(img).save(&file).unwrap();
-    c.find(Locator::Css("#photo-input"))
-        .await
-        .unwrap()
-        .send_keys(file.to_str().unwrap())
-        .await
-        .unwrap();
+    type_into(&c, "#photo-input", file.to_str().unwrap()).await;
     c.wait()
         .at_most(Duration::from_secs(20))
         .for_element(Locator::Css("#photos img"))
@@ -670,12 +581,7 @@ async fn technician_visit_on_a_phone_from_accept_to_signed_completion() {
     no_script_errors(&c, "tech-visit").await;
 
     // Fixed: complete.
-    c.find(Locator::Css("#outcome option[value='fixed']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#outcome option[value='fixed']").await;
     click(&c, "#finish").await;
     c.wait()
         .at_most(Duration::from_secs(15))
@@ -744,18 +650,8 @@ async fn customer_reports_tracks_and_rates_by_qr_code() {
     shot(&c, "public-device-mobile").await;
 
     // A wrong phone number is refused beside the field.
-    c.find(Locator::Css("#fault-description"))
-        .await
-        .unwrap()
-        .send_keys("冰箱不制冷，冷藏室是热的")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#fault-phone"))
-        .await
-        .unwrap()
-        .send_keys("12345")
-        .await
-        .unwrap();
+    type_into(&c, "#fault-description", "冰箱不制冷，冷藏室是热的").await;
+    type_into(&c, "#fault-phone", "12345").await;
     click(&c, "#send-fault").await;
     wait_for(&c, "#phone-error").await;
     let kept = c
@@ -770,9 +666,7 @@ async fn customer_reports_tracks_and_rates_by_qr_code() {
         Some("冰箱不制冷，冷藏室是热的"),
         "the description is kept"
     );
-    let phone = c.find(Locator::Css("#fault-phone")).await.unwrap();
-    phone.clear().await.unwrap();
-    phone.send_keys("13812345678").await.unwrap();
+    retype(&c, "#fault-phone", "13812345678").await;
     click(&c, "#send-fault").await;
     wait_for(&c, "#tracking").await;
     wait_for(&c, "#public-notice").await;
@@ -820,18 +714,8 @@ async fn customer_reports_tracks_and_rates_by_qr_code() {
     }
     c.refresh().await.unwrap();
     wait_for(&c, "#rate-form").await;
-    c.find(Locator::Css("#rate-form input[value='very_satisfied']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css("#rate-form textarea"))
-        .await
-        .unwrap()
-        .send_keys("师傅很专业")
-        .await
-        .unwrap();
+    click(&c, "#rate-form input[value='very_satisfied']").await;
+    type_into(&c, "#rate-form textarea", "师傅很专业").await;
     click(&c, "#send-rating").await;
     wait_for(&c, "#track-rating").await;
     no_script_errors(&c, "public-rated").await;
@@ -885,18 +769,8 @@ async fn admin_settings_and_archive_forms() {
         .send_keys("格力")
         .await
         .unwrap();
-    c.find(Locator::Css("#f-model"))
-        .await
-        .unwrap()
-        .send_keys("KFR-35GW")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#f-parts"))
-        .await
-        .unwrap()
-        .send_keys("压缩机=1200, 电控板=abc")
-        .await
-        .unwrap();
+    type_into(&c, "#f-model", "KFR-35GW").await;
+    type_into(&c, "#f-parts", "压缩机=1200, 电控板=abc").await;
     click(&c, "#save-record").await;
     wait_for(&c, "#f-parts-error").await;
     let (n,): (i64,) = s
@@ -906,9 +780,7 @@ async fn admin_settings_and_archive_forms() {
         .await
         .unwrap();
     assert_eq!(n, 0);
-    let parts = c.find(Locator::Css("#f-parts")).await.unwrap();
-    parts.clear().await.unwrap();
-    parts.send_keys("压缩机=1200, 电控板=380").await.unwrap();
+    retype(&c, "#f-parts", "压缩机=1200, 电控板=380").await;
     click(&c, "#save-record").await;
     let want = url::Url::parse(&format!("{}/products/2", s.base)).unwrap();
     if c.wait()
@@ -953,9 +825,7 @@ async fn admin_settings_and_archive_forms() {
     serial.send_keys("x!").await.unwrap();
     click(&c, "#save-record").await;
     wait_for(&c, "#f-serial-error").await;
-    let serial = c.find(Locator::Css("#f-serial")).await.unwrap();
-    serial.clear().await.unwrap();
-    serial.send_keys("HR2501ABCD").await.unwrap();
+    retype(&c, "#f-serial", "HR2501ABCD").await;
     c.execute(
         "document.getElementById('f-install_date').value = '2026-01-05';",
         vec![],
