@@ -61,6 +61,23 @@ impl Tracking {
     }
 }
 
+/// Who verifies self-service requests.
+const VERIFIERS: &[shouhou_domain::Role] = &[
+    shouhou_domain::Role::Admin,
+    shouhou_domain::Role::Manager,
+    shouhou_domain::Role::Clerk,
+    shouhou_domain::Role::Dispatcher,
+];
+
+/// Every unit: the public pages answer for the device's token, not for a signed-in user.
+async fn everything(app: &App) -> Result<(Visibility, Vec<shouhou_store::records::OrgUnit>)> {
+    let units = org_units::all(&app.db).await?;
+    Ok((
+        Visibility::everything(units.iter().map(|u| u.id).collect()),
+        units,
+    ))
+}
+
 pub enum Reported {
     /// The phone matched the owner's: the order exists and can be tracked.
     Created(Tracking),
@@ -106,8 +123,7 @@ pub async fn device(app: &App, token: &str) -> Result<(PublicDevice, Option<Trac
 
 /// The device's newest order that was not cancelled.
 async fn latest(app: &App, device_id: i64) -> Result<Option<Tracking>> {
-    let units = org_units::all(&app.db).await?;
-    let vis = Visibility::everything(units.iter().map(|u| u.id).collect());
+    let (vis, _) = everything(app).await?;
     let f = orders::Filter {
         device_id: Some(device_id),
         ..Default::default()
@@ -217,7 +233,7 @@ pub async fn report_fault(
             return Ok(Reported::Created(t));
         }
     }
-    let units = org_units::all(&app.db).await?;
+    let (_, units) = everything(app).await?;
     let root = units
         .iter()
         .find(|u| u.parent_id.is_none())
@@ -284,9 +300,8 @@ pub async fn report_fault(
 pub async fn rate(app: &App, token: &str, input: FollowUpInput) -> Result<FollowUp> {
     let d = device_of(app, token).await?;
     let t = latest(app, d.id).await?.ok_or(AppError::NotFound)?;
+    let (vis, _) = everything(app).await?;
     let mut tx = app.db.begin().await?;
-    let units = org_units::all(&app.db).await?;
-    let vis = Visibility::everything(units.iter().map(|u| u.id).collect());
     let w = orders::get_for_update(&mut tx, &vis, t.order_id).await?;
     let f =
         record_follow_up_in(app, &mut tx, &w, &input, FollowUpChannel::SelfService, None).await?;
@@ -296,12 +311,7 @@ pub async fn rate(app: &App, token: &str, input: FollowUpInput) -> Result<Follow
 
 /// Pending self-service requests for the clerk to verify.
 pub async fn pending(app: &App, actor: &crate::Actor) -> Result<Vec<store::ServiceRequest>> {
-    actor.require(&[
-        shouhou_domain::Role::Admin,
-        shouhou_domain::Role::Manager,
-        shouhou_domain::Role::Clerk,
-        shouhou_domain::Role::Dispatcher,
-    ])?;
+    actor.require(VERIFIERS)?;
     Ok(store::requests(&app.db, &actor.vis, "pending", 200).await?)
 }
 
@@ -313,12 +323,7 @@ pub async fn decide(
     id: i64,
     accept: bool,
 ) -> Result<Option<WorkOrder>> {
-    actor.require(&[
-        shouhou_domain::Role::Admin,
-        shouhou_domain::Role::Manager,
-        shouhou_domain::Role::Clerk,
-        shouhou_domain::Role::Dispatcher,
-    ])?;
+    actor.require(VERIFIERS)?;
     let mut tx = app.db.begin().await?;
     let r = store::request_for_update(&mut tx, &actor.vis, id).await?;
     if r.status != "pending" {

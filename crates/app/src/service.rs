@@ -161,7 +161,8 @@ async fn category_of(tx: &mut Tx, w: &WorkOrder) -> Result<Option<Product>> {
 }
 
 /// Prices the labour and travel of a visit from the fee rules; the warranty decides who pays.
-async fn price_visit(tx: &mut Tx, w: &WorkOrder, visit_id: i64) -> Result<()> {
+/// Called when the report changes and when the visit closes.
+pub async fn price_visit(tx: &mut Tx, w: &WorkOrder, visit_id: i64) -> Result<()> {
     let rules = store::fee_rules_tx(tx).await?;
     let product = category_of(tx, w).await?;
     let fee = fee_for(&rules, w.kind, product.map(|p| p.category));
@@ -180,11 +181,6 @@ async fn price_visit(tx: &mut Tx, w: &WorkOrder, visit_id: i64) -> Result<()> {
     }
     store::set_charges(tx, w.id, visit_id, &lines).await?;
     Ok(())
-}
-
-/// Prices a visit when it closes (called by the lifecycle on completion or a return to dispatch).
-pub async fn price_closed_visit(tx: &mut Tx, w: &WorkOrder, visit_id: i64) -> Result<()> {
-    price_visit(tx, w, visit_id).await
 }
 
 pub async fn save_report(app: &App, actor: &Actor, id: i64, r: ReportInput) -> Result<VisitReport> {

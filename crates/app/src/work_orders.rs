@@ -501,7 +501,7 @@ pub async fn transition_in(
                     .await?
                     .ok_or_else(|| AppError::Internal("no open visit".into()))?;
                 store::leave(tx, v.id, now, Some(outcome.as_str())).await?;
-                crate::service::price_closed_visit(tx, &w, v.id).await?;
+                crate::service::price_visit(tx, &w, v.id).await?;
             }
             if t.to == Status::Completed {
                 w.completed_at = Some(now);

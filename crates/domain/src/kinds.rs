@@ -10,8 +10,7 @@ macro_rules! str_enum {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
                  serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $( #[serde(rename = $s)] $variant ),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];

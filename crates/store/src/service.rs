@@ -121,20 +121,15 @@ pub struct FeeRule {
     pub travel_fen: i64,
 }
 
+const FEE_RULES: &str =
+    "SELECT id, kind, category, labour_fen, travel_fen FROM fee_rules ORDER BY kind, category";
+
 pub async fn fee_rules(db: &Db) -> Result<Vec<FeeRule>> {
-    db.fetch_all(
-        "SELECT id, kind, category, labour_fen, travel_fen FROM fee_rules ORDER BY kind, category",
-        vec![],
-    )
-    .await
+    db.fetch_all(FEE_RULES, vec![]).await
 }
 
 pub async fn fee_rules_tx(tx: &mut Tx) -> Result<Vec<FeeRule>> {
-    tx.fetch_all(
-        "SELECT id, kind, category, labour_fen, travel_fen FROM fee_rules ORDER BY kind, category",
-        vec![],
-    )
-    .await
+    tx.fetch_all(FEE_RULES, vec![]).await
 }
 
 pub async fn replace_fee_rules(tx: &mut Tx, rules: &[FeeRule]) -> Result<()> {

@@ -287,6 +287,23 @@ pub async fn reviews(db: &Db, work_order_id: i64) -> Result<Vec<Review>> {
     .await
 }
 
+/// The latest review of each of `ids` that has one (one query for a list page).
+pub async fn latest_reviews(db: &Db, ids: &[i64]) -> Result<Vec<Review>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    db.fetch_all(
+        &format!(
+            "SELECT r.id, r.work_order_id, r.decision, r.comment, r.reviewer_id, u.display_name AS reviewer_name, r.at \
+             FROM reviews r JOIN users u ON u.id = r.reviewer_id \
+             WHERE r.id IN (SELECT MAX(id) FROM reviews WHERE work_order_id IN ({}) GROUP BY work_order_id)",
+            id_list(ids)
+        ),
+        vec![],
+    )
+    .await
+}
+
 /// Completed orders waiting for review (none returned since their completion), oldest first.
 pub async fn review_queue(db: &Db, vis: &Visibility, limit: i64) -> Result<Vec<WorkOrder>> {
     let mut q = Sql::new(&format!("SELECT {WO_COLS} FROM work_orders wo WHERE "));

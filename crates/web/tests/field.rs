@@ -17,6 +17,17 @@ async fn count(db: &Db, sql: &str) -> i64 {
     n
 }
 
+/// Moves the order at `url` (its transitions address) to `to`; must succeed.
+async fn step(c: &Client, url: &str, to: &str) {
+    let r = c.post(url).json(&json!({"to": to})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "to {to}");
+}
+
+/// The page at `url` as text.
+async fn text(c: &Client, url: impl reqwest::IntoUrl) -> String {
+    c.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 async fn json_of(r: reqwest::Response) -> (StatusCode, Value) {
     let st = r.status();
     (st, r.json().await.unwrap_or(Value::Null))
@@ -310,6 +321,29 @@ db_test!(
                 .unwrap();
             assert_eq!(r.status(), StatusCode::NOT_FOUND, "{who}");
         }
+        // Returned by the manager: the technician's day lists it with the comment, and the report
+        // can still be corrected.
+        let mgr = bearer(&s, "manager1").await;
+        let r = mgr
+            .post(format!("{base}/review"))
+            .json(&json!({"decision": "return", "comment": "请补拍铭牌照片"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let (day, _) = page_client(&s, "tech_a").await;
+        let html = text(&day, format!("{}/tech", s.base)).await;
+        assert!(
+            html.contains("id=\"returned\"") && html.contains("请补拍铭牌照片"),
+            "{html}"
+        );
+        let r = tech
+            .put(format!("{base}/report"))
+            .json(&json!({"findings": "压缩机不启动（已补拍）"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
         // The printed report page.
         let page = tech
             .get(format!("{}/work-orders/{id}/report", s.base))
@@ -376,15 +410,7 @@ db_test!(
             StatusCode::OK
         );
         for to in ["accepted", "en_route", "on_site"] {
-            assert_eq!(
-                tech.post(&url)
-                    .json(&json!({"to": to}))
-                    .send()
-                    .await
-                    .unwrap()
-                    .status(),
-                StatusCode::OK
-            );
+            step(&tech, &url, to).await;
         }
         assert_eq!(
             count(
@@ -686,48 +712,18 @@ db_test!(self_service_report_track_and_rate, |db: Db| async move {
         .unwrap();
     let tech = bearer(&s, "tech_a").await;
     for to in ["accepted", "en_route"] {
-        assert_eq!(
-            tech.post(&url)
-                .json(&json!({"to": to}))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            StatusCode::OK
-        );
+        step(&tech, &url, to).await;
     }
-    let html = public
-        .get(&page)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = text(&public, &page).await;
     assert!(
         html.contains("id=\"track-technician\"") && html.contains("id=\"track-eta\""),
         "name and ETA while en route"
     );
     assert!(!html.contains("id=\"rate-form\""));
     for to in ["on_site", "completed"] {
-        assert_eq!(
-            tech.post(&url)
-                .json(&json!({"to": to}))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            StatusCode::OK
-        );
+        step(&tech, &url, to).await;
     }
-    let html = public
-        .get(&page)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = text(&public, &page).await;
     assert!(html.contains("id=\"rate-form\""));
     let r = public
         .post(format!("{page}/rate"))
@@ -838,14 +834,7 @@ db_test!(
         assert_eq!(r.status(), StatusCode::OK);
         // The manager's follow-up list has the order with the customer's phone.
         let (http, csrf) = page_client(&s, "manager1").await;
-        let html = http
-            .get(format!("{}/follow-ups", s.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = text(&http, format!("{}/follow-ups", s.base)).await;
         assert!(
             html.contains(&format!("id=\"call-{id}\"")) && html.contains("tel:13812345678"),
             "listed"
@@ -870,14 +859,7 @@ db_test!(
             .await
             .unwrap();
         assert!(html.contains("class=\"answered\""), "{html}");
-        let html = http
-            .get(format!("{}/follow-ups", s.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = text(&http, format!("{}/follow-ups", s.base)).await;
         assert!(
             !html.contains(&format!("id=\"call-{id}\"")),
             "no longer to call"
@@ -968,14 +950,7 @@ db_test!(
             ids.push(id);
         }
         let (http, _) = page_client(&s, "tech_a").await;
-        let html = http
-            .get(format!("{}/tech", s.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = text(&http, format!("{}/tech", s.base)).await;
         let today = html
             .find(&format!("id=\"stop-{}\"", ids[0]))
             .expect("today's order");
@@ -989,14 +964,7 @@ db_test!(
         );
         // Another technician's day does not show them.
         let (other, _) = page_client(&s, "tech_b").await;
-        let html = other
-            .get(format!("{}/tech", s.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = text(&other, format!("{}/tech", s.base)).await;
         assert!(!html.contains(&format!("id=\"stop-{}\"", ids[0])));
     }
 );

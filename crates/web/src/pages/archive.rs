@@ -3,14 +3,14 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use shouhou_app::AppError;
 use shouhou_domain::{Category, Role};
 use shouhou_store::repo::Page as Paging;
 
 use super::forms::Rec;
-use super::{render, Chrome, Page};
+use super::{err, render, Chrome, Page};
 use crate::AppState;
 
 const PAGE: i64 = 50;
@@ -115,10 +115,6 @@ fn paging(q: &ListQuery) -> Paging {
         limit: PAGE,
         offset: q.offset.unwrap_or(0).max(0),
     }
-}
-
-fn err(e: AppError) -> Response {
-    crate::error::ApiError(e).into_response()
 }
 
 fn cat(p: &Page, c: Category) -> String {

@@ -12,13 +12,9 @@ use shouhou_app::AppError;
 use shouhou_domain::money::yuan;
 use shouhou_domain::{Category, Lang, OpportunityKind, OpportunityStatus, OrgKind};
 
-use super::{html, render, Chrome, Page};
+use super::{categories, err, html, render, Chrome, Page};
 use crate::i18n::T;
 use crate::AppState;
-
-fn err(e: AppError) -> Response {
-    crate::error::ApiError(e).into_response()
-}
 
 /// (created, order id, number, owner, status, description, complaint id, open)
 type ComplaintRow = (String, i64, String, String, String, String, i64, bool);
@@ -171,13 +167,6 @@ struct KbForm<'a> {
     saved: bool,
     error: String,
     error_field: String,
-}
-
-fn categories(lang: Lang) -> Vec<(String, String)> {
-    Category::ALL
-        .iter()
-        .map(|c| (c.as_str().to_string(), c.label(lang).to_string()))
-        .collect()
 }
 
 fn kb_form(

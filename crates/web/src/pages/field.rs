@@ -3,10 +3,10 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use shouhou_app::service::{self, ServiceReport};
-use shouhou_app::AppError;
+
 use shouhou_domain::money::yuan;
 use shouhou_domain::{Lang, OpportunityKind, Status, VisitOutcome};
 use shouhou_store::records::WorkOrder;
@@ -14,12 +14,8 @@ use shouhou_store::repo::Page as Paging;
 use shouhou_store::service as store;
 use shouhou_store::work_orders::{self as orders, Filter};
 
-use super::{render, Chrome, Page};
+use super::{err, render, Chrome, Page};
 use crate::AppState;
-
-fn err(e: AppError) -> Response {
-    crate::error::ApiError(e).into_response()
-}
 
 pub struct StopRow {
     id: i64,
@@ -175,23 +171,18 @@ async fn returned(s: &AppState, p: &Page) -> Vec<(i64, String, String)> {
     )
     .await
     .unwrap_or_default();
-    let mut out = Vec::new();
-    for w in list {
-        if let Some(r) = orders::reviews(&s.app.db, w.id)
-            .await
-            .unwrap_or_default()
-            .last()
-        {
-            if r.decision == "returned" {
-                out.push((
-                    w.id,
-                    w.number.clone(),
-                    r.comment.clone().unwrap_or_default(),
-                ));
-            }
-        }
-    }
-    out
+    // The latest review of each, in one query.
+    let ids: Vec<i64> = list.iter().map(|w| w.id).collect();
+    let latest = orders::latest_reviews(&s.app.db, &ids)
+        .await
+        .unwrap_or_default();
+    list.into_iter()
+        .filter_map(|w| {
+            let r = latest.iter().find(|r| r.work_order_id == w.id)?;
+            (r.decision == "returned")
+                .then(|| (w.id, w.number, r.comment.clone().unwrap_or_default()))
+        })
+        .collect()
 }
 
 pub struct LineRow {

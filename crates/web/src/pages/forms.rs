@@ -6,15 +6,15 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::HeaderValue;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use shouhou_app::{catalog, org, AppError};
 use shouhou_domain::money::{parse_yuan, yuan};
-use shouhou_domain::{Category, Lang, OrgKind, Role, WarrantyStart};
+use shouhou_domain::{Lang, OrgKind, Role, WarrantyStart};
 use shouhou_store::repo::Page as Paging;
 
-use super::{render, Chrome, Page};
+use super::{categories, err, render, Chrome, Page};
 use crate::AppState;
 
 /// How a field is drawn and how its text becomes JSON.
@@ -165,12 +165,6 @@ impl Rec {
 
 fn opts<E: Copy>(all: &[E], f: impl Fn(E) -> (String, String)) -> Vec<(String, String)> {
     all.iter().map(|e| f(*e)).collect()
-}
-
-fn categories(lang: Lang) -> Vec<(String, String)> {
-    opts(Category::ALL, |c| {
-        (c.as_str().to_string(), c.label(lang).to_string())
-    })
 }
 
 async fn unit_options(s: &AppState, p: &Page, with_none: bool) -> Vec<(String, String)> {
@@ -752,10 +746,6 @@ fn parse_id(s: &str) -> Option<Option<i64>> {
     } else {
         s.parse().ok().map(Some)
     }
-}
-
-fn err(e: AppError) -> Response {
-    crate::error::ApiError(e).into_response()
 }
 
 /// `GET /{record}/new|{id}` and `POST` the same for every record with a form.

@@ -176,10 +176,28 @@ impl Page {
 
     /// A time in the org's zone, short.
     pub fn time(&self, state: &AppState, t: DateTime<Utc>) -> String {
-        t.with_timezone(&state.app.settings.time_zone)
-            .format("%m-%d %H:%M")
-            .to_string()
+        local_time(state, t)
     }
+}
+
+/// An error as a response (the API's status codes and localised message).
+pub(crate) fn err(e: shouhou_app::AppError) -> Response {
+    crate::error::ApiError(e).into_response()
+}
+
+/// The product categories as (value, label) options.
+pub(crate) fn categories(lang: Lang) -> Vec<(String, String)> {
+    shouhou_domain::Category::ALL
+        .iter()
+        .map(|c| (c.as_str().to_string(), c.label(lang).to_string()))
+        .collect()
+}
+
+/// A time in the org's zone, short (`MM-DD HH:MM`).
+pub(crate) fn local_time(state: &AppState, t: DateTime<Utc>) -> String {
+    t.with_timezone(&state.app.settings.time_zone)
+        .format("%m-%d %H:%M")
+        .to_string()
 }
 
 pub fn html(s: String) -> Response {
@@ -204,7 +222,7 @@ struct LoginPage {
     username: String,
 }
 
-fn lang_of(headers: &HeaderMap) -> Lang {
+pub(crate) fn lang_of(headers: &HeaderMap) -> Lang {
     headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())

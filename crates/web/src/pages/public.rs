@@ -19,7 +19,7 @@ use shouhou_app::selfservice::{self as uc, Reported, Tracking};
 use shouhou_app::AppError;
 use shouhou_domain::{Lang, Rating};
 
-use super::render;
+use super::{lang_of, local_time, render};
 use crate::i18n::T;
 use crate::AppState;
 
@@ -77,13 +77,6 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
                 .unwrap_or_else(|| "unknown".into()),
         ))
     }
-}
-
-fn lang_of(h: &HeaderMap) -> Lang {
-    h.get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map(Lang::from_header)
-        .unwrap_or_default()
 }
 
 pub struct TrackView {
@@ -151,22 +144,16 @@ fn not_found(lang: Lang) -> Response {
         .into_response()
 }
 
-fn time(s: &AppState, t: chrono::DateTime<chrono::Utc>) -> String {
-    t.with_timezone(&s.app.settings.time_zone)
-        .format("%m-%d %H:%M")
-        .to_string()
-}
-
 fn track_view(s: &AppState, k: &Tracking, lang: Lang) -> TrackView {
     TrackView {
         number: k.number.clone(),
         status: k.status.label(lang).to_string(),
         technician: k.technician.clone().unwrap_or_default(),
         window: match (k.appointment_start, k.appointment_end) {
-            (Some(a), Some(b)) => format!("{} – {}", time(s, a), time(s, b)),
+            (Some(a), Some(b)) => format!("{} – {}", local_time(s, a), local_time(s, b)),
             _ => T(lang).t("public.to_be_arranged"),
         },
-        eta: k.eta.map(|t| time(s, t)).unwrap_or_default(),
+        eta: k.eta.map(|t| local_time(s, t)).unwrap_or_default(),
         rating: k
             .rating
             .as_deref()
