@@ -109,8 +109,8 @@ async fn login(c: &Client, s: &TestServer, user: &str) {
         .send_keys(user)
         .await
         .unwrap();
-    type_into(&c, "#password", PASSWORD).await;
-    click(&c, "#login-submit").await;
+    type_into(c, "#password", PASSWORD).await;
+    click(c, "#login-submit").await;
     wait_for(c, "header").await;
 }
 
@@ -143,7 +143,7 @@ async fn click(c: &Client, css: &str) {
 }
 
 async fn logout(c: &Client) {
-    click(&c, "#logout").await;
+    click(c, "#logout").await;
     wait_for(c, "#login-submit").await;
 }
 
