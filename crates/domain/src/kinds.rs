@@ -10,7 +10,10 @@ macro_rules! str_enum {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
                  serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-        pub enum $name { $( #[serde(rename = $s)] $variant ),+ }
+        // snake_case names are what the OpenAPI document shows; a test checks they equal the
+        // stored names of every vocabulary.
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -291,5 +294,11 @@ mod tests {
         check(OpportunityKind::ALL, OpportunityKind::as_str);
         check(crate::Status::ALL, crate::Status::as_str);
         check(crate::fees::Payer::ALL, crate::fees::Payer::as_str);
+        check(crate::fees::ChargeKind::ALL, crate::fees::ChargeKind::as_str);
+        check(CustomerKind::ALL, CustomerKind::as_str);
+        check(FollowUpChannel::ALL, FollowUpChannel::as_str);
+        check(OpportunityStatus::ALL, OpportunityStatus::as_str);
+        check(ComplaintStatus::ALL, ComplaintStatus::as_str);
+        check(RequestStatus::ALL, RequestStatus::as_str);
     }
 }
