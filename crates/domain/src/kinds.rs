@@ -294,7 +294,10 @@ mod tests {
         check(OpportunityKind::ALL, OpportunityKind::as_str);
         check(crate::Status::ALL, crate::Status::as_str);
         check(crate::fees::Payer::ALL, crate::fees::Payer::as_str);
-        check(crate::fees::ChargeKind::ALL, crate::fees::ChargeKind::as_str);
+        check(
+            crate::fees::ChargeKind::ALL,
+            crate::fees::ChargeKind::as_str,
+        );
         check(CustomerKind::ALL, CustomerKind::as_str);
         check(FollowUpChannel::ALL, FollowUpChannel::as_str);
         check(OpportunityStatus::ALL, OpportunityStatus::as_str);
