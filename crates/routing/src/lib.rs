@@ -4,6 +4,7 @@
 //! appointment window, required skill, urgency) and a [`TravelModel`]. Output: per technician the
 //! ordered stops with ETAs, travel and on-site minutes; unassigned jobs with a reason.
 
+pub mod anneal;
 pub mod greedy;
 pub mod insert;
 pub mod solomon;
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 pub use travel::{Point, TravelModel};
 use vrp_core::prelude::*;
+use vrp_core::rosomaxa::evolution::TelemetryMode;
 use vrp_core::utils::Parallelism;
 use vrp_pragmatic::format::problem::{Matrix, PragmaticProblem, Problem as ApiProblem};
 use vrp_pragmatic::format::solution::{
@@ -80,16 +82,53 @@ pub struct SolveOptions {
     pub search: Search,
 }
 
-/// Solver configurations to choose from; the default is what the benchmarks found best.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Solver configurations to choose from (`docs/BENCHMARKS.md` has what each one measured).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub enum Search {
-    /// vrp-core's defaults: dynamic operator selection, rosomaxa population.
+    /// vrp-core's defaults: dynamic operator selection; a rosomaxa population when the solver
+    /// has more than one thread, only the best solution on one.
     #[default]
     Library,
-    /// Dynamic operators with a small elitist population (converges faster on short budgets).
+    /// Dynamic operators with a small elitist population.
     Elitism,
     /// The static operator mix with an elitist population.
     StaticElitism,
+    /// vrp-core's dynamic operators searching from one current solution that simulated annealing
+    /// accepts (see [`anneal`]); the best on the Solomon instances with one thread.
+    Anneal(anneal::Schedule),
+}
+
+impl std::str::FromStr for Search {
+    type Err = String;
+
+    /// `library`, `elitism`, `static-elitism`, `anneal` or `anneal:START:END` (temperatures as
+    /// shares of the best cost).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "library" => Ok(Search::Library),
+            "elitism" => Ok(Search::Elitism),
+            "static-elitism" => Ok(Search::StaticElitism),
+            "anneal" => Ok(Search::Anneal(anneal::Schedule::default())),
+            _ => {
+                let bad = || {
+                    format!(
+                        "unknown search {s:?}: library, elitism, static-elitism, anneal or \
+                         anneal:START:END (e.g. anneal:0.03:0.001)"
+                    )
+                };
+                let rest = s.strip_prefix("anneal:").ok_or_else(bad)?;
+                let (a, b) = rest.split_once(':').ok_or_else(bad)?;
+                let start: f64 = a.parse().map_err(|_| bad())?;
+                let end: f64 = b.parse().map_err(|_| bad())?;
+                if !(start > 0.0 && end > 0.0 && end <= start) {
+                    return Err(format!(
+                        "anneal:START:END needs 0 < END <= START, got {start} and {end}"
+                    ));
+                }
+                Ok(Search::Anneal(anneal::Schedule { start, end }))
+            }
+        }
+    }
 }
 
 impl Default for SolveOptions {
@@ -180,53 +219,69 @@ pub fn solve_pragmatic(
             .read_pragmatic()
             .map_err(|e| RoutingError::Input(e.to_string()))?,
     );
-    let environment = if opts.repeatable {
-        Environment::new(
-            Arc::new(DefaultRandom::new_repeatable()),
-            None,
-            Parallelism::new(1, 1),
-            Arc::new(|_: &str| {}),
-            false,
-        )
+    // vrp-core runs its search on rayon's pool: a pool of our own holds it to the threads asked
+    // for (the global pool would use every core even for "one thread").
+    let threads = if opts.repeatable {
+        1
     } else {
-        Environment {
-            logger: Arc::new(|_: &str| {}),
-            parallelism: opts
-                .threads
-                .map(|n| Parallelism::new(1, n.max(1)))
-                .unwrap_or_default(),
-            ..Environment::default()
-        }
+        opts.threads.unwrap_or(0)
     };
-    let environment = Arc::new(environment);
-    let mut builder = VrpConfigBuilder::new(core.clone()).set_environment(environment.clone());
-    if opts.search == Search::StaticElitism {
-        builder = builder.set_heuristic(Box::new(vrp_core::solver::get_static_heuristic(
-            core.clone(),
-            environment.clone(),
-        )));
-    }
-    let mut config = builder
-        .prebuild()
-        .map_err(|e| RoutingError::Solver(e.to_string()))?;
-    if opts.search != Search::Library {
-        let population =
-            vrp_core::solver::create_elitism_population(core.goal.clone(), environment.clone());
-        config = config.with_context(vrp_core::solver::RefinementContext::new(
-            core.clone(),
-            Box::new(population),
-            vrp_core::rosomaxa::evolution::TelemetryMode::None,
-            environment.clone(),
-        ));
-    }
-    let config = config
-        .with_max_time(opts.max_seconds)
-        .with_max_generations(opts.max_generations)
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
         .build()
         .map_err(|e| RoutingError::Solver(e.to_string()))?;
-    let solution = Solver::new(core.clone(), config)
-        .solve()
-        .map_err(|e| RoutingError::Solver(e.to_string()))?;
+    let cpus = pool.current_num_threads();
+    let solution = pool.install(|| -> Result<_, RoutingError> {
+        let environment = Arc::new(Environment {
+            random: if opts.repeatable {
+                Arc::new(DefaultRandom::new_repeatable())
+            } else {
+                Arc::new(DefaultRandom::default())
+            },
+            logger: Arc::new(|_: &str| {}),
+            parallelism: Parallelism::new_with_cpus(cpus),
+            ..Environment::default()
+        });
+        let mut builder = VrpConfigBuilder::new(core.clone())
+            .set_environment(environment.clone())
+            .set_telemetry_mode(TelemetryMode::None);
+        if opts.search == Search::StaticElitism {
+            builder = builder.set_heuristic(Box::new(vrp_core::solver::get_static_heuristic(
+                core.clone(),
+                environment.clone(),
+            )));
+        }
+        let mut config = builder
+            .prebuild()
+            .map_err(|e| RoutingError::Solver(e.to_string()))?;
+        let population: Option<vrp_core::solver::TargetPopulation> = match opts.search {
+            Search::Library => None,
+            Search::Elitism | Search::StaticElitism => Some(Box::new(
+                vrp_core::solver::create_elitism_population(core.goal.clone(), environment.clone()),
+            )),
+            Search::Anneal(schedule) => Some(Box::new(anneal::Annealing::new(
+                core.goal.clone(),
+                environment.random.clone(),
+                schedule,
+            ))),
+        };
+        if let Some(population) = population {
+            config = config.with_context(vrp_core::solver::RefinementContext::new(
+                core.clone(),
+                population,
+                TelemetryMode::None,
+                environment.clone(),
+            ));
+        }
+        let config = config
+            .with_max_time(opts.max_seconds)
+            .with_max_generations(opts.max_generations)
+            .build()
+            .map_err(|e| RoutingError::Solver(e.to_string()))?;
+        Solver::new(core.clone(), config)
+            .solve()
+            .map_err(|e| RoutingError::Solver(e.to_string()))
+    })?;
     let mut buf = Vec::new();
     write_pragmatic(
         &core,

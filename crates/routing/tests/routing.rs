@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use shouhou_routing::solomon::{check, parse_vrp, solve};
-use shouhou_routing::{plan, Job, Point, SolveOptions, Technician, TravelModel, UnassignedReason};
+use shouhou_routing::{
+    plan, Job, Point, Search, SolveOptions, Technician, TravelModel, UnassignedReason,
+};
 
 fn t(h: u32, m: u32) -> DateTime<Utc> {
     format!("2026-05-04T{h:02}:{m:02}:00Z").parse().unwrap()
@@ -195,21 +197,42 @@ fn a_solomon_instance_is_solved_feasibly() {
         return;
     };
     let inst = parse_vrp(&text).unwrap();
-    let routes = solve(
-        &inst,
-        &SolveOptions {
-            max_seconds: Some(5),
-            max_generations: Some(200),
-            repeatable: true,
-            threads: None,
-            search: Default::default(),
-        },
-    )
-    .unwrap();
-    let dist = check(&inst, &routes).expect("feasible");
-    // The best known is 827.3; a short run is feasible and within a few percent.
-    assert!(dist >= 8273, "below the best known: {dist}");
-    assert!(dist as f64 <= 8273.0 * 1.10, "{dist}");
+    for search in [Search::Library, "anneal".parse().unwrap()] {
+        let routes = solve(
+            &inst,
+            &SolveOptions {
+                max_seconds: Some(5),
+                max_generations: Some(200),
+                repeatable: true,
+                threads: None,
+                search,
+            },
+        )
+        .unwrap();
+        let dist = check(&inst, &routes).expect("feasible");
+        // The best known is 827.3; a short run is feasible and within a few percent.
+        assert!(dist >= 8273, "{search:?}: below the best known: {dist}");
+        assert!(dist as f64 <= 8273.0 * 1.10, "{search:?}: {dist}");
+    }
+}
+
+#[test]
+fn search_names_parse_and_bad_ones_say_what_is_accepted() {
+    assert_eq!("library".parse::<Search>(), Ok(Search::Library));
+    assert_eq!(
+        "anneal:0.02:0.001".parse::<Search>(),
+        Ok(Search::Anneal(shouhou_routing::anneal::Schedule {
+            start: 0.02,
+            end: 0.001
+        }))
+    );
+    let e = "fast".parse::<Search>().unwrap_err();
+    assert!(
+        e.contains("library, elitism, static-elitism, anneal"),
+        "{e}"
+    );
+    let e = "anneal:0.001:0.01".parse::<Search>().unwrap_err();
+    assert!(e.contains("0 < END <= START"), "{e}");
 }
 
 #[test]

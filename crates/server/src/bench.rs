@@ -29,9 +29,9 @@ pub enum What {
         /// Only instances whose name starts with this (e.g. C1, RC2).
         #[arg(long)]
         only: Option<String>,
-        /// Solver configuration: library, elitism, static-elitism.
-        #[arg(long, default_value = "default")]
-        search: String,
+        /// Solver configuration: library, elitism, static-elitism, anneal or anneal:START:END.
+        #[arg(long, default_value = "anneal")]
+        search: shouhou_routing::Search,
     },
     /// Hand dispatch (nearest free technician with the skill) against the route planner on the
     /// demo city's technicians and customers: jobs served, travel, on-site share, SLA misses.
@@ -45,9 +45,9 @@ pub enum What {
         seconds: usize,
         #[arg(long, default_value_t = 11)]
         seed: u64,
-        /// Solver configuration: library (the planner's), elitism, static-elitism.
+        /// Solver configuration: library (the planner's), elitism, static-elitism, anneal.
         #[arg(long, default_value = "library")]
-        search: String,
+        search: shouhou_routing::Search,
     },
     /// Page render times of the office pages (one client over loopback, signed in as manager1).
     Pages {
@@ -74,14 +74,14 @@ pub async fn run(db: &str, what: What) -> anyhow::Result<()> {
             seconds,
             seed,
             search,
-        } => dispatch(db, days, jobs, seconds, seed, search_of(&search)).await,
+        } => dispatch(db, days, jobs, seconds, seed, search).await,
         What::Vrptw {
             dir,
             seconds,
             threads,
             only,
             search,
-        } => vrptw(&dir, seconds, threads, only.as_deref(), search_of(&search)),
+        } => vrptw(&dir, seconds, threads, only.as_deref(), search),
     }
 }
 
@@ -338,8 +338,14 @@ fn vrptw(
     }
     let mean = all.iter().sum::<f64>() / all.len().max(1) as f64;
     let worst = all.iter().cloned().fold(0.0, f64::max);
+    all.sort_by(f64::total_cmp);
+    let median = match all.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => all[n / 2],
+        n => (all[n / 2 - 1] + all[n / 2]) / 2.0,
+    };
     println!(
-        "overall: {feasible}/{} feasible, {at_bks} at BKS, mean gap {mean:.3} %, worst {worst:.2} % ({seconds} s per instance, {threads} thread(s))",
+        "overall: {feasible}/{} feasible, {at_bks} at BKS, mean gap {mean:.3} %, median {median:.2} %, worst {worst:.2} % ({seconds} s per instance, {threads} thread(s), search {search:?})",
         names.len()
     );
     Ok(())
@@ -370,15 +376,6 @@ fn sla_misses(jobs: &[shouhou_routing::Job], plan: &shouhou_routing::Plan) -> us
             }
         })
         .count()
-}
-
-fn search_of(name: &str) -> shouhou_routing::Search {
-    match name {
-        "library" => shouhou_routing::Search::Library,
-        "elitism" => shouhou_routing::Search::Elitism,
-        "static-elitism" => shouhou_routing::Search::StaticElitism,
-        _ => shouhou_routing::Search::default(),
-    }
 }
 
 async fn dispatch(
