@@ -101,8 +101,9 @@ pub enum Search {
 impl std::str::FromStr for Search {
     type Err = String;
 
-    /// `library`, `elitism`, `static-elitism`, `anneal` or `anneal:START:END` (temperatures as
-    /// shares of the best cost).
+    /// `library`, `elitism`, `static-elitism`, `anneal` or `anneal:START:END[:RESTART]`
+    /// (temperatures as shares of the best cost; back to the best after RESTART generations
+    /// without a new best).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "library" => Ok(Search::Library),
@@ -113,19 +114,31 @@ impl std::str::FromStr for Search {
                 let bad = || {
                     format!(
                         "unknown search {s:?}: library, elitism, static-elitism, anneal or \
-                         anneal:START:END (e.g. anneal:0.03:0.001)"
+                         anneal:START:END[:RESTART] (e.g. anneal:0.03:0.001)"
                     )
                 };
                 let rest = s.strip_prefix("anneal:").ok_or_else(bad)?;
-                let (a, b) = rest.split_once(':').ok_or_else(bad)?;
+                let mut parts = rest.split(':');
+                let (a, b) = (parts.next().unwrap_or(""), parts.next().ok_or_else(bad)?);
                 let start: f64 = a.parse().map_err(|_| bad())?;
                 let end: f64 = b.parse().map_err(|_| bad())?;
+                let restart_after: usize = match parts.next() {
+                    Some(r) => r.parse().map_err(|_| bad())?,
+                    None => 0,
+                };
+                if parts.next().is_some() {
+                    return Err(bad());
+                }
                 if !(start > 0.0 && end > 0.0 && end <= start) {
                     return Err(format!(
                         "anneal:START:END needs 0 < END <= START, got {start} and {end}"
                     ));
                 }
-                Ok(Search::Anneal(anneal::Schedule { start, end }))
+                Ok(Search::Anneal(anneal::Schedule {
+                    start,
+                    end,
+                    restart_after,
+                }))
             }
         }
     }

@@ -223,7 +223,8 @@ fn search_names_parse_and_bad_ones_say_what_is_accepted() {
         "anneal:0.02:0.001".parse::<Search>(),
         Ok(Search::Anneal(shouhou_routing::anneal::Schedule {
             start: 0.02,
-            end: 0.001
+            end: 0.001,
+            restart_after: 0,
         }))
     );
     let e = "fast".parse::<Search>().unwrap_err();
