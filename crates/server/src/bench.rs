@@ -29,7 +29,8 @@ pub enum What {
         /// Only instances whose name starts with this (e.g. C1, RC2).
         #[arg(long)]
         only: Option<String>,
-        /// Solver configuration: library, elitism, static-elitism, anneal or anneal:START:END.
+        /// Solver configuration: library, elitism, static-elitism, anneal or
+        /// anneal:START:END[:RESTART].
         #[arg(long, default_value = "anneal")]
         search: shouhou_routing::Search,
     },
@@ -337,8 +338,8 @@ fn vrptw(
         all.extend(gaps);
     }
     let mean = all.iter().sum::<f64>() / all.len().max(1) as f64;
-    let worst = all.iter().cloned().fold(0.0, f64::max);
     all.sort_by(f64::total_cmp);
+    let worst = all.last().copied().unwrap_or(0.0);
     let median = match all.len() {
         0 => 0.0,
         n if n % 2 == 1 => all[n / 2],
