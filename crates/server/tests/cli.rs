@@ -224,3 +224,54 @@ fn labels_prints_a_qr_sheet_for_a_stores_devices() {
         let _ = std::fs::remove_file(f);
     }
 }
+
+#[test]
+fn bench_vrptw_checks_each_solution_and_reports_the_gap() {
+    let shared = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/bench-data/vrptw/solomon"
+    );
+    if !std::path::Path::new(&format!("{shared}/C101.vrp")).exists() {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED bench_vrptw_checks_each_solution: ../shared/bench-data is not beside the project"
+        );
+        return;
+    }
+    let dir = format!("{}.solomon", temp_db());
+    std::fs::create_dir_all(&dir).unwrap();
+    for ext in ["vrp", "sol"] {
+        std::fs::copy(format!("{shared}/C101.{ext}"), format!("{dir}/C101.{ext}")).unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_shouhou"))
+        .args(["bench", "vrptw", &dir, "--generations", "100"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // One row for the instance: its checked cost, the best known 827.3 and the gap.
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("C101"))
+        .unwrap_or_else(|| panic!("no C101 row: {text}"));
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    let (cost, bks, gap): (f64, f64, f64) = (
+        cols[1].parse().unwrap(),
+        cols[2].parse().unwrap(),
+        cols[3].parse().unwrap(),
+    );
+    assert_eq!(bks, 827.3);
+    assert!(cost >= bks, "{row}");
+    assert!((gap - 100.0 * (cost - bks) / bks).abs() < 0.01, "{row}");
+    assert!(text.contains("overall: 1/1 feasible"), "{text}");
+    assert!(
+        text.contains("100 generations per instance") && text.contains("generations/s"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
