@@ -33,9 +33,9 @@ pub enum What {
         /// anneal:START:END[:RESTART].
         #[arg(long, default_value = "anneal")]
         search: shouhou_routing::Search,
-        /// Stop each instance after this many generations instead of after --seconds (fixed
-        /// seed; the search still adapts to operator timings, so runs differ a little): the
-        /// generations per second measure the solver's speed, e.g. between two builds.
+        /// Stop each instance after this many generations instead of after --seconds (one
+        /// thread, fixed seed; the search still adapts to operator timings, so runs differ a
+        /// little): the generations per second measure the solver's speed, e.g. between builds.
         #[arg(long)]
         generations: Option<usize>,
     },
@@ -282,6 +282,8 @@ fn vrptw(
 ) -> anyhow::Result<()> {
     use shouhou_routing::solomon::{check, parse_sol, parse_vrp, solve};
     let started = Instant::now();
+    // A seeded run is a single-threaded one (`SolveOptions::repeatable`).
+    let threads = if generations.is_some() { 1 } else { threads };
     let mut names: Vec<String> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
