@@ -902,6 +902,10 @@ db_test!(board_plans_again_with_pins, |db: Db| async move {
     assert!(html.contains(&format!("id=\"pin-{}\"", ids[0])), "{html}");
     assert!(html.contains("id=\"replan\""));
     assert!(!html.contains("selected>固定给"));
+    // Each technician's time bar has one block per planned stop.
+    let stops = html.matches("class=\"stop-pin\"").count();
+    assert!(stops > 0, "{html}");
+    assert_eq!(html.matches("background:#1f5fbf").count(), stops, "{html}");
     // Again with the second order pinned to technician A: the pin is kept and shown.
     let pin = format!("{}:{}", ids[1], f.tech_a_id);
     let free = format!("{}:", ids[0]);
