@@ -305,11 +305,7 @@ fn vrptw(
         let (bks_routes, bks) =
             parse_sol(&std::fs::read_to_string(dir.join(format!("{name}.sol")))?)?;
         let opts = shouhou_routing::SolveOptions {
-            max_seconds: if generations.is_some() {
-                None
-            } else {
-                Some(seconds)
-            },
+            max_seconds: generations.is_none().then_some(seconds),
             max_generations: generations,
             repeatable: generations.is_some(),
             threads: Some(threads),
@@ -359,17 +355,17 @@ fn vrptw(
         n if n % 2 == 1 => all[n / 2],
         n => (all[n / 2 - 1] + all[n / 2]) / 2.0,
     };
+    let elapsed = started.elapsed().as_secs_f64();
     let budget = match generations {
         Some(g) => format!(
             "{g} generations per instance, {:.0} generations/s",
-            (g * names.len()) as f64 / started.elapsed().as_secs_f64()
+            (g * names.len()) as f64 / elapsed
         ),
         None => format!("{seconds} s per instance"),
     };
     println!(
-        "overall: {feasible}/{} feasible, {at_bks} at BKS, mean gap {mean:.3} %, median {median:.2} %, worst {worst:.2} % ({budget}, {threads} thread(s), search {search:?}; {:.1} s in all)",
-        names.len(),
-        started.elapsed().as_secs_f64()
+        "overall: {feasible}/{} feasible, {at_bks} at BKS, mean gap {mean:.3} %, median {median:.2} %, worst {worst:.2} % ({budget}, {threads} thread(s), search {search:?}; {elapsed:.1} s in all)",
+        names.len()
     );
     Ok(())
 }
