@@ -55,6 +55,10 @@ enum Cmd {
         /// The address customers reach, printed on QR labels (default: the office browser's).
         #[arg(long, env = "SHOUHOU_PUBLIC_URL")]
         public_url: Option<String>,
+        /// Seconds an unanswered idempotency key stays with its request before a retry may run
+        /// it again (PostgreSQL, where another process may still be running it).
+        #[arg(long, env = "SHOUHOU_IDEMPOTENCY_LEASE", default_value_t = 30)]
+        idempotency_lease: i64,
     },
     /// Writes a sheet of QR labels (A4 HTML, 24 a page) for a store's devices.
     Labels {
@@ -153,6 +157,7 @@ async fn main() -> anyhow::Result<()> {
             admin_password,
             secure_cookies,
             public_url,
+            idempotency_lease,
         } => {
             let settings = Settings {
                 public_url,
@@ -174,8 +179,17 @@ async fn main() -> anyhow::Result<()> {
             } else if demo {
                 println!("store has data already: demo data not loaded (demo logins work if it was loaded before)");
             }
+            if app.db.backend() == shouhou_store::Backend::Sqlite {
+                // One process serves an SQLite store: claims left by an earlier one are dead.
+                let n = shouhou_store::idempotency::release_unanswered(&app.db).await?;
+                if n > 0 {
+                    println!("{n} unanswered idempotency keys of an earlier run released");
+                }
+            }
+            tokio::spawn(purge_idempotency_keys(app.clone()));
             let mut state = shouhou_web::AppState::new(app.clone());
             state.secure_cookies = secure_cookies;
+            state.idempotency_lease = chrono::Duration::seconds(idempotency_lease.max(1));
             let router = shouhou_web::router(state);
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
@@ -214,6 +228,17 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Forgets idempotency keys older than a day, hourly.
+async fn purge_idempotency_keys(app: App) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        if let Err(e) = shouhou_store::idempotency::purge(&app.db, app.now()).await {
+            tracing::warn!(error = ?e, "could not purge old idempotency keys");
+        }
+    }
 }
 
 /// Opens and migrates the store.

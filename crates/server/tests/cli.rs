@@ -11,14 +11,24 @@ struct Server {
 }
 
 fn start(db: &str) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_shouhou"))
-        .args(["--db", db, "serve", "--listen", "127.0.0.1:0"])
+    start_with(db, &[], None)
+}
+
+/// Starts `shouhou serve` on `db` with extra serve arguments and, if given, a crash point
+/// (`SHOUHOU_CRASH_AT`) where the process aborts.
+fn start_with(db: &str, extra: &[&str], crash_at: Option<&str>) -> Server {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_shouhou"));
+    cmd.args(["--db", db, "serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
         .env("SHOUHOU_ADMIN_PASSWORD", "admin-pw-1")
         .env_remove("SHOUHOU_DATABASE_URL")
+        .env_remove("SHOUHOU_CRASH_AT")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start shouhou");
+        .stderr(Stdio::null());
+    if let Some(point) = crash_at {
+        cmd.env("SHOUHOU_CRASH_AT", point);
+    }
+    let mut child = cmd.spawn().expect("start shouhou");
     let out = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(out).lines();
     let base = loop {
@@ -46,6 +56,130 @@ async fn login(http: &reqwest::Client, base: &str) -> String {
         .await
         .unwrap();
     r["token"].as_str().expect("token").to_string()
+}
+
+/// A store for one test: a fresh SQLite file, or a fresh PostgreSQL database.
+async fn store(postgres: bool) -> Option<shouhou_testkit::TestDb> {
+    if postgres {
+        shouhou_testkit::postgres().await
+    } else {
+        Some(shouhou_testkit::sqlite().await)
+    }
+}
+
+async fn customers_named(http: &reqwest::Client, base: &str, token: &str, name: &str) -> usize {
+    let list: Value = http
+        .get(format!("{base}/api/v1/customers?limit=500"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = list
+        .get("items")
+        .unwrap_or(&list)
+        .as_array()
+        .expect("customer list")
+        .clone();
+    items.iter().filter(|c| c["name"] == name).count()
+}
+
+/// A request killed between its write and its answer, then retried with the same key: killed
+/// after the commit, the retry gets the stored answer; killed before it, the retry runs again
+/// (at once on SQLite; on PostgreSQL once the dead request's lease is over, meanwhile 409 with
+/// Retry-After). Either way exactly one record, and the key never stays stuck.
+async fn retried_key_after_crash(postgres: bool) {
+    let Some(t) = store(postgres).await else {
+        return;
+    };
+    let db = t.url();
+    let http = reqwest::Client::new();
+    let lease = ["--idempotency-lease", "1"];
+    let post = |base: &str, token: &str, key: &str, name: &str| {
+        http.post(format!("{base}/api/v1/customers"))
+            .bearer_auth(token)
+            .header("idempotency-key", key)
+            .json(&json!({"name": name, "phones": ["13912345678"]}))
+            .send()
+    };
+
+    // Killed after the write and its answer committed, before the answer left.
+    let mut s = start_with(&db, &lease, Some("idempotency-after-commit"));
+    let token = login(&http, &s.base).await;
+    let r = post(&s.base, &token, "crash-after", "崩溃客户甲").await;
+    assert!(r.is_err(), "the server died before answering: {r:?}");
+    s.child.wait().unwrap();
+    let mut s = start_with(&db, &lease, None);
+    let r = post(&s.base, &token, "crash-after", "崩溃客户甲")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.headers()["idempotent-replayed"], "true");
+    let first: Value = r.json().await.unwrap();
+    assert_eq!(first["name"], "崩溃客户甲");
+    assert_eq!(
+        customers_named(&http, &s.base, &token, "崩溃客户甲").await,
+        1
+    );
+    s.child.kill().unwrap();
+    s.child.wait().unwrap();
+
+    // Killed after the write, before it committed: nothing is kept, the retry runs it.
+    let mut s = start_with(&db, &lease, Some("idempotency-before-commit"));
+    let r = post(&s.base, &token, "crash-before", "崩溃客户乙").await;
+    assert!(r.is_err(), "the server died before answering: {r:?}");
+    s.child.wait().unwrap();
+    let mut s = start_with(&db, &lease, None);
+    assert_eq!(
+        customers_named(&http, &s.base, &token, "崩溃客户乙").await,
+        0
+    );
+    let mut answer = None;
+    for _ in 0..50 {
+        let r = post(&s.base, &token, "crash-before", "崩溃客户乙")
+            .await
+            .unwrap();
+        if r.status() == 409 {
+            assert!(postgres, "SQLite releases a dead process's keys at start");
+            assert!(r.headers().contains_key("retry-after"));
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            continue;
+        }
+        answer = Some(r);
+        break;
+    }
+    let r = answer.expect("the retried key ran again once the lease was over");
+    assert_eq!(r.status(), 201);
+    assert!(!r.headers().contains_key("idempotent-replayed"));
+    assert_eq!(
+        customers_named(&http, &s.base, &token, "崩溃客户乙").await,
+        1
+    );
+    // And from now on the key answers with what it stored.
+    let r = post(&s.base, &token, "crash-before", "崩溃客户乙")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.headers()["idempotent-replayed"], "true");
+    assert_eq!(
+        customers_named(&http, &s.base, &token, "崩溃客户乙").await,
+        1
+    );
+    s.child.kill().unwrap();
+    s.child.wait().unwrap();
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_retried_key_after_a_crash_resolves_sqlite() {
+    retried_key_after_crash(false).await;
+}
+
+#[tokio::test]
+async fn a_retried_key_after_a_crash_resolves_postgres() {
+    retried_key_after_crash(true).await;
 }
 
 fn temp_db() -> String {

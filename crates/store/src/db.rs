@@ -9,7 +9,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Arguments, FromRow, Postgres, Sqlite};
 
-use crate::{Result, StoreError};
+use crate::{idempotency, Result, StoreError};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -170,7 +170,13 @@ impl Db {
     }
 
     /// Starts a write transaction (`BEGIN IMMEDIATE` on SQLite, so writers queue up front).
+    /// Inside an idempotent request whose transaction is parked, continues that transaction.
     pub async fn begin(&self) -> Result<Tx> {
+        if let Some(unit) = idempotency::current() {
+            if let Some(tx) = unit.take().await {
+                return Ok(tx);
+            }
+        }
         Ok(match self {
             Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
@@ -178,6 +184,11 @@ impl Db {
     }
 
     pub async fn fetch_all<T: FromDbRow>(&self, sql: &str, args: Vec<Arg>) -> Result<Vec<T>> {
+        if let Some(unit) = idempotency::current() {
+            if let Some(tx) = unit.0.lock().await.as_mut() {
+                return tx.fetch_all(sql, args).await;
+            }
+        }
         Ok(match self {
             Db::Sqlite { read, .. } => {
                 sqlx::query_as_with(sql, sqlite_args(args)?)
@@ -197,6 +208,11 @@ impl Db {
         sql: &str,
         args: Vec<Arg>,
     ) -> Result<Option<T>> {
+        if let Some(unit) = idempotency::current() {
+            if let Some(tx) = unit.0.lock().await.as_mut() {
+                return tx.fetch_optional(sql, args).await;
+            }
+        }
         Ok(match self {
             Db::Sqlite { read, .. } => {
                 sqlx::query_as_with(sql, sqlite_args(args)?)
@@ -219,6 +235,11 @@ impl Db {
 
     /// Runs one statement in autocommit (on SQLite through the writer).
     pub async fn execute(&self, sql: &str, args: Vec<Arg>) -> Result<u64> {
+        if let Some(unit) = idempotency::current() {
+            if let Some(tx) = unit.0.lock().await.as_mut() {
+                return tx.execute(sql, args).await;
+            }
+        }
         Ok(match self {
             Db::Sqlite { write, .. } => sqlx::query_with(sql, sqlite_args(args)?)
                 .execute(write)
@@ -272,7 +293,17 @@ impl Tx {
         }
     }
 
+    /// Commits; inside an idempotent request the transaction is parked instead and commits with
+    /// the request's stored answer (see [`idempotency`]).
     pub async fn commit(self) -> Result<()> {
+        let Some(tx) = idempotency::park(self).await else {
+            return Ok(());
+        };
+        tx.commit_now().await
+    }
+
+    /// Commits now, even inside an idempotent request.
+    pub async fn commit_now(self) -> Result<()> {
         match self {
             Tx::Sqlite(t) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,

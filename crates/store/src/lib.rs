@@ -7,6 +7,7 @@
 pub mod db;
 pub mod dispatch;
 pub mod error;
+pub mod idempotency;
 pub mod records;
 pub mod repo;
 pub mod scope;

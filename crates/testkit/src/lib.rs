@@ -82,6 +82,14 @@ pub fn with_database(url: &str, name: &str) -> String {
 }
 
 impl TestDb {
+    /// The address `shouhou --db` takes for this store (a file path or a `postgres://` URL).
+    pub fn url(&self) -> String {
+        match &self.cleanup {
+            Cleanup::File(p) => p.display().to_string(),
+            Cleanup::Database { admin_url, name } => with_database(admin_url, name),
+        }
+    }
+
     pub async fn cleanup(self) {
         self.db.close().await;
         match self.cleanup {

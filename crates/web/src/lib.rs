@@ -27,6 +27,9 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Request budgets of the public (QR) pages.
     pub public_limits: Arc<pages::public::PublicLimits>,
+    /// How long an unanswered idempotency key stays with its request before a retry may take it
+    /// over (a request that crashed or was abandoned on another server process).
+    pub idempotency_lease: chrono::Duration,
 }
 
 impl AppState {
@@ -36,6 +39,7 @@ impl AppState {
             metrics: Arc::new(metrics::Metrics::default()),
             secure_cookies: false,
             public_limits: Arc::new(pages::public::PublicLimits::default()),
+            idempotency_lease: chrono::Duration::seconds(30),
         }
     }
 }

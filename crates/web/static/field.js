@@ -35,7 +35,7 @@
     try { localStorage.setItem(OUTBOX, JSON.stringify(outbox().filter(function (x) { return x.k !== k; }))); } catch (e) { /* storage off */ }
   }
 
-  // Sends once per action; retries network failures and 5xx/429 with the same key.
+  // Sends once per action; retries network failures, 5xx/429 and "still running" with the same key.
   function send(method, url, payload, opts) {
     opts = opts || {};
     var k = opts.key || key();
@@ -56,7 +56,10 @@
         }
         fetch(url, { method: method, headers: headers, body: bodyData, credentials: "same-origin" })
           .then(function (r) {
+            // 409 request_in_progress: the first try of this key is still running (or a crashed
+            // server's lease has not run out yet): ask again later with the same key.
             if (r.status >= 500 || r.status === 429) throw new Error("retry");
+            if (r.status === 409 && r.headers.get("Retry-After")) throw new Error("retry");
             return r.text().then(function (t) {
               var j = null;
               try { j = t ? JSON.parse(t) : null; } catch (e) { j = null; }
