@@ -108,8 +108,11 @@ impl App {
         }
     }
 
+    /// Now, to the microsecond: both stores keep that precision, so a time reads back the same
+    /// from either.
     pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
+        use chrono::SubsecRound;
+        self.clock.now().trunc_subsecs(6)
     }
 
     /// Today in the org's time zone.

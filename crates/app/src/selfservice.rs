@@ -247,7 +247,28 @@ pub async fn report_fault(
     .await?;
     let mut tx = app.db.begin().await?;
     if !customer.phones.contains(&phone) {
-        if store::pending_request_of(&app.db, d.id).await?.is_none() {
+        if let Some(pending) = store::pending_request_of_tx(&mut tx, d.id).await? {
+            // A second report while the first waits for a clerk: added to it, not dropped.
+            let added = format!(
+                "{}\n—— {} ({phone})：{description}",
+                pending.description,
+                app.now()
+                    .with_timezone(&app.settings.time_zone)
+                    .format("%m-%d %H:%M"),
+            );
+            let added: String = added.chars().take(4000).collect();
+            store::set_request_description(&mut tx, pending.id, &added).await?;
+            repo::audit::insert(
+                &mut tx,
+                "service_request",
+                pending.id,
+                "update",
+                None,
+                app.now(),
+                &serde_json::json!({"description": [pending.description, added]}),
+            )
+            .await?;
+        } else {
             let id = store::add_request(
                 &mut tx,
                 d.id,

@@ -10,7 +10,7 @@ use shouhou_domain::{
     validate, work_order_number, Channel, Priority, Role, Status, ValidationError, VisitOutcome,
     WarrantyDecision, WorkOrderType,
 };
-use shouhou_store::records::{Customer, Visit, WorkOrder, WorkOrderEvent};
+use shouhou_store::records::{Customer, OrgUnit, Visit, WorkOrder, WorkOrderEvent};
 use shouhou_store::repo::{self, customers, devices, policies, technicians, Page};
 use shouhou_store::{work_orders as store, Tx};
 use utoipa::ToSchema;
@@ -92,10 +92,11 @@ fn check_window(start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) -> Res
     }
 }
 
-/// The warranty decision for `device_id` on the org's today.
+/// The warranty decision for `device_id` on the org's today; without a device it is not decided
+/// (not "out of warranty": the customer would be charged for what the manufacturer may owe).
 async fn warranty(app: &App, tx: &mut Tx, device_id: Option<i64>) -> Result<WarrantyDecision> {
     let Some(id) = device_id else {
-        return Ok(WarrantyDecision::OutOfWarranty);
+        return Ok(WarrantyDecision::Undecided);
     };
     let d = devices::get_tx(tx, id).await?;
     let p = policies::get_tx(tx, d.policy_id).await?;
@@ -500,6 +501,9 @@ pub async fn transition_in(
                 let v = store::open_visit(tx, id)
                     .await?
                     .ok_or_else(|| AppError::Internal("no open visit".into()))?;
+                if t.to == Status::Completed && !store::has_report(tx, id, Some(v.id)).await? {
+                    return Err(no_report());
+                }
                 store::leave(tx, v.id, now, Some(outcome.as_str())).await?;
                 crate::service::price_visit(tx, &w, v.id).await?;
             }
@@ -507,7 +511,12 @@ pub async fn transition_in(
                 w.completed_at = Some(now);
             }
         }
-        Status::Reviewed => w.reviewed_at = Some(now),
+        Status::Reviewed => {
+            if w.kind.is_field() && !store::has_report(tx, id, None).await? {
+                return Err(no_report());
+            }
+            w.reviewed_at = Some(now);
+        }
         Status::Closed => w.closed_at = Some(now),
         Status::Cancelled => {
             let reason = t
@@ -538,6 +547,35 @@ pub async fn transition_in(
     )
     .await?;
     save_in(app, tx, actor, &before, &w).await
+}
+
+/// A field order is completed and reviewed on its service report, not without one.
+fn no_report() -> AppError {
+    AppError::invalid(
+        "work_done",
+        ValidationError::Invalid {
+            zh: "还没有服务报告：请先填写故障现象和处理结果再完工".into(),
+            en: "no service report yet: write the findings and the work done first".into(),
+        },
+    )
+}
+
+/// Whether `partner` (an outsourced partner unit) serves the store that owns the order: a
+/// partner serves the stores of the unit it hangs under (a partner under head office serves every
+/// store, one under a store serves that store).
+async fn partner_serves(tx: &mut Tx, partner: &OrgUnit, order_unit: i64) -> Result<bool> {
+    let Some(home) = partner.parent_id else {
+        return Ok(false);
+    };
+    let mut unit = Some(order_unit);
+    for _ in 0..32 {
+        match unit {
+            Some(u) if u == home => return Ok(true),
+            Some(u) => unit = repo::org_units::get_tx(tx, u).await?.parent_id,
+            None => return Ok(false),
+        }
+    }
+    Ok(false)
 }
 
 async fn assign(tx: &mut Tx, actor: &Actor, w: &mut WorkOrder, t: &Transition) -> Result<()> {
@@ -572,13 +610,16 @@ async fn assign(tx: &mut Tx, actor: &Actor, w: &mut WorkOrder, t: &Transition) -
             w.partner_unit_id = None;
         }
         (None, Some(pid)) => {
+            let unknown =
+                || AppError::invalid("partner_unit_id", ValidationError::UnknownReference);
             let unit = repo::org_units::get_tx(tx, pid)
                 .await
                 .ok()
-                .filter(|u| u.kind == shouhou_domain::OrgKind::Partner && actor.sees_unit(u.id))
-                .ok_or_else(|| {
-                    AppError::invalid("partner_unit_id", ValidationError::UnknownReference)
-                })?;
+                .filter(|u| u.kind == shouhou_domain::OrgKind::Partner)
+                .ok_or_else(unknown)?;
+            if !actor.sees_unit(unit.id) && !partner_serves(tx, &unit, w.org_unit_id).await? {
+                return Err(unknown());
+            }
             w.partner_unit_id = Some(unit.id);
             w.technician_id = None;
         }

@@ -5,7 +5,7 @@ use shouhou_app::customers::{CustomerPatch, NewCustomer};
 use shouhou_app::work_orders::{self as wo, NewWorkOrder, Transition, WorkOrderPatch};
 use shouhou_app::AppError;
 use shouhou_domain::{
-    DomainError, Priority, Status, VisitOutcome, WarrantyDecision, WorkOrderType,
+    DomainError, Priority, Role, Status, VisitOutcome, WarrantyDecision, WorkOrderType,
 };
 use shouhou_store::repo::Page;
 use shouhou_store::Db;
@@ -140,17 +140,33 @@ db_test!(
         wo::transition(&app, &f.dispatcher, w.id, None, to(Status::Assigned))
             .await
             .unwrap();
-        for s in [
-            Status::Accepted,
-            Status::EnRoute,
-            Status::OnSite,
-            Status::Completed,
-        ] {
+        for s in [Status::Accepted, Status::EnRoute, Status::OnSite] {
             tick(20);
             wo::transition(&app, &f.tech_a, w.id, None, to(s))
                 .await
                 .unwrap();
         }
+        // No completion without a service report on the visit.
+        let e = wo::transition(&app, &f.tech_a, w.id, None, to(Status::Completed))
+            .await
+            .unwrap_err();
+        assert_eq!(e.field(), Some("work_done"), "{e:?}");
+        shouhou_app::service::save_report(
+            &app,
+            &f.tech_a,
+            w.id,
+            shouhou_app::service::ReportInput {
+                findings: Some("压缩机启动电容失效".into()),
+                work_done: Some("更换启动电容，试机正常".into()),
+                labour_minutes: Some(40),
+            },
+        )
+        .await
+        .unwrap();
+        tick(20);
+        wo::transition(&app, &f.tech_a, w.id, None, to(Status::Completed))
+            .await
+            .unwrap();
         wo::transition(&app, &f.manager, w.id, None, to(Status::Reviewed))
             .await
             .unwrap();
@@ -851,3 +867,110 @@ db_test!(
         tx.commit().await.unwrap();
     }
 );
+
+db_test!(business_rules_of_the_hardening_round, |db: Db| async move {
+    use shouhou_app::selfservice;
+    let (app, _) = test_app(db);
+    let f = seed(&app).await;
+
+    // A store's dispatcher hands an install to the partner that serves the store (the
+    // partner hangs under head office, outside the store's own subtree).
+    let u = shouhou_app::org::create_user_unchecked(
+        &app,
+        None,
+        shouhou_app::org::NewUser {
+            username: "dispatcher_a".into(),
+            display_name: "东城调度".into(),
+            password: "secret-pw-1".into(),
+            role: Role::Dispatcher,
+            org_unit_id: f.store_a,
+            phone: None,
+        },
+    )
+    .await
+    .unwrap();
+    let store_dispatcher = shouhou_testkit::fixture::actor(&app, u.id).await;
+    let w = wo::create(&app, &f.clerk_a, new_order(&f, WorkOrderType::Install))
+        .await
+        .unwrap();
+    let mut give = to(Status::Assigned);
+    give.partner_unit_id = Some(f.partner_unit);
+    let w = wo::transition(&app, &store_dispatcher, w.id, None, give)
+        .await
+        .unwrap();
+    assert_eq!(w.partner_unit_id, Some(f.partner_unit));
+
+    // An order without a device has no warranty decision yet; one comes with the device.
+    let mut n = new_order(&f, WorkOrderType::RepairOnsite);
+    n.device_id = None;
+    let w = wo::create(&app, &f.clerk_a, n).await.unwrap();
+    assert_eq!(w.warranty_decision, WarrantyDecision::Undecided);
+    let w = wo::update(
+        &app,
+        &f.clerk_a,
+        w.id,
+        None,
+        WorkOrderPatch {
+            device_id: Some(f.device),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_ne!(w.warranty_decision, WarrantyDecision::Undecided);
+
+    // An urgent call booked for the next half hour is due within it, not at the rule's
+    // later arrive-by.
+    let mut n = new_order(&f, WorkOrderType::RepairOnsite);
+    n.priority = Some(Priority::Urgent);
+    n.appointment_start = Some(app.now());
+    n.appointment_end = Some(app.now() + Duration::minutes(30));
+    let w = wo::create(&app, &f.clerk_a, n).await.unwrap();
+    assert_eq!(w.arrive_by, app.now() + Duration::minutes(30));
+
+    // A second QR report from a stranger's phone while the first waits is added to it.
+    let token: (String,) = app
+        .db
+        .fetch_one(
+            "SELECT qr_token FROM devices WHERE id = $1",
+            shouhou_store::args![f.device],
+        )
+        .await
+        .unwrap();
+    // The device's open orders would answer the report; cancel them first.
+    for o in wo::list(
+        &app,
+        &f.manager,
+        &Default::default(),
+        Page {
+            limit: 100,
+            offset: 0,
+        },
+    )
+    .await
+    .unwrap()
+    .items
+    {
+        if o.status.is_open() {
+            let mut c = to(Status::Cancelled);
+            c.reason = Some("测试".into());
+            wo::transition(&app, &f.manager, o.id, None, c)
+                .await
+                .unwrap();
+        }
+    }
+    selfservice::report_fault(&app, &token.0, "13500000001", "洗衣机漏水")
+        .await
+        .unwrap();
+    selfservice::report_fault(&app, &token.0, "13500000002", "还有异响")
+        .await
+        .unwrap();
+    let pending = selfservice::pending(&app, &f.manager).await.unwrap();
+    assert_eq!(pending.len(), 1, "one request, not two");
+    assert!(pending[0].description.contains("洗衣机漏水"));
+    assert!(pending[0].description.contains("还有异响"));
+    assert!(pending[0].description.contains("13500000002"));
+
+    // Times read back at the microsecond on both stores.
+    assert_eq!(w.created_at.timestamp_subsec_nanos() % 1000, 0);
+});

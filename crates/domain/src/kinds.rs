@@ -165,6 +165,8 @@ str_enum!(
         InWarranty = "in_warranty" / "保内" / "In warranty",
         MainPartsOnly = "main_parts_only" / "主要部件保修" / "Main parts only",
         OutOfWarranty = "out_of_warranty" / "保外" / "Out of warranty",
+        // No device on the order yet: decided when the device is known.
+        Undecided = "undecided" / "待定" / "Not decided",
     }
 );
 

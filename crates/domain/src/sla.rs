@@ -62,7 +62,9 @@ pub fn pick_rule(rules: &[SlaRule], priority: Priority, tier: Tier) -> SlaRule {
 }
 
 /// Deadlines for an order created at `created`. With an appointment window the customer chose,
-/// the arrival is due by the window's end, and resolution keeps the rule's arrive→resolve span.
+/// the arrival is due by the window's end — later than the rule's arrive-by or earlier (an urgent
+/// call booked for the next hour is late after that hour) — and resolution keeps at least the
+/// rule's arrive→resolve span after it.
 pub fn deadlines(
     rule: &SlaRule,
     created: DateTime<Utc>,
@@ -72,11 +74,9 @@ pub fn deadlines(
     let mut arrive_by = created + Duration::minutes(rule.arrive_minutes);
     let mut resolve_by = created + Duration::minutes(rule.resolve_minutes);
     if let Some(end) = appointment_end {
-        if end > arrive_by {
-            let span = Duration::minutes(rule.resolve_minutes - rule.arrive_minutes);
-            arrive_by = end;
-            resolve_by = resolve_by.max(end + span);
-        }
+        let span = Duration::minutes(rule.resolve_minutes - rule.arrive_minutes);
+        arrive_by = end;
+        resolve_by = resolve_by.max(end + span);
     }
     SlaDeadlines {
         respond_by,
@@ -139,5 +139,20 @@ mod tests {
         assert_eq!(d.respond_by, t("2026-05-01T10:00:00Z"));
         assert_eq!(d.arrive_by, t("2026-05-05T06:00:00Z"));
         assert_eq!(d.resolve_by, t("2026-05-07T06:00:00Z"));
+    }
+
+    #[test]
+    fn an_appointment_ending_before_the_rules_arrival_is_the_arrival() {
+        let rule = pick_rule(&default_rules(), Priority::Urgent, Tier::Standard);
+        let c = t("2026-05-01T08:00:00Z");
+        let rule_arrival = c + Duration::minutes(rule.arrive_minutes);
+        let end = t("2026-05-01T08:30:00Z");
+        assert!(
+            end < rule_arrival,
+            "the window ends before the rule's arrive-by"
+        );
+        let d = deadlines(&rule, c, Some(end));
+        assert_eq!(d.arrive_by, end);
+        assert_eq!(d.resolve_by, c + Duration::minutes(rule.resolve_minutes));
     }
 }

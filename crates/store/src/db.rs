@@ -92,7 +92,8 @@ fn sqlite_args(args: Vec<Arg>) -> Result<SqliteArguments<'static>> {
             Arg::F64(v) => out.add(v),
             Arg::Text(v) => out.add(v),
             Arg::Bool(v) => out.add(v),
-            Arg::Time(v) => out.add(v),
+            // One fixed width (microseconds, like PostgreSQL), so stored times sort as text.
+            Arg::Time(v) => out.add(v.map(|t| t.format(SQLITE_TIME).to_string())),
             Arg::Date(v) => out.add(v),
             Arg::Bytes(v) => out.add(v),
         }
@@ -100,6 +101,9 @@ fn sqlite_args(args: Vec<Arg>) -> Result<SqliteArguments<'static>> {
     }
     Ok(out)
 }
+
+/// How SQLite stores a time: RFC 3339 in UTC with six decimals.
+pub const SQLITE_TIME: &str = "%Y-%m-%dT%H:%M:%S%.6f+00:00";
 
 fn pg_args(args: Vec<Arg>) -> Result<PgArguments> {
     let mut out = PgArguments::default();

@@ -724,6 +724,24 @@ pub async fn close_request(
 }
 
 /// Requests already waiting for a device (a customer pressing "send" twice makes one).
+/// The device's pending request inside `tx` (so two reports at once see each other).
+pub async fn pending_request_of_tx(tx: &mut Tx, device_id: i64) -> Result<Option<ServiceRequest>> {
+    tx.fetch_optional(
+        &format!("SELECT {REQUEST_COLS} FROM service_requests r WHERE r.device_id = $1 AND r.status = 'pending' ORDER BY r.id DESC LIMIT 1"),
+        args![device_id],
+    )
+    .await
+}
+
+pub async fn set_request_description(tx: &mut Tx, id: i64, description: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE service_requests SET description = $1 WHERE id = $2",
+        args![description, id],
+    )
+    .await?;
+    Ok(())
+}
+
 pub async fn pending_request_of(db: &Db, device_id: i64) -> Result<Option<ServiceRequest>> {
     db.fetch_optional(
         &format!("SELECT {REQUEST_COLS} FROM service_requests r WHERE r.device_id = $1 AND r.status = 'pending' ORDER BY r.id DESC LIMIT 1"),

@@ -201,6 +201,19 @@ pub async fn visits(db: &Db, work_order_id: i64) -> Result<Vec<Visit>> {
 }
 
 /// The visit in progress (departed, not left), if any.
+/// Whether a visit (`visit_id`) or, with `None`, any visit of the order carries a service report
+/// (findings or work done written).
+pub async fn has_report(tx: &mut Tx, work_order_id: i64, visit_id: Option<i64>) -> Result<bool> {
+    let (n,): (i64,) = tx
+        .fetch_one(
+            "SELECT COUNT(*) FROM visits WHERE work_order_id = $1 AND ($2 IS NULL OR id = $2) \
+             AND (TRIM(COALESCE(work_done, '')) <> '' OR TRIM(COALESCE(findings, '')) <> '')",
+            args![work_order_id, visit_id],
+        )
+        .await?;
+    Ok(n > 0)
+}
+
 pub async fn open_visit(tx: &mut Tx, work_order_id: i64) -> Result<Option<Visit>> {
     tx.fetch_optional(
         &format!("SELECT {VISIT_COLS} FROM visits WHERE work_order_id = $1 AND left_at IS NULL ORDER BY seq DESC LIMIT 1"),
