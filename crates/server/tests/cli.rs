@@ -583,3 +583,91 @@ async fn crash_loop_keeps_every_acknowledged_write_sqlite() {
 async fn crash_loop_keeps_every_acknowledged_write_postgres() {
     crash_loop(true, 12).await;
 }
+
+/// Two `shouhou serve` processes on one PostgreSQL database, no balancer, clients spread over
+/// both: a session made on one is good on the other, an idempotency key answered by one is
+/// replayed by the other, and work-order numbers stay unique under concurrent creates.
+#[tokio::test]
+async fn two_servers_share_one_postgres_database() {
+    let Some(t) = shouhou_testkit::postgres().await else {
+        return;
+    };
+    let db = t.url();
+    // The first start creates the admin; the second finds the store ready.
+    let mut a = start(&db);
+    let mut b = start(&db);
+    let http = reqwest::Client::new();
+    let token = login(&http, &a.base).await;
+    let me = http
+        .get(format!("{}/api/v1/me", b.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        me.status(),
+        200,
+        "a session made on one server works on the other"
+    );
+
+    let customer = |base: &str| {
+        http.post(format!("{base}/api/v1/customers"))
+            .bearer_auth(&token)
+            .header("idempotency-key", "two-servers-1")
+            .json(&json!({"name": "双机客户", "phones": ["13700000000"]}))
+            .send()
+    };
+    let r = customer(&a.base).await.unwrap();
+    assert_eq!(r.status(), 201);
+    let first: Value = r.json().await.unwrap();
+    let r = customer(&b.base).await.unwrap();
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.headers()["idempotent-replayed"], "true");
+    let again: Value = r.json().await.unwrap();
+    assert_eq!(
+        first["id"], again["id"],
+        "the other server replays the stored answer"
+    );
+
+    let mut creates = Vec::new();
+    for i in 0..40 {
+        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        let req = http
+            .post(format!("{base}/api/v1/work-orders"))
+            .bearer_auth(&token)
+            .json(&json!({
+                "customer_id": first["id"],
+                "kind": "repair_phone",
+                "fault_description": format!("电话咨询 {i}"),
+            }))
+            .send();
+        creates.push(req);
+    }
+    let mut numbers = std::collections::BTreeSet::new();
+    for r in futures_join(creates).await {
+        let r = r.unwrap();
+        assert_eq!(r.status(), 201);
+        let w: Value = r.json().await.unwrap();
+        numbers.insert(w["number"].as_str().unwrap().to_string());
+    }
+    assert_eq!(numbers.len(), 40, "every order has its own number");
+    for s in [&mut a, &mut b] {
+        s.child.kill().unwrap();
+        s.child.wait().unwrap();
+    }
+    t.cleanup().await;
+}
+
+/// Runs the futures concurrently and returns their outputs in order.
+async fn futures_join<F: std::future::Future>(fs: Vec<F>) -> Vec<F::Output>
+where
+    F: Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = fs.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        out.push(h.await.expect("task"));
+    }
+    out
+}
