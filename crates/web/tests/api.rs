@@ -2,6 +2,7 @@
 
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
+use shouhou_domain::Role;
 use shouhou_store::Db;
 use shouhou_testkit::fixture::PASSWORD;
 use shouhou_testkit::http::{bearer, page_login};
@@ -966,3 +967,249 @@ db_test!(board_plans_again_with_pins, |db: Db| async move {
         .unwrap();
     assert!(html.contains("plan-error"), "{html}");
 });
+
+// The cross-unit scoping matrix, generated from the OpenAPI document so that a new endpoint is
+// covered the day it is added: every GET operation × every role of store B, aimed at store A's
+// records (details, lists, lists filtered by A's ids, search). Nothing of store A may come
+// back: details are 404 (or 403 for a role that may not open them at all), lists carry none of
+// A's marks. A path parameter the matrix does not know fails the test until it is mapped.
+db_test!(
+    scoping_matrix_over_every_get_operation,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        let f = seed(&app).await;
+        // Store B's own staff of every office role, and a technician of store B.
+        let mut b_users = vec!["clerk_b".to_string(), "tech_b".to_string()];
+        for (name, role) in [
+            ("manager_b", Role::Manager),
+            ("dispatcher_b", Role::Dispatcher),
+            ("followup_b", Role::Followup),
+            ("finance_b", Role::Finance),
+            ("admin_b", Role::Admin),
+        ] {
+            shouhou_app::org::create_user_unchecked(
+                &app,
+                None,
+                shouhou_app::org::NewUser {
+                    username: name.into(),
+                    display_name: format!("{name} 乙店"),
+                    password: shouhou_testkit::fixture::PASSWORD.into(),
+                    role,
+                    org_unit_id: f.store_b,
+                    phone: None,
+                },
+            )
+            .await
+            .unwrap();
+            b_users.push(name.into());
+        }
+        let s = spawn_app(app.clone()).await;
+        let base = format!("{}/api/v1", s.base);
+
+        // Store A's records: an order carried through report, follow-up (a complaint), a lead,
+        // a dispatch plan, a self-service request.
+        let (clerk_a, _) = bearer(&s, "clerk_a").await;
+        let (tech_a, _) = bearer(&s, "tech_a").await;
+        let (hq, _) = bearer(&s, "manager1").await;
+        let (hq_dispatch, _) = bearer(&s, "dispatcher1").await;
+        let w: Value = clerk_a
+            .post(format!("{base}/work-orders"))
+            .json(&json!({"customer_id": f.customer, "device_id": f.device,
+                "kind": "repair_onsite", "fault_description": "甲店标记故障"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let order = w["id"].as_i64().unwrap();
+        let go = |c: &reqwest::Client, body: Value| {
+            c.post(format!("{base}/work-orders/{order}/transitions"))
+                .json(&body)
+                .send()
+        };
+        go(
+            &hq_dispatch,
+            json!({"to": "assigned", "technician_id": f.tech_a_id}),
+        )
+        .await
+        .unwrap();
+        for to in ["accepted", "en_route", "on_site"] {
+            go(&tech_a, json!({"to": to})).await.unwrap();
+        }
+        tech_a
+            .put(format!("{base}/work-orders/{order}/report"))
+            .json(&json!({"findings": "甲店标记现象", "work_done": "甲店标记处理"}))
+            .send()
+            .await
+            .unwrap();
+        let r = go(&tech_a, json!({"to": "completed", "outcome": "fixed"}))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = tech_a
+            .post(format!("{base}/work-orders/{order}/opportunities"))
+            .json(
+                &json!({"client_key": "lead-a", "kind": "trade_in", "value_fen": 100000,
+                "note": "甲店标记商机"}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "lead: {}", r.status());
+        let r = hq
+            .post(format!("{base}/work-orders/{order}/follow-up"))
+            .json(&json!({"rating": "dissatisfied", "comment": "甲店标记投诉"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "follow-up: {}", r.status());
+        let plan: Value = hq_dispatch
+            .post(format!("{base}/dispatch/plans"))
+            .json(&json!({"store_id": f.store_a, "date": app.today(), "seconds": 1}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let plan_id = plan["id"].as_i64().unwrap_or(0);
+        let complaint = app
+            .db
+            .fetch_one::<(i64,)>("SELECT MAX(id) FROM complaints", vec![])
+            .await
+            .unwrap()
+            .0;
+        // What of store A must never reach a store-B user.
+        let marks = [
+            "甲店标记",
+            "王小明",
+            "13812345678",
+            "HR2501ABCD",
+            "凤起路",
+            "tech_a 测试",
+            "clerk_a 测试",
+            "东城店",
+        ];
+
+        let doc: Value = reqwest::get(format!("{base}/openapi.json"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let today = app.today();
+        // Path parameters: store A's record of that kind.
+        let path_value = |path: &str, name: &str| -> Option<i64> {
+            Some(match (path, name) {
+                (p, "id") if p.starts_with("/api/v1/customers/") => f.customer,
+                (p, "id") if p.starts_with("/api/v1/devices/") => f.device,
+                (p, "id") if p.starts_with("/api/v1/work-orders/") => order,
+                (p, "photo") if p.starts_with("/api/v1/work-orders/") => 1,
+                (p, "id") if p.starts_with("/api/v1/technicians/") => f.tech_a_id,
+                (p, "id") if p.starts_with("/api/v1/org-units/") => f.store_a,
+                (p, "id") if p.starts_with("/api/v1/users/") => f.clerk_a.id(),
+                (p, "id") if p.starts_with("/api/v1/dispatch/plans/") => plan_id,
+                (p, "id") if p.starts_with("/api/v1/complaints/") => complaint,
+                _ => return None,
+            })
+        };
+        // Chain-wide reference data every unit reads: not scoped by unit.
+        let shared = [
+            "/api/v1/products/{id}",
+            "/api/v1/warranty-policies/{id}",
+            "/api/v1/kb/{id}",
+        ];
+        // Query parameters aimed at store A.
+        let foreign_filter = |name: &str| -> Option<String> {
+            Some(match name {
+                "store" | "org_unit_id" | "unit_id" => f.store_a.to_string(),
+                "customer" | "customer_id" => f.customer.to_string(),
+                "device" | "device_id" => f.device.to_string(),
+                "technician" | "technician_id" => f.tech_a_id.to_string(),
+                "q" | "name" => "王小明".into(),
+                _ => return None,
+            })
+        };
+        let required = |path: &str, name: &str| -> String {
+            match name {
+                "from" => (today - chrono::Duration::days(30)).to_string(),
+                "to" => (today + chrono::Duration::days(1)).to_string(),
+                "entity" => "customer".into(),
+                "id" if path == "/api/v1/audit" => f.customer.to_string(),
+                "q" => "王小明".into(),
+                other => panic!("{path}: no value for the required query parameter {other}"),
+            }
+        };
+        let mut requests = 0;
+        let mut clients = Vec::new();
+        for u in &b_users {
+            clients.push((u.clone(), bearer(&s, u).await.0));
+        }
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            let Some(op) = item.get("get") else { continue };
+            if shared.contains(&path.as_str()) {
+                continue;
+            }
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            let mut url = path.clone();
+            let mut detail = false;
+            let mut query = Vec::new();
+            let mut filters = Vec::new();
+            for p in &params {
+                let name = p["name"].as_str().unwrap();
+                match p["in"].as_str().unwrap() {
+                    "path" => {
+                        let v = path_value(path, name).unwrap_or_else(|| {
+                            panic!("{path}: map the path parameter {name} to a store-A record")
+                        });
+                        url = url.replace(&format!("{{{name}}}"), &v.to_string());
+                        detail = true;
+                    }
+                    "query" if p["required"] == true => {
+                        query.push((name.to_string(), required(path, name)))
+                    }
+                    "query" => {
+                        if let Some(v) = foreign_filter(name) {
+                            filters.push((name.to_string(), v));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            // The plain request, then one per filter aimed at store A.
+            let mut variants = vec![query.clone()];
+            for fl in &filters {
+                let mut q = query.clone();
+                q.retain(|(n, _)| n != &fl.0);
+                q.push(fl.clone());
+                variants.push(q);
+            }
+            for q in variants {
+                for (user, c) in &clients {
+                    let r = c
+                        .get(format!("{}{url}", s.base))
+                        .query(&q)
+                        .send()
+                        .await
+                        .unwrap();
+                    requests += 1;
+                    let status = r.status();
+                    let body = r.text().await.unwrap();
+                    let what = format!("{user} GET {url} {q:?} → {status}");
+                    assert!(!status.is_server_error(), "{what}: {body}");
+                    if detail {
+                        assert!(
+                            status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN,
+                            "{what}: a store-A record answered: {body}"
+                        );
+                    }
+                    for m in marks {
+                        assert!(!body.contains(m), "{what}: store A's {m:?} leaked: {body}");
+                    }
+                }
+            }
+        }
+        assert!(requests > 100, "only {requests} requests made");
+    }
+);
