@@ -1213,3 +1213,192 @@ db_test!(
         assert!(requests > 100, "only {requests} requests made");
     }
 );
+
+// Audit completeness: a random sequence of the API's changes to business records (seeded, so a
+// failure repeats); after every change that succeeded the audit log has grown, after every
+// change refused it has not.
+db_test!(
+    every_change_in_a_random_sequence_is_audited,
+    |db: Db| async move {
+        let (app, _) = test_app(db.clone());
+        let f = seed(&app).await;
+        let s = spawn_app(app.clone()).await;
+        let base = format!("{}/api/v1", s.base);
+        let (admin, _) = bearer(&s, "admin").await;
+        let (tech, _) = bearer(&s, "tech_a").await;
+        let mut rng: u64 = 0x5eed_2026;
+        let mut next = |n: u64| {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (rng >> 33) % n
+        };
+        let audit_rows = || async {
+            db.fetch_all::<(String, i64)>(
+                "SELECT entity, entity_id FROM audit_log ORDER BY id",
+                vec![],
+            )
+            .await
+            .unwrap()
+        };
+        let mut customers = vec![f.customer];
+        let mut orders: Vec<i64> = Vec::new();
+        let mut succeeded: std::collections::BTreeMap<&str, usize> = Default::default();
+        for step in 0..150 {
+            let op = if step % 3 == 2 { 5 + next(3) } else { next(9) };
+            let before = audit_rows().await.len();
+            let (what, r) = match op {
+                0 => {
+                    let r = admin
+                        .post(format!("{base}/customers"))
+                        .json(&json!({"name": format!("审计客户{step}"),
+                        "phones": [format!("137{:08}", step)]}))
+                        .send()
+                        .await
+                        .unwrap();
+                    ("create customer", r)
+                }
+                1 => {
+                    let c = customers[next(customers.len() as u64) as usize];
+                    let r = admin
+                        .patch(format!("{base}/customers/{c}"))
+                        .json(&json!({"note": format!("第 {step} 步的备注")}))
+                        .send()
+                        .await
+                        .unwrap();
+                    ("update customer", r)
+                }
+                2 => {
+                    let r = admin
+                        .post(format!("{base}/work-orders"))
+                        .json(&json!({"customer_id": f.customer, "device_id": f.device,
+                        "kind": "repair_onsite", "fault_description": format!("故障{step}")}))
+                        .send()
+                        .await
+                        .unwrap();
+                    ("create order", r)
+                }
+                3 if !orders.is_empty() => {
+                    let o = orders[next(orders.len() as u64) as usize];
+                    let r = admin
+                        .patch(format!("{base}/work-orders/{o}"))
+                        .json(&json!({"fault_description": format!("改写的故障{step}")}))
+                        .send()
+                        .await
+                        .unwrap();
+                    ("update order", r)
+                }
+                4 if !orders.is_empty() => {
+                    let o = orders[next(orders.len() as u64) as usize];
+                    let r = admin
+                        .post(format!("{base}/work-orders/{o}/transitions"))
+                        .json(&json!({"to": "assigned", "technician_id": f.tech_a_id}))
+                        .send()
+                        .await
+                        .unwrap();
+                    ("assign", r)
+                }
+                5 if !orders.is_empty() => {
+                    let o = orders[next(orders.len() as u64) as usize];
+                    let w: Value = admin
+                        .get(format!("{base}/work-orders/{o}"))
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    // Mostly the next step of the order, sometimes a step out of order.
+                    let to = match (w["status"].as_str().unwrap(), next(4)) {
+                        (_, 0) => "on_site",
+                        ("assigned", _) => "accepted",
+                        ("accepted", _) => "en_route",
+                        _ => "on_site",
+                    };
+                    let r = tech
+                        .post(format!("{base}/work-orders/{o}/transitions"))
+                        .json(&json!({"to": to}))
+                        .send()
+                        .await
+                        .unwrap();
+                    ("technician's step", r)
+                }
+                6 if !orders.is_empty() => {
+                    let o = orders[next(orders.len() as u64) as usize];
+                    let r = tech
+                    .put(format!("{base}/work-orders/{o}/report"))
+                    .json(&json!({"findings": format!("现象{step}"), "work_done": format!("处理{step}")}))
+                    .send()
+                    .await
+                    .unwrap();
+                    ("report", r)
+                }
+                7 if !orders.is_empty() => {
+                    let o = orders[next(orders.len() as u64) as usize];
+                    let r = tech
+                        .post(format!("{base}/work-orders/{o}/parts"))
+                        .json(
+                            &json!({"client_key": format!("part-{step}"), "name": "门封条",
+                        "qty": 1}),
+                        )
+                        .send()
+                        .await
+                        .unwrap();
+                    ("part", r)
+                }
+                _ => {
+                    let r = admin
+                        .patch(format!("{base}/technicians/{}", f.tech_a_id))
+                        .json(&json!({"start_lat": 30.2 + (step as f64) / 1000.0}))
+                        .send()
+                        .await
+                        .unwrap();
+                    ("update technician", r)
+                }
+            };
+            let status = r.status();
+            let body: Value = r.json().await.unwrap_or(Value::Null);
+            if !status.is_success() {
+                // Refused by a rule (a step out of order): it must have changed nothing.
+                assert!(
+                    status.is_client_error(),
+                    "step {step} {what}: {status} {body}"
+                );
+                assert_eq!(
+                    audit_rows().await.len(),
+                    before,
+                    "step {step} {what} refused but audited"
+                );
+                continue;
+            }
+            if what == "create customer" {
+                customers.push(body["id"].as_i64().unwrap());
+            }
+            if what == "create order" {
+                orders.push(body["id"].as_i64().unwrap());
+            }
+            let after = audit_rows().await;
+            assert!(
+                after.len() > before,
+                "step {step} {what} ({status}) left no audit entry: {body}"
+            );
+            *succeeded.entry(what).or_default() += 1;
+        }
+        for what in [
+            "create customer",
+            "update customer",
+            "create order",
+            "update order",
+            "assign",
+            "technician's step",
+            "report",
+            "part",
+            "update technician",
+        ] {
+            assert!(
+                succeeded.contains_key(what),
+                "{what} never succeeded: {succeeded:?}"
+            );
+        }
+    }
+);
