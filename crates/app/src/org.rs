@@ -10,7 +10,7 @@ use shouhou_store::repo::{self, org_units, technicians, users, Page};
 use utoipa::ToSchema;
 
 use crate::audit;
-use crate::auth::hash_password;
+use crate::auth;
 use crate::error::conflict_as;
 use crate::{Actor, App, AppError, Result};
 
@@ -216,10 +216,7 @@ pub async fn create_user_unchecked(app: &App, actor: Option<&Actor>, n: NewUser)
         .as_deref()
         .map(|p| validate::phone(p, "phone"))
         .transpose()?;
-    let pw = n.password.clone();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let hash = auth::hash(app, n.password.clone()).await?;
     let mut tx = app.db.begin().await?;
     org_units::get_tx(&mut tx, n.org_unit_id)
         .await
@@ -295,11 +292,7 @@ pub async fn update_user(app: &App, actor: &Actor, id: i64, p: UserPatch) -> Res
         u.active = a;
     }
     let hash = match p.password {
-        Some(pw) => Some(
-            tokio::task::spawn_blocking(move || hash_password(&pw))
-                .await
-                .map_err(|e| AppError::Internal(e.to_string()))??,
-        ),
+        Some(pw) => Some(auth::hash(app, pw).await?),
         None => None,
     };
     let now = app.now();

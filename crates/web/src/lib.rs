@@ -27,6 +27,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Request budgets of the public (QR) pages.
     pub public_limits: Arc<pages::public::PublicLimits>,
+    /// Sign-in requests per client address.
+    pub login_limits: Arc<api::auth::LoginLimits>,
 }
 
 impl AppState {
@@ -36,6 +38,7 @@ impl AppState {
             metrics: Arc::new(metrics::Metrics::default()),
             secure_cookies: false,
             public_limits: Arc::new(pages::public::PublicLimits::default()),
+            login_limits: Arc::new(api::auth::LoginLimits::default()),
         }
     }
 }
