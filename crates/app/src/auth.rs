@@ -263,6 +263,35 @@ pub async fn login(app: &App, username: &str, password: &str, client: &str) -> R
     })
 }
 
+/// Whether `password` is the actor's own current password. A wrong one counts as a failed
+/// sign-in of the username from every address, so a stolen session cannot guess it freely.
+pub async fn check_own_password(app: &App, actor: &Actor, password: &str) -> Result<bool> {
+    let now = app.now();
+    let name = normalise_username(&actor.user.username);
+    let counter = [Counter {
+        client: ALL_CLIENTS,
+        max: app.settings.max_failed_logins_per_user,
+    }];
+    let until = now + Duration::minutes(app.settings.lockout_minutes);
+    if let Reservation::Refused { until } =
+        sign_in::reserve(&app.db, &name, &counter, now, until).await?
+    {
+        return Err(locked(until, now));
+    }
+    let hash = users::password_hash(&app.db, actor.id()).await?;
+    let ok = match verify(app, password, hash).await {
+        Ok(ok) => ok,
+        Err(e) => {
+            sign_in::give_back(&app.db, &name, ALL_CLIENTS).await?;
+            return Err(e);
+        }
+    };
+    if ok {
+        sign_in::give_back(&app.db, &name, ALL_CLIENTS).await?;
+    }
+    Ok(ok)
+}
+
 /// The actor behind a session token, and the session's CSRF token.
 pub async fn authenticate(app: &App, token: &str, lang: Option<Lang>) -> Result<(Actor, String)> {
     let s = sessions::get(&app.db, &token_hash(token), app.now())
@@ -272,7 +301,9 @@ pub async fn authenticate(app: &App, token: &str, lang: Option<Lang>) -> Result<
     if !user.active {
         return Err(AppError::Unauthenticated);
     }
-    Ok((actor_for(&app.db, user, lang).await?, s.csrf_token))
+    let mut actor = actor_for(&app.db, user, lang).await?;
+    actor.session = Some(token_hash(token));
+    Ok((actor, s.csrf_token))
 }
 
 pub async fn logout(app: &App, token: &str) -> Result<()> {

@@ -147,6 +147,14 @@ pub mod users {
         .await
     }
 
+    /// The password hash of user `id`.
+    pub async fn password_hash(db: &Db, id: i64) -> Result<String> {
+        let (h,): (String,) = db
+            .fetch_one("SELECT password_hash FROM users WHERE id = $1", args![id])
+            .await?;
+        Ok(h)
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub async fn insert(
         tx: &mut Tx,
@@ -220,6 +228,15 @@ pub mod sessions {
         )
         .await?;
         Ok(())
+    }
+
+    /// Ends every session and token of `user_id` except `keep` (a token hash); returns how many.
+    pub async fn delete_others(tx: &mut Tx, user_id: i64, keep: Option<&str>) -> Result<u64> {
+        tx.execute(
+            "DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2",
+            args![user_id, keep.unwrap_or("")],
+        )
+        .await
     }
 }
 

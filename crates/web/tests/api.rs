@@ -373,6 +373,109 @@ db_test!(password_hashes_run_a_few_at_a_time, |db: Db| async move {
 });
 
 db_test!(
+    a_new_password_ends_the_other_sessions,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        let f = seed(&app).await;
+        let s = spawn_app(app).await;
+        let id = f.clerk_a.id();
+        let url = format!("{}/api/v1/users/{id}", s.base);
+        let (mine, _) = bearer(&s, "clerk_a").await;
+        let (other, _) = bearer(&s, "clerk_a").await;
+        let (page, _) = page_login(&s, "clerk_a", "zh-CN").await;
+        // One's own password needs the current one.
+        for body in [
+            json!({"password": "new-secret-1"}),
+            json!({"password": "new-secret-1", "current_password": "not-it"}),
+        ] {
+            let r = mine.patch(&url).json(&body).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+            let e: Value = r.json().await.unwrap();
+            assert_eq!(e["error"]["field"], "current_password");
+        }
+        assert_eq!(
+            other
+                .get(format!("{}/api/v1/me", s.base))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::OK
+        );
+        let r = mine
+            .patch(&url)
+            .json(&json!({"password": "new-secret-1", "current_password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        // The session that made the change stays; the others end.
+        let me = |c: &Client| c.get(format!("{}/api/v1/me", s.base)).send();
+        assert_eq!(me(&mine).await.unwrap().status(), StatusCode::OK);
+        assert_eq!(me(&other).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+        let r = page.get(format!("{}/home", s.base)).send().await.unwrap();
+        assert_eq!(r.headers().get("location").unwrap(), "/login");
+        assert_eq!(
+            sign_in(&s, HOME, "clerk_a", PASSWORD).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            sign_in(&s, HOME, "clerk_a", "new-secret-1").await.0,
+            StatusCode::OK
+        );
+        // An admin's change needs no current password and ends every session of the user.
+        let (admin, _) = bearer(&s, "admin").await;
+        let r = admin
+            .patch(&url)
+            .json(&json!({"password": "new-secret-2"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(me(&mine).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(me(&admin).await.unwrap().status(), StatusCode::OK);
+        // Both changes are audited, without the hash.
+        let rows: Vec<(Option<i64>, String)> = s
+            .app
+            .db
+            .fetch_all(
+                "SELECT actor_id, changes FROM audit_log \
+                 WHERE entity = 'user' AND action = 'password' ORDER BY id",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].0, Some(id));
+        assert_eq!(rows[1].0, Some(f.admin.id()));
+        for (_, changes) in &rows {
+            assert!(!changes.contains("argon2"), "{changes}");
+            assert!(changes.contains("sessions_ended"), "{changes}");
+        }
+        // The admin's own change on the user form asks for the current password too.
+        let (page, csrf) = page_login(&s, "admin", "en").await;
+        let form = page
+            .post(format!("{}/users/{}", s.base, f.admin.id()))
+            .header("x-csrf-token", &csrf)
+            .form(&[
+                ("display_name", "admin"),
+                ("role", "admin"),
+                ("org_unit_id", &f.hq.to_string()),
+                ("active", "on"),
+                ("password", "new-secret-3"),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(form.contains("id=\"f-current_password-error\""), "{form}");
+        assert_eq!(sign_in(&s, HOME, "admin", PASSWORD).await.0, StatusCode::OK);
+    }
+);
+
+db_test!(
     idempotency_key_replays_and_refuses_reuse,
     |db: Db| async move {
         let (app, _) = test_app(db);
