@@ -14,6 +14,8 @@ pub struct Actor {
     pub technician_id: Option<i64>,
     pub vis: Visibility,
     pub lang: Lang,
+    /// The hash of the session token the actor signed in with (`None` outside a request).
+    pub session: Option<String>,
 }
 
 impl Actor {
@@ -93,5 +95,6 @@ pub async fn actor_for(db: &Db, user: User, fallback: Option<Lang>) -> Result<Ac
         technician_id,
         vis,
         lang,
+        session: None,
     })
 }

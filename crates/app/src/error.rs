@@ -15,8 +15,18 @@ pub enum AppError {
     /// A cookie-authenticated change without the session's CSRF token.
     #[error("csrf token missing or wrong")]
     Csrf,
-    #[error("account locked")]
-    Locked,
+    /// A sign-in with an unknown username or a wrong password (the two answer alike).
+    #[error("wrong username or password")]
+    BadCredentials,
+    /// Too many failed sign-ins: refused for `retry_after` seconds.
+    #[error("sign-in locked")]
+    Locked { retry_after: i64 },
+    /// Too many requests from one client address: refused for `retry_after` seconds.
+    #[error("rate limited")]
+    RateLimited { retry_after: i64 },
+    /// The server cannot take the work now (all password hashers busy); retry after seconds.
+    #[error("busy")]
+    Busy { retry_after: i64 },
     /// The record changed since the client read it; says who changed what.
     #[error("stale version")]
     Stale {
@@ -56,7 +66,10 @@ impl AppError {
             AppError::Unauthenticated => "unauthenticated",
             AppError::Forbidden => "forbidden",
             AppError::Csrf => "csrf",
-            AppError::Locked => "account_locked",
+            AppError::BadCredentials => "bad_credentials",
+            AppError::Locked { .. } => "account_locked",
+            AppError::RateLimited { .. } => "rate_limited",
+            AppError::Busy { .. } => "busy",
             AppError::Stale { .. } => "stale_version",
             AppError::KeyReused => "idempotency_key_reused",
             AppError::InProgress => "request_in_progress",
@@ -68,6 +81,16 @@ impl AppError {
     pub fn field(&self) -> Option<&str> {
         match self {
             AppError::Domain(d) => d.field(),
+            _ => None,
+        }
+    }
+
+    /// Seconds after which a refused request may be tried again (`Retry-After`).
+    pub fn retry_after(&self) -> Option<i64> {
+        match self {
+            AppError::Locked { retry_after }
+            | AppError::RateLimited { retry_after }
+            | AppError::Busy { retry_after } => Some((*retry_after).max(1)),
             _ => None,
         }
     }
@@ -94,10 +117,31 @@ impl AppError {
                 "页面已过期（缺少 CSRF 令牌），请刷新页面后重试",
                 "The page has expired (missing CSRF token); reload the page and try again",
             ),
-            AppError::Locked => p(
-                "登录失败次数过多，账号已临时锁定，请稍后再试",
-                "Too many failed sign-ins: the account is locked for a while; try again later",
-            ),
+            AppError::BadCredentials => p("用户名或密码不对", "Wrong username or password"),
+            AppError::Locked { retry_after } => {
+                let m = (retry_after.max(&1) + 59) / 60;
+                match lang {
+                    Lang::ZhCn => format!("登录失败次数过多，已暂时锁定，请 {m} 分钟后再试"),
+                    Lang::En => format!(
+                        "Too many failed sign-ins: locked for now; try again in {m} minute{}",
+                        if m == 1 { "" } else { "s" }
+                    ),
+                }
+            }
+            AppError::RateLimited { retry_after } => {
+                let s = retry_after.max(&1);
+                match lang {
+                    Lang::ZhCn => format!("请求太频繁，请 {s} 秒后再试"),
+                    Lang::En => format!("Too many requests; try again in {s} s"),
+                }
+            }
+            AppError::Busy { retry_after } => {
+                let s = retry_after.max(&1);
+                match lang {
+                    Lang::ZhCn => format!("服务器繁忙，请 {s} 秒后再试"),
+                    Lang::En => format!("The server is busy; try again in {s} s"),
+                }
+            }
             AppError::Stale { changed_by, .. } => {
                 let who = changed_by
                     .clone()

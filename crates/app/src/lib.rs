@@ -71,9 +71,18 @@ impl Clock for FixedClock {
 pub struct Settings {
     /// The org's time zone: work-order numbers and "today" are in it.
     pub time_zone: Tz,
-    /// Failed logins before an account is locked, and for how long.
+    /// Failed sign-ins of one username from one client address before that address is locked
+    /// out of that username (see [`auth::login`]).
     pub max_failed_logins: i64,
+    /// Failed sign-ins of one username from all addresses together before every address is
+    /// locked out of it (bounds guessing from many addresses).
+    pub max_failed_logins_per_user: i64,
+    /// How long a lock lasts, and how long a failure is remembered after the last one.
     pub lockout_minutes: i64,
+    /// Password hashes computed at once (0: one per core), and how long a sign-in waits for a
+    /// free one before it is answered "busy".
+    pub hash_concurrency: usize,
+    pub hash_wait: std::time::Duration,
     pub session_hours: i64,
     /// The address customers reach (printed on QR labels), e.g. `https://service.example.cn`;
     /// `None` uses the address the office browser used.
@@ -85,7 +94,10 @@ impl Default for Settings {
         Settings {
             time_zone: chrono_tz::Asia::Shanghai,
             max_failed_logins: 5,
+            max_failed_logins_per_user: 20,
             lockout_minutes: 15,
+            hash_concurrency: 0,
+            hash_wait: std::time::Duration::from_secs(1),
             session_hours: 12,
             public_url: None,
         }
@@ -97,14 +109,21 @@ pub struct App {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub clock: Arc<dyn Clock>,
+    /// Bounds the password hashes computed at once.
+    pub hashing: Arc<auth::HashGate>,
 }
 
 impl App {
     pub fn new(db: Db, settings: Settings, clock: Arc<dyn Clock>) -> App {
+        let hashing = Arc::new(auth::HashGate::new(
+            settings.hash_concurrency,
+            settings.hash_wait,
+        ));
         App {
             db,
             settings: Arc::new(settings),
             clock,
+            hashing,
         }
     }
 

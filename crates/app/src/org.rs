@@ -6,11 +6,11 @@ use shouhou_domain::kinds::required_text;
 use shouhou_domain::validate;
 use shouhou_domain::{Category, Lang, OrgKind, Role, ValidationError};
 use shouhou_store::records::{OrgUnit, Shift, StrList, Technician, User};
-use shouhou_store::repo::{self, org_units, technicians, users, Page};
+use shouhou_store::repo::{self, org_units, sessions, technicians, users, Page};
 use utoipa::ToSchema;
 
 use crate::audit;
-use crate::auth::hash_password;
+use crate::auth;
 use crate::error::conflict_as;
 use crate::{Actor, App, AppError, Result};
 
@@ -173,7 +173,10 @@ pub struct UserPatch {
     pub phone: Option<String>,
     pub lang: Option<Lang>,
     pub active: Option<bool>,
+    /// A new password: ends the user's other sessions and tokens.
     pub password: Option<String>,
+    /// The current password; required when users change their own.
+    pub current_password: Option<String>,
 }
 
 pub async fn list_users(app: &App, actor: &Actor, page: Page) -> Result<Vec<User>> {
@@ -216,10 +219,7 @@ pub async fn create_user_unchecked(app: &App, actor: Option<&Actor>, n: NewUser)
         .as_deref()
         .map(|p| validate::phone(p, "phone"))
         .transpose()?;
-    let pw = n.password.clone();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let hash = auth::hash(app, n.password.clone()).await?;
     let mut tx = app.db.begin().await?;
     org_units::get_tx(&mut tx, n.org_unit_id)
         .await
@@ -295,11 +295,28 @@ pub async fn update_user(app: &App, actor: &Actor, id: i64, p: UserPatch) -> Res
         u.active = a;
     }
     let hash = match p.password {
-        Some(pw) => Some(
-            tokio::task::spawn_blocking(move || hash_password(&pw))
-                .await
-                .map_err(|e| AppError::Internal(e.to_string()))??,
-        ),
+        Some(pw) => {
+            auth::validate_new_password(&pw)?;
+            if own {
+                let current = p.current_password.as_deref().unwrap_or("");
+                if current.is_empty() {
+                    return Err(AppError::invalid(
+                        "current_password",
+                        ValidationError::Required,
+                    ));
+                }
+                if !auth::check_own_password(app, actor, current).await? {
+                    return Err(AppError::invalid(
+                        "current_password",
+                        ValidationError::Invalid {
+                            zh: "当前密码不对".into(),
+                            en: "the current password is wrong".into(),
+                        },
+                    ));
+                }
+            }
+            Some(auth::hash(app, pw).await?)
+        }
         None => None,
     };
     let now = app.now();
@@ -307,6 +324,10 @@ pub async fn update_user(app: &App, actor: &Actor, id: i64, p: UserPatch) -> Res
     users::update(&mut tx, &u, now).await?;
     if let Some(h) = &hash {
         users::set_password(&mut tx, id, h, now).await?;
+        // A new password ends the user's other sessions and tokens; the session making an own
+        // change stays.
+        let keep = if own { actor.session.as_deref() } else { None };
+        let ended = sessions::delete_others(&mut tx, id, keep).await?;
         shouhou_store::repo::audit::insert(
             &mut tx,
             "user",
@@ -314,7 +335,10 @@ pub async fn update_user(app: &App, actor: &Actor, id: i64, p: UserPatch) -> Res
             "password",
             Some(actor.id()),
             now,
-            &serde_json::json!({"password": ["***", "***"]}),
+            &serde_json::json!({
+                "password": ["***", "***"],
+                "sessions_ended": [null, ended],
+            }),
         )
         .await?;
     }

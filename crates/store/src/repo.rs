@@ -141,10 +141,18 @@ pub mod users {
 
     pub async fn credentials(db: &Db, username: &str) -> Result<Option<Credentials>> {
         db.fetch_optional(
-            "SELECT id, password_hash, active, failed_logins, locked_until FROM users WHERE username = $1",
+            "SELECT id, password_hash, active FROM users WHERE username = $1",
             args![username],
         )
         .await
+    }
+
+    /// The password hash of user `id`.
+    pub async fn password_hash(db: &Db, id: i64) -> Result<String> {
+        let (h,): (String,) = db
+            .fetch_one("SELECT password_hash FROM users WHERE id = $1", args![id])
+            .await?;
+        Ok(h)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -179,26 +187,6 @@ pub mod users {
         tx.execute(
             "UPDATE users SET password_hash=$1, updated_at=$2 WHERE id=$3",
             args![hash, now, id],
-        )
-        .await?;
-        Ok(())
-    }
-
-    /// Counts a failed login; from `max` failures on, the account is locked until `lock_until`.
-    pub async fn login_failed(db: &Db, id: i64, max: i64, lock_until: DateTime<Utc>) -> Result<()> {
-        db.execute(
-            "UPDATE users SET failed_logins = failed_logins + 1, \
-             locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END WHERE id = $3",
-            args![max, lock_until, id],
-        )
-        .await?;
-        Ok(())
-    }
-
-    pub async fn login_succeeded(db: &Db, id: i64) -> Result<()> {
-        db.execute(
-            "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1",
-            args![id],
         )
         .await?;
         Ok(())
@@ -240,6 +228,129 @@ pub mod sessions {
         )
         .await?;
         Ok(())
+    }
+
+    /// Ends every session and token of `user_id` except `keep` (a token hash); returns how many.
+    pub async fn delete_others(tx: &mut Tx, user_id: i64, keep: Option<&str>) -> Result<u64> {
+        tx.execute(
+            "DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2",
+            args![user_id, keep.unwrap_or("")],
+        )
+        .await
+    }
+}
+
+/// Sign-in attempts per normalised username and client address, shared by every server process
+/// (see migration 0006). Each counter is raised before the password is checked, in the same
+/// statement that checks it against its ceiling, so parallel requests cannot overshoot it.
+pub mod sign_in {
+    use super::*;
+
+    /// A counter of attempts: `client` is an address, or [`ALL_CLIENTS`] for every address.
+    #[derive(Debug, Clone, Copy)]
+    pub struct Counter<'a> {
+        pub client: &'a str,
+        /// Attempts allowed before the counter refuses until it expires.
+        pub max: i64,
+    }
+
+    pub const ALL_CLIENTS: &str = "*";
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Reservation {
+        /// Every counter took the attempt; `full`: one of them reached its ceiling with it.
+        Counted { full: bool },
+        /// A counter is at its ceiling; nothing was counted. It expires at `until`.
+        Refused { until: DateTime<Utc> },
+    }
+
+    /// Raises every counter of `username` by one, all or none: a counter at its ceiling refuses
+    /// (nothing is counted). A counter past `now` starts again from one. Each counted attempt
+    /// moves the counter's expiry to `until`.
+    pub async fn reserve(
+        db: &Db,
+        username: &str,
+        counters: &[Counter<'_>],
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Reservation> {
+        let mut tx = db.begin().await?;
+        let mut full = false;
+        for c in counters {
+            let counted: Option<(i64,)> = tx
+                .fetch_optional(
+                    "INSERT INTO sign_in_attempts (username, client, failures, expires_at) \
+                     VALUES ($1, $2, 1, $5) \
+                     ON CONFLICT (username, client) DO UPDATE SET \
+                     failures = CASE WHEN sign_in_attempts.expires_at <= $4 THEN 1 \
+                                ELSE sign_in_attempts.failures + 1 END, \
+                     expires_at = $5 \
+                     WHERE sign_in_attempts.expires_at <= $4 OR sign_in_attempts.failures < $3 \
+                     RETURNING failures",
+                    args![username, c.client, c.max, now, until],
+                )
+                .await?;
+            let Some((failures,)) = counted else {
+                let (until,): (DateTime<Utc>,) = tx
+                    .fetch_one(
+                        "SELECT expires_at FROM sign_in_attempts WHERE username = $1 AND client = $2",
+                        args![username, c.client],
+                    )
+                    .await?;
+                // Dropped without commit: the counters raised before this one go back.
+                return Ok(Reservation::Refused { until });
+            };
+            full |= failures >= c.max;
+        }
+        tx.commit().await?;
+        Ok(Reservation::Counted { full })
+    }
+
+    /// Gives one reserved attempt back to the counter of `username` and `client`.
+    pub async fn give_back(db: &Db, username: &str, client: &str) -> Result<()> {
+        db.execute(
+            "UPDATE sign_in_attempts SET failures = failures - 1 \
+             WHERE username = $1 AND client = $2 AND failures > 0",
+            args![username, client],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Forgets the counter of `username` and `client` (after a successful sign-in).
+    pub async fn clear(db: &Db, username: &str, client: &str) -> Result<()> {
+        db.execute(
+            "DELETE FROM sign_in_attempts WHERE username = $1 AND client = $2",
+            args![username, client],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The attempts counted for `username` from `client`, if the counter is live at `now`.
+    pub async fn failures(
+        db: &Db,
+        username: &str,
+        client: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let row: Option<(i64,)> = db
+            .fetch_optional(
+                "SELECT failures FROM sign_in_attempts \
+                 WHERE username = $1 AND client = $2 AND expires_at > $3",
+                args![username, client, now],
+            )
+            .await?;
+        Ok(row.map(|r| r.0).unwrap_or(0))
+    }
+
+    /// Deletes the counters that expired by `now`.
+    pub async fn delete_expired(db: &Db, now: DateTime<Utc>) -> Result<u64> {
+        db.execute(
+            "DELETE FROM sign_in_attempts WHERE expires_at <= $1",
+            args![now],
+        )
+        .await
     }
 }
 

@@ -244,7 +244,13 @@ pub struct TestServer {
 }
 
 pub async fn spawn_app(app: App) -> TestServer {
-    let router = shouhou_web::router(shouhou_web::AppState::new(app.clone()));
+    spawn_state(shouhou_web::AppState::new(app)).await
+}
+
+/// Serves `state` (e.g. with other request limits) on a loopback port.
+pub async fn spawn_state(state: shouhou_web::AppState) -> TestServer {
+    let app = state.app.clone();
+    let router = shouhou_web::router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -150,4 +150,4 @@ macro_rules! db_test {
 
 pub mod fixture;
 pub mod http;
-pub use fixture::{days_ago, seed, spawn_app, test_app, Fixture, TestServer};
+pub use fixture::{days_ago, seed, spawn_app, spawn_state, test_app, Fixture, TestServer};

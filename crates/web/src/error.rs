@@ -47,15 +47,21 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::Domain(DomainError::Validation { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::Domain(DomainError::IllegalTransition { .. }) => StatusCode::CONFLICT,
         AppError::NotFound => StatusCode::NOT_FOUND,
-        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        AppError::Unauthenticated | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
         AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
-        AppError::Locked => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Locked { .. } | AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Stale { .. } => StatusCode::PRECONDITION_FAILED,
         AppError::KeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::InProgress => StatusCode::CONFLICT,
         AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
         AppError::Store(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
+}
+
+/// The `Retry-After` value of a refusal that ends by itself (locks, limits, busy).
+pub fn retry_after(e: &AppError) -> Option<HeaderValue> {
+    e.retry_after().map(HeaderValue::from)
 }
 
 pub fn body_of(e: &AppError, lang: Lang) -> serde_json::Value {
@@ -80,12 +86,16 @@ pub fn body_of(e: &AppError, lang: Lang) -> serde_json::Value {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = status_of(&self.0);
-        if status.is_server_error() {
+        // "Busy" is a refusal under load, not a failure: not logged per request.
+        if status.is_server_error() && !matches!(self.0, AppError::Busy { .. }) {
             tracing::error!(error = ?self.0, "request failed");
         }
         let zh = body_of(&self.0, Lang::ZhCn).to_string();
         let en = body_of(&self.0, Lang::En).to_string();
         let mut r = (status, [(header::CONTENT_TYPE, "application/json")], zh).into_response();
+        if let Some(v) = retry_after(&self.0) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
         r.extensions_mut().insert(EnglishBody(en));
         r
     }

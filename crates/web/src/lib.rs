@@ -30,6 +30,8 @@ pub struct AppState {
     /// How long an unanswered idempotency key stays with its request before a retry may take it
     /// over (a request that crashed or was abandoned on another server process).
     pub idempotency_lease: chrono::Duration,
+    /// Sign-in requests per client address.
+    pub login_limits: Arc<api::auth::LoginLimits>,
 }
 
 impl AppState {
@@ -40,6 +42,7 @@ impl AppState {
             secure_cookies: false,
             public_limits: Arc::new(pages::public::PublicLimits::default()),
             idempotency_lease: chrono::Duration::seconds(30),
+            login_limits: Arc::new(api::auth::LoginLimits::default()),
         }
     }
 }

@@ -86,31 +86,395 @@ db_test!(login_cookie_csrf_and_logout, |db: Db| async move {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 });
 
+/// A sign-in's status, `Retry-After` and error body.
+type Answer = (StatusCode, Option<String>, Value);
+
+/// Signs in through the API from the client address `from` (any 127.x.y.z is this machine).
+async fn sign_in(s: &TestServer, from: [u8; 4], user: &str, pw: &str) -> Answer {
+    let http = Client::builder()
+        .local_address(std::net::IpAddr::from(from))
+        .build()
+        .unwrap();
+    let r = http
+        .post(format!("{}/api/v1/auth/login", s.base))
+        .json(&json!({"username": user, "password": pw}))
+        .send()
+        .await
+        .unwrap();
+    let retry = r
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_string());
+    (r.status(), retry, r.json().await.unwrap_or(Value::Null))
+}
+
+const HOME: [u8; 4] = [127, 0, 0, 1];
+
+/// Failures counted for `user` from `client` ("*": all addresses).
+async fn failures(s: &TestServer, user: &str, client: &str) -> i64 {
+    shouhou_store::repo::sign_in::failures(&s.app.db, user, client, s.app.now())
+        .await
+        .unwrap()
+}
+
+/// An app whose sign-ins wait up to `wait` for a hasher, served with `per_minute` sign-ins per
+/// address.
+async fn door(
+    db: Db,
+    hashers: usize,
+    wait: std::time::Duration,
+    per_minute: u32,
+) -> (TestServer, std::sync::Arc<shouhou_app::FixedClock>) {
+    let clock = std::sync::Arc::new(shouhou_app::FixedClock::new(
+        shouhou_testkit::fixture::test_now(),
+    ));
+    let settings = shouhou_app::Settings {
+        hash_concurrency: hashers,
+        hash_wait: wait,
+        ..Default::default()
+    };
+    let app = shouhou_app::App::new(db, settings, clock.clone());
+    seed(&app).await;
+    let mut state = shouhou_web::AppState::new(app);
+    state.login_limits = std::sync::Arc::new(shouhou_web::api::auth::LoginLimits::new(per_minute));
+    (shouhou_testkit::spawn_state(state).await, clock)
+}
+
 db_test!(failed_logins_lock_the_account, |db: Db| async move {
     let (app, clock) = test_app(db);
     seed(&app).await;
     let s = spawn_app(app.clone()).await;
-    let http = Client::new();
-    let login = |pw: &'static str| {
-        let (http, url) = (http.clone(), format!("{}/api/v1/auth/login", s.base));
-        async move {
-            http.post(url)
-                .json(&json!({"username": "clerk_b", "password": pw}))
+    for _ in 0..4 {
+        let (status, _, body) = sign_in(&s, HOME, "clerk_b", "wrong-password").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        // A wrong password says so; it does not ask to sign in.
+        assert_eq!(body["error"]["code"], "bad_credentials");
+        assert_eq!(body["error"]["message"], "用户名或密码不对");
+    }
+    let (status, retry, body) = sign_in(&s, HOME, "clerk_b", "wrong-password").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(retry.as_deref(), Some("900"));
+    assert_eq!(
+        body["error"]["message"],
+        "登录失败次数过多，已暂时锁定，请 15 分钟后再试"
+    );
+    // Locked: even the right password is refused until the lock runs out.
+    let (status, retry, _) = sign_in(&s, HOME, "clerk_b", PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(retry.as_deref(), Some("900"));
+    clock.set(app.now() + chrono::Duration::minutes(16));
+    assert_eq!(
+        sign_in(&s, HOME, "clerk_b", PASSWORD).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(failures(&s, "clerk_b", "127.0.0.1").await, 0);
+});
+
+db_test!(
+    a_lock_ends_and_the_count_starts_again,
+    |db: Db| async move {
+        let (app, clock) = test_app(db);
+        seed(&app).await;
+        let s = spawn_app(app.clone()).await;
+        for _ in 0..5 {
+            sign_in(&s, HOME, "clerk_b", "wrong-password").await;
+        }
+        assert_eq!(failures(&s, "clerk_b", "127.0.0.1").await, 5);
+        clock.set(app.now() + chrono::Duration::minutes(16));
+        // After the lock one failure is one failure, not a new lock.
+        let (status, _, _) = sign_in(&s, HOME, "clerk_b", "wrong-password").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(failures(&s, "clerk_b", "127.0.0.1").await, 1);
+        for _ in 0..3 {
+            assert_eq!(
+                sign_in(&s, HOME, "clerk_b", "wrong-password").await.0,
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        assert_eq!(
+            sign_in(&s, HOME, "clerk_b", "wrong-password").await.0,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        // Expired counters are deleted (sign-ins do it now and then).
+        clock.set(app.now() + chrono::Duration::minutes(16));
+        let deleted = shouhou_store::repo::sign_in::delete_expired(&app.db, app.now())
+            .await
+            .unwrap();
+        assert_eq!(deleted, 2);
+    }
+);
+
+db_test!(parallel_guesses_stop_at_the_limit, |db: Db| async move {
+    let (s, _) = door(db, 0, std::time::Duration::from_secs(60), 1000).await;
+    let s = std::sync::Arc::new(s);
+    let wrong: Vec<_> = (0..31)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move { sign_in(&s, HOME, "clerk_b", "wrong-password").await })
+        })
+        .collect();
+    // The right password joins while the wrong ones are in flight, once five are counted.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while failures(&s, "clerk_b", "127.0.0.1").await < 5 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "five attempts never counted"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let right = sign_in(&s, HOME, "clerk_b", PASSWORD).await;
+    assert_eq!(right.0, StatusCode::TOO_MANY_REQUESTS, "{right:?}");
+    let mut statuses = Vec::new();
+    for w in wrong {
+        statuses.push(w.await.unwrap().0);
+    }
+    let n = |c: StatusCode| statuses.iter().filter(|s| **s == c).count();
+    // Five passwords were checked: four said wrong, the fifth locked; the rest were refused.
+    assert_eq!(n(StatusCode::UNAUTHORIZED), 4, "{statuses:?}");
+    assert_eq!(n(StatusCode::TOO_MANY_REQUESTS), 27, "{statuses:?}");
+    assert_eq!(failures(&s, "clerk_b", "127.0.0.1").await, 5);
+    assert_eq!(failures(&s, "clerk_b", "*").await, 5);
+});
+
+db_test!(
+    unknown_users_and_wrong_passwords_answer_alike,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        seed(&app).await;
+        let s = spawn_app(app).await;
+        for i in 0..7 {
+            let known = sign_in(&s, HOME, "clerk_b", "wrong-password").await;
+            let unknown = sign_in(&s, HOME, "no_such_user", "wrong-password").await;
+            assert_eq!(known, unknown, "attempt {i}");
+            let want = if i < 4 {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::TOO_MANY_REQUESTS
+            };
+            assert_eq!(known.0, want, "attempt {i}");
+        }
+        // Locked alike, the right password too.
+        assert_eq!(
+            sign_in(&s, HOME, "clerk_b", PASSWORD).await,
+            sign_in(&s, HOME, "no_such_user", PASSWORD).await
+        );
+        assert_eq!(failures(&s, "no_such_user", "127.0.0.1").await, 5);
+    }
+);
+
+db_test!(
+    a_lock_hurts_the_guessing_address_not_the_user,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        seed(&app).await;
+        let s = spawn_app(app).await;
+        let attacker = [127, 0, 0, 2];
+        for _ in 0..5 {
+            sign_in(&s, attacker, "clerk_b", "wrong-password").await;
+        }
+        assert_eq!(
+            sign_in(&s, attacker, "clerk_b", PASSWORD).await.0,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        // The user, at another address, still signs in.
+        assert_eq!(
+            sign_in(&s, HOME, "clerk_b", PASSWORD).await.0,
+            StatusCode::OK
+        );
+        // Guessing from many addresses meets the ceiling per user: 20 over all addresses.
+        for a in 3..6 {
+            for _ in 0..5 {
+                sign_in(&s, [127, 0, 0, a], "clerk_b", "wrong-password").await;
+            }
+        }
+        assert_eq!(failures(&s, "clerk_b", "*").await, 20);
+        let (status, retry, _) = sign_in(&s, HOME, "clerk_b", PASSWORD).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(retry.is_some());
+    }
+);
+
+db_test!(sign_ins_are_limited_per_address, |db: Db| async move {
+    let (s, _) = door(db, 0, std::time::Duration::from_secs(1), 3).await;
+    for i in 0..3 {
+        let user = format!("nobody{i}");
+        assert_eq!(
+            sign_in(&s, HOME, &user, "wrong-password").await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let (status, retry, body) = sign_in(&s, HOME, "clerk_a", PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body["error"]["code"], "rate_limited");
+    let secs: u64 = retry.unwrap().parse().unwrap();
+    assert!((1..=21).contains(&secs), "{secs}");
+    // The login page shares the budget.
+    let r = Client::new()
+        .post(format!("{}/login", s.base))
+        .form(&[("username", "clerk_a"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key("retry-after"));
+    assert!(r.text().await.unwrap().contains("请求太频繁"));
+    // Another address has its own.
+    assert_eq!(
+        sign_in(&s, [127, 0, 0, 2], "clerk_a", PASSWORD).await.0,
+        StatusCode::OK
+    );
+});
+
+db_test!(password_hashes_run_a_few_at_a_time, |db: Db| async move {
+    let (s, _) = door(db, 2, std::time::Duration::from_millis(200), 1000).await;
+    let s = std::sync::Arc::new(s);
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let t = std::time::Instant::now();
+                let a = tokio::time::timeout(
+                    std::time::Duration::from_secs(120),
+                    sign_in(&s, HOME, &format!("ghost{i}"), "wrong-password"),
+                )
+                .await
+                .expect("a sign-in hangs");
+                (a, t.elapsed())
+            })
+        })
+        .collect();
+    let mut checked = 0;
+    let mut busy = 0;
+    for t in tasks {
+        let ((status, retry, body), took) = t.await.unwrap();
+        match status {
+            StatusCode::UNAUTHORIZED => checked += 1,
+            StatusCode::SERVICE_UNAVAILABLE => {
+                busy += 1;
+                assert_eq!(retry.as_deref(), Some("1"));
+                assert_eq!(body["error"]["code"], "busy");
+                // Refused after the short wait, not after the queue ahead.
+                assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(busy > 0 && checked >= 2, "busy {busy}, checked {checked}");
+    // A refused attempt was not checked, so it does not count.
+    let (counted,): (i64,) = s
+        .app
+        .db
+        .fetch_one(
+            "SELECT CAST(COALESCE(SUM(failures), 0) AS BIGINT) FROM sign_in_attempts WHERE client = '127.0.0.1'",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(counted, checked);
+});
+
+db_test!(
+    a_new_password_ends_the_other_sessions,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        let f = seed(&app).await;
+        let s = spawn_app(app).await;
+        let id = f.clerk_a.id();
+        let url = format!("{}/api/v1/users/{id}", s.base);
+        let (mine, _) = bearer(&s, "clerk_a").await;
+        let (other, _) = bearer(&s, "clerk_a").await;
+        let (page, _) = page_login(&s, "clerk_a", "zh-CN").await;
+        // One's own password needs the current one.
+        for body in [
+            json!({"password": "new-secret-1"}),
+            json!({"password": "new-secret-1", "current_password": "not-it"}),
+        ] {
+            let r = mine.patch(&url).json(&body).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+            let e: Value = r.json().await.unwrap();
+            assert_eq!(e["error"]["field"], "current_password");
+        }
+        assert_eq!(
+            other
+                .get(format!("{}/api/v1/me", s.base))
                 .send()
                 .await
                 .unwrap()
-                .status()
+                .status(),
+            StatusCode::OK
+        );
+        let r = mine
+            .patch(&url)
+            .json(&json!({"password": "new-secret-1", "current_password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        // The session that made the change stays; the others end.
+        let me = |c: &Client| c.get(format!("{}/api/v1/me", s.base)).send();
+        assert_eq!(me(&mine).await.unwrap().status(), StatusCode::OK);
+        assert_eq!(me(&other).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+        let r = page.get(format!("{}/home", s.base)).send().await.unwrap();
+        assert_eq!(r.headers().get("location").unwrap(), "/login");
+        assert_eq!(
+            sign_in(&s, HOME, "clerk_a", PASSWORD).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            sign_in(&s, HOME, "clerk_a", "new-secret-1").await.0,
+            StatusCode::OK
+        );
+        // An admin's change needs no current password and ends every session of the user.
+        let (admin, _) = bearer(&s, "admin").await;
+        let r = admin
+            .patch(&url)
+            .json(&json!({"password": "new-secret-2"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(me(&mine).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(me(&admin).await.unwrap().status(), StatusCode::OK);
+        // Both changes are audited, without the hash.
+        let rows: Vec<(Option<i64>, String)> = s
+            .app
+            .db
+            .fetch_all(
+                "SELECT actor_id, changes FROM audit_log \
+                 WHERE entity = 'user' AND action = 'password' ORDER BY id",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].0, Some(id));
+        assert_eq!(rows[1].0, Some(f.admin.id()));
+        for (_, changes) in &rows {
+            assert!(!changes.contains("argon2"), "{changes}");
+            assert!(changes.contains("sessions_ended"), "{changes}");
         }
-    };
-    for _ in 0..4 {
-        assert_eq!(login("wrong-password").await, StatusCode::UNAUTHORIZED);
+        // The admin's own change on the user form asks for the current password too.
+        let (page, csrf) = page_login(&s, "admin", "en").await;
+        let form = page
+            .post(format!("{}/users/{}", s.base, f.admin.id()))
+            .header("x-csrf-token", &csrf)
+            .form(&[
+                ("display_name", "admin"),
+                ("role", "admin"),
+                ("org_unit_id", &f.hq.to_string()),
+                ("active", "on"),
+                ("password", "new-secret-3"),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(form.contains("id=\"f-current_password-error\""), "{form}");
+        assert_eq!(sign_in(&s, HOME, "admin", PASSWORD).await.0, StatusCode::OK);
     }
-    assert_eq!(login("wrong-password").await, StatusCode::TOO_MANY_REQUESTS);
-    // Locked: even the right password is refused until the lock runs out.
-    assert_eq!(login(PASSWORD).await, StatusCode::TOO_MANY_REQUESTS);
-    clock.set(app.now() + chrono::Duration::minutes(16));
-    assert_eq!(login(PASSWORD).await, StatusCode::OK);
-});
+);
 
 db_test!(
     idempotency_key_replays_and_refuses_reuse,

@@ -415,6 +415,15 @@ async fn fields(s: &AppState, p: &Page, rec: Rec, id: Option<i64>) -> Result<Vec
                     "",
                 ),
             ]);
+            if x.as_ref().is_some_and(|x| x.id == p.actor.id()) {
+                // Users changing their own password give the current one.
+                v.push(Field::new(
+                    "current_password",
+                    l("archive.current_password"),
+                    Kind::Password,
+                    "",
+                ));
+            }
             if let Some(x) = &x {
                 v.push(Field::new(
                     "active",
@@ -705,11 +714,10 @@ async fn save(
         (Rec::User, None) => org::create_user(app, a, input(m)?).await?.id,
         (Rec::User, Some(id)) => {
             let mut m = m;
-            if m.get("password")
-                .and_then(Value::as_str)
-                .is_some_and(str::is_empty)
-            {
-                m.remove("password");
+            for f in ["password", "current_password"] {
+                if m.get(f).and_then(Value::as_str).is_some_and(str::is_empty) {
+                    m.remove(f);
+                }
             }
             org::update_user(app, a, id, input(m)?).await?.id
         }

@@ -246,11 +246,16 @@ struct LoginForm {
 
 async fn login(
     State(s): State<AppState>,
+    public::ClientAddr(addr): public::ClientAddr,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
     let t = T(lang_of(&headers));
-    match auth::login(&s.app, &f.username, &f.password).await {
+    let signed = match s.login_limits.check(&addr) {
+        Ok(()) => auth::login(&s.app, &f.username, &f.password, &addr).await,
+        Err(e) => Err(e),
+    };
+    match signed {
         Ok(signed) => {
             let max_age = s.app.settings.session_hours * 3600;
             let secure = if s.secure_cookies { "; Secure" } else { "" };
@@ -268,18 +273,21 @@ async fn login(
             (h, Redirect::to("/home")).into_response()
         }
         Err(e) => {
-            let status = if matches!(e, AppError::Locked) {
-                StatusCode::TOO_MANY_REQUESTS
-            } else {
-                StatusCode::UNAUTHORIZED
-            };
+            let status = crate::error::status_of(&e);
+            if status.is_server_error() && !matches!(e, AppError::Busy { .. }) {
+                tracing::error!(error = ?e, "sign-in failed");
+            }
             let msg = match e {
-                AppError::Locked => t.t("login.locked"),
-                AppError::Unauthenticated => t.t("login.failed"),
-                other => other.message(t.0),
+                AppError::BadCredentials => t.t("login.failed"),
+                ref other => other.message(t.0),
             };
+            let mut h = HeaderMap::new();
+            if let Some(v) = crate::error::retry_after(&e) {
+                h.insert(header::RETRY_AFTER, v);
+            }
             (
                 status,
+                h,
                 render(&LoginPage {
                     t,
                     error: Some(msg),

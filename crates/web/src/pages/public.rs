@@ -63,7 +63,7 @@ impl Default for PublicLimits {
 }
 
 /// The client's address (the TCP peer).
-pub struct ClientAddr(String);
+pub struct ClientAddr(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
