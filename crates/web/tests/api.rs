@@ -315,7 +315,7 @@ db_test!(
             .unwrap();
         let e: Value = r.json().await.unwrap();
         assert_eq!(e["error"]["field"], "phones");
-        assert_eq!(e["error"]["message"], "phones: is required");
+        assert_eq!(e["error"]["message"], "Phones: is required");
         let r = http
             .post(&url)
             .json(&json!({"name": "张三", "phones": "13800001111"}))
