@@ -18,14 +18,14 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use shouhou_app::{auth, Actor, AppError};
 use shouhou_domain::{Lang, Role};
 
 use crate::error::LangSlot;
-use crate::extract::{token_of, CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE};
+use crate::extract::{token_of, Form, Path, CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE};
 use crate::i18n::T;
 use crate::AppState;
 
@@ -87,7 +87,7 @@ pub fn router() -> Router<AppState> {
         .merge(forms::routes())
 }
 
-async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+async fn asset(Path(file): Path<String>) -> Response {
     let (body, ctype): (&'static [u8], &str) = match file.as_str() {
         "htmx.min.js" => (
             include_bytes!("../../static/htmx.min.js"),
@@ -95,7 +95,7 @@ async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Respon
         ),
         "app.css" => (include_bytes!("../../static/app.css"), "text/css"),
         "field.js" => (include_bytes!("../../static/field.js"), "text/javascript"),
-        _ => return StatusCode::NOT_FOUND.into_response(),
+        _ => return not_found(Lang::default()),
     };
     (
         [
@@ -220,6 +220,17 @@ struct LoginPage {
     t: T,
     error: Option<String>,
     username: String,
+}
+
+#[derive(Template)]
+#[template(path = "not_found.html")]
+struct NotFoundPage {
+    t: T,
+}
+
+/// The page for an address that has none (404).
+pub(crate) fn not_found(lang: Lang) -> Response {
+    (StatusCode::NOT_FOUND, render(&NotFoundPage { t: T(lang) })).into_response()
 }
 
 pub(crate) fn lang_of(headers: &HeaderMap) -> Lang {
