@@ -4,7 +4,7 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
-use axum::http::{header, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum_extra::extract::CookieJar;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -20,19 +20,40 @@ use crate::AppState;
 pub const SESSION_COOKIE: &str = "shouhou_session";
 pub const CSRF_COOKIE: &str = "shouhou_csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Over HTTPS the cookies' names carry this prefix: the browser then takes them only with
+/// `Secure`, `Path=/` and no `Domain`, so no other host or plain-HTTP page can set them.
+const HOST_PREFIX: &str = "__Host-";
 
-/// The session token of a request and whether it came in a cookie.
+/// A `Set-Cookie` value for one of the session's cookies (`max_age` 0 removes it).
+pub fn cookie(name: &str, value: &str, http_only: bool, secure: bool, max_age: i64) -> HeaderValue {
+    let prefix = if secure { HOST_PREFIX } else { "" };
+    let mut c = format!("{prefix}{name}={value}; Path=/; SameSite=Lax; Max-Age={max_age}");
+    if http_only {
+        c.push_str("; HttpOnly");
+    }
+    if secure {
+        c.push_str("; Secure");
+    }
+    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The session token of a request and whether it came in a cookie (under either name).
 pub fn token_of(parts: &Parts) -> Option<(String, bool)> {
-    if let Some(t) = parts
-        .headers
+    session_token(&parts.headers)
+}
+
+/// [`token_of`] from the headers alone.
+pub fn session_token(headers: &HeaderMap) -> Option<(String, bool)> {
+    if let Some(t) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
     {
         return Some((t.trim().to_string(), false));
     }
-    let jar = CookieJar::from_headers(&parts.headers);
-    jar.get(SESSION_COOKIE)
+    let jar = CookieJar::from_headers(headers);
+    jar.get(&format!("{HOST_PREFIX}{SESSION_COOKIE}"))
+        .or_else(|| jar.get(SESSION_COOKIE))
         .map(|c| (c.value().to_string(), true))
 }
 

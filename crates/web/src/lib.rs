@@ -3,6 +3,7 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod headers;
 pub mod i18n;
 pub mod idempotency;
 pub mod input;
@@ -78,6 +79,7 @@ pub fn router(state: AppState) -> Router {
             error::ApiError(AppError::Internal("handler panicked".into())).into_response()
         }))
         .layer(middleware::from_fn(error::localize))
+        .layer(middleware::map_response(headers::secure))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

@@ -921,7 +921,11 @@ db_test!(board_plans_again_with_pins, |db: Db| async move {
     // Each technician's time bar has one block per planned stop.
     let stops = html.matches("class=\"stop-pin\"").count();
     assert!(stops > 0, "{html}");
-    assert_eq!(html.matches("background:#1f5fbf").count(), stops, "{html}");
+    assert_eq!(
+        html.matches("class=\"timebar-block\"").count(),
+        stops,
+        "{html}"
+    );
     // Again with the second order pinned to technician A: the pin is kept and shown.
     let pin = format!("{}:{}", ids[1], f.tech_a_id);
     let free = format!("{}:", ids[0]);
@@ -1296,6 +1300,92 @@ db_test!(
         .await;
         assert_eq!(e["error"]["field"], "name");
         assert_eq!(count(&s.app.db, "customers").await, before + 1);
+    }
+);
+
+db_test!(
+    pages_send_security_headers_and_host_cookies,
+    |db: Db| async move {
+        use tower::ServiceExt;
+        let (app, _) = test_app(db);
+        seed(&app).await;
+        let s = spawn_app(app.clone()).await;
+        let (page, _) = page_login(&s, "dispatcher1", "zh-CN").await;
+        for path in ["/login", "/work-orders", "/api/v1/openapi.json"] {
+            let r = page.get(format!("{}{path}", s.base)).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "{path}");
+            let h = r.headers();
+            assert_eq!(h["x-frame-options"], "DENY", "{path}");
+            assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+            assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+            let csp = h["content-security-policy"].to_str().unwrap();
+            for part in [
+                "default-src 'self'",
+                "script-src 'self';",
+                "frame-ancestors 'none'",
+                "object-src 'none'",
+            ] {
+                assert!(csp.contains(part), "{path}: {csp}");
+            }
+            assert!(
+                !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+                "{csp}"
+            );
+        }
+        // The pages carry no inline script or style for the policy to refuse.
+        let html = page
+            .get(format!("{}/work-orders", s.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !html.contains("<script>") && !html.contains("style=") && !html.contains("onclick"),
+            "{html}"
+        );
+        // Over HTTPS the cookies are `__Host-` cookies, and the session is read under that name.
+        let mut state = shouhou_web::AppState::new(app);
+        state.secure_cookies = true;
+        let router = shouhou_web::router(state);
+        let login = axum::http::Request::post("/login")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(format!(
+                "username=clerk_a&password={PASSWORD}"
+            )))
+            .unwrap();
+        let r = router.clone().oneshot(login).await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let cookies: Vec<String> = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect();
+        let session = cookies
+            .iter()
+            .find(|c| c.starts_with("__Host-shouhou_session="))
+            .unwrap_or_else(|| panic!("{cookies:?}"));
+        assert!(
+            session.contains("; Secure")
+                && session.contains("Path=/")
+                && !session.contains("Domain")
+        );
+        assert!(cookies
+            .iter()
+            .any(|c| c.starts_with("__Host-shouhou_csrf=") && c.contains("; Secure")));
+        let pair = session.split(';').next().unwrap().to_string();
+        let home = axum::http::Request::get("/work-orders")
+            .header("cookie", pair)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let r = router.oneshot(home).await.unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::OK,
+            "signed in under the __Host- name"
+        );
     }
 );
 

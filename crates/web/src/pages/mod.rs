@@ -25,7 +25,9 @@ use shouhou_app::{auth, Actor, AppError};
 use shouhou_domain::{Lang, Role};
 
 use crate::error::LangSlot;
-use crate::extract::{token_of, Form, Path, CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE};
+use crate::extract::{
+    cookie, session_token, token_of, Form, Path, CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE,
+};
 use crate::i18n::T;
 use crate::AppState;
 
@@ -95,6 +97,9 @@ async fn asset(Path(file): Path<String>) -> Response {
         ),
         "app.css" => (include_bytes!("../../static/app.css"), "text/css"),
         "field.js" => (include_bytes!("../../static/field.js"), "text/javascript"),
+        "boot.js" => (include_bytes!("../../static/boot.js"), "text/javascript"),
+        "page.js" => (include_bytes!("../../static/page.js"), "text/javascript"),
+        "report.css" => (include_bytes!("../../static/report.css"), "text/css"),
         _ => return not_found(Lang::default()),
     };
     (
@@ -264,17 +269,15 @@ async fn login(
     match auth::login(&s.app, &f.username, &f.password).await {
         Ok(signed) => {
             let max_age = s.app.settings.session_hours * 3600;
-            let secure = if s.secure_cookies { "; Secure" } else { "" };
             let mut h = HeaderMap::new();
             for (name, value, http_only) in [
-                (SESSION_COOKIE, &signed.token, "; HttpOnly"),
-                (CSRF_COOKIE, &signed.csrf_token, ""),
+                (SESSION_COOKIE, &signed.token, true),
+                (CSRF_COOKIE, &signed.csrf_token, false),
             ] {
-                if let Ok(v) = HeaderValue::from_str(&format!(
-                    "{name}={value}; Path=/; SameSite=Lax; Max-Age={max_age}{http_only}{secure}"
-                )) {
-                    h.append(header::SET_COOKIE, v);
-                }
+                h.append(
+                    header::SET_COOKIE,
+                    cookie(name, value, http_only, s.secure_cookies, max_age),
+                );
             }
             (h, Redirect::to("/home")).into_response()
         }
@@ -303,24 +306,17 @@ async fn login(
 }
 
 async fn logout(State(s): State<AppState>, p: Page, headers: HeaderMap) -> Response {
-    let parts_token = headers
-        .get(header::COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|c| {
-            c.split(';')
-                .find_map(|kv| kv.trim().strip_prefix(&format!("{SESSION_COOKIE}=")))
-                .map(str::to_string)
-        });
-    if let Some(tok) = parts_token {
+    if let Some((tok, _)) = session_token(&headers) {
         let _ = auth::logout(&s.app, &tok).await;
     }
     let _ = p;
     let mut h = HeaderMap::new();
     h.insert("hx-redirect", HeaderValue::from_static("/login"));
-    for name in [SESSION_COOKIE, CSRF_COOKIE] {
-        if let Ok(v) = HeaderValue::from_str(&format!("{name}=; Path=/; Max-Age=0")) {
-            h.append(header::SET_COOKIE, v);
-        }
+    for (name, http_only) in [(SESSION_COOKIE, true), (CSRF_COOKIE, false)] {
+        h.append(
+            header::SET_COOKIE,
+            cookie(name, "", http_only, s.secure_cookies, 0),
+        );
     }
     (h, "").into_response()
 }
