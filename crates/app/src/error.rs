@@ -39,6 +39,15 @@ pub enum AppError {
     KeyReused,
     #[error("request in progress")]
     InProgress,
+    /// The request body is larger than the server takes.
+    #[error("request body over {max_bytes} bytes")]
+    TooLarge { max_bytes: usize },
+    /// No route has this path.
+    #[error("unknown route")]
+    UnknownRoute,
+    /// The path exists, the method does not.
+    #[error("method not allowed")]
+    MethodNotAllowed,
     #[error(transparent)]
     Store(StoreError),
     #[error("internal: {0}")]
@@ -73,6 +82,9 @@ impl AppError {
             AppError::Stale { .. } => "stale_version",
             AppError::KeyReused => "idempotency_key_reused",
             AppError::InProgress => "request_in_progress",
+            AppError::TooLarge { .. } => "payload_too_large",
+            AppError::UnknownRoute => "unknown_route",
+            AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Store(StoreError::Conflict(_)) => "conflict",
             AppError::Store(_) | AppError::Internal(_) => "internal",
         }
@@ -111,7 +123,11 @@ impl AppError {
                 "记录不存在或无权访问",
                 "The record does not exist or is not visible to you",
             ),
-            AppError::Unauthenticated => p("请先登录", "Please sign in"),
+            // Also the answer to a wrong user name or password (which of the two is not said).
+            AppError::Unauthenticated => p(
+                "未登录，或用户名、密码不对：请检查后重新登录",
+                "Not signed in, or the user name or password is wrong: check them and sign in again",
+            ),
             AppError::Forbidden => p("您的角色无权执行此操作", "Your role may not do this"),
             AppError::Csrf => p(
                 "页面已过期（缺少 CSRF 令牌），请刷新页面后重试",
@@ -160,6 +176,25 @@ impl AppError {
             AppError::InProgress => p(
                 "相同的请求正在处理中，请稍后重试",
                 "The same request is still being processed; retry shortly",
+            ),
+            AppError::TooLarge { max_bytes } => {
+                let mb = max_bytes / 1024 / 1024;
+                match lang {
+                    Lang::ZhCn => format!(
+                        "提交的内容太大（上限 {mb} MB），请缩小后重试，例如压缩照片或分几次提交"
+                    ),
+                    Lang::En => format!(
+                        "What you sent is too large (the limit is {mb} MB); send less, e.g. a smaller photo or several requests"
+                    ),
+                }
+            }
+            AppError::UnknownRoute => p(
+                "没有这个地址，请检查链接或接口路径（接口见 /api/v1/openapi.json）",
+                "There is nothing at this address; check the link or the API path (see /api/v1/openapi.json)",
+            ),
+            AppError::MethodNotAllowed => p(
+                "这个地址不接受此请求方法（见响应头 Allow）",
+                "This address does not take this request method (see the Allow header)",
             ),
             AppError::Store(StoreError::Conflict(_)) => {
                 p("与已有记录冲突", "Conflicts with an existing record")

@@ -95,12 +95,9 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The printable sheet: A4 pages of 3 × 8 labels, each with the QR code, product and serial.
-pub fn sheet(title: &str, hint: &str, labels: &[Label]) -> String {
-    let mut h = String::with_capacity(labels.len() * 4000 + 2000);
-    h.push_str("<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>");
-    h.push_str(&esc(title));
-    h.push_str("</title><style>\
+/// The style of the printed sheet, inline so the sheet also works as a file of its own; the
+/// pages' Content-Security-Policy allows exactly this text by its hash.
+pub const SHEET_CSS: &str = "\
         @page { size: A4; margin: 8mm; }\
         body { margin: 0; font: 10px/1.3 \"PingFang SC\", \"Microsoft YaHei\", \"Noto Sans CJK SC\", sans-serif; }\
         .sheet { display: grid; grid-template-columns: repeat(3, 64mm); grid-auto-rows: 35mm; gap: 0 2mm; }\
@@ -109,7 +106,16 @@ pub fn sheet(title: &str, hint: &str, labels: &[Label]) -> String {
         .label b { display: block; font-size: 11px; }\
         .label small { color: #555; word-break: break-all; }\
         .label:nth-child(24n) { break-after: page; }\
-        </style></head><body><div class=\"sheet\">");
+        ";
+
+/// The printable sheet: A4 pages of 3 × 8 labels, each with the QR code, product and serial.
+pub fn sheet(title: &str, hint: &str, labels: &[Label]) -> String {
+    let mut h = String::with_capacity(labels.len() * 4000 + 2000);
+    h.push_str("<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>");
+    h.push_str(&esc(title));
+    h.push_str("</title><style>");
+    h.push_str(SHEET_CSS);
+    h.push_str("</style></head><body><div class=\"sheet\">");
     for l in labels {
         h.push_str("<div class=\"label\">");
         h.push_str(&l.svg);

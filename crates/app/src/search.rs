@@ -6,6 +6,8 @@ use shouhou_store::search::{self, SearchResult};
 use crate::{Actor, App, AppError, Result};
 
 pub async fn lookup(app: &App, actor: &Actor, q: &str, limit: i64) -> Result<SearchResult> {
+    // A NUL would reach the database (PostgreSQL refuses it in text).
+    validate::one_line(q, "q")?;
     if !validate::search_query_ok(q) {
         return Err(AppError::invalid(
             "q",

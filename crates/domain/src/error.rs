@@ -1,6 +1,7 @@
 //! Domain errors: invalid input and illegal transitions. Messages are produced in the user's
 //! language by [`DomainError::message`].
 
+use crate::fields;
 use crate::i18n::Lang;
 use crate::lifecycle::Status;
 
@@ -8,20 +9,37 @@ use crate::lifecycle::Status;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ValidationError {
     Required,
-    TooLong { max: usize },
-    TooShort { min: usize },
+    TooLong {
+        max: usize,
+    },
+    TooShort {
+        min: usize,
+    },
     PhoneFormat,
     SerialFormat,
     LatitudeRange,
     LongitudeRange,
     DateInFuture,
-    DateOrder { other: &'static str },
-    UnknownValue { allowed: String },
+    DateOrder {
+        other: &'static str,
+    },
+    UnknownValue {
+        allowed: String,
+    },
     UnknownReference,
     MonthsRange,
     Duplicate,
-    OutOfRange { min: i64, max: i64 },
-    Invalid { zh: String, en: String },
+    OutOfRange {
+        min: i64,
+        max: i64,
+    },
+    /// NUL or another control character (tabs and line breaks are allowed where text may have
+    /// several lines).
+    ControlCharacter,
+    Invalid {
+        zh: String,
+        en: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -60,10 +78,7 @@ impl DomainError {
     /// The message without the field's name, for showing next to the field itself.
     pub fn detail(&self, lang: Lang) -> String {
         match self {
-            DomainError::Validation { reason, .. } => reason
-                .message("", lang)
-                .trim_start_matches(['：', ':', ' '])
-                .to_string(),
+            DomainError::Validation { field, reason } => reason.reason(field, lang),
             other => other.message(lang),
         }
     }
@@ -89,53 +104,104 @@ impl DomainError {
 }
 
 impl ValidationError {
-    pub fn message(&self, field: &str, lang: Lang) -> String {
+    /// What is wrong and what to do, without the field's name; `field` is the path on the
+    /// wire (reasons that name the record use its label).
+    pub fn reason(&self, field: &str, lang: Lang) -> String {
         use ValidationError::*;
-        let zh = match self {
-            Required => format!("{field}：必填"),
-            TooLong { max } => format!("{field}：最多 {max} 个字符"),
-            TooShort { min } => format!("{field}：至少 {min} 个字符"),
-            PhoneFormat => format!(
-                "{field}：电话号码格式不对，请填写 11 位手机号（如 13812345678）或带区号的座机（如 0571-87654321）"
-            ),
-            SerialFormat => format!("{field}：序列号应为 4–40 位字母、数字或 - / . 字符"),
-            LatitudeRange => format!("{field}：纬度必须在 -90 到 90 之间"),
-            LongitudeRange => format!("{field}：经度必须在 -180 到 180 之间"),
-            DateInFuture => format!("{field}：日期不能晚于今天"),
-            DateOrder { other } => format!("{field}：不能早于 {other}"),
-            UnknownValue { allowed } => format!("{field}：无效的取值，可选：{allowed}"),
-            UnknownReference => format!("{field}：引用的记录不存在或无权访问"),
-            MonthsRange => format!("{field}：月数必须在 0 到 240 之间"),
-            Duplicate => format!("{field}：已存在相同的记录"),
-            OutOfRange { min, max } => format!("{field}：必须在 {min} 到 {max} 之间"),
-            Invalid { zh, .. } => format!("{field}：{zh}"),
-        };
-        let en = match self {
-            Required => format!("{field}: is required"),
-            TooLong { max } => format!("{field}: at most {max} characters"),
-            TooShort { min } => format!("{field}: at least {min} characters"),
-            PhoneFormat => format!(
-                "{field}: not a phone number; give an 11-digit mobile (e.g. 13812345678) or a landline with area code (e.g. 0571-87654321)"
-            ),
-            SerialFormat => format!(
-                "{field}: a serial number has 4–40 letters, digits or the characters - / ."
-            ),
-            LatitudeRange => format!("{field}: latitude must be between -90 and 90"),
-            LongitudeRange => format!("{field}: longitude must be between -180 and 180"),
-            DateInFuture => format!("{field}: the date cannot be later than today"),
-            DateOrder { other } => format!("{field}: cannot be earlier than {other}"),
-            UnknownValue { allowed } => format!("{field}: unknown value; allowed: {allowed}"),
+        let noun = fields::noun(field, lang);
+        let zh = || {
+            match self {
+            Required => "必填，请填写".to_string(),
+            TooLong { max } => format!("最多 {max} 个字符，请缩短"),
+            TooShort { min } => format!("至少 {min} 个字符"),
+            PhoneFormat => "电话号码格式不对，请填写 11 位手机号（如 13812345678）或带区号的座机（如 0571-87654321）".to_string(),
+            SerialFormat => "序列号应为 4–40 位字母、数字或 - / . 字符".to_string(),
+            LatitudeRange => "纬度必须在 -90 到 90 之间".to_string(),
+            LongitudeRange => "经度必须在 -180 到 180 之间".to_string(),
+            DateInFuture => "日期不能晚于今天".to_string(),
+            DateOrder { other } => format!("不能早于{}", fields::label(other, lang)),
+            UnknownValue { allowed } => format!("无效的取值，可选：{allowed}"),
             UnknownReference => {
-                format!("{field}: the referenced record does not exist or is not visible to you")
+                format!("找不到这个{noun}（不存在或您无权访问），请重新选择")
             }
-            MonthsRange => format!("{field}: months must be between 0 and 240"),
-            Duplicate => format!("{field}: a record with this value already exists"),
-            OutOfRange { min, max } => format!("{field}: must be between {min} and {max}"),
-            Invalid { en, .. } => format!("{field}: {en}"),
+            MonthsRange => "月数必须在 0 到 240 之间".to_string(),
+            Duplicate => "已存在相同的记录".to_string(),
+            OutOfRange { min, max } => format!("必须在 {min} 到 {max} 之间"),
+            ControlCharacter => "含有不可见的控制字符（如 NUL），请删除后重新输入".to_string(),
+            Invalid { zh, .. } => zh.clone(),
+        }
+        };
+        let en = || {
+            match self {
+            Required => "is required".to_string(),
+            TooLong { max } => format!("at most {max} characters; shorten it"),
+            TooShort { min } => format!("at least {min} characters"),
+            PhoneFormat => "not a phone number; give an 11-digit mobile (e.g. 13812345678) or a landline with area code (e.g. 0571-87654321)".to_string(),
+            SerialFormat => "a serial number has 4–40 letters, digits or the characters - / .".to_string(),
+            LatitudeRange => "latitude must be between -90 and 90".to_string(),
+            LongitudeRange => "longitude must be between -180 and 180".to_string(),
+            DateInFuture => "the date cannot be later than today".to_string(),
+            DateOrder { other } => {
+                format!("cannot be earlier than the {}", fields::label(other, lang))
+            }
+            UnknownValue { allowed } => format!("unknown value; allowed: {allowed}"),
+            UnknownReference => format!(
+                "there is no such {noun}, or it is not visible to you; choose another"
+            ),
+            MonthsRange => "months must be between 0 and 240".to_string(),
+            Duplicate => "a record with this value already exists".to_string(),
+            OutOfRange { min, max } => format!("must be between {min} and {max}"),
+            ControlCharacter => {
+                "contains an invisible control character (such as NUL); remove it and type it again"
+                    .to_string()
+            }
+            Invalid { en, .. } => en.clone(),
+        }
         };
         match lang {
-            Lang::ZhCn => zh,
-            Lang::En => en,
+            Lang::ZhCn => zh(),
+            Lang::En => en(),
         }
+    }
+
+    /// The message with the field named as the user sees it: "地址 1 的纬度：纬度必须在 -90 到
+    /// 90 之间" / "Address 1 latitude: latitude must be between -90 and 90".
+    pub fn message(&self, field: &str, lang: Lang) -> String {
+        let reason = self.reason(field, lang);
+        match lang {
+            Lang::ZhCn => format!("{}：{reason}", fields::label(field, lang)),
+            Lang::En => format!("{}: {reason}", fields::label_start(field, lang)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_field_as_the_user_sees_it() {
+        let e = DomainError::invalid("addresses[0].lat", ValidationError::LatitudeRange);
+        assert_eq!(
+            e.message(Lang::ZhCn),
+            "地址 1 的纬度：纬度必须在 -90 到 90 之间"
+        );
+        assert_eq!(
+            e.message(Lang::En),
+            "Address 1 latitude: latitude must be between -90 and 90"
+        );
+        assert_eq!(e.detail(Lang::ZhCn), "纬度必须在 -90 到 90 之间");
+        let r = DomainError::invalid("pins[0].technician_id", ValidationError::UnknownReference);
+        assert_eq!(
+            r.message(Lang::ZhCn),
+            "指定 1 的技术员：找不到这个技术员（不存在或您无权访问），请重新选择"
+        );
+        let d = DomainError::invalid(
+            "install_date",
+            ValidationError::DateOrder {
+                other: "purchase_date",
+            },
+        );
+        assert_eq!(d.message(Lang::ZhCn), "安装日期：不能早于购买日期");
     }
 }

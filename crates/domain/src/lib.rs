@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod fees;
+pub mod fields;
 pub mod i18n;
 pub mod kinds;
 pub mod lifecycle;

@@ -81,6 +81,32 @@ pub fn months(v: i64, field: &str) -> Result<u32, DomainError> {
         .ok_or_else(|| DomainError::invalid(field, ValidationError::MonthsRange))
 }
 
+/// Text that may span lines (notes, findings): refuses NUL and the other control characters,
+/// keeps tabs and line breaks.
+pub fn text(v: &str, field: &str) -> Result<(), DomainError> {
+    if v.chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return Err(DomainError::invalid(
+            field,
+            ValidationError::ControlCharacter,
+        ));
+    }
+    Ok(())
+}
+
+/// Text of one line (a search query, a query parameter, a path segment): refuses every control
+/// character, line breaks included.
+pub fn one_line(v: &str, field: &str) -> Result<(), DomainError> {
+    if v.chars().any(char::is_control) {
+        return Err(DomainError::invalid(
+            field,
+            ValidationError::ControlCharacter,
+        ));
+    }
+    Ok(())
+}
+
 /// Whether a search query is long enough: ≥ 4 digits, ≥ 2 CJK characters, or ≥ 3 other characters.
 pub fn search_query_ok(q: &str) -> bool {
     let q = q.trim();
@@ -135,6 +161,21 @@ mod tests {
         let today: NaiveDate = "2026-01-01".parse().unwrap();
         assert!(not_future("2026-01-02".parse().unwrap(), today, "d").is_err());
         assert!(not_future(today, today, "d").is_ok());
+    }
+
+    #[test]
+    fn control_characters() {
+        assert!(text("第一行\n\t第二行\r\n", "note").is_ok());
+        for bad in ["a\0b", "\u{7}", "x\u{1b}[31m", "\u{85}"] {
+            assert_eq!(
+                text(bad, "note").unwrap_err().field(),
+                Some("note"),
+                "{bad:?}"
+            );
+        }
+        assert!(one_line("王芳 138", "q").is_ok());
+        assert!(one_line("a\nb", "q").is_err());
+        assert!(one_line("\0x", "q").is_err());
     }
 
     #[test]

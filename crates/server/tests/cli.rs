@@ -537,7 +537,7 @@ async fn crash_loop(postgres: bool, rounds: usize) {
     for (id, name) in rows {
         by_name.entry(name).or_default().push(id);
     }
-    let acked = acked.lock().unwrap();
+    let acked = acked.lock().unwrap().clone();
     let mut lost = 0;
     for (key, id) in acked.iter() {
         match by_name.get(key) {
@@ -659,9 +659,9 @@ async fn two_servers_share_one_postgres_database() {
 }
 
 /// Runs the futures concurrently and returns their outputs in order.
-async fn futures_join<F: std::future::Future>(fs: Vec<F>) -> Vec<F::Output>
+async fn futures_join<F>(fs: Vec<F>) -> Vec<F::Output>
 where
-    F: Send + 'static,
+    F: std::future::Future + Send + 'static,
     F::Output: Send + 'static,
 {
     let handles: Vec<_> = fs.into_iter().map(tokio::spawn).collect();

@@ -54,6 +54,9 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::Stale { .. } => StatusCode::PRECONDITION_FAILED,
         AppError::KeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::InProgress => StatusCode::CONFLICT,
+        AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        AppError::UnknownRoute => StatusCode::NOT_FOUND,
+        AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
         AppError::Store(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -119,6 +122,24 @@ pub async fn localize(mut req: Request, next: Next) -> Response {
     let slot = LangSlot(Arc::new(Mutex::new(lang)));
     req.extensions_mut().insert(slot.clone());
     let mut res = next.run(req).await;
+    // Refusals made below the handlers (a body over the limit, a method the route does not
+    // take) carry no body of ours: give them the JSON error body too.
+    if res.extensions().get::<EnglishBody>().is_none() {
+        let ours = match res.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => Some(AppError::TooLarge {
+                max_bytes: crate::BODY_LIMIT,
+            }),
+            StatusCode::METHOD_NOT_ALLOWED => Some(AppError::MethodNotAllowed),
+            _ => None,
+        };
+        if let Some(e) = ours {
+            let allow = res.headers().get(header::ALLOW).cloned();
+            res = ApiError(e).into_response();
+            if let Some(a) = allow {
+                res.headers_mut().insert(header::ALLOW, a);
+            }
+        }
+    }
     if let Some(EnglishBody(en)) = res.extensions_mut().remove::<EnglishBody>() {
         if slot.get() == Lang::En {
             let (mut parts, _) = res.into_parts();

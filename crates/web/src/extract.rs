@@ -2,36 +2,58 @@
 //! errors name the field, `If-Match`, paging.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
-use axum::http::{header, Method};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum_extra::extract::CookieJar;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use shouhou_app::{auth, Actor, AppError};
-use shouhou_domain::{DomainError, ValidationError};
+use shouhou_domain::{validate, ValidationError};
 use shouhou_store::repo::Page;
 use utoipa::IntoParams;
 
 use crate::error::{ApiError, LangSlot};
+use crate::input;
 use crate::AppState;
 
 pub const SESSION_COOKIE: &str = "shouhou_session";
 pub const CSRF_COOKIE: &str = "shouhou_csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Over HTTPS the cookies' names carry this prefix: the browser then takes them only with
+/// `Secure`, `Path=/` and no `Domain`, so no other host or plain-HTTP page can set them.
+const HOST_PREFIX: &str = "__Host-";
 
-/// The session token of a request and whether it came in a cookie.
+/// A `Set-Cookie` value for one of the session's cookies (`max_age` 0 removes it).
+pub fn cookie(name: &str, value: &str, http_only: bool, secure: bool, max_age: i64) -> HeaderValue {
+    let prefix = if secure { HOST_PREFIX } else { "" };
+    let mut c = format!("{prefix}{name}={value}; Path=/; SameSite=Lax; Max-Age={max_age}");
+    if http_only {
+        c.push_str("; HttpOnly");
+    }
+    if secure {
+        c.push_str("; Secure");
+    }
+    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The session token of a request and whether it came in a cookie (under either name).
 pub fn token_of(parts: &Parts) -> Option<(String, bool)> {
-    if let Some(t) = parts
-        .headers
+    session_token(&parts.headers)
+}
+
+/// [`token_of`] from the headers alone.
+pub fn session_token(headers: &HeaderMap) -> Option<(String, bool)> {
+    if let Some(t) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
     {
         return Some((t.trim().to_string(), false));
     }
-    let jar = CookieJar::from_headers(&parts.headers);
-    jar.get(SESSION_COOKIE)
+    let jar = CookieJar::from_headers(headers);
+    jar.get(&format!("{HOST_PREFIX}{SESSION_COOKIE}"))
+        .or_else(|| jar.get(SESSION_COOKIE))
         .map(|c| (c.value().to_string(), true))
 }
 
@@ -68,49 +90,108 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
-/// A JSON body; a malformed one is refused with 422 naming the field that is wrong.
+/// A JSON body; a malformed one is refused with 422 naming the field that is wrong, and so is
+/// any string in it with a control character (NUL …); a body over [`crate::BODY_LIMIT`] gets 413.
 pub struct JsonBody<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(de)
+        let RawBody(bytes) = RawBody::from_request(req, state).await?;
+        // Read once as a document: syntax errors name the body, control characters their path.
+        let doc: serde_json::Value = {
+            let de = &mut serde_json::Deserializer::from_slice(&bytes);
+            serde_path_to_error::deserialize(de).map_err(input::json_error)?
+        };
+        input::check_json_text(&doc)?;
+        serde_path_to_error::deserialize(doc)
             .map(JsonBody)
-            .map_err(|e| {
-                let inner = e.inner().to_string();
-                let mut field = e.path().to_string();
-                // serde reports a missing field at its parent; name the field itself.
-                if let Some(rest) = inner.strip_prefix("missing field `") {
-                    let name = rest.split('`').next().unwrap_or("");
-                    field = if field == "." || field.is_empty() {
-                        name.to_string()
-                    } else {
-                        format!("{field}.{name}")
-                    };
-                }
-                if field == "." {
-                    field = "body".into();
-                }
-                let detail = inner
-                    .split(" at line ")
-                    .next()
-                    .unwrap_or(&inner)
-                    .to_string();
-                let reason = if inner.starts_with("missing field") {
-                    ValidationError::Required
-                } else {
-                    ValidationError::Invalid {
-                        zh: format!("格式或取值不对（{detail}）"),
-                        en: format!("wrong format or value ({detail})"),
-                    }
+            .map_err(|e| ApiError(input::json_error(e)))
+    }
+}
+
+/// The raw body (a photo); over [`crate::BODY_LIMIT`] it is refused with 413.
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        Bytes::from_request(req, state)
+            .await
+            .map(RawBody)
+            .map_err(|rej| {
+                use axum::extract::rejection::BytesRejection;
+                let BytesRejection::FailedToBufferBody(e) = &rej else {
+                    return ApiError(AppError::Internal(rej.body_text()));
                 };
-                ApiError(AppError::Domain(DomainError::invalid(field, reason)))
+                if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    return ApiError(AppError::TooLarge {
+                        max_bytes: crate::BODY_LIMIT,
+                    });
+                }
+                ApiError(input::body_error(e))
             })
+    }
+}
+
+/// A query string read as `T`; a missing or malformed parameter, or one with a control
+/// character, is refused with 422 naming it.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let raw = parts.uri.query().unwrap_or("").as_bytes();
+        input::check_pairs(raw, false)?;
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(raw));
+        serde_path_to_error::deserialize(de)
+            .map(Query)
+            .map_err(|e| ApiError(input::form_error(e)))
+    }
+}
+
+/// A form post (`application/x-www-form-urlencoded`) read as `T`; text areas may hold tabs and
+/// line breaks, no other control character.
+pub struct Form<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let RawBody(bytes) = RawBody::from_request(req, state).await?;
+        input::check_pairs(&bytes, true)?;
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(&bytes));
+        serde_path_to_error::deserialize(de)
+            .map(Form)
+            .map_err(|e| ApiError(input::form_error(e)))
+    }
+}
+
+/// Path parameters read as `T`; a segment that does not parse, or holds a control character,
+/// is refused with 422 naming the parameter (`id`).
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let mut keys = Vec::new();
+        match RawPathParams::from_request_parts(parts, state).await {
+            Ok(raw) => {
+                for (k, v) in &raw {
+                    validate::one_line(v, k).map_err(AppError::from)?;
+                    keys.push(k.to_string());
+                }
+            }
+            Err(rej) => return Err(ApiError(input::raw_path_error(rej))),
+        }
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| Path(v))
+            .map_err(|rej| ApiError(input::path_error(rej, &keys)))
     }
 }
 

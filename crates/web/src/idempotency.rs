@@ -22,7 +22,7 @@ use crate::extract::token_of;
 use crate::AppState;
 
 pub const HEADER: &str = "idempotency-key";
-const MAX_BODY: usize = 8 * 1024 * 1024;
+const MAX_BODY: usize = crate::BODY_LIMIT;
 /// Headers of an answer that a replay gives again.
 const REPLAYED: [HeaderName; 3] = [header::ETAG, header::LOCATION, header::CONTENT_TYPE];
 
@@ -57,7 +57,7 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
     };
     let bytes = match to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
-        Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+        Err(e) => return ApiError(crate::input::body_error(&e)).into_response(),
     };
     let Some(user_id) = user_id else {
         return next

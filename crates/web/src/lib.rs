@@ -3,17 +3,21 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod headers;
 pub mod i18n;
 pub mod idempotency;
+pub mod input;
 pub mod metrics;
 pub mod pages;
 
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{middleware, Router};
-use shouhou_app::App;
+use shouhou_app::{App, AppError};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -47,6 +51,11 @@ impl AppState {
     }
 }
 
+/// The largest request body the server reads, API and pages alike: a photo of the largest size
+/// the app takes. A larger one is answered 413 with the JSON error body, whether it announces
+/// its length or comes in chunks.
+pub const BODY_LIMIT: usize = shouhou_app::service::MAX_PHOTO_BYTES;
+
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole HTTP surface of shouhou.
@@ -65,13 +74,19 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .route("/healthz", get(api::health::healthz))
         .route("/metrics", get(metrics::render))
+        .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
         ))
+        // One limit: axum's own (2 MB on extractors) is off, this layer counts every body.
+        .layer(DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(CatchPanicLayer::custom(|_| {
+            error::ApiError(AppError::Internal("handler panicked".into())).into_response()
+        }))
         .layer(middleware::from_fn(error::localize))
-        .layer(RequestBodyLimitLayer::new(8 * 1024 * 1024))
-        .layer(CatchPanicLayer::new())
+        .layer(middleware::map_response(headers::secure))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
@@ -85,4 +100,18 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
+}
+
+/// No route: the JSON error body under `/api`, a page elsewhere.
+async fn not_found(req: Request<axum::body::Body>) -> Response {
+    let path = req.uri().path();
+    if path == "/api" || path.starts_with("/api/") {
+        return error::ApiError(AppError::UnknownRoute).into_response();
+    }
+    let lang = req
+        .extensions()
+        .get::<error::LangSlot>()
+        .map(error::LangSlot::get)
+        .unwrap_or_default();
+    pages::not_found(lang)
 }

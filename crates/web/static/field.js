@@ -99,6 +99,14 @@
     });
   }
 
+  // Sign out (the phone pages have no htmx).
+  var logout = document.getElementById("logout");
+  if (logout) logout.addEventListener("click", function (e) {
+    e.preventDefault();
+    fetch("/logout", { method: "POST", headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" })
+      .then(function () { location.href = "/login"; });
+  });
+
   var order = body.getAttribute("data-order");
   var api = "/api/v1/work-orders/" + order;
   function reload() { setTimeout(function () { location.reload(); }, 250); }

@@ -293,6 +293,16 @@ async fn clerk_intake_dispatcher_assigns_manager_approves() {
     // The technician completes the order through the API.
     let tech = token("tech_a").await;
     for to in ["accepted", "en_route", "on_site", "completed"] {
+        if to == "completed" {
+            let r = http
+                .put(format!("{}/api/v1/work-orders/{id}/report", s.base))
+                .bearer_auth(&tech)
+                .json(&json!({"findings": "排水泵堵塞", "work_done": "清理排水泵，试机正常"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "report");
+        }
         let r = http
             .post(format!("{}/api/v1/work-orders/{id}/transitions", s.base))
             .bearer_auth(&tech)
@@ -703,15 +713,28 @@ async fn customer_reports_tracks_and_rates_by_qr_code() {
     c.refresh().await.unwrap();
     wait_for(&c, "#track-technician").await;
     wait_for(&c, "#track-eta").await;
-    for to in ["on_site", "completed"] {
-        api(
-            &s,
-            &tech,
-            &format!("/work-orders/{id}/transitions"),
-            json!({"to": to}),
-        )
-        .await;
-    }
+    api(
+        &s,
+        &tech,
+        &format!("/work-orders/{id}/transitions"),
+        json!({"to": "on_site"}),
+    )
+    .await;
+    let r = reqwest::Client::new()
+        .put(format!("{}/api/v1/work-orders/{id}/report", s.base))
+        .bearer_auth(&tech)
+        .json(&json!({"findings": "不制冷", "work_done": "补充冷媒，试机正常"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "report: {}", r.status());
+    api(
+        &s,
+        &tech,
+        &format!("/work-orders/{id}/transitions"),
+        json!({"to": "completed"}),
+    )
+    .await;
     c.refresh().await.unwrap();
     wait_for(&c, "#rate-form").await;
     click(&c, "#rate-form input[value='very_satisfied']").await;

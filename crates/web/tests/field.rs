@@ -17,10 +17,26 @@ async fn count(db: &Db, sql: &str) -> i64 {
     n
 }
 
-/// Moves the order at `url` (its transitions address) to `to`; must succeed.
+/// Moves the order at `url` (its transitions address) to `to`; must succeed. Completing writes
+/// the visit's service report first (no completion without one).
 async fn step(c: &Client, url: &str, to: &str) {
+    if to == "completed" {
+        write_report(c, url).await;
+    }
     let r = c.post(url).json(&json!({"to": to})).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK, "to {to}");
+}
+
+/// Writes a service report on the order whose transitions address is `url`.
+async fn write_report(c: &Client, url: &str) {
+    let report = url.replace("/transitions", "/report");
+    let r = c
+        .put(&report)
+        .json(&json!({"findings": "温控器失灵", "work_done": "更换温控器，试机正常"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "report");
 }
 
 /// The page at `url` as text.
@@ -825,8 +841,10 @@ db_test!(
         let s = spawn_app(app).await;
         let id = on_site_order(&s, &f, f.device).await;
         let tech = bearer(&s, "tech_a").await;
+        let url = format!("{}/api/v1/work-orders/{id}/transitions", s.base);
+        write_report(&tech, &url).await;
         let r = tech
-            .post(format!("{}/api/v1/work-orders/{id}/transitions", s.base))
+            .post(&url)
             .json(&json!({"to": "completed", "outcome": "fixed"}))
             .send()
             .await

@@ -1,7 +1,7 @@
 //! The archive: customers, products, warranty policies, devices, technicians, org units, users;
 //! lookup, audit trail and SLA rules.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::NaiveDate;
@@ -15,7 +15,7 @@ use shouhou_store::search::SearchResult;
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
-use crate::extract::{Auth, JsonBody, PageQuery};
+use crate::extract::{Auth, JsonBody, PageQuery, Path, Query};
 use crate::AppState;
 
 type R<T> = Result<Json<T>, ApiError>;

@@ -89,14 +89,7 @@ pub struct Me {
 }
 
 fn cookie(name: &str, value: &str, http_only: bool, secure: bool, max_age: i64) -> HeaderValue {
-    let mut c = format!("{name}={value}; Path=/; SameSite=Lax; Max-Age={max_age}");
-    if http_only {
-        c.push_str("; HttpOnly");
-    }
-    if secure {
-        c.push_str("; Secure");
-    }
-    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static(""))
+    crate::extract::cookie(name, value, http_only, secure, max_age)
 }
 
 /// Sign in: sets the session cookie and returns a bearer token. An unknown username and a wrong

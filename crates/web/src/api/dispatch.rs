@@ -1,12 +1,12 @@
 //! Route-optimised dispatch: propose, pin and plan again, commit, insert an urgent order.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use shouhou_app::dispatch::{self as uc, InsertRequest, PlanRequest, PlanView};
 
 use crate::error::ApiError;
-use crate::extract::{Auth, JsonBody};
+use crate::extract::{Auth, JsonBody, Path};
 use crate::AppState;
 
 /// Proposes a plan for a store's day from its open field orders and technicians' shifts.

@@ -1,8 +1,7 @@
 //! The field side: service report, parts, signature, photos, sales leads, knowledge base,
 //! follow-ups and complaints, fee rules, self-service requests.
 
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -18,7 +17,7 @@ use shouhou_store::service::{
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
-use crate::extract::{Auth, JsonBody};
+use crate::extract::{Auth, JsonBody, Path, Query, RawBody};
 use crate::AppState;
 
 /// The service report: order, device, each visit's findings and work, parts, charges with who
@@ -91,7 +90,7 @@ pub async fn add_photo(
     a: Auth,
     Path(id): Path<i64>,
     Query(q): Query<PhotoQuery>,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Json<Photo>, ApiError> {
     Ok(Json(
         service::add_photo(&s.app, &a.actor, id, &q.key, body.to_vec()).await?,

@@ -1,6 +1,6 @@
 //! Work orders: list, create, read (with ETag), update (If-Match), transitions, events, visits.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -13,7 +13,7 @@ use shouhou_store::work_orders::Filter;
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
-use crate::extract::{etag, Auth, IfMatch, JsonBody, PageQuery};
+use crate::extract::{etag, Auth, IfMatch, JsonBody, PageQuery, Path, Query};
 use crate::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]

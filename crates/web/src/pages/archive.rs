@@ -2,7 +2,7 @@
 //! warranty policies, technicians, org units and users (admin only).
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 use shouhou_app::AppError;
@@ -11,6 +11,7 @@ use shouhou_store::repo::Page as Paging;
 
 use super::forms::Rec;
 use super::{err, render, Chrome, Page};
+use crate::extract::{Form, Path, Query};
 use crate::AppState;
 
 const PAGE: i64 = 50;
@@ -541,7 +542,7 @@ pub async fn customer_save(
     State(s): State<AppState>,
     p: Page,
     Path(id): Path<i64>,
-    axum::Form(f): axum::Form<CustomerForm>,
+    Form(f): Form<CustomerForm>,
 ) -> Response {
     let patch = shouhou_app::customers::CustomerPatch {
         name: Some(f.name.clone()),

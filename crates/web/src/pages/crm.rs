@@ -2,10 +2,9 @@
 //! sheets, and the clerk's check of self-service requests.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use serde::Deserialize;
 use shouhou_app::crm::{self as uc, ArticleInput};
 use shouhou_app::AppError;
@@ -13,6 +12,7 @@ use shouhou_domain::money::yuan;
 use shouhou_domain::{Category, Lang, OpportunityKind, OpportunityStatus, OrgKind};
 
 use super::{categories, err, html, render, Chrome, Page};
+use crate::extract::{Form, Path, Query};
 use crate::i18n::T;
 use crate::AppState;
 

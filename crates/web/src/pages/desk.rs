@@ -2,10 +2,9 @@
 //! page with the timeline and only the actions the user's role and the order's state allow.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::Form;
 use serde::Deserialize;
 use shouhou_app::work_orders::{self as uc, Transition};
 use shouhou_app::AppError;
@@ -14,6 +13,7 @@ use shouhou_store::repo::{customers, technicians, Page as Paging};
 use shouhou_store::work_orders::Filter;
 
 use super::{render, Chrome, Page};
+use crate::extract::{Form, Path, Query};
 use crate::AppState;
 
 const PAGE: i64 = 50;

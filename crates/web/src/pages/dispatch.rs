@@ -2,9 +2,8 @@
 //! skills and load visible, and the route planner (propose, then commit).
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use shouhou_app::actor::subtree;
@@ -13,6 +12,7 @@ use shouhou_domain::{Category, OrgKind};
 use shouhou_store::repo::org_units;
 
 use super::{render, Chrome, Page};
+use crate::extract::{Form, Path, Query};
 use crate::i18n::T;
 use crate::AppState;
 

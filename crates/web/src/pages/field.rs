@@ -2,7 +2,7 @@
 //! parts, charges, photos, signature, outcome, sales leads); and the printable service report.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use shouhou_app::service::{self, ServiceReport};
@@ -15,6 +15,7 @@ use shouhou_store::service as store;
 use shouhou_store::work_orders::{self as orders, Filter};
 
 use super::{err, render, Chrome, Page};
+use crate::extract::Path;
 use crate::AppState;
 
 pub struct StopRow {

@@ -4,7 +4,7 @@
 //! so the page and the API validate alike and a refused form saves nothing.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::response::Response;
 use serde::de::DeserializeOwned;
@@ -15,6 +15,7 @@ use shouhou_domain::{Lang, OrgKind, Role, WarrantyStart};
 use shouhou_store::repo::Page as Paging;
 
 use super::{categories, err, render, Chrome, Page};
+use crate::extract::{Form, Path};
 use crate::AppState;
 
 /// How a field is drawn and how its text becomes JSON.
@@ -682,17 +683,7 @@ fn fill(
 }
 
 fn input<T: DeserializeOwned>(m: Map<String, Value>) -> Result<T, AppError> {
-    serde_path_to_error::deserialize(Value::Object(m)).map_err(|e| {
-        let field = e.path().to_string();
-        let detail = e.inner().to_string();
-        AppError::invalid(
-            &field,
-            shouhou_domain::ValidationError::Invalid {
-                zh: format!("格式或取值不对（{detail}）"),
-                en: format!("wrong format or value ({detail})"),
-            },
-        )
-    })
+    serde_path_to_error::deserialize(Value::Object(m)).map_err(crate::input::json_error)
 }
 
 /// Creates (`id` = None) or changes the record through the app layer; returns its id.
@@ -781,9 +772,7 @@ pub fn routes() -> axum::Router<AppState> {
                 move |s: State<AppState>,
                       p: Page,
                       id: Path<String>,
-                      f: axum::Form<Vec<(String, String)>>| {
-                    submit(s, p, rec, id, f)
-                },
+                      f: Form<Vec<(String, String)>>| { submit(s, p, rec, id, f) },
             ),
         );
     }
@@ -827,7 +816,7 @@ async fn submit(
     p: Page,
     rec: Rec,
     Path(id): Path<String>,
-    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
     let Some(id) = parse_id(&id) else {
         return err(AppError::NotFound);

@@ -2,15 +2,15 @@
 //! the new work order with its SLA deadlines shown at once.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
-use axum::Form;
 use serde::Deserialize;
 use shouhou_app::work_orders::NewWorkOrder;
 use shouhou_domain::{Priority, WorkOrderType};
 use shouhou_store::search::{CustomerHit, DeviceHit};
 
 use super::{render, Chrome, Page};
+use crate::extract::{Form, Path, Query};
 use crate::i18n::T;
 use crate::AppState;
 

@@ -18,14 +18,16 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use shouhou_app::{auth, Actor, AppError};
 use shouhou_domain::{Lang, Role};
 
 use crate::error::LangSlot;
-use crate::extract::{token_of, CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE};
+use crate::extract::{
+    cookie, session_token, token_of, Form, Path, CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE,
+};
 use crate::i18n::T;
 use crate::AppState;
 
@@ -87,7 +89,7 @@ pub fn router() -> Router<AppState> {
         .merge(forms::routes())
 }
 
-async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+async fn asset(Path(file): Path<String>) -> Response {
     let (body, ctype): (&'static [u8], &str) = match file.as_str() {
         "htmx.min.js" => (
             include_bytes!("../../static/htmx.min.js"),
@@ -95,7 +97,10 @@ async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Respon
         ),
         "app.css" => (include_bytes!("../../static/app.css"), "text/css"),
         "field.js" => (include_bytes!("../../static/field.js"), "text/javascript"),
-        _ => return StatusCode::NOT_FOUND.into_response(),
+        "boot.js" => (include_bytes!("../../static/boot.js"), "text/javascript"),
+        "page.js" => (include_bytes!("../../static/page.js"), "text/javascript"),
+        "report.css" => (include_bytes!("../../static/report.css"), "text/css"),
+        _ => return not_found(Lang::default()),
     };
     (
         [
@@ -222,6 +227,17 @@ struct LoginPage {
     username: String,
 }
 
+#[derive(Template)]
+#[template(path = "not_found.html")]
+struct NotFoundPage {
+    t: T,
+}
+
+/// The page for an address that has none (404).
+pub(crate) fn not_found(lang: Lang) -> Response {
+    (StatusCode::NOT_FOUND, render(&NotFoundPage { t: T(lang) })).into_response()
+}
+
 pub(crate) fn lang_of(headers: &HeaderMap) -> Lang {
     headers
         .get(header::ACCEPT_LANGUAGE)
@@ -258,17 +274,15 @@ async fn login(
     match signed {
         Ok(signed) => {
             let max_age = s.app.settings.session_hours * 3600;
-            let secure = if s.secure_cookies { "; Secure" } else { "" };
             let mut h = HeaderMap::new();
             for (name, value, http_only) in [
-                (SESSION_COOKIE, &signed.token, "; HttpOnly"),
-                (CSRF_COOKIE, &signed.csrf_token, ""),
+                (SESSION_COOKIE, &signed.token, true),
+                (CSRF_COOKIE, &signed.csrf_token, false),
             ] {
-                if let Ok(v) = HeaderValue::from_str(&format!(
-                    "{name}={value}; Path=/; SameSite=Lax; Max-Age={max_age}{http_only}{secure}"
-                )) {
-                    h.append(header::SET_COOKIE, v);
-                }
+                h.append(
+                    header::SET_COOKIE,
+                    cookie(name, value, http_only, s.secure_cookies, max_age),
+                );
             }
             (h, Redirect::to("/home")).into_response()
         }
@@ -300,24 +314,17 @@ async fn login(
 }
 
 async fn logout(State(s): State<AppState>, p: Page, headers: HeaderMap) -> Response {
-    let parts_token = headers
-        .get(header::COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|c| {
-            c.split(';')
-                .find_map(|kv| kv.trim().strip_prefix(&format!("{SESSION_COOKIE}=")))
-                .map(str::to_string)
-        });
-    if let Some(tok) = parts_token {
+    if let Some((tok, _)) = session_token(&headers) {
         let _ = auth::logout(&s.app, &tok).await;
     }
     let _ = p;
     let mut h = HeaderMap::new();
     h.insert("hx-redirect", HeaderValue::from_static("/login"));
-    for name in [SESSION_COOKIE, CSRF_COOKIE] {
-        if let Ok(v) = HeaderValue::from_str(&format!("{name}=; Path=/; Max-Age=0")) {
-            h.append(header::SET_COOKIE, v);
-        }
+    for (name, http_only) in [(SESSION_COOKIE, true), (CSRF_COOKIE, false)] {
+        h.append(
+            header::SET_COOKIE,
+            cookie(name, "", http_only, s.secure_cookies, 0),
+        );
     }
     (h, "").into_response()
 }

@@ -7,11 +7,10 @@ use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use askama::Template;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
 use shouhou_app::crm::FollowUpInput;
@@ -20,6 +19,7 @@ use shouhou_app::AppError;
 use shouhou_domain::{Lang, Rating};
 
 use super::{lang_of, local_time, render};
+use crate::extract::{Form, Path, Query};
 use crate::i18n::T;
 use crate::AppState;
 

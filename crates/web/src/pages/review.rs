@@ -1,9 +1,8 @@
 //! The manager's review queue: keyboard-driven approve (sign) or return with a comment.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
-use axum::Form;
 use serde::Deserialize;
 use shouhou_app::review::{self as uc, Decision, ReviewInput};
 use shouhou_app::service::ServiceReport;
@@ -11,6 +10,7 @@ use shouhou_domain::money::yuan;
 use shouhou_store::service as store;
 
 use super::{render, Chrome, Page};
+use crate::extract::{Form, Path};
 use crate::AppState;
 
 pub struct Item {

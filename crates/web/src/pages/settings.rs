@@ -5,7 +5,6 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use shouhou_app::AppError;
 use shouhou_domain::money::{parse_yuan, yuan};
 use shouhou_domain::sla::SlaRule;
@@ -13,6 +12,7 @@ use shouhou_domain::{Category, Lang, Priority, Role, Tier, WorkOrderType};
 use shouhou_store::service::FeeRule;
 
 use super::{html, render, Chrome, Page};
+use crate::extract::Form;
 use crate::i18n::T;
 use crate::AppState;
 

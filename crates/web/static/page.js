@@ -1,0 +1,50 @@
+// The office pages' own behaviour (no inline scripts: the Content-Security-Policy allows only
+// files from this server): refusals of htmx requests shown to the user, the review queue's
+// keys, the report's print button.
+(function () {
+  "use strict";
+
+  // An htmx request refused with the API's JSON error body: show its message above the page.
+  document.addEventListener("htmx:responseError", function (e) {
+    var xhr = e.detail && e.detail.xhr;
+    if (!xhr) return;
+    var text = xhr.statusText || String(xhr.status);
+    try { var j = JSON.parse(xhr.responseText); if (j && j.error && j.error.message) text = j.error.message; } catch (err) { /* not JSON */ }
+    var flash = document.getElementById("flash");
+    if (!flash) {
+      flash = document.createElement("p");
+      flash.id = "flash";
+      flash.className = "error flash";
+      flash.setAttribute("role", "alert");
+      var main = document.querySelector("main") || document.body;
+      main.insertBefore(flash, main.firstChild);
+    }
+    flash.textContent = text;
+  });
+
+  // The printable report.
+  var print = document.getElementById("print-report");
+  if (print) print.addEventListener("click", function () { window.print(); });
+
+  // The review queue: j/k move, a approves, r writes a comment (Enter returns the order).
+  if (!document.getElementById("queue-size")) return;
+  function items() { return Array.prototype.slice.call(document.querySelectorAll(".review-item")); }
+  function current() { var a = document.activeElement; return a && a.closest ? a.closest(".review-item") : null; }
+  var first = items()[0]; if (first) first.focus();
+  document.addEventListener("keydown", function (e) {
+    if (e.target && e.target.tagName === "INPUT") {
+      if (e.key === "Escape") { var it = current(); if (it) it.focus(); }
+      if (e.key === "Enter") { e.preventDefault(); var it2 = current(); if (it2) it2.querySelector("button.return").click(); }
+      return;
+    }
+    var list = items(), cur = current(), i = list.indexOf(cur);
+    if (e.key === "j" && list.length) { (list[Math.min(i + 1, list.length - 1)] || list[0]).focus(); }
+    else if (e.key === "k" && list.length) { (list[Math.max(i - 1, 0)] || list[0]).focus(); }
+    else if (e.key === "a" && cur) { cur.querySelector("button.approve").click(); }
+    else if (e.key === "r" && cur) { e.preventDefault(); cur.querySelector("input.comment").focus(); }
+  });
+  document.body.addEventListener("htmx:afterSwap", function () {
+    var list = items(); document.getElementById("queue-size").textContent = list.length;
+    if (list[0]) list[0].focus();
+  });
+})();
