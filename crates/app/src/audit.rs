@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use shouhou_store::records::AuditEntry;
 use shouhou_store::repo::audit;
+use shouhou_store::repo::versions::{self, Versioned};
 use shouhou_store::Tx;
 
 use crate::{Actor, App, AppError, Result};
@@ -86,6 +87,40 @@ pub async fn updated<T: Serialize>(
         .await?;
     }
     Ok(changes)
+}
+
+/// Refuses a change to a record that moved on: who changed what last, from its audit trail.
+pub async fn stale(tx: &mut Tx, entity: &str, id: i64, current_version: i64) -> AppError {
+    let last = audit::list_tx(tx, entity, id)
+        .await
+        .ok()
+        .and_then(|v| v.into_iter().last());
+    AppError::Stale {
+        current_version,
+        changed_by: last.as_ref().and_then(|a| a.actor_name.clone()),
+        changes: last.map(|a| a.changes.0).unwrap_or_default(),
+    }
+}
+
+/// Takes the next version of a record for a change computed from the copy read at
+/// `read_version`, inside the change's transaction: refused (412, who changed what) when the
+/// client's `If-Match` is not that version, or when someone else changed the record since it was
+/// read — so no change overwrites another silently.
+pub async fn claim_version(
+    tx: &mut Tx,
+    of: Versioned,
+    entity: &str,
+    id: i64,
+    if_match: Option<i64>,
+    read_version: i64,
+) -> Result<i64> {
+    if if_match.is_some_and(|v| v != read_version) {
+        return Err(stale(tx, entity, id, read_version).await);
+    }
+    match versions::bump(tx, of, id, Some(read_version)).await? {
+        Ok(v) => Ok(v),
+        Err(current) => Err(stale(tx, entity, id, current).await),
+    }
 }
 
 /// The audit trail of one record, for admins and managers.

@@ -6,6 +6,7 @@ use shouhou_domain::sla::{self, SlaRule};
 use shouhou_domain::validate;
 use shouhou_domain::{Category, Priority, Role, Tier, ValidationError, WarrantyStart};
 use shouhou_store::records::{PartList, PartSpec, Product, StrList, WarrantyPolicy};
+use shouhou_store::repo::versions::Versioned;
 use shouhou_store::repo::{self, policies, products, Page};
 use shouhou_store::Tx;
 use utoipa::ToSchema;
@@ -110,6 +111,7 @@ pub async fn update_product(
     app: &App,
     actor: &Actor,
     id: i64,
+    if_match: Option<i64>,
     patch: ProductPatch,
 ) -> Result<Product> {
     actor.require(CATALOG_WRITERS)?;
@@ -131,6 +133,15 @@ pub async fn update_product(
         p.parts = parts_list(v)?;
     }
     let mut tx = app.db.begin().await?;
+    audit::claim_version(
+        &mut tx,
+        Versioned::Product,
+        "product",
+        id,
+        if_match,
+        before.version,
+    )
+    .await?;
     products::update(&mut tx, &p, app.now())
         .await
         .map_err(conflict_as("model"))?;
@@ -210,6 +221,7 @@ pub async fn create_policy(
         starts_from: n.starts_from.unwrap_or(WarrantyStart::Purchase),
         created_at: now,
         updated_at: now,
+        version: 1,
     };
     check_policy(&p)?;
     let mut tx = app.db.begin().await?;
@@ -226,6 +238,7 @@ pub async fn update_policy(
     app: &App,
     actor: &Actor,
     id: i64,
+    if_match: Option<i64>,
     patch: PolicyPatch,
 ) -> Result<WarrantyPolicy> {
     actor.require(CATALOG_WRITERS)?;
@@ -254,6 +267,15 @@ pub async fn update_policy(
     }
     check_policy(&p)?;
     let mut tx = app.db.begin().await?;
+    audit::claim_version(
+        &mut tx,
+        Versioned::Policy,
+        "warranty_policy",
+        id,
+        if_match,
+        before.version,
+    )
+    .await?;
     policies::update(&mut tx, &p, app.now())
         .await
         .map_err(conflict_as("name"))?;
@@ -293,7 +315,22 @@ pub async fn sla_rules(app: &App) -> Result<Vec<SlaRule>> {
     Ok(r)
 }
 
-pub async fn set_sla_rules(app: &App, actor: &Actor, rules: Vec<SlaRule>) -> Result<Vec<SlaRule>> {
+/// The SLA rules and their version (the ETag of the settings page and API).
+pub async fn sla_rules_versioned(app: &App) -> Result<(Vec<SlaRule>, i64)> {
+    Ok((
+        sla_rules(app).await?,
+        repo::versions::setting(&app.db, "sla_rules").await?,
+    ))
+}
+
+/// Replaces the SLA rules (based on version `if_match` when given); returns them and their new
+/// version.
+pub async fn set_sla_rules(
+    app: &App,
+    actor: &Actor,
+    if_match: Option<i64>,
+    rules: Vec<SlaRule>,
+) -> Result<(Vec<SlaRule>, i64)> {
     actor.require(&[Role::Admin])?;
     for (i, r) in rules.iter().enumerate() {
         let ok = |v: i64| v > 0 && v <= 60 * 24 * 60;
@@ -312,6 +349,10 @@ pub async fn set_sla_rules(app: &App, actor: &Actor, rules: Vec<SlaRule>) -> Res
     }
     let before = sla_rules(app).await?;
     let mut tx = app.db.begin().await?;
+    let version = match repo::versions::bump_setting(&mut tx, "sla_rules", if_match).await? {
+        Ok(v) => v,
+        Err(current) => return Err(crate::audit::stale(&mut tx, "sla_policy", 0, current).await),
+    };
     repo::sla::replace(&mut tx, &rules).await?;
     repo::audit::insert(
         &mut tx,
@@ -324,5 +365,5 @@ pub async fn set_sla_rules(app: &App, actor: &Actor, rules: Vec<SlaRule>) -> Res
     )
     .await?;
     tx.commit().await?;
-    Ok(rules)
+    Ok((rules, version))
 }

@@ -7,6 +7,7 @@ use shouhou_domain::{
     Category, FollowUpChannel, OpportunityKind, OpportunityStatus, Rating, Role, ValidationError,
 };
 use shouhou_store::records::WorkOrder;
+use shouhou_store::repo::versions::Versioned;
 use shouhou_store::repo::{self, org_units, technicians};
 use shouhou_store::service::{
     self as store, Article, ArticleText, Complaint, FollowUp, NewOpportunity, Opportunity,
@@ -168,10 +169,12 @@ fn article_text(a: &ArticleInput) -> Result<(String, String, String, String)> {
     ))
 }
 
+/// Creates an article (`id` None) or changes one (based on version `if_match` when given).
 pub async fn save_article(
     app: &App,
     actor: &Actor,
     id: Option<i64>,
+    if_match: Option<i64>,
     a: ArticleInput,
 ) -> Result<Article> {
     may_write(app, actor).await?;
@@ -200,6 +203,15 @@ pub async fn save_article(
         }
         Some(id) => {
             let before = store::article_tx(&mut tx, id).await?;
+            crate::audit::claim_version(
+                &mut tx,
+                Versioned::Article,
+                "kb_article",
+                id,
+                if_match,
+                before.version,
+            )
+            .await?;
             store::update_article(&mut tx, id, &text, now).await?;
             let after = store::article_tx(&mut tx, id).await?;
             crate::audit::updated(app, &mut tx, actor, "kb_article", id, &before, &after).await?;

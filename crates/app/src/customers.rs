@@ -6,6 +6,7 @@ use shouhou_domain::validate;
 use shouhou_domain::{CustomerKind, Role, Tier, ValidationError};
 use shouhou_store::records::{Address, Customer};
 use shouhou_store::repo::customers::{self, NewAddress};
+use shouhou_store::repo::versions::Versioned;
 use shouhou_store::repo::Page;
 use shouhou_store::{search, Tx};
 use utoipa::ToSchema;
@@ -142,7 +143,13 @@ pub async fn create(app: &App, actor: &Actor, n: NewCustomer) -> Result<Customer
     Ok(c)
 }
 
-pub async fn update(app: &App, actor: &Actor, id: i64, p: CustomerPatch) -> Result<Customer> {
+pub async fn update(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    if_match: Option<i64>,
+    p: CustomerPatch,
+) -> Result<Customer> {
     actor.require(ARCHIVE_WRITERS)?;
     let before = customers::get(&app.db, &actor.vis, id).await?;
     let mut c = before.clone();
@@ -182,6 +189,15 @@ pub async fn update(app: &App, actor: &Actor, id: i64, p: CustomerPatch) -> Resu
         }
     }
     let mut tx = app.db.begin().await?;
+    audit::claim_version(
+        &mut tx,
+        Versioned::Customer,
+        "customer",
+        id,
+        if_match,
+        before.version,
+    )
+    .await?;
     customers::update(&mut tx, &c, app.now()).await?;
     if let Some(ph) = &new_phones {
         customers::set_phones(&mut tx, id, ph).await?;

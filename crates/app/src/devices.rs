@@ -7,6 +7,7 @@ use shouhou_domain::validate;
 use shouhou_domain::warranty::WarrantyCover;
 use shouhou_domain::{ValidationError, WarrantyDecision};
 use shouhou_store::records::{Device, Product, WarrantyPolicy, WorkOrder};
+use shouhou_store::repo::versions::Versioned;
 use shouhou_store::repo::{customers, devices, policies, products, Page};
 use shouhou_store::{search, work_orders, Tx};
 use utoipa::ToSchema;
@@ -135,6 +136,7 @@ pub async fn create_in(app: &App, tx: &mut Tx, actor: &Actor, n: &NewDevice) -> 
         qr_token: new_qr_token(),
         created_at: now,
         updated_at: now,
+        version: 1,
     };
     let product = check(app, tx, actor, &d).await?;
     d.brand = product.brand;
@@ -154,7 +156,13 @@ pub async fn create(app: &App, actor: &Actor, n: NewDevice) -> Result<Device> {
     Ok(d)
 }
 
-pub async fn update(app: &App, actor: &Actor, id: i64, p: DevicePatch) -> Result<Device> {
+pub async fn update(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    if_match: Option<i64>,
+    p: DevicePatch,
+) -> Result<Device> {
     actor.require(ARCHIVE_WRITERS)?;
     let before = devices::get(&app.db, &actor.vis, id).await?;
     let mut d = before.clone();
@@ -183,6 +191,15 @@ pub async fn update(app: &App, actor: &Actor, id: i64, p: DevicePatch) -> Result
         d.policy_id = v;
     }
     let mut tx = app.db.begin().await?;
+    audit::claim_version(
+        &mut tx,
+        Versioned::Device,
+        "device",
+        id,
+        if_match,
+        before.version,
+    )
+    .await?;
     let product = check(app, &mut tx, actor, &d).await?;
     d.brand = product.brand;
     devices::update(&mut tx, &d, app.now())

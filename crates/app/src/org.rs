@@ -6,6 +6,7 @@ use shouhou_domain::kinds::required_text;
 use shouhou_domain::validate;
 use shouhou_domain::{Category, Lang, OrgKind, Role, ValidationError};
 use shouhou_store::records::{OrgUnit, Shift, StrList, Technician, User};
+use shouhou_store::repo::versions::Versioned;
 use shouhou_store::repo::{self, org_units, sessions, technicians, users, Page};
 use utoipa::ToSchema;
 
@@ -126,6 +127,7 @@ pub async fn update_org_unit(
     app: &App,
     actor: &Actor,
     id: i64,
+    if_match: Option<i64>,
     p: OrgUnitPatch,
 ) -> Result<OrgUnit> {
     actor.require(&[Role::Admin])?;
@@ -144,6 +146,15 @@ pub async fn update_org_unit(
     o.lat = p.lat.or(o.lat);
     o.lng = p.lng.or(o.lng);
     let mut tx = app.db.begin().await?;
+    audit::claim_version(
+        &mut tx,
+        Versioned::OrgUnit,
+        "org_unit",
+        id,
+        if_match,
+        before.version,
+    )
+    .await?;
     org_units::update(&mut tx, &o, app.now())
         .await
         .map_err(conflict_as("code"))?;
@@ -253,7 +264,13 @@ pub async fn create_user(app: &App, actor: &Actor, n: NewUser) -> Result<User> {
     create_user_unchecked(app, Some(actor), n).await
 }
 
-pub async fn update_user(app: &App, actor: &Actor, id: i64, p: UserPatch) -> Result<User> {
+pub async fn update_user(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    if_match: Option<i64>,
+    p: UserPatch,
+) -> Result<User> {
     let own = id == actor.id();
     let admin = actor.role() == Role::Admin;
     // Anyone may change their own name, phone, language and password; the rest is the admin's.
@@ -321,6 +338,15 @@ pub async fn update_user(app: &App, actor: &Actor, id: i64, p: UserPatch) -> Res
     };
     let now = app.now();
     let mut tx = app.db.begin().await?;
+    audit::claim_version(
+        &mut tx,
+        Versioned::User,
+        "user",
+        id,
+        if_match,
+        before.version,
+    )
+    .await?;
     users::update(&mut tx, &u, now).await?;
     if let Some(h) = &hash {
         users::set_password(&mut tx, id, h, now).await?;
@@ -453,6 +479,7 @@ pub async fn update_technician(
     app: &App,
     actor: &Actor,
     id: i64,
+    if_match: Option<i64>,
     p: TechnicianPatch,
 ) -> Result<Technician> {
     actor.require(&[Role::Admin, Role::Manager])?;
@@ -486,6 +513,15 @@ pub async fn update_technician(
         t.senior = a;
     }
     let mut tx = app.db.begin().await?;
+    audit::claim_version(
+        &mut tx,
+        Versioned::Technician,
+        "technician",
+        id,
+        if_match,
+        before.version,
+    )
+    .await?;
     technicians::update(&mut tx, &t, app.now()).await?;
     let after = technicians::get_tx(&mut tx, id).await?;
     audit::updated(app, &mut tx, actor, "technician", id, &before, &after).await?;

@@ -539,7 +539,22 @@ pub async fn fee_rules(app: &App) -> Result<Vec<FeeRule>> {
 }
 
 /// Replaces the fee rules (admin): each type/category once, amounts 0 – 100,000 yuan.
-pub async fn set_fee_rules(app: &App, actor: &Actor, rules: Vec<FeeRule>) -> Result<Vec<FeeRule>> {
+/// The fee rules and their version (the ETag of the settings page and API).
+pub async fn fee_rules_versioned(app: &App) -> Result<(Vec<FeeRule>, i64)> {
+    Ok((
+        fee_rules(app).await?,
+        repo::versions::setting(&app.db, "fee_rules").await?,
+    ))
+}
+
+/// Replaces the fee rules (based on version `if_match` when given); returns them and their new
+/// version.
+pub async fn set_fee_rules(
+    app: &App,
+    actor: &Actor,
+    if_match: Option<i64>,
+    rules: Vec<FeeRule>,
+) -> Result<(Vec<FeeRule>, i64)> {
     actor.require(&[Role::Admin])?;
     let mut seen = Vec::new();
     for (i, r) in rules.iter().enumerate() {
@@ -568,6 +583,10 @@ pub async fn set_fee_rules(app: &App, actor: &Actor, rules: Vec<FeeRule>) -> Res
         seen.push((r.kind.as_str(), r.category.as_str()));
     }
     let mut tx = app.db.begin().await?;
+    let version = match repo::versions::bump_setting(&mut tx, "fee_rules", if_match).await? {
+        Ok(v) => v,
+        Err(current) => return Err(crate::audit::stale(&mut tx, "settings", 0, current).await),
+    };
     let before = store::fee_rules_tx(&mut tx).await?;
     store::replace_fee_rules(&mut tx, &rules).await?;
     let after = store::fee_rules_tx(&mut tx).await?;
@@ -587,7 +606,7 @@ pub async fn set_fee_rules(app: &App, actor: &Actor, rules: Vec<FeeRule>) -> Res
     )
     .await?;
     tx.commit().await?;
-    Ok(after)
+    Ok((after, version))
 }
 
 #[cfg(test)]

@@ -302,15 +302,7 @@ fn may_transition(actor: &Actor, w: &WorkOrder, to: Status) -> bool {
 
 /// Refuses a write on an order whose version moved on, saying who changed what last.
 async fn stale(tx: &mut Tx, w: &WorkOrder) -> AppError {
-    let last = repo::audit::list_tx(tx, "work_order", w.id)
-        .await
-        .ok()
-        .and_then(|v| v.into_iter().last());
-    AppError::Stale {
-        current_version: w.version,
-        changed_by: last.as_ref().and_then(|a| a.actor_name.clone()),
-        changes: last.map(|a| a.changes.0).unwrap_or_default(),
-    }
+    audit::stale(tx, "work_order", w.id, w.version).await
 }
 
 /// Writes `after` if the version is still `before`'s, with its audit entry, inside `tx`.

@@ -386,6 +386,7 @@ db_test!(
             &app,
             &f.clerk_a,
             f.customer,
+            None,
             CustomerPatch {
                 name: Some("李大红".into()),
                 ..Default::default()
@@ -415,6 +416,7 @@ db_test!(audit_records_who_and_what_changed, |db: Db| async move {
         &app,
         &f.clerk_a,
         f.customer,
+        None,
         CustomerPatch {
             name: Some("王大明".into()),
             ..Default::default()

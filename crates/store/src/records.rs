@@ -64,6 +64,8 @@ pub struct OrgUnit {
     pub lng: Option<f64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Raised by every change; send it back as `If-Match` (the ETag) to change the record.
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
@@ -80,6 +82,8 @@ pub struct User {
     pub active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Raised by every change; send it back as `If-Match` (the ETag) to change the record.
+    pub version: i64,
 }
 
 /// What login needs; never serialised.
@@ -139,6 +143,8 @@ pub struct Product {
     pub parts: PartList,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Raised by every change; send it back as `If-Match` (the ETag) to change the record.
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
@@ -155,6 +161,8 @@ pub struct WarrantyPolicy {
     pub starts_from: WarrantyStart,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Raised by every change; send it back as `If-Match` (the ETag) to change the record.
+    pub version: i64,
 }
 
 impl WarrantyPolicy {
@@ -185,6 +193,8 @@ pub struct Device {
     pub qr_token: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Raised by every change; send it back as `If-Match` (the ETag) to change the record.
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
@@ -203,6 +213,8 @@ pub struct Technician {
     pub senior: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Raised by every change; send it back as `If-Match` (the ETag) to change the record.
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]

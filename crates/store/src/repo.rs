@@ -12,15 +12,15 @@ use crate::scope::{Scoped, Sql, Visibility};
 use crate::Result;
 
 pub const ORG_UNIT_COLS: &str =
-    "o.id, o.parent_id, o.kind, o.code, o.name, o.address, o.lat, o.lng, o.created_at, o.updated_at";
-pub const USER_COLS: &str = "u.id, u.username, u.display_name, u.role, u.org_unit_id, u.phone, u.lang, u.active, u.created_at, u.updated_at";
+    "o.id, o.parent_id, o.kind, o.code, o.name, o.address, o.lat, o.lng, o.created_at, o.updated_at, o.version";
+pub const USER_COLS: &str = "u.id, u.username, u.display_name, u.role, u.org_unit_id, u.phone, u.lang, u.active, u.created_at, u.updated_at, u.version";
 pub const CUSTOMER_COLS: &str =
     "c.id, c.org_unit_id, c.name, c.kind, c.tier, c.note, c.created_at, c.updated_at, c.version";
 pub const PRODUCT_COLS: &str =
-    "p.id, p.brand, p.model, p.category, p.name, p.parts, p.created_at, p.updated_at";
-pub const POLICY_COLS: &str = "w.id, w.name, w.manufacturer, w.whole_unit_months, w.main_parts_months, w.main_parts, w.labour_months, w.starts_from, w.created_at, w.updated_at";
-pub const DEVICE_COLS: &str = "d.id, d.org_unit_id, d.customer_id, d.product_id, d.brand, d.serial, d.site_address_id, d.purchase_date, d.purchase_store_id, d.install_date, d.policy_id, d.qr_token, d.created_at, d.updated_at";
-pub const TECH_COLS: &str = "t.id, t.user_id, t.org_unit_id, u.display_name, t.skills, t.start_address, t.start_lat, t.start_lng, t.active, t.senior, t.created_at, t.updated_at";
+    "p.id, p.brand, p.model, p.category, p.name, p.parts, p.created_at, p.updated_at, p.version";
+pub const POLICY_COLS: &str = "w.id, w.name, w.manufacturer, w.whole_unit_months, w.main_parts_months, w.main_parts, w.labour_months, w.starts_from, w.created_at, w.updated_at, w.version";
+pub const DEVICE_COLS: &str = "d.id, d.org_unit_id, d.customer_id, d.product_id, d.brand, d.serial, d.site_address_id, d.purchase_date, d.purchase_store_id, d.install_date, d.policy_id, d.qr_token, d.created_at, d.updated_at, d.version";
+pub const TECH_COLS: &str = "t.id, t.user_id, t.org_unit_id, u.display_name, t.skills, t.start_address, t.start_lat, t.start_lng, t.active, t.senior, t.created_at, t.updated_at, t.version";
 pub const WO_COLS: &str = "wo.id, wo.number, wo.org_unit_id, wo.customer_id, wo.device_id, wo.address_id, wo.kind, wo.channel, wo.priority, wo.status, wo.fault_description, wo.appointment_start, wo.appointment_end, wo.respond_by, wo.arrive_by, wo.resolve_by, wo.warranty_decision, wo.technician_id, wo.partner_unit_id, wo.created_by, wo.created_at, wo.updated_at, wo.accepted_at, wo.completed_at, wo.reviewed_at, wo.closed_at, wo.cancelled_at, wo.cancel_reason, wo.version, wo.planned_seq, wo.planned_arrival";
 
 /// Paging of a list: `limit` rows after `offset`.
@@ -470,7 +470,7 @@ pub mod customers {
 
     pub async fn update(tx: &mut Tx, c: &Customer, now: DateTime<Utc>) -> Result<()> {
         tx.execute(
-            "UPDATE customers SET org_unit_id=$1, name=$2, kind=$3, tier=$4, note=$5, updated_at=$6, version = version + 1 WHERE id=$7",
+            "UPDATE customers SET org_unit_id=$1, name=$2, kind=$3, tier=$4, note=$5, updated_at=$6 WHERE id=$7",
             args![c.org_unit_id, c.name.as_str(), c.kind.as_str(), c.tier.as_str(), c.note.clone(), now, c.id],
         )
         .await?;
@@ -866,5 +866,106 @@ pub mod audit {
             args![entity, entity_id],
         )
         .await
+    }
+}
+
+// ---------------------------------------------------------------- versions (If-Match)
+
+pub mod versions {
+    use super::*;
+
+    /// The records two people may edit at once: each carries a version raised by every change.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Versioned {
+        OrgUnit,
+        User,
+        Customer,
+        Product,
+        Policy,
+        Device,
+        Technician,
+        Article,
+    }
+
+    impl Versioned {
+        fn table(self) -> &'static str {
+            match self {
+                Versioned::OrgUnit => "org_units",
+                Versioned::User => "users",
+                Versioned::Customer => "customers",
+                Versioned::Product => "products",
+                Versioned::Policy => "warranty_policies",
+                Versioned::Device => "devices",
+                Versioned::Technician => "technicians",
+                Versioned::Article => "kb_articles",
+            }
+        }
+    }
+
+    /// Raises the version of record `id` if it is still `expected` (any version with `None`).
+    /// On PostgreSQL the row stays locked to the end of the transaction, so what the change then
+    /// reads is what it changes. `Ok(Err(current))` when the record moved on; `NotFound` when
+    /// there is no such record.
+    pub async fn bump(
+        tx: &mut Tx,
+        of: Versioned,
+        id: i64,
+        expected: Option<i64>,
+    ) -> Result<std::result::Result<i64, i64>> {
+        let t = of.table();
+        let raised: Option<(i64,)> = tx
+            .fetch_optional(
+                &format!("UPDATE {t} SET version = version + 1 WHERE id = $1 AND ($2 IS NULL OR version = $2) RETURNING version"),
+                args![id, expected],
+            )
+            .await?;
+        if let Some((v,)) = raised {
+            return Ok(Ok(v));
+        }
+        let (current,): (i64,) = tx
+            .fetch_one(&format!("SELECT version FROM {t} WHERE id = $1"), args![id])
+            .await?;
+        Ok(Err(current))
+    }
+
+    /// The version of a setting edited as a whole (`sla_rules`, `fee_rules`); 1 before its first
+    /// change.
+    pub async fn setting(db: &Db, name: &str) -> Result<i64> {
+        let v: Option<(i64,)> = db
+            .fetch_optional(
+                "SELECT version FROM setting_versions WHERE name = $1",
+                args![name],
+            )
+            .await?;
+        Ok(v.map(|(v,)| v).unwrap_or(1))
+    }
+
+    /// [`bump`] for a setting.
+    pub async fn bump_setting(
+        tx: &mut Tx,
+        name: &str,
+        expected: Option<i64>,
+    ) -> Result<std::result::Result<i64, i64>> {
+        tx.execute(
+            "INSERT INTO setting_versions (name, version) VALUES ($1, 1) ON CONFLICT (name) DO NOTHING",
+            args![name],
+        )
+        .await?;
+        let raised: Option<(i64,)> = tx
+            .fetch_optional(
+                "UPDATE setting_versions SET version = version + 1 WHERE name = $1 AND ($2 IS NULL OR version = $2) RETURNING version",
+                args![name, expected],
+            )
+            .await?;
+        if let Some((v,)) = raised {
+            return Ok(Ok(v));
+        }
+        let (current,): (i64,) = tx
+            .fetch_one(
+                "SELECT version FROM setting_versions WHERE name = $1",
+                args![name],
+            )
+            .await?;
+        Ok(Err(current))
     }
 }

@@ -459,9 +459,11 @@ pub struct Article {
     pub author_name: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Raised by every change; send it back as `If-Match` (the ETag) to change the article.
+    pub version: i64,
 }
 
-const ARTICLE_SELECT: &str = "SELECT a.id, a.category, a.product_id, a.title, a.symptom, a.cause, a.fix, a.author_id, u.display_name AS author_name, a.created_at, a.updated_at FROM kb_articles a JOIN users u ON u.id = a.author_id";
+const ARTICLE_SELECT: &str = "SELECT a.id, a.category, a.product_id, a.title, a.symptom, a.cause, a.fix, a.author_id, u.display_name AS author_name, a.created_at, a.updated_at, a.version FROM kb_articles a JOIN users u ON u.id = a.author_id";
 
 pub struct ArticleText<'a> {
     pub category: &'a str,

@@ -223,6 +223,23 @@ pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
 }
 
+/// A record answered with its version as the `ETag` (send it back as `If-Match` to change it).
+pub struct Tagged<T>(pub axum::http::StatusCode, pub T, pub i64);
+
+impl<T: serde::Serialize> axum::response::IntoResponse for Tagged<T> {
+    fn into_response(self) -> axum::response::Response {
+        (self.0, [(header::ETAG, etag(self.2))], axum::Json(self.1)).into_response()
+    }
+}
+
+/// The answer of a handler that returns one versioned record.
+pub type TaggedResult<T> = Result<Tagged<T>, ApiError>;
+
+/// 200 with the record's version as the ETag.
+pub fn tagged<T>(v: T, version: i64) -> Tagged<T> {
+    Tagged(axum::http::StatusCode::OK, v, version)
+}
+
 #[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
 pub struct PageQuery {
     /// Rows per page (1–500, default 50).

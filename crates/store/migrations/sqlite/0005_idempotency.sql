@@ -14,3 +14,8 @@ ALTER TABLE warranty_policies ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE devices ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE technicians ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE kb_articles ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+-- Settings edited as a whole (SLA rules, fee rules) carry a version of their own.
+CREATE TABLE setting_versions (
+    name TEXT PRIMARY KEY,
+    version INTEGER NOT NULL
+);

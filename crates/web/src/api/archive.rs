@@ -15,15 +15,37 @@ use shouhou_store::search::SearchResult;
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
-use crate::extract::{Auth, JsonBody, PageQuery, Path, Query};
+use crate::extract::{
+    tagged, Auth, IfMatch, JsonBody, PageQuery, Path, Query, Tagged, TaggedResult,
+};
 use crate::AppState;
 
 type R<T> = Result<Json<T>, ApiError>;
-type Created<T> = Result<(StatusCode, Json<T>), ApiError>;
+type Created<T> = Result<Tagged<T>, ApiError>;
 
-fn created<T>(v: T) -> (StatusCode, Json<T>) {
-    (StatusCode::CREATED, Json(v))
+/// 201 with the new record's version as the ETag.
+fn created<T: Versioned>(v: T) -> Tagged<T> {
+    let version = v.version();
+    Tagged(StatusCode::CREATED, v, version)
 }
+
+/// A record whose version is its ETag.
+trait Versioned {
+    fn version(&self) -> i64;
+}
+
+macro_rules! versioned {
+    ($($t:ty),*) => { $(impl Versioned for $t { fn version(&self) -> i64 { self.version } })* };
+}
+versioned!(
+    Customer,
+    Product,
+    WarrantyPolicy,
+    Device,
+    Technician,
+    OrgUnit,
+    User
+);
 
 // ---------------------------------------------------------------- customers
 
@@ -62,18 +84,27 @@ pub async fn create_customer(
 }
 
 #[utoipa::path(get, path = "/customers/{id}", tag = "customers", responses((status = 200, body = Customer), (status = 404)))]
-pub async fn get_customer(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> R<Customer> {
-    Ok(Json(customers::get(&s.app, &a.actor, id).await?))
+pub async fn get_customer(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> TaggedResult<Customer> {
+    let r = customers::get(&s.app, &a.actor, id).await?;
+    let v = r.version;
+    Ok(tagged(r, v))
 }
 
-#[utoipa::path(patch, path = "/customers/{id}", tag = "customers", request_body = customers::CustomerPatch, responses((status = 200, body = Customer)))]
+#[utoipa::path(patch, path = "/customers/{id}", tag = "customers", params(("If-Match" = Option<String>, Header, description = "the ETag the change is based on; a stale one is refused with 412")), request_body = customers::CustomerPatch, responses((status = 200, body = Customer, headers(("ETag" = String))), (status = 412, description = "the record changed since the ETag sent")))]
 pub async fn update_customer(
     State(s): State<AppState>,
     a: Auth,
     Path(id): Path<i64>,
+    IfMatch(if_match): IfMatch,
     JsonBody(p): JsonBody<customers::CustomerPatch>,
-) -> R<Customer> {
-    Ok(Json(customers::update(&s.app, &a.actor, id, p).await?))
+) -> TaggedResult<Customer> {
+    let r = customers::update(&s.app, &a.actor, id, if_match, p).await?;
+    let v = r.version;
+    Ok(tagged(r, v))
 }
 
 // ---------------------------------------------------------------- products
@@ -113,20 +144,27 @@ pub async fn create_product(
 }
 
 #[utoipa::path(get, path = "/products/{id}", tag = "catalog", responses((status = 200, body = Product)))]
-pub async fn get_product(State(s): State<AppState>, _a: Auth, Path(id): Path<i64>) -> R<Product> {
-    Ok(Json(catalog::get_product(&s.app, id).await?))
+pub async fn get_product(
+    State(s): State<AppState>,
+    _a: Auth,
+    Path(id): Path<i64>,
+) -> TaggedResult<Product> {
+    let r = catalog::get_product(&s.app, id).await?;
+    let v = r.version;
+    Ok(tagged(r, v))
 }
 
-#[utoipa::path(patch, path = "/products/{id}", tag = "catalog", request_body = catalog::ProductPatch, responses((status = 200, body = Product)))]
+#[utoipa::path(patch, path = "/products/{id}", tag = "catalog", params(("If-Match" = Option<String>, Header, description = "the ETag the change is based on; a stale one is refused with 412")), request_body = catalog::ProductPatch, responses((status = 200, body = Product, headers(("ETag" = String))), (status = 412, description = "the record changed since the ETag sent")))]
 pub async fn update_product(
     State(s): State<AppState>,
     a: Auth,
     Path(id): Path<i64>,
+    IfMatch(if_match): IfMatch,
     JsonBody(p): JsonBody<catalog::ProductPatch>,
-) -> R<Product> {
-    Ok(Json(
-        catalog::update_product(&s.app, &a.actor, id, p).await?,
-    ))
+) -> TaggedResult<Product> {
+    let r = catalog::update_product(&s.app, &a.actor, id, if_match, p).await?;
+    let v = r.version;
+    Ok(tagged(r, v))
 }
 
 // ---------------------------------------------------------------- warranty policies
@@ -156,18 +194,23 @@ pub async fn get_policy(
     State(s): State<AppState>,
     _a: Auth,
     Path(id): Path<i64>,
-) -> R<WarrantyPolicy> {
-    Ok(Json(catalog::get_policy(&s.app, id).await?))
+) -> TaggedResult<WarrantyPolicy> {
+    let r = catalog::get_policy(&s.app, id).await?;
+    let v = r.version;
+    Ok(tagged(r, v))
 }
 
-#[utoipa::path(patch, path = "/warranty-policies/{id}", tag = "catalog", request_body = catalog::PolicyPatch, responses((status = 200, body = WarrantyPolicy)))]
+#[utoipa::path(patch, path = "/warranty-policies/{id}", tag = "catalog", params(("If-Match" = Option<String>, Header, description = "the ETag the change is based on; a stale one is refused with 412")), request_body = catalog::PolicyPatch, responses((status = 200, body = WarrantyPolicy, headers(("ETag" = String))), (status = 412, description = "the record changed since the ETag sent")))]
 pub async fn update_policy(
     State(s): State<AppState>,
     a: Auth,
     Path(id): Path<i64>,
+    IfMatch(if_match): IfMatch,
     JsonBody(p): JsonBody<catalog::PolicyPatch>,
-) -> R<WarrantyPolicy> {
-    Ok(Json(catalog::update_policy(&s.app, &a.actor, id, p).await?))
+) -> TaggedResult<WarrantyPolicy> {
+    let r = catalog::update_policy(&s.app, &a.actor, id, if_match, p).await?;
+    let v = r.version;
+    Ok(tagged(r, v))
 }
 
 // ---------------------------------------------------------------- devices
@@ -206,18 +249,27 @@ pub async fn create_device(
 
 /// The device card: device, product, policy, warranty cover and today's decision.
 #[utoipa::path(get, path = "/devices/{id}", tag = "devices", responses((status = 200, body = DeviceCard)))]
-pub async fn get_device(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> R<DeviceCard> {
-    Ok(Json(devices::card(&s.app, &a.actor, id).await?))
+pub async fn get_device(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> TaggedResult<DeviceCard> {
+    let r = devices::card(&s.app, &a.actor, id).await?;
+    let v = r.device.version;
+    Ok(tagged(r, v))
 }
 
-#[utoipa::path(patch, path = "/devices/{id}", tag = "devices", request_body = devices::DevicePatch, responses((status = 200, body = Device)))]
+#[utoipa::path(patch, path = "/devices/{id}", tag = "devices", params(("If-Match" = Option<String>, Header, description = "the ETag the change is based on; a stale one is refused with 412")), request_body = devices::DevicePatch, responses((status = 200, body = Device, headers(("ETag" = String))), (status = 412, description = "the record changed since the ETag sent")))]
 pub async fn update_device(
     State(s): State<AppState>,
     a: Auth,
     Path(id): Path<i64>,
+    IfMatch(if_match): IfMatch,
     JsonBody(p): JsonBody<devices::DevicePatch>,
-) -> R<Device> {
-    Ok(Json(devices::update(&s.app, &a.actor, id, p).await?))
+) -> TaggedResult<Device> {
+    let r = devices::update(&s.app, &a.actor, id, if_match, p).await?;
+    let v = r.version;
+    Ok(tagged(r, v))
 }
 
 /// The device's service history: its card and every work order on it.
@@ -259,18 +311,23 @@ pub async fn get_technician(
     State(s): State<AppState>,
     a: Auth,
     Path(id): Path<i64>,
-) -> R<Technician> {
-    Ok(Json(org::get_technician(&s.app, &a.actor, id).await?))
+) -> TaggedResult<Technician> {
+    let r = org::get_technician(&s.app, &a.actor, id).await?;
+    let v = r.version;
+    Ok(tagged(r, v))
 }
 
-#[utoipa::path(patch, path = "/technicians/{id}", tag = "technicians", request_body = org::TechnicianPatch, responses((status = 200, body = Technician)))]
+#[utoipa::path(patch, path = "/technicians/{id}", tag = "technicians", params(("If-Match" = Option<String>, Header, description = "the ETag the change is based on; a stale one is refused with 412")), request_body = org::TechnicianPatch, responses((status = 200, body = Technician, headers(("ETag" = String))), (status = 412, description = "the record changed since the ETag sent")))]
 pub async fn update_technician(
     State(s): State<AppState>,
     a: Auth,
     Path(id): Path<i64>,
+    IfMatch(if_match): IfMatch,
     JsonBody(p): JsonBody<org::TechnicianPatch>,
-) -> R<Technician> {
-    Ok(Json(org::update_technician(&s.app, &a.actor, id, p).await?))
+) -> TaggedResult<Technician> {
+    let r = org::update_technician(&s.app, &a.actor, id, if_match, p).await?;
+    let v = r.version;
+    Ok(tagged(r, v))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -317,18 +374,27 @@ pub async fn create_org_unit(
 }
 
 #[utoipa::path(get, path = "/org-units/{id}", tag = "org", responses((status = 200, body = OrgUnit)))]
-pub async fn get_org_unit(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> R<OrgUnit> {
-    Ok(Json(org::get_org_unit(&s.app, &a.actor, id).await?))
+pub async fn get_org_unit(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> TaggedResult<OrgUnit> {
+    let r = org::get_org_unit(&s.app, &a.actor, id).await?;
+    let v = r.version;
+    Ok(tagged(r, v))
 }
 
-#[utoipa::path(patch, path = "/org-units/{id}", tag = "org", request_body = org::OrgUnitPatch, responses((status = 200, body = OrgUnit)))]
+#[utoipa::path(patch, path = "/org-units/{id}", tag = "org", params(("If-Match" = Option<String>, Header, description = "the ETag the change is based on; a stale one is refused with 412")), request_body = org::OrgUnitPatch, responses((status = 200, body = OrgUnit, headers(("ETag" = String))), (status = 412, description = "the record changed since the ETag sent")))]
 pub async fn update_org_unit(
     State(s): State<AppState>,
     a: Auth,
     Path(id): Path<i64>,
+    IfMatch(if_match): IfMatch,
     JsonBody(p): JsonBody<org::OrgUnitPatch>,
-) -> R<OrgUnit> {
-    Ok(Json(org::update_org_unit(&s.app, &a.actor, id, p).await?))
+) -> TaggedResult<OrgUnit> {
+    let r = org::update_org_unit(&s.app, &a.actor, id, if_match, p).await?;
+    let v = r.version;
+    Ok(tagged(r, v))
 }
 
 // ---------------------------------------------------------------- users
@@ -352,18 +418,27 @@ pub async fn create_user(
 }
 
 #[utoipa::path(get, path = "/users/{id}", tag = "org", responses((status = 200, body = User)))]
-pub async fn get_user(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> R<User> {
-    Ok(Json(org::get_user(&s.app, &a.actor, id).await?))
+pub async fn get_user(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+) -> TaggedResult<User> {
+    let r = org::get_user(&s.app, &a.actor, id).await?;
+    let v = r.version;
+    Ok(tagged(r, v))
 }
 
-#[utoipa::path(patch, path = "/users/{id}", tag = "org", request_body = org::UserPatch, responses((status = 200, body = User)))]
+#[utoipa::path(patch, path = "/users/{id}", tag = "org", params(("If-Match" = Option<String>, Header, description = "the ETag the change is based on; a stale one is refused with 412")), request_body = org::UserPatch, responses((status = 200, body = User, headers(("ETag" = String))), (status = 412, description = "the record changed since the ETag sent")))]
 pub async fn update_user(
     State(s): State<AppState>,
     a: Auth,
     Path(id): Path<i64>,
+    IfMatch(if_match): IfMatch,
     JsonBody(p): JsonBody<org::UserPatch>,
-) -> R<User> {
-    Ok(Json(org::update_user(&s.app, &a.actor, id, p).await?))
+) -> TaggedResult<User> {
+    let r = org::update_user(&s.app, &a.actor, id, if_match, p).await?;
+    let v = r.version;
+    Ok(tagged(r, v))
 }
 
 // ---------------------------------------------------------------- lookup, audit, SLA
@@ -405,17 +480,20 @@ pub async fn audit(
     ))
 }
 
-#[utoipa::path(get, path = "/sla-rules", tag = "catalog", responses((status = 200, body = Vec<SlaRule>)))]
-pub async fn get_sla_rules(State(s): State<AppState>, _a: Auth) -> R<Vec<SlaRule>> {
-    Ok(Json(catalog::sla_rules(&s.app).await?))
+#[utoipa::path(get, path = "/sla-rules", tag = "catalog", responses((status = 200, body = Vec<SlaRule>, headers(("ETag" = String)))))]
+pub async fn get_sla_rules(State(s): State<AppState>, _a: Auth) -> TaggedResult<Vec<SlaRule>> {
+    let (rules, v) = catalog::sla_rules_versioned(&s.app).await?;
+    Ok(tagged(rules, v))
 }
 
 /// Replaces the SLA policy (admin).
-#[utoipa::path(put, path = "/sla-rules", tag = "catalog", request_body = Vec<SlaRule>, responses((status = 200, body = Vec<SlaRule>)))]
+#[utoipa::path(put, path = "/sla-rules", tag = "catalog", params(("If-Match" = Option<String>, Header, description = "the ETag the change is based on; a stale one is refused with 412")), request_body = Vec<SlaRule>, responses((status = 200, body = Vec<SlaRule>, headers(("ETag" = String))), (status = 412, description = "the rules changed since the ETag sent")))]
 pub async fn set_sla_rules(
     State(s): State<AppState>,
     a: Auth,
+    IfMatch(if_match): IfMatch,
     JsonBody(r): JsonBody<Vec<SlaRule>>,
-) -> R<Vec<SlaRule>> {
-    Ok(Json(catalog::set_sla_rules(&s.app, &a.actor, r).await?))
+) -> TaggedResult<Vec<SlaRule>> {
+    let (rules, v) = catalog::set_sla_rules(&s.app, &a.actor, if_match, r).await?;
+    Ok(tagged(rules, v))
 }

@@ -17,7 +17,7 @@ use shouhou_store::service::{
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
-use crate::extract::{Auth, JsonBody, Path, Query, RawBody};
+use crate::extract::{tagged, Auth, IfMatch, JsonBody, Path, Query, RawBody, TaggedResult};
 use crate::AppState;
 
 /// The service report: order, device, each visit's findings and work, parts, charges with who
@@ -193,28 +193,33 @@ pub async fn create_article(
     a: Auth,
     JsonBody(b): JsonBody<ArticleInput>,
 ) -> Result<Json<Article>, ApiError> {
-    Ok(Json(crm::save_article(&s.app, &a.actor, None, b).await?))
+    Ok(Json(
+        crm::save_article(&s.app, &a.actor, None, None, b).await?,
+    ))
 }
 
-#[utoipa::path(get, path = "/kb/{id}", tag = "kb", responses((status = 200, body = Article)))]
+#[utoipa::path(get, path = "/kb/{id}", tag = "kb", responses((status = 200, body = Article, headers(("ETag" = String)))))]
 pub async fn get_article(
     State(s): State<AppState>,
     _a: Auth,
     Path(id): Path<i64>,
-) -> Result<Json<Article>, ApiError> {
-    Ok(Json(crm::article(&s.app, id).await?))
+) -> TaggedResult<Article> {
+    let r = crm::article(&s.app, id).await?;
+    let v = r.version;
+    Ok(tagged(r, v))
 }
 
-#[utoipa::path(put, path = "/kb/{id}", tag = "kb", request_body = ArticleInput, responses((status = 200, body = Article), (status = 403), (status = 422)))]
+#[utoipa::path(put, path = "/kb/{id}", tag = "kb", params(("If-Match" = Option<String>, Header, description = "the ETag the change is based on; a stale one is refused with 412")), request_body = ArticleInput, responses((status = 200, body = Article, headers(("ETag" = String))), (status = 403), (status = 412, description = "the article changed since the ETag sent"), (status = 422)))]
 pub async fn update_article(
     State(s): State<AppState>,
     a: Auth,
     Path(id): Path<i64>,
+    IfMatch(if_match): IfMatch,
     JsonBody(b): JsonBody<ArticleInput>,
-) -> Result<Json<Article>, ApiError> {
-    Ok(Json(
-        crm::save_article(&s.app, &a.actor, Some(id), b).await?,
-    ))
+) -> TaggedResult<Article> {
+    let r = crm::save_article(&s.app, &a.actor, Some(id), if_match, b).await?;
+    let v = r.version;
+    Ok(tagged(r, v))
 }
 
 /// The follow-up call's answer (回访); 不满意 opens a complaint owned by the order's manager.
@@ -264,21 +269,20 @@ pub async fn close_complaint(
     ))
 }
 
-#[utoipa::path(get, path = "/fee-rules", tag = "settings", responses((status = 200, body = Vec<FeeRule>)))]
-pub async fn get_fee_rules(
-    State(s): State<AppState>,
-    _a: Auth,
-) -> Result<Json<Vec<FeeRule>>, ApiError> {
-    Ok(Json(service::fee_rules(&s.app).await?))
+#[utoipa::path(get, path = "/fee-rules", tag = "settings", responses((status = 200, body = Vec<FeeRule>, headers(("ETag" = String)))))]
+pub async fn get_fee_rules(State(s): State<AppState>, _a: Auth) -> TaggedResult<Vec<FeeRule>> {
+    let (rules, v) = service::fee_rules_versioned(&s.app).await?;
+    Ok(tagged(rules, v))
 }
 
 /// Replaces the fee rules (admin).
-#[utoipa::path(put, path = "/fee-rules", tag = "settings", request_body = Vec<FeeRule>, responses((status = 200, body = Vec<FeeRule>), (status = 422)))]
+#[utoipa::path(put, path = "/fee-rules", tag = "settings", params(("If-Match" = Option<String>, Header, description = "the ETag the change is based on; a stale one is refused with 412")), request_body = Vec<FeeRule>, responses((status = 200, body = Vec<FeeRule>, headers(("ETag" = String))), (status = 412, description = "the rules changed since the ETag sent"), (status = 422)))]
 pub async fn put_fee_rules(
     State(s): State<AppState>,
     a: Auth,
+    IfMatch(if_match): IfMatch,
     JsonBody(b): JsonBody<Vec<FeeRuleInput>>,
-) -> Result<Json<Vec<FeeRule>>, ApiError> {
+) -> TaggedResult<Vec<FeeRule>> {
     let rules = b
         .into_iter()
         .map(|r| FeeRule {
@@ -289,7 +293,8 @@ pub async fn put_fee_rules(
             travel_fen: r.travel_fen,
         })
         .collect();
-    Ok(Json(service::set_fee_rules(&s.app, &a.actor, rules).await?))
+    let (rules, v) = service::set_fee_rules(&s.app, &a.actor, if_match, rules).await?;
+    Ok(tagged(rules, v))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -535,6 +535,8 @@ pub struct CustomerForm {
     phones: String,
     tier: shouhou_domain::Tier,
     note: String,
+    /// The version the form was drawn from: a change saved meanwhile by someone else is refused.
+    version: Option<i64>,
 }
 
 /// Saves the customer; a refusal keeps what was typed and shows the message beside the field.
@@ -558,7 +560,7 @@ pub async fn customer_save(
         ),
         ..Default::default()
     };
-    match shouhou_app::customers::update(&s.app, &p.actor, id, patch).await {
+    match shouhou_app::customers::update(&s.app, &p.actor, id, f.version, patch).await {
         Ok(c) => edit_form(&p, &c, true, String::new(), String::new()),
         Err(e) => {
             let Ok(mut c) = shouhou_app::customers::get(&s.app, &p.actor, id).await else {

@@ -279,7 +279,7 @@ pub async fn kb_create(State(s): State<AppState>, p: Page, Form(f): Form<Article
         cause: f.cause.clone(),
         fix: f.fix.clone(),
     };
-    match uc::save_article(&s.app, &p.actor, None, input).await {
+    match uc::save_article(&s.app, &p.actor, None, None, input).await {
         Ok(_) => html(kb_form(lang, None, true, String::new(), String::new())),
         Err(e) => {
             let field = e.field().unwrap_or("").to_string();

@@ -98,6 +98,9 @@ struct FormView<'a> {
     fields: &'a [Field],
     saved: bool,
     error: &'a str,
+    /// The version the form was filled from, sent back so that a change someone else saved in
+    /// the meantime is refused (412) instead of overwritten.
+    version: Option<i64>,
 }
 
 #[derive(Template)]
@@ -686,22 +689,54 @@ fn input<T: DeserializeOwned>(m: Map<String, Value>) -> Result<T, AppError> {
     serde_path_to_error::deserialize(Value::Object(m)).map_err(crate::input::json_error)
 }
 
+async fn fields_and_version(
+    s: &AppState,
+    p: &Page,
+    rec: Rec,
+    id: Option<i64>,
+) -> Result<(Vec<Field>, Option<i64>), AppError> {
+    Ok((
+        fields(s, p, rec, id).await?,
+        version_of(s, p, rec, id).await?,
+    ))
+}
+
+/// The version of the record a form edits (None for a new one).
+async fn version_of(
+    s: &AppState,
+    p: &Page,
+    rec: Rec,
+    id: Option<i64>,
+) -> Result<Option<i64>, AppError> {
+    let Some(id) = id else { return Ok(None) };
+    let (app, a) = (&s.app, &p.actor);
+    Ok(Some(match rec {
+        Rec::Product => catalog::get_product(app, id).await?.version,
+        Rec::Policy => catalog::get_policy(app, id).await?.version,
+        Rec::OrgUnit => org::get_org_unit(app, a, id).await?.version,
+        Rec::User => org::get_user(app, a, id).await?.version,
+        Rec::Technician => org::get_technician(app, a, id).await?.version,
+        Rec::Device => shouhou_app::devices::get(app, a, id).await?.version,
+    }))
+}
+
 /// Creates (`id` = None) or changes the record through the app layer; returns its id.
 async fn save(
     s: &AppState,
     p: &Page,
     rec: Rec,
     id: Option<i64>,
+    v: Option<i64>,
     m: Map<String, Value>,
 ) -> Result<i64, AppError> {
     let (app, a) = (&s.app, &p.actor);
     Ok(match (rec, id) {
         (Rec::Product, None) => catalog::create_product(app, Some(a), input(m)?).await?.id,
-        (Rec::Product, Some(id)) => catalog::update_product(app, a, id, input(m)?).await?.id,
+        (Rec::Product, Some(id)) => catalog::update_product(app, a, id, v, input(m)?).await?.id,
         (Rec::Policy, None) => catalog::create_policy(app, Some(a), input(m)?).await?.id,
-        (Rec::Policy, Some(id)) => catalog::update_policy(app, a, id, input(m)?).await?.id,
+        (Rec::Policy, Some(id)) => catalog::update_policy(app, a, id, v, input(m)?).await?.id,
         (Rec::OrgUnit, None) => org::create_org_unit(app, a, input(m)?).await?.id,
-        (Rec::OrgUnit, Some(id)) => org::update_org_unit(app, a, id, input(m)?).await?.id,
+        (Rec::OrgUnit, Some(id)) => org::update_org_unit(app, a, id, v, input(m)?).await?.id,
         (Rec::User, None) => org::create_user(app, a, input(m)?).await?.id,
         (Rec::User, Some(id)) => {
             let mut m = m;
@@ -710,12 +745,12 @@ async fn save(
                     m.remove(f);
                 }
             }
-            org::update_user(app, a, id, input(m)?).await?.id
+            org::update_user(app, a, id, v, input(m)?).await?.id
         }
         (Rec::Technician, None) => org::create_technician(app, Some(a), input(m)?).await?.id,
-        (Rec::Technician, Some(id)) => org::update_technician(app, a, id, input(m)?).await?.id,
+        (Rec::Technician, Some(id)) => org::update_technician(app, a, id, v, input(m)?).await?.id,
         (Rec::Device, Some(id)) => {
-            shouhou_app::devices::update(app, a, id, input(m)?)
+            shouhou_app::devices::update(app, a, id, v, input(m)?)
                 .await?
                 .id
         }
@@ -723,13 +758,21 @@ async fn save(
     })
 }
 
-fn view(p: &Page, action: &str, fields: &[Field], saved: bool, error: &str) -> String {
+fn view(
+    p: &Page,
+    action: &str,
+    fields: &[Field],
+    version: Option<i64>,
+    saved: bool,
+    error: &str,
+) -> String {
     FormView {
         t: p.t,
         action,
         fields,
         saved,
         error,
+        version,
     }
     .render()
     .unwrap_or_default()
@@ -791,6 +834,10 @@ async fn page(State(s): State<AppState>, p: Page, rec: Rec, Path(id): Path<Strin
         Ok(f) => f,
         Err(e) => return err(e),
     };
+    let version = match version_of(&s, &p, rec, id).await {
+        Ok(v) => v,
+        Err(e) => return err(e),
+    };
     let title = format!(
         "{} · {}",
         p.t.t(rec.title_key()),
@@ -801,7 +848,7 @@ async fn page(State(s): State<AppState>, p: Page, rec: Rec, Path(id): Path<Strin
         })
     );
     render(&FormPage {
-        form: view(&p, &target(rec, id), &fields, false, ""),
+        form: view(&p, &target(rec, id), &fields, version, false, ""),
         title,
         back: format!("/{}", rec.path()),
         back_label: p.t.t(rec.title_key()),
@@ -827,10 +874,14 @@ async fn submit(
     };
     let lang = p.actor.lang;
     let action = target(rec, id);
+    let version = pairs
+        .iter()
+        .find(|(k, _)| k == "_version")
+        .and_then(|(_, v)| v.parse::<i64>().ok());
     let Ok(m) = fill(&mut fields, &pairs, lang) else {
-        return super::html(view(&p, &action, &fields, false, ""));
+        return super::html(view(&p, &action, &fields, version, false, ""));
     };
-    match save(&s, &p, rec, id, m).await {
+    match save(&s, &p, rec, id, version, m).await {
         Ok(new_id) if id.is_none() => {
             let mut r = super::html(String::new());
             if let Ok(v) = HeaderValue::from_str(&format!("/{}/{new_id}", rec.path())) {
@@ -838,7 +889,14 @@ async fn submit(
             }
             r
         }
-        Ok(_) => super::html(view(&p, &action, &fields, true, "")),
+        Ok(_) => {
+            // Redrawn from the saved record: its values and its new version.
+            let fresh = fields_and_version(&s, &p, rec, id).await;
+            match fresh {
+                Ok((f, v)) => super::html(view(&p, &action, &f, v, true, "")),
+                Err(e) => err(e),
+            }
+        }
         Err(e) => {
             let field = e
                 .field()
@@ -853,7 +911,8 @@ async fn submit(
                 }
                 None => e.message(lang),
             };
-            super::html(view(&p, &action, &fields, false, &general))
+            // A stale version keeps the form as typed; the message says who changed what.
+            super::html(view(&p, &action, &fields, version, false, &general))
         }
     }
 }

@@ -340,7 +340,7 @@ async fn set_lang(State(s): State<AppState>, p: Page, Form(f): Form<LangForm>) -
         lang: Some(lang),
         ..Default::default()
     };
-    match shouhou_app::org::update_user(&s.app, &p.actor, p.actor.id(), patch).await {
+    match shouhou_app::org::update_user(&s.app, &p.actor, p.actor.id(), None, patch).await {
         Ok(_) => ([("hx-refresh", "true")], "").into_response(),
         Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.message(p.actor.lang)).into_response(),
     }

@@ -33,6 +33,8 @@ type FeeRow = (String, String, String, String);
 #[template(path = "settings_sla_partial.html")]
 struct SlaForm {
     t: T,
+    /// The version the form shows, sent back as `_version` (a stale one is refused).
+    version: i64,
     rows: Vec<SlaRow>,
     priorities: Vec<(String, String)>,
     tiers: Vec<(String, String)>,
@@ -44,6 +46,8 @@ struct SlaForm {
 #[template(path = "settings_fees_partial.html")]
 struct FeeForm {
     t: T,
+    /// The version the form shows, sent back as `_version` (a stale one is refused).
+    version: i64,
     rows: Vec<FeeRow>,
     kinds: Vec<(String, String)>,
     categories: Vec<(String, String)>,
@@ -53,6 +57,7 @@ struct FeeForm {
 
 fn sla_form(
     lang: Lang,
+    version: i64,
     rules: &[SlaRule],
     rows: Option<Vec<SlaRow>>,
     saved: bool,
@@ -87,6 +92,7 @@ fn sla_form(
     );
     SlaForm {
         t: T(lang),
+        version,
         rows,
         priorities: Priority::ALL
             .iter()
@@ -102,6 +108,7 @@ fn sla_form(
 
 fn fee_form(
     lang: Lang,
+    version: i64,
     rules: &[FeeRule],
     rows: Option<Vec<FeeRow>>,
     saved: bool,
@@ -134,6 +141,7 @@ fn fee_form(
     );
     FeeForm {
         t: T(lang),
+        version,
         rows,
         kinds: WorkOrderType::ALL
             .iter()
@@ -157,15 +165,15 @@ pub async fn page(State(s): State<AppState>, p: Page) -> Response {
         return forbidden();
     }
     let lang = p.actor.lang;
-    let sla = shouhou_app::catalog::sla_rules(&s.app)
+    let (sla, sla_version) = shouhou_app::catalog::sla_rules_versioned(&s.app)
         .await
         .unwrap_or_default();
-    let fees = shouhou_app::service::fee_rules(&s.app)
+    let (fees, fee_version) = shouhou_app::service::fee_rules_versioned(&s.app)
         .await
         .unwrap_or_default();
     render(&Settings {
-        sla_form: sla_form(lang, &sla, None, false, String::new()),
-        fee_form: fee_form(lang, &fees, None, false, String::new()),
+        sla_form: sla_form(lang, sla_version, &sla, None, false, String::new()),
+        fee_form: fee_form(lang, fee_version, &fees, None, false, String::new()),
         c: p.chrome(),
     })
 }
@@ -184,6 +192,14 @@ fn rows(pairs: &[(String, String)], first: &str, width: usize) -> Vec<Vec<String
     out.into_iter().filter(|r| r.len() == width).collect()
 }
 
+/// The `_version` a settings form was drawn with.
+fn form_version(pairs: &[(String, String)]) -> Option<i64> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == "_version")
+        .and_then(|(_, v)| v.parse().ok())
+}
+
 fn row_error(lang: Lang, n: usize, field: &str) -> String {
     lang.pick(&format!("第 {n} 行：{field}"), &format!("row {n}: {field}"))
 }
@@ -195,6 +211,7 @@ pub async fn save_sla(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
     let lang = p.actor.lang;
+    let version = form_version(&pairs);
     let raw = rows(&pairs, "priority", 5);
     let kept: Vec<(usize, &Vec<String>)> = raw
         .iter()
@@ -215,7 +232,14 @@ pub async fn save_sla(
                 )
             })
             .collect();
-        html(sla_form(lang, &[], Some(shown), false, e))
+        html(sla_form(
+            lang,
+            version.unwrap_or(0),
+            &[],
+            Some(shown),
+            false,
+            e,
+        ))
     };
     for (i, r) in &kept {
         let n = i + 1;
@@ -247,8 +271,8 @@ pub async fn save_sla(
             Err(e) => return back(e),
         }
     }
-    match shouhou_app::catalog::set_sla_rules(&s.app, &p.actor, rules).await {
-        Ok(saved) => html(sla_form(lang, &saved, None, true, String::new())),
+    match shouhou_app::catalog::set_sla_rules(&s.app, &p.actor, version, rules).await {
+        Ok((saved, v)) => html(sla_form(lang, v, &saved, None, true, String::new())),
         Err(e) => back(e.message(lang)),
     }
 }
@@ -260,6 +284,7 @@ pub async fn save_fees(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
     let lang = p.actor.lang;
+    let version = form_version(&pairs);
     let raw = rows(&pairs, "kind", 4);
     let kept: Vec<(usize, &Vec<String>)> = raw
         .iter()
@@ -271,7 +296,14 @@ pub async fn save_fees(
             .iter()
             .map(|(_, r)| (r[0].clone(), r[1].clone(), r[2].clone(), r[3].clone()))
             .collect();
-        html(fee_form(lang, &[], Some(shown), false, e))
+        html(fee_form(
+            lang,
+            version.unwrap_or(0),
+            &[],
+            Some(shown),
+            false,
+            e,
+        ))
     };
     let mut rules = Vec::new();
     for (i, r) in &kept {
@@ -306,8 +338,8 @@ pub async fn save_fees(
             travel_fen: travel,
         });
     }
-    match shouhou_app::service::set_fee_rules(&s.app, &p.actor, rules).await {
-        Ok(saved) => html(fee_form(lang, &saved, None, true, String::new())),
+    match shouhou_app::service::set_fee_rules(&s.app, &p.actor, version, rules).await {
+        Ok((saved, v)) => html(fee_form(lang, v, &saved, None, true, String::new())),
         Err(e) => {
             // "rules[2].category: …" → "row 3: …"
             let msg = match e
