@@ -19,7 +19,9 @@ const CATALOG_WRITERS: &[Role] = &[Role::Admin, Role::Manager];
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct NewProduct {
+    #[schema(min_length = 1, max_length = 40)]
     pub brand: String,
+    #[schema(min_length = 1, max_length = 60)]
     pub model: String,
     pub category: Category,
     pub name: Option<String>,
@@ -30,9 +32,12 @@ pub struct NewProduct {
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct ProductPatch {
+    #[schema(min_length = 1, max_length = 40)]
     pub brand: Option<String>,
+    #[schema(min_length = 1, max_length = 60)]
     pub model: Option<String>,
     pub category: Option<Category>,
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     pub parts: Option<Vec<PartSpec>>,
 }
@@ -153,7 +158,9 @@ pub async fn update_product(
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct NewPolicy {
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub manufacturer: String,
     pub whole_unit_months: i64,
     pub main_parts_months: i64,
@@ -165,7 +172,9 @@ pub struct NewPolicy {
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct PolicyPatch {
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
+    #[schema(min_length = 1, max_length = 100)]
     pub manufacturer: Option<String>,
     pub whole_unit_months: Option<i64>,
     pub main_parts_months: Option<i64>,

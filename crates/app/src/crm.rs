@@ -23,6 +23,7 @@ const FOLLOWUP_ROLES: &[Role] = &[Role::Admin, Role::Manager, Role::Followup];
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct NewLead {
+    #[schema(min_length = 1, max_length = 100)]
     pub client_key: String,
     pub kind: OpportunityKind,
     /// Estimated value in fen.
@@ -132,9 +133,13 @@ pub async fn set_opportunity_status(
 pub struct ArticleInput {
     pub category: Category,
     pub product_id: Option<i64>,
+    #[schema(min_length = 1, max_length = 100)]
     pub title: String,
+    #[schema(min_length = 1, max_length = 2000)]
     pub symptom: String,
+    #[schema(min_length = 1, max_length = 2000)]
     pub cause: String,
+    #[schema(min_length = 1, max_length = 4000)]
     pub fix: String,
 }
 

@@ -21,6 +21,7 @@ pub struct AddressInput {
     /// Set to change an existing address; absent for a new one.
     pub id: Option<i64>,
     pub label: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
     pub address: String,
     pub lat: f64,
     pub lng: f64,
@@ -29,10 +30,12 @@ pub struct AddressInput {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct NewCustomer {
     pub org_unit_id: Option<i64>,
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     pub kind: Option<CustomerKind>,
     pub tier: Option<Tier>,
     pub note: Option<String>,
+    #[schema(min_items = 1)]
     pub phones: Vec<String>,
     #[serde(default)]
     pub addresses: Vec<AddressInput>,
@@ -41,11 +44,13 @@ pub struct NewCustomer {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct CustomerPatch {
     pub org_unit_id: Option<i64>,
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     pub kind: Option<CustomerKind>,
     pub tier: Option<Tier>,
     pub note: Option<String>,
     /// Replaces the phone list.
+    #[schema(min_items = 1)]
     pub phones: Option<Vec<String>>,
     /// Changes the addresses with an `id`, adds those without.
     pub addresses: Option<Vec<AddressInput>>,

@@ -163,9 +163,9 @@ impl AppError {
                     .clone()
                     .unwrap_or_else(|| p("其他用户", "another user"));
                 match lang {
-                    Lang::ZhCn => format!("该工单已被 {who} 修改，请刷新后再改"),
+                    Lang::ZhCn => format!("这条记录已被 {who} 修改，请刷新后再改"),
                     Lang::En => {
-                        format!("{who} changed this work order meanwhile; reload and try again")
+                        format!("{who} changed this record meanwhile; reload and try again")
                     }
                 }
             }

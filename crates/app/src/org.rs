@@ -53,7 +53,9 @@ const OFFICE: &[Role] = &[
 pub struct NewOrgUnit {
     pub parent_id: Option<i64>,
     pub kind: OrgKind,
+    #[schema(min_length = 1, max_length = 40)]
     pub code: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     pub address: Option<String>,
     pub lat: Option<f64>,
@@ -62,7 +64,9 @@ pub struct NewOrgUnit {
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct OrgUnitPatch {
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
+    #[schema(min_length = 1, max_length = 40)]
     pub code: Option<String>,
     pub address: Option<String>,
     pub lat: Option<f64>,
@@ -168,8 +172,11 @@ pub async fn update_org_unit(
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct NewUser {
+    #[schema(min_length = 1, max_length = 40)]
     pub username: String,
+    #[schema(min_length = 1, max_length = 60)]
     pub display_name: String,
+    #[schema(min_length = 6)]
     pub password: String,
     pub role: Role,
     pub org_unit_id: i64,
@@ -178,6 +185,7 @@ pub struct NewUser {
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct UserPatch {
+    #[schema(min_length = 1, max_length = 60)]
     pub display_name: Option<String>,
     pub role: Option<Role>,
     pub org_unit_id: Option<i64>,
@@ -185,6 +193,7 @@ pub struct UserPatch {
     pub lang: Option<Lang>,
     pub active: Option<bool>,
     /// A new password: ends the user's other sessions and tokens.
+    #[schema(min_length = 6)]
     pub password: Option<String>,
     /// The current password; required when users change their own.
     pub current_password: Option<String>,

@@ -44,6 +44,7 @@ pub struct ReportInput {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct PartInput {
     /// Chosen by the client once per line; a retry with the same key adds nothing.
+    #[schema(min_length = 1, max_length = 100)]
     pub client_key: String,
     /// A part of the product's parts list.
     pub name: String,
@@ -55,6 +56,7 @@ pub struct SignatureInput {
     /// SVG path data (`M x y L x y …`) drawn on the screen.
     pub path: String,
     /// The name of the person who signed.
+    #[schema(min_length = 1, max_length = 60)]
     pub signed_by: String,
 }
 

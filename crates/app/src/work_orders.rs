@@ -29,6 +29,7 @@ pub struct NewWorkOrder {
     pub kind: WorkOrderType,
     pub channel: Option<Channel>,
     pub priority: Option<Priority>,
+    #[schema(min_length = 1, max_length = 2000)]
     pub fault_description: String,
     pub appointment_start: Option<DateTime<Utc>>,
     pub appointment_end: Option<DateTime<Utc>>,
@@ -38,6 +39,7 @@ pub struct NewWorkOrder {
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct WorkOrderPatch {
+    #[schema(min_length = 1, max_length = 2000)]
     pub fault_description: Option<String>,
     pub priority: Option<Priority>,
     pub address_id: Option<i64>,

@@ -100,11 +100,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let RawBody(bytes) = RawBody::from_request(req, state).await?;
         // Read once as a document: syntax errors name the body, control characters their path.
-        let doc: serde_json::Value = {
+        let mut doc: serde_json::Value = {
             let de = &mut serde_json::Deserializer::from_slice(&bytes);
             serde_path_to_error::deserialize(de).map_err(input::json_error)?
         };
         input::check_json_text(&doc)?;
+        input::whole_numbers(&mut doc);
         serde_path_to_error::deserialize(doc)
             .map(JsonBody)
             .map_err(|e| ApiError(input::json_error(e)))
@@ -206,13 +207,17 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             return Ok(IfMatch(None));
         };
         let s = v.to_str().unwrap_or("").trim();
+        // `*`: any current version (the record must exist, which the change checks anyway).
+        if s == "*" {
+            return Ok(IfMatch(None));
+        }
         let s = s.strip_prefix("W/").unwrap_or(s).trim_matches('"');
         s.parse::<i64>().map(|n| IfMatch(Some(n))).map_err(|_| {
             ApiError(AppError::invalid(
                 "If-Match",
                 ValidationError::Invalid {
-                    zh: "应为工单的 ETag，如 \"3\"".into(),
-                    en: "expected the work order's ETag, e.g. \"3\"".into(),
+                    zh: "应为记录的 ETag，如 \"3\"".into(),
+                    en: "expected the record's ETag, e.g. \"3\"".into(),
                 },
             ))
         })

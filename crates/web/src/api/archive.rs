@@ -464,6 +464,9 @@ pub async fn search(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct AuditQuery {
     /// work_order, customer, device, technician, user, org_unit, product, warranty_policy
+    #[param(
+        pattern = "^(work_order|customer|device|technician|user|org_unit|product|warranty_policy)$"
+    )]
     pub entity: String,
     pub id: i64,
 }

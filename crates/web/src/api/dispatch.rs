@@ -23,7 +23,7 @@ pub async fn propose(
     ))
 }
 
-#[utoipa::path(get, path = "/dispatch/plans/{id}", tag = "dispatch", responses((status = 200, body = PlanView), (status = 404)))]
+#[utoipa::path(get, path = "/dispatch/plans/{id}", operation_id = "get_dispatch_plan", tag = "dispatch", responses((status = 200, body = PlanView), (status = 404)))]
 pub async fn get(
     State(s): State<AppState>,
     a: Auth,

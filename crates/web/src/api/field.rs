@@ -79,6 +79,7 @@ pub async fn put_signature(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct PhotoQuery {
     /// Chosen by the client once per photo; a retry with the same key stores nothing new.
+    #[param(min_length = 1, max_length = 100)]
     pub key: String,
 }
 
@@ -253,6 +254,7 @@ pub async fn complaints(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CloseComplaint {
     /// What was done for the customer.
+    #[schema(min_length = 1, max_length = 1000)]
     pub note: String,
 }
 

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod dispatch;
 pub mod field;
 pub mod health;
+pub mod responses;
 pub mod work_orders;
 
 use axum::{middleware, Router};
@@ -112,6 +113,8 @@ pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .into_iter()
         .map(|(p, item)| (format!("/api/v1{p}"), item))
         .collect();
+    // Error answers are documented once the paths are in.
+    responses::ErrorResponses.modify(&mut doc);
     let router = router.layer(middleware::from_fn_with_state(state, idempotency::layer));
     (router, doc)
 }

@@ -19,6 +19,9 @@ use crate::AppState;
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ListQuery {
     /// One or more statuses, comma-separated.
+    #[param(
+        pattern = "^((new|assigned|accepted|en_route|on_site|waiting_parts|completed|reviewed|closed|cancelled)(,(new|assigned|accepted|en_route|on_site|waiting_parts|completed|reviewed|closed|cancelled))*)?$"
+    )]
     pub status: Option<String>,
     #[serde(rename = "type")]
     #[param(rename = "type")]
@@ -95,7 +98,7 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(get, path = "/work-orders/{id}", tag = "work-orders", responses((status = 200, body = WorkOrder, headers(("ETag" = String))), (status = 404)))]
+#[utoipa::path(get, path = "/work-orders/{id}", operation_id = "get_work_order", tag = "work-orders", responses((status = 200, body = WorkOrder, headers(("ETag" = String))), (status = 404)))]
 pub async fn get(
     State(s): State<AppState>,
     a: Auth,
