@@ -7,7 +7,7 @@ use shouhou_domain::validate;
 use shouhou_domain::warranty::WarrantyCover;
 use shouhou_domain::{ValidationError, WarrantyDecision};
 use shouhou_store::records::{Device, Product, WarrantyPolicy, WorkOrder};
-use shouhou_store::repo::{customers, devices, policies, products, Page};
+use shouhou_store::repo::{customers, devices, policies, products, Page, Paged};
 use shouhou_store::{search, work_orders, Tx};
 use utoipa::ToSchema;
 
@@ -200,7 +200,7 @@ pub async fn list(
     actor: &Actor,
     customer_id: Option<i64>,
     page: Page,
-) -> Result<Vec<Device>> {
+) -> Result<Paged<Device>> {
     Ok(devices::list(&app.db, &actor.vis, customer_id, page).await?)
 }
 
@@ -244,6 +244,7 @@ pub async fn history(app: &App, actor: &Actor, id: i64) -> Result<DeviceHistory>
             offset: 0,
         },
     )
-    .await?;
+    .await?
+    .items;
     Ok(DeviceHistory { card, work_orders })
 }
