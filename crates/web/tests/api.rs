@@ -2748,5 +2748,10 @@ db_test!(
         let (_, e) = get("work-orders?sort=priority", "zh-CN").await;
         let msg = e["error"]["message"].as_str().unwrap();
         assert!(msg.starts_with("排序方式：无效的取值，可选："), "{msg}");
+        // The lookup's limit too.
+        let (st, e) = get("search?q=13812345678&limit=101", "en").await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e["error"]["field"], "limit");
+        assert_eq!(e["error"]["message"], "Limit: must be between 1 and 100");
     }
 );

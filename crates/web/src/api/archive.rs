@@ -372,6 +372,8 @@ pub async fn update_user(
 pub struct SearchQuery {
     /// A fragment of a phone (4+ digits), serial (4+), name or address (2+ Chinese characters or 3+ letters).
     pub q: String,
+    /// Hits of each kind, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100, default = 20)]
     pub limit: Option<i64>,
 }
 
