@@ -4,8 +4,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 use shouhou_store::records::AuditEntry;
-use shouhou_store::repo::audit;
 use shouhou_store::repo::versions::{self, Versioned};
+use shouhou_store::repo::{audit, Page, Paged};
 use shouhou_store::Tx;
 
 use crate::{Actor, App, AppError, Result};
@@ -124,12 +124,18 @@ pub async fn claim_version(
 }
 
 /// The audit trail of one record, for admins and managers.
-pub async fn trail(app: &App, actor: &Actor, entity: &str, id: i64) -> Result<Vec<AuditEntry>> {
+pub async fn trail(
+    app: &App,
+    actor: &Actor,
+    entity: &str,
+    id: i64,
+    page: Page,
+) -> Result<Paged<AuditEntry>> {
     use shouhou_domain::Role;
     actor.require(&[Role::Admin, Role::Manager])?;
     // The record itself must be visible to the actor.
     crate::org::ensure_visible(app, actor, entity, id).await?;
-    Ok(audit::list(&app.db, entity, id).await?)
+    Ok(audit::list(&app.db, entity, id, page).await?)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use shouhou_domain::validate;
 use shouhou_domain::{Category, Priority, Role, Tier, ValidationError, WarrantyStart};
 use shouhou_store::records::{PartList, PartSpec, Product, StrList, WarrantyPolicy};
 use shouhou_store::repo::versions::Versioned;
-use shouhou_store::repo::{self, policies, products, Page};
+use shouhou_store::repo::{self, policies, products, Page, Paged};
 use shouhou_store::Tx;
 use utoipa::ToSchema;
 
@@ -72,7 +72,7 @@ pub async fn list_products(
     app: &App,
     category: Option<Category>,
     page: Page,
-) -> Result<Vec<Product>> {
+) -> Result<Paged<Product>> {
     Ok(products::list(&app.db, category.map(|c| c.as_str()), page).await?)
 }
 
@@ -202,7 +202,7 @@ fn check_policy(p: &WarrantyPolicy) -> Result<()> {
     Ok(())
 }
 
-pub async fn list_policies(app: &App, page: Page) -> Result<Vec<WarrantyPolicy>> {
+pub async fn list_policies(app: &App, page: Page) -> Result<Paged<WarrantyPolicy>> {
     Ok(policies::list(&app.db, page).await?)
 }
 

@@ -8,7 +8,7 @@ use shouhou_domain::{
 };
 use shouhou_store::records::WorkOrder;
 use shouhou_store::repo::versions::Versioned;
-use shouhou_store::repo::{self, org_units, technicians};
+use shouhou_store::repo::{self, org_units, technicians, Page, Paged};
 use shouhou_store::service::{
     self as store, Article, ArticleText, Complaint, FollowUp, NewOpportunity, Opportunity,
 };
@@ -83,15 +83,15 @@ pub async fn add_opportunity(app: &App, actor: &Actor, id: i64, n: NewLead) -> R
     Ok(o)
 }
 
-/// The newest `limit` leads (at most 1,000), optionally of one status.
+/// The leads of the actor's units, optionally of one status, newest first.
 pub async fn opportunities(
     app: &App,
     actor: &Actor,
     status: Option<OpportunityStatus>,
-    limit: i64,
-) -> Result<Vec<Opportunity>> {
+    page: Page,
+) -> Result<Paged<Opportunity>> {
     actor.require(LEAD_WORKERS)?;
-    Ok(store::opportunities(&app.db, &actor.vis, status.map(|s| s.as_str()), limit).await?)
+    Ok(store::opportunities(&app.db, &actor.vis, status.map(|s| s.as_str()), page).await?)
 }
 
 /// How many leads are open and their summed value (fen).
@@ -238,13 +238,14 @@ pub async fn search_articles(
     category: Option<Category>,
     product_id: Option<i64>,
     q: &str,
-) -> Result<Vec<Article>> {
+    page: Page,
+) -> Result<Paged<Article>> {
     Ok(store::search_articles(
         &app.db,
         category.map(|c| c.as_str()),
         product_id,
         q.trim(),
-        50,
+        page,
     )
     .await?)
 }
@@ -385,9 +386,10 @@ pub async fn follow_up(app: &App, actor: &Actor, id: i64) -> Result<Option<Follo
     Ok(store::follow_up(&app.db, id).await?)
 }
 
-pub async fn complaints(app: &App, actor: &Actor) -> Result<Vec<Complaint>> {
+/// The complaints of the actor's units, newest first.
+pub async fn complaints(app: &App, actor: &Actor, page: Page) -> Result<Paged<Complaint>> {
     actor.require(&[Role::Admin, Role::Manager, Role::Followup, Role::Dispatcher])?;
-    Ok(store::complaints(&app.db, &actor.vis, None, 200).await?)
+    Ok(store::complaints(&app.db, &actor.vis, None, page).await?)
 }
 
 /// The follow-up staff's list: completed orders of the last 30 days not yet called back.

@@ -7,7 +7,7 @@ use shouhou_domain::{CustomerKind, Role, Tier, ValidationError};
 use shouhou_store::records::{Address, Customer};
 use shouhou_store::repo::customers::{self, NewAddress};
 use shouhou_store::repo::versions::Versioned;
-use shouhou_store::repo::Page;
+use shouhou_store::repo::{Page, Paged};
 use shouhou_store::{search, Tx};
 use utoipa::ToSchema;
 
@@ -90,7 +90,7 @@ pub async fn list(
     actor: &Actor,
     name: Option<&str>,
     page: Page,
-) -> Result<Vec<Customer>> {
+) -> Result<Paged<Customer>> {
     Ok(customers::list(&app.db, &actor.vis, name, page).await?)
 }
 

@@ -8,7 +8,7 @@ use shouhou_domain::warranty::WarrantyCover;
 use shouhou_domain::{ValidationError, WarrantyDecision};
 use shouhou_store::records::{Device, Product, WarrantyPolicy, WorkOrder};
 use shouhou_store::repo::versions::Versioned;
-use shouhou_store::repo::{customers, devices, policies, products, Page};
+use shouhou_store::repo::{customers, devices, policies, products, Page, Paged};
 use shouhou_store::{search, work_orders, Tx};
 use utoipa::ToSchema;
 
@@ -217,7 +217,7 @@ pub async fn list(
     actor: &Actor,
     customer_id: Option<i64>,
     page: Page,
-) -> Result<Vec<Device>> {
+) -> Result<Paged<Device>> {
     Ok(devices::list(&app.db, &actor.vis, customer_id, page).await?)
 }
 
@@ -261,6 +261,7 @@ pub async fn history(app: &App, actor: &Actor, id: i64) -> Result<DeviceHistory>
             offset: 0,
         },
     )
-    .await?;
+    .await?
+    .items;
     Ok(DeviceHistory { card, work_orders })
 }

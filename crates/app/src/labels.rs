@@ -64,7 +64,8 @@ pub async fn labels(
             offset: offset.max(0),
         },
     )
-    .await?;
+    .await?
+    .items;
     let mut names = std::collections::HashMap::new();
     let mut out = Vec::with_capacity(list.len());
     let base = base_url.trim_end_matches('/');

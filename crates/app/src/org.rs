@@ -7,7 +7,7 @@ use shouhou_domain::validate;
 use shouhou_domain::{Category, Lang, OrgKind, Role, ValidationError};
 use shouhou_store::records::{OrgUnit, Shift, StrList, Technician, User};
 use shouhou_store::repo::versions::Versioned;
-use shouhou_store::repo::{self, org_units, sessions, technicians, users, Page};
+use shouhou_store::repo::{self, org_units, sessions, technicians, users, Page, Paged};
 use utoipa::ToSchema;
 
 use crate::audit;
@@ -83,8 +83,8 @@ fn coords(lat: Option<f64>, lng: Option<f64>) -> Result<()> {
     Ok(())
 }
 
-pub async fn list_org_units(app: &App, actor: &Actor) -> Result<Vec<OrgUnit>> {
-    Ok(org_units::list(&app.db, &actor.vis).await?)
+pub async fn list_org_units(app: &App, actor: &Actor, page: Page) -> Result<Paged<OrgUnit>> {
+    Ok(org_units::list(&app.db, &actor.vis, page).await?)
 }
 
 pub async fn get_org_unit(app: &App, actor: &Actor, id: i64) -> Result<OrgUnit> {
@@ -199,7 +199,7 @@ pub struct UserPatch {
     pub current_password: Option<String>,
 }
 
-pub async fn list_users(app: &App, actor: &Actor, page: Page) -> Result<Vec<User>> {
+pub async fn list_users(app: &App, actor: &Actor, page: Page) -> Result<Paged<User>> {
     actor.require(&[Role::Admin, Role::Manager])?;
     Ok(users::list(&app.db, &actor.vis, page).await?)
 }
@@ -419,7 +419,7 @@ fn skills(v: &[Category]) -> StrList {
     StrList(s)
 }
 
-pub async fn list_technicians(app: &App, actor: &Actor, page: Page) -> Result<Vec<Technician>> {
+pub async fn list_technicians(app: &App, actor: &Actor, page: Page) -> Result<Paged<Technician>> {
     actor.require(OFFICE)?;
     Ok(technicians::list(&app.db, &actor.vis, page).await?)
 }
@@ -544,9 +544,10 @@ pub async fn shifts(
     id: i64,
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<Vec<Shift>> {
+    page: Page,
+) -> Result<Paged<Shift>> {
     technicians::get(&app.db, &actor.vis, id).await?;
-    Ok(technicians::shifts(&app.db, id, from, to).await?)
+    Ok(technicians::shifts(&app.db, id, from, to, page).await?)
 }
 
 pub async fn set_shift(app: &App, actor: &Actor, id: i64, s: NewShift) -> Result<Vec<Shift>> {
@@ -571,5 +572,9 @@ pub async fn set_shift(app: &App, actor: &Actor, id: i64, s: NewShift) -> Result
     )
     .await?;
     tx.commit().await?;
-    Ok(technicians::shifts(&app.db, id, s.day, s.day).await?)
+    Ok(
+        technicians::shifts(&app.db, id, s.day, s.day, Page::LARGEST)
+            .await?
+            .items,
+    )
 }

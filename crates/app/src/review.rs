@@ -5,6 +5,7 @@ use serde::Deserialize;
 use shouhou_domain::kinds::required_text;
 use shouhou_domain::{Role, Status, ValidationError};
 use shouhou_store::records::WorkOrder;
+use shouhou_store::repo::{Page, Paged};
 use shouhou_store::work_orders::{self as store, Review};
 use utoipa::ToSchema;
 
@@ -27,14 +28,16 @@ pub struct ReviewInput {
     pub comment: Option<String>,
 }
 
-pub async fn queue(app: &App, actor: &Actor, limit: i64) -> Result<Vec<WorkOrder>> {
+/// Completed orders waiting for review, oldest first.
+pub async fn queue(app: &App, actor: &Actor, page: Page) -> Result<Paged<WorkOrder>> {
     actor.require(REVIEWERS)?;
-    Ok(store::review_queue(&app.db, &actor.vis, limit.clamp(1, 200)).await?)
+    Ok(store::review_queue(&app.db, &actor.vis, page).await?)
 }
 
-pub async fn history(app: &App, actor: &Actor, id: i64) -> Result<Vec<Review>> {
+/// The reviews of an order the actor sees, oldest first.
+pub async fn history(app: &App, actor: &Actor, id: i64, page: Page) -> Result<Paged<Review>> {
     store::get(&app.db, &actor.vis, id).await?;
-    Ok(store::reviews(&app.db, id).await?)
+    Ok(store::reviews(&app.db, id, page).await?)
 }
 
 pub async fn review(app: &App, actor: &Actor, id: i64, r: ReviewInput) -> Result<WorkOrder> {

@@ -5,7 +5,20 @@ use shouhou_store::search::{self, SearchResult};
 
 use crate::{Actor, App, AppError, Result};
 
+/// The most hits of each kind one lookup returns.
+pub const MAX_LIMIT: i64 = 100;
+
+/// Customers and devices matching `q`, up to `limit` (1–[`MAX_LIMIT`]) of each.
 pub async fn lookup(app: &App, actor: &Actor, q: &str, limit: i64) -> Result<SearchResult> {
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(AppError::invalid(
+            "limit",
+            ValidationError::OutOfRange {
+                min: 1,
+                max: MAX_LIMIT,
+            },
+        ));
+    }
     // A NUL would reach the database (PostgreSQL refuses it in text).
     validate::one_line(q, "q")?;
     if !validate::search_query_ok(q) {
@@ -19,7 +32,7 @@ pub async fn lookup(app: &App, actor: &Actor, q: &str, limit: i64) -> Result<Sea
             },
         ));
     }
-    Ok(search::lookup(&app.db, &actor.vis, q, limit.clamp(1, 100)).await?)
+    Ok(search::lookup(&app.db, &actor.vis, q, limit).await?)
 }
 
 /// Lookup for intake: the hits, plus the devices of the customers found (the customers are

@@ -138,7 +138,11 @@ async fn latest(app: &App, device_id: i64) -> Result<Option<Tracking>> {
         },
     )
     .await?;
-    match list.into_iter().find(|w| w.status != Status::Cancelled) {
+    match list
+        .items
+        .into_iter()
+        .find(|w| w.status != Status::Cancelled)
+    {
         Some(w) => Ok(Some(tracking(app, w).await?)),
         None => Ok(None),
     }
@@ -182,7 +186,7 @@ async fn eta(
     if let Some(p) = w.planned_arrival.filter(|p| *p > now) {
         return Ok(Some(p));
     }
-    let visit = orders::visits(&app.db, w.id).await?.into_iter().last();
+    let visit = orders::last_visit(&app.db, w.id).await?;
     let (Some(t), Some(departed)) = (tech, visit.and_then(|v| v.departed_at)) else {
         return Ok(None);
     };
@@ -331,9 +335,13 @@ pub async fn rate(app: &App, token: &str, input: FollowUpInput) -> Result<Follow
 }
 
 /// Pending self-service requests for the clerk to verify.
-pub async fn pending(app: &App, actor: &crate::Actor) -> Result<Vec<store::ServiceRequest>> {
+pub async fn pending(
+    app: &App,
+    actor: &crate::Actor,
+    page: repo::Page,
+) -> Result<repo::Paged<store::ServiceRequest>> {
     actor.require(VERIFIERS)?;
-    Ok(store::requests(&app.db, &actor.vis, "pending", 200).await?)
+    Ok(store::requests(&app.db, &actor.vis, "pending", page).await?)
 }
 
 /// The clerk's decision on a request: accept creates the order (the clerk is its creator),

@@ -2,7 +2,7 @@
 //! and lifecycle transitions with their visits.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use shouhou_domain::kinds::required_text;
 use shouhou_domain::lifecycle::{check_transition, next_states};
 use shouhou_domain::sla::{deadlines, pick_rule};
@@ -11,7 +11,7 @@ use shouhou_domain::{
     WarrantyDecision, WorkOrderType,
 };
 use shouhou_store::records::{Customer, OrgUnit, Visit, WorkOrder, WorkOrderEvent};
-use shouhou_store::repo::{self, customers, devices, policies, technicians, Page};
+use shouhou_store::repo::{self, customers, devices, policies, technicians, Page, Paged};
 use shouhou_store::{work_orders as store, Tx};
 use utoipa::ToSchema;
 
@@ -64,14 +64,6 @@ pub struct Transition {
     pub lng: Option<f64>,
     /// With `completed` (default `fixed`) or `waiting_parts` (default `needs_parts`).
     pub outcome: Option<VisitOutcome>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct WorkOrderPage {
-    pub items: Vec<WorkOrder>,
-    pub total: i64,
-    pub limit: i64,
-    pub offset: i64,
 }
 
 fn check_window(start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) -> Result<()> {
@@ -243,25 +235,25 @@ pub async fn list(
     actor: &Actor,
     f: &store::Filter,
     page: Page,
-) -> Result<WorkOrderPage> {
-    let items = store::list(&app.db, &actor.vis, f, page).await?;
-    let total = store::count(&app.db, &actor.vis, f).await?;
-    Ok(WorkOrderPage {
-        items,
-        total,
-        limit: page.limit,
-        offset: page.offset,
-    })
+) -> Result<Paged<WorkOrder>> {
+    Ok(store::list(&app.db, &actor.vis, f, page).await?)
 }
 
-pub async fn events(app: &App, actor: &Actor, id: i64) -> Result<Vec<WorkOrderEvent>> {
+/// The transitions of an order the actor sees, oldest first.
+pub async fn events(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    page: Page,
+) -> Result<Paged<WorkOrderEvent>> {
     store::get(&app.db, &actor.vis, id).await?;
-    Ok(store::events(&app.db, id).await?)
+    Ok(store::events(&app.db, id, page).await?)
 }
 
-pub async fn visits(app: &App, actor: &Actor, id: i64) -> Result<Vec<Visit>> {
+/// The visits of an order the actor sees, in turn.
+pub async fn visits(app: &App, actor: &Actor, id: i64, page: Page) -> Result<Paged<Visit>> {
     store::get(&app.db, &actor.vis, id).await?;
-    Ok(store::visits(&app.db, id).await?)
+    Ok(store::visits(&app.db, id, page).await?)
 }
 
 /// The states the actor may move this order to now (for showing only allowed actions).

@@ -177,7 +177,10 @@ db_test!(
         assert!(
             done.completed_at.is_some() && done.accepted_at.is_some() && done.reviewed_at.is_some()
         );
-        let visits = wo::visits(&app, &f.manager, w.id).await.unwrap();
+        let visits = wo::visits(&app, &f.manager, w.id, Page::LARGEST)
+            .await
+            .unwrap()
+            .items;
         assert_eq!(visits.len(), 2);
         assert_eq!(visits[0].outcome.0, Some(VisitOutcome::NeedsParts));
         assert_eq!(visits[0].arrived_lat, Some(30.281));
@@ -185,7 +188,11 @@ db_test!(
         assert!(visits
             .iter()
             .all(|v| v.left_at.is_some() && v.arrived_at.is_some()));
-        let events = wo::events(&app, &f.manager, w.id).await.unwrap();
+        let events = wo::events(&app, &f.manager, w.id, Page::LARGEST)
+            .await
+            .unwrap();
+        assert_eq!(events.total, 13);
+        let events = events.items;
         assert_eq!(events.len(), 13);
         assert_eq!(events[4].to_status, "on_site");
         assert_eq!(events[4].lat, Some(30.281));
@@ -218,7 +225,13 @@ db_test!(
         assert_eq!(e.field(), Some("reason"));
         let again = wo::get(&app, &f.clerk_a, w.id).await.unwrap();
         assert_eq!((again.status, again.version), (Status::New, 1));
-        assert_eq!(wo::events(&app, &f.clerk_a, w.id).await.unwrap().len(), 1);
+        assert_eq!(
+            wo::events(&app, &f.clerk_a, w.id, Page::LARGEST)
+                .await
+                .unwrap()
+                .total,
+            1
+        );
         // A technician cannot assign.
         let mut t = to(Status::Assigned);
         t.technician_id = Some(f.tech_a_id);
@@ -288,10 +301,11 @@ db_test!(scoping_hides_other_units_everywhere, |db: Db| async move {
             .total,
         0
     );
-    assert!(shouhou_app::customers::list(&app, &f.clerk_b, None, page)
+    let none = shouhou_app::customers::list(&app, &f.clerk_b, None, page)
         .await
-        .unwrap()
-        .is_empty());
+        .unwrap();
+    assert!(none.items.is_empty());
+    assert_eq!(none.total, 0);
     let hits = shouhou_app::search::lookup(&app, &f.clerk_b, "12345678", 20)
         .await
         .unwrap();
@@ -424,10 +438,11 @@ db_test!(audit_records_who_and_what_changed, |db: Db| async move {
     )
     .await
     .unwrap();
-    let trail = shouhou_app::audit::trail(&app, &f.manager, "customer", f.customer)
+    let trail = shouhou_app::audit::trail(&app, &f.manager, "customer", f.customer, Page::LARGEST)
         .await
         .unwrap();
-    assert_eq!(trail.len(), 2);
+    assert_eq!(trail.total, 2);
+    let trail = trail.items;
     assert_eq!(trail[0].action, "create");
     assert_eq!(trail[1].action, "update");
     assert_eq!(trail[1].actor_id, Some(f.clerk_a.id()));
@@ -445,16 +460,17 @@ db_test!(audit_records_who_and_what_changed, |db: Db| async move {
     wo::transition(&app, &f.clerk_a, w.id, None, t)
         .await
         .unwrap();
-    let trail = shouhou_app::audit::trail(&app, &f.manager, "work_order", w.id)
+    let trail = shouhou_app::audit::trail(&app, &f.manager, "work_order", w.id, Page::LARGEST)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(
         trail.last().unwrap().changes.0["status"],
         serde_json::json!(["new", "cancelled"])
     );
     // Clerks may not read the audit log.
     assert!(matches!(
-        shouhou_app::audit::trail(&app, &f.clerk_a, "customer", f.customer).await,
+        shouhou_app::audit::trail(&app, &f.clerk_a, "customer", f.customer, Page::LARGEST).await,
         Err(AppError::Forbidden)
     ));
 });
@@ -630,7 +646,13 @@ db_test!(
             .await
             .unwrap();
         assert_eq!(w.status, Status::Completed);
-        assert!(wo::visits(&app, &f.clerk_a, w.id).await.unwrap().is_empty());
+        assert_eq!(
+            wo::visits(&app, &f.clerk_a, w.id, Page::LARGEST)
+                .await
+                .unwrap()
+                .total,
+            0
+        );
     }
 );
 
@@ -653,9 +675,12 @@ db_test!(
                 .unwrap();
             ids.push(w.id);
         }
-        assert_eq!(queue(&app, &f.manager, 50).await.unwrap().len(), 2);
+        assert_eq!(
+            queue(&app, &f.manager, Page::LARGEST).await.unwrap().total,
+            2
+        );
         assert!(matches!(
-            queue(&app, &f.clerk_a, 50).await,
+            queue(&app, &f.clerk_a, Page::LARGEST).await,
             Err(AppError::Forbidden)
         ));
         // Returning needs a comment; with one, the order stays completed and leaves the queue.
@@ -695,10 +720,14 @@ db_test!(
         .await
         .unwrap();
         assert_eq!(w.status, Status::Reviewed);
-        assert!(queue(&app, &f.manager, 50).await.unwrap().is_empty());
-        let h = shouhou_app::review::history(&app, &f.manager, ids[0])
+        assert_eq!(
+            queue(&app, &f.manager, Page::LARGEST).await.unwrap().total,
+            0
+        );
+        let h = shouhou_app::review::history(&app, &f.manager, ids[0], Page::LARGEST)
             .await
-            .unwrap();
+            .unwrap()
+            .items;
         assert_eq!(
             (h[0].decision.as_str(), h[0].comment.as_deref()),
             ("returned", Some("缺少客户签字"))
@@ -775,9 +804,10 @@ db_test!(
             (w2.status, w2.technician_id),
             (Status::Assigned, Some(tech_c.id))
         );
-        let trail = shouhou_app::audit::trail(&app, &f.manager, "work_order", w.id)
+        let trail = shouhou_app::audit::trail(&app, &f.manager, "work_order", w.id, Page::LARGEST)
             .await
-            .unwrap();
+            .unwrap()
+            .items;
         assert_eq!(
             trail.last().unwrap().changes.0["technician_id"],
             serde_json::json!([f.tech_a_id, tech_c.id])
@@ -967,8 +997,11 @@ db_test!(business_rules_of_the_hardening_round, |db: Db| async move {
     selfservice::report_fault(&app, &token.0, "13500000002", "还有异响")
         .await
         .unwrap();
-    let pending = selfservice::pending(&app, &f.manager).await.unwrap();
-    assert_eq!(pending.len(), 1, "one request, not two");
+    let pending = selfservice::pending(&app, &f.manager, Page::LARGEST)
+        .await
+        .unwrap();
+    assert_eq!(pending.total, 1, "one request, not two");
+    let pending = pending.items;
     assert!(pending[0].description.contains("洗衣机漏水"));
     assert!(pending[0].description.contains("还有异响"));
     assert!(pending[0].description.contains("13500000002"));

@@ -33,6 +33,10 @@ pub enum ValidationError {
         min: i64,
         max: i64,
     },
+    /// Below the smallest allowed value (no upper bound).
+    TooSmall {
+        min: i64,
+    },
     /// NUL or another control character (tabs and line breaks are allowed where text may have
     /// several lines).
     ControlCharacter,
@@ -127,6 +131,7 @@ impl ValidationError {
             MonthsRange => "月数必须在 0 到 240 之间".to_string(),
             Duplicate => "已存在相同的记录".to_string(),
             OutOfRange { min, max } => format!("必须在 {min} 到 {max} 之间"),
+            TooSmall { min } => format!("不能小于 {min}"),
             ControlCharacter => "含有不可见的控制字符（如 NUL），请删除后重新输入".to_string(),
             Invalid { zh, .. } => zh.clone(),
         }
@@ -151,6 +156,7 @@ impl ValidationError {
             MonthsRange => "months must be between 0 and 240".to_string(),
             Duplicate => "a record with this value already exists".to_string(),
             OutOfRange { min, max } => format!("must be between {min} and {max}"),
+            TooSmall { min } => format!("must be at least {min}"),
             ControlCharacter => {
                 "contains an invisible control character (such as NUL); remove it and type it again"
                     .to_string()

@@ -159,6 +159,7 @@ const LABELS: &[(&str, &str, &str, &str)] = &[
     ("q", "搜索词", "search text", ""),
     ("limit", "条数", "limit", ""),
     ("offset", "起始位置", "offset", ""),
+    ("sort", "排序方式", "sort order", ""),
     ("token", "二维码链接", "QR link", ""),
     ("file", "文件名", "file name", ""),
     ("body", "请求正文", "request body", ""),

@@ -4,9 +4,12 @@
 //! put the record and its audit entry in one transaction.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use shouhou_domain::{DomainError, ValidationError};
+use utoipa::ToSchema;
 
 use crate::args;
-use crate::db::{Db, Tx};
+use crate::db::{Db, FromDbRow, Tx};
 use crate::records::*;
 use crate::scope::{Scoped, Sql, Visibility};
 use crate::Result;
@@ -24,18 +27,121 @@ pub const TECH_COLS: &str = "t.id, t.user_id, t.org_unit_id, u.display_name, t.s
 pub const WO_COLS: &str = "wo.id, wo.number, wo.org_unit_id, wo.customer_id, wo.device_id, wo.address_id, wo.kind, wo.channel, wo.priority, wo.status, wo.fault_description, wo.appointment_start, wo.appointment_end, wo.respond_by, wo.arrive_by, wo.resolve_by, wo.warranty_decision, wo.technician_id, wo.partner_unit_id, wo.created_by, wo.created_at, wo.updated_at, wo.accepted_at, wo.completed_at, wo.reviewed_at, wo.closed_at, wo.cancelled_at, wo.cancel_reason, wo.version, wo.planned_seq, wo.planned_arrival";
 
 /// Paging of a list: `limit` rows after `offset`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
     pub limit: i64,
     pub offset: i64,
 }
 
 impl Page {
+    /// Rows per page when the client names none.
+    pub const DEFAULT_LIMIT: i64 = 50;
+    /// The most rows one page holds.
+    pub const MAX_LIMIT: i64 = 500;
+    /// The first page of the most rows a page holds (internal callers that want "all").
+    pub const LARGEST: Page = Page {
+        limit: Page::MAX_LIMIT,
+        offset: 0,
+    };
+
+    /// The first `limit` rows.
+    pub const fn first(limit: i64) -> Page {
+        Page { limit, offset: 0 }
+    }
+
+    /// The page a client asked for: `limit` 1–[`Page::MAX_LIMIT`] (default
+    /// [`Page::DEFAULT_LIMIT`]), `offset` ≥ 0 (default 0). A value outside is refused naming the
+    /// parameter (`limit`, `offset`), never clamped.
+    pub fn parse(limit: Option<i64>, offset: Option<i64>) -> Result<Page, DomainError> {
+        let limit = limit.unwrap_or(Page::DEFAULT_LIMIT);
+        if !(1..=Page::MAX_LIMIT).contains(&limit) {
+            return Err(DomainError::invalid(
+                "limit",
+                ValidationError::OutOfRange {
+                    min: 1,
+                    max: Page::MAX_LIMIT,
+                },
+            ));
+        }
+        let offset = offset.unwrap_or(0);
+        if offset < 0 {
+            return Err(DomainError::invalid(
+                "offset",
+                ValidationError::TooSmall { min: 0 },
+            ));
+        }
+        Ok(Page { limit, offset })
+    }
+
+    /// The page itself within the bounds (a guard for internal callers; clients' pages come
+    /// through [`Page::parse`]).
+    fn bounded(self) -> Page {
+        Page {
+            limit: self.limit.clamp(1, Page::MAX_LIMIT),
+            offset: self.offset.max(0),
+        }
+    }
+
     fn sql(&self, q: &mut Sql) {
-        let l = q.arg(self.limit.clamp(1, 500));
-        let o = q.arg(self.offset.max(0));
+        let p = self.bounded();
+        let l = q.arg(p.limit);
+        let o = q.arg(p.offset);
         q.push(&format!(" LIMIT {l} OFFSET {o}"));
     }
+}
+
+/// One page of a list: its rows, how many rows the list's filters match in the user's scope
+/// (`total`), and the page's `limit` and `offset`. Every collection of the API answers this.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    /// Rows matching the filters in the user's scope, over all pages.
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl<T> Default for Paged<T> {
+    fn default() -> Self {
+        Paged {
+            items: Vec::new(),
+            total: 0,
+            limit: Page::DEFAULT_LIMIT,
+            offset: 0,
+        }
+    }
+}
+
+impl<T> Paged<T> {
+    /// The same page with each row changed by `f`.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Paged<U> {
+        Paged {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+            limit: self.limit,
+            offset: self.offset,
+        }
+    }
+}
+
+/// One page of `q` — a `SELECT … FROM … WHERE …` already scoped through
+/// [`Visibility::clause`], without `ORDER BY` — in `order` (which must end in a unique key so
+/// pages neither repeat nor skip rows), with the total counted over the very same query.
+pub async fn paged<T: FromDbRow>(db: &Db, q: Sql, order: &str, page: Page) -> Result<Paged<T>> {
+    let page = page.bounded();
+    let count = format!("SELECT COUNT(*) FROM ({}) counted", q.text);
+    let count_args = q.args.clone();
+    let mut rows = q;
+    rows.push(&format!(" ORDER BY {order}"));
+    page.sql(&mut rows);
+    let items = db.fetch_all(&rows.text, rows.args).await?;
+    let (total,): (i64,) = db.fetch_one(&count, count_args).await?;
+    Ok(Paged {
+        items,
+        total,
+        limit: page.limit,
+        offset: page.offset,
+    })
 }
 
 // ---------------------------------------------------------------- org units
@@ -51,11 +157,11 @@ pub mod org_units {
         .await
     }
 
-    pub async fn list(db: &Db, vis: &Visibility) -> Result<Vec<OrgUnit>> {
+    pub async fn list(db: &Db, vis: &Visibility, page: Page) -> Result<Paged<OrgUnit>> {
         let mut q = Sql::new(&format!("SELECT {ORG_UNIT_COLS} FROM org_units o WHERE "));
         let c = vis.clause(Scoped::OrgUnit, "o", &mut q);
-        q.push(&c).push(" ORDER BY o.id");
-        db.fetch_all(&q.text, q.args).await
+        q.push(&c);
+        paged(db, q, "o.id", page).await
     }
 
     pub async fn get(db: &Db, vis: &Visibility, id: i64) -> Result<OrgUnit> {
@@ -131,12 +237,11 @@ pub mod users {
         db.fetch_one(&q.text, q.args).await
     }
 
-    pub async fn list(db: &Db, vis: &Visibility, page: Page) -> Result<Vec<User>> {
+    pub async fn list(db: &Db, vis: &Visibility, page: Page) -> Result<Paged<User>> {
         let mut q = Sql::new(&format!("SELECT {USER_COLS} FROM users u WHERE "));
         let c = vis.clause(Scoped::Unit, "u", &mut q);
-        q.push(&c).push(" ORDER BY u.id");
-        page.sql(&mut q);
-        db.fetch_all(&q.text, q.args).await
+        q.push(&c);
+        paged(db, q, "u.id", page).await
     }
 
     pub async fn credentials(db: &Db, username: &str) -> Result<Option<Credentials>> {
@@ -431,17 +536,16 @@ pub mod customers {
         vis: &Visibility,
         name: Option<&str>,
         page: Page,
-    ) -> Result<Vec<Customer>> {
+    ) -> Result<Paged<Customer>> {
         let mut q = Sql::new(&format!("SELECT {CUSTOMER_COLS} FROM customers c WHERE "));
         let cl = vis.clause(Scoped::Customer, "c", &mut q);
         q.push(&cl);
         if let Some(n) = name {
             q.push_bind(" AND c.name LIKE {}", format!("{n}%"));
         }
-        q.push(" ORDER BY c.id DESC");
-        page.sql(&mut q);
-        let cs = db.fetch_all(&q.text, q.args).await?;
-        fill(db, cs).await
+        let mut p: Paged<Customer> = paged(db, q, "c.id DESC", page).await?;
+        p.items = fill(db, p.items).await?;
+        Ok(p)
     }
 
     pub struct NewAddress<'a> {
@@ -547,14 +651,12 @@ pub mod products {
         .await
     }
 
-    pub async fn list(db: &Db, category: Option<&str>, page: Page) -> Result<Vec<Product>> {
+    pub async fn list(db: &Db, category: Option<&str>, page: Page) -> Result<Paged<Product>> {
         let mut q = Sql::new(&format!("SELECT {PRODUCT_COLS} FROM products p WHERE 1=1"));
         if let Some(c) = category {
             q.push_bind(" AND p.category = {}", c);
         }
-        q.push(" ORDER BY p.brand, p.model");
-        page.sql(&mut q);
-        db.fetch_all(&q.text, q.args).await
+        paged(db, q, "p.brand, p.model, p.id", page).await
     }
 
     pub async fn insert(
@@ -601,12 +703,9 @@ pub mod policies {
         .await
     }
 
-    pub async fn list(db: &Db, page: Page) -> Result<Vec<WarrantyPolicy>> {
-        let mut q = Sql::new(&format!(
-            "SELECT {POLICY_COLS} FROM warranty_policies w ORDER BY w.id"
-        ));
-        page.sql(&mut q);
-        db.fetch_all(&q.text, q.args).await
+    pub async fn list(db: &Db, page: Page) -> Result<Paged<WarrantyPolicy>> {
+        let q = Sql::new(&format!("SELECT {POLICY_COLS} FROM warranty_policies w"));
+        paged(db, q, "w.id", page).await
     }
 
     pub async fn insert(tx: &mut Tx, w: &WarrantyPolicy) -> Result<i64> {
@@ -661,16 +760,14 @@ pub mod devices {
         vis: &Visibility,
         customer_id: Option<i64>,
         page: Page,
-    ) -> Result<Vec<Device>> {
+    ) -> Result<Paged<Device>> {
         let mut q = Sql::new(&format!("SELECT {DEVICE_COLS} FROM devices d WHERE "));
         let cl = vis.clause(Scoped::Device, "d", &mut q);
         q.push(&cl);
         if let Some(c) = customer_id {
             q.push_bind(" AND d.customer_id = {}", c);
         }
-        q.push(" ORDER BY d.id DESC");
-        page.sql(&mut q);
-        db.fetch_all(&q.text, q.args).await
+        paged(db, q, "d.id DESC", page).await
     }
 
     pub async fn insert(tx: &mut Tx, d: &Device) -> Result<i64> {
@@ -726,14 +823,13 @@ pub mod technicians {
         .await
     }
 
-    pub async fn list(db: &Db, vis: &Visibility, page: Page) -> Result<Vec<Technician>> {
+    pub async fn list(db: &Db, vis: &Visibility, page: Page) -> Result<Paged<Technician>> {
         let mut q = Sql::new(&format!(
             "SELECT {TECH_COLS} FROM technicians t JOIN users u ON u.id = t.user_id WHERE "
         ));
         let cl = vis.clause(Scoped::Unit, "t", &mut q);
-        q.push(&cl).push(" ORDER BY t.id");
-        page.sql(&mut q);
-        db.fetch_all(&q.text, q.args).await
+        q.push(&cl);
+        paged(db, q, "t.id", page).await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -763,17 +859,22 @@ pub mod technicians {
         Ok(())
     }
 
+    /// The shifts of one technician (the caller has checked the technician is visible) from
+    /// `from` to `to`, by day.
     pub async fn shifts(
         db: &Db,
         technician_id: i64,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> Result<Vec<Shift>> {
-        db.fetch_all(
-            "SELECT id, technician_id, day, starts_at, ends_at FROM shifts WHERE technician_id = $1 AND day >= $2 AND day <= $3 ORDER BY day",
-            args![technician_id, from, to],
-        )
-        .await
+        page: Page,
+    ) -> Result<Paged<Shift>> {
+        let q = Sql {
+            text: "SELECT id, technician_id, day, starts_at, ends_at FROM shifts \
+                   WHERE technician_id = $1 AND day >= $2 AND day <= $3"
+                .into(),
+            args: args![technician_id, from, to],
+        };
+        paged(db, q, "day, id", page).await
     }
 
     /// Sets the shift of a day (one per technician and day).
@@ -859,13 +960,53 @@ pub mod audit {
         .await
     }
 
-    pub async fn list(db: &Db, entity: &str, entity_id: i64) -> Result<Vec<AuditEntry>> {
-        db.fetch_all(
-            "SELECT a.id, a.entity, a.entity_id, a.action, a.actor_id, u.display_name AS actor_name, a.at, a.changes \
-             FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id WHERE a.entity = $1 AND a.entity_id = $2 ORDER BY a.id",
-            args![entity, entity_id],
-        )
-        .await
+    /// The trail of one record (the caller has checked the record is visible), oldest first.
+    pub async fn list(
+        db: &Db,
+        entity: &str,
+        entity_id: i64,
+        page: Page,
+    ) -> Result<Paged<AuditEntry>> {
+        let q = Sql {
+            text: "SELECT a.id, a.entity, a.entity_id, a.action, a.actor_id, u.display_name AS actor_name, a.at, a.changes \
+                   FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id WHERE a.entity = $1 AND a.entity_id = $2"
+                .into(),
+            args: args![entity, entity_id],
+        };
+        paged(db, q, "a.id", page).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shouhou_domain::Lang;
+
+    #[test]
+    fn a_page_out_of_bounds_is_refused_naming_the_parameter() {
+        assert_eq!(
+            Page::parse(None, None),
+            Ok(Page {
+                limit: 50,
+                offset: 0
+            })
+        );
+        assert_eq!(
+            Page::parse(Some(500), Some(7)),
+            Ok(Page {
+                limit: 500,
+                offset: 7
+            })
+        );
+        assert_eq!(Page::parse(Some(1), None).map(|p| p.limit), Ok(1));
+        for limit in [0, -1, 501] {
+            let e = Page::parse(Some(limit), None).unwrap_err();
+            assert_eq!(e.field(), Some("limit"));
+            assert_eq!(e.message(Lang::ZhCn), "条数：必须在 1 到 500 之间");
+        }
+        let e = Page::parse(None, Some(-1)).unwrap_err();
+        assert_eq!(e.field(), Some("offset"));
+        assert_eq!(e.message(Lang::En), "Offset: must be at least 0");
     }
 }
 

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use crate::args;
 use crate::db::{Db, Tx};
+use crate::repo::{paged, Page, Paged};
 use crate::scope::{Scoped, Sql, Visibility};
 use crate::Result;
 
@@ -386,21 +387,20 @@ pub async fn add_opportunity(tx: &mut Tx, n: NewOpportunity<'_>) -> Result<(Oppo
 }
 
 /// The leads a manager or dispatcher works: of their units, newest first.
+/// The leads the user sees, optionally of one status, newest first.
 pub async fn opportunities(
     db: &Db,
     vis: &Visibility,
     status: Option<&str>,
-    limit: i64,
-) -> Result<Vec<Opportunity>> {
-    let limit = limit.clamp(1, 1000);
+    page: Page,
+) -> Result<Paged<Opportunity>> {
     let mut q = Sql::new(&format!("{OPP_SELECT} WHERE "));
     let cl = vis.clause(Scoped::Unit, "o", &mut q);
     q.push(&cl);
     if let Some(s) = status {
         q.push_bind(" AND o.status = {}", s);
     }
-    q.push_bind(" ORDER BY o.created_at DESC, o.id DESC LIMIT {}", limit);
-    db.fetch_all(&q.text, q.args).await
+    paged(db, q, "o.created_at DESC, o.id DESC", page).await
 }
 
 /// Count and summed value of the open leads the user sees.
@@ -518,8 +518,8 @@ pub async fn search_articles(
     category: Option<&str>,
     product_id: Option<i64>,
     q: &str,
-    limit: i64,
-) -> Result<Vec<Article>> {
+    page: Page,
+) -> Result<Paged<Article>> {
     let mut s = Sql::new(&format!("{ARTICLE_SELECT} WHERE 1=1"));
     if let Some(c) = category {
         s.push_bind(" AND a.category = {}", c);
@@ -530,19 +530,14 @@ pub async fn search_articles(
             " AND (a.title LIKE {p} OR a.symptom LIKE {p} OR a.cause LIKE {p} OR a.fix LIKE {p})"
         ));
     }
-    match product_id {
-        Some(pid) => {
-            let p = s.arg(pid);
-            s.push(&format!(
-                " ORDER BY CASE WHEN a.product_id = {p} THEN 0 ELSE 1 END, a.updated_at DESC"
-            ));
-        }
-        None => {
-            s.push(" ORDER BY a.updated_at DESC");
-        }
-    }
-    s.push_bind(" LIMIT {}", limit);
-    db.fetch_all(&s.text, s.args).await
+    // The product's id is a number, written into the order so the count needs no argument.
+    let order = match product_id {
+        Some(pid) => format!(
+            "CASE WHEN a.product_id = {pid} THEN 0 ELSE 1 END, a.updated_at DESC, a.id DESC"
+        ),
+        None => "a.updated_at DESC, a.id DESC".to_string(),
+    };
+    paged(db, s, &order, page).await
 }
 
 // ------------------------------------------------------------------ follow-ups, complaints
@@ -628,20 +623,20 @@ pub async fn add_complaint(
     .await
 }
 
+/// The complaints the user sees, optionally of one status, newest first.
 pub async fn complaints(
     db: &Db,
     vis: &Visibility,
     status: Option<&str>,
-    limit: i64,
-) -> Result<Vec<Complaint>> {
+    page: Page,
+) -> Result<Paged<Complaint>> {
     let mut q = Sql::new(&format!("{COMPLAINT_SELECT} WHERE "));
     let cl = vis.clause(Scoped::Unit, "k", &mut q);
     q.push(&cl);
     if let Some(s) = status {
         q.push_bind(" AND k.status = {}", s);
     }
-    q.push_bind(" ORDER BY k.created_at DESC, k.id DESC LIMIT {}", limit);
-    db.fetch_all(&q.text, q.args).await
+    paged(db, q, "k.created_at DESC, k.id DESC", page).await
 }
 
 pub async fn complaints_of_order(db: &Db, work_order_id: i64) -> Result<Vec<Complaint>> {
@@ -683,20 +678,20 @@ pub async fn add_request(
     .await
 }
 
+/// The self-service requests of `status` the user sees, oldest first.
 pub async fn requests(
     db: &Db,
     vis: &Visibility,
     status: &str,
-    limit: i64,
-) -> Result<Vec<ServiceRequest>> {
+    page: Page,
+) -> Result<Paged<ServiceRequest>> {
     let mut q = Sql::new(&format!(
         "SELECT {REQUEST_COLS} FROM service_requests r WHERE "
     ));
     let cl = vis.clause(Scoped::Unit, "r", &mut q);
     q.push(&cl);
     q.push_bind(" AND r.status = {}", status);
-    q.push_bind(" ORDER BY r.created_at LIMIT {}", limit);
-    db.fetch_all(&q.text, q.args).await
+    paged(db, q, "r.created_at, r.id", page).await
 }
 
 pub async fn request_for_update(tx: &mut Tx, vis: &Visibility, id: i64) -> Result<ServiceRequest> {

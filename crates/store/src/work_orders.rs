@@ -1,11 +1,13 @@
 //! Work orders, their events (transitions) and visits.
 
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::args;
 use crate::db::{Db, Tx};
 use crate::records::{Visit, WorkOrder, WorkOrderEvent};
-use crate::repo::{Page, WO_COLS};
+use crate::repo::{paged, Page, Paged, WO_COLS};
 use crate::scope::{Scoped, Sql, Visibility};
 use crate::Result;
 
@@ -24,8 +26,71 @@ pub struct Filter {
     pub completed_from: Option<DateTime<Utc>>,
     /// Open orders whose arrive-by or resolve-by lies before this instant.
     pub overdue_at: Option<DateTime<Utc>>,
-    /// `created_at`, `-created_at` (default), `arrive_by`, `resolve_by`, `number`.
-    pub sort: Option<String>,
+    pub sort: Sort,
+}
+
+/// The orders of the work-order list: newest first (`-created_at`, the default), oldest first,
+/// earliest arrive-by or resolve-by deadline first, by number either way, or a technician's day
+/// (`planned`: planned stops in order, then the rest by arrive-by). Each ends in the order's id,
+/// so pages neither repeat nor skip orders.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+pub enum Sort {
+    #[default]
+    #[serde(rename = "-created_at")]
+    NewestFirst,
+    #[serde(rename = "created_at")]
+    OldestFirst,
+    #[serde(rename = "arrive_by")]
+    ArriveBy,
+    #[serde(rename = "resolve_by")]
+    ResolveBy,
+    #[serde(rename = "number")]
+    Number,
+    #[serde(rename = "-number")]
+    NumberDesc,
+    #[serde(rename = "planned")]
+    Planned,
+}
+
+impl Sort {
+    pub const ALL: &'static [Sort] = &[
+        Sort::NewestFirst,
+        Sort::OldestFirst,
+        Sort::ArriveBy,
+        Sort::ResolveBy,
+        Sort::Number,
+        Sort::NumberDesc,
+        Sort::Planned,
+    ];
+
+    /// The name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::NewestFirst => "-created_at",
+            Sort::OldestFirst => "created_at",
+            Sort::ArriveBy => "arrive_by",
+            Sort::ResolveBy => "resolve_by",
+            Sort::Number => "number",
+            Sort::NumberDesc => "-number",
+            Sort::Planned => "planned",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Sort> {
+        Sort::ALL.iter().copied().find(|x| x.as_str() == s)
+    }
+
+    fn order_by(self) -> &'static str {
+        match self {
+            Sort::NewestFirst => "wo.created_at DESC, wo.id DESC",
+            Sort::OldestFirst => "wo.created_at ASC, wo.id ASC",
+            Sort::ArriveBy => "wo.arrive_by ASC, wo.id ASC",
+            Sort::ResolveBy => "wo.resolve_by ASC, wo.id ASC",
+            Sort::Number => "wo.number ASC, wo.id ASC",
+            Sort::NumberDesc => "wo.number DESC, wo.id DESC",
+            Sort::Planned => "wo.planned_seq ASC NULLS LAST, wo.arrive_by ASC, wo.id ASC",
+        }
+    }
 }
 
 fn filtered(vis: &Visibility, f: &Filter, select: &str) -> Sql {
@@ -69,24 +134,12 @@ fn filtered(vis: &Visibility, f: &Filter, select: &str) -> Sql {
     q
 }
 
-pub async fn list(db: &Db, vis: &Visibility, f: &Filter, page: Page) -> Result<Vec<WorkOrder>> {
-    let mut q = filtered(vis, f, WO_COLS);
-    let order = match f.sort.as_deref() {
-        Some("created_at") => "wo.created_at ASC, wo.id ASC",
-        Some("arrive_by") => "wo.arrive_by ASC, wo.id ASC",
-        Some("resolve_by") => "wo.resolve_by ASC, wo.id ASC",
-        Some("number") => "wo.number ASC",
-        Some("-number") => "wo.number DESC",
-        Some("planned") => "wo.planned_seq ASC NULLS LAST, wo.arrive_by ASC",
-        _ => "wo.created_at DESC, wo.id DESC",
-    };
-    q.push(&format!(" ORDER BY {order}"));
-    let l = q.arg(page.limit.clamp(1, 500));
-    let o = q.arg(page.offset.max(0));
-    q.push(&format!(" LIMIT {l} OFFSET {o}"));
-    db.fetch_all(&q.text, q.args).await
+/// One page of the orders `f` matches in the user's scope, with their total.
+pub async fn list(db: &Db, vis: &Visibility, f: &Filter, page: Page) -> Result<Paged<WorkOrder>> {
+    paged(db, filtered(vis, f, WO_COLS), f.sort.order_by(), page).await
 }
 
+/// How many orders `f` matches in the user's scope (the home page's counters).
 pub async fn count(db: &Db, vis: &Visibility, f: &Filter) -> Result<i64> {
     let q = filtered(vis, f, "COUNT(*)");
     let (n,): (i64,) = db.fetch_one(&q.text, q.args).await?;
@@ -181,20 +234,32 @@ pub async fn insert_event(
     Ok(())
 }
 
-pub async fn events(db: &Db, work_order_id: i64) -> Result<Vec<WorkOrderEvent>> {
-    db.fetch_all(
-        "SELECT e.id, e.work_order_id, e.from_status, e.to_status, e.actor_id, u.display_name AS actor_name, e.at, e.lat, e.lng, e.note \
-         FROM work_order_events e JOIN users u ON u.id = e.actor_id WHERE e.work_order_id = $1 ORDER BY e.id",
-        args![work_order_id],
-    )
-    .await
+/// The events of one order (the caller has checked the order is visible), oldest first.
+pub async fn events(db: &Db, work_order_id: i64, page: Page) -> Result<Paged<WorkOrderEvent>> {
+    let q = Sql {
+        text: "SELECT e.id, e.work_order_id, e.from_status, e.to_status, e.actor_id, u.display_name AS actor_name, e.at, e.lat, e.lng, e.note \
+               FROM work_order_events e JOIN users u ON u.id = e.actor_id WHERE e.work_order_id = $1"
+            .into(),
+        args: args![work_order_id],
+    };
+    paged(db, q, "e.id", page).await
 }
 
 const VISIT_COLS: &str = "id, work_order_id, technician_id, seq, departed_at, arrived_at, arrived_lat, arrived_lng, left_at, outcome";
 
-pub async fn visits(db: &Db, work_order_id: i64) -> Result<Vec<Visit>> {
-    db.fetch_all(
-        &format!("SELECT {VISIT_COLS} FROM visits WHERE work_order_id = $1 ORDER BY seq"),
+/// The visits of one order (the caller has checked the order is visible), in turn.
+pub async fn visits(db: &Db, work_order_id: i64, page: Page) -> Result<Paged<Visit>> {
+    let q = Sql {
+        text: format!("SELECT {VISIT_COLS} FROM visits WHERE work_order_id = $1"),
+        args: args![work_order_id],
+    };
+    paged(db, q, "seq, id", page).await
+}
+
+/// The latest visit of an order, if any.
+pub async fn last_visit(db: &Db, work_order_id: i64) -> Result<Option<Visit>> {
+    db.fetch_optional(
+        &format!("SELECT {VISIT_COLS} FROM visits WHERE work_order_id = $1 ORDER BY seq DESC, id DESC LIMIT 1"),
         args![work_order_id],
     )
     .await
@@ -291,13 +356,15 @@ pub async fn insert_review(
     .await
 }
 
-pub async fn reviews(db: &Db, work_order_id: i64) -> Result<Vec<Review>> {
-    db.fetch_all(
-        "SELECT r.id, r.work_order_id, r.decision, r.comment, r.reviewer_id, u.display_name AS reviewer_name, r.at \
-         FROM reviews r JOIN users u ON u.id = r.reviewer_id WHERE r.work_order_id = $1 ORDER BY r.id",
-        args![work_order_id],
-    )
-    .await
+/// The reviews of one order (the caller has checked the order is visible), oldest first.
+pub async fn reviews(db: &Db, work_order_id: i64, page: Page) -> Result<Paged<Review>> {
+    let q = Sql {
+        text: "SELECT r.id, r.work_order_id, r.decision, r.comment, r.reviewer_id, u.display_name AS reviewer_name, r.at \
+               FROM reviews r JOIN users u ON u.id = r.reviewer_id WHERE r.work_order_id = $1"
+            .into(),
+        args: args![work_order_id],
+    };
+    paged(db, q, "r.id", page).await
 }
 
 /// The latest review of each of `ids` that has one (one query for a list page).
@@ -318,16 +385,14 @@ pub async fn latest_reviews(db: &Db, ids: &[i64]) -> Result<Vec<Review>> {
 }
 
 /// Completed orders waiting for review (none returned since their completion), oldest first.
-pub async fn review_queue(db: &Db, vis: &Visibility, limit: i64) -> Result<Vec<WorkOrder>> {
+pub async fn review_queue(db: &Db, vis: &Visibility, page: Page) -> Result<Paged<WorkOrder>> {
     let mut q = Sql::new(&format!("SELECT {WO_COLS} FROM work_orders wo WHERE "));
     let cl = vis.clause(Scoped::WorkOrder, "wo", &mut q);
     q.push(&cl).push(
         " AND wo.status = 'completed' AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.work_order_id = wo.id \
-         AND r.decision = 'returned' AND r.at >= wo.completed_at) ORDER BY wo.completed_at ASC, wo.id ASC",
+         AND r.decision = 'returned' AND r.at >= wo.completed_at)",
     );
-    let l = q.arg(limit);
-    q.push(&format!(" LIMIT {l}"));
-    db.fetch_all(&q.text, q.args).await
+    paged(db, q, "wo.completed_at ASC, wo.id ASC", page).await
 }
 
 /// Names shown beside a list of orders: customer, device (product · serial), technician.

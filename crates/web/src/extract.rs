@@ -1,5 +1,5 @@
 //! Extractors: the signed-in actor (session cookie with CSRF, or bearer token), JSON bodies whose
-//! errors name the field, `If-Match`, paging.
+//! errors name the field, `If-Match`, paging (`limit`, `offset`).
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
@@ -245,18 +245,30 @@ pub fn tagged<T>(v: T, version: i64) -> Tagged<T> {
     Tagged(axum::http::StatusCode::OK, v, version)
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+/// The paging parameters of every collection: `limit` rows after `offset`. A value outside
+/// the bounds is refused with 422 naming the parameter, never clamped.
+#[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// Rows per page (1–500, default 50).
+    /// Rows per page, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500, default = 50)]
     pub limit: Option<i64>,
+    /// Rows to skip, 0 or more (default 0).
+    #[param(minimum = 0, default = 0)]
     pub offset: Option<i64>,
 }
 
-impl PageQuery {
-    pub fn page(&self) -> Page {
-        Page {
-            limit: self.limit.unwrap_or(50).clamp(1, 500),
-            offset: self.offset.unwrap_or(0).max(0),
-        }
+/// The page a list request asks for, from `limit` and `offset` in its query string (the other
+/// parameters are the list's own); see [`PageQuery`].
+pub struct Paging(pub Page);
+
+impl<S: Send + Sync> FromRequestParts<S> for Paging {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Query(q) = Query::<PageQuery>::from_request_parts(parts, state).await?;
+        Page::parse(q.limit, q.offset)
+            .map(Paging)
+            .map_err(|e| ApiError(AppError::from(e)))
     }
 }

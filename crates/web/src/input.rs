@@ -334,6 +334,24 @@ pub fn body_error(e: &(dyn StdError + 'static)) -> AppError {
     }
 }
 
+/// `3.0` is the whole number 3 in JSON (and in JSON Schema's `integer`): written as an integer so
+/// that integer fields take it; fractions and numbers past i64 stay as they are.
+pub fn whole_numbers(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64() {
+                if f.fract() == 0.0 && f.abs() < 9.0e15 {
+                    *v = Value::from(f as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        Value::Object(m) => m.values_mut().for_each(whole_numbers),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -416,23 +434,5 @@ mod tests {
         assert!(check_pairs(b"q=%00x", false).is_err());
         assert!(check_pairs(b"note=a%0D%0Ab", true).is_ok());
         assert!(check_pairs(b"q=a%0Ab", false).is_err());
-    }
-}
-
-/// `3.0` is the whole number 3 in JSON (and in JSON Schema's `integer`): written as an integer so
-/// that integer fields take it; fractions and numbers past i64 stay as they are.
-pub fn whole_numbers(v: &mut serde_json::Value) {
-    use serde_json::Value;
-    match v {
-        Value::Number(n) if n.is_f64() => {
-            if let Some(f) = n.as_f64() {
-                if f.fract() == 0.0 && f.abs() < 9.0e15 {
-                    *v = Value::from(f as i64);
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
-        Value::Object(m) => m.values_mut().for_each(whole_numbers),
-        _ => {}
     }
 }

@@ -648,7 +648,8 @@ db_test!(transitions_over_http, |db: Db| async move {
         .json()
         .await
         .unwrap();
-    let states: Vec<&str> = events
+    assert_eq!(events["total"], 6);
+    let states: Vec<&str> = events["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -768,8 +769,9 @@ db_test!(records_outside_the_scope_are_404, |db: Db| async move {
         .json()
         .await
         .unwrap();
-    assert_eq!(r[0]["action"], "create");
-    assert_eq!(r[0]["actor_name"], "clerk_a 测试");
+    assert_eq!(r["total"], 1);
+    assert_eq!(r["items"][0]["action"], "create");
+    assert_eq!(r["items"][0]["actor_name"], "clerk_a 测试");
 });
 
 db_test!(openapi_health_and_metrics, |db: Db| async move {
@@ -2530,3 +2532,413 @@ db_test!(every_editable_record_takes_if_match, |db: Db| async move {
     assert_eq!(again.headers()["idempotent-replayed"], "true");
     assert_eq!(etag_of(&first), etag_of(&again));
 });
+
+// ------------------------------------------------------------------------------------ lists
+
+/// GETs without path parameters that answer one record or one settings document, not a list.
+const NOT_COLLECTIONS: &[&str] = &[
+    "/api/v1/me",
+    "/api/v1/search",
+    "/api/v1/sla-rules",
+    "/api/v1/fee-rules",
+];
+
+/// The schema a `$ref` points at in the OpenAPI document.
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(r) => {
+            let name = r.trim_start_matches("#/components/schemas/");
+            &doc["components"]["schemas"][name]
+        }
+        None => schema,
+    }
+}
+
+/// Every `$ref` in `v`.
+fn refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                match (k.as_str(), x.as_str()) {
+                    ("$ref", Some(r)) => out.push(r.to_string()),
+                    _ => refs(x, out),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+        _ => {}
+    }
+}
+
+db_test!(
+    every_collection_answers_one_page_shape,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        let f = seed(&app).await;
+        let s = spawn_app(app).await;
+        let (admin, _) = bearer(&s, "admin").await;
+        let (disp, _) = bearer(&s, "dispatcher1").await;
+        // An order with events, so the order's own lists have rows.
+        let w: Value = disp
+            .post(format!("{}/api/v1/work-orders", s.base))
+            .json(&order_body(f.customer, f.device))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let order = w["id"].as_i64().unwrap();
+        let doc: Value = Client::new()
+            .get(format!("{}/api/v1/openapi.json", s.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        // No reference into nothing (generic schemas are registered under their own names).
+        let mut all = Vec::new();
+        refs(&doc, &mut all);
+        for r in &all {
+            let name = r.trim_start_matches("#/components/schemas/");
+            assert!(
+                doc["components"]["schemas"].get(name).is_some(),
+                "{r} is not in the document"
+            );
+        }
+        // Every collection GET without path parameters, from the document itself, and the
+        // lists of one record.
+        let mut lists: Vec<(String, String)> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(p, item)| {
+                item.get("get").is_some()
+                    && !p.contains('{')
+                    && !NOT_COLLECTIONS.contains(&p.as_str())
+            })
+            .map(|(p, _)| (p.clone(), p.clone()))
+            .collect();
+        assert!(lists.len() >= 14, "{lists:?}");
+        for (template, url) in [
+            (
+                "/api/v1/work-orders/{id}/events",
+                format!("/api/v1/work-orders/{order}/events"),
+            ),
+            (
+                "/api/v1/work-orders/{id}/visits",
+                format!("/api/v1/work-orders/{order}/visits"),
+            ),
+            (
+                "/api/v1/work-orders/{id}/reviews",
+                format!("/api/v1/work-orders/{order}/reviews"),
+            ),
+            (
+                "/api/v1/technicians/{id}/shifts",
+                format!("/api/v1/technicians/{}/shifts", f.tech_a_id),
+            ),
+        ] {
+            lists.push((template.to_string(), url));
+        }
+        let required = |path: &str, name: &str| -> String {
+            match name {
+                "entity" => "customer".into(),
+                "id" => f.customer.to_string(),
+                "from" => "2020-01-01".into(),
+                "to" => "2100-01-01".into(),
+                other => panic!("{path}: no value for the required query parameter {other}"),
+            }
+        };
+        for (template, url) in &lists {
+            let op = &doc["paths"][template]["get"];
+            assert!(op.is_object(), "{template} is not in the document");
+            // The documented answer is the page and the parameters say their bounds.
+            let schema = resolve(
+                &doc,
+                &op["responses"]["200"]["content"]["application/json"]["schema"],
+            );
+            for key in ["items", "total", "limit", "offset"] {
+                assert!(
+                    schema["properties"].get(key).is_some(),
+                    "{template}: the documented answer has no {key}: {schema}"
+                );
+                assert!(
+                    schema["required"]
+                        .as_array()
+                        .is_some_and(|r| r.contains(&json!(key))),
+                    "{template}: {key} not required"
+                );
+            }
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            let param = |name: &str| {
+                params
+                    .iter()
+                    .find(|p| p["name"] == name && p["in"] == "query")
+                    .cloned()
+                    .unwrap_or_else(|| panic!("{template}: no query parameter {name}"))
+            };
+            assert_eq!(param("limit")["schema"]["minimum"], 1, "{template}");
+            assert_eq!(param("limit")["schema"]["maximum"], 500, "{template}");
+            assert_eq!(param("offset")["schema"]["minimum"], 0, "{template}");
+            let query: Vec<(String, String)> = params
+                .iter()
+                .filter(|p| p["in"] == "query" && p["required"] == true)
+                .map(|p| {
+                    let n = p["name"].as_str().unwrap();
+                    (n.to_string(), required(template, n))
+                })
+                .collect();
+            let get = |extra: Vec<(&str, &str)>| {
+                let mut q = query.clone();
+                q.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+                admin.get(format!("{}{url}", s.base)).query(&q).send()
+            };
+            // The answer: the four keys, every row when they fit, one when one is asked for.
+            let r = get(vec![("limit", "500")]).await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "{url}");
+            let all: Value = r.json().await.unwrap();
+            let mut keys: Vec<&String> = all.as_object().unwrap().keys().collect();
+            keys.sort();
+            assert_eq!(keys, ["items", "limit", "offset", "total"], "{url}: {all}");
+            let total = all["total"].as_i64().unwrap();
+            assert_eq!(
+                all["items"].as_array().unwrap().len() as i64,
+                total,
+                "{url}: {all}"
+            );
+            assert_eq!(
+                (all["limit"].clone(), all["offset"].clone()),
+                (json!(500), json!(0))
+            );
+            let one: Value = get(vec![("limit", "1")])
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(one["total"], total, "{url}");
+            assert_eq!(one["items"].as_array().unwrap().len() as i64, total.min(1));
+            let default: Value = get(vec![]).await.unwrap().json().await.unwrap();
+            assert_eq!(
+                (default["limit"].clone(), default["offset"].clone()),
+                (json!(50), json!(0)),
+                "{url}"
+            );
+            // Out of range or not a number: 422 naming the parameter, never a clamp.
+            for (name, value) in [
+                ("limit", "0"),
+                ("limit", "-1"),
+                ("limit", "501"),
+                ("limit", "x"),
+                ("offset", "-1"),
+                ("offset", "x"),
+            ] {
+                let r = get(vec![(name, value)]).await.unwrap();
+                assert_eq!(
+                    r.status(),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "{url} {name}={value}"
+                );
+                let e: Value = r.json().await.unwrap();
+                assert_eq!(e["error"]["field"], name, "{url} {name}={value}: {e}");
+            }
+        }
+    }
+);
+
+db_test!(
+    list_totals_count_what_the_user_sees_and_pages_are_stable,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        let f = seed(&app).await;
+        let s = spawn_app(app).await;
+        let (a, _) = bearer(&s, "clerk_a").await;
+        let (b, _) = bearer(&s, "clerk_b").await;
+        let (admin, _) = bearer(&s, "admin").await;
+        let customer = |i: usize| json!({"name": format!("分页客户{i}"), "phones": [format!("1390000{i:04}")]});
+        for i in 0..4 {
+            let r = a
+                .post(format!("{}/api/v1/customers", s.base))
+                .json(&customer(i))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::CREATED);
+        }
+        for i in 4..6 {
+            let r = b
+                .post(format!("{}/api/v1/customers", s.base))
+                .json(&customer(i))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::CREATED);
+        }
+        let list = |c: &Client, q: &str| {
+            let url = format!("{}/api/v1/customers?{q}", s.base);
+            let c = c.clone();
+            async move {
+                let r = c.get(url).send().await.unwrap();
+                assert_eq!(r.status(), StatusCode::OK);
+                r.json::<Value>().await.unwrap()
+            }
+        };
+        let ids = |v: &Value| -> Vec<i64> {
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_i64().unwrap())
+                .collect()
+        };
+        // Totals count the filter in each user's scope, whatever the page's size.
+        let name = "name=%E5%88%86%E9%A1%B5";
+        assert_eq!(list(&admin, name).await["total"], 6);
+        assert_eq!(list(&a, &format!("{name}&limit=1")).await["total"], 4);
+        assert_eq!(list(&b, name).await["total"], 2);
+        let everything = list(&a, "limit=500").await;
+        assert_eq!(everything["total"], 5, "王小明 and four more: {everything}");
+        // Two at a time: every customer exactly once, newest first, as in one page.
+        let mut seen = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = list(&a, &format!("limit=2&offset={offset}")).await;
+            assert_eq!(page["total"], 5);
+            assert_eq!(
+                (page["limit"].clone(), page["offset"].clone()),
+                (json!(2), json!(offset))
+            );
+            let got = ids(&page);
+            if got.is_empty() {
+                break;
+            }
+            assert!(got.len() <= 2);
+            seen.extend(got);
+            offset += 2;
+        }
+        assert_eq!(offset, 6, "pages of 2, 2 and 1");
+        assert_eq!(seen, ids(&everything));
+        let mut unique = seen.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), 5);
+        assert!(seen.contains(&f.customer));
+        // Past the end: no rows, the same total.
+        let past = list(&a, "offset=100").await;
+        assert_eq!(
+            (past["items"].clone(), past["total"].clone()),
+            (json!([]), json!(5))
+        );
+
+        // Work orders: the total follows the filters and the scope too.
+        let (disp, _) = bearer(&s, "dispatcher1").await;
+        for _ in 0..3 {
+            let r = disp
+                .post(format!("{}/api/v1/work-orders", s.base))
+                .json(&order_body(f.customer, f.device))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::CREATED);
+        }
+        let orders = |c: &Client, q: &str| {
+            let url = format!("{}/api/v1/work-orders?{q}", s.base);
+            let c = c.clone();
+            async move {
+                c.get(url)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<Value>()
+                    .await
+                    .unwrap()
+            }
+        };
+        let page = orders(&disp, "status=new&limit=1&sort=number").await;
+        assert_eq!(page["total"], 3);
+        assert_eq!(page["items"].as_array().unwrap().len(), 1);
+        assert_eq!(page["items"][0]["number"].as_str().unwrap().len(), 16);
+        assert!(page["items"][0]["number"]
+            .as_str()
+            .unwrap()
+            .ends_with("-0001"));
+        assert_eq!(orders(&disp, "status=completed").await["total"], 0);
+        assert_eq!(orders(&a, "").await["total"], 3);
+        assert_eq!(orders(&b, "").await["total"], 0);
+    }
+);
+
+db_test!(
+    paging_and_sort_out_of_range_are_named_not_clamped,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        seed(&app).await;
+        let s = spawn_app(app).await;
+        let (http, _) = bearer(&s, "dispatcher1").await;
+        let get = |path: &str, lang: &'static str| {
+            let url = format!("{}/api/v1/{path}", s.base);
+            let http = http.clone();
+            async move {
+                let r = http
+                    .get(url)
+                    .header("accept-language", lang)
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status(), r.json::<Value>().await.unwrap())
+            }
+        };
+        let (st, e) = get("customers?limit=0", "zh-CN").await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e["error"]["field"], "limit");
+        assert_eq!(e["error"]["message"], "条数：必须在 1 到 500 之间");
+        let (_, e) = get("customers?limit=501", "en").await;
+        assert_eq!(e["error"]["message"], "Limit: must be between 1 and 500");
+        let (st, e) = get("complaints?offset=-1", "zh-CN").await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e["error"]["field"], "offset");
+        assert_eq!(e["error"]["message"], "起始位置：不能小于 0");
+        let (_, e) = get("complaints?offset=-1", "en").await;
+        assert_eq!(e["error"]["message"], "Offset: must be at least 0");
+        let (st, e) = get("opportunities?limit=abc", "en").await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e["error"]["field"], "limit");
+        assert_eq!(e["error"]["message"], "Limit: expected a whole number");
+        // The bounds themselves are fine.
+        for path in [
+            "customers?limit=1",
+            "customers?limit=500&offset=0",
+            "work-orders?sort=-number",
+        ] {
+            assert_eq!(get(path, "en").await.0, StatusCode::OK, "{path}");
+        }
+        // An unknown sort is refused with the allowed ones.
+        let (st, e) = get("work-orders?sort=priority", "en").await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e["error"]["field"], "sort");
+        let msg = e["error"]["message"].as_str().unwrap();
+        assert!(
+            msg.starts_with("Sort order: unknown value; allowed: "),
+            "{msg}"
+        );
+        for allowed in [
+            "-created_at",
+            "created_at",
+            "arrive_by",
+            "resolve_by",
+            "number",
+            "-number",
+        ] {
+            assert!(msg.contains(allowed), "{msg}");
+        }
+        let (_, e) = get("work-orders?sort=priority", "zh-CN").await;
+        let msg = e["error"]["message"].as_str().unwrap();
+        assert!(msg.starts_with("排序方式：无效的取值，可选："), "{msg}");
+        // The lookup's limit too.
+        let (st, e) = get("search?q=13812345678&limit=101", "en").await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e["error"]["field"], "limit");
+        assert_eq!(e["error"]["message"], "Limit: must be between 1 and 100");
+    }
+);

@@ -477,8 +477,8 @@ db_test!(leads_knowledge_base_and_fee_rules, |db: Db| async move {
             .unwrap(),
     )
     .await;
-    assert_eq!(list.as_array().unwrap().len(), 1);
-    assert_eq!(list[0]["customer_name"], "王小明");
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["customer_name"], "王小明");
     let (st, o) = json_of(
         mgr.put(format!("{}/api/v1/opportunities/{lead_id}/status", s.base))
             .json(&json!({"status": "won"}))
@@ -520,7 +520,8 @@ db_test!(leads_knowledge_base_and_fee_rules, |db: Db| async move {
         .unwrap(),
     )
     .await;
-    assert_eq!(hits.as_array().unwrap().len(), 1);
+    assert_eq!(hits["total"], 1);
+    assert_eq!(hits["items"].as_array().unwrap().len(), 1);
     let (_, none) = json_of(
         tech.get(format!("{}/api/v1/kb?category=copier&q=继电器", s.base))
             .send()
@@ -528,7 +529,8 @@ db_test!(leads_knowledge_base_and_fee_rules, |db: Db| async move {
             .unwrap(),
     )
     .await;
-    assert_eq!(none.as_array().unwrap().len(), 0);
+    assert_eq!(none["total"], 0);
+    assert_eq!(none["items"], json!([]));
     let (st, e) = json_of(mgr.post(format!("{}/api/v1/kb", s.base)).json(&json!({"category": "refrigeration", "title": "", "symptom": "a", "cause": "b", "fix": "c"})).send().await.unwrap()).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(e["error"]["field"], "title");
@@ -658,8 +660,8 @@ db_test!(self_service_report_track_and_rate, |db: Db| async move {
             .unwrap(),
     )
     .await;
-    assert_eq!(reqs.as_array().unwrap().len(), 1);
-    let rid = reqs[0]["id"].as_i64().unwrap();
+    assert_eq!(reqs["total"], 1);
+    let rid = reqs["items"][0]["id"].as_i64().unwrap();
     let (st, _) = json_of(
         clerk
             .post(format!("{}/api/v1/service-requests/{rid}/decision", s.base))
@@ -771,9 +773,9 @@ db_test!(self_service_report_track_and_rate, |db: Db| async move {
             .unwrap(),
     )
     .await;
-    assert_eq!(ks.as_array().unwrap().len(), 1, "{ks}");
-    assert_eq!(ks[0]["owner_id"], f.manager.id());
-    assert_eq!(ks[0]["description"], "师傅迟到了两个小时");
+    assert_eq!(ks["total"], 1, "{ks}");
+    assert_eq!(ks["items"][0]["owner_id"], f.manager.id());
+    assert_eq!(ks["items"][0]["description"], "师傅迟到了两个小时");
     // Rated once.
     let r = public
         .post(format!("{page}/rate"))

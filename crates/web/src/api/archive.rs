@@ -11,12 +11,13 @@ use shouhou_app::{audit as app_audit, catalog, customers, devices, org, search a
 use shouhou_domain::sla::SlaRule;
 use shouhou_domain::Category;
 use shouhou_store::records::*;
+use shouhou_store::repo::Paged;
 use shouhou_store::search::SearchResult;
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
 use crate::extract::{
-    tagged, Auth, IfMatch, JsonBody, PageQuery, Path, Query, Tagged, TaggedResult,
+    tagged, Auth, IfMatch, JsonBody, PageQuery, Paging, Path, Query, Tagged, TaggedResult,
 };
 use crate::AppState;
 
@@ -53,21 +54,17 @@ versioned!(
 pub struct CustomerQuery {
     /// Name prefix.
     pub name: Option<String>,
-    pub limit: Option<i64>,
-    pub offset: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/customers", tag = "customers", params(CustomerQuery), responses((status = 200, body = Vec<Customer>)))]
+/// The customers the user sees, newest first.
+#[utoipa::path(get, path = "/customers", tag = "customers", params(CustomerQuery, PageQuery),
+    responses((status = 200, body = Paged<Customer>), (status = 422, description = "a parameter out of range; names it")))]
 pub async fn list_customers(
     State(s): State<AppState>,
     a: Auth,
     Query(q): Query<CustomerQuery>,
-) -> R<Vec<Customer>> {
-    let page = PageQuery {
-        limit: q.limit,
-        offset: q.offset,
-    }
-    .page();
+    Paging(page): Paging,
+) -> R<Paged<Customer>> {
     Ok(Json(
         customers::list(&s.app, &a.actor, q.name.as_deref(), page).await?,
     ))
@@ -112,21 +109,17 @@ pub async fn update_customer(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ProductQuery {
     pub category: Option<Category>,
-    pub limit: Option<i64>,
-    pub offset: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/products", tag = "catalog", params(ProductQuery), responses((status = 200, body = Vec<Product>)))]
+/// Products by brand and model.
+#[utoipa::path(get, path = "/products", tag = "catalog", params(ProductQuery, PageQuery),
+    responses((status = 200, body = Paged<Product>), (status = 422)))]
 pub async fn list_products(
     State(s): State<AppState>,
     _a: Auth,
     Query(q): Query<ProductQuery>,
-) -> R<Vec<Product>> {
-    let page = PageQuery {
-        limit: q.limit,
-        offset: q.offset,
-    }
-    .page();
+    Paging(page): Paging,
+) -> R<Paged<Product>> {
     Ok(Json(
         catalog::list_products(&s.app, q.category, page).await?,
     ))
@@ -169,13 +162,14 @@ pub async fn update_product(
 
 // ---------------------------------------------------------------- warranty policies
 
-#[utoipa::path(get, path = "/warranty-policies", tag = "catalog", params(PageQuery), responses((status = 200, body = Vec<WarrantyPolicy>)))]
+#[utoipa::path(get, path = "/warranty-policies", tag = "catalog", params(PageQuery),
+    responses((status = 200, body = Paged<WarrantyPolicy>), (status = 422)))]
 pub async fn list_policies(
     State(s): State<AppState>,
     _a: Auth,
-    Query(q): Query<PageQuery>,
-) -> R<Vec<WarrantyPolicy>> {
-    Ok(Json(catalog::list_policies(&s.app, q.page()).await?))
+    Paging(page): Paging,
+) -> R<Paged<WarrantyPolicy>> {
+    Ok(Json(catalog::list_policies(&s.app, page).await?))
 }
 
 #[utoipa::path(post, path = "/warranty-policies", tag = "catalog", request_body = catalog::NewPolicy, responses((status = 201, body = WarrantyPolicy)))]
@@ -218,21 +212,17 @@ pub async fn update_policy(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct DeviceQuery {
     pub customer_id: Option<i64>,
-    pub limit: Option<i64>,
-    pub offset: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/devices", tag = "devices", params(DeviceQuery), responses((status = 200, body = Vec<Device>)))]
+/// The devices the user sees, newest first.
+#[utoipa::path(get, path = "/devices", tag = "devices", params(DeviceQuery, PageQuery),
+    responses((status = 200, body = Paged<Device>), (status = 422)))]
 pub async fn list_devices(
     State(s): State<AppState>,
     a: Auth,
     Query(q): Query<DeviceQuery>,
-) -> R<Vec<Device>> {
-    let page = PageQuery {
-        limit: q.limit,
-        offset: q.offset,
-    }
-    .page();
+    Paging(page): Paging,
+) -> R<Paged<Device>> {
     Ok(Json(
         devices::list(&s.app, &a.actor, q.customer_id, page).await?,
     ))
@@ -284,15 +274,14 @@ pub async fn device_history(
 
 // ---------------------------------------------------------------- technicians
 
-#[utoipa::path(get, path = "/technicians", tag = "technicians", params(PageQuery), responses((status = 200, body = Vec<Technician>)))]
+#[utoipa::path(get, path = "/technicians", tag = "technicians", params(PageQuery),
+    responses((status = 200, body = Paged<Technician>), (status = 422)))]
 pub async fn list_technicians(
     State(s): State<AppState>,
     a: Auth,
-    Query(q): Query<PageQuery>,
-) -> R<Vec<Technician>> {
-    Ok(Json(
-        org::list_technicians(&s.app, &a.actor, q.page()).await?,
-    ))
+    Paging(page): Paging,
+) -> R<Paged<Technician>> {
+    Ok(Json(org::list_technicians(&s.app, &a.actor, page).await?))
 }
 
 #[utoipa::path(post, path = "/technicians", tag = "technicians", request_body = org::NewTechnician, responses((status = 201, body = Technician)))]
@@ -336,14 +325,19 @@ pub struct ShiftQuery {
     pub to: NaiveDate,
 }
 
-#[utoipa::path(get, path = "/technicians/{id}/shifts", tag = "technicians", params(ShiftQuery), responses((status = 200, body = Vec<Shift>)))]
+/// The technician's shifts from `from` to `to`, by day.
+#[utoipa::path(get, path = "/technicians/{id}/shifts", tag = "technicians", params(ShiftQuery, PageQuery),
+    responses((status = 200, body = Paged<Shift>), (status = 422)))]
 pub async fn list_shifts(
     State(s): State<AppState>,
     a: Auth,
     Path(id): Path<i64>,
     Query(q): Query<ShiftQuery>,
-) -> R<Vec<Shift>> {
-    Ok(Json(org::shifts(&s.app, &a.actor, id, q.from, q.to).await?))
+    Paging(page): Paging,
+) -> R<Paged<Shift>> {
+    Ok(Json(
+        org::shifts(&s.app, &a.actor, id, q.from, q.to, page).await?,
+    ))
 }
 
 /// Sets the technician's shift of a day.
@@ -359,9 +353,14 @@ pub async fn set_shift(
 
 // ---------------------------------------------------------------- org units
 
-#[utoipa::path(get, path = "/org-units", tag = "org", responses((status = 200, body = Vec<OrgUnit>)))]
-pub async fn list_org_units(State(s): State<AppState>, a: Auth) -> R<Vec<OrgUnit>> {
-    Ok(Json(org::list_org_units(&s.app, &a.actor).await?))
+#[utoipa::path(get, path = "/org-units", tag = "org", params(PageQuery),
+    responses((status = 200, body = Paged<OrgUnit>), (status = 422)))]
+pub async fn list_org_units(
+    State(s): State<AppState>,
+    a: Auth,
+    Paging(page): Paging,
+) -> R<Paged<OrgUnit>> {
+    Ok(Json(org::list_org_units(&s.app, &a.actor, page).await?))
 }
 
 #[utoipa::path(post, path = "/org-units", tag = "org", request_body = org::NewOrgUnit, responses((status = 201, body = OrgUnit)))]
@@ -399,13 +398,14 @@ pub async fn update_org_unit(
 
 // ---------------------------------------------------------------- users
 
-#[utoipa::path(get, path = "/users", tag = "org", params(PageQuery), responses((status = 200, body = Vec<User>)))]
+#[utoipa::path(get, path = "/users", tag = "org", params(PageQuery),
+    responses((status = 200, body = Paged<User>), (status = 422)))]
 pub async fn list_users(
     State(s): State<AppState>,
     a: Auth,
-    Query(q): Query<PageQuery>,
-) -> R<Vec<User>> {
-    Ok(Json(org::list_users(&s.app, &a.actor, q.page()).await?))
+    Paging(page): Paging,
+) -> R<Paged<User>> {
+    Ok(Json(org::list_users(&s.app, &a.actor, page).await?))
 }
 
 #[utoipa::path(post, path = "/users", tag = "org", request_body = org::NewUser, responses((status = 201, body = User)))]
@@ -447,6 +447,8 @@ pub async fn update_user(
 pub struct SearchQuery {
     /// A fragment of a phone (4+ digits), serial (4+), name or address (2+ Chinese characters or 3+ letters).
     pub q: String,
+    /// Hits of each kind, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100, default = 20)]
     pub limit: Option<i64>,
 }
 
@@ -471,15 +473,17 @@ pub struct AuditQuery {
     pub id: i64,
 }
 
-/// Who changed what and when, for admins and managers.
-#[utoipa::path(get, path = "/audit", tag = "audit", params(AuditQuery), responses((status = 200, body = Vec<AuditEntry>), (status = 403)))]
+/// Who changed what and when, for admins and managers; oldest first.
+#[utoipa::path(get, path = "/audit", tag = "audit", params(AuditQuery, PageQuery),
+    responses((status = 200, body = Paged<AuditEntry>), (status = 403), (status = 422)))]
 pub async fn audit(
     State(s): State<AppState>,
     a: Auth,
     Query(q): Query<AuditQuery>,
-) -> R<Vec<AuditEntry>> {
+    Paging(page): Paging,
+) -> R<Paged<AuditEntry>> {
     Ok(Json(
-        app_audit::trail(&s.app, &a.actor, &q.entity, q.id).await?,
+        app_audit::trail(&s.app, &a.actor, &q.entity, q.id, page).await?,
     ))
 }
 

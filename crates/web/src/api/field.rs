@@ -10,6 +10,7 @@ use shouhou_app::crm::{self, ArticleInput, FollowUpInput, NewLead};
 use shouhou_app::service::{self, PartInput, ReportInput, ServiceReport, SignatureInput};
 use shouhou_domain::{Category, OpportunityStatus};
 use shouhou_store::records::WorkOrder;
+use shouhou_store::repo::Paged;
 use shouhou_store::service::{
     Article, Complaint, FeeRule, FollowUp, Opportunity, PartLine, Photo, ServiceRequest,
     VisitReport,
@@ -17,7 +18,9 @@ use shouhou_store::service::{
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
-use crate::extract::{tagged, Auth, IfMatch, JsonBody, Path, Query, RawBody, TaggedResult};
+use crate::extract::{
+    tagged, Auth, IfMatch, JsonBody, PageQuery, Paging, Path, Query, RawBody, TaggedResult,
+};
 use crate::AppState;
 
 /// The service report: order, device, each visit's findings and work, parts, charges with who
@@ -129,19 +132,19 @@ pub async fn add_opportunity(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct LeadQuery {
     pub status: Option<OpportunityStatus>,
-    /// Newest first, 1–1000 (default 500).
-    pub limit: Option<i64>,
 }
 
 /// The leads of the user's units, newest first (managers, dispatchers, admins).
-#[utoipa::path(get, path = "/opportunities", tag = "crm", params(LeadQuery), responses((status = 200, body = Vec<Opportunity>)))]
+#[utoipa::path(get, path = "/opportunities", tag = "crm", params(LeadQuery, PageQuery),
+    responses((status = 200, body = Paged<Opportunity>), (status = 422)))]
 pub async fn list_opportunities(
     State(s): State<AppState>,
     a: Auth,
     Query(q): Query<LeadQuery>,
-) -> Result<Json<Vec<Opportunity>>, ApiError> {
+    Paging(page): Paging,
+) -> Result<Json<Paged<Opportunity>>, ApiError> {
     Ok(Json(
-        crm::opportunities(&s.app, &a.actor, q.status, q.limit.unwrap_or(500)).await?,
+        crm::opportunities(&s.app, &a.actor, q.status, page).await?,
     ))
 }
 
@@ -169,19 +172,23 @@ pub struct KbQuery {
     pub q: Option<String>,
 }
 
-/// Knowledge-base articles for a category (the product's own first) matching every word of `q`.
-#[utoipa::path(get, path = "/kb", tag = "kb", params(KbQuery), responses((status = 200, body = Vec<Article>)))]
+/// Knowledge-base articles for a category (the product's own first, then the newest) matching
+/// every word of `q`.
+#[utoipa::path(get, path = "/kb", tag = "kb", params(KbQuery, PageQuery),
+    responses((status = 200, body = Paged<Article>), (status = 422)))]
 pub async fn search_kb(
     State(s): State<AppState>,
     _a: Auth,
     Query(q): Query<KbQuery>,
-) -> Result<Json<Vec<Article>>, ApiError> {
+    Paging(page): Paging,
+) -> Result<Json<Paged<Article>>, ApiError> {
     Ok(Json(
         crm::search_articles(
             &s.app,
             q.category,
             q.product_id,
             q.q.as_deref().unwrap_or(""),
+            page,
         )
         .await?,
     ))
@@ -243,12 +250,15 @@ pub async fn get_follow_up(
     Ok(Json(crm::follow_up(&s.app, &a.actor, id).await?))
 }
 
-#[utoipa::path(get, path = "/complaints", tag = "crm", responses((status = 200, body = Vec<Complaint>)))]
+/// The complaints of the user's units, newest first.
+#[utoipa::path(get, path = "/complaints", tag = "crm", params(PageQuery),
+    responses((status = 200, body = Paged<Complaint>), (status = 422)))]
 pub async fn complaints(
     State(s): State<AppState>,
     a: Auth,
-) -> Result<Json<Vec<Complaint>>, ApiError> {
-    Ok(Json(crm::complaints(&s.app, &a.actor).await?))
+    Paging(page): Paging,
+) -> Result<Json<Paged<Complaint>>, ApiError> {
+    Ok(Json(crm::complaints(&s.app, &a.actor, page).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -307,14 +317,17 @@ pub struct FeeRuleInput {
     pub travel_fen: i64,
 }
 
-/// Self-service fault reports waiting for a clerk to verify (the phone did not match).
-#[utoipa::path(get, path = "/service-requests", tag = "self-service", responses((status = 200, body = Vec<ServiceRequest>)))]
+/// Self-service fault reports waiting for a clerk to verify (the phone did not match), oldest
+/// first.
+#[utoipa::path(get, path = "/service-requests", tag = "self-service", params(PageQuery),
+    responses((status = 200, body = Paged<ServiceRequest>), (status = 422)))]
 pub async fn service_requests(
     State(s): State<AppState>,
     a: Auth,
-) -> Result<Json<Vec<ServiceRequest>>, ApiError> {
+    Paging(page): Paging,
+) -> Result<Json<Paged<ServiceRequest>>, ApiError> {
     Ok(Json(
-        shouhou_app::selfservice::pending(&s.app, &a.actor).await?,
+        shouhou_app::selfservice::pending(&s.app, &a.actor, page).await?,
     ))
 }
 

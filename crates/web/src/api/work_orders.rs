@@ -9,11 +9,12 @@ use serde::Deserialize;
 use shouhou_app::work_orders as uc;
 use shouhou_domain::{Status, WorkOrderType};
 use shouhou_store::records::{Visit, WorkOrder, WorkOrderEvent};
-use shouhou_store::work_orders::Filter;
+use shouhou_store::repo::Paged;
+use shouhou_store::work_orders::{Filter, Review, Sort};
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
-use crate::extract::{etag, Auth, IfMatch, JsonBody, PageQuery, Path, Query};
+use crate::extract::{etag, Auth, IfMatch, JsonBody, PageQuery, Paging, Path, Query};
 use crate::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -37,10 +38,10 @@ pub struct ListQuery {
     pub to: Option<DateTime<Utc>>,
     /// Only open orders past an SLA deadline.
     pub overdue: Option<bool>,
-    /// created_at, -created_at (default), arrive_by, resolve_by, number, -number
-    pub sort: Option<String>,
-    pub limit: Option<i64>,
-    pub offset: Option<i64>,
+    /// The order of the list (default `-created_at`, newest first); another value is refused
+    /// with 422 listing these.
+    #[param(inline)]
+    pub sort: Option<Sort>,
 }
 
 fn with_etag(status: StatusCode, w: WorkOrder) -> Response {
@@ -48,12 +49,15 @@ fn with_etag(status: StatusCode, w: WorkOrder) -> Response {
     (status, [(header::ETAG, tag)], Json(w)).into_response()
 }
 
-#[utoipa::path(get, path = "/work-orders", tag = "work-orders", params(ListQuery), responses((status = 200, body = uc::WorkOrderPage)))]
+/// The orders the user sees that match every filter given.
+#[utoipa::path(get, path = "/work-orders", tag = "work-orders", params(ListQuery, PageQuery),
+    responses((status = 200, body = Paged<WorkOrder>), (status = 422, description = "a filter, `sort`, `limit` or `offset` is not allowed; names it")))]
 pub async fn list(
     State(s): State<AppState>,
     a: Auth,
     Query(q): Query<ListQuery>,
-) -> Result<Json<uc::WorkOrderPage>, ApiError> {
+    Paging(page): Paging,
+) -> Result<Json<Paged<WorkOrder>>, ApiError> {
     let status = match &q.status {
         Some(v) => v
             .split(',')
@@ -73,13 +77,8 @@ pub async fn list(
         created_to: q.to,
         overdue_at: q.overdue.filter(|o| *o).map(|_| s.app.now()),
         completed_from: None,
-        sort: q.sort.clone(),
+        sort: q.sort.unwrap_or_default(),
     };
-    let page = PageQuery {
-        limit: q.limit,
-        offset: q.offset,
-    }
-    .page();
     Ok(Json(uc::list(&s.app, &a.actor, &f, page).await?))
 }
 
@@ -144,32 +143,40 @@ pub async fn transition(
     ))
 }
 
-#[utoipa::path(get, path = "/work-orders/{id}/events", tag = "work-orders", responses((status = 200, body = Vec<WorkOrderEvent>)))]
+/// The order's transitions, oldest first.
+#[utoipa::path(get, path = "/work-orders/{id}/events", tag = "work-orders", params(PageQuery),
+    responses((status = 200, body = Paged<WorkOrderEvent>), (status = 422)))]
 pub async fn events(
     State(s): State<AppState>,
     a: Auth,
     Path(id): Path<i64>,
-) -> Result<Json<Vec<WorkOrderEvent>>, ApiError> {
-    Ok(Json(uc::events(&s.app, &a.actor, id).await?))
+    Paging(page): Paging,
+) -> Result<Json<Paged<WorkOrderEvent>>, ApiError> {
+    Ok(Json(uc::events(&s.app, &a.actor, id, page).await?))
 }
 
-#[utoipa::path(get, path = "/work-orders/{id}/visits", tag = "work-orders", responses((status = 200, body = Vec<Visit>)))]
+/// The order's visits, in turn.
+#[utoipa::path(get, path = "/work-orders/{id}/visits", tag = "work-orders", params(PageQuery),
+    responses((status = 200, body = Paged<Visit>), (status = 422)))]
 pub async fn visits(
     State(s): State<AppState>,
     a: Auth,
     Path(id): Path<i64>,
-) -> Result<Json<Vec<Visit>>, ApiError> {
-    Ok(Json(uc::visits(&s.app, &a.actor, id).await?))
+    Paging(page): Paging,
+) -> Result<Json<Paged<Visit>>, ApiError> {
+    Ok(Json(uc::visits(&s.app, &a.actor, id, page).await?))
 }
 
 /// The manager's queue: completed orders awaiting review, oldest first.
-#[utoipa::path(get, path = "/reviews/queue", tag = "review", responses((status = 200, body = Vec<WorkOrder>)))]
+#[utoipa::path(get, path = "/reviews/queue", tag = "review", params(PageQuery),
+    responses((status = 200, body = Paged<WorkOrder>), (status = 422)))]
 pub async fn review_queue(
     State(s): State<AppState>,
     a: Auth,
-) -> Result<Json<Vec<WorkOrder>>, ApiError> {
+    Paging(page): Paging,
+) -> Result<Json<Paged<WorkOrder>>, ApiError> {
     Ok(Json(
-        shouhou_app::review::queue(&s.app, &a.actor, 100).await?,
+        shouhou_app::review::queue(&s.app, &a.actor, page).await?,
     ))
 }
 
@@ -188,15 +195,17 @@ pub async fn review(
     ))
 }
 
-/// The reviews of an order (approvals and returns with their comments).
-#[utoipa::path(get, path = "/work-orders/{id}/reviews", tag = "review", responses((status = 200, body = Vec<shouhou_store::work_orders::Review>)))]
+/// The reviews of an order (approvals and returns with their comments), oldest first.
+#[utoipa::path(get, path = "/work-orders/{id}/reviews", tag = "review", params(PageQuery),
+    responses((status = 200, body = Paged<Review>), (status = 422)))]
 pub async fn reviews(
     State(s): State<AppState>,
     a: Auth,
     Path(id): Path<i64>,
-) -> Result<Json<Vec<shouhou_store::work_orders::Review>>, ApiError> {
+    Paging(page): Paging,
+) -> Result<Json<Paged<Review>>, ApiError> {
     Ok(Json(
-        shouhou_app::review::history(&s.app, &a.actor, id).await?,
+        shouhou_app::review::history(&s.app, &a.actor, id, page).await?,
     ))
 }
 

@@ -73,11 +73,13 @@ fn tabs(p: &Page) -> Vec<(String, String)> {
         .collect()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn list_page(
     p: &Page,
     title_key: &str,
     headers: &[&str],
     rows: Vec<Row>,
+    total: i64,
     path: &str,
     q: &ListQuery,
     searchable: bool,
@@ -104,7 +106,7 @@ fn list_page(
         search: searchable.then(|| p.t.t("archive.search")),
         q: qs.clone(),
         headers: headers.iter().map(|h| p.t.t(h)).collect(),
-        next: (rows.len() as i64 >= PAGE).then(|| link(offset + PAGE)),
+        next: (offset + PAGE < total).then(|| link(offset + PAGE)),
         prev: (offset > 0).then(|| link((offset - PAGE).max(0))),
         rows,
         c: p.chrome(),
@@ -128,7 +130,9 @@ pub async fn customers(State(s): State<AppState>, p: Page, Query(q): Query<ListQ
         Ok(v) => v,
         Err(e) => return err(e),
     };
+    let total = list.total;
     let rows = list
+        .items
         .into_iter()
         .map(|c| Row {
             href: format!("/customers/{}", c.id),
@@ -153,6 +157,7 @@ pub async fn customers(State(s): State<AppState>, p: Page, Query(q): Query<ListQ
             "archive.tier",
         ],
         rows,
+        total,
         "/customers",
         &q,
         true,
@@ -176,7 +181,7 @@ pub async fn customer(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -
     .await
     .unwrap_or_default();
     let mut related = Vec::new();
-    for d in devices {
+    for d in devices.items {
         let name = shouhou_store::repo::products::get(&s.app.db, d.product_id)
             .await
             .map(|p| p.name)
@@ -216,7 +221,9 @@ pub async fn devices(State(s): State<AppState>, p: Page, Query(q): Query<ListQue
         Ok(v) => v,
         Err(e) => return err(e),
     };
+    let total = list.total;
     let rows = list
+        .items
         .into_iter()
         .map(|d| Row {
             href: format!("/devices/{}", d.id),
@@ -228,6 +235,7 @@ pub async fn devices(State(s): State<AppState>, p: Page, Query(q): Query<ListQue
         "archive.devices",
         &["archive.serial", "archive.brand", "archive.purchase"],
         rows,
+        total,
         "/devices",
         &q,
         false,
@@ -314,7 +322,9 @@ pub async fn products(State(s): State<AppState>, p: Page, Query(q): Query<ListQu
         Ok(v) => v,
         Err(e) => return err(e),
     };
+    let total = list.total;
     let rows = list
+        .items
         .into_iter()
         .map(|x| Row {
             href: format!("/products/{}", x.id),
@@ -331,6 +341,7 @@ pub async fn products(State(s): State<AppState>, p: Page, Query(q): Query<ListQu
             "archive.category",
         ],
         rows,
+        total,
         "/products",
         &q,
         false,
@@ -342,7 +353,9 @@ pub async fn policies(State(s): State<AppState>, p: Page, Query(q): Query<ListQu
         Ok(v) => v,
         Err(e) => return err(e),
     };
+    let total = list.total;
     let rows = list
+        .items
         .into_iter()
         .map(|x| Row {
             href: format!("/warranty-policies/{}", x.id),
@@ -366,6 +379,7 @@ pub async fn policies(State(s): State<AppState>, p: Page, Query(q): Query<ListQu
             "archive.main_parts_list",
         ],
         rows,
+        total,
         "/warranty-policies",
         &q,
         false,
@@ -381,7 +395,9 @@ pub async fn technicians(
         Ok(v) => v,
         Err(e) => return err(e),
     };
+    let total = list.total;
     let rows = list
+        .items
         .into_iter()
         .map(|x| Row {
             href: format!("/technicians/{}", x.id),
@@ -406,18 +422,21 @@ pub async fn technicians(
         "archive.technicians",
         &["archive.name", "archive.skills", "archive.address"],
         rows,
+        total,
         "/technicians",
         &q,
         false,
     )
 }
 
-pub async fn org_units(State(s): State<AppState>, p: Page) -> Response {
-    let list = match shouhou_app::org::list_org_units(&s.app, &p.actor).await {
+pub async fn org_units(State(s): State<AppState>, p: Page, Query(q): Query<ListQuery>) -> Response {
+    let list = match shouhou_app::org::list_org_units(&s.app, &p.actor, paging(&q)).await {
         Ok(v) => v,
         Err(e) => return err(e),
     };
+    let total = list.total;
     let rows = list
+        .items
         .into_iter()
         .map(|x| Row {
             href: format!("/org-units/{}", x.id),
@@ -439,8 +458,9 @@ pub async fn org_units(State(s): State<AppState>, p: Page) -> Response {
             "archive.address",
         ],
         rows,
+        total,
         "/org-units",
-        &ListQuery::default(),
+        &q,
         false,
     )
 }
@@ -453,7 +473,9 @@ pub async fn users(State(s): State<AppState>, p: Page, Query(q): Query<ListQuery
         Ok(v) => v,
         Err(e) => return err(e),
     };
+    let total = list.total;
     let rows = list
+        .items
         .into_iter()
         .map(|u| Row {
             href: format!("/users/{}", u.id),
@@ -475,6 +497,7 @@ pub async fn users(State(s): State<AppState>, p: Page, Query(q): Query<ListQuery
             "archive.active",
         ],
         rows,
+        total,
         "/users",
         &q,
         false,

@@ -10,11 +10,15 @@ use shouhou_app::crm::{self as uc, ArticleInput};
 use shouhou_app::AppError;
 use shouhou_domain::money::yuan;
 use shouhou_domain::{Category, Lang, OpportunityKind, OpportunityStatus, OrgKind};
+use shouhou_store::repo::Page as Paging;
 
 use super::{categories, err, html, render, Chrome, Page};
 use crate::extract::{Form, Path, Query};
 use crate::i18n::T;
 use crate::AppState;
+
+/// The leads and complaints the page shows (the newest).
+const LIST: Paging = Paging::first(200);
 
 /// (created, order id, number, owner, status, description, complaint id, open)
 type ComplaintRow = (String, i64, String, String, String, String, i64, bool);
@@ -55,8 +59,8 @@ pub async fn leads(State(s): State<AppState>, p: Page, Query(q): Query<LeadQuery
         .status
         .as_deref()
         .and_then(|x| OpportunityStatus::parse_field(x, "status").ok());
-    let list = match uc::opportunities(&s.app, &p.actor, status, 200).await {
-        Ok(v) => v,
+    let list = match uc::opportunities(&s.app, &p.actor, status, LIST).await {
+        Ok(v) => v.items,
         Err(e) => return err(e),
     };
     let (open_count, open_value) = uc::open_leads(&s.app, &p.actor).await.unwrap_or_default();
@@ -66,9 +70,10 @@ pub async fn leads(State(s): State<AppState>, p: Page, Query(q): Query<LeadQuery
             .iter()
             .map(|x| (x.as_str().to_string(), x.label(lang).to_string())),
     );
-    let complaints = uc::complaints(&s.app, &p.actor)
+    let complaints = uc::complaints(&s.app, &p.actor, LIST)
         .await
         .unwrap_or_default()
+        .items
         .into_iter()
         .map(|k| {
             let st = shouhou_domain::ComplaintStatus::parse_field(&k.status, "status")
@@ -213,8 +218,9 @@ pub async fn kb(State(s): State<AppState>, p: Page, Query(q): Query<KbQuery>) ->
         .and_then(|c| Category::parse_field(c, "category").ok());
     let product = q.product.as_deref().and_then(|x| x.parse::<i64>().ok());
     let words = q.q.clone().unwrap_or_default();
-    let list = match uc::search_articles(&s.app, category, product, &words).await {
-        Ok(v) => v,
+    let list = match uc::search_articles(&s.app, category, product, &words, Paging::first(50)).await
+    {
+        Ok(v) => v.items,
         Err(e) => return err(e),
     };
     let may_write = uc::can_write_articles(&s.app, &p.actor).await;
@@ -305,9 +311,10 @@ pub async fn labels(State(s): State<AppState>, p: Page) -> Response {
     if !p.actor.role().is_office() {
         return err(AppError::Forbidden);
     }
-    let units = shouhou_app::org::list_org_units(&s.app, &p.actor)
+    let units = shouhou_app::org::list_org_units(&s.app, &p.actor, Paging::LARGEST)
         .await
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .items;
     render(&LabelsPage {
         stores: units
             .into_iter()

@@ -10,13 +10,21 @@ use shouhou_app::work_orders::{self as uc, Transition};
 use shouhou_app::AppError;
 use shouhou_domain::{Status, WorkOrderType};
 use shouhou_store::repo::{customers, technicians, Page as Paging};
-use shouhou_store::work_orders::Filter;
+use shouhou_store::work_orders::{Filter, Sort};
 
 use super::{render, Chrome, Page};
 use crate::extract::{Form, Path, Query};
 use crate::AppState;
 
 const PAGE: i64 = 50;
+
+/// The orders the desk offers, with their labels.
+const SORTS: &[(Sort, &str)] = &[
+    (Sort::NewestFirst, "wo.sort.newest"),
+    (Sort::OldestFirst, "wo.sort.oldest"),
+    (Sort::ArriveBy, "wo.sort.arrive_by"),
+    (Sort::ResolveBy, "wo.sort.resolve_by"),
+];
 
 #[derive(Debug, Deserialize, Default)]
 pub struct DeskQuery {
@@ -93,9 +101,10 @@ pub async fn list(State(s): State<AppState>, p: Page, Query(q): Query<DeskQuery>
     let at = |d: chrono::NaiveDate| Some(s.app.day_start(d));
     let sort = q
         .sort
-        .clone()
-        .filter(|x| ["-created_at", "created_at", "arrive_by", "resolve_by"].contains(&x.as_str()))
-        .unwrap_or_else(|| "-created_at".into());
+        .as_deref()
+        .and_then(Sort::parse)
+        .filter(|x| SORTS.iter().any(|(s, _)| s == x))
+        .unwrap_or_default();
     let f = Filter {
         status: status.clone(),
         kind: kind.map(|k| k.as_str().to_string()),
@@ -104,7 +113,7 @@ pub async fn list(State(s): State<AppState>, p: Page, Query(q): Query<DeskQuery>
         technician_id: technician,
         created_from: from.and_then(at),
         created_to: to.map(|d| d + chrono::Duration::days(1)).and_then(at),
-        sort: Some(sort.clone()),
+        sort,
         ..Default::default()
     };
     let offset = q.offset.unwrap_or(0).max(0);
@@ -164,38 +173,28 @@ pub async fn list(State(s): State<AppState>, p: Page, Query(q): Query<DeskQuery>
                 u.push_str(&format!("&{k}={v}"));
             }
         }
-        u.push_str(&format!("&sort={sort}"));
+        u.push_str(&format!("&sort={}", sort.as_str()));
         u
     };
-    let stores = shouhou_store::repo::org_units::list(&s.app.db, &p.actor.vis)
+    let stores = shouhou_store::repo::org_units::list(&s.app.db, &p.actor.vis, Paging::LARGEST)
         .await
         .unwrap_or_default()
+        .items
         .into_iter()
         .filter(|u| u.kind == shouhou_domain::OrgKind::Store)
         .map(|u| (u.id, u.name))
         .collect();
-    let technicians = technicians::list(
-        &s.app.db,
-        &p.actor.vis,
-        Paging {
-            limit: 500,
-            offset: 0,
-        },
-    )
-    .await
-    .unwrap_or_default()
-    .into_iter()
-    .map(|t| (t.id, t.display_name))
-    .collect();
-    let sorts = [
-        ("-created_at", "wo.sort.newest"),
-        ("created_at", "wo.sort.oldest"),
-        ("arrive_by", "wo.sort.arrive_by"),
-        ("resolve_by", "wo.sort.resolve_by"),
-    ]
-    .iter()
-    .map(|(v, k)| (v.to_string(), p.t.t(k)))
-    .collect();
+    let technicians = technicians::list(&s.app.db, &p.actor.vis, Paging::LARGEST)
+        .await
+        .unwrap_or_default()
+        .items
+        .into_iter()
+        .map(|t| (t.id, t.display_name))
+        .collect();
+    let sorts = SORTS
+        .iter()
+        .map(|(v, k)| (v.as_str().to_string(), p.t.t(k)))
+        .collect();
     render(&DeskPage {
         statuses: Status::ALL
             .iter()
@@ -219,7 +218,7 @@ pub async fn list(State(s): State<AppState>, p: Page, Query(q): Query<DeskQuery>
         from: from.map(|d| d.to_string()).unwrap_or_default(),
         to: to.map(|d| d.to_string()).unwrap_or_default(),
         sorts,
-        sort: sort.clone(),
+        sort: sort.as_str().to_string(),
         rows,
         total_text: p.t.t("wo.total").replace("{n}", &page.total.to_string()),
         prev: (offset > 0).then(|| link((offset - PAGE).max(0))),
@@ -264,16 +263,10 @@ pub async fn detail(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
             )
         })
         .unwrap_or_default();
-    let techs = technicians::list(
-        &s.app.db,
-        &p.actor.vis,
-        Paging {
-            limit: 500,
-            offset: 0,
-        },
-    )
-    .await
-    .unwrap_or_default();
+    let techs = technicians::list(&s.app.db, &p.actor.vis, Paging::LARGEST)
+        .await
+        .unwrap_or_default()
+        .items;
     let technician = w
         .technician_id
         .and_then(|t| {
@@ -283,9 +276,10 @@ pub async fn detail(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
                 .map(|x| x.display_name.clone())
         })
         .unwrap_or_else(|| "—".into());
-    let events = uc::events(&s.app, &p.actor, id)
+    let events = uc::events(&s.app, &p.actor, id, Paging::LARGEST)
         .await
         .unwrap_or_default()
+        .items
         .into_iter()
         .map(|e| {
             let to = Status::parse_field(&e.to_status, "to")
@@ -301,7 +295,11 @@ pub async fn detail(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
         .collect();
     // Visits and (for managers and admins) the audit trail join the transitions, by time.
     let mut events: Vec<(String, String, String, String)> = events;
-    for v in uc::visits(&s.app, &p.actor, id).await.unwrap_or_default() {
+    for v in uc::visits(&s.app, &p.actor, id, Paging::LARGEST)
+        .await
+        .unwrap_or_default()
+        .items
+    {
         if let Some(a) = v.arrived_at {
             let outcome = v
                 .outcome
@@ -317,8 +315,10 @@ pub async fn detail(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
             ));
         }
     }
-    if let Ok(trail) = shouhou_app::audit::trail(&s.app, &p.actor, "work_order", id).await {
-        for a in trail.into_iter().filter(|a| a.action != "create") {
+    if let Ok(trail) =
+        shouhou_app::audit::trail(&s.app, &p.actor, "work_order", id, Paging::LARGEST).await
+    {
+        for a in trail.items.into_iter().filter(|a| a.action != "create") {
             let fields: Vec<String> = a
                 .changes
                 .0

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use shouhou_app::actor::subtree;
 use shouhou_app::dispatch::{self as uc, Pin, PlanRequest, PlanView};
 use shouhou_domain::{Category, OrgKind};
-use shouhou_store::repo::org_units;
+use shouhou_store::repo::{org_units, Page as Paging};
 
 use super::{render, Chrome, Page};
 use crate::extract::{Form, Path, Query};
@@ -70,9 +70,10 @@ fn category_label(key: &str, lang: shouhou_domain::Lang) -> String {
 
 pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuery>) -> Response {
     let lang = p.actor.lang;
-    let all_units = org_units::list(&s.app.db, &p.actor.vis)
+    let all_units = org_units::list(&s.app.db, &p.actor.vis, Paging::LARGEST)
         .await
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .items;
     let stores: Vec<(i64, String)> = all_units
         .iter()
         .filter(|u| u.kind == OrgKind::Store)

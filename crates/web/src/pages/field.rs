@@ -12,7 +12,7 @@ use shouhou_domain::{Lang, OpportunityKind, Status, VisitOutcome};
 use shouhou_store::records::WorkOrder;
 use shouhou_store::repo::Page as Paging;
 use shouhou_store::service as store;
-use shouhou_store::work_orders::{self as orders, Filter};
+use shouhou_store::work_orders::{self as orders, Filter, Sort};
 
 use super::{err, render, Chrome, Page};
 use crate::extract::Path;
@@ -85,7 +85,7 @@ pub async fn day(State(s): State<AppState>, p: Page) -> Response {
     let f = Filter {
         status: OPEN_FIELD.iter().map(|x| x.as_str().to_string()).collect(),
         technician_id: p.actor.technician_id,
-        sort: Some("planned".into()),
+        sort: Sort::Planned,
         ..Default::default()
     };
     let list = match orders::list(
@@ -99,7 +99,7 @@ pub async fn day(State(s): State<AppState>, p: Page) -> Response {
     )
     .await
     {
-        Ok(v) => v,
+        Ok(v) => v.items,
         Err(e) => return err(e.into()),
     };
     let ids: Vec<i64> = list.iter().map(|w| w.id).collect();
@@ -171,7 +171,8 @@ async fn returned(s: &AppState, p: &Page) -> Vec<(i64, String, String)> {
         },
     )
     .await
-    .unwrap_or_default();
+    .unwrap_or_default()
+    .items;
     // The latest review of each, in one query.
     let ids: Vec<i64> = list.iter().map(|w| w.id).collect();
     let latest = orders::latest_reviews(&s.app.db, &ids)
@@ -273,9 +274,10 @@ pub async fn visit(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> R
         .pop();
     let last = r.visits.last();
     let review_comment = if w.status == Status::Completed {
-        orders::reviews(&s.app.db, id)
+        orders::reviews(&s.app.db, id, Paging::LARGEST)
             .await
             .unwrap_or_default()
+            .items
             .last()
             .filter(|x| x.decision == "returned")
             .and_then(|x| x.comment.clone())

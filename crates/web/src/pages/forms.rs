@@ -177,9 +177,10 @@ async fn unit_options(s: &AppState, p: &Page, with_none: bool) -> Vec<(String, S
     } else {
         vec![]
     };
-    if let Ok(units) = org::list_org_units(&s.app, &p.actor).await {
+    if let Ok(units) = org::list_org_units(&s.app, &p.actor, Paging::LARGEST).await {
         v.extend(
             units
+                .items
                 .into_iter()
                 .map(|u| (u.id.to_string(), format!("{} ({})", u.name, u.code))),
         );
@@ -443,29 +444,18 @@ async fn fields(s: &AppState, p: &Page, rec: Rec, id: Option<i64>) -> Result<Vec
                 return Err(AppError::NotFound);
             };
             let x = shouhou_app::devices::get(&s.app, &p.actor, id).await?;
-            let products = catalog::list_products(
-                &s.app,
-                None,
-                Paging {
-                    limit: 1000,
-                    offset: 0,
-                },
-            )
-            .await?
-            .into_iter()
-            .map(|x| (x.id.to_string(), x.name))
-            .collect();
-            let policies = catalog::list_policies(
-                &s.app,
-                Paging {
-                    limit: 1000,
-                    offset: 0,
-                },
-            )
-            .await?
-            .into_iter()
-            .map(|x| (x.id.to_string(), x.name))
-            .collect();
+            let products = catalog::list_products(&s.app, None, Paging::LARGEST)
+                .await?
+                .items
+                .into_iter()
+                .map(|x| (x.id.to_string(), x.name))
+                .collect();
+            let policies = catalog::list_policies(&s.app, Paging::LARGEST)
+                .await?
+                .items
+                .into_iter()
+                .map(|x| (x.id.to_string(), x.name))
+                .collect();
             vec![
                 Field::new("serial", l("archive.serial"), Kind::Text, x.serial.clone()),
                 Field::new(
@@ -507,36 +497,24 @@ async fn fields(s: &AppState, p: &Page, rec: Rec, id: Option<i64>) -> Result<Vec
             };
             let mut v = Vec::new();
             if x.is_none() {
-                let taken: Vec<i64> = org::list_technicians(
-                    &s.app,
-                    &p.actor,
-                    Paging {
-                        limit: 1000,
-                        offset: 0,
-                    },
-                )
-                .await?
-                .into_iter()
-                .map(|t| t.user_id)
-                .collect();
-                let free = org::list_users(
-                    &s.app,
-                    &p.actor,
-                    Paging {
-                        limit: 1000,
-                        offset: 0,
-                    },
-                )
-                .await?
-                .into_iter()
-                .filter(|u| u.role == Role::Technician && !taken.contains(&u.id))
-                .map(|u| {
-                    (
-                        u.id.to_string(),
-                        format!("{} ({})", u.display_name, u.username),
-                    )
-                })
-                .collect();
+                let taken: Vec<i64> = org::list_technicians(&s.app, &p.actor, Paging::LARGEST)
+                    .await?
+                    .items
+                    .into_iter()
+                    .map(|t| t.user_id)
+                    .collect();
+                let free = org::list_users(&s.app, &p.actor, Paging::LARGEST)
+                    .await?
+                    .items
+                    .into_iter()
+                    .filter(|u| u.role == Role::Technician && !taken.contains(&u.id))
+                    .map(|u| {
+                        (
+                            u.id.to_string(),
+                            format!("{} ({})", u.display_name, u.username),
+                        )
+                    })
+                    .collect();
                 v.push(Field::new(
                     "user_id",
                     l("archive.user"),

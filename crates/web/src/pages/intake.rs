@@ -7,6 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use shouhou_app::work_orders::NewWorkOrder;
 use shouhou_domain::{Priority, WorkOrderType};
+use shouhou_store::repo::Page as Paging;
 use shouhou_store::search::{CustomerHit, DeviceHit};
 
 use super::{render, Chrome, Page};
@@ -23,9 +24,10 @@ struct IntakePage {
 }
 
 pub async fn page(State(s): State<AppState>, p: Page) -> Response {
-    let pending = shouhou_app::selfservice::pending(&s.app, &p.actor)
+    let pending = shouhou_app::selfservice::pending(&s.app, &p.actor, Paging::first(200))
         .await
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .items;
     let mut requests = Vec::with_capacity(pending.len());
     for r in pending {
         let device = match shouhou_app::devices::card(&s.app, &p.actor, r.device_id).await {
@@ -344,19 +346,18 @@ async fn new_device_form(
     error: String,
     error_field: String,
 ) -> Response {
-    let all = shouhou_store::repo::Page {
-        limit: 500,
-        offset: 0,
-    };
+    let all = Paging::LARGEST;
     let products = shouhou_app::catalog::list_products(&s.app, None, all)
         .await
         .unwrap_or_default()
+        .items
         .into_iter()
         .map(|x| (x.id, x.name))
         .collect();
     let policies = shouhou_app::catalog::list_policies(&s.app, all)
         .await
         .unwrap_or_default()
+        .items
         .into_iter()
         .map(|x| (x.id, x.name))
         .collect();

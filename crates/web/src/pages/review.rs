@@ -7,6 +7,7 @@ use serde::Deserialize;
 use shouhou_app::review::{self as uc, Decision, ReviewInput};
 use shouhou_app::service::ServiceReport;
 use shouhou_domain::money::yuan;
+use shouhou_store::repo::Page as Paging;
 use shouhou_store::service as store;
 
 use super::{render, Chrome, Page};
@@ -43,8 +44,8 @@ struct Queue {
 
 pub async fn queue(State(s): State<AppState>, p: Page) -> Response {
     let lang = p.actor.lang;
-    let orders = match uc::queue(&s.app, &p.actor, 100).await {
-        Ok(v) => v,
+    let orders = match uc::queue(&s.app, &p.actor, Paging::first(100)).await {
+        Ok(v) => v.items,
         Err(e) => return crate::error::ApiError(e).into_response(),
     };
     // Two queries for the whole queue, not one per report.
