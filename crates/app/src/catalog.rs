@@ -162,10 +162,13 @@ pub struct NewPolicy {
     pub name: String,
     #[schema(min_length = 1, max_length = 100)]
     pub manufacturer: String,
+    #[schema(minimum = 0, maximum = 240)]
     pub whole_unit_months: i64,
+    #[schema(minimum = 0, maximum = 240)]
     pub main_parts_months: i64,
     #[serde(default)]
     pub main_parts: Vec<String>,
+    #[schema(minimum = 0, maximum = 240)]
     pub labour_months: Option<i64>,
     pub starts_from: Option<WarrantyStart>,
 }
@@ -176,9 +179,12 @@ pub struct PolicyPatch {
     pub name: Option<String>,
     #[schema(min_length = 1, max_length = 100)]
     pub manufacturer: Option<String>,
+    #[schema(minimum = 0, maximum = 240)]
     pub whole_unit_months: Option<i64>,
+    #[schema(minimum = 0, maximum = 240)]
     pub main_parts_months: Option<i64>,
     pub main_parts: Option<Vec<String>>,
+    #[schema(minimum = 0, maximum = 240)]
     pub labour_months: Option<i64>,
     pub starts_from: Option<WarrantyStart>,
 }

@@ -27,6 +27,7 @@ pub struct NewLead {
     pub client_key: String,
     pub kind: OpportunityKind,
     /// Estimated value in fen.
+    #[schema(minimum = 0, maximum = 100_000_000)]
     pub value_fen: i64,
     pub note: Option<String>,
 }

@@ -38,6 +38,7 @@ pub const PHOTO_MAX_SIDE: u32 = 1600;
 pub struct ReportInput {
     pub findings: Option<String>,
     pub work_done: Option<String>,
+    #[schema(minimum = 0, maximum = 1440)]
     pub labour_minutes: Option<i64>,
 }
 
@@ -48,6 +49,7 @@ pub struct PartInput {
     pub client_key: String,
     /// A part of the product's parts list.
     pub name: String,
+    #[schema(minimum = 1, maximum = 99)]
     pub qty: i64,
 }
 

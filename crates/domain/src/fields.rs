@@ -151,6 +151,7 @@ const LABELS: &[(&str, &str, &str, &str)] = &[
     // People and sign-in.
     ("username", "用户名", "user name", ""),
     ("password", "密码", "password", ""),
+    ("current_password", "当前密码", "current password", ""),
     ("display_name", "显示名称", "display name", ""),
     ("role", "角色", "role", ""),
     ("lang", "语言", "language", ""),

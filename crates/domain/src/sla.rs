@@ -10,8 +10,11 @@ use crate::kinds::{Priority, Tier};
 pub struct SlaRule {
     pub priority: Priority,
     pub tier: Option<Tier>,
+    #[schema(minimum = 1, maximum = 86400)]
     pub respond_minutes: i64,
+    #[schema(minimum = 1, maximum = 86400)]
     pub arrive_minutes: i64,
+    #[schema(minimum = 1, maximum = 86400)]
     pub resolve_minutes: i64,
 }
 

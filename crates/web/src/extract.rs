@@ -104,11 +104,19 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
             let de = &mut serde_json::Deserializer::from_slice(&bytes);
             serde_path_to_error::deserialize(de).map_err(input::json_error)?
         };
-        input::check_json_text(&doc)?;
         input::whole_numbers(&mut doc);
-        serde_path_to_error::deserialize(doc)
-            .map(JsonBody)
-            .map_err(|e| ApiError(input::json_error(e)))
+        // Unknown fields are ignored; what they hold is not checked either.
+        let mut ignored = Vec::new();
+        let typed: T = {
+            let mut note = |path: serde_ignored::Path<'_>| ignored.push(input::segments(&path));
+            let de = serde_ignored::Deserializer::new(doc.clone(), &mut note);
+            serde_path_to_error::deserialize(de).map_err(input::json_error)?
+        };
+        for path in &ignored {
+            input::remove(&mut doc, path);
+        }
+        input::check_json_text(&doc)?;
+        Ok(JsonBody(typed))
     }
 }
 

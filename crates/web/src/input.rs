@@ -271,11 +271,6 @@ pub fn check_json_text(v: &Value) -> Result<(), AppError> {
             }
             Value::Object(map) => {
                 for (k, item) in map {
-                    // No field's name holds a control character: such a key is an unknown
-                    // field, ignored like every unknown field.
-                    if k.chars().any(char::is_control) {
-                        continue;
-                    }
                     let len = path.len();
                     if !path.is_empty() {
                         path.push('.');
@@ -348,6 +343,58 @@ pub fn whole_numbers(v: &mut serde_json::Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(whole_numbers),
         Value::Object(m) => m.values_mut().for_each(whole_numbers),
+        _ => {}
+    }
+}
+
+/// One step of a path into a JSON document.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// The steps of a path that `serde_ignored` reports.
+pub fn segments(path: &serde_ignored::Path<'_>) -> Vec<Segment> {
+    use serde_ignored::Path;
+    let mut out = match path {
+        Path::Root => return Vec::new(),
+        Path::Seq { parent, .. }
+        | Path::Map { parent, .. }
+        | Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => segments(parent),
+    };
+    match path {
+        Path::Seq { index, .. } => out.push(Segment::Index(*index)),
+        Path::Map { key, .. } => out.push(Segment::Key(key.clone())),
+        _ => {}
+    }
+    out
+}
+
+/// Removes the value at `path` from `doc` (an ignored field).
+pub fn remove(doc: &mut Value, path: &[Segment]) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut at = doc;
+    for s in parents {
+        let next = match (s, at) {
+            (Segment::Key(k), Value::Object(m)) => m.get_mut(k),
+            (Segment::Index(i), Value::Array(a)) => a.get_mut(*i),
+            _ => None,
+        };
+        match next {
+            Some(v) => at = v,
+            None => return,
+        }
+    }
+    match (last, at) {
+        (Segment::Key(k), Value::Object(m)) => {
+            m.remove(k);
+        }
+        (Segment::Index(i), Value::Array(a)) if *i < a.len() => a[*i] = Value::Null,
         _ => {}
     }
 }

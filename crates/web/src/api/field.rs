@@ -311,7 +311,13 @@ pub async fn put_fee_rules(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct FeeRuleInput {
+    /// The order type the rule prices.
+    #[schema(value_type = shouhou_domain::WorkOrderType)]
     pub kind: String,
+    /// A product category, or `*` for any.
+    #[schema(
+        pattern = "^(\\*|tv_audio|refrigeration|washing|small_appliance|kitchen|copier|printer)$"
+    )]
     pub category: String,
     pub labour_fen: i64,
     pub travel_fen: i64,

@@ -104,9 +104,11 @@ impl Modify for ErrorResponses {
 
 /// Text without control characters (tab, line feed and carriage return allowed): what
 /// [`crate::input`] refuses with 422 naming the field.
-const TEXT: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]*$";
+const TEXT: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
 /// Required text: as [`TEXT`], with at least one character that is not a space.
-const REQUIRED_TEXT: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]*[^\\s\\u0000-\\u001F\\u007F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]*$";
+const REQUIRED_TEXT: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+/// A parameter (query, path, header): one line, no control character at all.
+const ONE_LINE: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$";
 /// A calendar date as the server reads it (`2026-01-31`).
 const DATE: &str = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
 /// A time as the server reads it (`2026-01-31T09:00:00+08:00`, or a date for its midnight).
@@ -123,35 +125,62 @@ fn is_text(t: &utoipa::openapi::schema::SchemaType) -> bool {
     }
 }
 
-/// Adds the [`TEXT`] pattern to every plain string in `schema` (not enums, dates or ids).
+/// A phone as the server reads it: a mobile number, or a landline with its area code.
+const PHONE: &str = "^(1[3-9][0-9]{9}|0(10|2[0-9])-?[0-9]{7,8}|0[3-9][0-9]{2}-?[0-9]{7,8})$";
+/// A serial number: 4–40 letters, digits, `-`, `/`, `.`.
+const SERIAL: &str = "^[A-Za-z0-9./-]{4,40}$";
+
+/// States in `schema` (a property called `name`, if it is one) the rules the server applies to
+/// every value of its kind: [`TEXT`] (or [`REQUIRED_TEXT`]) for plain strings, dates and times as
+/// the server reads them, phones, serial numbers and coordinates by their field's name.
 fn no_control_characters(schema: &mut RefOr<Schema>) {
+    constrain(None, schema)
+}
+
+fn constrain(name: Option<&str>, schema: &mut RefOr<Schema>) {
     let RefOr::T(schema) = schema else { return };
     match schema {
         Schema::Object(o) => {
             if is_text(&o.schema_type) && o.enum_values.is_none() && o.pattern.is_none() {
                 use utoipa::openapi::schema::{KnownFormat, SchemaFormat};
-                o.pattern = match &o.format {
-                    None if o.min_length.unwrap_or(0) > 0 => Some(REQUIRED_TEXT.into()),
-                    None => Some(TEXT.into()),
-                    Some(SchemaFormat::KnownFormat(KnownFormat::Date)) => Some(DATE.into()),
-                    Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)) => {
+                o.pattern = match (&o.format, name) {
+                    (None, Some("phone")) => Some(PHONE.into()),
+                    (None, Some("serial")) => Some(SERIAL.into()),
+                    (None, _) if o.min_length.unwrap_or(0) > 0 => Some(REQUIRED_TEXT.into()),
+                    (None, _) => Some(TEXT.into()),
+                    (Some(SchemaFormat::KnownFormat(KnownFormat::Date)), _) => Some(DATE.into()),
+                    (Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)), _) => {
                         Some(DATE_TIME.into())
                     }
-                    Some(_) => None,
+                    (Some(_), _) => None,
                 };
             }
-            for p in o.properties.values_mut() {
-                no_control_characters(p);
+            let bound = match name {
+                Some("lat" | "start_lat") => Some(90.0),
+                Some("lng" | "start_lng") => Some(180.0),
+                _ => None,
+            };
+            if let Some(b) = bound {
+                o.minimum.get_or_insert(utoipa::Number::Float(-b));
+                o.maximum.get_or_insert(utoipa::Number::Float(b));
+            }
+            for (k, p) in o.properties.iter_mut() {
+                constrain(Some(k), p);
             }
         }
         Schema::Array(a) => {
             if let ArrayItems::RefOrSchema(items) = &mut a.items {
-                no_control_characters(items);
+                // The items of `phones` are phones.
+                let item = match name {
+                    Some("phones") => Some("phone"),
+                    _ => None,
+                };
+                constrain(item, items);
             }
         }
-        Schema::OneOf(x) => x.items.iter_mut().for_each(no_control_characters),
-        Schema::AllOf(x) => x.items.iter_mut().for_each(no_control_characters),
-        Schema::AnyOf(x) => x.items.iter_mut().for_each(no_control_characters),
+        Schema::OneOf(x) => x.items.iter_mut().for_each(|s| constrain(name, s)),
+        Schema::AllOf(x) => x.items.iter_mut().for_each(|s| constrain(name, s)),
+        Schema::AnyOf(x) => x.items.iter_mut().for_each(|s| constrain(name, s)),
         _ => {}
     }
 }
@@ -170,6 +199,11 @@ fn document(path: &str, method: HttpMethod, op: &mut Operation) {
             )));
         } else if let Some(s) = p.schema.as_mut() {
             no_control_characters(s);
+            if let RefOr::T(Schema::Object(o)) = s {
+                if o.pattern.as_deref() == Some(TEXT) {
+                    o.pattern = Some(ONE_LINE.into());
+                }
+            }
         }
     }
     // A record named in the path (or by the `id` of a query, as the audit trail takes it).
