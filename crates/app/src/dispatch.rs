@@ -62,6 +62,18 @@ pub struct UnassignedView {
     pub reason: String,
 }
 
+/// An open order the day's plan leaves out (no appointment that day, not urgent, not due): the
+/// dispatcher pins it into the plan to take it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BacklogView {
+    pub work_order_id: i64,
+    pub number: String,
+    pub arrive_by: DateTime<Utc>,
+}
+
+/// The backlog a plan shows, oldest deadline first.
+pub const BACKLOG_SHOWN: usize = 30;
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PlanView {
     pub id: i64,
@@ -71,6 +83,9 @@ pub struct PlanView {
     pub status: String,
     pub routes: Vec<RouteView>,
     pub unassigned: Vec<UnassignedView>,
+    /// The first [`BACKLOG_SHOWN`] orders of the backlog, and how many there are.
+    pub backlog: Vec<BacklogView>,
+    pub backlog_total: usize,
     pub travel_minutes: i64,
     pub onsite_minutes: i64,
 }
@@ -81,6 +96,9 @@ struct Stored {
     techs: Vec<routing::Technician>,
     names: Vec<(i64, String)>,
     jobs: Vec<routing::Job>,
+    /// Open orders not due that day (pinning one moves it into `jobs`), deadline first.
+    #[serde(default)]
+    backlog: Vec<(routing::Job, DateTime<Utc>)>,
     numbers: Vec<(i64, String)>,
     plan: routing::Plan,
 }
@@ -178,6 +196,20 @@ fn view(id: i64, store_id: i64, date: NaiveDate, status: &str, s: &Stored) -> Pl
                 }
             })
             .collect(),
+        backlog: s
+            .backlog
+            .iter()
+            .take(BACKLOG_SHOWN)
+            .map(|(j, arrive_by)| {
+                let wo = j.id.parse().unwrap_or(0);
+                BacklogView {
+                    work_order_id: wo,
+                    number: number(wo),
+                    arrive_by: *arrive_by,
+                }
+            })
+            .collect(),
+        backlog_total: s.backlog.len(),
         travel_minutes: routes.iter().map(|r| r.travel_minutes).sum(),
         onsite_minutes: routes.iter().map(|r| r.onsite_minutes).sum(),
         routes,
@@ -239,29 +271,51 @@ async fn inputs(
             skills: serde_json::from_str(&t.skills).unwrap_or_default(),
         })
         .collect();
-    let jobs = orders
-        .iter()
-        .map(|o| routing::Job {
-            id: o.id.to_string(),
-            location: routing::Point {
-                lat: o.lat,
-                lng: o.lng,
+    let on_shift = |t: Option<i64>| t.filter(|t| techs.iter().any(|x| x.id == *t));
+    let mut jobs = Vec::new();
+    let mut backlog = Vec::new();
+    for (o, job) in orders.iter().map(|o| {
+        (
+            o,
+            routing::Job {
+                id: o.id.to_string(),
+                location: routing::Point {
+                    lat: o.lat,
+                    lng: o.lng,
+                },
+                service_secs: service_minutes(&o.kind) * 60,
+                // The appointment; an urgent order without one must be reached by its arrive-by
+                // deadline (the planner leaves it unassigned, "outside windows", if nobody can).
+                window: match (o.appointment_start, o.appointment_end) {
+                    (Some(a), Some(b)) => Some((a.max(from), b.min(to))),
+                    _ if o.priority == "urgent" && o.arrive_by > from && o.arrive_by < to => {
+                        Some((from, o.arrive_by))
+                    }
+                    _ => None,
+                },
+                skill: o.category.clone(),
+                urgent: o.priority == "urgent" || o.arrive_by < to,
+                // An order its technician accepted stays with them.
+                pinned_to: (o.status == "accepted")
+                    .then(|| on_shift(o.technician_id))
+                    .flatten()
+                    .map(tech_key),
             },
-            service_secs: service_minutes(&o.kind) * 60,
-            // The appointment; an urgent order without one must be reached by its arrive-by
-            // deadline (the planner leaves it unassigned, "outside windows", if nobody can).
-            window: match (o.appointment_start, o.appointment_end) {
-                (Some(a), Some(b)) => Some((a.max(from), b.min(to))),
-                _ if o.priority == "urgent" && o.arrive_by > from && o.arrive_by < to => {
-                    Some((from, o.arrive_by))
-                }
-                _ => None,
-            },
-            skill: o.category.clone(),
-            urgent: o.priority == "urgent" || o.arrive_by < to,
-            pinned_to: None,
-        })
-        .collect();
+        )
+    }) {
+        // The day's jobs: appointments that day, urgent orders and those due by its end (or
+        // already accepted); the rest wait in the backlog.
+        let due = o.appointment_start.is_some()
+            || o.priority == "urgent"
+            || o.arrive_by < to
+            || o.status == "assigned"
+            || job.pinned_to.is_some();
+        if due {
+            jobs.push(job);
+        } else {
+            backlog.push((job, o.arrive_by));
+        }
+    }
     let stored = Stored {
         techs: rtechs,
         names: techs
@@ -269,6 +323,7 @@ async fn inputs(
             .map(|t| (t.id, t.display_name.clone()))
             .collect(),
         jobs,
+        backlog,
         numbers: orders.iter().map(|o| (o.id, o.number.clone())).collect(),
         plan: routing::Plan {
             routes: vec![],
@@ -302,6 +357,11 @@ async fn solve(mut s: Stored, seconds: usize) -> Result<Stored> {
 pub async fn propose(app: &App, actor: &Actor, r: PlanRequest) -> Result<PlanView> {
     let (_, mut s) = inputs(app, actor, r.store_id, r.date).await?;
     for (i, p) in r.pins.iter().enumerate() {
+        let key = p.work_order_id.to_string();
+        if let Some(at) = s.backlog.iter().position(|(j, _)| j.id == key) {
+            let (job, _) = s.backlog.remove(at);
+            s.jobs.push(job);
+        }
         let job = s
             .jobs
             .iter_mut()
@@ -419,6 +479,20 @@ pub async fn commit(app: &App, actor: &Actor, id: i64) -> Result<PlanView> {
         let tech = parse_key(&r.technician_id)
             .ok_or_else(|| AppError::Internal("bad technician id".into()))?;
         apply_route(app, &mut tx, actor, tech, r).await?;
+    }
+    // Orders this plan could not place lose the time an earlier plan gave them.
+    for u in &s.plan.unassigned {
+        let Ok(id) = u.job_id.parse::<i64>() else {
+            continue;
+        };
+        let w = shouhou_store::work_orders::get_for_update(&mut tx, &actor.vis, id).await?;
+        if w.planned_seq.is_some() || w.planned_arrival.is_some() {
+            let mut after = w.clone();
+            after.planned_seq = None;
+            after.planned_arrival = None;
+            after.updated_at = app.now();
+            save_in(app, &mut tx, actor, &w, &after).await?;
+        }
     }
     let now = app.now();
     store::set(&mut tx, id, "committed", &row.plan, Some(now)).await?;

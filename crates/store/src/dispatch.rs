@@ -27,6 +27,8 @@ const COLS: &str = "id, org_unit_id, day, status, plan, created_by, created_at, 
 pub struct TechDay {
     pub id: i64,
     pub display_name: String,
+    /// Tells two technicians of the same name apart.
+    pub username: String,
     pub skills: String,
     pub start_lat: f64,
     pub start_lng: f64,
@@ -48,6 +50,9 @@ pub struct OpenOrder {
     pub lat: f64,
     pub lng: f64,
     pub category: Option<String>,
+    pub customer_name: String,
+    pub address: String,
+    pub fault_description: String,
 }
 
 fn ids(units: &[i64]) -> String {
@@ -65,7 +70,7 @@ fn ids(units: &[i64]) -> String {
 pub async fn technicians_on(db: &Db, units: &[i64], day: NaiveDate) -> Result<Vec<TechDay>> {
     db.fetch_all(
         &format!(
-            "SELECT t.id, u.display_name, t.skills, t.start_lat, t.start_lng, s.starts_at, s.ends_at \
+            "SELECT t.id, u.display_name, u.username, t.skills, t.start_lat, t.start_lng, s.starts_at, s.ends_at \
              FROM technicians t JOIN users u ON u.id = t.user_id JOIN shifts s ON s.technician_id = t.id AND s.day = $1 \
              WHERE t.active = TRUE AND t.org_unit_id IN ({}) ORDER BY t.id",
             ids(units)
@@ -86,14 +91,14 @@ pub async fn open_orders(
     db.fetch_all(
         &format!(
             "SELECT wo.id, wo.number, wo.kind, wo.priority, wo.status, wo.technician_id, wo.appointment_start, wo.appointment_end, \
-             wo.arrive_by, a.lat, a.lng, p.category \
-             FROM work_orders wo JOIN customer_addresses a ON a.id = wo.address_id \
+             wo.arrive_by, a.lat, a.lng, p.category, c.name AS customer_name, a.address, wo.fault_description \
+             FROM work_orders wo JOIN customer_addresses a ON a.id = wo.address_id JOIN customers c ON c.id = wo.customer_id \
              LEFT JOIN devices d ON d.id = wo.device_id LEFT JOIN products p ON p.id = d.product_id \
              WHERE wo.org_unit_id IN ({}) AND wo.kind <> 'repair_phone' AND wo.status IN ('new', 'assigned', 'accepted', 'waiting_parts') \
              AND wo.partner_unit_id IS NULL \
              AND ((wo.appointment_start IS NOT NULL AND wo.appointment_start < $2 AND wo.appointment_end > $1) \
                   OR (wo.appointment_start IS NULL AND wo.created_at < $2)) \
-             ORDER BY wo.id",
+             ORDER BY wo.arrive_by, wo.id",
             ids(units)
         ),
         args![from, to],

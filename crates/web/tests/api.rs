@@ -12,6 +12,15 @@ fn order_body(customer: i64, device: i64) -> Value {
     json!({"customer_id": customer, "device_id": device, "kind": "repair_onsite", "fault_description": "洗衣机不脱水"})
 }
 
+/// An order booked for the test day (2026-03-10, 11:00–17:00 Shanghai time): one of the day's
+/// jobs for the planner.
+fn booked_order_body(customer: i64, device: i64) -> Value {
+    let mut b = order_body(customer, device);
+    b["appointment_start"] = json!("2026-03-10T03:00:00Z");
+    b["appointment_end"] = json!("2026-03-10T09:00:00Z");
+    b
+}
+
 async fn count(db: &Db, table: &str) -> i64 {
     let (n,): (i64,) = db
         .fetch_one(&format!("SELECT COUNT(*) FROM {table}"), vec![])
@@ -844,7 +853,7 @@ db_test!(dispatch_plan_commit_and_insert, |db: Db| async move {
     for _ in 0..3 {
         let r: Value = http
             .post(format!("{}/api/v1/work-orders", s.base))
-            .json(&order_body(f.customer, f.device))
+            .json(&booked_order_body(f.customer, f.device))
             .send()
             .await
             .unwrap()
@@ -1279,7 +1288,7 @@ db_test!(board_plans_again_with_pins, |db: Db| async move {
     for _ in 0..2 {
         let r: Value = api
             .post(format!("{}/api/v1/work-orders", s.base))
-            .json(&order_body(f.customer, f.device))
+            .json(&booked_order_body(f.customer, f.device))
             .send()
             .await
             .unwrap()
@@ -2988,3 +2997,114 @@ db_test!(
         );
     }
 );
+
+// The dispatcher's day: the plan takes the day's jobs (appointments that day, urgent and due
+// orders) and lists the rest as a backlog to pin from; plan times read in the org's time zone;
+// the board names the customer, the address and the fault instead of coordinates.
+db_test!(the_days_plan_takes_the_days_jobs, |db: Db| async move {
+    let (app, _) = test_app(db);
+    let f = seed(&app).await;
+    shouhou_testkit::fixture::test_day_shift(&app, &f, f.tech_a_id).await;
+    let s = spawn_app(app).await;
+    let (api, _) = bearer(&s, "dispatcher1").await;
+    let create = |body: Value| {
+        let api = api.clone();
+        let url = format!("{}/api/v1/work-orders", s.base);
+        async move {
+            let w: Value = api
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            w["id"].as_i64().unwrap()
+        }
+    };
+    let booked = create(booked_order_body(f.customer, f.device)).await;
+    let mut urgent = order_body(f.customer, f.device);
+    urgent["priority"] = json!("urgent");
+    let urgent = create(urgent).await;
+    let later = create(order_body(f.customer, f.device)).await;
+    let plan = |pins: Value| {
+        let api = api.clone();
+        let url = format!("{}/api/v1/dispatch/plans", s.base);
+        let store = f.store_a;
+        async move {
+            let r = api
+                .post(url)
+                .json(&json!({"store_id": store, "date": "2026-03-10", "seconds": 1, "pins": pins}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::CREATED);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let stops = |p: &Value| -> Vec<i64> {
+        p["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r["stops"].as_array().unwrap().iter())
+            .map(|st| st["work_order_id"].as_i64().unwrap())
+            .collect()
+    };
+    let p = plan(json!([])).await;
+    let planned = stops(&p);
+    assert!(
+        planned.contains(&booked) && planned.contains(&urgent),
+        "{p}"
+    );
+    assert!(
+        !planned.contains(&later),
+        "an order not due today waits: {p}"
+    );
+    assert_eq!(p["backlog_total"], 1);
+    assert_eq!(p["backlog"][0]["work_order_id"], later);
+    // Pinned from the backlog, it joins the day.
+    let p = plan(json!([{"work_order_id": later, "technician_id": f.tech_a_id}])).await;
+    assert!(stops(&p).contains(&later), "{p}");
+    assert_eq!(p["backlog_total"], 0);
+
+    // The page shows the arrival in Shanghai time, not UTC.
+    let (http, csrf) = page_login(&s, "dispatcher1", "zh-CN").await;
+    let store = f.store_a.to_string();
+    let html = http
+        .post(format!("{}/dispatch/plan", s.base))
+        .header("x-csrf-token", &csrf)
+        .form(&[("store", store.as_str()), ("date", "2026-03-10")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let arrival: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(p["routes"][0]["stops"][0]["arrival"].clone()).unwrap();
+    let local = (arrival + chrono::Duration::hours(8))
+        .format("%H:%M")
+        .to_string();
+    assert!(
+        html.contains(&local),
+        "arrival {local} (Shanghai) on the page: {html}"
+    );
+    assert!(html.contains("积压待排"), "{html}");
+    // The board's queue names customer, address and fault.
+    let board = http
+        .get(format!("{}/dispatch?store={store}&date=2026-03-10", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        board.contains("王小明") && board.contains("凤起路") && board.contains("洗衣机不脱水"),
+        "{board}"
+    );
+    assert!(!board.contains("30.2800"), "no raw coordinates: {board}");
+    assert!(!board.contains(" ✓"), "no unexplained marks");
+});

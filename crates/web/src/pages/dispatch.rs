@@ -28,7 +28,9 @@ pub struct OpenRow {
     kind: String,
     skill: String,
     skill_key: String,
+    customer: String,
     address: String,
+    fault: String,
     window: String,
     urgent: bool,
     /// Back from the field (waiting for parts or a revisit): the label, else empty.
@@ -42,7 +44,10 @@ pub struct TechRow {
     skill_labels: String,
     shift: String,
     load: usize,
+    /// The day's orders: (id, number, planned time or state).
     orders: Vec<(i64, String, String)>,
+    /// Open orders of the technician on other days.
+    later: usize,
 }
 
 impl TechRow {
@@ -108,7 +113,9 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
                 .map(|c| category_label(c, lang))
                 .unwrap_or_default(),
             skill_key: o.category.clone().unwrap_or_default(),
-            address: format!("{:.4}, {:.4}", o.lat, o.lng),
+            customer: o.customer_name.clone(),
+            address: o.address.clone(),
+            fault: o.fault_description.chars().take(40).collect(),
             window: match (o.appointment_start, o.appointment_end) {
                 (Some(a), Some(b)) => {
                     format!("{}–{}", p.time(&s, a), b.with_timezone(&tz).format("%H:%M"))
@@ -132,15 +139,27 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
         .await
         .unwrap_or_default();
     let mut techs = Vec::new();
-    for t in on_shift {
-        let orders: Vec<_> = assigned
+    // Two technicians of the same name are told apart by their login.
+    let same_name = |name: &str| on_shift.iter().filter(|x| x.display_name == name).count() > 1;
+    let on_day =
+        |at: Option<chrono::DateTime<chrono::Utc>>| at.is_some_and(|a| a >= from && a < to);
+    for t in &on_shift {
+        let all: Vec<_> = assigned
             .iter()
             .filter(|w| w.technician_id == Some(t.id))
+            .collect();
+        let orders: Vec<_> = all
+            .iter()
+            .filter(|w| on_day(w.planned_arrival) || on_day(w.appointment_start))
             .collect();
         let skills: Vec<String> = serde_json::from_str(&t.skills).unwrap_or_default();
         techs.push(TechRow {
             id: t.id,
-            name: t.display_name.clone(),
+            name: if same_name(&t.display_name) {
+                format!("{}（{}）", t.display_name, t.username)
+            } else {
+                t.display_name.clone()
+            },
             skill_labels: skills
                 .iter()
                 .map(|k| category_label(k, lang))
@@ -152,7 +171,8 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
                 t.starts_at.with_timezone(&tz).format("%H:%M"),
                 t.ends_at.with_timezone(&tz).format("%H:%M")
             ),
-            load: orders.len(),
+            load: all.len(),
+            later: all.len() - orders.len(),
             orders: orders
                 .iter()
                 .map(|w| {
@@ -188,9 +208,16 @@ struct PlanPartial {
     bars: Vec<(i64, f64, f64, String)>,
     /// The pins this plan was made with.
     pins: Vec<Pin>,
+    /// Each stop's arrival and each backlog order's deadline in the org's time zone, by order.
+    local: std::collections::HashMap<i64, String>,
 }
 
 impl PlanPartial {
+    /// The local time shown for an order of the plan.
+    fn local(&self, order: &i64) -> &str {
+        self.local.get(order).map(String::as_str).unwrap_or("")
+    }
+
     fn pinned(&self, order: &i64, technician: &i64) -> bool {
         self.pins
             .iter()
@@ -198,7 +225,7 @@ impl PlanPartial {
     }
 }
 
-fn plan_partial(p: &Page, mut plan: PlanView, pins: Vec<Pin>) -> Response {
+fn plan_partial(s: &AppState, p: &Page, mut plan: PlanView, pins: Vec<Pin>) -> Response {
     let t = p.t;
     for u in plan.unassigned.iter_mut() {
         u.reason = t.t(&format!("dispatch.reason.{}", u.reason));
@@ -217,6 +244,23 @@ fn plan_partial(p: &Page, mut plan: PlanView, pins: Vec<Pin>) -> Response {
             ));
         }
     }
+    let tz = s.app.settings.time_zone;
+    let mut local = std::collections::HashMap::new();
+    for st in plan.routes.iter().flat_map(|r| r.stops.iter()) {
+        local.insert(
+            st.work_order_id,
+            st.arrival.with_timezone(&tz).format("%H:%M").to_string(),
+        );
+    }
+    for b in &plan.backlog {
+        local.insert(
+            b.work_order_id,
+            b.arrive_by
+                .with_timezone(&tz)
+                .format("%m-%d %H:%M")
+                .to_string(),
+        );
+    }
     let status_key = plan.status.clone();
     let status = match plan.status.as_str() {
         "proposed" => p.t.t("dispatch.status.proposed"),
@@ -230,6 +274,7 @@ fn plan_partial(p: &Page, mut plan: PlanView, pins: Vec<Pin>) -> Response {
         status_key,
         bars,
         pins,
+        local,
     })
 }
 
@@ -277,7 +322,7 @@ pub async fn plan(
     )
     .await
     {
-        Ok(plan) => plan_partial(&p, plan, pins),
+        Ok(plan) => plan_partial(&s, &p, plan, pins),
         Err(e) => axum::response::Html(format!(
             "<p class=\"error\" id=\"plan-error\">{}</p>",
             e.message(p.actor.lang).replace('<', "&lt;")
@@ -288,7 +333,7 @@ pub async fn plan(
 
 pub async fn commit(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> Response {
     match uc::commit(&s.app, &p.actor, id).await {
-        Ok(plan) => plan_partial(&p, plan, vec![]),
+        Ok(plan) => plan_partial(&s, &p, plan, vec![]),
         Err(e) => axum::response::Html(format!(
             "<p class=\"error\">{}</p>",
             e.message(p.actor.lang).replace('<', "&lt;")
