@@ -94,6 +94,16 @@ pub async fn set_report(
     Ok(())
 }
 
+/// Removes the customer's signature of a visit (its report changed after signing).
+pub async fn clear_signature(tx: &mut Tx, visit_id: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE visits SET signature = NULL, signed_by = NULL, signed_at = NULL WHERE id = $1",
+        args![visit_id],
+    )
+    .await?;
+    Ok(())
+}
+
 pub async fn set_signature(
     tx: &mut Tx,
     visit_id: i64,

@@ -2945,39 +2945,46 @@ db_test!(
 
 // Unknown fields are ignored whatever they hold (a control character there refuses nothing);
 // a known field with one is refused naming it. Whole-number floats fill integer fields.
-db_test!(unknown_fields_are_ignored_and_whole_floats_taken, |db: Db| async move {
-    let (app, _) = test_app(db);
-    let f = seed(&app).await;
-    let s = spawn_app(app).await;
-    let (admin, _) = bearer(&s, "admin").await;
-    let url = format!("{}/api/v1/customers", s.base);
-    let r = admin
+db_test!(
+    unknown_fields_are_ignored_and_whole_floats_taken,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        let f = seed(&app).await;
+        let s = spawn_app(app).await;
+        let (admin, _) = bearer(&s, "admin").await;
+        let url = format!("{}/api/v1/customers", s.base);
+        let r = admin
         .post(&url)
         .json(&json!({"name": "赵六", "phones": ["13800003333"], "x\u{1}": "y\u{0}", "extra": ["\u{0}"]}))
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let r = admin
-        .post(&url)
-        .json(&json!({"name": "赵\u{1}七", "phones": ["13800004444"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(r.json::<Value>().await.unwrap()["error"]["field"], "name");
-    let r = admin
-        .patch(format!("{}/api/v1/technicians/{}", s.base, f.tech_a_id))
-        .json(&json!({"start_lat": 30.0, "start_lng": 120.0}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let r = admin
-        .put(format!("{}/api/v1/work-orders/999999/report", s.base))
-        .json(&json!({"labour_minutes": 30.0}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::NOT_FOUND, "30.0 is read as 30, then the order is missing");
-});
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let r = admin
+            .post(&url)
+            .json(&json!({"name": "赵\u{1}七", "phones": ["13800004444"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.json::<Value>().await.unwrap()["error"]["field"], "name");
+        let r = admin
+            .patch(format!("{}/api/v1/technicians/{}", s.base, f.tech_a_id))
+            .json(&json!({"start_lat": 30.0, "start_lng": 120.0}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = admin
+            .put(format!("{}/api/v1/work-orders/999999/report", s.base))
+            .json(&json!({"labour_minutes": 30.0}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::NOT_FOUND,
+            "30.0 is read as 30, then the order is missing"
+        );
+    }
+);

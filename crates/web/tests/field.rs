@@ -126,6 +126,86 @@ fn png(w: u32, h: u32) -> Vec<u8> {
 }
 
 db_test!(
+    a_signed_report_changes_only_with_a_new_signature,
+    |db: Db| async move {
+        let (app, _) = test_app(db.clone());
+        let f = seed(&app).await;
+        let s = spawn_app(app).await;
+        let (device, _) = older_device(&s, &f).await;
+        let id = on_site_order(&s, &f, device).await;
+        let tech = bearer(&s, "tech_a").await;
+        let mgr = bearer(&s, "manager1").await;
+        let base = format!("{}/api/v1/work-orders/{id}", s.base);
+        write_report(&tech, &format!("{base}/transitions")).await;
+        let r = tech
+            .post(format!("{base}/transitions"))
+            .json(&json!({"to": "completed", "outcome": "fixed"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        // Unsigned: the manager cannot approve it, and is told why.
+        let approve = || {
+            mgr.post(format!("{base}/review"))
+                .json(&json!({"decision": "approve"}))
+                .send()
+        };
+        let (st, e) = json_of(approve().await.unwrap()).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["error"]["field"], "signature");
+        assert!(
+            e["error"]["message"].as_str().unwrap().contains("签字"),
+            "{e}"
+        );
+        let sign = || {
+            tech.put(format!("{base}/signature"))
+                .json(&json!({"path": "M10 10 L40 40 L80 20 L120 60", "signed_by": "王小明"}))
+                .send()
+        };
+        assert_eq!(sign().await.unwrap().status(), StatusCode::OK);
+        // A part added after the signature (the manufacturer's settlement rises): the signature
+        // is gone, the change and the clearing are audited, and approval waits for a new one.
+        let (st, l) = json_of(
+            tech.post(format!("{base}/parts"))
+                .json(&json!({"client_key": "late-1", "name": "压缩机", "qty": 1}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{l}");
+        let (_, rep) = json_of(tech.get(format!("{base}/report")).send().await.unwrap()).await;
+        assert!(rep["visits"][0]["signature"].is_null(), "{rep}");
+        assert_eq!(count(&db, &format!("SELECT COUNT(*) FROM audit_log WHERE entity = 'work_order' AND entity_id = {id} AND action = 'signature_cleared'")).await, 1);
+        let (st, e) = json_of(approve().await.unwrap()).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["error"]["field"], "signature");
+        // The same part sent again (a retry) changes nothing and clears nothing.
+        assert_eq!(sign().await.unwrap().status(), StatusCode::OK);
+        let r = tech
+            .post(format!("{base}/parts"))
+            .json(&json!({"client_key": "late-1", "name": "压缩机", "qty": 1}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let (_, rep) = json_of(tech.get(format!("{base}/report")).send().await.unwrap()).await;
+        assert_eq!(rep["visits"][0]["signed_by"], "王小明");
+        // Signed again: approved; afterwards nothing changes any more.
+        let (st, w) = json_of(approve().await.unwrap()).await;
+        assert_eq!(st, StatusCode::OK, "{w}");
+        assert_eq!(w["status"], "reviewed");
+        let r = tech
+            .post(format!("{base}/parts"))
+            .json(&json!({"client_key": "late-2", "name": "压缩机", "qty": 1}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+);
+
+db_test!(
     visit_report_with_parts_photos_and_signature,
     |db: Db| async move {
         let (app, _) = test_app(db.clone());
@@ -356,6 +436,14 @@ db_test!(
         let r = tech
             .put(format!("{base}/report"))
             .json(&json!({"findings": "压缩机不启动（已补拍）"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        // The correction cleared the customer's signature: the customer signs again.
+        let r = tech
+            .put(format!("{base}/signature"))
+            .json(&json!({"path": "M10 10 L40 40 L80 20 L120 60", "signed_by": "王小明"}))
             .send()
             .await
             .unwrap();
