@@ -393,11 +393,152 @@ pub async fn complaints(app: &App, actor: &Actor, page: Page) -> Result<Paged<Co
     Ok(store::complaints(&app.db, &actor.vis, None, page).await?)
 }
 
-/// The follow-up staff's list: completed orders of the last 30 days not yet called back.
-pub async fn to_call(app: &App, actor: &Actor) -> Result<Vec<store::ToCall>> {
+/// Calls without an answer after which an order leaves the follow-up list.
+pub const MAX_CALL_ATTEMPTS: i64 = 3;
+
+/// The follow-up staff's list: every completed order not yet answered, refused or called
+/// [`MAX_CALL_ATTEMPTS`] times without an answer, oldest first (no age limit: the page shows
+/// each order's age), with the true total.
+pub async fn to_call(app: &App, actor: &Actor, page: Page) -> Result<Paged<store::ToCall>> {
     actor.require(FOLLOWUP_ROLES)?;
-    let since = app.now() - chrono::Duration::days(30);
-    Ok(store::to_call(&app.db, &actor.vis, since, 200).await?)
+    Ok(store::to_call(&app.db, &actor.vis, MAX_CALL_ATTEMPTS, page).await?)
+}
+
+/// What a follow-up call came to.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CallOutcome {
+    /// The customer answered and rated the service (a rating is required).
+    Answered,
+    /// 未接通: called again on the next working day, up to [`MAX_CALL_ATTEMPTS`] calls.
+    NoAnswer,
+    /// 拒访: the customer declined; the call is closed without a rating.
+    Refused,
+}
+
+impl CallOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallOutcome::Answered => "answered",
+            CallOutcome::NoAnswer => "no_answer",
+            CallOutcome::Refused => "refused",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct CallInput {
+    pub outcome: CallOutcome,
+    /// Required when answered; never chosen in advance.
+    pub rating: Option<Rating>,
+    pub comment: Option<String>,
+}
+
+/// What a recorded call led to.
+#[derive(Debug, Clone)]
+pub enum CallResult {
+    Answered(FollowUp),
+    /// The n-th unanswered call; the next one is due at the time given (none after the last).
+    NoAnswer(i64, Option<chrono::DateTime<chrono::Utc>>),
+    Refused,
+}
+
+/// 09:00 of the next working day (Monday – Friday) in the org's time zone.
+pub fn next_working_day(
+    app: &App,
+    now: chrono::DateTime<chrono::Utc>,
+) -> chrono::DateTime<chrono::Utc> {
+    use chrono::Datelike;
+    let mut day = app.local_date(now);
+    loop {
+        day = day.succ_opt().unwrap_or(day);
+        if !matches!(day.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun) {
+            break;
+        }
+    }
+    app.day_start(day) + chrono::Duration::hours(9)
+}
+
+/// Records one follow-up call: answered (with the rating: see [`record_follow_up_in`]), no
+/// answer (a retry is scheduled) or refused (closed without a rating; neither counts as an
+/// answered follow-up in the satisfaction figures).
+pub async fn record_call(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    input: CallInput,
+) -> Result<CallResult> {
+    actor.require(FOLLOWUP_ROLES)?;
+    if input.outcome == CallOutcome::Answered {
+        let rating = input
+            .rating
+            .ok_or_else(|| AppError::invalid("rating", ValidationError::Required))?;
+        let f = record_follow_up(
+            app,
+            actor,
+            id,
+            FollowUpInput {
+                rating,
+                comment: input.comment,
+            },
+        )
+        .await?;
+        return Ok(CallResult::Answered(f));
+    }
+    let mut tx = app.db.begin().await?;
+    let w = orders::get_for_update(&mut tx, &actor.vis, id).await?;
+    let closed = |zh: &str, en: &str| {
+        AppError::invalid(
+            "outcome",
+            ValidationError::Invalid {
+                zh: zh.into(),
+                en: en.into(),
+            },
+        )
+    };
+    if w.status.is_open() || w.status == shouhou_domain::Status::Cancelled {
+        return Err(closed(
+            "工单完工后才能回访",
+            "the order can be followed up once it is completed",
+        ));
+    }
+    let (attempts, refused) = store::follow_up_calls_tx(&mut tx, id).await?;
+    if refused || attempts >= MAX_CALL_ATTEMPTS || store::follow_up(&app.db, id).await?.is_some() {
+        return Err(closed(
+            "这张工单的回访已经结束",
+            "the follow-up of this order is already closed",
+        ));
+    }
+    let now = app.now();
+    let (result, retry_at) = match input.outcome {
+        CallOutcome::NoAnswer => {
+            let n = attempts + 1;
+            let retry = (n < MAX_CALL_ATTEMPTS).then(|| next_working_day(app, now));
+            (CallResult::NoAnswer(n, retry), retry)
+        }
+        _ => (CallResult::Refused, None),
+    };
+    store::add_follow_up_call(
+        &mut tx,
+        id,
+        input.outcome.as_str(),
+        actor.id(),
+        now,
+        retry_at,
+    )
+    .await?;
+    repo::audit::insert(
+        &mut tx,
+        "work_order",
+        id,
+        "follow_up_call",
+        Some(actor.id()),
+        now,
+        &serde_json::json!({"outcome": [null, input.outcome.as_str()], "retry_at": [null, retry_at]}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(result)
 }
 
 /// Closes a complaint (its owner, a manager or an admin) with what was done.

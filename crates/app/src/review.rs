@@ -60,6 +60,19 @@ pub async fn review(app: &App, actor: &Actor, id: i64, r: ReviewInput) -> Result
     let now = app.now();
     let saved = match r.decision {
         Decision::Approve => {
+            // A report with a visit is approved only when the customer signed its latest visit
+            // (a change after the signature clears it: see `service::editable`).
+            if let Some(v) = shouhou_store::service::last_visit(&mut tx, id).await? {
+                if v.signature.is_none() {
+                    return Err(AppError::invalid(
+                        "signature",
+                        ValidationError::Invalid {
+                            zh: "客户尚未签字，不能审核通过；请退回技术员补签".into(),
+                            en: "the customer has not signed the report, so it cannot be approved; return it to the technician for a signature".into(),
+                        },
+                    ));
+                }
+            }
             store::insert_review(&mut tx, id, "approved", comment, actor.id(), now).await?;
             let t = Transition {
                 to: Status::Reviewed,

@@ -139,6 +139,25 @@ async fn audit(
     Ok(())
 }
 
+/// A signed report is what the customer agreed to: a change to its findings, parts or charges
+/// after the signature clears the signature (audited with the change, in its transaction), so
+/// the customer must sign again and the manager cannot approve it before (`review::review`).
+async fn unsign(tx: &mut Tx, app: &App, actor: &Actor, id: i64, v: &VisitReport) -> Result<()> {
+    if v.signature.is_some() {
+        store::clear_signature(tx, v.id).await?;
+        audit(
+            tx,
+            app,
+            actor,
+            id,
+            "signature_cleared",
+            serde_json::json!({"signed_by": [v.signed_by, null]}),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// The fee of a visit of `kind` on a product of `category`: the rule for the category, else the
 /// rule for any category (`*`), else nothing.
 pub fn fee_for(rules: &[FeeRule], kind: WorkOrderType, category: Option<Category>) -> fees::Fee {
@@ -215,6 +234,7 @@ pub async fn save_report(app: &App, actor: &Actor, id: i64, r: ReportInput) -> R
     );
     if changes.as_object().is_some_and(|m| !m.is_empty()) {
         audit(&mut tx, app, actor, id, "report", changes).await?;
+        unsign(&mut tx, app, actor, id, &v).await?;
     }
     let after = store::last_visit(&mut tx, id)
         .await?
@@ -302,6 +322,7 @@ pub async fn add_part(app: &App, actor: &Actor, id: i64, p: PartInput) -> Result
             serde_json::json!({"part": [null, format!("{} × {}", line.name, line.qty)]}),
         )
         .await?;
+        unsign(&mut tx, app, actor, id, &v).await?;
     }
     tx.commit().await?;
     Ok(line)
@@ -309,7 +330,7 @@ pub async fn add_part(app: &App, actor: &Actor, id: i64, p: PartInput) -> Result
 
 pub async fn remove_part(app: &App, actor: &Actor, id: i64, line_id: i64) -> Result<()> {
     let mut tx = app.db.begin().await?;
-    editable(&mut tx, actor, id).await?;
+    let (_, v) = editable(&mut tx, actor, id).await?;
     // Removing a line that is already gone (a retried request) is not an error.
     if let Some(l) = store::remove_part(&mut tx, id, line_id).await? {
         audit(
@@ -321,6 +342,7 @@ pub async fn remove_part(app: &App, actor: &Actor, id: i64, line_id: i64) -> Res
             serde_json::json!({"part": [format!("{} × {}", l.name, l.qty), null]}),
         )
         .await?;
+        unsign(&mut tx, app, actor, id, &v).await?;
     }
     tx.commit().await?;
     Ok(())

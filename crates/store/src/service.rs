@@ -94,6 +94,16 @@ pub async fn set_report(
     Ok(())
 }
 
+/// Removes the customer's signature of a visit (its report changed after signing).
+pub async fn clear_signature(tx: &mut Tx, visit_id: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE visits SET signature = NULL, signed_by = NULL, signed_at = NULL WHERE id = $1",
+        args![visit_id],
+    )
+    .await?;
+    Ok(())
+}
+
 pub async fn set_signature(
     tx: &mut Tx,
     visit_id: i64,
@@ -887,29 +897,67 @@ pub struct ToCall {
     pub customer: String,
     pub phone: Option<String>,
     pub technician: Option<String>,
+    /// Calls that were not answered so far.
+    pub attempts: i64,
+    /// When the next call is due after an unanswered one.
+    pub retry_at: Option<DateTime<Utc>>,
 }
 
-/// Completed orders of the last days without a follow-up answer, oldest first.
+/// Completed orders with no follow-up answer, not refused and called fewer than `max_attempts`
+/// times without an answer, oldest first, whatever their age.
 pub async fn to_call(
     db: &Db,
     vis: &Visibility,
-    since: DateTime<Utc>,
-    limit: i64,
-) -> Result<Vec<ToCall>> {
+    max_attempts: i64,
+    page: Page,
+) -> Result<Paged<ToCall>> {
     let mut q = Sql::new(
         "SELECT wo.id, wo.number, wo.kind, wo.completed_at, c.name AS customer, \
            (SELECT ph.phone FROM customer_phones ph WHERE ph.customer_id = c.id ORDER BY ph.position LIMIT 1) AS phone, \
-           u.display_name AS technician \
+           u.display_name AS technician, \
+           (SELECT COUNT(*) FROM follow_up_calls fc WHERE fc.work_order_id = wo.id AND fc.outcome = 'no_answer') AS attempts, \
+           (SELECT MAX(fc.retry_at) FROM follow_up_calls fc WHERE fc.work_order_id = wo.id) AS retry_at \
          FROM work_orders wo JOIN customers c ON c.id = wo.customer_id \
          LEFT JOIN technicians t ON t.id = wo.technician_id LEFT JOIN users u ON u.id = t.user_id WHERE ",
     );
     let cl = vis.clause(Scoped::WorkOrder, "wo", &mut q);
     q.push(&cl);
     q.push(" AND wo.status IN ('completed', 'reviewed', 'closed')");
-    q.push_bind(" AND wo.completed_at >= {}", since);
     q.push(" AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.work_order_id = wo.id)");
-    q.push_bind(" ORDER BY wo.completed_at LIMIT {}", limit);
-    db.fetch_all(&q.text, q.args).await
+    q.push(" AND NOT EXISTS (SELECT 1 FROM follow_up_calls fc WHERE fc.work_order_id = wo.id AND fc.outcome = 'refused')");
+    q.push_bind(
+        " AND (SELECT COUNT(*) FROM follow_up_calls fc WHERE fc.work_order_id = wo.id AND fc.outcome = 'no_answer') < {}",
+        max_attempts,
+    );
+    paged(db, q, "wo.completed_at, wo.id", page).await
+}
+
+/// Records a follow-up call that got no rating ('no_answer' with its retry time, or 'refused').
+pub async fn add_follow_up_call(
+    tx: &mut Tx,
+    work_order_id: i64,
+    outcome: &str,
+    user_id: i64,
+    at: DateTime<Utc>,
+    retry_at: Option<DateTime<Utc>>,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO follow_up_calls (work_order_id, outcome, user_id, at, retry_at) VALUES ($1,$2,$3,$4,$5)",
+        args![work_order_id, outcome, user_id, at, retry_at],
+    )
+    .await?;
+    Ok(())
+}
+
+/// (unanswered calls, refused) of an order, inside a transaction.
+pub async fn follow_up_calls_tx(tx: &mut Tx, work_order_id: i64) -> Result<(i64, bool)> {
+    let (n, refused): (i64, i64) = tx
+        .fetch_one(
+            "SELECT COUNT(CASE WHEN outcome = 'no_answer' THEN 1 END), COUNT(CASE WHEN outcome = 'refused' THEN 1 END) FROM follow_up_calls WHERE work_order_id = $1",
+            args![work_order_id],
+        )
+        .await?;
+    Ok((n, refused > 0))
 }
 
 pub async fn complaint_for_update(tx: &mut Tx, vis: &Visibility, id: i64) -> Result<Complaint> {

@@ -26,7 +26,8 @@
   var print = document.getElementById("print-report");
   if (print) print.addEventListener("click", function () { window.print(); });
 
-  // The review queue: j/k move, a approves, r writes a comment (Enter returns the order).
+  // The review queue: j/k move, a approves, r writes a comment (Ctrl/⌘+Enter returns the order;
+  // a plain Enter does nothing, so a comment is never sent by accident).
   if (!document.getElementById("queue-size")) return;
   function items() { return Array.prototype.slice.call(document.querySelectorAll(".review-item")); }
   function current() { var a = document.activeElement; return a && a.closest ? a.closest(".review-item") : null; }
@@ -34,7 +35,11 @@
   document.addEventListener("keydown", function (e) {
     if (e.target && e.target.tagName === "INPUT") {
       if (e.key === "Escape") { var it = current(); if (it) it.focus(); }
-      if (e.key === "Enter") { e.preventDefault(); var it2 = current(); if (it2) it2.querySelector("button.return").click(); }
+      if (e.key === "Enter") {
+        e.preventDefault();
+        var it2 = current();
+        if ((e.ctrlKey || e.metaKey) && it2) it2.querySelector("button.return").click();
+      }
       return;
     }
     var list = items(), cur = current(), i = list.indexOf(cur);

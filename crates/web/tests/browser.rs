@@ -302,6 +302,15 @@ async fn clerk_intake_dispatcher_assigns_manager_approves() {
                 .await
                 .unwrap();
             assert_eq!(r.status(), 200, "report");
+            // The customer signs (an unsigned report cannot be approved).
+            let r = http
+                .put(format!("{}/api/v1/work-orders/{id}/signature", s.base))
+                .bearer_auth(&tech)
+                .json(&json!({"path": "M10 10 L40 40 L80 20 L120 60", "signed_by": "李女士"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "signature");
         }
         let r = http
             .post(format!("{}/api/v1/work-orders/{id}/transitions", s.base))
@@ -503,6 +512,22 @@ async fn technician_visit_on_a_phone_from_accept_to_signed_completion() {
         }
     }
     wait_for(&c, "#report-form").await;
+    // The photo button is visible: its background is not the white of its text or the page.
+    let colours = c
+        .execute(
+            r#"var b = document.getElementById("photo-input").closest("label"); b.scrollIntoView(); var s = getComputedStyle(b); return [s.color, s.backgroundColor];"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    let bg = colours[1].as_str().unwrap().to_string();
+    assert!(
+        bg != colours[0].as_str().unwrap()
+            && !bg.starts_with("rgba(0, 0, 0, 0)")
+            && bg != "rgb(255, 255, 255)",
+        "photo button colours {colours}"
+    );
+    shot(&c, "tech-order-photo-button").await;
 
     // An action a previous page could not deliver waits in the outbox and is sent when a page
     // opens again (same key: done once).

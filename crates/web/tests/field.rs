@@ -126,6 +126,86 @@ fn png(w: u32, h: u32) -> Vec<u8> {
 }
 
 db_test!(
+    a_signed_report_changes_only_with_a_new_signature,
+    |db: Db| async move {
+        let (app, _) = test_app(db.clone());
+        let f = seed(&app).await;
+        let s = spawn_app(app).await;
+        let (device, _) = older_device(&s, &f).await;
+        let id = on_site_order(&s, &f, device).await;
+        let tech = bearer(&s, "tech_a").await;
+        let mgr = bearer(&s, "manager1").await;
+        let base = format!("{}/api/v1/work-orders/{id}", s.base);
+        write_report(&tech, &format!("{base}/transitions")).await;
+        let r = tech
+            .post(format!("{base}/transitions"))
+            .json(&json!({"to": "completed", "outcome": "fixed"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        // Unsigned: the manager cannot approve it, and is told why.
+        let approve = || {
+            mgr.post(format!("{base}/review"))
+                .json(&json!({"decision": "approve"}))
+                .send()
+        };
+        let (st, e) = json_of(approve().await.unwrap()).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["error"]["field"], "signature");
+        assert!(
+            e["error"]["message"].as_str().unwrap().contains("签字"),
+            "{e}"
+        );
+        let sign = || {
+            tech.put(format!("{base}/signature"))
+                .json(&json!({"path": "M10 10 L40 40 L80 20 L120 60", "signed_by": "王小明"}))
+                .send()
+        };
+        assert_eq!(sign().await.unwrap().status(), StatusCode::OK);
+        // A part added after the signature (the manufacturer's settlement rises): the signature
+        // is gone, the change and the clearing are audited, and approval waits for a new one.
+        let (st, l) = json_of(
+            tech.post(format!("{base}/parts"))
+                .json(&json!({"client_key": "late-1", "name": "压缩机", "qty": 1}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{l}");
+        let (_, rep) = json_of(tech.get(format!("{base}/report")).send().await.unwrap()).await;
+        assert!(rep["visits"][0]["signature"].is_null(), "{rep}");
+        assert_eq!(count(&db, &format!("SELECT COUNT(*) FROM audit_log WHERE entity = 'work_order' AND entity_id = {id} AND action = 'signature_cleared'")).await, 1);
+        let (st, e) = json_of(approve().await.unwrap()).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["error"]["field"], "signature");
+        // The same part sent again (a retry) changes nothing and clears nothing.
+        assert_eq!(sign().await.unwrap().status(), StatusCode::OK);
+        let r = tech
+            .post(format!("{base}/parts"))
+            .json(&json!({"client_key": "late-1", "name": "压缩机", "qty": 1}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let (_, rep) = json_of(tech.get(format!("{base}/report")).send().await.unwrap()).await;
+        assert_eq!(rep["visits"][0]["signed_by"], "王小明");
+        // Signed again: approved; afterwards nothing changes any more.
+        let (st, w) = json_of(approve().await.unwrap()).await;
+        assert_eq!(st, StatusCode::OK, "{w}");
+        assert_eq!(w["status"], "reviewed");
+        let r = tech
+            .post(format!("{base}/parts"))
+            .json(&json!({"client_key": "late-2", "name": "压缩机", "qty": 1}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+);
+
+db_test!(
     visit_report_with_parts_photos_and_signature,
     |db: Db| async move {
         let (app, _) = test_app(db.clone());
@@ -356,6 +436,14 @@ db_test!(
         let r = tech
             .put(format!("{base}/report"))
             .json(&json!({"findings": "压缩机不启动（已补拍）"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        // The correction cleared the customer's signature: the customer signs again.
+        let r = tech
+            .put(format!("{base}/signature"))
+            .json(&json!({"path": "M10 10 L40 40 L80 20 L120 60", "signed_by": "王小明"}))
             .send()
             .await
             .unwrap();
@@ -743,6 +831,17 @@ db_test!(self_service_report_track_and_rate, |db: Db| async move {
     }
     let html = text(&public, &page).await;
     assert!(html.contains("id=\"rate-form\""));
+    assert!(!html.contains("checked"), "no rating chosen in advance");
+    let r = public
+        .post(format!("{page}/rate"))
+        .form(&[("comment", "还行")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"rate-error\""), "{html}");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM follow_ups").await, 0);
     let r = public
         .post(format!("{page}/rate"))
         .form(&[
@@ -834,6 +933,146 @@ db_test!(public_pages_are_rate_limited, |db: Db| async move {
 async fn page_client(s: &TestServer, user: &str) -> (Client, String) {
     shouhou_testkit::http::page_login(s, user, "zh-CN").await
 }
+
+/// Completes a fresh on-site order on `device` through the API; returns its id.
+async fn completed_order(s: &TestServer, f: &Fixture, device: i64) -> i64 {
+    let id = on_site_order(s, f, device).await;
+    let tech = bearer(s, "tech_a").await;
+    let url = format!("{}/api/v1/work-orders/{id}/transitions", s.base);
+    write_report(&tech, &url).await;
+    let r = tech
+        .post(&url)
+        .json(&json!({"to": "completed", "outcome": "fixed"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    id
+}
+
+db_test!(
+    follow_up_outcomes_retries_no_preselected_rating_and_true_count,
+    |db: Db| async move {
+        let (app, clock) = test_app(db.clone());
+        let f = seed(&app).await;
+        let s = spawn_app(app).await;
+        let old = completed_order(&s, &f, f.device).await;
+        // 40 days later three more orders are completed: the old one is still listed, with its
+        // age, and the count is the true one.
+        clock.set(shouhou_testkit::fixture::test_now() + chrono::Duration::days(40));
+        let mut ids = vec![];
+        for _ in 0..3 {
+            ids.push(completed_order(&s, &f, f.device).await);
+        }
+        let (http, csrf) = page_client(&s, "manager1").await;
+        let html = text(&http, format!("{}/follow-ups", s.base)).await;
+        assert!(
+            html.contains(&format!("id=\"call-{old}\"")),
+            "older than 30 days listed"
+        );
+        assert!(html.contains("40 天前"), "age shown");
+        assert!(html.contains("<span id=\"to-call\">4</span>"), "true count");
+        // No rating is chosen in advance.
+        assert!(
+            !html.contains("selected>非常满意") && !html.contains(" checked"),
+            "no preselection"
+        );
+        let post = |id: i64, form: Vec<(&'static str, &'static str)>| {
+            http.post(format!("{}/follow-ups/{id}", s.base))
+                .header("x-csrf-token", &csrf)
+                .form(&form)
+                .send()
+        };
+        // Saving without a rating is refused with a message; nothing is recorded.
+        let html = post(ids[0], vec![("outcome", "answered"), ("rating", "")])
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("call-error") && html.contains("满意度"),
+            "{html}"
+        );
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM follow_ups").await, 0);
+        // No answer: a retry on the next working day, shown on the list; the third unanswered
+        // call closes it. No rating is stored for unanswered calls.
+        for n in 1..=3 {
+            let html = post(ids[0], vec![("outcome", "no_answer"), ("rating", "")])
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(html.contains(&format!("已拨 {n} 次未接通")), "{html}");
+            assert!(
+                html.contains(&format!("href=\"/work-orders/{}\"", ids[0])),
+                "keeps its number: {html}"
+            );
+            if n < 3 {
+                assert!(html.contains("下次"), "{html}");
+                let list = text(&http, format!("{}/follow-ups", s.base)).await;
+                assert!(
+                    list.contains(&format!("id=\"call-{}\"", ids[0]))
+                        && list.contains(&format!("已拨 {n} 次未接通")),
+                    "still listed with its attempts"
+                );
+            }
+        }
+        // Refused: closed without a rating.
+        let html = post(ids[1], vec![("outcome", "refused"), ("rating", "")])
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("拒访"), "{html}");
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM follow_ups").await,
+            0,
+            "neither counts as an answer"
+        );
+        assert_eq!(
+            count(
+                &db,
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'follow_up_call'"
+            )
+            .await,
+            4
+        );
+        // Answered 不满意: the row keeps its number and links to the complaint it opened.
+        let html = post(
+            ids[2],
+            vec![
+                ("outcome", "answered"),
+                ("rating", "dissatisfied"),
+                ("comment", "等了三天"),
+            ],
+        )
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+        let (kid,): (i64,) = db
+            .fetch_one(
+                &format!("SELECT id FROM complaints WHERE work_order_id = {}", ids[2]),
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(
+            html.contains(&format!("href=\"/work-orders/{}\"", ids[2])),
+            "{html}"
+        );
+        assert!(html.contains(&format!("#complaint-{kid}")), "{html}");
+        let list = text(&http, format!("{}/follow-ups", s.base)).await;
+        assert!(
+            list.contains("<span id=\"to-call\">1</span>"),
+            "only the old one is left"
+        );
+    }
+);
 
 db_test!(
     follow_up_calls_and_complaints_from_the_office,

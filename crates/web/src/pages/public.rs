@@ -16,7 +16,7 @@ use serde::Deserialize;
 use shouhou_app::crm::FollowUpInput;
 use shouhou_app::selfservice::{self as uc, Reported, Tracking};
 use shouhou_app::AppError;
-use shouhou_domain::{Lang, Rating};
+use shouhou_domain::{Lang, Rating, ValidationError};
 
 use super::{lang_of, local_time, render};
 use crate::extract::{Form, Path, Query};
@@ -275,7 +275,8 @@ pub async fn report(
 
 #[derive(Deserialize)]
 pub struct RateForm {
-    rating: Rating,
+    /// None (or empty) when the customer chose nothing: refused with a message, never defaulted.
+    rating: Option<String>,
     comment: Option<String>,
 }
 
@@ -291,11 +292,21 @@ pub async fn rate(
     if !s.public_limits.allow(&addr, &token) {
         return too_many(lang);
     }
-    let input = FollowUpInput {
-        rating: f.rating,
-        comment: f.comment,
+    let rating = match f.rating.as_deref().map(str::trim) {
+        None | Some("") => Err(AppError::invalid("rating", ValidationError::Required)),
+        Some(r) => Rating::parse_field(r, "rating").map_err(AppError::from),
     };
-    match uc::rate(&s.app, &token, input).await {
+    let result = match rating {
+        Ok(rating) => {
+            let input = FollowUpInput {
+                rating,
+                comment: f.comment,
+            };
+            uc::rate(&s.app, &token, input).await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(_) => Redirect::to(&format!("/s/{token}?sent=rated")).into_response(),
         Err(AppError::NotFound) => not_found(lang),
         Err(e) => {
