@@ -249,6 +249,11 @@ pub async fn spawn_app(app: App) -> TestServer {
 
 /// Serves `state` (e.g. with other request limits) on a loopback port.
 pub async fn spawn_state(state: shouhou_web::AppState) -> TestServer {
+    // A failing test shows the server's errors (5xx with their cause) with its output.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("error")
+        .with_test_writer()
+        .try_init();
     let app = state.app.clone();
     let router = shouhou_web::router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
