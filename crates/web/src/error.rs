@@ -24,7 +24,7 @@ impl<E: Into<AppError>> From<E> for ApiError {
 
 /// The English body of an error response, kept for [`localize`].
 #[derive(Clone)]
-struct EnglishBody(String);
+pub(crate) struct EnglishBody(pub(crate) String);
 
 /// The language of this request; the auth extractor sets the user's own.
 #[derive(Clone)]

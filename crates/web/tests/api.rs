@@ -3108,3 +3108,95 @@ db_test!(the_days_plan_takes_the_days_jobs, |db: Db| async move {
     assert!(!board.contains("30.2800"), "no raw coordinates: {board}");
     assert!(!board.contains(" ✓"), "no unexplained marks");
 });
+
+// Each role's menu holds only what the role can open, and a page it may not open is a page in
+// its language, not JSON.
+db_test!(
+    menus_fit_the_role_and_refusals_are_pages,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        let f = seed(&app).await;
+        for (name, role) in [("finance_a", Role::Finance), ("followup_a", Role::Followup)] {
+            shouhou_app::org::create_user_unchecked(
+                &app,
+                None,
+                shouhou_app::org::NewUser {
+                    username: name.into(),
+                    display_name: name.into(),
+                    password: PASSWORD.into(),
+                    role,
+                    org_unit_id: f.store_a,
+                    phone: None,
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let s = spawn_app(app).await;
+        for user in [
+            "admin",
+            "manager1",
+            "dispatcher1",
+            "clerk_a",
+            "finance_a",
+            "followup_a",
+        ] {
+            let (http, _) = page_login(&s, user, "zh-CN").await;
+            let home = http
+                .get(format!("{}/work-orders", s.base))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let header = &home[home.find("<header>").unwrap()..home.find("</header>").unwrap()];
+            let links: Vec<&str> = header
+                .split("<a href=\"")
+                .skip(1)
+                .map(|x| &x[..x.find('"').unwrap()])
+                .filter(|h| h.starts_with('/'))
+                .collect();
+            assert!(links.len() >= 3, "{user}: {header}");
+            for link in links {
+                let mut r = http.get(format!("{}{link}", s.base)).send().await.unwrap();
+                if r.status().is_redirection() {
+                    // Home leads on to the role's own home page.
+                    let to = r.headers()["location"].to_str().unwrap().to_string();
+                    r = http.get(format!("{}{to}", s.base)).send().await.unwrap();
+                }
+                assert_eq!(
+                    r.status(),
+                    StatusCode::OK,
+                    "{user} opens {link} from the menu"
+                );
+            }
+        }
+        let (clerk, _) = page_login(&s, "clerk_a", "zh-CN").await;
+        let r = clerk
+            .get(format!("{}/settings", s.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert!(r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
+        let page = r.text().await.unwrap();
+        assert!(
+            page.contains("无权打开此页面") && !page.contains("{\"error\""),
+            "{page}"
+        );
+        let (clerk_en, _) = page_login(&s, "clerk_a", "en-US").await;
+        let page = clerk_en
+            .get(format!("{}/settings", s.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("You may not open this page"), "{page}");
+    }
+);

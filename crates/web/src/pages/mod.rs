@@ -87,6 +87,60 @@ pub fn router() -> Router<AppState> {
         .route("/work-orders/{id}/report", get(field::printable))
         .route("/static/{file}", get(asset))
         .merge(forms::routes())
+        .layer(axum::middleware::from_fn(html_errors))
+}
+
+#[derive(Template)]
+#[template(path = "refused.html")]
+struct RefusedPage {
+    t: T,
+    title: String,
+    message: String,
+}
+
+/// A page the browser opened (not an htmx fragment) that ends in an error is a page in the
+/// user's language — 404 the "no such page" page, others the message and a way home — never the
+/// API's JSON.
+async fn html_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let opened =
+        req.method() == axum::http::Method::GET && !req.headers().contains_key("hx-request");
+    let slot = req.extensions().get::<LangSlot>().cloned();
+    let res = next.run(req).await;
+    let status = res.status();
+    let json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !opened || !json || !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let lang = slot.map(|s| s.get()).unwrap_or_default();
+    if status == StatusCode::NOT_FOUND {
+        return not_found(lang);
+    }
+    let english = res
+        .extensions()
+        .get::<crate::error::EnglishBody>()
+        .map(|e| e.0.clone());
+    let body = axum::body::to_bytes(res.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = match (lang, english) {
+        (Lang::En, Some(en)) => en,
+        _ => String::from_utf8_lossy(&body).into_owned(),
+    };
+    let message = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
+        .unwrap_or_default();
+    let t = T(lang);
+    let title = t.t(if status == StatusCode::FORBIDDEN {
+        "refused.title"
+    } else {
+        "refused.error"
+    });
+    (status, render(&RefusedPage { t, title, message })).into_response()
 }
 
 async fn asset(Path(file): Path<String>) -> Response {
@@ -162,6 +216,54 @@ pub struct Chrome {
     pub role: String,
     pub other_lang: &'static str,
     pub admin: bool,
+    /// The menu: the pages this role may open (address, label).
+    pub nav: Vec<(&'static str, String)>,
+}
+
+/// The office pages and the roles that may open them (the same roles the use cases behind each
+/// page require).
+fn menu(role: Role) -> Vec<(&'static str, &'static str)> {
+    use Role::*;
+    let all: &[(&str, &str, &[Role])] = &[
+        (
+            "/home",
+            "nav.home",
+            &[Admin, Manager, Dispatcher, Clerk, Finance, Followup],
+        ),
+        (
+            "/intake",
+            "nav.intake",
+            &[Admin, Manager, Dispatcher, Clerk],
+        ),
+        (
+            "/work-orders",
+            "nav.work_orders",
+            &[Admin, Manager, Dispatcher, Clerk, Finance, Followup],
+        ),
+        ("/dispatch", "nav.dispatch", &[Admin, Manager, Dispatcher]),
+        ("/review", "nav.review", &[Admin, Manager]),
+        (
+            "/customers",
+            "nav.archive",
+            &[Admin, Manager, Dispatcher, Clerk, Finance, Followup],
+        ),
+        ("/follow-ups", "nav.follow_ups", &[Admin, Manager, Followup]),
+        (
+            "/opportunities",
+            "nav.leads",
+            &[Admin, Manager, Dispatcher, Followup],
+        ),
+        (
+            "/kb",
+            "nav.kb",
+            &[Admin, Manager, Dispatcher, Clerk, Finance, Followup],
+        ),
+        ("/settings", "nav.settings", &[Admin]),
+    ];
+    all.iter()
+        .filter(|(_, _, roles)| roles.contains(&role))
+        .map(|(href, key, _)| (*href, *key))
+        .collect()
 }
 
 impl Page {
@@ -176,6 +278,10 @@ impl Page {
                 Lang::En => "zh-CN",
             },
             admin: self.actor.role() == Role::Admin,
+            nav: menu(self.actor.role())
+                .into_iter()
+                .map(|(href, key)| (href, self.t.t(key)))
+                .collect(),
         }
     }
 
