@@ -3172,6 +3172,30 @@ db_test!(
                 );
             }
         }
+        // The users list says which store each works for; a technician's page says who it is.
+        let (admin, _) = page_login(&s, "admin", "zh-CN").await;
+        let users = admin
+            .get(format!("{}/users", s.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            users.contains("所属组织") && users.contains("东城店"),
+            "{users}"
+        );
+        let tech = admin
+            .get(format!("{}/technicians/{}", s.base, f.tech_a_id))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let title = &tech[tech.find("<title>").unwrap()..tech.find("</title>").unwrap()];
+        assert!(title.contains("tech_a 测试"), "{title}");
         let (clerk, _) = page_login(&s, "clerk_a", "zh-CN").await;
         let r = clerk
             .get(format!("{}/settings", s.base))

@@ -474,6 +474,18 @@ pub async fn users(State(s): State<AppState>, p: Page, Query(q): Query<ListQuery
         Err(e) => return err(e),
     };
     let total = list.total;
+    // The unit each user belongs to, by name (the store a clerk or technician works for).
+    let units = shouhou_store::repo::org_units::all(&s.app.db)
+        .await
+        .unwrap_or_default();
+    let unit_name = |id: i64| {
+        units
+            .iter()
+            .find(|u| u.id == id)
+            .map(|u| u.name.clone())
+            .unwrap_or_default()
+    };
+    let lang = p.actor.lang;
     let rows = list
         .items
         .into_iter()
@@ -482,8 +494,12 @@ pub async fn users(State(s): State<AppState>, p: Page, Query(q): Query<ListQuery
             cells: vec![
                 u.username,
                 u.display_name,
-                u.role.label(p.actor.lang).to_string(),
-                if u.active { "✓".into() } else { "✗".into() },
+                u.role.label(lang).to_string(),
+                unit_name(u.org_unit_id),
+                lang.pick(
+                    if u.active { "在用" } else { "已停用" },
+                    if u.active { "active" } else { "disabled" },
+                ),
             ],
         })
         .collect();
@@ -494,6 +510,7 @@ pub async fn users(State(s): State<AppState>, p: Page, Query(q): Query<ListQuery
             "archive.username",
             "archive.name",
             "archive.role",
+            "archive.org_unit",
             "archive.active",
         ],
         rows,

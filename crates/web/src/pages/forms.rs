@@ -679,6 +679,29 @@ async fn fields_and_version(
     ))
 }
 
+/// The name of the record a form edits, for its title (which technician, which product …).
+async fn name_of(s: &AppState, p: &Page, rec: Rec, id: Option<i64>) -> Option<String> {
+    let id = id?;
+    let (app, a) = (&s.app, &p.actor);
+    match rec {
+        Rec::Product => catalog::get_product(app, id)
+            .await
+            .ok()
+            .map(|x| format!("{} {}", x.brand, x.model)),
+        Rec::Policy => catalog::get_policy(app, id).await.ok().map(|x| x.name),
+        Rec::OrgUnit => org::get_org_unit(app, a, id).await.ok().map(|x| x.name),
+        Rec::User => org::get_user(app, a, id).await.ok().map(|x| x.display_name),
+        Rec::Technician => org::get_technician(app, a, id)
+            .await
+            .ok()
+            .map(|x| x.display_name),
+        Rec::Device => shouhou_app::devices::get(app, a, id)
+            .await
+            .ok()
+            .map(|x| x.serial),
+    }
+}
+
 /// The version of the record a form edits (None for a new one).
 async fn version_of(
     s: &AppState,
@@ -816,15 +839,15 @@ async fn page(State(s): State<AppState>, p: Page, rec: Rec, Path(id): Path<Strin
         Ok(v) => v,
         Err(e) => return err(e),
     };
-    let title = format!(
-        "{} · {}",
-        p.t.t(rec.title_key()),
-        p.t.t(if id.is_some() {
-            "archive.edit"
-        } else {
-            "archive.new"
-        })
-    );
+    let action_label = p.t.t(if id.is_some() {
+        "archive.edit"
+    } else {
+        "archive.new"
+    });
+    let title = match name_of(&s, &p, rec, id).await {
+        Some(name) => format!("{} · {name} · {action_label}", p.t.t(rec.title_key())),
+        None => format!("{} · {action_label}", p.t.t(rec.title_key())),
+    };
     render(&FormPage {
         form: view(&p, &target(rec, id), &fields, version, false, ""),
         title,
