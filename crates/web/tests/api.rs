@@ -3224,3 +3224,54 @@ db_test!(
         assert!(page.contains("You may not open this page"), "{page}");
     }
 );
+
+// The order page reads as a person would: buttons name actions, the timeline names fields by
+// their labels and values without JSON, the planner's note in the reader's language.
+db_test!(the_order_page_reads_in_words, |db: Db| async move {
+    let (app, _) = test_app(db);
+    let f = seed(&app).await;
+    let s = spawn_app(app).await;
+    let (api, _) = bearer(&s, "dispatcher1").await;
+    let w: Value = api
+        .post(format!("{}/api/v1/work-orders", s.base))
+        .json(&order_body(f.customer, f.device))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = w["id"].as_i64().unwrap();
+    let r = api
+        .patch(format!("{}/api/v1/work-orders/{id}", s.base))
+        .json(&json!({"fault_description": "滚筒不转，有焦味"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (http, _) = page_login(&s, "manager1", "zh-CN").await;
+    let page = http
+        .get(format!("{}/work-orders/{id}", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(">取消工单<") && page.contains(">派工<"),
+        "{page}"
+    );
+    assert!(
+        !page.contains(">已取消<"),
+        "a button names the action, not the state"
+    );
+    assert!(
+        !page.contains("fault_description"),
+        "no raw field names: {page}"
+    );
+    assert!(
+        page.contains("滚筒不转，有焦味") && !page.contains("\"滚筒不转"),
+        "{page}"
+    );
+});

@@ -285,12 +285,12 @@ pub async fn detail(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
             let to = Status::parse_field(&e.to_status, "to")
                 .map(|s| s.label(lang).to_string())
                 .unwrap_or(e.to_status);
-            (
-                p.time(&s, e.at),
-                to,
-                e.actor_name,
-                e.note.unwrap_or_default(),
-            )
+            // The planner's note is stored as a marker, shown in the reader's language.
+            let note = match e.note.as_deref() {
+                Some("dispatch plan") => p.t.t("dispatch.by_plan"),
+                other => other.unwrap_or_default().to_string(),
+            };
+            (p.time(&s, e.at), to, e.actor_name, note)
         })
         .collect();
     // Visits and (for managers and admins) the audit trail join the transitions, by time.
@@ -325,8 +325,19 @@ pub async fn detail(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
                 .as_object()
                 .map(|m| {
                     m.iter()
-                        .filter(|(k, _)| !k.ends_with("_at"))
-                        .map(|(k, v)| format!("{k}: {} → {}", v[0], v[1]))
+                        // Times, states and the plan's order show elsewhere on the page.
+                        .filter(|(k, _)| {
+                            !k.ends_with("_at")
+                                && !matches!(k.as_str(), "status" | "version" | "planned_seq")
+                        })
+                        .map(|(k, v)| {
+                            format!(
+                                "{}：{} → {}",
+                                shouhou_domain::fields::label(k, lang),
+                                shown(&s, k, &v[0], &techs, lang),
+                                shown(&s, k, &v[1], &techs, lang)
+                            )
+                        })
                         .collect()
                 })
                 .unwrap_or_default();
@@ -343,7 +354,12 @@ pub async fn detail(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
     events.sort_by(|a, b| a.0.cmp(&b.0));
     let actions = uc::allowed_transitions(&p.actor, &w)
         .into_iter()
-        .map(|s| (s.as_str().to_string(), s.label(lang).to_string()))
+        .map(|s| {
+            (
+                s.as_str().to_string(),
+                p.t.t(&format!("wo.action.{}", s.as_str())),
+            )
+        })
         .collect();
     render(&DetailPage {
         status_label: w.status.label(lang).to_string(),
@@ -465,4 +481,47 @@ pub async fn reassign(
         &p,
         uc::reassign(&s.app, &p.actor, id, f.version, f.technician_id).await,
     )
+}
+
+/// A value of the audit trail as a person reads it: no JSON quotes, "—" for nothing, a
+/// technician by name, a time in the org's zone, a vocabulary word by its label.
+fn shown(
+    s: &AppState,
+    field: &str,
+    v: &serde_json::Value,
+    techs: &[shouhou_store::records::Technician],
+    lang: shouhou_domain::Lang,
+) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Null => "—".into(),
+        Value::Bool(b) => lang.pick(if *b { "是" } else { "否" }, if *b { "yes" } else { "no" }),
+        Value::Number(n) if field == "technician_id" => n
+            .as_i64()
+            .and_then(|id| techs.iter().find(|t| t.id == id))
+            .map(|t| t.display_name.clone())
+            .unwrap_or_else(|| n.to_string()),
+        Value::String(t) => {
+            if let Ok(at) = t.parse::<chrono::DateTime<chrono::Utc>>() {
+                return super::local_time(s, at);
+            }
+            let word = match field {
+                "priority" => shouhou_domain::Priority::parse_field(t, field)
+                    .map(|x| x.label(lang).to_string())
+                    .ok(),
+                "kind" => shouhou_domain::WorkOrderType::parse_field(t, field)
+                    .map(|x| x.label(lang).to_string())
+                    .ok(),
+                "warranty_decision" => shouhou_domain::WarrantyDecision::parse_field(t, field)
+                    .map(|x| x.label(lang).to_string())
+                    .ok(),
+                "channel" => shouhou_domain::Channel::parse_field(t, field)
+                    .map(|x| x.label(lang).to_string())
+                    .ok(),
+                _ => None,
+            };
+            word.unwrap_or_else(|| t.clone())
+        }
+        other => other.to_string(),
+    }
 }
