@@ -494,6 +494,7 @@ db_test!(bad_input_stores_nothing, |db: Db| async move {
         note: None,
         phones: vec!["13900001111".into(), "12-34".into()],
         addresses: vec![],
+        allow_duplicate_phone: false,
     };
     let e = shouhou_app::customers::create(&app, &f.clerk_a, n)
         .await

@@ -29,6 +29,7 @@ pub struct OpenRow {
     skill: String,
     skill_key: String,
     address: String,
+    location_confirmed: bool,
     window: String,
     urgent: bool,
     /// Back from the field (waiting for parts or a revisit): the label, else empty.
@@ -108,7 +109,8 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
                 .map(|c| category_label(c, lang))
                 .unwrap_or_default(),
             skill_key: o.category.clone().unwrap_or_default(),
-            address: format!("{:.4}, {:.4}", o.lat, o.lng),
+            address: o.address.clone(),
+            location_confirmed: o.location_confirmed,
             window: match (o.appointment_start, o.appointment_end) {
                 (Some(a), Some(b)) => {
                     format!("{}–{}", p.time(&s, a), b.with_timezone(&tz).format("%H:%M"))
