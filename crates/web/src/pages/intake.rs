@@ -731,7 +731,7 @@ pub async fn create_customer(
 fn saved_notice(t: T, c: &Customer) -> String {
     match c.addresses.first() {
         Some(a) if !a.location_confirmed => format!(
-            "{} · {}（{}）",
+            "{} · {}{}",
             t.t("intake.customer_saved"),
             t.t("location.unconfirmed_placed"),
             a.located_by.label(t.0)
@@ -799,9 +799,14 @@ impl NewDevicePartial {
 }
 
 async fn product_options(s: &AppState, t: T, q: &str, chosen: Option<i64>) -> ProductOptions {
-    let page = shouhou_app::catalog::search_products(&s.app, q, Paging::first(PICKER_ROWS))
-        .await
-        .unwrap_or_default();
+    // Nothing typed: a hint, not the whole catalog.
+    let page = if q.trim().is_empty() {
+        Default::default()
+    } else {
+        shouhou_app::catalog::search_products(&s.app, q, Paging::first(PICKER_ROWS))
+            .await
+            .unwrap_or_default()
+    };
     let mut rows: Vec<(i64, String, String, bool)> = page
         .items
         .iter()
@@ -901,6 +906,8 @@ pub async fn add_device_form(State(s): State<AppState>, p: Page, Path(id): Path<
 #[derive(Deserialize)]
 pub struct ProductQuery {
     q: Option<String>,
+    /// The product picked already: it stays offered, picked, whatever is typed next.
+    product_id: Option<i64>,
 }
 
 /// `GET /intake/products?q=…`: the picker's products by brand, model or category.
@@ -909,7 +916,7 @@ pub async fn products(
     p: Page,
     Query(q): Query<ProductQuery>,
 ) -> Response {
-    render(&product_options(&s, p.t, q.q.as_deref().unwrap_or(""), None).await)
+    render(&product_options(&s, p.t, q.q.as_deref().unwrap_or(""), q.product_id).await)
 }
 
 #[derive(Deserialize)]
