@@ -4,7 +4,8 @@ use serde::Deserialize;
 use shouhou_domain::kinds::required_text;
 use shouhou_domain::sla::{self, SlaRule};
 use shouhou_domain::validate;
-use shouhou_domain::{Category, Priority, Role, Tier, ValidationError, WarrantyStart};
+use shouhou_domain::warranty::fits_brand;
+use shouhou_domain::{Category, Lang, Priority, Role, Tier, ValidationError, WarrantyStart};
 use shouhou_store::records::{PartList, PartSpec, Product, StrList, WarrantyPolicy};
 use shouhou_store::repo::versions::Versioned;
 use shouhou_store::repo::{self, policies, products, Page, Paged};
@@ -74,6 +75,42 @@ pub async fn list_products(
     page: Page,
 ) -> Result<Paged<Product>> {
     Ok(products::list(&app.db, category.map(|c| c.as_str()), page).await?)
+}
+
+/// Products whose brand, model or name holds `q`, or whose category's name (either language)
+/// does: the intake's product picker.
+pub async fn search_products(app: &App, q: &str, page: Page) -> Result<Paged<Product>> {
+    validate::one_line(q, "q")?;
+    let q = q.trim();
+    if q.is_empty() {
+        return list_products(app, None, page).await;
+    }
+    let needle = q.to_lowercase();
+    let categories: Vec<&str> = Category::ALL
+        .iter()
+        .filter(|c| {
+            [
+                c.as_str(),
+                c.label(Lang::ZhCn),
+                &c.label(Lang::En).to_lowercase(),
+            ]
+            .iter()
+            .any(|l| l.contains(&needle))
+        })
+        .map(|c| c.as_str())
+        .collect();
+    Ok(products::search(&app.db, q, &categories, page).await?)
+}
+
+/// The warranty policies that fit product `product_id`: those of its brand's manufacturer.
+pub async fn policies_for_product(app: &App, product_id: i64) -> Result<Vec<WarrantyPolicy>> {
+    let product = products::get(&app.db, product_id).await?;
+    Ok(policies::list(&app.db, Page::LARGEST)
+        .await?
+        .items
+        .into_iter()
+        .filter(|w| fits_brand(&w.manufacturer, &product.brand))
+        .collect())
 }
 
 pub async fn get_product(app: &App, id: i64) -> Result<Product> {

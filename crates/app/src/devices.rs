@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use rand::distributions::{Alphanumeric, DistString};
 use serde::{Deserialize, Serialize};
 use shouhou_domain::validate;
-use shouhou_domain::warranty::WarrantyCover;
+use shouhou_domain::warranty::{fits_brand, WarrantyCover};
 use shouhou_domain::{ValidationError, WarrantyDecision};
 use shouhou_store::records::{Device, Product, WarrantyPolicy, WorkOrder};
 use shouhou_store::repo::versions::Versioned;
@@ -85,9 +85,24 @@ async fn check(app: &App, tx: &mut Tx, actor: &Actor, d: &Device) -> Result<Prod
     let product = products::get_tx(tx, d.product_id)
         .await
         .map_err(|_| AppError::invalid("product_id", ValidationError::UnknownReference))?;
-    policies::get_tx(tx, d.policy_id)
+    let policy = policies::get_tx(tx, d.policy_id)
         .await
         .map_err(|_| AppError::invalid("policy_id", ValidationError::UnknownReference))?;
+    if !fits_brand(&policy.manufacturer, &product.brand) {
+        return Err(AppError::invalid(
+            "policy_id",
+            ValidationError::Invalid {
+                zh: format!(
+                    "保修政策“{}”属于{}，不适用于{}的产品",
+                    policy.name, policy.manufacturer, product.brand
+                ),
+                en: format!(
+                    "the warranty policy “{}” is {}'s and does not cover a {} product",
+                    policy.name, policy.manufacturer, product.brand
+                ),
+            },
+        ));
+    }
     // Read in the transaction: the owner may be new (intake). Archive writers are office roles,
     // whose visibility is their unit subtree.
     let owner = customers::get_tx(tx, d.customer_id)

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod devices;
 pub mod dispatch;
 pub mod error;
+pub mod geocoding;
 pub mod labels;
 pub mod org;
 pub mod review;
@@ -111,6 +112,8 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     /// Bounds the password hashes computed at once.
     pub hashing: Arc<auth::HashGate>,
+    /// A geocoding service that replaces the configured one (tests: never the network).
+    pub geocoder: Option<Arc<dyn geocoding::Geocoder>>,
 }
 
 impl App {
@@ -124,6 +127,7 @@ impl App {
             settings: Arc::new(settings),
             clock,
             hashing,
+            geocoder: None,
         }
     }
 

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
+use shouhou_domain::geo::{distance_km, Point};
 use shouhou_domain::kinds::required_text;
 use shouhou_domain::validate;
 use shouhou_domain::{Category, Lang, OrgKind, Role, ValidationError};
@@ -36,6 +37,39 @@ pub async fn ensure_visible(app: &App, actor: &Actor, entity: &str, id: i64) -> 
         )),
     }
     .map_err(AppError::from)
+}
+
+/// The place of unit `id`, or of the nearest unit above it that has one.
+pub fn unit_place(units: &[OrgUnit], id: i64) -> Option<Point> {
+    let mut at = Some(id);
+    for _ in 0..32 {
+        let u = units.iter().find(|u| Some(u.id) == at)?;
+        if let (Some(lat), Some(lng)) = (u.lat, u.lng) {
+            return Some(Point::new(lat, lng));
+        }
+        at = u.parent_id;
+    }
+    None
+}
+
+/// The store nearest `at` among the stores in the subtree of `under` that pass `fits`; ties
+/// (and stores without a place) go to the lowest id. `None` when no store passes.
+pub fn nearest_store(
+    units: &[OrgUnit],
+    under: i64,
+    at: Option<Point>,
+    fits: impl Fn(i64) -> bool,
+) -> Option<i64> {
+    let tree = crate::actor::subtree(units, under);
+    let distance = |u: &OrgUnit| match (at, u.lat, u.lng) {
+        (Some(p), Some(lat), Some(lng)) => distance_km(p, Point::new(lat, lng)),
+        _ => f64::MAX,
+    };
+    units
+        .iter()
+        .filter(|u| u.kind == OrgKind::Store && tree.contains(&u.id) && fits(u.id))
+        .min_by(|a, b| distance(a).total_cmp(&distance(b)).then(a.id.cmp(&b.id)))
+        .map(|u| u.id)
 }
 
 const OFFICE: &[Role] = &[

@@ -1,7 +1,10 @@
 //! The lookup behind intake: one query over customers and devices.
 
-use shouhou_domain::{validate, ValidationError};
+use shouhou_domain::{validate, work_order_number, ValidationError};
+use shouhou_store::records::{Customer, WorkOrder};
+use shouhou_store::repo::customers;
 use shouhou_store::search::{self, SearchResult};
+use shouhou_store::work_orders;
 
 use crate::{Actor, App, AppError, Result};
 
@@ -46,4 +49,63 @@ pub async fn lookup_with_devices(app: &App, actor: &Actor, q: &str) -> Result<Se
         }
     }
     Ok(r)
+}
+
+/// Customers the user may see that share one phone: likely one person entered twice.
+#[derive(Debug, Clone)]
+pub struct SharedPhone {
+    pub phone: String,
+    /// Oldest first (the one to keep by default).
+    pub customers: Vec<Customer>,
+}
+
+/// What the intake's one search box finds.
+#[derive(Debug, Clone, Default)]
+pub struct IntakeLookup {
+    pub found: SearchResult,
+    /// The order a work-order number names.
+    pub work_orders: Vec<WorkOrder>,
+    /// Among the customers found, phones that more than one customer has.
+    pub shared_phones: Vec<SharedPhone>,
+}
+
+/// The intake lookup: a work-order number finds its order; anything else finds customers and
+/// devices ([`lookup_with_devices`]) and says which of the customers found share a phone with
+/// another customer.
+pub async fn intake(app: &App, actor: &Actor, q: &str) -> Result<IntakeLookup> {
+    validate::one_line(q, "q")?;
+    let mut out = IntakeLookup::default();
+    if let Some(number) = work_order_number::from_query(q) {
+        out.work_orders
+            .extend(work_orders::by_number(&app.db, &actor.vis, &number).await?);
+        return Ok(out);
+    }
+    out.found = lookup_with_devices(app, actor, q).await?;
+    let ids: Vec<i64> = out.found.customers.iter().map(|c| c.id).collect();
+    let mut phones: Vec<String> = Vec::new();
+    for (_, p) in customers::phones_of(&app.db, &ids).await? {
+        if !phones.contains(&p) {
+            phones.push(p);
+        }
+    }
+    let holders = customers::with_phones(&app.db, &actor.vis, &phones, None).await?;
+    for phone in phones {
+        let same: Vec<Customer> = holders
+            .iter()
+            .filter(|c| c.phones.contains(&phone))
+            .cloned()
+            .collect();
+        let ids: Vec<i64> = same.iter().map(|c| c.id).collect();
+        let seen = out
+            .shared_phones
+            .iter()
+            .any(|s| s.customers.iter().map(|c| c.id).eq(ids.iter().copied()));
+        if same.len() > 1 && !seen {
+            out.shared_phones.push(SharedPhone {
+                phone,
+                customers: same,
+            });
+        }
+    }
+    Ok(out)
 }

@@ -3,12 +3,13 @@
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use shouhou_domain::geo::Point;
 use shouhou_domain::kinds::required_text;
 use shouhou_domain::lifecycle::{check_transition, next_states};
 use shouhou_domain::sla::{deadlines, pick_rule};
 use shouhou_domain::{
-    validate, work_order_number, Channel, Priority, Role, Status, ValidationError, VisitOutcome,
-    WarrantyDecision, WorkOrderType,
+    validate, work_order_number, Channel, OrgKind, Priority, Role, Status, ValidationError,
+    VisitOutcome, WarrantyDecision, WorkOrderType,
 };
 use shouhou_store::records::{Customer, OrgUnit, Visit, WorkOrder, WorkOrderEvent};
 use shouhou_store::repo::{self, customers, devices, policies, technicians, Page, Paged};
@@ -16,10 +17,11 @@ use shouhou_store::{work_orders as store, Tx};
 use utoipa::ToSchema;
 
 use crate::catalog::sla_rules_tx;
+use crate::org::nearest_store;
 use crate::{audit, Actor, App, AppError, Result};
 
 pub const INTAKE_ROLES: &[Role] = &[Role::Admin, Role::Manager, Role::Dispatcher, Role::Clerk];
-const DISPATCH_ROLES: &[Role] = &[Role::Admin, Role::Manager, Role::Dispatcher];
+pub const DISPATCH_ROLES: &[Role] = &[Role::Admin, Role::Manager, Role::Dispatcher];
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct NewWorkOrder {
@@ -33,7 +35,9 @@ pub struct NewWorkOrder {
     pub fault_description: String,
     pub appointment_start: Option<DateTime<Utc>>,
     pub appointment_end: Option<DateTime<Utc>>,
-    /// The unit that owns the order; defaults to the customer's.
+    /// The unit the order is placed under; by default the customer's. Every order is owned by a
+    /// store: this unit if it is one, else the store below it nearest the order's address whose
+    /// technicians have the skill the device needs (see [`owning_store`]).
     pub org_unit_id: Option<i64>,
 }
 
@@ -48,6 +52,8 @@ pub struct WorkOrderPatch {
     /// Only while the order is `new`.
     pub kind: Option<WorkOrderType>,
     pub device_id: Option<i64>,
+    /// The store that owns the order (dispatchers, managers and admins; only while it is `new`).
+    pub org_unit_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -126,6 +132,60 @@ async fn check_refs(
     Ok(site.or_else(|| customer.addresses.first().map(|a| a.id)))
 }
 
+/// The store that owns an order placed under `unit`: `unit` itself if it is a store (the
+/// customer's store, usually); else, among the stores below it, the nearest to the order's
+/// address whose active technicians have the skill of the device's category (any store when
+/// none has it, or without a device). `unit` when no store lies below it (a one-shop org).
+pub async fn owning_store(
+    tx: &mut Tx,
+    unit: i64,
+    customer: &Customer,
+    address_id: Option<i64>,
+    device_id: Option<i64>,
+) -> Result<i64> {
+    let units = repo::org_units::all_tx(tx).await?;
+    if units
+        .iter()
+        .any(|u| u.id == unit && u.kind == OrgKind::Store)
+    {
+        return Ok(unit);
+    }
+    let at = customer
+        .addresses
+        .iter()
+        .find(|a| Some(a.id) == address_id)
+        .or(customer.addresses.first())
+        .map(|a| Point::new(a.lat, a.lng))
+        .or_else(|| crate::org::unit_place(&units, unit));
+    let skill = match device_id {
+        Some(d) => {
+            let dev = devices::get_tx(tx, d).await?;
+            Some(repo::products::get_tx(tx, dev.product_id).await?.category)
+        }
+        None => None,
+    };
+    let skilled: Vec<i64> = match skill {
+        Some(cat) => technicians::skills_by_unit(tx)
+            .await?
+            .into_iter()
+            .filter(|(_, skills)| {
+                serde_json::from_str::<Vec<String>>(skills)
+                    .is_ok_and(|v| v.iter().any(|s| s == cat.as_str()))
+            })
+            .map(|(u, _)| u)
+            .collect(),
+        None => Vec::new(),
+    };
+    let best = if skill.is_some() {
+        nearest_store(&units, unit, at, |s| skilled.contains(&s))
+    } else {
+        None
+    };
+    Ok(best
+        .or_else(|| nearest_store(&units, unit, at, |_| true))
+        .unwrap_or(unit))
+}
+
 /// Creates an order inside `tx`: numbered, with SLA deadlines and a warranty decision.
 pub async fn create_in(
     app: &App,
@@ -152,13 +212,14 @@ pub async fn create_in(
         .filter(|c| actor.sees_unit(c.org_unit_id))
         .ok_or_else(|| AppError::invalid("customer_id", ValidationError::UnknownReference))?;
     let address_id = check_refs(tx, &customer, n.device_id, n.address_id).await?;
-    let unit = n.org_unit_id.unwrap_or(customer.org_unit_id);
-    if !actor.sees_unit(unit) {
+    let placed_under = n.org_unit_id.unwrap_or(customer.org_unit_id);
+    if !actor.sees_unit(placed_under) {
         return Err(AppError::invalid(
             "org_unit_id",
             ValidationError::UnknownReference,
         ));
     }
+    let unit = owning_store(tx, placed_under, &customer, address_id, n.device_id).await?;
     let priority = n.priority.unwrap_or(Priority::Normal);
     let rules = sla_rules_tx(tx).await?;
     let sla = deadlines(
@@ -343,6 +404,28 @@ pub async fn update(
     w.updated_at = app.now();
     if let Some(v) = &p.fault_description {
         w.fault_description = required_text(v, "fault_description", 2000)?;
+    }
+    if let Some(store) = p.org_unit_id.filter(|s| *s != before.org_unit_id) {
+        actor.require(DISPATCH_ROLES)?;
+        if before.status != Status::New {
+            return Err(AppError::invalid(
+                "org_unit_id",
+                ValidationError::Invalid {
+                    zh: "只有新建状态（未派工）的工单可以改派门店".into(),
+                    en: "only a new order (not yet assigned) can move to another store".into(),
+                },
+            ));
+        }
+        let is_store = repo::org_units::get_tx(&mut tx, store)
+            .await
+            .is_ok_and(|u| u.kind == OrgKind::Store);
+        if !is_store || !actor.sees_unit(store) {
+            return Err(AppError::invalid(
+                "org_unit_id",
+                ValidationError::UnknownReference,
+            ));
+        }
+        w.org_unit_id = store;
     }
     if p.kind.is_some() || p.device_id.is_some() {
         if before.status != Status::New {

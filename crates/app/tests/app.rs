@@ -494,6 +494,7 @@ db_test!(bad_input_stores_nothing, |db: Db| async move {
         note: None,
         phones: vec!["13900001111".into(), "12-34".into()],
         addresses: vec![],
+        allow_duplicate_phone: false,
     };
     let e = shouhou_app::customers::create(&app, &f.clerk_a, n)
         .await
@@ -1009,3 +1010,693 @@ db_test!(business_rules_of_the_hardening_round, |db: Db| async move {
     // Times read back at the microsecond on both stores.
     assert_eq!(w.created_at.timestamp_subsec_nanos() % 1000, 0);
 });
+
+// ---------------------------------------------------------------- intake (the clerk's day)
+
+fn person(name: &str, phone: &str, address: &str, at: Option<(f64, f64)>) -> NewCustomer {
+    NewCustomer {
+        org_unit_id: None,
+        name: name.into(),
+        kind: None,
+        tier: None,
+        note: None,
+        phones: vec![phone.into()],
+        addresses: vec![shouhou_app::customers::AddressInput {
+            id: None,
+            label: None,
+            address: address.into(),
+            lat: at.map(|p| p.0),
+            lng: at.map(|p| p.1),
+        }],
+        allow_duplicate_phone: false,
+    }
+}
+
+async fn place_unit(db: &Db, unit: i64, lat: f64, lng: f64) {
+    db.execute(
+        "UPDATE org_units SET lat = $1, lng = $2 WHERE id = $3",
+        shouhou_store::args![lat, lng, unit],
+    )
+    .await
+    .unwrap();
+}
+
+async fn rows(db: &Db, sql: &str, id: i64) -> i64 {
+    let (n,): (i64,) = db.fetch_one(sql, shouhou_store::args![id]).await.unwrap();
+    n
+}
+
+/// A copier of another brand, with its policy: only store B's technician has the skill.
+async fn copier(app: &shouhou_app::App, f: &shouhou_testkit::Fixture) -> (i64, i64) {
+    let product = shouhou_app::catalog::create_product(
+        app,
+        Some(&f.admin),
+        shouhou_app::catalog::NewProduct {
+            brand: "理光".into(),
+            model: "MP 2555".into(),
+            category: shouhou_domain::Category::Copier,
+            name: None,
+            parts: vec![],
+        },
+    )
+    .await
+    .unwrap()
+    .id;
+    let policy = shouhou_app::catalog::create_policy(
+        app,
+        Some(&f.admin),
+        shouhou_app::catalog::NewPolicy {
+            name: "理光 12/36".into(),
+            manufacturer: "理光（中国）".into(),
+            whole_unit_months: 12,
+            main_parts_months: 36,
+            main_parts: vec![],
+            labour_months: None,
+            starts_from: None,
+        },
+    )
+    .await
+    .unwrap()
+    .id;
+    (product, policy)
+}
+
+db_test!(every_order_is_owned_by_a_store, |db: Db| async move {
+    let (app, _) = test_app(db.clone());
+    let f = seed(&app).await;
+    // Store A in the north of the city, store B in Binjiang.
+    place_unit(&db, f.store_a, 30.30, 120.16).await;
+    place_unit(&db, f.store_b, 30.21, 120.21).await;
+    // The customer's store owns the order.
+    let w = wo::create(&app, &f.clerk_a, new_order(&f, WorkOrderType::RepairOnsite))
+        .await
+        .unwrap();
+    assert_eq!(w.org_unit_id, f.store_a);
+    // A head-office user's new customer belongs to the store nearest the address, so do the
+    // customer's orders.
+    let c = shouhou_app::customers::create(
+        &app,
+        &f.dispatcher,
+        person(
+            "钱七",
+            "13700007777",
+            "杭州市滨江区江南大道 9 号",
+            Some((30.205, 120.212)),
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(c.org_unit_id, f.store_b);
+    let mut n = new_order(&f, WorkOrderType::RepairPhone);
+    (n.customer_id, n.device_id) = (c.id, None);
+    assert_eq!(
+        wo::create(&app, &f.dispatcher, n)
+            .await
+            .unwrap()
+            .org_unit_id,
+        f.store_b
+    );
+    // A head-office customer: the nearest store whose technicians have the skill. Store B is
+    // nearer, but only store A repairs fridges; store B repairs copiers.
+    let mut hq = person(
+        "总部客户",
+        "13700008888",
+        "滨江区某大楼",
+        Some((30.21, 120.21)),
+    );
+    hq.org_unit_id = Some(f.hq);
+    let hq = shouhou_app::customers::create(&app, &f.dispatcher, hq)
+        .await
+        .unwrap();
+    assert_eq!(hq.org_unit_id, f.hq);
+    let fridge = shouhou_app::devices::create(
+        &app,
+        &f.dispatcher,
+        shouhou_app::devices::NewDevice {
+            customer_id: hq.id,
+            product_id: f.product,
+            serial: "HRHQ0001".into(),
+            site_address_id: None,
+            purchase_date: days_ago(&app, 10),
+            purchase_store_id: None,
+            install_date: None,
+            policy_id: f.policy,
+        },
+    )
+    .await
+    .unwrap();
+    let (product, policy) = copier(&app, &f).await;
+    let machine = shouhou_app::devices::create(
+        &app,
+        &f.dispatcher,
+        shouhou_app::devices::NewDevice {
+            customer_id: hq.id,
+            product_id: product,
+            serial: "RCHQ0001".into(),
+            site_address_id: None,
+            purchase_date: days_ago(&app, 10),
+            purchase_store_id: None,
+            install_date: None,
+            policy_id: policy,
+        },
+    )
+    .await
+    .unwrap();
+    let order_for = |device: i64| {
+        let mut n = new_order(&f, WorkOrderType::RepairOnsite);
+        (n.customer_id, n.device_id) = (hq.id, Some(device));
+        n
+    };
+    let fridge_order = wo::create(&app, &f.dispatcher, order_for(fridge.id))
+        .await
+        .unwrap();
+    assert_eq!(fridge_order.org_unit_id, f.store_a);
+    let copier_order = wo::create(&app, &f.dispatcher, order_for(machine.id))
+        .await
+        .unwrap();
+    assert_eq!(copier_order.org_unit_id, f.store_b);
+    // Placed under head office explicitly: still a store owns it.
+    let mut n = order_for(fridge.id);
+    n.org_unit_id = Some(f.hq);
+    assert_eq!(
+        wo::create(&app, &f.dispatcher, n)
+            .await
+            .unwrap()
+            .org_unit_id,
+        f.store_a
+    );
+
+    // The dispatcher moves a new order to another store (audited); a clerk may not, and an
+    // order under way stays.
+    let store_b = |id| WorkOrderPatch {
+        org_unit_id: Some(id),
+        ..Default::default()
+    };
+    let e = wo::update(&app, &f.clerk_a, w.id, None, store_b(f.store_b))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::Forbidden), "{e:?}");
+    let e = wo::update(&app, &f.dispatcher, w.id, None, store_b(f.partner_unit))
+        .await
+        .unwrap_err();
+    assert_eq!(e.field(), Some("org_unit_id"));
+    let moved = wo::update(
+        &app,
+        &f.dispatcher,
+        w.id,
+        Some(w.version),
+        store_b(f.store_b),
+    )
+    .await
+    .unwrap();
+    assert_eq!(moved.org_unit_id, f.store_b);
+    let trail = shouhou_app::audit::trail(&app, &f.manager, "work_order", w.id, Page::LARGEST)
+        .await
+        .unwrap();
+    let last = trail.items.last().unwrap();
+    assert_eq!(
+        last.changes.0["org_unit_id"],
+        serde_json::json!([f.store_a, f.store_b])
+    );
+    assert_eq!(last.actor_id, Some(f.dispatcher.id()));
+    let mut t = to(Status::Assigned);
+    t.technician_id = Some(f.tech_b_id);
+    wo::transition(&app, &f.dispatcher, copier_order.id, None, t)
+        .await
+        .unwrap();
+    let e = wo::update(
+        &app,
+        &f.dispatcher,
+        copier_order.id,
+        None,
+        store_b(f.store_a),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.field(), Some("org_unit_id"));
+});
+
+db_test!(
+    an_address_without_coordinates_is_placed_to_confirm,
+    |db: Db| async move {
+        use shouhou_domain::geo::LocatedBy;
+        let (app, _) = test_app(db.clone());
+        let f = seed(&app).await;
+        place_unit(&db, f.store_a, 30.30, 120.16).await;
+        // No geocoding service: the district's centre when the address names one…
+        let c = shouhou_app::customers::create(
+            &app,
+            &f.clerk_a,
+            person("孙八", "13600006666", "杭州市滨江区江南大道 100 号", None),
+        )
+        .await
+        .unwrap();
+        let a = &c.addresses[0];
+        assert_eq!(
+            (a.located_by, a.location_confirmed),
+            (LocatedBy::District, false)
+        );
+        assert_eq!((a.lat, a.lng), (30.2084, 120.2107));
+        // …else the owning store's place.
+        let c2 = shouhou_app::customers::create(
+            &app,
+            &f.clerk_a,
+            person("周九", "13600009999", "朝晖九区 3 幢", None),
+        )
+        .await
+        .unwrap();
+        let a2 = &c2.addresses[0];
+        assert_eq!(
+            (a2.located_by, a2.location_confirmed),
+            (LocatedBy::Store, false)
+        );
+        assert_eq!((a2.lat, a2.lng), (30.30, 120.16));
+        // Coordinates given are confirmed; one without the other is refused naming it.
+        let given = shouhou_app::customers::create(
+            &app,
+            &f.clerk_a,
+            person(
+                "吴十",
+                "13600001010",
+                "朝晖九区 4 幢",
+                Some((30.29, 120.17)),
+            ),
+        )
+        .await
+        .unwrap();
+        assert_eq!(given.addresses[0].located_by, LocatedBy::Given);
+        assert!(given.addresses[0].location_confirmed);
+        let mut half = person("郑一", "13600001111", "朝晖九区 5 幢", None);
+        half.addresses[0].lat = Some(30.2);
+        let e = shouhou_app::customers::create(&app, &f.clerk_a, half)
+            .await
+            .unwrap_err();
+        assert_eq!(e.field(), Some("addresses[0].lng"));
+        // The order still goes in, on the placeholder.
+        let mut n = new_order(&f, WorkOrderType::RepairPhone);
+        (n.customer_id, n.device_id) = (c.id, None);
+        let w = wo::create(&app, &f.clerk_a, n).await.unwrap();
+        assert_eq!(w.address_id, Some(a.id));
+        // The dispatcher sets the place: confirmed, audited; a clerk may not.
+        let e = shouhou_app::customers::confirm_location(
+            &app, &f.clerk_a, c.id, a.id, None, 30.21, 120.22,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, AppError::Forbidden), "{e:?}");
+        let e = shouhou_app::customers::confirm_location(
+            &app,
+            &f.dispatcher,
+            c.id,
+            a.id,
+            None,
+            95.0,
+            120.22,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.field(), Some("lat"));
+        let done = shouhou_app::customers::confirm_location(
+            &app,
+            &f.dispatcher,
+            c.id,
+            a.id,
+            Some(c.version),
+            30.21,
+            120.22,
+        )
+        .await
+        .unwrap();
+        let a = &done.addresses[0];
+        assert_eq!(
+            (a.lat, a.lng, a.located_by, a.location_confirmed),
+            (30.21, 120.22, LocatedBy::Dispatcher, true)
+        );
+        let trail = shouhou_app::audit::trail(&app, &f.manager, "customer", c.id, Page::LARGEST)
+            .await
+            .unwrap();
+        let last = trail.items.last().unwrap();
+        assert_eq!(last.actor_id, Some(f.dispatcher.id()));
+        assert!(
+            last.changes.0.get("addresses").is_some(),
+            "{:?}",
+            last.changes
+        );
+        // A changed address text is placed again; an unchanged one keeps its place.
+        let moved = shouhou_app::customers::update(
+            &app,
+            &f.clerk_a,
+            c.id,
+            None,
+            CustomerPatch {
+                addresses: Some(vec![shouhou_app::customers::AddressInput {
+                    id: Some(a.id),
+                    label: None,
+                    address: "杭州市西湖区文三路 1 号".into(),
+                    lat: None,
+                    lng: None,
+                }]),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let m = &moved.addresses[0];
+        assert_eq!(
+            (m.located_by, m.location_confirmed),
+            (LocatedBy::District, false)
+        );
+        assert_eq!((m.lat, m.lng), (30.2594, 120.1302));
+    }
+);
+
+/// A geocoding service that knows one address, or fails.
+struct Fake(bool);
+
+impl shouhou_app::geocoding::Geocoder for Fake {
+    fn geocode<'a>(&'a self, address: &'a str) -> shouhou_app::geocoding::Lookup<'a> {
+        let up = self.0;
+        Box::pin(async move {
+            use shouhou_app::geocoding::{Found, GeocodeError};
+            if !up {
+                return Err(GeocodeError::Unreachable("offline".into()));
+            }
+            Ok(address.contains("文三路 398").then_some(Found {
+                point: shouhou_domain::geo::Point::new(30.276, 120.125),
+                precise: true,
+            }))
+        })
+    }
+}
+
+db_test!(
+    a_geocoding_service_places_addresses_and_its_failure_falls_back,
+    |db: Db| async move {
+        use shouhou_domain::geo::LocatedBy;
+        let (mut app, _) = test_app(db.clone());
+        let f = seed(&app).await;
+        // The admin configures AMap with the store's key; the audit keeps the key masked.
+        assert!(!shouhou_app::geocoding::is_configured(&app).await);
+        let input = shouhou_app::geocoding::GeocodingInput {
+            provider: Some(shouhou_app::geocoding::Provider::Amap),
+            api_key: Some("0123456789abcdef0123456789abcdef".into()),
+            city: Some("杭州".into()),
+            endpoint: None,
+        };
+        let e = shouhou_app::geocoding::set_settings(&app, &f.clerk_a, None, input.clone())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Forbidden));
+        let mut bad = input.clone();
+        bad.api_key = Some("no spaces please".into());
+        let e = shouhou_app::geocoding::set_settings(&app, &f.admin, None, bad)
+            .await
+            .unwrap_err();
+        assert_eq!(e.field(), Some("api_key"));
+        let (saved, _) = shouhou_app::geocoding::set_settings(&app, &f.admin, Some(1), input)
+            .await
+            .unwrap();
+        assert!(saved.configured() && shouhou_app::geocoding::is_configured(&app).await);
+        let (changes,): (String,) = db
+            .fetch_one(
+                "SELECT changes FROM audit_log WHERE entity = 'geocoding'",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(!changes.contains("0123456789abcdef0123"), "{changes}");
+        assert!(changes.contains("••••cdef"), "{changes}");
+        // An empty key keeps the stored one.
+        let keep = shouhou_app::geocoding::GeocodingInput {
+            provider: Some(shouhou_app::geocoding::Provider::Amap),
+            api_key: Some(String::new()),
+            city: None,
+            endpoint: None,
+        };
+        let (kept, _) = shouhou_app::geocoding::set_settings(&app, &f.admin, None, keep)
+            .await
+            .unwrap();
+        assert_eq!(kept.key, saved.key);
+
+        // A service (never the network in tests) places what it knows, precisely.
+        app.geocoder = Some(std::sync::Arc::new(Fake(true)));
+        let c = shouhou_app::customers::create(
+            &app,
+            &f.clerk_a,
+            person("冯二", "13500002222", "杭州市西湖区文三路 398 号", None),
+        )
+        .await
+        .unwrap();
+        let a = &c.addresses[0];
+        assert_eq!(
+            (a.located_by, a.location_confirmed, a.lat, a.lng),
+            (LocatedBy::Geocoder, true, 30.276, 120.125)
+        );
+        // Down: the customer is saved all the same, on the fallback.
+        app.geocoder = Some(std::sync::Arc::new(Fake(false)));
+        let c = shouhou_app::customers::create(
+            &app,
+            &f.clerk_a,
+            person("陈三", "13500003333", "杭州市西湖区文三路 398 号", None),
+        )
+        .await
+        .unwrap();
+        let a = &c.addresses[0];
+        assert_eq!(
+            (a.located_by, a.location_confirmed),
+            (LocatedBy::District, false)
+        );
+    }
+);
+
+db_test!(
+    a_duplicate_phone_is_warned_and_duplicates_merge,
+    |db: Db| async move {
+        let (app, _) = test_app(db.clone());
+        let f = seed(&app).await;
+        // The same phone again (written differently) is refused, naming who has it.
+        let again = person("王小明", "+86 138-1234-5678", "凤起路 88 号", None);
+        let e = shouhou_app::customers::create(&app, &f.clerk_a, again.clone())
+            .await
+            .unwrap_err();
+        assert_eq!(e.field(), Some("phones[0]"));
+        assert!(
+            e.message(shouhou_domain::Lang::ZhCn).contains("王小明"),
+            "{e:?}"
+        );
+        let dups =
+            shouhou_app::customers::duplicates(&app, &f.clerk_a, &["138 1234 5678".into()], None)
+                .await
+                .unwrap();
+        assert_eq!(
+            dups.iter().map(|c| c.id).collect::<Vec<_>>(),
+            vec![f.customer]
+        );
+        // Another store's clerk sees nothing of it.
+        assert!(shouhou_app::customers::duplicates(
+            &app,
+            &f.clerk_b,
+            &["13812345678".into()],
+            None
+        )
+        .await
+        .unwrap()
+        .is_empty());
+        // Confirmed: saved, and the lookup shows the two share a phone.
+        let mut confirmed = again;
+        confirmed.phones.push("0571-88889999".into());
+        confirmed.note = Some("二号楼".into());
+        confirmed.allow_duplicate_phone = true;
+        let dup = shouhou_app::customers::create(&app, &f.clerk_a, confirmed)
+            .await
+            .unwrap();
+        let found = shouhou_app::search::intake(&app, &f.clerk_a, "5678")
+            .await
+            .unwrap();
+        assert_eq!(found.shared_phones.len(), 1);
+        assert_eq!(
+            found.shared_phones[0]
+                .customers
+                .iter()
+                .map(|c| c.id)
+                .collect::<Vec<_>>(),
+            vec![f.customer, dup.id]
+        );
+        // The duplicate got a device, an order and a sales lead meanwhile.
+        let device = shouhou_app::devices::create(
+            &app,
+            &f.clerk_a,
+            shouhou_app::devices::NewDevice {
+                customer_id: dup.id,
+                product_id: f.product,
+                serial: "HRDUP0001".into(),
+                site_address_id: None,
+                purchase_date: days_ago(&app, 30),
+                purchase_store_id: None,
+                install_date: None,
+                policy_id: f.policy,
+            },
+        )
+        .await
+        .unwrap();
+        let mut n = new_order(&f, WorkOrderType::RepairOnsite);
+        (n.customer_id, n.device_id) = (dup.id, Some(device.id));
+        let order = wo::create(&app, &f.clerk_a, n).await.unwrap();
+        let lead = shouhou_app::crm::add_opportunity(
+            &app,
+            &f.dispatcher,
+            order.id,
+            shouhou_app::crm::NewLead {
+                client_key: "lead-1".into(),
+                kind: shouhou_domain::OpportunityKind::TradeIn,
+                value_fen: 100_000,
+                note: None,
+            },
+        )
+        .await
+        .unwrap();
+        // Nobody merges a customer into itself, nor one they cannot see.
+        let e = shouhou_app::customers::merge(&app, &f.clerk_a, f.customer, f.customer)
+            .await
+            .unwrap_err();
+        assert_eq!(e.field(), Some("merged_id"));
+        let e = shouhou_app::customers::merge(&app, &f.clerk_b, f.customer, dup.id)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::NotFound), "{e:?}");
+
+        let audit_before = rows(&db, "SELECT COUNT(*) FROM audit_log WHERE id > $1", 0).await;
+        let m = shouhou_app::customers::merge(&app, &f.clerk_a, f.customer, dup.id)
+            .await
+            .unwrap();
+        assert_eq!(m.devices, vec![device.id]);
+        assert_eq!(m.work_orders, vec![order.id]);
+        assert_eq!(m.opportunities, vec![lead.id]);
+        assert_eq!(m.addresses, vec![dup.addresses[0].id]);
+        let kept = &m.customer;
+        assert_eq!(kept.phones, vec!["13812345678", "0571-88889999"]);
+        assert_eq!(kept.addresses.len(), 2);
+        assert_eq!(kept.note.as_deref(), Some("二号楼"));
+        // Nothing is left on the merged customer.
+        let e = shouhou_app::customers::get(&app, &f.admin, dup.id)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::NotFound));
+        for sql in [
+            "SELECT COUNT(*) FROM customers WHERE id = $1",
+            "SELECT COUNT(*) FROM customer_phones WHERE customer_id = $1",
+            "SELECT COUNT(*) FROM customer_addresses WHERE customer_id = $1",
+            "SELECT COUNT(*) FROM devices WHERE customer_id = $1",
+            "SELECT COUNT(*) FROM work_orders WHERE customer_id = $1",
+            "SELECT COUNT(*) FROM opportunities WHERE customer_id = $1",
+            "SELECT COUNT(*) FROM search_docs WHERE kind = 'customer' AND ref_id = $1",
+        ] {
+            assert_eq!(rows(&db, sql, dup.id).await, 0, "{sql}");
+        }
+        let moved = wo::get(&app, &f.clerk_a, order.id).await.unwrap();
+        assert_eq!(moved.customer_id, f.customer);
+        assert_eq!(moved.version, order.version + 1);
+        // Audited in the same transaction: both customers, the device, the order, the lead.
+        let entries: Vec<(String, i64, String, Option<i64>, String)> = db
+            .fetch_all(
+                "SELECT entity, entity_id, action, actor_id, changes FROM audit_log WHERE id > $1 ORDER BY id",
+                shouhou_store::args![audit_before],
+            )
+            .await
+            .unwrap();
+        let has = |entity: &str, id: i64, action: &str| {
+            entries
+                .iter()
+                .any(|e| e.0 == entity && e.1 == id && e.2 == action && e.3 == Some(f.clerk_a.id()))
+        };
+        assert!(has("customer", f.customer, "merge"), "{entries:?}");
+        assert!(has("customer", dup.id, "merge"), "{entries:?}");
+        assert!(has("device", device.id, "update"), "{entries:?}");
+        assert!(has("work_order", order.id, "update"), "{entries:?}");
+        assert!(has("opportunity", lead.id, "update"), "{entries:?}");
+        let gone = entries
+            .iter()
+            .find(|e| e.1 == dup.id && e.2 == "merge")
+            .unwrap();
+        assert!(
+            gone.4.contains("merged_into") && gone.4.contains("王小明"),
+            "{}",
+            gone.4
+        );
+        // The lookup no longer offers a merge.
+        let found = shouhou_app::search::intake(&app, &f.clerk_a, "5678")
+            .await
+            .unwrap();
+        assert!(found.shared_phones.is_empty());
+        assert_eq!(found.found.customers.len(), 1);
+    }
+);
+
+db_test!(
+    intake_finds_orders_by_number_products_by_word_and_policies_by_brand,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        let f = seed(&app).await;
+        let w = wo::create(&app, &f.clerk_a, new_order(&f, WorkOrderType::RepairOnsite))
+            .await
+            .unwrap();
+        assert_eq!(w.number, "WO-20260310-0001");
+        for q in ["WO-20260310-0001", "wo-20260310-1", "20260310-0001"] {
+            let r = shouhou_app::search::intake(&app, &f.clerk_a, q)
+                .await
+                .unwrap();
+            assert_eq!(
+                r.work_orders.iter().map(|w| w.id).collect::<Vec<_>>(),
+                vec![w.id],
+                "{q}"
+            );
+        }
+        // Another store's clerk does not find it.
+        let r = shouhou_app::search::intake(&app, &f.clerk_b, "WO-20260310-0001")
+            .await
+            .unwrap();
+        assert!(r.work_orders.is_empty());
+        // Products by brand, model (any case) or category.
+        let (copier, copier_policy) = copier(&app, &f).await;
+        let ids = |p: shouhou_store::repo::Paged<shouhou_store::records::Product>| {
+            p.items.iter().map(|x| x.id).collect::<Vec<_>>()
+        };
+        let find =
+            |q: &'static str| shouhou_app::catalog::search_products(&app, q, Page::first(12));
+        assert_eq!(ids(find("bcd").await.unwrap()), vec![f.product]);
+        assert_eq!(ids(find("海尔").await.unwrap()), vec![f.product]);
+        assert_eq!(ids(find("复印").await.unwrap()), vec![copier]);
+        assert_eq!(ids(find("copier").await.unwrap()), vec![copier]);
+        assert!(ids(find("格力").await.unwrap()).is_empty());
+        assert_eq!(find("").await.unwrap().total, 2);
+        // Policies of the product's brand only; another brand's is refused on a device.
+        let fits = shouhou_app::catalog::policies_for_product(&app, f.product)
+            .await
+            .unwrap();
+        assert_eq!(
+            fits.iter().map(|p| p.id).collect::<Vec<_>>(),
+            vec![f.policy]
+        );
+        let e = shouhou_app::devices::create(
+            &app,
+            &f.clerk_a,
+            shouhou_app::devices::NewDevice {
+                customer_id: f.customer,
+                product_id: f.product,
+                serial: "HRWRONG01".into(),
+                site_address_id: None,
+                purchase_date: days_ago(&app, 3),
+                purchase_store_id: None,
+                install_date: None,
+                policy_id: copier_policy,
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.field(), Some("policy_id"));
+        assert!(
+            e.message(shouhou_domain::Lang::ZhCn).contains("理光"),
+            "{e:?}"
+        );
+    }
+);

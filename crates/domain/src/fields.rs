@@ -156,6 +156,11 @@ const LABELS: &[(&str, &str, &str, &str)] = &[
     ("role", "角色", "role", ""),
     ("lang", "语言", "language", ""),
     ("code", "编码", "code", ""),
+    // Settings.
+    ("api_key", "密钥", "key", ""),
+    ("city", "城市", "city", ""),
+    ("endpoint", "接口地址", "endpoint", ""),
+    ("provider", "服务商", "provider", ""),
     // Query strings, path segments, headers and the body itself.
     ("q", "搜索词", "search text", ""),
     ("limit", "条数", "limit", ""),

@@ -5,6 +5,7 @@
 pub mod error;
 pub mod fees;
 pub mod fields;
+pub mod geo;
 pub mod i18n;
 pub mod kinds;
 pub mod lifecycle;

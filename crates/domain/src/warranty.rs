@@ -70,12 +70,37 @@ impl WarrantyTerms {
     }
 }
 
+/// Whether a warranty policy of `manufacturer` fits a product of `brand`: the manufacturer names
+/// the brand (海尔 fits "海尔（中国）"), letter case, spaces and a bracketed suffix aside. A 格力
+/// policy does not fit a 海尔 fridge.
+pub fn fits_brand(manufacturer: &str, brand: &str) -> bool {
+    fn core(s: &str) -> String {
+        let cut = s.find(['（', '(']).unwrap_or(s.len());
+        s[..cut]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .flat_map(char::to_lowercase)
+            .collect()
+    }
+    let (m, b) = (core(manufacturer), core(brand));
+    !m.is_empty() && !b.is_empty() && (m.contains(&b) || b.contains(&m))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn policies_fit_their_brand_only() {
+        assert!(fits_brand("海尔（中国）", "海尔"));
+        assert!(fits_brand("海尔", "海尔"));
+        assert!(fits_brand("TCL (China)", "tcl"));
+        assert!(!fits_brand("格力（中国）", "海尔"));
+        assert!(!fits_brand("", "海尔"));
     }
 
     fn terms(start: WarrantyStart) -> WarrantyTerms {

@@ -51,7 +51,9 @@ pub struct OpenOrder {
     pub lng: f64,
     pub category: Option<String>,
     pub customer_name: String,
+    /// The service address as written, and whether its place is confirmed.
     pub address: String,
+    pub location_confirmed: bool,
     pub fault_description: String,
 }
 
@@ -91,7 +93,7 @@ pub async fn open_orders(
     db.fetch_all(
         &format!(
             "SELECT wo.id, wo.number, wo.kind, wo.priority, wo.status, wo.technician_id, wo.appointment_start, wo.appointment_end, \
-             wo.arrive_by, a.lat, a.lng, p.category, c.name AS customer_name, a.address, wo.fault_description \
+             wo.arrive_by, a.lat, a.lng, p.category, c.name AS customer_name, a.address, a.location_confirmed, wo.fault_description \
              FROM work_orders wo JOIN customer_addresses a ON a.id = wo.address_id JOIN customers c ON c.id = wo.customer_id \
              LEFT JOIN devices d ON d.id = wo.device_id LEFT JOIN products p ON p.id = d.product_id \
              WHERE wo.org_unit_id IN ({}) AND wo.kind <> 'repair_phone' AND wo.status IN ('new', 'assigned', 'accepted', 'waiting_parts') \

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use shouhou_domain::geo::LocatedBy;
 use shouhou_domain::{
     Category, Channel, CustomerKind, OrgKind, Priority, Role, Status, Tier, VisitOutcome,
     WarrantyDecision, WarrantyStart, WorkOrderType,
@@ -110,6 +111,12 @@ pub struct Address {
     pub address: String,
     pub lat: f64,
     pub lng: f64,
+    /// Where the coordinates came from.
+    #[sqlx(try_from = "String")]
+    pub located_by: LocatedBy,
+    /// False while the coordinates are a placeholder (a district's centre, the store's place)
+    /// that the dispatcher should set: the page shows "位置待确认".
+    pub location_confirmed: bool,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]

@@ -19,6 +19,8 @@ pub const ORG_UNIT_COLS: &str =
 pub const USER_COLS: &str = "u.id, u.username, u.display_name, u.role, u.org_unit_id, u.phone, u.lang, u.active, u.created_at, u.updated_at, u.version";
 pub const CUSTOMER_COLS: &str =
     "c.id, c.org_unit_id, c.name, c.kind, c.tier, c.note, c.created_at, c.updated_at, c.version";
+pub const ADDRESS_COLS: &str =
+    "id, customer_id, label, address, lat, lng, located_by, location_confirmed";
 pub const PRODUCT_COLS: &str =
     "p.id, p.brand, p.model, p.category, p.name, p.parts, p.created_at, p.updated_at, p.version";
 pub const POLICY_COLS: &str = "w.id, w.name, w.manufacturer, w.whole_unit_months, w.main_parts_months, w.main_parts, w.labour_months, w.starts_from, w.created_at, w.updated_at, w.version";
@@ -151,6 +153,14 @@ pub mod org_units {
 
     pub async fn all(db: &Db) -> Result<Vec<OrgUnit>> {
         db.fetch_all(
+            &format!("SELECT {ORG_UNIT_COLS} FROM org_units o ORDER BY o.id"),
+            args![],
+        )
+        .await
+    }
+
+    pub async fn all_tx(tx: &mut Tx) -> Result<Vec<OrgUnit>> {
+        tx.fetch_all(
             &format!("SELECT {ORG_UNIT_COLS} FROM org_units o ORDER BY o.id"),
             args![],
         )
@@ -481,7 +491,7 @@ pub mod customers {
             .await?;
         let addrs: Vec<Address> = db
             .fetch_all(
-                &format!("SELECT id, customer_id, label, address, lat, lng FROM customer_addresses WHERE customer_id IN ({ids}) ORDER BY customer_id, position"),
+                &format!("SELECT {ADDRESS_COLS} FROM customer_addresses WHERE customer_id IN ({ids}) ORDER BY customer_id, position"),
                 args![],
             )
             .await?;
@@ -524,7 +534,7 @@ pub mod customers {
         c.phones = phones.into_iter().map(|p| p.0).collect();
         c.addresses = tx
             .fetch_all(
-                "SELECT id, customer_id, label, address, lat, lng FROM customer_addresses WHERE customer_id = $1 ORDER BY position",
+                &format!("SELECT {ADDRESS_COLS} FROM customer_addresses WHERE customer_id = $1 ORDER BY position"),
                 args![id],
             )
             .await?;
@@ -548,11 +558,122 @@ pub mod customers {
         Ok(p)
     }
 
+    /// The customers the user may see that have one of `phones` (normalised), except `except`,
+    /// oldest first: the duplicates a new customer with these phones would make.
+    pub async fn with_phones(
+        db: &Db,
+        vis: &Visibility,
+        phones: &[String],
+        except: Option<i64>,
+    ) -> Result<Vec<Customer>> {
+        if phones.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut q = Sql::new(&format!("SELECT {CUSTOMER_COLS} FROM customers c WHERE "));
+        let cl = vis.clause(Scoped::Customer, "c", &mut q);
+        q.push(&cl);
+        let ps: Vec<String> = phones.iter().map(|p| q.arg(p.as_str())).collect();
+        q.push(&format!(
+            " AND EXISTS (SELECT 1 FROM customer_phones p WHERE p.customer_id = c.id AND p.phone IN ({}))",
+            ps.join(",")
+        ));
+        if let Some(x) = except {
+            q.push_bind(" AND c.id <> {}", x);
+        }
+        q.push(" ORDER BY c.id LIMIT 20");
+        let cs: Vec<Customer> = db.fetch_all(&q.text, q.args).await?;
+        fill(db, cs).await
+    }
+
+    /// The phones of the given customers: `(customer id, phone)`.
+    pub async fn phones_of(db: &Db, ids: &[i64]) -> Result<Vec<(i64, String)>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        db.fetch_all(
+            &format!("SELECT customer_id, phone FROM customer_phones WHERE customer_id IN ({list}) ORDER BY customer_id, position"),
+            args![],
+        )
+        .await
+    }
+
+    /// Moves the addresses of customer `from` after those of `to`; returns their ids.
+    pub async fn move_addresses(tx: &mut Tx, from: i64, to: i64) -> Result<Vec<i64>> {
+        let (n,): (i64,) = tx
+            .fetch_one(
+                "SELECT COUNT(*) FROM customer_addresses WHERE customer_id = $1",
+                args![to],
+            )
+            .await?;
+        let ids: Vec<(i64,)> = tx
+            .fetch_all(
+                "SELECT id FROM customer_addresses WHERE customer_id = $1 ORDER BY position, id",
+                args![from],
+            )
+            .await?;
+        for (i, (id,)) in ids.iter().enumerate() {
+            tx.execute(
+                "UPDATE customer_addresses SET customer_id = $1, position = $2 WHERE id = $3",
+                args![to, n + i as i64, *id],
+            )
+            .await?;
+        }
+        Ok(ids.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Moves the sales leads of customer `from` to `to`; returns their ids.
+    pub async fn move_opportunities(tx: &mut Tx, from: i64, to: i64) -> Result<Vec<i64>> {
+        let ids: Vec<(i64,)> = tx
+            .fetch_all(
+                "SELECT id FROM opportunities WHERE customer_id = $1 ORDER BY id",
+                args![from],
+            )
+            .await?;
+        tx.execute(
+            "UPDATE opportunities SET customer_id = $1 WHERE customer_id = $2",
+            args![to, from],
+        )
+        .await?;
+        Ok(ids.into_iter().map(|r| r.0).collect())
+    }
+
+    /// The ids of the devices of customer `id`.
+    pub async fn device_ids(tx: &mut Tx, id: i64) -> Result<Vec<i64>> {
+        let ids: Vec<(i64,)> = tx
+            .fetch_all(
+                "SELECT id FROM devices WHERE customer_id = $1 ORDER BY id",
+                args![id],
+            )
+            .await?;
+        Ok(ids.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Deletes customer `id` with its phones and lookup row; the caller has moved everything
+    /// else that points at it (a merge).
+    pub async fn delete(tx: &mut Tx, id: i64) -> Result<()> {
+        tx.execute(
+            "DELETE FROM customer_phones WHERE customer_id = $1",
+            args![id],
+        )
+        .await?;
+        tx.execute(
+            "DELETE FROM search_docs WHERE kind = 'customer' AND ref_id = $1",
+            args![id],
+        )
+        .await?;
+        tx.execute("DELETE FROM customers WHERE id = $1", args![id])
+            .await?;
+        Ok(())
+    }
+
     pub struct NewAddress<'a> {
         pub label: Option<&'a str>,
         pub address: &'a str,
         pub lat: f64,
         pub lng: f64,
+        pub located_by: shouhou_domain::geo::LocatedBy,
+        pub location_confirmed: bool,
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -613,8 +734,8 @@ pub mod customers {
         let mut ids = Vec::new();
         for (i, a) in addrs.iter().enumerate() {
             ids.push(tx.insert(
-                "INSERT INTO customer_addresses (customer_id, label, address, lat, lng, position) VALUES ($1,$2,$3,$4,$5,$6) RETURNING id",
-                args![customer_id, a.label, a.address, a.lat, a.lng, n + i as i64],
+                "INSERT INTO customer_addresses (customer_id, label, address, lat, lng, position, located_by, location_confirmed) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING id",
+                args![customer_id, a.label, a.address, a.lat, a.lng, n + i as i64, a.located_by.as_str(), a.location_confirmed],
             ).await?);
         }
         Ok(ids)
@@ -622,8 +743,8 @@ pub mod customers {
 
     pub async fn update_address(tx: &mut Tx, a: &Address) -> Result<()> {
         tx.execute(
-            "UPDATE customer_addresses SET label=$1, address=$2, lat=$3, lng=$4 WHERE id=$5 AND customer_id=$6",
-            args![a.label.clone(), a.address.as_str(), a.lat, a.lng, a.id, a.customer_id],
+            "UPDATE customer_addresses SET label=$1, address=$2, lat=$3, lng=$4, located_by=$5, location_confirmed=$6 WHERE id=$7 AND customer_id=$8",
+            args![a.label.clone(), a.address.as_str(), a.lat, a.lng, a.located_by.as_str(), a.location_confirmed, a.id, a.customer_id],
         )
         .await?;
         Ok(())
@@ -657,6 +778,34 @@ pub mod products {
             q.push_bind(" AND p.category = {}", c);
         }
         paged(db, q, "p.brand, p.model, p.id", page).await
+    }
+
+    /// Products whose brand, model or name holds `q` (any letter case), or whose category is one
+    /// of `categories` (the categories whose name holds `q`), by brand and model.
+    pub async fn search(
+        db: &Db,
+        q: &str,
+        categories: &[&str],
+        page: Page,
+    ) -> Result<Paged<Product>> {
+        let pattern = format!(
+            "%{}%",
+            q.trim()
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let mut s = Sql::new(&format!("SELECT {PRODUCT_COLS} FROM products p WHERE ("));
+        let p = s.arg(pattern);
+        s.push(&format!(
+            "LOWER(p.brand) LIKE {p} ESCAPE '\\' OR LOWER(p.model) LIKE {p} ESCAPE '\\' OR LOWER(p.name) LIKE {p} ESCAPE '\\'"
+        ));
+        for c in categories {
+            s.push_bind(" OR p.category = {}", *c);
+        }
+        s.push(")");
+        paged(db, s, "p.brand, p.model, p.id", page).await
     }
 
     pub async fn insert(
@@ -811,6 +960,15 @@ pub mod technicians {
         tx.fetch_one(
             &format!("SELECT {TECH_COLS} FROM technicians t JOIN users u ON u.id = t.user_id WHERE t.id = $1"),
             args![id],
+        )
+        .await
+    }
+
+    /// The units and skills (JSON arrays) of the active technicians: which stores have a skill.
+    pub async fn skills_by_unit(tx: &mut Tx) -> Result<Vec<(i64, String)>> {
+        tx.fetch_all(
+            "SELECT org_unit_id, skills FROM technicians WHERE active = TRUE ORDER BY id",
+            args![],
         )
         .await
     }
@@ -1007,6 +1165,30 @@ mod tests {
         let e = Page::parse(None, Some(-1)).unwrap_err();
         assert_eq!(e.field(), Some("offset"));
         assert_eq!(e.message(Lang::En), "Offset: must be at least 0");
+    }
+}
+
+// ---------------------------------------------------------------- settings
+
+/// Settings kept as one JSON document per name (the geocoding service).
+pub mod settings {
+    use super::*;
+
+    pub async fn get(db: &Db, name: &str) -> Result<Option<String>> {
+        let v: Option<(String,)> = db
+            .fetch_optional("SELECT value FROM settings WHERE name = $1", args![name])
+            .await?;
+        Ok(v.map(|v| v.0))
+    }
+
+    pub async fn put(tx: &mut Tx, name: &str, value: &str, now: DateTime<Utc>) -> Result<()> {
+        tx.execute(
+            "INSERT INTO settings (name, value, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            args![name, value, now],
+        )
+        .await?;
+        Ok(())
     }
 }
 

@@ -164,6 +164,31 @@ pub async fn get_for_update(tx: &mut Tx, vis: &Visibility, id: i64) -> Result<Wo
     tx.fetch_one(&q.text, q.args).await
 }
 
+/// The order numbered `number` (`WO-20261201-0004`) if the user may see it.
+pub async fn by_number(db: &Db, vis: &Visibility, number: &str) -> Result<Option<WorkOrder>> {
+    let mut q = Sql::new(&format!("SELECT {WO_COLS} FROM work_orders wo WHERE "));
+    let cl = vis.clause(Scoped::WorkOrder, "wo", &mut q);
+    q.push(&cl).push_bind(" AND wo.number = {}", number);
+    db.fetch_optional(&q.text, q.args).await
+}
+
+/// The orders of customer `customer_id`, locked on PostgreSQL (a merge moves them; the caller
+/// has checked the customer is visible).
+pub async fn of_customer_for_update(tx: &mut Tx, customer_id: i64) -> Result<Vec<WorkOrder>> {
+    let lock = if tx.backend() == crate::Backend::Postgres {
+        " FOR UPDATE OF wo"
+    } else {
+        ""
+    };
+    tx.fetch_all(
+        &format!(
+            "SELECT {WO_COLS} FROM work_orders wo WHERE wo.customer_id = $1 ORDER BY wo.id{lock}"
+        ),
+        crate::args![customer_id],
+    )
+    .await
+}
+
 /// The next number of `day_key` (per-day counter, safe under concurrent creation).
 pub async fn next_seq(tx: &mut Tx, day_key: &str) -> Result<i64> {
     let (n,): (i64,) = tx

@@ -188,9 +188,10 @@ pub async fn seed(app: &App) -> Fixture {
                 id: None,
                 label: None,
                 address: "杭州市拱墅区凤起路 88 号".into(),
-                lat: 30.28,
-                lng: 120.17,
+                lat: Some(30.28),
+                lng: Some(120.17),
             }],
+            allow_duplicate_phone: false,
         },
     )
     .await

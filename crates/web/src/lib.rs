@@ -71,7 +71,7 @@ pub fn router(state: AppState) -> Router {
                 async move { axum::Json(doc.as_ref().clone()) }
             }),
         )
-        .merge(pages::router())
+        .merge(pages::router(state.clone()))
         .route("/healthz", get(api::health::healthz))
         .route("/metrics", get(metrics::render))
         .fallback(not_found)

@@ -2102,16 +2102,19 @@ db_test!(
         assert_eq!(r.status(), StatusCode::CREATED);
         let c: Value = r.json().await.unwrap();
         assert_eq!(c["name"], "王五");
-        // A path segment and a page's form post.
-        let e = error(
-            Client::new()
-                .get(format!("{}/s/%00abc", s.base))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
-        assert_eq!(e["error"]["field"], "token");
+        // A path segment of a page a browser opens: the refusal is a page in words.
+        let r = Client::new()
+            .get(format!("{}/s/%00abc", s.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("控制字符") && html.contains("<html"),
+            "{html}"
+        );
+        // A page's form post.
         let (page, csrf) = page_login(&s, "clerk_a", "zh-CN").await;
         let e = error(
             page.post(format!("{}/intake/customers", s.base))
@@ -3275,3 +3278,242 @@ db_test!(the_order_page_reads_in_words, |db: Db| async move {
         "{page}"
     );
 });
+
+/// The text after `attr` (up to the next quote) following `marker` in `html`.
+fn attr_after(html: &str, marker: &str, attr: &str) -> String {
+    let rest = &html[html
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} in {html}"))..];
+    let start = rest.find(attr).unwrap() + attr.len();
+    rest[start..].split('"').next().unwrap().to_string()
+}
+
+db_test!(
+    intake_saves_once_resets_warns_and_owns_by_store,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        let f = seed(&app).await;
+        let s = spawn_app(app).await;
+        let (clerk, csrf) = page_login(&s, "clerk_a", "zh-CN").await;
+        let get = |path: String| {
+            let c = clerk.clone();
+            let url = format!("{}{path}", s.base);
+            async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+        };
+        // The device card's order form carries a key of its own and an appointment window.
+        let card = get(format!("/intake/devices/{}", f.device)).await;
+        let key = attr_after(&card, "hx-headers", "\"Idempotency-Key\": \"");
+        assert_eq!(key.len(), 36, "{card}");
+        assert!(card.contains("name=\"appointment_date\"") && card.contains("上午 09:00–12:00"));
+        let form = [
+            ("customer_id", f.customer.to_string()),
+            ("device_id", f.device.to_string()),
+            ("kind", "repair_onsite".into()),
+            ("priority", "normal".into()),
+            ("appointment_date", "2026-03-11".into()),
+            ("slot", "morning".into()),
+            ("fault_description", "冰箱不制冷".into()),
+        ];
+        let post = |key: String, form: Vec<(&'static str, String)>| {
+            let c = clerk.clone();
+            let url = format!("{}/intake/orders", s.base);
+            let csrf = csrf.clone();
+            async move {
+                c.post(url)
+                    .header("x-csrf-token", csrf)
+                    .header("idempotency-key", key)
+                    .form(&form)
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        let first = post(key.clone(), form.to_vec()).await;
+        assert_eq!(first.status(), StatusCode::OK);
+        let first = first.text().await.unwrap();
+        // Saved: a link to the order, the window in Shanghai time, and the form afresh.
+        assert!(
+            first.contains("id=\"created-link\"") && first.contains("WO-20260310-0001"),
+            "{first}"
+        );
+        assert!(first.contains("预约时间 03-11 09:00–12:00"), "{first}");
+        assert!(
+            first.contains("id=\"fault\" rows=\"2\"></textarea>"),
+            "{first}"
+        );
+        assert!(
+            first.contains("<option value=\"\">不预约</option>")
+                && !first.contains("selected>上午"),
+            "{first}"
+        );
+        let next_key = attr_after(&first, "hx-headers", "\"Idempotency-Key\": \"");
+        assert_ne!(next_key, key);
+        // A second click with the same key gets the same answer and makes no second order.
+        let again = post(key.clone(), form.to_vec()).await;
+        assert_eq!(again.headers().get("idempotent-replayed").unwrap(), "true");
+        assert_eq!(again.text().await.unwrap(), first);
+        assert_eq!(count(&s.app.db, "work_orders").await, 1);
+        let list: Value = http_get_json(&s, "clerk_a", "/api/v1/work-orders").await;
+        let order = &list["items"][0];
+        assert_eq!(order["appointment_start"], "2026-03-11T01:00:00Z");
+        assert_eq!(order["appointment_end"], "2026-03-11T04:00:00Z");
+        assert_eq!(order["org_unit_id"], f.store_a);
+        // A slot without a day is refused beside the window, with what was typed and a new key.
+        let mut half = form.to_vec();
+        half[4].1 = String::new();
+        let refused = post(next_key.clone(), half).await.text().await.unwrap();
+        assert!(
+            refused.contains("id=\"appointment-error\"") && refused.contains("请选择预约日期"),
+            "{refused}"
+        );
+        assert!(refused.contains(">冰箱不制冷</textarea>"), "{refused}");
+        assert_ne!(
+            attr_after(&refused, "hx-headers", "\"Idempotency-Key\": \""),
+            next_key
+        );
+        assert_eq!(count(&s.app.db, "work_orders").await, 1);
+
+        // The lookup finds the order by its number; a found customer opens their card.
+        let hits = get("/intake/search?q=WO-20260310-0001".into()).await;
+        let id = order["id"].as_i64().unwrap();
+        assert!(
+            hits.contains(&format!("href=\"/work-orders/{id}\"")),
+            "{hits}"
+        );
+        let hits = get("/intake/search?q=5678".into()).await;
+        assert!(
+            hits.contains(&format!("hx-get=\"/intake/customers/{}\"", f.customer)),
+            "{hits}"
+        );
+        let customer = get(format!("/intake/customers/{}", f.customer)).await;
+        assert!(
+            customer.contains("HR2501ABCD") && customer.contains("id=\"add-device\""),
+            "{customer}"
+        );
+        // The product picker searches; the policies follow the product's brand.
+        let picked = get("/intake/products?q=bcd".into()).await;
+        assert!(
+            picked.contains(&format!("value=\"{}\"", f.product)),
+            "{picked}"
+        );
+        let policies = get(format!("/intake/policies?product_id={}", f.product)).await;
+        assert!(policies.contains("海尔 12/36"), "{policies}");
+
+        // The same phone again is warned of before anything is saved.
+        let before = count(&s.app.db, "customers").await;
+        let check = get("/intake/phone-check?phone=13812345678".into()).await;
+        assert!(check.contains("王小明"), "{check}");
+        let new_customer = |extra: Option<(&'static str, &'static str)>| {
+            let c = clerk.clone();
+            let url = format!("{}/intake/customers", s.base);
+            let csrf = csrf.clone();
+            async move {
+                let mut form = vec![
+                    ("name", "王小明"),
+                    ("phone", "13812345678"),
+                    ("address", "杭州市滨江区江南大道 100 号"),
+                    ("lat", ""),
+                    ("lng", ""),
+                ];
+                form.extend(extra);
+                c.post(url)
+                    .header("x-csrf-token", csrf)
+                    .form(&form)
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap()
+            }
+        };
+        let warned = new_customer(None).await;
+        assert!(
+            warned.contains("id=\"duplicate-warning\"") && warned.contains("选用该客户"),
+            "{warned}"
+        );
+        assert_eq!(count(&s.app.db, "customers").await, before);
+        // Confirmed as someone else: saved without coordinates, placed to confirm.
+        let saved = new_customer(Some(("allow_duplicate", "true"))).await;
+        assert!(
+            saved.contains("id=\"customer-saved\"") && saved.contains("位置待确认"),
+            "{saved}"
+        );
+        assert_eq!(count(&s.app.db, "customers").await, before + 1);
+
+        // The API: no coordinates → placed to confirm; a duplicate phone → 422 naming it.
+        let (api, _) = bearer(&s, "clerk_a").await;
+        let r = api
+            .post(format!("{}/api/v1/customers", s.base))
+            .json(&json!({"name": "沈四", "phones": ["13812345678"], "addresses": [{"address": "某路 1 号"}]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            r.json::<Value>().await.unwrap()["error"]["field"],
+            "phones[0]"
+        );
+        let r = api
+            .post(format!("{}/api/v1/customers", s.base))
+            .json(
+                &json!({"name": "沈四", "phones": ["13812345678"], "allow_duplicate_phone": true,
+                "addresses": [{"address": "杭州市萧山区市心路 1 号"}]}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let c: Value = r.json().await.unwrap();
+        assert_eq!(c["addresses"][0]["location_confirmed"], false);
+        assert_eq!(c["addresses"][0]["located_by"], "district");
+
+        // The dispatcher moves the new order to store B; a clerk may not.
+        let (disp, _) = bearer(&s, "dispatcher1").await;
+        let r = api
+            .patch(format!("{}/api/v1/work-orders/{id}", s.base))
+            .json(&json!({"org_unit_id": f.store_b}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let r = disp
+            .patch(format!("{}/api/v1/work-orders/{id}", s.base))
+            .header("if-match", "\"1\"")
+            .json(&json!({"org_unit_id": f.store_b}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.json::<Value>().await.unwrap()["org_unit_id"], f.store_b);
+        // The order page names its store, its window and no raw field names in the changes.
+        let (dpage, _) = page_login(&s, "dispatcher1", "zh-CN").await;
+        let detail = dpage
+            .get(format!("{}/work-orders/{id}", s.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(detail.contains("id=\"wo-store\">西湖店<"), "{detail}");
+        assert!(
+            detail.contains("id=\"wo-appointment\">03-11 09:00–12:00<"),
+            "{detail}"
+        );
+        // A manager's timeline shows the change in words, not field names or ids.
+        let (mpage, _) = page_login(&s, "manager1", "zh-CN").await;
+        let detail = mpage
+            .get(format!("{}/work-orders/{id}", s.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            detail.contains("所属机构：东城店 → 西湖店") && !detail.contains("org_unit_id:"),
+            "{detail}"
+        );
+    }
+);

@@ -142,6 +142,33 @@ async fn click(c: &Client, css: &str) {
         .unwrap_or_else(|e| panic!("{css}: {e}"));
 }
 
+/// Finds a product in the intake's picker by `word` and picks the first one found; the policy
+/// list then holds the policies of its brand.
+async fn pick_product(c: &Client, word: &str) {
+    wait_for(c, "#product-q")
+        .await
+        .send_keys(word)
+        .await
+        .unwrap();
+    click(c, "input.product-option").await;
+    wait_for(c, "#new-policy").await;
+    wait_for(c, "input.product-option:checked").await;
+}
+
+/// Sets a field's value as a picker would (date inputs take no typing in a fixed format).
+async fn set_value(c: &Client, id: &str, value: &str) {
+    c.execute(
+        "var e = document.getElementById(arguments[0]); e.value = arguments[1]; e.dispatchEvent(new Event('change', {bubbles: true}));",
+        vec![json!(id), json!(value)],
+    )
+    .await
+    .unwrap();
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    wait_for(c, css).await.text().await.unwrap()
+}
+
 async fn logout(c: &Client) {
     click(c, "#logout").await;
     wait_for(c, "#login-submit").await;
@@ -180,8 +207,6 @@ async fn clerk_intake_dispatcher_assigns_manager_approves() {
         .unwrap();
     type_into(&c, "#new-phone", "12345").await;
     type_into(&c, "#new-address", "杭州市西湖区文三路 100 号").await;
-    type_into(&c, "#new-lat", "30.28").await;
-    type_into(&c, "#new-lng", "120.13").await;
     click(&c, "#create-customer").await;
     let phone_error = wait_for(&c, "#phone-error").await.text().await.unwrap();
     assert!(phone_error.starts_with("电话号码格式不对"), "{phone_error}");
@@ -189,17 +214,13 @@ async fn clerk_intake_dispatcher_assigns_manager_approves() {
     retype(&c, "#new-phone", "13900001111").await;
     click(&c, "#create-customer").await;
     // Then the device, then the order.
+    pick_product(&c, "BCD").await;
     wait_for(&c, "#new-serial")
         .await
         .send_keys("HR2609NEW01")
         .await
         .unwrap();
-    c.execute(
-        "document.getElementById('new-purchase').value = '2026-01-15';",
-        vec![],
-    )
-    .await
-    .unwrap();
+    set_value(&c, "new-purchase", "2026-01-15").await;
     click(&c, "#create-device").await;
     wait_for(&c, "#fault")
         .await
@@ -809,6 +830,49 @@ async fn admin_settings_and_archive_forms() {
     no_console_errors(&c, "settings").await;
     shot(&c, "settings-zh").await;
 
+    // Geocoding: the page says plainly none is set up; the admin enters AMap's key (shown
+    // masked afterwards), then turns it off again (tests never reach the network).
+    let status = text_of(&c, "#geocoding-status").await;
+    assert!(status.contains("未配置"), "{status}");
+    wait_for(&c, "#geocoding-provider")
+        .await
+        .select_by_value("amap")
+        .await
+        .unwrap();
+    type_into(&c, "#geocoding-key", "0123456789abcdef0123456789abcdef").await;
+    type_into(&c, "#geocoding-city", "杭州").await;
+    click(&c, "#save-geocoding").await;
+    wait_for(&c, "#geocoding-saved").await;
+    let status = text_of(&c, "#geocoding-status").await;
+    assert!(status.contains("已配置"), "{status}");
+    let placeholder = wait_for(&c, "#geocoding-key")
+        .await
+        .attr("placeholder")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(placeholder.starts_with("••••cdef"), "{placeholder}");
+    c.execute(
+        "document.getElementById('geocoding-form').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(&c, "settings-geocoding-zh").await;
+    wait_for(&c, "#geocoding-provider")
+        .await
+        .select_by_value("")
+        .await
+        .unwrap();
+    click(&c, "#save-geocoding").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//p[@id='geocoding-status'][contains(., '未配置')]",
+        ))
+        .await
+        .unwrap();
+
     // A new product: a bad price is refused beside its field, nothing is stored.
     c.goto(&format!("{}/products", s.base)).await.unwrap();
     click(&c, "#new-record").await;
@@ -937,6 +1001,328 @@ async fn admin_settings_and_archive_forms() {
         shot(&c, &format!("{name}-tablet")).await;
         assert_eq!(fits, json!(true), "{name} scrolls sideways on a tablet");
     }
+    let _ = c.close().await;
+    db.cleanup().await;
+}
+
+/// Counts the rows of a table in the test's store.
+async fn rows_in(s: &TestServer, table: &str) -> i64 {
+    let (n,): (i64,) = s
+        .app
+        .db
+        .fetch_one(&format!("SELECT COUNT(*) FROM {table}"), vec![])
+        .await
+        .unwrap();
+    n
+}
+
+/// The clerk's day at intake, at 1366×768 in Chinese: a known customer by phone, a device added
+/// to them, an order with an appointment window saved once however often it is clicked; a new
+/// customer without coordinates whose order goes in with its place to confirm (then set by the
+/// dispatcher); a phone already known is warned of; an order found by its number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clerk_walks_intake_from_phone_to_saved_order() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let db = shouhou_testkit::sqlite().await;
+    let (app, _) = test_app(db.db.clone());
+    let f = seed(&app).await;
+    // A catalog with other brands, so the picker has something to search and the policies
+    // something to leave out.
+    for (brand, model, category) in [
+        (
+            "格力",
+            "KFR-35GW 空调",
+            shouhou_domain::Category::Refrigeration,
+        ),
+        (
+            "美的",
+            "MG100V11F 洗衣机",
+            shouhou_domain::Category::Washing,
+        ),
+        (
+            "海尔",
+            "EG100MATE2S 洗衣机",
+            shouhou_domain::Category::Washing,
+        ),
+    ] {
+        shouhou_app::catalog::create_product(
+            &app,
+            Some(&f.admin),
+            shouhou_app::catalog::NewProduct {
+                brand: brand.into(),
+                model: model.into(),
+                category,
+                name: None,
+                parts: vec![],
+            },
+        )
+        .await
+        .unwrap();
+        if brand != "海尔" {
+            shouhou_app::catalog::create_policy(
+                &app,
+                Some(&f.admin),
+                shouhou_app::catalog::NewPolicy {
+                    name: format!("{brand} 整机6年"),
+                    manufacturer: format!("{brand}（中国）"),
+                    whole_unit_months: 72,
+                    main_parts_months: 72,
+                    main_parts: vec![],
+                    labour_months: None,
+                    starts_from: None,
+                },
+            )
+            .await
+            .unwrap();
+        }
+    }
+    // The same person entered twice, some time ago.
+    let twice = shouhou_app::customers::create(
+        &app,
+        &f.clerk_a,
+        shouhou_app::customers::NewCustomer {
+            org_unit_id: None,
+            name: "王小明".into(),
+            kind: None,
+            tier: None,
+            note: None,
+            phones: vec!["13812345678".into()],
+            addresses: vec![shouhou_app::customers::AddressInput {
+                id: None,
+                label: None,
+                address: "杭州市拱墅区凤起路 88 号 2 单元".into(),
+                lat: None,
+                lng: None,
+            }],
+            allow_duplicate_phone: true,
+        },
+    )
+    .await
+    .unwrap();
+    let s = spawn_app(app).await;
+    login(&c, &s, "clerk_a").await;
+
+    // Found by phone, the customer opens: their devices, and a device is added.
+    wait_for(&c, "#lookup")
+        .await
+        .send_keys("5678")
+        .await
+        .unwrap();
+    click(&c, "a.customer-hit").await;
+    let card = text_of(&c, "#customer-card").await;
+    assert!(
+        card.contains("王小明") && card.contains("HR2501ABCD"),
+        "{card}"
+    );
+    // Both entries share the phone: the lookup and the card offer to merge them.
+    wait_for(&c, "#shared-phone .merge-button").await;
+    wait_for(&c, "#customer-duplicates .merge-button").await;
+    shot(&c, "intake-customer-card-zh").await;
+    click(&c, "#add-device").await;
+    pick_product(&c, "BCD").await;
+    let policies = text_of(&c, "#new-policy").await;
+    assert!(
+        policies.contains("海尔 12/36") && !policies.contains("格力"),
+        "only the brand's policies: {policies}"
+    );
+    // A word of the category finds the brand's washing machines among others.
+    retype(&c, "#product-q", "洗衣机").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//div[@id='product-options']//label[contains(., '美的')]",
+        ))
+        .await
+        .unwrap();
+    shot(&c, "intake-product-picker-zh").await;
+    retype(&c, "#product-q", "BCD").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//div[@id='product-options'][not(contains(., '美的'))]//input",
+        ))
+        .await
+        .unwrap();
+    click(&c, "input.product-option").await;
+    wait_for(&c, "#new-policy").await;
+    type_into(&c, "#new-serial", "HR2609KITCH").await;
+    set_value(&c, "new-purchase", "2025-12-20").await;
+    click(&c, "#create-device").await;
+
+    // The new order with an appointment window, clicked twice: one order, the form afresh.
+    wait_for(&c, "#device-card").await;
+    set_value(&c, "appointment-date", "2026-03-11").await;
+    set_value(&c, "appointment-slot", "morning").await;
+    type_into(&c, "#fault", "冰箱冷藏室不制冷").await;
+    shot(&c, "intake-order-form-zh").await;
+    c.execute(
+        "var b = document.getElementById('create-order'); b.click(); b.click();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let created = text_of(&c, "#created").await;
+    assert!(
+        created.contains("WO-20260310-0001") && created.contains("03-11 09:00–12:00"),
+        "{created}"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        rows_in(&s, "work_orders").await,
+        1,
+        "a double click makes one order"
+    );
+    let fault = c
+        .execute("return document.getElementById('fault').value;", vec![])
+        .await
+        .unwrap();
+    let slot = c
+        .execute(
+            "return document.getElementById('appointment-slot').value;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (fault, slot),
+        (json!(""), json!("")),
+        "the form starts afresh"
+    );
+    shot(&c, "intake-order-saved-zh").await;
+    no_console_errors(&c, "intake").await;
+    click(&c, "#created-link").await;
+    let window = text_of(&c, "#wo-appointment").await;
+    assert_eq!(window, "03-11 09:00–12:00");
+    assert_eq!(text_of(&c, "#wo-store").await, "东城店");
+    shot(&c, "intake-order-page-zh").await;
+
+    // A new customer without coordinates: the page says no geocoding service is set up, the
+    // order goes in, its place is to be confirmed.
+    c.goto(&format!("{}/intake", s.base)).await.unwrap();
+    click(&c, "#new-customer-link").await;
+    let hint = text_of(&c, "#no-geocoder").await;
+    assert!(hint.contains("未配置地址解析服务"), "{hint}");
+    type_into(&c, "#new-name", "赵新客").await;
+    type_into(&c, "#new-phone", "13900002222").await;
+    type_into(&c, "#new-address", "杭州市滨江区江南大道 1088 号 3 幢").await;
+    shot(&c, "intake-new-customer-zh").await;
+    click(&c, "#create-customer").await;
+    let saved = text_of(&c, "#customer-saved").await;
+    assert!(saved.contains("位置待确认"), "{saved}");
+    pick_product(&c, "KFR").await;
+    type_into(&c, "#new-serial", "GL2603NEW9").await;
+    set_value(&c, "new-purchase", "2026-02-01").await;
+    click(&c, "#create-device").await;
+    wait_for(&c, "#device-card .location-unconfirmed").await;
+    type_into(&c, "#fault", "空调不制热").await;
+    click(&c, "#create-order").await;
+    let created = text_of(&c, "#created").await;
+    assert!(created.contains("WO-20260310-0002"), "{created}");
+    shot(&c, "intake-new-customer-order-zh").await;
+
+    // The same phone again is warned of as it is typed and on saving; the known customer is
+    // one click away.
+    c.goto(&format!("{}/intake", s.base)).await.unwrap();
+    click(&c, "#new-customer-link").await;
+    wait_for(&c, "#new-name").await;
+    type_into(&c, "#new-name", "王小明").await;
+    type_into(&c, "#new-phone", "13812345678").await;
+    wait_for(&c, "#phone-known").await;
+    type_into(&c, "#new-address", "凤起路 88 号").await;
+    click(&c, "#create-customer").await;
+    let warning = text_of(&c, "#duplicate-warning").await;
+    assert!(warning.contains("王小明"), "{warning}");
+    shot(&c, "intake-duplicate-phone-zh").await;
+    assert_eq!(rows_in(&s, "customers").await, 3);
+    click(&c, "#duplicate-warning .use-existing").await;
+    wait_for(&c, "#customer-card").await;
+
+    // An order found by its number.
+    c.goto(&format!("{}/intake", s.base)).await.unwrap();
+    wait_for(&c, "#lookup")
+        .await
+        .send_keys("WO-20260310-0002")
+        .await
+        .unwrap();
+    let hit = text_of(&c, "a.order-hit").await;
+    assert_eq!(hit, "WO-20260310-0002");
+    shot(&c, "intake-order-by-number-zh").await;
+    click(&c, "a.order-hit").await;
+    assert_eq!(text_of(&c, "#wo-number").await, "WO-20260310-0002 · 新建");
+    logout(&c).await;
+
+    // The dispatcher sees the place to confirm on the order and sets it.
+    login(&c, &s, "dispatcher1").await;
+    let list: Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/work-orders?sort=-created_at", s.base))
+        .bearer_auth(api_token(&s, "dispatcher1").await)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = list["items"][0]["id"].as_i64().unwrap();
+    c.goto(&format!("{}/work-orders/{id}", s.base))
+        .await
+        .unwrap();
+    let tag = text_of(&c, ".location-unconfirmed").await;
+    assert_eq!(tag, "位置待确认");
+    shot(&c, "order-location-to-confirm-zh").await;
+    no_console_errors(&c, "work-order").await;
+    retype(&c, ".location-form .lat", "30.2095").await;
+    retype(&c, ".location-form .lng", "120.2123").await;
+    click(&c, ".set-location").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//div[contains(@class, 'place')][not(.//span[contains(@class, 'location-unconfirmed')])]",
+        ))
+        .await
+        .unwrap();
+    let (confirmed,): (bool,) = s
+        .app
+        .db
+        .fetch_one(
+            "SELECT location_confirmed FROM customer_addresses WHERE address LIKE '%江南大道 1088%'",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(confirmed);
+    logout(&c).await;
+
+    // A manager merges the duplicate on the customer's page.
+    login(&c, &s, "manager1").await;
+    c.goto(&format!("{}/customers/{}", s.base, f.customer))
+        .await
+        .unwrap();
+    let dups = text_of(&c, "#duplicates").await;
+    assert!(dups.contains("2 单元"), "{dups}");
+    shot(&c, "customer-duplicates-zh").await;
+    no_console_errors(&c, "customer").await;
+    click(&c, "#duplicates .merge-button").await;
+    c.accept_alert().await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//main[not(.//div[@id='duplicates'])]//h1[@id='record-title']",
+        ))
+        .await
+        .unwrap();
+    let (left,): (i64,) = s
+        .app
+        .db
+        .fetch_one(
+            &format!("SELECT COUNT(*) FROM customers WHERE id = {}", twice.id),
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "the duplicate is merged away");
+    shot(&c, "customer-merged-zh").await;
     let _ = c.close().await;
     db.cleanup().await;
 }

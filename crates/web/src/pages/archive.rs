@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use shouhou_app::AppError;
 use shouhou_domain::{Category, Role};
@@ -164,6 +164,55 @@ pub async fn customers(State(s): State<AppState>, p: Page, Query(q): Query<ListQ
     )
 }
 
+/// An address with its place, for the customer and work-order pages: a placeholder place is
+/// marked "位置待确认" and, for those who may, comes with the form to set it.
+pub struct PlaceRow {
+    pub customer_id: i64,
+    pub address_id: i64,
+    pub version: i64,
+    pub text: String,
+    pub confirmed: bool,
+    pub by: String,
+    pub lat: String,
+    pub lng: String,
+    pub may_set: bool,
+}
+
+pub fn place_row(
+    p: &Page,
+    c: &shouhou_store::records::Customer,
+    a: &shouhou_store::records::Address,
+) -> PlaceRow {
+    PlaceRow {
+        customer_id: c.id,
+        address_id: a.id,
+        version: c.version,
+        text: a.address.clone(),
+        confirmed: a.location_confirmed,
+        by: a.located_by.label(p.actor.lang).to_string(),
+        lat: format!("{:.6}", a.lat),
+        lng: format!("{:.6}", a.lng),
+        may_set: !a.location_confirmed
+            && shouhou_app::customers::LOCATORS.contains(&p.actor.role()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "customer.html")]
+struct CustomerPage {
+    c: Chrome,
+    id: i64,
+    name: String,
+    fields: Vec<(String, String)>,
+    places: Vec<PlaceRow>,
+    geocoding: bool,
+    /// Other customers with one of these phones: (id, name, phones, first address).
+    duplicates: Vec<(i64, String, String, String)>,
+    may_merge: bool,
+    edit_url: Option<String>,
+    devices: Vec<Row>,
+}
+
 pub async fn customer(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> Response {
     let c = match shouhou_app::customers::get(&s.app, &p.actor, id).await {
         Ok(v) => v,
@@ -192,28 +241,119 @@ pub async fn customer(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -
         });
     }
     let t = p.t;
-    render(&Record {
-        title: c.name.clone(),
+    let unit = shouhou_store::repo::org_units::get(&s.app.db, &p.actor.vis, c.org_unit_id)
+        .await
+        .map(|u| u.name)
+        .unwrap_or_default();
+    let duplicates = shouhou_app::customers::duplicates(&s.app, &p.actor, &c.phones, Some(id))
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| {
+            let address = d
+                .addresses
+                .first()
+                .map(|a| a.address.clone())
+                .unwrap_or_default();
+            (d.id, d.name, d.phones.join(" / "), address)
+        })
+        .collect();
+    render(&CustomerPage {
+        id,
+        name: c.name.clone(),
         fields: vec![
             (t.t("archive.phone"), c.phones.join(" / ")),
-            (
-                t.t("archive.address"),
-                c.addresses
-                    .iter()
-                    .map(|a| a.address.clone())
-                    .collect::<Vec<_>>()
-                    .join(" / "),
-            ),
             (t.t("archive.tier"), c.tier.label(p.actor.lang).to_string()),
+            (t.t("archive.unit"), unit),
         ],
-        related_title: t.t("archive.devices_of"),
-        related,
+        places: c.addresses.iter().map(|a| place_row(&p, &c, a)).collect(),
+        geocoding: shouhou_app::geocoding::is_configured(&s.app).await,
+        duplicates,
+        may_merge: matches!(p.actor.role(), Role::Admin | Role::Manager),
         edit_url: shouhou_app::customers::ARCHIVE_WRITERS
             .contains(&p.actor.role())
             .then(|| format!("/customers/{id}/edit")),
-        edit_link: None,
+        devices: related,
         c: p.chrome(),
     })
+}
+
+#[derive(Deserialize)]
+pub struct LocationForm {
+    version: Option<i64>,
+    lat: String,
+    lng: String,
+}
+
+/// `POST /customers/{id}/addresses/{address}/location`: the dispatcher sets an address's place;
+/// the page reloads with it confirmed, a refusal is shown beside the form.
+pub async fn set_location(
+    State(s): State<AppState>,
+    p: Page,
+    Path((id, address)): Path<(i64, i64)>,
+    Form(f): Form<LocationForm>,
+) -> Response {
+    let lang = p.actor.lang;
+    let number = |v: &str, field: &str| {
+        v.trim().parse::<f64>().map_err(|_| {
+            AppError::invalid(
+                field,
+                shouhou_domain::ValidationError::Invalid {
+                    zh: "请填写数字坐标（如 30.27）".into(),
+                    en: "give a number (e.g. 30.27)".into(),
+                },
+            )
+        })
+    };
+    let result = match (number(&f.lat, "lat"), number(&f.lng, "lng")) {
+        (Ok(lat), Ok(lng)) => {
+            shouhou_app::customers::confirm_location(
+                &s.app, &p.actor, id, address, f.version, lat, lng,
+            )
+            .await
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    match result {
+        Ok(_) => (
+            [("hx-refresh", "true")],
+            Html(format!("<p class=\"notice\">{}</p>", p.t.t("wo.saved"))),
+        )
+            .into_response(),
+        Err(e) => Html(format!(
+            "<p class=\"error\" id=\"location-error\">{}</p>",
+            e.message(lang).replace('&', "&amp;").replace('<', "&lt;")
+        ))
+        .into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct MergeForm {
+    merged: i64,
+}
+
+/// `POST /customers/{id}/merge`: another customer with the same phone is merged into this one.
+pub async fn merge(
+    State(s): State<AppState>,
+    p: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<MergeForm>,
+) -> Response {
+    match shouhou_app::customers::merge(&s.app, &p.actor, id, f.merged).await {
+        Ok(_) => (
+            [("hx-refresh", "true")],
+            Html(format!("<p class=\"notice\">{}</p>", p.t.t("wo.saved"))),
+        )
+            .into_response(),
+        Err(e) => Html(format!(
+            "<p class=\"error\" id=\"merge-error\">{}</p>",
+            e.message(p.actor.lang)
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+        ))
+        .into_response(),
+    }
 }
 
 pub async fn devices(State(s): State<AppState>, p: Page, Query(q): Query<ListQuery>) -> Response {

@@ -245,6 +245,14 @@ struct DetailPage {
     can_reassign: bool,
     technicians: Vec<(i64, String)>,
     events: Vec<(String, String, String, String)>,
+    /// The appointment window in the org's time zone, or "未预约".
+    appointment: String,
+    /// The owning store's name; the stores a dispatcher may move a new order to.
+    store: String,
+    stores: Vec<(i64, String)>,
+    /// The service address and its place (to confirm, with the form to set it).
+    place: Option<super::archive::PlaceRow>,
+    geocoding: bool,
 }
 
 pub async fn detail(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> Response {
@@ -253,8 +261,9 @@ pub async fn detail(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
         Ok(w) => w,
         Err(e) => return crate::error::ApiError(e).into_response(),
     };
-    let customer = customers::get(&s.app.db, &p.actor.vis, w.customer_id)
-        .await
+    let owner = customers::get(&s.app.db, &p.actor.vis, w.customer_id).await;
+    let customer = owner
+        .as_ref()
         .map(|c| {
             format!(
                 "{} {}",
@@ -263,6 +272,34 @@ pub async fn detail(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
             )
         })
         .unwrap_or_default();
+    let place = owner.as_ref().ok().and_then(|c| {
+        c.addresses
+            .iter()
+            .find(|a| Some(a.id) == w.address_id)
+            .map(|a| super::archive::place_row(&p, c, a))
+    });
+    let units = shouhou_store::repo::org_units::list(&s.app.db, &p.actor.vis, Paging::LARGEST)
+        .await
+        .unwrap_or_default()
+        .items;
+    let store = shouhou_store::repo::org_units::get(&s.app.db, &p.actor.vis, w.org_unit_id)
+        .await
+        .map(|u| u.name)
+        .unwrap_or_default();
+    let may_move = w.status == Status::New && uc::DISPATCH_ROLES.contains(&p.actor.role());
+    let stores = if may_move {
+        units
+            .into_iter()
+            .filter(|u| u.kind == shouhou_domain::OrgKind::Store)
+            .map(|u| (u.id, u.name))
+            .collect()
+    } else {
+        vec![]
+    };
+    let appointment = match (w.appointment_start, w.appointment_end) {
+        (Some(a), Some(b)) => super::intake::window_text(&s, a, b),
+        _ => p.t.t("wo.no_appointment"),
+    };
     let techs = technicians::list(&s.app.db, &p.actor.vis, Paging::LARGEST)
         .await
         .unwrap_or_default()
@@ -315,6 +352,12 @@ pub async fn detail(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
             ));
         }
     }
+    let unit_names: Vec<(i64, String)> = shouhou_store::repo::org_units::all(&s.app.db)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
     if let Ok(trail) =
         shouhou_app::audit::trail(&s.app, &p.actor, "work_order", id, Paging::LARGEST).await
     {
@@ -334,8 +377,8 @@ pub async fn detail(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
                             format!(
                                 "{}：{} → {}",
                                 shouhou_domain::fields::label(k, lang),
-                                shown(&s, k, &v[0], &techs, lang),
-                                shown(&s, k, &v[1], &techs, lang)
+                                shown(&s, k, &v[0], &techs, &unit_names, lang),
+                                shown(&s, k, &v[1], &techs, &unit_names, lang)
                             )
                         })
                         .collect()
@@ -385,6 +428,11 @@ pub async fn detail(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
             .map(|t| (t.id, t.display_name.clone()))
             .collect(),
         events,
+        appointment,
+        store,
+        stores,
+        place,
+        geocoding: shouhou_app::geocoding::is_configured(&s.app).await,
         w,
         c: p.chrome(),
     })
@@ -483,6 +531,26 @@ pub async fn reassign(
     )
 }
 
+#[derive(Deserialize)]
+pub struct StoreForm {
+    version: Option<i64>,
+    org_unit_id: i64,
+}
+
+/// `POST /work-orders/{id}/store`: the dispatcher gives a new order to another store.
+pub async fn change_store(
+    State(s): State<AppState>,
+    p: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<StoreForm>,
+) -> Response {
+    let patch = uc::WorkOrderPatch {
+        org_unit_id: Some(f.org_unit_id),
+        ..Default::default()
+    };
+    action_result(&p, uc::update(&s.app, &p.actor, id, f.version, patch).await)
+}
+
 /// A value of the audit trail as a person reads it: no JSON quotes, "—" for nothing, a
 /// technician by name, a time in the org's zone, a vocabulary word by its label.
 fn shown(
@@ -490,12 +558,18 @@ fn shown(
     field: &str,
     v: &serde_json::Value,
     techs: &[shouhou_store::records::Technician],
+    units: &[(i64, String)],
     lang: shouhou_domain::Lang,
 ) -> String {
     use serde_json::Value;
     match v {
         Value::Null => "—".into(),
         Value::Bool(b) => lang.pick(if *b { "是" } else { "否" }, if *b { "yes" } else { "no" }),
+        Value::Number(n) if field == "org_unit_id" || field == "partner_unit_id" => n
+            .as_i64()
+            .and_then(|id| units.iter().find(|u| u.0 == id))
+            .map(|u| u.1.clone())
+            .unwrap_or_else(|| n.to_string()),
         Value::Number(n) if field == "technician_id" => n
             .as_i64()
             .and_then(|id| techs.iter().find(|t| t.id == id))
@@ -506,6 +580,9 @@ fn shown(
                 return super::local_time(s, at);
             }
             let word = match field {
+                "status" => Status::parse_field(t, field)
+                    .map(|x| x.label(lang).to_string())
+                    .ok(),
                 "priority" => shouhou_domain::Priority::parse_field(t, field)
                     .map(|x| x.label(lang).to_string())
                     .ok(),

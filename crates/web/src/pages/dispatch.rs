@@ -31,6 +31,7 @@ pub struct OpenRow {
     customer: String,
     address: String,
     fault: String,
+    location_confirmed: bool,
     window: String,
     urgent: bool,
     /// Back from the field (waiting for parts or a revisit): the label, else empty.
@@ -116,6 +117,7 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
             customer: o.customer_name.clone(),
             address: o.address.clone(),
             fault: o.fault_description.chars().take(40).collect(),
+            location_confirmed: o.location_confirmed,
             window: match (o.appointment_start, o.appointment_end) {
                 (Some(a), Some(b)) => {
                     format!("{}–{}", p.time(&s, a), b.with_timezone(&tz).format("%H:%M"))
@@ -148,9 +150,15 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
             .iter()
             .filter(|w| w.technician_id == Some(t.id))
             .collect();
+        // The day's orders: planned or booked that day, and those given without a time yet;
+        // orders planned or booked for other days are only counted.
         let orders: Vec<_> = all
             .iter()
-            .filter(|w| on_day(w.planned_arrival) || on_day(w.appointment_start))
+            .filter(|w| {
+                on_day(w.planned_arrival)
+                    || on_day(w.appointment_start)
+                    || (w.planned_arrival.is_none() && w.appointment_start.is_none())
+            })
             .collect();
         let skills: Vec<String> = serde_json::from_str(&t.skills).unwrap_or_default();
         techs.push(TechRow {

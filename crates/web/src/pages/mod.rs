@@ -31,7 +31,10 @@ use crate::extract::{
 use crate::i18n::T;
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
+pub fn router(state: AppState) -> Router<AppState> {
+    // The intake's order form sends an idempotency key per rendering: a double click or a
+    // retry gets the first answer, not a second order.
+    let idempotent = axum::middleware::from_fn_with_state(state, crate::idempotency::layer);
     Router::new()
         .route("/", get(|| async { Redirect::to("/home") }))
         .route("/login", get(login_page).post(login))
@@ -42,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/work-orders/{id}", get(desk::detail))
         .route("/work-orders/{id}/transitions", post(desk::transition))
         .route("/work-orders/{id}/reassign", post(desk::reassign))
+        .route("/work-orders/{id}/store", post(desk::change_store))
         .route("/dispatch", get(dispatch::board))
         .route("/dispatch/plan", post(dispatch::plan))
         .route("/dispatch/plans/{id}/commit", post(dispatch::commit))
@@ -51,6 +55,11 @@ pub fn router() -> Router<AppState> {
             get(archive::customer).post(archive::customer_save),
         )
         .route("/customers/{id}/edit", get(archive::customer_edit))
+        .route(
+            "/customers/{id}/addresses/{address}/location",
+            post(archive::set_location),
+        )
+        .route("/customers/{id}/merge", post(archive::merge))
         .route("/devices", get(archive::devices))
         .route("/devices/{id}", get(archive::device))
         .route("/products", get(archive::products))
@@ -63,9 +72,21 @@ pub fn router() -> Router<AppState> {
         .route("/intake", get(intake::page))
         .route("/intake/search", get(intake::search))
         .route("/intake/devices/{id}", get(intake::device))
-        .route("/intake/orders", post(intake::create))
+        .route(
+            "/intake/orders",
+            post(intake::create).route_layer(idempotent),
+        )
         .route("/intake/customers/new", get(intake::new_customer_form))
         .route("/intake/customers", post(intake::create_customer))
+        .route("/intake/customers/merge", post(intake::merge))
+        .route("/intake/customers/{id}", get(intake::customer))
+        .route(
+            "/intake/customers/{id}/devices/new",
+            get(intake::add_device_form),
+        )
+        .route("/intake/phone-check", get(intake::phone_check))
+        .route("/intake/products", get(intake::products))
+        .route("/intake/policies", get(intake::policies))
         .route("/intake/devices", post(intake::create_device))
         .route("/s/{token}", get(public::device))
         .route("/s/{token}/report", post(public::report))
@@ -83,6 +104,7 @@ pub fn router() -> Router<AppState> {
         .route("/settings", get(settings::page))
         .route("/settings/sla", post(settings::save_sla))
         .route("/settings/fees", post(settings::save_fees))
+        .route("/settings/geocoding", post(settings::save_geocoding))
         .route("/tech/orders/{id}", get(field::visit))
         .route("/work-orders/{id}/report", get(field::printable))
         .route("/static/{file}", get(asset))

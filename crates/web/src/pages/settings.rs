@@ -5,6 +5,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use shouhou_app::geocoding::{GeocodingInput, GeocodingSettings, Provider};
 use shouhou_app::AppError;
 use shouhou_domain::money::{parse_yuan, yuan};
 use shouhou_domain::sla::SlaRule;
@@ -22,6 +23,97 @@ struct Settings {
     c: Chrome,
     sla_form: String,
     fee_form: String,
+    geocoding_form: String,
+}
+
+#[derive(Template)]
+#[template(path = "settings_geocoding_partial.html")]
+struct GeocodingForm {
+    t: T,
+    version: i64,
+    amap: bool,
+    /// The stored key as shown (its last four characters), empty when none.
+    masked_key: String,
+    city: String,
+    endpoint: String,
+    default_endpoint: &'static str,
+    saved: bool,
+    error: String,
+    error_field: String,
+}
+
+fn geocoding_form(
+    lang: Lang,
+    version: i64,
+    g: &GeocodingSettings,
+    saved: bool,
+    error: (String, String),
+) -> String {
+    GeocodingForm {
+        t: T(lang),
+        version,
+        amap: g.provider == Some(Provider::Amap),
+        masked_key: g.masked_key(),
+        city: g.city.clone().unwrap_or_default(),
+        endpoint: g.endpoint.clone().unwrap_or_default(),
+        default_endpoint: shouhou_app::geocoding::AMAP_ENDPOINT,
+        saved,
+        error: error.0,
+        error_field: error.1,
+    }
+    .render()
+    .unwrap_or_default()
+}
+
+#[derive(serde::Deserialize)]
+pub struct GeocodingPost {
+    #[serde(rename = "_version")]
+    version: Option<i64>,
+    #[serde(default)]
+    provider: String,
+    #[serde(default)]
+    api_key: String,
+    #[serde(default)]
+    city: String,
+    #[serde(default)]
+    endpoint: String,
+}
+
+/// `POST /settings/geocoding` (admin): the service that turns addresses into places. An empty
+/// key keeps the stored one.
+pub async fn save_geocoding(
+    State(s): State<AppState>,
+    p: Page,
+    Form(f): Form<GeocodingPost>,
+) -> Response {
+    let lang = p.actor.lang;
+    let input = GeocodingInput {
+        provider: (f.provider == "amap").then_some(Provider::Amap),
+        api_key: Some(f.api_key.clone()),
+        city: Some(f.city.clone()),
+        endpoint: Some(f.endpoint.clone()),
+    };
+    match shouhou_app::geocoding::set_settings(&s.app, &p.actor, f.version, input).await {
+        Ok((g, v)) => html(geocoding_form(lang, v, &g, true, Default::default())),
+        Err(e) => {
+            let (g, v) = shouhou_app::geocoding::settings(&s.app)
+                .await
+                .unwrap_or_default();
+            let shown = GeocodingSettings {
+                provider: (f.provider == "amap").then_some(Provider::Amap),
+                key: g.key.clone(),
+                city: Some(f.city),
+                endpoint: Some(f.endpoint),
+            };
+            let field = e.field().unwrap_or("").to_string();
+            let msg = if field.is_empty() {
+                e.message(lang)
+            } else {
+                e.detail(lang)
+            };
+            html(geocoding_form(lang, v, &shown, false, (msg, field)))
+        }
+    }
 }
 
 /// An SLA rule as typed: (priority, tier or "", respond, arrive, resolve minutes).
@@ -171,9 +263,13 @@ pub async fn page(State(s): State<AppState>, p: Page) -> Response {
     let (fees, fee_version) = shouhou_app::service::fee_rules_versioned(&s.app)
         .await
         .unwrap_or_default();
+    let (geo, geo_version) = shouhou_app::geocoding::settings(&s.app)
+        .await
+        .unwrap_or_default();
     render(&Settings {
         sla_form: sla_form(lang, sla_version, &sla, None, false, String::new()),
         fee_form: fee_form(lang, fee_version, &fees, None, false, String::new()),
+        geocoding_form: geocoding_form(lang, geo_version, &geo, false, Default::default()),
         c: p.chrome(),
     })
 }
