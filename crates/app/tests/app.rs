@@ -901,6 +901,246 @@ db_test!(
     }
 );
 
+/// What the demo's history must never show (each query counts offences; `$1` is now).
+const DEMO_NEVER: &[(&str, &str)] = &[
+    // Nothing after now; every order's, visit's and event's dates in order.
+    (
+        "order after now",
+        "SELECT COUNT(*) FROM work_orders WHERE created_at > $1 OR updated_at > $1 OR \
+         accepted_at > $1 OR completed_at > $1 OR reviewed_at > $1 OR closed_at > $1 OR \
+         cancelled_at > $1",
+    ),
+    (
+        "visit after now",
+        "SELECT COUNT(*) FROM visits WHERE departed_at > $1 OR arrived_at > $1 OR left_at > \
+         $1 OR signed_at > $1",
+    ),
+    (
+        "event after now",
+        "SELECT COUNT(*) FROM work_order_events WHERE at > $1",
+    ),
+    (
+        "money, reviews, follow-ups after now",
+        "SELECT (SELECT COUNT(*) FROM part_lines WHERE created_at > $1) + (SELECT COUNT(*) \
+         FROM photos WHERE created_at > $1) + (SELECT COUNT(*) FROM reviews WHERE at > $1) + \
+         (SELECT COUNT(*) FROM follow_ups WHERE at > $1) + (SELECT COUNT(*) FROM complaints \
+         WHERE created_at > $1 OR closed_at > $1)",
+    ),
+    (
+        "order dates out of order",
+        "SELECT COUNT(*) FROM work_orders WHERE accepted_at < created_at OR completed_at < \
+         accepted_at OR reviewed_at < completed_at OR closed_at < reviewed_at OR cancelled_at \
+         < created_at OR $1 < created_at",
+    ),
+    (
+        "visit dates out of order",
+        "SELECT COUNT(*) FROM visits v JOIN work_orders wo ON wo.id = v.work_order_id WHERE \
+         v.departed_at < wo.accepted_at OR v.arrived_at < v.departed_at OR v.left_at < \
+         v.arrived_at OR v.left_at > wo.completed_at OR (v.left_at IS NULL AND \
+         wo.completed_at IS NOT NULL) OR $1 < wo.created_at",
+    ),
+    (
+        "events out of order",
+        "SELECT COUNT(*) FROM work_order_events a JOIN work_order_events b ON b.work_order_id \
+         = a.work_order_id AND b.id > a.id WHERE b.at < a.at OR $1 < a.at",
+    ),
+    (
+        "last event is not the status",
+        "SELECT COUNT(*) FROM work_orders wo JOIN work_order_events e ON e.work_order_id = \
+         wo.id AND e.id = (SELECT MAX(id) FROM work_order_events x WHERE x.work_order_id = \
+         wo.id) WHERE e.to_status <> wo.status OR $1 < e.at",
+    ),
+    (
+        "order before its device was bought or installed",
+        "SELECT COUNT(*) FROM work_orders wo JOIN devices d ON d.id = wo.device_id WHERE \
+         wo.created_at < d.purchase_date OR (wo.kind <> 'install' AND wo.created_at < \
+         d.install_date) OR d.install_date < d.purchase_date OR $1 < wo.created_at",
+    ),
+    (
+        "installed device without install date",
+        "SELECT COUNT(*) FROM work_orders wo JOIN devices d ON d.id = wo.device_id WHERE \
+         wo.kind = 'install' AND wo.completed_at IS NOT NULL AND d.install_date IS NULL AND \
+         wo.created_at < $1",
+    ),
+    (
+        "follow-up or complaint out of order",
+        "SELECT COUNT(*) FROM follow_ups f JOIN work_orders wo ON wo.id = f.work_order_id \
+         LEFT JOIN complaints c ON c.follow_up_id = f.id WHERE f.at < wo.completed_at OR \
+         c.created_at < f.at OR c.closed_at < c.created_at OR $1 < f.at",
+    ),
+    // Technicians work their shifts, with their skills, one job at a time.
+    (
+        "visit outside its technician's shift",
+        "SELECT COUNT(*) FROM visits v WHERE v.technician_id IS NOT NULL AND v.departed_at <= \
+         $1 AND NOT EXISTS (SELECT 1 FROM shifts s WHERE s.technician_id = v.technician_id \
+         AND s.starts_at <= v.departed_at AND v.departed_at <= s.ends_at AND (v.left_at IS \
+         NULL OR v.left_at <= s.ends_at))",
+    ),
+    (
+        "visit without the skill",
+        "SELECT COUNT(*) FROM visits v JOIN technicians t ON t.id = v.technician_id JOIN \
+         work_orders wo ON wo.id = v.work_order_id JOIN devices d ON d.id = wo.device_id JOIN \
+         products p ON p.id = d.product_id WHERE t.skills NOT LIKE '%\"' || p.category || \
+         '\"%' AND v.departed_at <= $1",
+    ),
+    (
+        "overlapping visits of a technician",
+        "SELECT COUNT(*) FROM visits a JOIN visits b ON b.technician_id = a.technician_id AND \
+         b.id <> a.id WHERE a.departed_at <= b.departed_at AND b.departed_at < \
+         COALESCE(a.left_at, $1)",
+    ),
+    // Out-of-warranty work is charged to the customer.
+    (
+        "out-of-warranty field order completed without a customer charge",
+        "SELECT COUNT(*) FROM work_orders wo WHERE wo.warranty_decision = 'out_of_warranty' \
+         AND wo.kind <> 'repair_phone' AND wo.completed_at <= $1 AND NOT EXISTS (SELECT 1 \
+         FROM charges c WHERE c.work_order_id = wo.id AND c.payer = 'customer' AND \
+         c.amount_fen > 0)",
+    ),
+];
+
+db_test!(
+    demo_week_is_consistent_and_like_a_real_store,
+    |db: Db| async move {
+        use chrono::{DateTime, Utc};
+        use shouhou_store::args;
+        // A month of history (1,400 orders at the city's pace) for 2,000 customers; now is a
+        // Tuesday, 10:00 in Shanghai.
+        let (app, _) = test_app(db.clone());
+        let now = app.now();
+        let mut o = shouhou_app::demo::DemoOptions::city(11, "demo123", now);
+        o.customers = 2_000;
+        o.orders = 1_400;
+        let r = shouhou_app::demo::generate(&app, &o, &|_, _, _| {})
+            .await
+            .expect("demo loads");
+        assert!(
+            (1_300..=1_400).contains(&r.work_orders),
+            "{}",
+            r.work_orders
+        );
+        let count = |sql: &'static str| {
+            let db = db.clone();
+            async move {
+                let (n,): (i64,) = db.fetch_one(sql, args![now]).await.unwrap();
+                n
+            }
+        };
+        for (what, sql) in DEMO_NEVER {
+            assert_eq!(count(sql).await, 0, "{what}");
+        }
+        assert!(
+            count("SELECT COUNT(*) FROM part_lines WHERE payer = 'customer' AND created_at <= $1")
+                .await
+                > 20
+        );
+        assert!(
+            count(
+                "SELECT COUNT(*) FROM part_lines WHERE payer = 'manufacturer' AND created_at <= $1"
+            )
+            .await
+                > 5
+        );
+        // Today: a backlog of tens per store, a few overdue, every open state, today's plan.
+        let open: Vec<(i64, i64, i64, i64)> = db
+            .fetch_all(
+                "SELECT org_unit_id, COUNT(*), \
+                 SUM(CASE WHEN resolve_by < $1 OR (arrive_by < $1 \
+                 AND status IN ('new','assigned','accepted','en_route')) THEN 1 ELSE 0 END), \
+                 SUM(CASE WHEN planned_arrival IS NOT NULL \
+                 AND status IN ('assigned','accepted','en_route','on_site') THEN 1 ELSE 0 END) \
+                 FROM work_orders \
+                 WHERE status IN ('new','assigned','accepted','en_route','on_site','waiting_parts') \
+                 GROUP BY org_unit_id ORDER BY org_unit_id",
+                args![now],
+            )
+            .await
+            .unwrap();
+        assert_eq!(open.len(), 3, "{open:?}");
+        for (store, n, overdue, planned) in &open {
+            assert!((10..=80).contains(n), "store {store}: {n} open");
+            assert!(overdue * 4 <= *n, "store {store}: {overdue} of {n} overdue");
+            assert!(*planned > 0, "store {store}: nothing planned today");
+        }
+        let states: Vec<(String,)> = db
+            .fetch_all(
+                "SELECT DISTINCT status FROM work_orders ORDER BY status",
+                vec![],
+            )
+            .await
+            .unwrap();
+        for s in [
+            "new",
+            "assigned",
+            "accepted",
+            "en_route",
+            "on_site",
+            "waiting_parts",
+            "completed",
+            "reviewed",
+            "closed",
+            "cancelled",
+        ] {
+            assert!(
+                states.iter().any(|x| x.0 == s),
+                "no order is {s}: {states:?}"
+            );
+        }
+        // First-time fix: repair_onsite orders completed whose first arrived visit fixed it
+        // (a first visit to an absent customer left out).
+        let (fixed, all): (i64, i64) = db
+            .fetch_one(
+                "SELECT COALESCE(SUM(CASE WHEN v.outcome = 'fixed' THEN 1 ELSE 0 END), 0), \
+                 COUNT(*) FROM work_orders wo JOIN visits v ON v.work_order_id = wo.id \
+                 AND v.seq = (SELECT MIN(x.seq) FROM visits x \
+                 WHERE x.work_order_id = wo.id AND x.arrived_at IS NOT NULL) \
+                 WHERE wo.kind = 'repair_onsite' AND wo.completed_at <= $1 \
+                 AND v.outcome <> 'customer_absent'",
+                args![now],
+            )
+            .await
+            .unwrap();
+        assert!(
+            all > 200 && (60..=90).contains(&(fixed * 100 / all)),
+            "first-time fix {fixed}/{all}"
+        );
+        // Urgent orders are answered faster.
+        let answered: Vec<(String, DateTime<Utc>, DateTime<Utc>)> = db
+            .fetch_all(
+                "SELECT priority, created_at, accepted_at FROM work_orders \
+                 WHERE accepted_at IS NOT NULL",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let median = |p: &str| {
+            let mut m: Vec<i64> = answered
+                .iter()
+                .filter(|a| a.0 == p)
+                .map(|a| (a.2 - a.1).num_minutes())
+                .collect();
+            m.sort();
+            m[m.len() / 2]
+        };
+        assert!(
+            median("urgent") * 3 < median("normal"),
+            "{} vs {}",
+            median("urgent"),
+            median("normal")
+        );
+        // Most devices need no service in the month; complaints take their own time.
+        assert!(
+            count("SELECT COUNT(DISTINCT device_id) FROM work_orders WHERE created_at <= $1").await
+                * 2
+                < r.devices as i64
+        );
+        assert!(
+            count("SELECT COUNT(DISTINCT closed_at) FROM complaints WHERE closed_at <= $1").await
+                > 3
+        );
+    }
+);
+
 db_test!(business_rules_of_the_hardening_round, |db: Db| async move {
     use shouhou_app::selfservice;
     let (app, _) = test_app(db);

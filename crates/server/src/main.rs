@@ -80,13 +80,15 @@ enum Cmd {
     Migrate,
     /// Loads demo data into an empty store.
     Demo {
-        #[arg(long, default_value_t = 2_000)]
-        customers: usize,
+        /// Customers (default: the demo city's 20,000).
+        #[arg(long)]
+        customers: Option<usize>,
         /// Devices per customer on average (default 1.5; 2 for a large lookup store).
         #[arg(long)]
         devices_per_customer: Option<f64>,
-        #[arg(long, default_value_t = 15_000)]
-        orders: usize,
+        /// Orders of history, about 46 a day (default: the city's year, 17,000).
+        #[arg(long)]
+        orders: Option<usize>,
         #[arg(long, default_value_t = 42)]
         seed: u64,
         #[arg(long, default_value = "demo123")]
@@ -142,10 +144,13 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let app = open(&cli.db).await?;
             let mut o = DemoOptions::city(seed, &password, app.now());
-            o.customers = customers;
-            o.orders = orders;
-            o.devices_per_customer =
-                devices_per_customer.unwrap_or(if customers > 100_000 { 2.0 } else { 1.5 });
+            o.customers = customers.unwrap_or(o.customers);
+            o.orders = orders.unwrap_or(o.orders);
+            o.devices_per_customer = devices_per_customer.unwrap_or(if o.customers > 100_000 {
+                2.0
+            } else {
+                o.devices_per_customer
+            });
             let r = load_demo(&app, &o).await?;
             print_report(&r, &password);
         }

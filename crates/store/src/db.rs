@@ -386,7 +386,13 @@ impl Tx {
         if rows.is_empty() {
             return Ok(());
         }
-        let per = (30_000 / cols.len().max(1)).clamp(1, 1000);
+        // sqlx binds an SQLite parameter by looking its name up among the statement's, so the
+        // time grows with the square of the parameters: keep SQLite statements small.
+        let budget = match self.backend() {
+            Backend::Sqlite => 2_000,
+            Backend::Postgres => 30_000,
+        };
+        let per = (budget / cols.len().max(1)).clamp(1, 1000);
         let mut it = rows.into_iter().peekable();
         while it.peek().is_some() {
             let chunk: Vec<Vec<Arg>> = it.by_ref().take(per).collect();

@@ -1,0 +1,300 @@
+//! After the service: the follow-up call (or the customer's own rating on the QR page) whose
+//! answer follows the service — late arrival, several visits, a long wait for parts, an unfixable
+//! device make dissatisfied customers likelier —, a complaint for every dissatisfied answer,
+//! closed after however long it took, sales leads, and a small knowledge base.
+
+use chrono::{DateTime, Duration, Utc};
+use rand::rngs::StdRng;
+use rand::Rng;
+use shouhou_domain::{Category, OpportunityKind, Rating, WorkOrderType};
+use shouhou_store::{args, Arg, Tx};
+
+use super::archive::Device;
+use super::names::pick;
+use super::orders::Order;
+use super::org::Org;
+use super::Calendar;
+use crate::Result;
+
+/// What the customer lived through.
+pub struct Facts {
+    /// Minutes the first arrival was late (0 on time; none without a visit).
+    pub late: Option<i64>,
+    pub visits: usize,
+    pub not_fixable: bool,
+    pub waited_days: i64,
+    /// The technician's extra chance of a dissatisfied customer.
+    pub manner: f64,
+    pub paid: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Complaint {
+    pub created: DateTime<Utc>,
+    pub closed: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct FollowUp {
+    pub at: DateTime<Utc>,
+    pub rating: Rating,
+    pub comment: Option<&'static str>,
+    /// By phone (the follow-up clerk) or the customer on the QR page.
+    pub by_phone: bool,
+    pub complaint: Option<Complaint>,
+}
+
+impl FollowUp {
+    /// When the order may be closed: after the answer, or after three tries without one.
+    pub fn closes(
+        f: Option<&FollowUp>,
+        rng: &mut StdRng,
+        reviewed: DateTime<Utc>,
+    ) -> DateTime<Utc> {
+        match f {
+            Some(f) if f.by_phone => f.at.max(reviewed) + Duration::minutes(rng.gen_range(3..40)),
+            _ => reviewed + Duration::minutes(rng.gen_range(2 * 24 * 60..4 * 24 * 60)),
+        }
+    }
+}
+
+const PRAISE: &[&str] = &[
+    "师傅很专业",
+    "准时到达，态度好",
+    "维修及时",
+    "",
+    "",
+    "讲解很耐心",
+];
+
+/// The answer to the follow-up of an order completed at `completed`, or none (three calls
+/// unanswered).
+pub fn follow_up(
+    rng: &mut StdRng,
+    cal: &Calendar,
+    completed: DateTime<Utc>,
+    f: &Facts,
+) -> Option<FollowUp> {
+    let by_phone = if rng.gen_bool(0.1) {
+        false
+    } else if rng.gen_bool(0.72) {
+        true
+    } else {
+        return None;
+    };
+    let at = if by_phone {
+        cal.office(
+            completed + Duration::minutes(rng.gen_range(20 * 60..60 * 60)),
+            rng,
+        )
+    } else {
+        completed + Duration::minutes(rng.gen_range(30..30 * 60))
+    };
+    let late = f.late.unwrap_or(0);
+    let mut bad = 0.015 + f.manner;
+    if late > 0 {
+        bad += 0.06 + 0.10 * (late.min(24 * 60) as f64 / (24.0 * 60.0));
+    }
+    bad += (0.04 * f.visits.saturating_sub(1) as f64).min(0.1);
+    if f.not_fixable {
+        bad += 0.12;
+    }
+    if f.waited_days > 4 {
+        bad += 0.05;
+    }
+    if f.paid {
+        bad += 0.01;
+    }
+    let neutral = 0.05 + bad * 0.8;
+    let very = (0.62 - bad * 2.2).max(0.15);
+    let x: f64 = rng.gen();
+    let rating = if x < bad {
+        Rating::Dissatisfied
+    } else if x < bad + neutral {
+        Rating::Neutral
+    } else if x < bad + neutral + very {
+        Rating::VerySatisfied
+    } else {
+        Rating::Satisfied
+    };
+    let comment = match rating {
+        Rating::Dissatisfied if late > 60 => "师傅迟到太久",
+        Rating::Dissatisfied if f.not_fixable => "没修好，还要换新机",
+        Rating::Dissatisfied if f.visits > 1 => "跑了好几趟才修好",
+        Rating::Dissatisfied if f.paid => "收费不透明",
+        Rating::Dissatisfied => "修完第二天又有问题",
+        Rating::Neutral if late > 0 => "等了比较久",
+        Rating::Neutral => "一般",
+        _ => *pick(rng, PRAISE),
+    };
+    // The answer opens the complaint; the manager calls back and settles it in hours to days,
+    // most within the 48 h.
+    let complaint = (rating == Rating::Dissatisfied).then(|| {
+        let created = at;
+        let z: f64 = (0..6).map(|_| rng.gen::<f64>()).sum::<f64>() - 3.0;
+        let hours = (18.0 * (0.9 * z).exp()).clamp(1.0, 7.0 * 24.0);
+        Complaint {
+            created,
+            closed: created + Duration::minutes((hours * 60.0) as i64),
+        }
+    });
+    Some(FollowUp {
+        at,
+        rating,
+        comment: (!comment.is_empty()).then_some(comment),
+        by_phone,
+        complaint,
+    })
+}
+
+#[derive(Default)]
+pub struct Rows {
+    pub follow_ups: Vec<Vec<Arg>>,
+    pub complaints: Vec<Vec<Arg>>,
+    pub leads: Vec<Vec<Arg>>,
+}
+
+pub const FOLLOW_UP_COLS: &[&str] = &[
+    "id",
+    "work_order_id",
+    "rating",
+    "comment",
+    "channel",
+    "user_id",
+    "at",
+];
+pub const COMPLAINT_COLS: &[&str] = &[
+    "work_order_id",
+    "follow_up_id",
+    "org_unit_id",
+    "owner_id",
+    "status",
+    "description",
+    "created_at",
+    "closed_at",
+];
+pub const LEAD_COLS: &[&str] = &[
+    "work_order_id",
+    "customer_id",
+    "org_unit_id",
+    "client_key",
+    "kind",
+    "value_fen",
+    "note",
+    "status",
+    "created_by",
+    "created_at",
+    "updated_at",
+];
+
+/// The follow-up, complaint and lead rows of one order, as far as they happened by now.
+pub fn rows(
+    rng: &mut StdRng,
+    o: &Order,
+    dev: &Device,
+    org: &Org,
+    cal: &Calendar,
+    next_follow_up: &mut i64,
+    out: &mut Rows,
+) {
+    let now = cal.now;
+    if let Some(f) = o.follow_up.filter(|f| f.at <= now) {
+        let id = *next_follow_up;
+        *next_follow_up += 1;
+        out.follow_ups.push(args![
+            id,
+            o.id,
+            f.rating.as_str(),
+            f.comment,
+            if f.by_phone { "phone" } else { "self_service" },
+            f.by_phone.then_some(org.staff.followup),
+            f.at
+        ]);
+        if let Some(c) = f.complaint.filter(|c| c.created <= now) {
+            let closed = (c.closed <= now).then_some(c.closed);
+            out.complaints.push(args![
+                o.id,
+                id,
+                o.store,
+                org.staff.manager,
+                if closed.is_some() { "closed" } else { "open" },
+                f.comment.unwrap_or("不满意"),
+                c.created,
+                closed
+            ]);
+        }
+    }
+    let Some(done) = o.at(shouhou_domain::Status::Completed) else {
+        return;
+    };
+    if o.kind == WorkOrderType::RepairPhone || !rng.gen_bool(0.05) {
+        return;
+    }
+    let kind = *pick(rng, OpportunityKind::ALL);
+    let value: i64 = match kind {
+        OpportunityKind::TradeIn | OpportunityKind::ReplacementDue => {
+            rng.gen_range(2_000..9_000) * 100
+        }
+        OpportunityKind::MaintenanceContract => rng.gen_range(300..1_500) * 100,
+        OpportunityKind::Consumables => rng.gen_range(50..600) * 100,
+    };
+    let status = if done < now - Duration::days(30) {
+        *pick(rng, &["won", "lost", "open"])
+    } else {
+        "open"
+    };
+    out.leads.push(args![
+        o.id,
+        dev.customer,
+        o.store,
+        format!("demo-{}", o.id),
+        kind.as_str(),
+        value,
+        None::<String>,
+        status,
+        o.doer(org),
+        done,
+        done
+    ]);
+}
+
+#[rustfmt::skip]
+const KB: &[(Category, &str, &str, &str, &str)] = &[
+    (Category::Refrigeration, "冰箱不制冷", "压缩机不启动，冷藏室温度高", "启动继电器或过载保护器损坏", "测量继电器通断，更换启动继电器；检查电压是否正常"),
+    (Category::Refrigeration, "冰箱冷藏室结冰", "冷藏室后壁结冰，食物冻坏", "温控器失灵或门封不严", "检查门封条密封；校准或更换温控器"),
+    (Category::Refrigeration, "空调制冷差", "出风不凉，外机频繁启停", "滤网脏堵或冷媒不足", "清洗滤网和蒸发器；检漏后补充冷媒"),
+    (Category::Washing, "洗衣机不脱水", "脱水时报 E21/UE，滚筒不转", "衣物偏心或排水不畅", "重新摆放衣物；清理排水泵过滤器"),
+    (Category::Washing, "洗衣机漏水", "底部有水渍", "进水管接头松动或门封老化", "紧固接头；更换门封圈"),
+    (Category::TvAudio, "电视有声无图", "开机有声音，屏幕黑屏", "背光灯条或电源板故障", "手电照屏看是否有图像；更换灯条或电源板"),
+    (Category::Copier, "复印机卡纸", "纸张在定影区卡住，报 J 代码", "定影组件磨损或搓纸轮老化", "清洁搓纸轮；检查定影膜，必要时更换定影组件"),
+    (Category::Copier, "复印件有黑线", "复印件同一位置有纵向黑线", "扫描玻璃或感光鼓有污渍、划痕", "清洁扫描玻璃；检查并更换感光鼓"),
+    (Category::Printer, "打印模糊", "字迹发淡、有底灰", "粉盒将尽或打印头脏污", "更换粉盒；运行打印头清洗"),
+    (Category::Kitchen, "燃气灶打不着火", "点火有声音但不着火", "点火针积碳或电磁阀故障", "清洁点火针；检查热电偶和电磁阀"),
+    (Category::SmallAppliance, "电饭煲不加热", "通电指示灯亮但不加热", "温控器或加热盘损坏", "检测加热盘电阻，更换温控器"),
+];
+
+/// Symptom → cause → fix articles by category.
+pub async fn knowledge_base(tx: &mut Tx, author: i64, now: DateTime<Utc>) -> Result<()> {
+    let rows = KB
+        .iter()
+        .map(|(c, title, symptom, cause, fix)| {
+            args![c.as_str(), *title, *symptom, *cause, *fix, author, now, now]
+        })
+        .collect();
+    tx.bulk_insert(
+        "kb_articles",
+        &[
+            "category",
+            "title",
+            "symptom",
+            "cause",
+            "fix",
+            "author_id",
+            "created_at",
+            "updated_at",
+        ],
+        rows,
+    )
+    .await?;
+    Ok(())
+}
