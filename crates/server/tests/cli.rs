@@ -449,6 +449,26 @@ async fn crash_loop(postgres: bool, rounds: usize) {
         let v: Value = r.json().await.ok()?;
         Some((v["id"].as_i64()?, replayed))
     };
+    // Sends a key again until it answers (its id, and whether the answer was the stored one).
+    let answer = |http: &reqwest::Client, base: &str, token: &str, key: &str| {
+        let (http, base, token, key) = (
+            http.clone(),
+            base.to_string(),
+            token.to_string(),
+            key.to_string(),
+        );
+        async move {
+            for _ in 0..100 {
+                if let Some(a) =
+                    create(http.clone(), base.clone(), token.clone(), key.clone()).await
+                {
+                    return a;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            panic!("key {key} never answered after the crash")
+        }
+    };
     for round in 0..rounds {
         let mut s = start_with(&db, &lease, None);
         if token.is_empty() {
@@ -456,16 +476,7 @@ async fn crash_loop(postgres: bool, rounds: usize) {
         }
         // The keys a crash left unanswered: retried until each answers.
         for key in std::mem::take(&mut unanswered) {
-            let mut id = None;
-            for _ in 0..100 {
-                id = create(http.clone(), s.base.clone(), token.clone(), key.clone()).await;
-                if id.is_some() {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-            let (id, was_stored) =
-                id.unwrap_or_else(|| panic!("key {key} never answered after the crash"));
+            let (id, was_stored) = answer(&http, &s.base, &token, &key).await;
             acked.lock().unwrap().insert(key, id);
             retried += 1;
             replayed += usize::from(was_stored);
@@ -507,15 +518,7 @@ async fn crash_loop(postgres: bool, rounds: usize) {
     // A last start answers the keys of the last crash.
     let mut s = start_with(&db, &lease, None);
     for key in std::mem::take(&mut unanswered) {
-        let mut id = None;
-        for _ in 0..100 {
-            id = create(http.clone(), s.base.clone(), token.clone(), key.clone()).await;
-            if id.is_some() {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        let (id, was_stored) = id.expect("key answered");
+        let (id, was_stored) = answer(&http, &s.base, &token, &key).await;
         acked.lock().unwrap().insert(key, id);
         retried += 1;
         replayed += usize::from(was_stored);
