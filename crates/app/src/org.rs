@@ -584,6 +584,29 @@ pub async fn shifts(
     Ok(technicians::shifts(&app.db, id, from, to, page).await?)
 }
 
+/// Takes the technician off `day` (leave or a rest day): the day's shift is removed, audited with
+/// what it was. Orders already given to the technician for that day stay theirs until moved.
+pub async fn clear_shift(app: &App, actor: &Actor, id: i64, day: NaiveDate) -> Result<()> {
+    actor.require(&[Role::Admin, Role::Manager, Role::Dispatcher])?;
+    technicians::get(&app.db, &actor.vis, id).await?;
+    let mut tx = app.db.begin().await?;
+    let before = technicians::remove_shift(&mut tx, id, day).await?;
+    if let Some(b) = before {
+        shouhou_store::repo::audit::insert(
+            &mut tx,
+            "technician",
+            id,
+            "shift",
+            Some(actor.id()),
+            app.now(),
+            &serde_json::json!({"shift": [{"day": b.day, "starts_at": b.starts_at, "ends_at": b.ends_at}, null]}),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 pub async fn set_shift(app: &App, actor: &Actor, id: i64, s: NewShift) -> Result<Vec<Shift>> {
     actor.require(&[Role::Admin, Role::Manager, Role::Dispatcher])?;
     technicians::get(&app.db, &actor.vis, id).await?;

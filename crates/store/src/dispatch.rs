@@ -82,6 +82,40 @@ pub async fn technicians_on(db: &Db, units: &[i64], day: NaiveDate) -> Result<Ve
     .await
 }
 
+/// Active technicians of `units` without a shift on `day` (rest day or leave).
+pub async fn technicians_off(
+    db: &Db,
+    units: &[i64],
+    day: NaiveDate,
+) -> Result<Vec<(i64, String, String)>> {
+    db.fetch_all(
+        &format!(
+            "SELECT t.id, u.display_name, u.username FROM technicians t JOIN users u ON u.id = t.user_id \
+             WHERE t.active = TRUE AND t.org_unit_id IN ({}) \
+             AND NOT EXISTS (SELECT 1 FROM shifts s WHERE s.technician_id = t.id AND s.day = $1) ORDER BY t.id",
+            ids(units)
+        ),
+        args![day],
+    )
+    .await
+}
+
+/// Where the orders `orders` take place: (order, latitude, longitude).
+pub async fn places(db: &Db, orders: &[i64]) -> Result<Vec<(i64, f64, f64)>> {
+    if orders.is_empty() {
+        return Ok(vec![]);
+    }
+    db.fetch_all(
+        &format!(
+            "SELECT wo.id, a.lat, a.lng FROM work_orders wo JOIN customer_addresses a ON a.id = wo.address_id \
+             WHERE wo.id IN ({}) ORDER BY wo.id",
+            ids(orders)
+        ),
+        args![],
+    )
+    .await
+}
+
 /// Field orders of `units` not yet under way, due for the day `[from, to)`: with an appointment
 /// in it, or without an appointment and created before its end.
 pub async fn open_orders(

@@ -1035,6 +1035,26 @@ pub mod technicians {
         paged(db, q, "day, id", page).await
     }
 
+    /// Takes the technician off a day (leave, rest day): the day's shift as it was, if any.
+    pub async fn remove_shift(
+        tx: &mut Tx,
+        technician_id: i64,
+        day: NaiveDate,
+    ) -> Result<Option<Shift>> {
+        let before: Option<Shift> = tx
+            .fetch_optional(
+                "SELECT id, technician_id, day, starts_at, ends_at FROM shifts WHERE technician_id = $1 AND day = $2",
+                args![technician_id, day],
+            )
+            .await?;
+        tx.execute(
+            "DELETE FROM shifts WHERE technician_id = $1 AND day = $2",
+            args![technician_id, day],
+        )
+        .await?;
+        Ok(before)
+    }
+
     /// Sets the shift of a day (one per technician and day).
     pub async fn upsert_shift(
         tx: &mut Tx,

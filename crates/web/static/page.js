@@ -26,6 +26,54 @@
   var print = document.getElementById("print-report");
   if (print) print.addEventListener("click", function () { window.print(); });
 
+  // The dispatch board: drag an order from the queue onto a technician to assign it, or, in a
+  // proposed plan, onto a technician's route to pin it there and plan again. The selects beside
+  // each order do the same without a mouse.
+  var dragged = null;
+  document.addEventListener("dragstart", function (e) {
+    var row = e.target.closest && e.target.closest(".drag-order");
+    if (!row) return;
+    dragged = row.getAttribute("data-order");
+    e.dataTransfer.setData("text/plain", dragged);
+    e.dataTransfer.effectAllowed = "move";
+  });
+  function target(e) { return e.target.closest && e.target.closest(".drop-tech, .drop-route"); }
+  document.addEventListener("dragover", function (e) {
+    var t = target(e);
+    if (!t || !dragged) return;
+    e.preventDefault();
+    t.classList.add("drop-over");
+  });
+  document.addEventListener("dragleave", function (e) {
+    var t = target(e);
+    if (t) t.classList.remove("drop-over");
+  });
+  document.addEventListener("drop", function (e) {
+    var t = target(e);
+    if (!t || !dragged) return;
+    e.preventDefault();
+    t.classList.remove("drop-over");
+    var order = dragged, tech = t.getAttribute("data-tech");
+    dragged = null;
+    if (t.classList.contains("drop-route")) {
+      var pin = document.getElementById("pin-" + order);
+      var replan = document.getElementById("replan");
+      if (!pin || !replan) return;
+      pin.value = order + ":" + tech;
+      replan.click();
+      return;
+    }
+    var form = document.getElementById("assign-form-" + order);
+    if (!form) return;
+    form.querySelector("select[name=technician_id]").value = tech;
+    form.setAttribute("data-dropped", "1");
+    htmx.trigger(form, "submit");
+  });
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var form = e.detail && e.detail.elt;
+    if (form && form.getAttribute && form.getAttribute("data-dropped") && e.detail.successful) window.location.reload();
+  });
+
   // The review queue: j/k move, a approves, r writes a comment (Ctrl/⌘+Enter returns the order;
   // a plain Enter does nothing, so a comment is never sent by accident).
   if (!document.getElementById("queue-size")) return;

@@ -3517,3 +3517,78 @@ db_test!(
         );
     }
 );
+
+// A technician taken off a day (leave): the shift is removed, audited with what it was; only
+// office roles that plan may do it; a malformed day is named.
+db_test!(a_technician_is_taken_off_a_day, |db: Db| async move {
+    let (app, _) = test_app(db.clone());
+    let f = seed(&app).await;
+    let s = spawn_app(app).await;
+    let (disp, _) = bearer(&s, "dispatcher1").await;
+    let shifts = format!("{}/api/v1/technicians/{}/shifts", s.base, f.tech_a_id);
+    let r = disp
+        .post(&shifts)
+        .json(&json!({"day": "2026-03-10", "starts_at": "2026-03-10T00:30:00Z", "ends_at": "2026-03-10T09:30:00Z"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (clerk, _) = bearer(&s, "clerk_a").await;
+    let r = clerk
+        .delete(format!("{shifts}/2026-03-10"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = disp
+        .delete(format!("{shifts}/2026-13-10"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["field"], "day", "{e}");
+    let r = disp
+        .delete(format!("{shifts}/2026-03-10"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let left: Value = disp
+        .get(format!("{shifts}?from=2026-03-10&to=2026-03-10"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(left["total"], 0, "{left}");
+    // Taking an already free day off again changes nothing and writes no audit entry.
+    let r = disp
+        .delete(format!("{shifts}/2026-03-10"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let (mgr, _) = bearer(&s, "manager1").await;
+    let audit: Value = mgr
+        .get(format!(
+            "{}/api/v1/audit?entity=technician&id={}",
+            s.base, f.tech_a_id
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entries: Vec<&Value> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "shift")
+        .collect();
+    assert_eq!(entries.len(), 2, "{audit}");
+    assert_eq!(entries[1]["changes"]["shift"][1], Value::Null);
+    assert_eq!(entries[1]["changes"]["shift"][0]["day"], "2026-03-10");
+});

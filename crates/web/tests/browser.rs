@@ -1326,3 +1326,190 @@ async fn clerk_walks_intake_from_phone_to_saved_order() {
     let _ = c.close().await;
     db.cleanup().await;
 }
+
+/// Sends the HTML5 drag events of dragging `from` onto `to` (chromedriver's pointer actions do
+/// not start a native drag), so the page's own drag-and-drop code runs.
+async fn drag(c: &Client, from: &str, to: &str) {
+    c.execute(
+        "var a = document.querySelector(arguments[0]), b = document.querySelector(arguments[1]);
+         var dt = new DataTransfer();
+         function ev(el, t) { el.dispatchEvent(new DragEvent(t, {bubbles: true, cancelable: true, dataTransfer: dt})); }
+         ev(a, 'dragstart'); ev(b, 'dragover'); ev(b, 'drop'); ev(a, 'dragend');",
+        vec![json!(from), json!(to)],
+    )
+    .await
+    .unwrap();
+}
+
+/// Waits for the page to reload (the old page's marker disappears) and the board to be back.
+async fn reloaded(c: &Client) {
+    for _ in 0..100 {
+        let marked = c
+            .execute("return !!window.__before_reload", vec![])
+            .await
+            .unwrap();
+        if marked == json!(false) && c.find(Locator::Css("#technicians")).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the board did not reload");
+}
+
+async fn mark(c: &Client) {
+    c.execute("window.__before_reload = true;", vec![])
+        .await
+        .unwrap();
+}
+
+/// The dispatcher's board: the map of the day shows waiting orders and each technician's stops
+/// in their colour; an order dragged onto a technician is assigned; a shift is changed, the
+/// technician taken off the day (leave) and put back on, each audited through the API's view.
+#[tokio::test]
+async fn dispatcher_maps_drags_and_edits_shifts_on_the_board() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let db = shouhou_testkit::sqlite().await;
+    let (app, _) = test_app(db.db.clone());
+    let f = seed(&app).await;
+    shouhou_testkit::fixture::test_day_shift(&app, &f, f.tech_a_id).await;
+    let s = spawn_app(app).await;
+    let disp = api_token(&s, "dispatcher1").await;
+    let mut ids = Vec::new();
+    for text in ["冰箱不制冷", "冰箱噪音大"] {
+        let w = api(&s, &disp, "/work-orders", json!({"customer_id": f.customer, "device_id": f.device, "kind": "repair_onsite", "fault_description": text})).await;
+        ids.push(w["id"].as_i64().unwrap());
+    }
+    login(&c, &s, "dispatcher1").await;
+    let board = format!("{}/dispatch?store={}&date=2026-03-10", s.base, f.store_a);
+    c.goto(&board).await.unwrap();
+    // The map: both waiting orders as pins, the technician's start in the legend.
+    wait_for(&c, "svg.daymap").await;
+    let pins = c.find_all(Locator::Css(".map-pin")).await.unwrap();
+    assert_eq!(pins.len(), 2, "two waiting orders on the map");
+    let legend = text_of(&c, ".map-legend").await;
+    assert!(
+        legend.contains("tech_a") && legend.contains("待派工"),
+        "{legend}"
+    );
+    assert!(text_of(&c, "#day-map .hint").await.contains("不是道路地图"));
+    shot(&c, "dispatch-map-zh").await;
+
+    // Drag the first order onto technician A's row: assigned, the board shows it on their day
+    // and on the map as their stop.
+    mark(&c).await;
+    drag(
+        &c,
+        &format!("#unassigned tr[data-order='{}']", ids[0]),
+        &format!("#technicians tr[data-tech='{}']", f.tech_a_id),
+    )
+    .await;
+    reloaded(&c).await;
+    let day = text_of(&c, "#technicians").await;
+    assert!(day.contains("WO-20260310-0001"), "{day}");
+    assert!(c
+        .find(Locator::Css(&format!(
+            "#unassigned tr[data-order='{}']",
+            ids[0]
+        )))
+        .await
+        .is_err());
+    wait_for(&c, &format!(".map-stop[data-order='{}']", ids[0])).await;
+    assert_eq!(c.find_all(Locator::Css(".map-pin")).await.unwrap().len(), 1);
+    let order: Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/work-orders/{}", s.base, ids[0]))
+        .bearer_auth(&disp)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(order["status"], "assigned");
+    assert_eq!(order["technician_id"], f.tech_a_id);
+
+    // A shift that ends before it starts is refused in words; then 09:00–18:00 is saved.
+    let tech = f.tech_a_id;
+    click(
+        &c,
+        &format!("tr[data-tech='{tech}'] details.shift-edit summary"),
+    )
+    .await;
+    set_value(&c, &format!("shift-start-{tech}"), "18:00").await;
+    set_value(&c, &format!("shift-end-{tech}"), "09:00").await;
+    click(&c, &format!("#shift-save-{tech}")).await;
+    let refused = text_of(&c, &format!("tr[data-tech='{tech}'] .shift-msg")).await;
+    assert!(
+        !refused.is_empty() && !refused.contains("ends_at"),
+        "{refused}"
+    );
+    set_value(&c, &format!("shift-start-{tech}"), "09:00").await;
+    set_value(&c, &format!("shift-end-{tech}"), "18:00").await;
+    mark(&c).await;
+    click(&c, &format!("#shift-save-{tech}")).await;
+    reloaded(&c).await;
+    let shift = text_of(
+        &c,
+        &format!("tr[data-tech='{tech}'] details.shift-edit summary"),
+    )
+    .await;
+    assert!(shift.contains("09:00–18:00"), "{shift}");
+    let shifts: Value = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/technicians/{tech}/shifts?from=2026-03-10&to=2026-03-10",
+            s.base
+        ))
+        .bearer_auth(&disp)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shifts["items"][0]["starts_at"], "2026-03-10T01:00:00Z");
+
+    // Leave: the technician is off the day, listed with the order still theirs to move.
+    click(
+        &c,
+        &format!("tr[data-tech='{tech}'] details.shift-edit summary"),
+    )
+    .await;
+    mark(&c).await;
+    click(&c, &format!("#shift-off-{tech}")).await;
+    reloaded(&c).await;
+    let off = text_of(&c, "#off-duty").await;
+    assert!(off.contains("tech_a") && off.contains("1"), "{off}");
+    assert!(c
+        .find(Locator::Css(&format!(
+            "#technicians tr[data-tech='{tech}']"
+        )))
+        .await
+        .is_err());
+    shot(&c, "dispatch-leave-zh").await;
+    // Back on shift.
+    mark(&c).await;
+    click(&c, &format!("#shift-on-{tech}")).await;
+    reloaded(&c).await;
+    wait_for(&c, &format!("#technicians tr[data-tech='{tech}']")).await;
+    no_console_errors(&c, "dispatch").await;
+    // The shift changes are in the technician's audit trail.
+    let audit: Value = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/audit?entity=technician&id={tech}",
+            s.base
+        ))
+        .bearer_auth(api_token(&s, "manager1").await)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let shift_entries = audit["items"]
+        .as_array()
+        .map(|a| a.iter().filter(|e| e["action"] == "shift").count())
+        .unwrap_or(0);
+    // The test day's shift, 09:00–18:00, the leave and back on shift.
+    assert_eq!(shift_entries, 4, "{audit}");
+}

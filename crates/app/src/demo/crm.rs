@@ -150,6 +150,8 @@ pub fn follow_up(
 #[derive(Default)]
 pub struct Rows {
     pub follow_ups: Vec<Vec<Arg>>,
+    /// Follow-up calls that got no rating (no answer, refused).
+    pub calls: Vec<Vec<Arg>>,
     pub complaints: Vec<Vec<Arg>>,
     pub leads: Vec<Vec<Arg>>,
 }
@@ -163,6 +165,7 @@ pub const FOLLOW_UP_COLS: &[&str] = &[
     "user_id",
     "at",
 ];
+pub const CALL_COLS: &[&str] = &["work_order_id", "outcome", "user_id", "at", "retry_at"];
 pub const COMPLAINT_COLS: &[&str] = &[
     "work_order_id",
     "follow_up_id",
@@ -227,6 +230,9 @@ pub fn rows(
     let Some(done) = o.at(shouhou_domain::Status::Completed) else {
         return;
     };
+    if o.follow_up.is_none() {
+        unanswered(rng, o.id, done, org, cal, out);
+    }
     if o.kind == WorkOrderType::RepairPhone || !rng.gen_bool(0.05) {
         return;
     }
@@ -256,6 +262,41 @@ pub fn rows(
         done,
         done
     ]);
+}
+
+/// A follow-up nobody answered: the clerk calls the next working day, up to three times (the
+/// last call closes it as unreachable), or the customer refuses at the first call; only the
+/// calls made by now are written, so recent orders are still on the list to call.
+fn unanswered(
+    rng: &mut StdRng,
+    order: i64,
+    done: DateTime<Utc>,
+    org: &Org,
+    cal: &Calendar,
+    out: &mut Rows,
+) {
+    let refuses = rng.gen_bool(0.15);
+    let mut at = done;
+    for n in 1..=crate::crm::MAX_CALL_ATTEMPTS {
+        at = cal.office(at + Duration::hours(20), rng);
+        let next = cal.office(at + Duration::hours(20), rng);
+        if at > cal.now {
+            return;
+        }
+        let (outcome, retry) = if refuses {
+            ("refused", None)
+        } else {
+            (
+                "no_answer",
+                (n < crate::crm::MAX_CALL_ATTEMPTS).then_some(next),
+            )
+        };
+        out.calls
+            .push(args![order, outcome, org.staff.followup, at, retry]);
+        if refuses {
+            return;
+        }
+    }
 }
 
 #[rustfmt::skip]

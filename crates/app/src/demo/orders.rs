@@ -321,6 +321,8 @@ pub async fn write(
         tx.bulk_insert("reviews", REVIEW_COLS, m.reviews).await?;
         tx.bulk_insert("follow_ups", crm::FOLLOW_UP_COLS, c.follow_ups)
             .await?;
+        tx.bulk_insert("follow_up_calls", crm::CALL_COLS, c.calls)
+            .await?;
         tx.bulk_insert("complaints", crm::COMPLAINT_COLS, c.complaints)
             .await?;
         tx.bulk_insert("opportunities", crm::LEAD_COLS, c.leads)

@@ -351,6 +351,19 @@ pub async fn set_shift(
     Ok(Json(org::set_shift(&s.app, &a.actor, id, n).await?))
 }
 
+/// Takes the technician off a day (leave or rest day): the day's shift is removed.
+#[utoipa::path(delete, path = "/technicians/{id}/shifts/{day}", tag = "technicians",
+    params(("id" = i64, Path, description = "technician"), ("day" = NaiveDate, Path, description = "the day, YYYY-MM-DD")),
+    responses((status = 204, description = "the technician has no shift that day")))]
+pub async fn clear_shift(
+    State(s): State<AppState>,
+    a: Auth,
+    Path((id, day)): Path<(i64, NaiveDate)>,
+) -> Result<StatusCode, ApiError> {
+    org::clear_shift(&s.app, &a.actor, id, day).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 // ---------------------------------------------------------------- org units
 
 #[utoipa::path(get, path = "/org-units", tag = "org", params(PageQuery),

@@ -69,6 +69,7 @@ pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(archive::get_technician, archive::update_technician))
         .routes(routes!(archive::list_shifts, archive::set_shift))
+        .routes(routes!(archive::clear_shift))
         .routes(routes!(archive::list_org_units, archive::create_org_unit))
         .routes(routes!(archive::get_org_unit, archive::update_org_unit))
         .routes(routes!(archive::list_users, archive::create_user))

@@ -1,6 +1,8 @@
 //! The dispatch board: unassigned orders beside each technician's day, manual assignment with
 //! skills and load visible, and the route planner (propose, then commit).
 
+mod map;
+
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -41,6 +43,11 @@ pub struct OpenRow {
 pub struct TechRow {
     id: i64,
     name: String,
+    /// The technician's colour on the map of the day.
+    colour: &'static str,
+    /// The shift's start and end in local time, for the shift form.
+    shift_start: String,
+    shift_end: String,
     skills: Vec<String>,
     skill_labels: String,
     shift: String,
@@ -57,6 +64,13 @@ impl TechRow {
     }
 }
 
+/// A technician of the store without a shift on the day, and their orders booked for it.
+pub struct OffRow {
+    id: i64,
+    name: String,
+    orders: usize,
+}
+
 #[derive(Template)]
 #[template(path = "dispatch.html")]
 struct Board {
@@ -66,6 +80,8 @@ struct Board {
     date: NaiveDate,
     unassigned: Vec<OpenRow>,
     techs: Vec<TechRow>,
+    off: Vec<OffRow>,
+    map: map::DayMap,
 }
 
 fn category_label(key: &str, lang: shouhou_domain::Lang) -> String {
@@ -141,6 +157,7 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
         .await
         .unwrap_or_default();
     let mut techs = Vec::new();
+    let mut routes: Vec<map::Route> = Vec::new();
     // Two technicians of the same name are told apart by their login.
     let same_name = |name: &str| on_shift.iter().filter(|x| x.display_name == name).count() > 1;
     let on_day =
@@ -161,13 +178,37 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
             })
             .collect();
         let skills: Vec<String> = serde_json::from_str(&t.skills).unwrap_or_default();
+        let colour = map::colour(techs.len());
+        let name = if same_name(&t.display_name) {
+            format!("{}（{}）", t.display_name, t.username)
+        } else {
+            t.display_name.clone()
+        };
+        routes.push(map::Route {
+            colour,
+            name: name.clone(),
+            start: (t.start_lat, t.start_lng),
+            stops: orders
+                .iter()
+                .map(|w| map::Stop {
+                    order: w.id,
+                    label: format!(
+                        "{} {}",
+                        w.number,
+                        w.planned_arrival
+                            .map(|a| a.with_timezone(&tz).format("%H:%M").to_string())
+                            .unwrap_or_else(|| w.status.label(lang).to_string())
+                    ),
+                    timed: w.planned_arrival.is_some(),
+                })
+                .collect(),
+        });
         techs.push(TechRow {
             id: t.id,
-            name: if same_name(&t.display_name) {
-                format!("{}（{}）", t.display_name, t.username)
-            } else {
-                t.display_name.clone()
-            },
+            name,
+            colour,
+            shift_start: t.starts_at.with_timezone(&tz).format("%H:%M").to_string(),
+            shift_end: t.ends_at.with_timezone(&tz).format("%H:%M").to_string(),
             skill_labels: skills
                 .iter()
                 .map(|k| category_label(k, lang))
@@ -195,6 +236,57 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
                 .collect(),
         });
     }
+    // Technicians of the store off that day, with the orders they still hold for it.
+    let off_duty = shouhou_store::dispatch::technicians_off(&s.app.db, &units, date)
+        .await
+        .unwrap_or_default();
+    let off_ids: Vec<i64> = off_duty.iter().map(|t| t.0).collect();
+    let held = shouhou_store::work_orders::assigned_to(&s.app.db, &p.actor.vis, &off_ids)
+        .await
+        .unwrap_or_default();
+    let off_names: Vec<String> = off_duty.iter().map(|t| t.1.clone()).collect();
+    let off = off_duty
+        .into_iter()
+        .map(|(id, name, username)| OffRow {
+            id,
+            name: if on_shift.iter().any(|x| x.display_name == name)
+                || off_names.iter().filter(|n| **n == name).count() > 1
+            {
+                format!("{name}（{username}）")
+            } else {
+                name.clone()
+            },
+            orders: held
+                .iter()
+                .filter(|w| {
+                    w.technician_id == Some(id)
+                        && (on_day(w.planned_arrival)
+                            || on_day(w.appointment_start)
+                            || (w.planned_arrival.is_none() && w.appointment_start.is_none()))
+                })
+                .count(),
+        })
+        .collect();
+    // Where every shown order is.
+    let mut shown: Vec<i64> = routes
+        .iter()
+        .flat_map(|r| r.stops.iter().map(|st| st.order))
+        .collect();
+    shown.extend(open.iter().map(|o| o.id));
+    let places = shouhou_store::dispatch::places(&s.app.db, &shown)
+        .await
+        .unwrap_or_default();
+    let waiting: Vec<map::Waiting> = open
+        .iter()
+        .filter(|o| o.status == "new" || o.status == "waiting_parts")
+        .map(|o| map::Waiting {
+            order: o.id,
+            label: format!("{} {} · {}", o.number, o.customer_name, o.address),
+            at: (o.lat, o.lng),
+            confirmed: o.location_confirmed,
+        })
+        .collect();
+    let map = map::DayMap::draw(&routes, &waiting, &places);
     render(&Board {
         c: p.chrome(),
         stores,
@@ -202,6 +294,8 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
         date,
         unassigned,
         techs,
+        off,
+        map,
     })
 }
 
@@ -347,5 +441,58 @@ pub async fn commit(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
             e.message(p.actor.lang).replace('<', "&lt;")
         ))
         .into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ShiftForm {
+    technician_id: i64,
+    date: NaiveDate,
+    /// Local start and end ("08:30"); absent when the technician is taken off the day.
+    starts: Option<String>,
+    ends: Option<String>,
+    /// "1": leave or rest day — the day's shift is removed.
+    off: Option<String>,
+}
+
+/// `POST /dispatch/shift`: the board's shift form — set a technician's hours for the day, or take
+/// them off it (leave). The board reloads on success.
+pub async fn shift(State(s): State<AppState>, p: Page, Form(f): Form<ShiftForm>) -> Response {
+    let refused = |msg: String| {
+        axum::response::Html(format!(
+            "<p class=\"error\" role=\"alert\">{}</p>",
+            msg.replace('<', "&lt;")
+        ))
+        .into_response()
+    };
+    let done = if f.off.as_deref() == Some("1") {
+        shouhou_app::org::clear_shift(&s.app, &p.actor, f.technician_id, f.date).await
+    } else {
+        let tz = s.app.settings.time_zone;
+        let at = |v: &Option<String>| {
+            v.as_deref()
+                .and_then(|t| chrono::NaiveTime::parse_from_str(t.trim(), "%H:%M").ok())
+                .and_then(|t| f.date.and_time(t).and_local_timezone(tz).single())
+                .map(|t| t.with_timezone(&chrono::Utc))
+        };
+        let (Some(starts_at), Some(ends_at)) = (at(&f.starts), at(&f.ends)) else {
+            return refused(p.t.t("dispatch.shift_times"));
+        };
+        shouhou_app::org::set_shift(
+            &s.app,
+            &p.actor,
+            f.technician_id,
+            shouhou_app::org::NewShift {
+                day: f.date,
+                starts_at,
+                ends_at,
+            },
+        )
+        .await
+        .map(|_| ())
+    };
+    match done {
+        Ok(()) => ([("HX-Refresh", "true")], "").into_response(),
+        Err(e) => refused(e.message(p.actor.lang)),
     }
 }

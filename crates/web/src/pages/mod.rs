@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/dispatch", get(dispatch::board))
         .route("/dispatch/plan", post(dispatch::plan))
         .route("/dispatch/plans/{id}/commit", post(dispatch::commit))
+        .route("/dispatch/shift", post(dispatch::shift))
         .route("/customers", get(archive::customers))
         .route(
             "/customers/{id}",
