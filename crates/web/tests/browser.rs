@@ -1513,3 +1513,232 @@ async fn dispatcher_maps_drags_and_edits_shifts_on_the_board() {
     // The test day's shift, 09:00–18:00, the leave and back on shift.
     assert_eq!(shift_entries, 4, "{audit}");
 }
+
+// ---------------------------------------------------------------- a day per role, on the demo city
+
+/// The demo city (a small one: 1,500 customers, 2,000 orders) at the tests' fixed "now", served.
+async fn demo_city() -> (shouhou_testkit::TestDb, TestServer) {
+    let db = shouhou_testkit::sqlite().await;
+    let (app, _) = test_app(db.db.clone());
+    let o = shouhou_app::demo::DemoOptions {
+        seed: 7,
+        customers: 1_500,
+        devices_per_customer: 1.5,
+        orders: 2_000,
+        password: PASSWORD.into(),
+        now: app.now(),
+    };
+    shouhou_app::demo::generate(&app, &o, &|_, _, _| {})
+        .await
+        .expect("demo city");
+    let s = spawn_app(app).await;
+    (db, s)
+}
+
+async fn scalar(db: &shouhou_store::Db, sql: &str) -> i64 {
+    let (n,): (i64,) = db.fetch_one(sql, vec![]).await.unwrap();
+    n
+}
+
+/// The number in a heading such as "待派工单 (12)".
+fn count_in(text: &str) -> i64 {
+    let inner = text
+        .rsplit_once('(')
+        .and_then(|(_, r)| r.split_once(')'))
+        .map(|(n, _)| n.trim())
+        .unwrap_or_else(|| panic!("no count in {text}"));
+    inner
+        .parse()
+        .unwrap_or_else(|_| panic!("no count in {text}"))
+}
+
+/// The dispatcher's morning on the demo city: a day's queue of tens, not the whole backlog; the
+/// map of the day; a plan of the day with local times and a bounded list of what it left out;
+/// committed, the board shows each technician's times.
+#[tokio::test]
+async fn dispatcher_day_on_the_demo_city() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let (_db, s) = demo_city().await;
+    login(&c, &s, "dispatcher1").await;
+    assert!(c.current_url().await.unwrap().path().ends_with("/dispatch"));
+    let waiting = count_in(&text_of(&c, "h2").await);
+    // The morning round is done at 10:00: what waits is the last hour's calls and the orders
+    // back from the field, tens at most, not the whole backlog.
+    assert!((0..=80).contains(&waiting), "the day's queue: {waiting}");
+    wait_for(&c, "svg.daymap").await;
+    let routes = c.find_all(Locator::Css(".map-route")).await.unwrap().len();
+    assert!(routes >= 2, "technicians on the map: {routes}");
+    shot(&c, "walk-dispatcher-board-zh").await;
+    click(&c, "#plan-button").await;
+    let plan = c
+        .wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::Css("#proposed-plan"))
+        .await
+        .unwrap();
+    let text = plan.text().await.unwrap();
+    // Every time on the plan is a working hour of the org's day.
+    let times: Vec<u32> = text
+        .split(|ch: char| !(ch.is_ascii_digit() || ch == ':'))
+        .filter(|w| w.len() == 5 && w.as_bytes()[2] == b':')
+        .filter_map(|w| w[..2].parse().ok())
+        .collect();
+    assert!(!times.is_empty(), "{text}");
+    assert!(times.iter().all(|h| (7..=21).contains(h)), "{times:?}");
+    let left_out = c.find_all(Locator::Css("#backlog li")).await.unwrap().len();
+    assert!(left_out <= 30, "backlog shown: {left_out}");
+    shot(&c, "walk-dispatcher-plan-zh").await;
+    click(&c, "#commit-plan").await;
+    wait_for(&c, "#proposed-plan h2").await;
+    for _ in 0..50 {
+        if text_of(&c, "#proposed-plan h2").await.contains("已确认") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(text_of(&c, "#proposed-plan h2").await.contains("已确认"));
+    c.refresh().await.unwrap();
+    let day = text_of(&c, "#technicians").await;
+    let timed = day
+        .split(|ch: char| ch.is_whitespace())
+        .filter(|w| w.len() == 5 && w.as_bytes()[2] == b':')
+        .count();
+    assert!(timed >= 3, "committed times on the board: {day}");
+    shot(&c, "walk-dispatcher-committed-zh").await;
+    no_console_errors(&c, "dispatch").await;
+}
+
+/// The clerk's call on the demo city: a caller found by four digits of the phone, their device
+/// picked, the fault and a booked window taken, the order saved once; then found by its number.
+#[tokio::test]
+async fn clerk_day_on_the_demo_city() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let (db, s) = demo_city().await;
+    let (phone,): (String,) = db
+        .db
+        .fetch_one(
+            "SELECT ph.phone FROM customer_phones ph JOIN devices d ON d.customer_id = ph.customer_id \
+             ORDER BY ph.customer_id LIMIT 1",
+            vec![],
+        )
+        .await
+        .unwrap();
+    login(&c, &s, "clerk1").await;
+    assert!(c.current_url().await.unwrap().path().ends_with("/intake"));
+    let before = scalar(&db.db, "SELECT COUNT(*) FROM work_orders").await;
+    wait_for(&c, "#lookup")
+        .await
+        .send_keys(&phone[phone.len() - 8..])
+        .await
+        .unwrap();
+    click(&c, "#device-hits a").await;
+    wait_for(&c, "#fault")
+        .await
+        .send_keys("不制冷，压缩机不启动")
+        .await
+        .unwrap();
+    set_value(&c, "appointment-date", "2026-03-11").await;
+    set_value(&c, "appointment-slot", "afternoon").await;
+    shot(&c, "walk-clerk-order-zh").await;
+    click(&c, "#create-order").await;
+    let created = text_of(&c, "#created").await;
+    assert!(created.contains("WO-"), "{created}");
+    assert_eq!(
+        scalar(&db.db, "SELECT COUNT(*) FROM work_orders").await,
+        before + 1
+    );
+    let number: String = created
+        .split_whitespace()
+        .find(|w| w.starts_with("WO-"))
+        .unwrap()
+        .trim_matches(|ch: char| !ch.is_ascii_alphanumeric() && ch != '-')
+        .to_string();
+    // Found again by its number.
+    c.goto(&format!("{}/intake", s.base)).await.unwrap();
+    wait_for(&c, "#lookup")
+        .await
+        .send_keys(&number)
+        .await
+        .unwrap();
+    assert_eq!(text_of(&c, "a.order-hit").await, number);
+    click(&c, "a.order-hit").await;
+    let head = text_of(&c, "#wo-number").await;
+    assert!(head.starts_with(&number), "{head}");
+    let (start,): (Option<String>,) = db
+        .db
+        .fetch_one(
+            &format!("SELECT appointment_start FROM work_orders WHERE number = '{number}'"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        start.is_some_and(|t| t.starts_with("2026-03-11")),
+        "the booked window"
+    );
+    shot(&c, "walk-clerk-lookup-zh").await;
+    no_console_errors(&c, "intake").await;
+}
+
+/// The follow-up caller's day on the demo city: the list holds what is due (completed in the
+/// last days, not yet answered, fewer than three unanswered calls), its count is the true total;
+/// an answer needs a chosen rating; no answer schedules the retry.
+#[tokio::test]
+async fn followup_day_on_the_demo_city() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let (db, s) = demo_city().await;
+    let due = scalar(
+        &db.db,
+        "SELECT COUNT(*) FROM work_orders wo WHERE wo.status IN ('completed','reviewed','closed') \
+         AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.work_order_id = wo.id) \
+         AND NOT EXISTS (SELECT 1 FROM follow_up_calls fc WHERE fc.work_order_id = wo.id AND fc.outcome = 'refused') \
+         AND (SELECT COUNT(*) FROM follow_up_calls fc WHERE fc.work_order_id = wo.id AND fc.outcome = 'no_answer') < 3",
+    )
+    .await;
+    assert!((5..=150).contains(&due), "a day or two of calls: {due}");
+    login(&c, &s, "followup1").await;
+    c.goto(&format!("{}/follow-ups", s.base)).await.unwrap();
+    assert_eq!(text_of(&c, "#to-call").await, due.to_string());
+    shot(&c, "walk-followup-zh").await;
+    // Saving without a rating is refused; with one it is kept.
+    let first = wait_for(&c, "#follow-ups tbody tr").await;
+    let row = first.attr("id").await.unwrap().unwrap();
+    click(&c, &format!("#{row} .save-rating")).await;
+    let refused = text_of(&c, &format!("#{row} [id^=call-error]")).await;
+    assert!(!refused.is_empty(), "no rating chosen");
+    c.execute(
+        "document.querySelector(arguments[0]).value = 'satisfied';",
+        vec![json!(format!("#{row} select[name=rating]"))],
+    )
+    .await
+    .unwrap();
+    click(&c, &format!("#{row} .save-rating")).await;
+    for _ in 0..50 {
+        if scalar(
+            &db.db,
+            "SELECT COUNT(*) FROM follow_ups WHERE channel = 'phone' AND at >= '2026-03-10'",
+        )
+        .await
+            == 1
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let id: i64 = row.trim_start_matches("call-").parse().unwrap();
+    assert_eq!(
+        scalar(
+            &db.db,
+            &format!("SELECT COUNT(*) FROM follow_ups WHERE work_order_id = {id} AND rating = 'satisfied'")
+        )
+        .await,
+        1
+    );
+    no_console_errors(&c, "follow-ups").await;
+}
