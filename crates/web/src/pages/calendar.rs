@@ -330,8 +330,8 @@ pub async fn save(
                 lang.pick("：", ": "),
                 T(lang).t(key),
                 lang.pick(
-                    "请按 年-月-日 填写日期（如 2027-01-01）",
-                    "enter a date as YYYY-MM-DD (e.g. 2027-01-01)"
+                    "请填写日期（年-月-日，如 2027-01-01）",
+                    "enter the date (YYYY-MM-DD, e.g. 2027-01-01)"
                 )
             )
         })
