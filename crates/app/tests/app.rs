@@ -60,7 +60,9 @@ db_test!(creation_numbers_sla_and_warranty, |db: Db| async move {
     assert_eq!(w2.respond_by - w2.created_at, Duration::hours(2));
     assert_eq!(
         w2.resolve_by,
-        "2026-03-19T07:30:00Z".parse::<chrono::DateTime<chrono::Utc>>().unwrap()
+        "2026-03-19T07:30:00Z"
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap()
     );
 });
 

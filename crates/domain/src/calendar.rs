@@ -17,7 +17,17 @@ use crate::validate;
 
 /// A day of the week.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Weekday {
@@ -591,8 +601,14 @@ mod tests {
         };
         let (_, t) = cal.check().unwrap();
         let s = at("2026-12-01 21:29");
-        assert_eq!(t.deadline(&shanghai(), s, hours(2.0)), at("2026-12-01 23:29"));
-        assert_eq!(t.deadline(&shanghai(), s, hours(30.0)), at("2026-12-03 03:29"));
+        assert_eq!(
+            t.deadline(&shanghai(), s, hours(2.0)),
+            at("2026-12-01 23:29")
+        );
+        assert_eq!(
+            t.deadline(&shanghai(), s, hours(30.0)),
+            at("2026-12-03 03:29")
+        );
     }
 
     fn field(e: DomainError) -> String {
@@ -627,10 +643,7 @@ mod tests {
         assert_eq!(e.message(Lang::ZhCn), "下班时间：下班时间须晚于上班时间");
         let mut c = default_calendar();
         c.years[0].holidays[1].until = date(2026, 2, 10);
-        assert_eq!(
-            field(c.check().unwrap_err()),
-            "years[0].holidays[1].until"
-        );
+        assert_eq!(field(c.check().unwrap_err()), "years[0].holidays[1].until");
         let mut c = default_calendar();
         c.years[0].holidays[2].from = date(2026, 2, 20);
         let e = c.check().unwrap_err();
@@ -697,8 +710,7 @@ mod tests {
                 );
                 for (d, n) in off {
                     let from = base + Duration::days(d.into());
-                    t.off
-                        .extend(from.iter_days().take(n as usize + 1));
+                    t.off.extend(from.iter_days().take(n as usize + 1));
                 }
                 for d in on {
                     t.on.insert(base + Duration::days(d.into()));
@@ -719,9 +731,7 @@ mod tests {
     fn in_or_at_end(t: &WorkingTime, at: DateTime<Utc>) -> bool {
         let local = at.with_timezone(&shanghai()).naive_local();
         let day = local.date();
-        let inside = t
-            .period(day)
-            .is_some_and(|(o, c)| o <= local && local < c);
+        let inside = t.period(day).is_some_and(|(o, c)| o <= local && local < c);
         let at_end = [day, day.pred_opt().unwrap()]
             .iter()
             .any(|d| t.period(*d).is_some_and(|(_, c)| c == local));

@@ -86,9 +86,24 @@ const LABELS: &[(&str, &str, &str, &str)] = &[
     ("appointment_end", "预约结束时间", "appointment end", ""),
     ("respond_by", "响应时限", "respond-by time", ""),
     ("resolve_by", "完成时限", "resolve-by time", ""),
-    ("respond_hours", "响应时限（小时）", "respond-within hours", ""),
-    ("resolve_hours", "完成时限（小时）", "resolve-within hours", ""),
-    ("arrive_hours", "到达时限（小时）", "arrive-within hours", ""),
+    (
+        "respond_hours",
+        "响应时限（小时）",
+        "respond-within hours",
+        "",
+    ),
+    (
+        "resolve_hours",
+        "完成时限（小时）",
+        "resolve-within hours",
+        "",
+    ),
+    (
+        "arrive_hours",
+        "到达时限（小时）",
+        "arrive-within hours",
+        "",
+    ),
     ("clock", "计时方式", "clock", ""),
     ("rules", "规则", "rules", "rule"),
     // Dispatch.
@@ -154,7 +169,12 @@ const LABELS: &[(&str, &str, &str, &str)] = &[
     ("years", "年度", "years", "year"),
     ("year", "年份", "year", ""),
     ("holidays", "节假日", "holidays", "holiday"),
-    ("workdays", "调休上班日", "adjusted working days", "adjusted working day"),
+    (
+        "workdays",
+        "调休上班日",
+        "adjusted working days",
+        "adjusted working day",
+    ),
     ("until", "结束日期", "last day", ""),
     // Query strings, path segments, headers and the body itself.
     ("q", "搜索词", "search text", ""),

@@ -1365,11 +1365,21 @@ async fn admin_edits_the_working_calendar_and_an_sla_rule_in_hours() {
     let respond = wait_for(&c, "#sla-form tbody tr:nth-child(2) input[name=respond]").await;
     assert_eq!(respond.prop("value").await.unwrap().as_deref(), Some("2"));
     // A rule in half hours, around the clock: a typo is refused first, saying where.
-    retype(&c, "#sla-form tbody tr:nth-child(2) input[name=respond]", "一个半").await;
+    retype(
+        &c,
+        "#sla-form tbody tr:nth-child(2) input[name=respond]",
+        "一个半",
+    )
+    .await;
     click(&c, "#save-sla").await;
     let e = text_of(&c, "#sla-error").await;
     assert!(e.contains("第 2 行") && e.contains("小时"), "{e}");
-    retype(&c, "#sla-form tbody tr:nth-child(2) input[name=respond]", "1.5").await;
+    retype(
+        &c,
+        "#sla-form tbody tr:nth-child(2) input[name=respond]",
+        "1.5",
+    )
+    .await;
     wait_for(&c, "#sla-form tbody tr:nth-child(2) select[name=clock]")
         .await
         .select_by_value("around_the_clock")
@@ -1393,7 +1403,10 @@ async fn admin_edits_the_working_calendar_and_an_sla_rule_in_hours() {
     scroll_to(&c, "calendar-form").await;
     shot(&c, "settings-calendar-zh").await;
     let summary = text_of(&c, "#year-2026 summary").await;
-    assert!(summary.contains("节假日 7 个") && summary.contains("调休上班日 6 天"), "{summary}");
+    assert!(
+        summary.contains("节假日 7 个") && summary.contains("调休上班日 6 天"),
+        "{summary}"
+    );
     click(&c, "#year-2026 summary").await;
     shot(&c, "settings-calendar-2026-zh").await;
 
@@ -1408,10 +1421,16 @@ async fn admin_edits_the_working_calendar_and_an_sla_rule_in_hours() {
     set_nth(&c, "year-new", "h_until", 0, "2027-01-01").await;
     click(&c, "#save-calendar").await;
     let e = text_of(&c, "#calendar-error").await;
-    assert!(e.contains("2027 年节假日第 1 行（元旦）") && e.contains("结束日期"), "{e}");
+    assert!(
+        e.contains("2027 年节假日第 1 行（元旦）") && e.contains("结束日期"),
+        "{e}"
+    );
     scroll_to(&c, "calendar-form").await;
     shot(&c, "settings-calendar-refused-zh").await;
-    assert_eq!(rows_in(&s, "settings WHERE name = 'work_calendar'").await, 0);
+    assert_eq!(
+        rows_in(&s, "settings WHERE name = 'work_calendar'").await,
+        0
+    );
     // What was typed is still there: fix the first day and save.
     set_nth(&c, "year-new", "h_from", 0, "2027-01-01").await;
     type_into(&c, "#year-new input[name=w_name]", "元旦调休").await;
@@ -1420,7 +1439,11 @@ async fn admin_edits_the_working_calendar_and_an_sla_rule_in_hours() {
     wait_for(&c, "#calendar-saved").await;
     let summary = text_of(&c, "#year-2027 summary").await;
     assert!(summary.contains("节假日 1 个（共 1 天）"), "{summary}");
-    assert!(wait_for(&c, "#weekday-sat").await.is_selected().await.unwrap());
+    assert!(wait_for(&c, "#weekday-sat")
+        .await
+        .is_selected()
+        .await
+        .unwrap());
     click(&c, "#year-2027 summary").await;
     scroll_to(&c, "year-2027").await;
     shot(&c, "settings-calendar-saved-zh").await;

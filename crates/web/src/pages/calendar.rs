@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::response::Response;
 use chrono::NaiveDate;
 use shouhou_app::AppError;
-use shouhou_domain::calendar::{CalendarYear, Holiday, WorkCalendar, Weekday, Workday};
+use shouhou_domain::calendar::{CalendarYear, Holiday, Weekday, WorkCalendar, Workday};
 use shouhou_domain::Lang;
 
 use super::{html, Page};
@@ -136,7 +136,10 @@ fn render(lang: Lang, version: i64, shown: Shown, saved: bool, error: String) ->
     for y in &mut years {
         let (h, d, w) = (y.holidays.len(), y.days_off(), y.workdays.len());
         y.summary = lang.pick(
-            &format!("{} 年：节假日 {h} 个（共 {d} 天），调休上班日 {w} 天", y.year),
+            &format!(
+                "{} 年：节假日 {h} 个（共 {d} 天），调休上班日 {w} 天",
+                y.year
+            ),
             &format!(
                 "{}: {h} holidays ({d} days off), {w} adjusted working days",
                 y.year
@@ -342,7 +345,13 @@ pub async fn save(
             *c += 1;
             *c
         };
-        let what = where_(lang, &shown_year(&h.year, &new_year, lang), "holidays", n, &h.row.0);
+        let what = where_(
+            lang,
+            &shown_year(&h.year, &new_year, lang),
+            "holidays",
+            n,
+            &h.row.0,
+        );
         let y = match year_of(&h.year) {
             Ok(y) => y,
             Err(e) => return back(Some("new"), e),
@@ -375,7 +384,13 @@ pub async fn save(
             *c += 1;
             *c
         };
-        let what = where_(lang, &shown_year(&w.year, &new_year, lang), "workdays", n, &w.row.1);
+        let what = where_(
+            lang,
+            &shown_year(&w.year, &new_year, lang),
+            "workdays",
+            n,
+            &w.row.1,
+        );
         let y = match year_of(&w.year) {
             Ok(y) => y,
             Err(e) => return back(Some("new"), e),
