@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 use shouhou_domain::kinds::required_text;
-use shouhou_domain::sla::{self, SlaRule};
+use shouhou_domain::sla::{self, SlaClock, SlaRule};
 use shouhou_domain::validate;
 use shouhou_domain::warranty::fits_brand;
 use shouhou_domain::{Category, Lang, Priority, Role, Tier, ValidationError, WarrantyStart};
@@ -352,9 +352,10 @@ pub async fn sla_rules_tx(tx: &mut Tx) -> Result<Vec<SlaRule>> {
                     .as_deref()
                     .map(|t| Tier::parse_field(t, "tier"))
                     .transpose()?,
-                respond_minutes: r.respond_minutes,
-                arrive_minutes: r.arrive_minutes,
-                resolve_minutes: r.resolve_minutes,
+                clock: SlaClock::parse(&r.clock).unwrap_or(SlaClock::WorkingHours),
+                respond_hours: r.respond_hours,
+                arrive_hours: r.arrive_hours,
+                resolve_hours: r.resolve_hours,
             })
         })
         .collect()
@@ -385,18 +386,35 @@ pub async fn set_sla_rules(
 ) -> Result<(Vec<SlaRule>, i64)> {
     actor.require(&[Role::Admin])?;
     for (i, r) in rules.iter().enumerate() {
-        let ok = |v: i64| v > 0 && v <= 60 * 24 * 60;
-        if !(ok(r.respond_minutes) && ok(r.arrive_minutes) && ok(r.resolve_minutes))
-            || r.respond_minutes > r.resolve_minutes
-            || r.arrive_minutes > r.resolve_minutes
-        {
-            return Err(AppError::invalid(
-                &format!("rules[{i}]"),
-                ValidationError::Invalid {
-                    zh: "时限须为正数分钟，且响应、上门不晚于解决".into(),
-                    en: "minutes must be positive, respond and arrive not after resolve".into(),
-                },
-            ));
+        for (name, v) in [
+            ("respond_hours", r.respond_hours),
+            ("arrive_hours", r.arrive_hours),
+            ("resolve_hours", r.resolve_hours),
+        ] {
+            if !(v.is_finite() && (sla::MIN_HOURS..=sla::MAX_HOURS).contains(&v)) {
+                return Err(AppError::invalid(
+                    &format!("rules[{i}].{name}"),
+                    ValidationError::Invalid {
+                        zh: "时限须在 0.1 到 1440 小时之间（可填小数，如 0.5）".into(),
+                        en: "hours must be between 0.1 and 1440 (decimals allowed, e.g. 0.5)"
+                            .into(),
+                    },
+                ));
+            }
+        }
+        for (name, v) in [
+            ("respond_hours", r.respond_hours),
+            ("arrive_hours", r.arrive_hours),
+        ] {
+            if v > r.resolve_hours {
+                return Err(AppError::invalid(
+                    &format!("rules[{i}].{name}"),
+                    ValidationError::Invalid {
+                        zh: "响应、到达时限不能长于完成时限".into(),
+                        en: "respond and arrive hours cannot exceed the resolve hours".into(),
+                    },
+                ));
+            }
         }
     }
     let before = sla_rules(app).await?;

@@ -222,10 +222,12 @@ pub async fn create_in(
     let unit = owning_store(tx, placed_under, &customer, address_id, n.device_id).await?;
     let priority = n.priority.unwrap_or(Priority::Normal);
     let rules = sla_rules_tx(tx).await?;
+    let calendar = crate::calendar::working_time_tx(tx).await?;
     let sla = deadlines(
         &pick_rule(&rules, priority, customer.tier),
         now,
         n.appointment_end,
+        &crate::calendar::sla_time(app, &calendar),
     );
     let warranty_decision = warranty(app, tx, n.device_id).await?;
     let day = app.local_date(now);
@@ -467,10 +469,12 @@ pub async fn update(
     }
     if p.priority.is_some() || p.appointment_end.is_some() {
         let rules = sla_rules_tx(&mut tx).await?;
+        let calendar = crate::calendar::working_time_tx(&mut tx).await?;
         let d = deadlines(
             &pick_rule(&rules, w.priority, customer.tier),
             w.created_at,
             w.appointment_end,
+            &crate::calendar::sla_time(app, &calendar),
         );
         (w.respond_by, w.arrive_by, w.resolve_by) = (d.respond_by, d.arrive_by, d.resolve_by);
     }

@@ -55,8 +55,15 @@ db_test!(creation_numbers_sla_and_warranty, |db: Db| async move {
         .await
         .unwrap();
     assert_eq!(w2.number, "WO-20260310-0002");
+    // A normal order counts working hours (Monday to Friday, 08:30–18:00 Shanghai): created
+    // Tuesday 10 March at 10:00, 72 working hours run to Thursday 19 March 15:30.
     assert_eq!(w2.respond_by - w2.created_at, Duration::hours(2));
-    assert_eq!(w2.resolve_by - w2.created_at, Duration::hours(72));
+    assert_eq!(
+        w2.resolve_by,
+        "2026-03-19T07:30:00Z"
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap()
+    );
 });
 
 db_test!(

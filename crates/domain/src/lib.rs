@@ -2,6 +2,7 @@
 //!
 //! Everything here is deterministic: the clock is always a parameter.
 
+pub mod calendar;
 pub mod error;
 pub mod fees;
 pub mod fields;

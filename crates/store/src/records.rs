@@ -348,7 +348,8 @@ pub struct SlaRuleRow {
     pub id: i64,
     pub priority: String,
     pub tier: Option<String>,
-    pub respond_minutes: i64,
-    pub arrive_minutes: i64,
-    pub resolve_minutes: i64,
+    pub clock: String,
+    pub respond_hours: f64,
+    pub arrive_hours: f64,
+    pub resolve_hours: f64,
 }

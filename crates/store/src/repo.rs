@@ -1080,7 +1080,7 @@ pub mod sla {
 
     pub async fn rules(db: &Db) -> Result<Vec<SlaRuleRow>> {
         db.fetch_all(
-            "SELECT id, priority, tier, respond_minutes, arrive_minutes, resolve_minutes FROM sla_rules ORDER BY id",
+            "SELECT id, priority, tier, clock, respond_hours, arrive_hours, resolve_hours FROM sla_rules ORDER BY id",
             args![],
         )
         .await
@@ -1088,7 +1088,7 @@ pub mod sla {
 
     pub async fn rules_tx(tx: &mut Tx) -> Result<Vec<SlaRuleRow>> {
         tx.fetch_all(
-            "SELECT id, priority, tier, respond_minutes, arrive_minutes, resolve_minutes FROM sla_rules ORDER BY id",
+            "SELECT id, priority, tier, clock, respond_hours, arrive_hours, resolve_hours FROM sla_rules ORDER BY id",
             args![],
         )
         .await
@@ -1098,8 +1098,8 @@ pub mod sla {
         tx.execute("DELETE FROM sla_rules", args![]).await?;
         for r in rules {
             tx.execute(
-                "INSERT INTO sla_rules (priority, tier, respond_minutes, arrive_minutes, resolve_minutes) VALUES ($1,$2,$3,$4,$5)",
-                args![r.priority.as_str(), r.tier.map(|t| t.as_str()), r.respond_minutes, r.arrive_minutes, r.resolve_minutes],
+                "INSERT INTO sla_rules (priority, tier, clock, respond_hours, arrive_hours, resolve_hours) VALUES ($1,$2,$3,$4,$5,$6)",
+                args![r.priority.as_str(), r.tier.map(|t| t.as_str()), r.clock.as_str(), r.respond_hours, r.arrive_hours, r.resolve_hours],
             )
             .await?;
         }
@@ -1196,6 +1196,14 @@ pub mod settings {
 
     pub async fn get(db: &Db, name: &str) -> Result<Option<String>> {
         let v: Option<(String,)> = db
+            .fetch_optional("SELECT value FROM settings WHERE name = $1", args![name])
+            .await?;
+        Ok(v.map(|v| v.0))
+    }
+
+    /// [`get`] inside a transaction.
+    pub async fn get_tx(tx: &mut Tx, name: &str) -> Result<Option<String>> {
+        let v: Option<(String,)> = tx
             .fetch_optional("SELECT value FROM settings WHERE name = $1", args![name])
             .await?;
         Ok(v.map(|v| v.0))

@@ -130,3 +130,87 @@ db_test!(
         assert_eq!(got, (1..=20).collect::<Vec<i64>>());
     }
 );
+
+/// Migration 0010 on a store whose SLA rules were kept in minutes: the durations become hours,
+/// urgent rules run around the clock, the others in working hours.
+#[tokio::test]
+async fn sla_rules_in_minutes_become_hours_on_a_clock() {
+    use sqlx::migrate::Migrator;
+    use std::borrow::Cow;
+    async fn migrators(flavour: &str) -> (Migrator, Migrator) {
+        let dir = format!("{}/migrations/{flavour}", env!("CARGO_MANIFEST_DIR"));
+        let all = Migrator::new(std::path::Path::new(&dir)).await.unwrap();
+        let mut before = Migrator::new(std::path::Path::new(&dir)).await.unwrap();
+        before.migrations = Cow::Owned(
+            all.migrations
+                .iter()
+                .filter(|m| m.version < 10)
+                .cloned()
+                .collect(),
+        );
+        (before, all)
+    }
+    const OLD: &str =
+        "INSERT INTO sla_rules (priority, tier, respond_minutes, arrive_minutes, resolve_minutes) \
+         VALUES ('urgent', NULL, 30, 240, 1440), ('normal', 'vip', 90, 480, 2880)";
+    const NEW: &str = "SELECT priority, clock, respond_hours, arrive_hours, resolve_hours FROM sla_rules ORDER BY id";
+    let want = vec![
+        (
+            "urgent".to_string(),
+            "around_the_clock".to_string(),
+            0.5,
+            4.0,
+            24.0,
+        ),
+        (
+            "normal".to_string(),
+            "working_hours".to_string(),
+            1.5,
+            8.0,
+            48.0,
+        ),
+    ];
+    // SQLite.
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect("sqlite::memory:")
+        .await
+        .unwrap();
+    let (before, all) = migrators("sqlite").await;
+    before.run(&pool).await.unwrap();
+    sqlx::query(OLD).execute(&pool).await.unwrap();
+    all.run(&pool).await.unwrap();
+    let got: Vec<(String, String, f64, f64, f64)> =
+        sqlx::query_as(NEW).fetch_all(&pool).await.unwrap();
+    assert_eq!(got, want, "SQLite");
+    pool.close().await;
+    // PostgreSQL, when there is one.
+    let Some(admin_url) = shouhou_testkit::postgres_url() else {
+        return;
+    };
+    let name = format!("shouhou_mig_{}", std::process::id());
+    let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let pool = sqlx::PgPool::connect(&shouhou_testkit::with_database(&admin_url, &name))
+        .await
+        .unwrap();
+    let (before, all) = migrators("postgres").await;
+    before.run(&pool).await.unwrap();
+    sqlx::query(OLD).execute(&pool).await.unwrap();
+    all.run(&pool).await.unwrap();
+    let got: Vec<(String, String, f64, f64, f64)> =
+        sqlx::query_as(NEW).fetch_all(&pool).await.unwrap();
+    pool.close().await;
+    sqlx::query(&format!("DROP DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    assert_eq!(got, want, "PostgreSQL");
+}

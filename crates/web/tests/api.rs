@@ -2553,6 +2553,7 @@ const NOT_COLLECTIONS: &[&str] = &[
     "/api/v1/search",
     "/api/v1/sla-rules",
     "/api/v1/fee-rules",
+    "/api/v1/work-calendar",
 ];
 
 /// The schema a `$ref` points at in the OpenAPI document.
@@ -3592,3 +3593,249 @@ db_test!(a_technician_is_taken_off_a_day, |db: Db| async move {
     assert_eq!(entries[1]["changes"]["shift"][1], Value::Null);
     assert_eq!(entries[1]["changes"]["shift"][0]["day"], "2026-03-10");
 });
+// ------------------------------------------------------------------ working calendar and SLA
+
+fn etag(r: &reqwest::Response) -> String {
+    r.headers()["etag"].to_str().unwrap().to_string()
+}
+
+db_test!(
+    the_working_calendar_is_a_versioned_audited_document,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        seed(&app).await;
+        let s = spawn_app(app).await;
+        let (admin, _) = bearer(&s, "admin").await;
+        let url = format!("{}/api/v1/work-calendar", s.base);
+        // Until someone sets it: Monday to Friday 08:30–18:00 and China's 2026 schedule.
+        let r = admin.get(&url).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let tag = etag(&r);
+        let cal: Value = r.json().await.unwrap();
+        assert_eq!(cal["weekdays"], json!(["mon", "tue", "wed", "thu", "fri"]));
+        assert_eq!(
+            (cal["opens"].as_str(), cal["closes"].as_str()),
+            (Some("08:30"), Some("18:00"))
+        );
+        assert_eq!(cal["years"][0]["year"], 2026);
+        let spring = &cal["years"][0]["holidays"][1];
+        assert_eq!(
+            (
+                spring["name"].as_str(),
+                spring["from"].as_str(),
+                spring["until"].as_str()
+            ),
+            (Some("春节"), Some("2026-02-15"), Some("2026-02-23"))
+        );
+        assert_eq!(cal["years"][0]["workdays"].as_array().unwrap().len(), 6);
+
+        // The admin adds 2027 (in any order) and works Saturdays: kept in order.
+        let mut next = cal.clone();
+        next["weekdays"] = json!(["sat", "mon", "tue", "wed", "thu", "fri"]);
+        next["closes"] = json!("17:30");
+        next["years"].as_array_mut().unwrap().insert(
+        0,
+        json!({"year": 2027, "holidays": [{"name": "元旦", "from": "2027-01-01", "until": "2027-01-01"}], "workdays": []}),
+    );
+        let r = admin
+            .put(&url)
+            .header("if-match", &tag)
+            .json(&next)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let tag2 = etag(&r);
+        assert_ne!(tag2, tag);
+        let kept: Value = r.json().await.unwrap();
+        assert_eq!(
+            kept["weekdays"],
+            json!(["mon", "tue", "wed", "thu", "fri", "sat"])
+        );
+        assert_eq!(kept["years"][0]["year"], 2026);
+        assert_eq!(kept["years"][1]["year"], 2027);
+        let read: Value = admin.get(&url).send().await.unwrap().json().await.unwrap();
+        assert_eq!(read, kept);
+        // Audited: who changed the closing time.
+        let (n,): (i64,) = s
+        .app
+        .db
+        .fetch_one(
+            "SELECT COUNT(*) FROM audit_log WHERE entity = 'work_calendar' AND changes LIKE '%17:30%'",
+            vec![],
+        )
+        .await
+        .unwrap();
+        assert_eq!(n, 1);
+
+        // A change based on the old version is refused, naming who changed it.
+        let r = admin
+            .put(&url)
+            .header("if-match", &tag)
+            .json(&cal)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
+        let e: Value = r.json().await.unwrap();
+        assert!(e["error"]["changed_by"].is_string(), "{e}");
+
+        // Refusals name the field, in the user's words; nothing changes.
+        let bad = |f: &dyn Fn(&mut Value)| {
+            let mut c = kept.clone();
+            f(&mut c);
+            c
+        };
+        for (body, field, words) in [
+            (
+                bad(&|c| c["weekdays"] = json!([])),
+                "weekdays",
+                "至少选择一个工作日",
+            ),
+            (bad(&|c| c["opens"] = json!("8点半")), "opens", "08:30"),
+            (
+                bad(&|c| c["closes"] = json!("24:01")),
+                "closes",
+                "00:00–24:00",
+            ),
+            (
+                bad(&|c| c["closes"] = json!("08:00")),
+                "closes",
+                "下班时间须晚于上班时间",
+            ),
+            (
+                bad(&|c| c["years"][0]["holidays"][2]["from"] = json!("2026-02-20")),
+                "years[0].holidays[2].from",
+                "与“春节”",
+            ),
+            (
+                bad(&|c| c["years"][0]["holidays"][0]["until"] = json!("2025-12-31")),
+                "years[0].holidays[0].until",
+                "2026",
+            ),
+            (
+                bad(&|c| c["years"][0]["workdays"][0]["date"] = json!("2026-10-02")),
+                "years[0].workdays[0].date",
+                "国庆节",
+            ),
+            (
+                bad(&|c| c["years"][1]["year"] = json!(2026)),
+                "years[1].year",
+                "2026",
+            ),
+            (
+                bad(&|c| c["years"][0]["holidays"][0]["name"] = json!(" ")),
+                "years[0].holidays[0].name",
+                "必填",
+            ),
+        ] {
+            let r = admin.put(&url).json(&body).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+            let e: Value = r.json().await.unwrap();
+            assert_eq!(e["error"]["field"], field, "{e}");
+            let msg = e["error"]["message"].as_str().unwrap();
+            assert!(msg.contains(words), "{field}: {msg}");
+        }
+        // A date that does not exist is refused by the body's reader, naming it.
+        let r = admin
+            .put(&url)
+            .json(&bad(&|c| {
+                c["years"][0]["workdays"][0]["date"] = json!("2026-02-30")
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let read: Value = admin.get(&url).send().await.unwrap().json().await.unwrap();
+        assert_eq!(read, kept, "refusals change nothing");
+
+        // Only the admin sets it.
+        let (clerk, _) = bearer(&s, "clerk_a").await;
+        let r = clerk.put(&url).json(&kept).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    }
+);
+
+db_test!(sla_rules_are_hours_on_a_clock, |db: Db| async move {
+    let (app, _) = test_app(db);
+    seed(&app).await;
+    let s = spawn_app(app).await;
+    let (admin, _) = bearer(&s, "admin").await;
+    let url = format!("{}/api/v1/sla-rules", s.base);
+    let rules: Value = admin.get(&url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(rules[0]["priority"], "urgent");
+    assert_eq!(rules[0]["clock"], "around_the_clock");
+    assert_eq!(rules[0]["respond_hours"], 0.5);
+    assert_eq!(rules[1]["clock"], "working_hours");
+    assert_eq!(rules[1]["arrive_hours"], 24.0);
+    let mut mine = rules.clone();
+    mine[1]["respond_hours"] = json!(1.5);
+    mine[1]["clock"] = json!("around_the_clock");
+    let r = admin.put(&url).json(&mine).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let read: Value = admin.get(&url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(read, mine);
+    for (i, name, v, words) in [
+        (1, "respond_hours", json!(0), "0.1"),
+        (0, "resolve_hours", json!(2000), "1440"),
+        (1, "arrive_hours", json!(100), "不能长于完成时限"),
+    ] {
+        let mut bad = mine.clone();
+        bad[i][name] = v;
+        let r = admin.put(&url).json(&bad).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["field"], format!("rules[{i}].{name}"), "{e}");
+        assert!(
+            e["error"]["message"].as_str().unwrap().contains(words),
+            "{e}"
+        );
+    }
+    let mut bad = mine.clone();
+    bad[0]["clock"] = json!("sometimes");
+    let r = admin.put(&url).json(&bad).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+});
+
+db_test!(
+    an_evening_order_is_due_the_next_working_morning,
+    |db: Db| async move {
+        let (app, clock) = test_app(db);
+        let f = seed(&app).await;
+        let s = spawn_app(app).await;
+        let (clerk, _) = bearer(&s, "clerk_a").await;
+        let (admin, _) = bearer(&s, "admin").await;
+        let t = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+        let create = |priority: &'static str| {
+            let mut b = order_body(f.customer, f.device);
+            b["priority"] = json!(priority);
+            clerk
+                .post(format!("{}/api/v1/work-orders", s.base))
+                .json(&b)
+                .send()
+        };
+        let due = |w: &Value, k: &str| t(w[k].as_str().unwrap());
+        // Tuesday 10 March 2026, 21:29 in Shanghai.
+        clock.set(t("2026-03-10T13:29:00Z"));
+        let w: Value = create("normal").await.unwrap().json().await.unwrap();
+        // Two working hours from 08:30 on Wednesday: 10:30, not 23:29.
+        assert_eq!(due(&w, "respond_by"), t("2026-03-11T02:30:00Z"), "{w}");
+        // 24 working hours: Wed 9.5 + Thu 9.5 + 5 on Friday → Friday 13:30.
+        assert_eq!(due(&w, "arrive_by"), t("2026-03-13T05:30:00Z"), "{w}");
+        // An urgent call runs around the clock: half an hour.
+        let u: Value = create("urgent").await.unwrap().json().await.unwrap();
+        assert_eq!(due(&u, "respond_by"), t("2026-03-10T13:59:00Z"), "{u}");
+
+        // The admin makes Wednesday a day off: the next evening order waits for Thursday.
+        let url = format!("{}/api/v1/work-calendar", s.base);
+        let mut cal: Value = admin.get(&url).send().await.unwrap().json().await.unwrap();
+        cal["years"][0]["holidays"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"name": "店庆", "from": "2026-03-11", "until": "2026-03-11"}));
+        let r = admin.put(&url).json(&cal).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let w: Value = create("normal").await.unwrap().json().await.unwrap();
+        assert_eq!(due(&w, "respond_by"), t("2026-03-12T02:30:00Z"), "{w}");
+    }
+);

@@ -1336,6 +1336,11 @@ async fn drag(c: &Client, from: &str, to: &str) {
          function ev(el, t) { el.dispatchEvent(new DragEvent(t, {bubbles: true, cancelable: true, dataTransfer: dt})); }
          ev(a, 'dragstart'); ev(b, 'dragover'); ev(b, 'drop'); ev(a, 'dragend');",
         vec![json!(from), json!(to)],
+/// Sets the `n`-th field named `name` inside `#{within}` as a picker would.
+async fn set_nth(c: &Client, within: &str, name: &str, n: usize, value: &str) {
+    c.execute(
+        "var e = document.querySelectorAll('#' + arguments[0] + ' [name=\"' + arguments[1] + '\"]')[arguments[2]]; e.value = arguments[3]; e.dispatchEvent(new Event('change', {bubbles: true}));",
+        vec![json!(within), json!(name), json!(n), json!(value)],
     )
     .await
     .unwrap();
@@ -1367,6 +1372,17 @@ async fn mark(c: &Client) {
 /// technician taken off the day (leave) and put back on, each audited through the API's view.
 #[tokio::test]
 async fn dispatcher_maps_drags_and_edits_shifts_on_the_board() {
+async fn scroll_to(c: &Client, id: &str) {
+    c.execute(
+        "document.getElementById(arguments[0]).scrollIntoView();",
+        vec![json!(id)],
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_edits_the_working_calendar_and_an_sla_rule_in_hours() {
     let Some((_driver, c)) = browser().await else {
         return;
     };
@@ -1623,6 +1639,44 @@ async fn clerk_day_on_the_demo_city() {
         .fetch_one(
             "SELECT ph.phone FROM customer_phones ph JOIN devices d ON d.customer_id = ph.customer_id \
              ORDER BY ph.customer_id LIMIT 1",
+    let s = spawn_app(app).await;
+    login(&c, &s, "admin").await;
+    wait_for(&c, "#calendar-form").await;
+    no_console_errors(&c, "settings").await;
+
+    // The SLA rules read in hours, each on its clock.
+    scroll_to(&c, "sla-form").await;
+    shot(&c, "settings-sla-hours-zh").await;
+    let respond = wait_for(&c, "#sla-form tbody tr:nth-child(2) input[name=respond]").await;
+    assert_eq!(respond.prop("value").await.unwrap().as_deref(), Some("2"));
+    // A rule in half hours, around the clock: a typo is refused first, saying where.
+    retype(
+        &c,
+        "#sla-form tbody tr:nth-child(2) input[name=respond]",
+        "一个半",
+    )
+    .await;
+    click(&c, "#save-sla").await;
+    let e = text_of(&c, "#sla-error").await;
+    assert!(e.contains("第 2 行") && e.contains("小时"), "{e}");
+    retype(
+        &c,
+        "#sla-form tbody tr:nth-child(2) input[name=respond]",
+        "1.5",
+    )
+    .await;
+    wait_for(&c, "#sla-form tbody tr:nth-child(2) select[name=clock]")
+        .await
+        .select_by_value("around_the_clock")
+        .await
+        .unwrap();
+    click(&c, "#save-sla").await;
+    wait_for(&c, "#sla-saved").await;
+    let (clock, hours): (String, f64) = s
+        .app
+        .db
+        .fetch_one(
+            "SELECT clock, respond_hours FROM sla_rules WHERE priority = 'normal' AND tier IS NULL",
             vec![],
         )
         .await
@@ -1741,4 +1795,77 @@ async fn followup_day_on_the_demo_city() {
         1
     );
     no_console_errors(&c, "follow-ups").await;
+    assert_eq!((clock.as_str(), hours), ("around_the_clock", 1.5));
+    shot(&c, "settings-sla-saved-zh").await;
+
+    // The working calendar: 2026's published holidays are there, folded by year.
+    scroll_to(&c, "calendar-form").await;
+    shot(&c, "settings-calendar-zh").await;
+    let summary = text_of(&c, "#year-2026 summary").await;
+    assert!(
+        summary.contains("节假日 7 个") && summary.contains("调休上班日 6 天"),
+        "{summary}"
+    );
+    click(&c, "#year-2026 summary").await;
+    shot(&c, "settings-calendar-2026-zh").await;
+
+    // The admin works Saturdays until 17:30 and adds 2027's New Year's Day, first with the
+    // last day before the first: refused, saying which row, nothing stored.
+    click(&c, "#weekday-sat").await;
+    retype(&c, "#calendar-closes", "17:30").await;
+    click(&c, "#year-new summary").await;
+    type_into(&c, "#new-year", "2027").await;
+    type_into(&c, "#year-new input[name=h_name]", "元旦").await;
+    set_nth(&c, "year-new", "h_from", 0, "2027-01-03").await;
+    set_nth(&c, "year-new", "h_until", 0, "2027-01-01").await;
+    click(&c, "#save-calendar").await;
+    let e = text_of(&c, "#calendar-error").await;
+    assert!(
+        e.contains("2027 年节假日第 1 行（元旦）") && e.contains("结束日期"),
+        "{e}"
+    );
+    scroll_to(&c, "calendar-form").await;
+    shot(&c, "settings-calendar-refused-zh").await;
+    assert_eq!(
+        rows_in(&s, "settings WHERE name = 'work_calendar'").await,
+        0
+    );
+    // What was typed is still there: fix the first day and save.
+    set_nth(&c, "year-new", "h_from", 0, "2027-01-01").await;
+    type_into(&c, "#year-new input[name=w_name]", "元旦调休").await;
+    set_nth(&c, "year-new", "w_date", 0, "2027-01-02").await;
+    click(&c, "#save-calendar").await;
+    wait_for(&c, "#calendar-saved").await;
+    let summary = text_of(&c, "#year-2027 summary").await;
+    assert!(summary.contains("节假日 1 个（共 1 天）"), "{summary}");
+    assert!(wait_for(&c, "#weekday-sat")
+        .await
+        .is_selected()
+        .await
+        .unwrap());
+    click(&c, "#year-2027 summary").await;
+    scroll_to(&c, "year-2027").await;
+    shot(&c, "settings-calendar-saved-zh").await;
+    no_console_errors(&c, "settings").await;
+
+    // Both are in force: the calendar as saved, and a new normal order answered within
+    // 1.5 hours around the clock (Tuesday 10 March 10:00 → 11:30).
+    let token = api_token(&s, "admin").await;
+    let cal: Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/work-calendar", s.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cal["closes"], "17:30");
+    assert_eq!(cal["weekdays"][5], "sat");
+    assert_eq!(cal["years"][1]["workdays"][0]["date"], "2027-01-02");
+    let clerk = api_token(&s, "clerk_a").await;
+    let w = api(&s, &clerk, "/work-orders", json!({"customer_id": f.customer, "device_id": f.device, "kind": "repair_onsite", "fault_description": "空调不制冷"})).await;
+    assert_eq!(w["respond_by"], "2026-03-10T03:30:00Z", "{w}");
+    let _ = c.close().await;
+    db.cleanup().await;
 }

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rand::rngs::StdRng;
 use rand::Rng;
-use shouhou_domain::sla::{deadlines, default_rules, pick_rule, SlaRule};
+use shouhou_domain::calendar::{default_working_time, WorkingTime};
+use shouhou_domain::sla::{deadlines, default_rules, pick_rule, SlaDeadlines, SlaRule, SlaTime};
 use shouhou_domain::{
     work_order_number, Category, Priority, Status, VisitOutcome, WarrantyDecision, WorkOrderType,
 };
@@ -40,6 +41,8 @@ struct Sim<'a> {
     demand: Demand,
     board: Board,
     rules: Vec<SlaRule>,
+    /// The working calendar the rules in working hours count by (the default one).
+    calendar: WorkingTime,
     orders: Vec<Order>,
     /// Repairs that come back, by day: device and time of the call.
     back: BTreeMap<i64, Vec<(usize, DateTime<Utc>)>>,
@@ -144,6 +147,20 @@ impl Sim<'_> {
         self.board.put(&slot, job);
     }
 
+    /// An order's deadlines by its rule, on the calendar in the org's time zone.
+    fn deadlines(
+        &self,
+        rule: &SlaRule,
+        created: DateTime<Utc>,
+        window_end: Option<DateTime<Utc>>,
+    ) -> SlaDeadlines {
+        let time = SlaTime {
+            calendar: &self.calendar,
+            tz: &self.cal.tz,
+        };
+        deadlines(rule, created, window_end, &time)
+    }
+
     fn job(&mut self, i: usize, at: DateTime<Utc>) -> Job {
         let o = &self.orders[i];
         let dev = &self.base.devices[o.device];
@@ -185,7 +202,7 @@ impl Sim<'_> {
             fault: a.fault,
             created: a.created,
             window: None,
-            sla: deadlines(&rule, a.created, None),
+            sla: self.deadlines(&rule, a.created, None),
             warranty,
             tech: None,
             partner: false,
@@ -230,7 +247,7 @@ impl Sim<'_> {
         };
         if let Some(w) = slot.window {
             self.orders[i].window = Some(w);
-            self.orders[i].sla = deadlines(&rule, a.created, Some(w.1));
+            self.orders[i].sla = self.deadlines(&rule, a.created, Some(w.1));
         }
         let mut job = job;
         job.due = self.orders[i].sla.arrive_by;
@@ -430,6 +447,7 @@ pub fn simulate(
         demand,
         board: Board::new(org, cal),
         rules: default_rules(),
+        calendar: default_working_time(),
         orders: Vec::with_capacity(orders),
         back: BTreeMap::new(),
         installed: Vec::new(),

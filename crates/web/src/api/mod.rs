@@ -3,6 +3,7 @@
 
 pub mod archive;
 pub mod auth;
+pub mod calendar;
 pub mod dispatch;
 pub mod field;
 pub mod health;
@@ -77,6 +78,7 @@ pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(archive::search))
         .routes(routes!(archive::audit))
         .routes(routes!(archive::get_sla_rules, archive::set_sla_rules))
+        .routes(routes!(calendar::get_calendar, calendar::set_calendar))
         .routes(routes!(work_orders::list, work_orders::create))
         .routes(routes!(work_orders::get, work_orders::update))
         .routes(routes!(work_orders::transition))

@@ -2,6 +2,7 @@
 //! user's language from the message catalogs. Changes go through the same use cases as the API.
 
 mod archive;
+mod calendar;
 mod crm;
 mod desk;
 mod dispatch;
@@ -104,6 +105,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/intake/requests/{id}", post(crm::decide_request))
         .route("/settings", get(settings::page))
         .route("/settings/sla", post(settings::save_sla))
+        .route("/settings/calendar", post(calendar::save))
         .route("/settings/fees", post(settings::save_fees))
         .route("/settings/geocoding", post(settings::save_geocoding))
         .route("/tech/orders/{id}", get(field::visit))

@@ -1,4 +1,5 @@
-//! The admin's settings: SLA rules and fee rules, each an editable table. An empty row is there
+//! The admin's settings: SLA rules (the working calendar's form is `calendar.rs`) and fee
+//! rules, each an editable table. An empty row is there
 //! to add a rule; clearing a row's numbers removes it. A refused table saves nothing and says
 //! which row and field to fix.
 
@@ -8,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use shouhou_app::geocoding::{GeocodingInput, GeocodingSettings, Provider};
 use shouhou_app::AppError;
 use shouhou_domain::money::{parse_yuan, yuan};
-use shouhou_domain::sla::SlaRule;
+use shouhou_domain::sla::{self, SlaClock, SlaRule};
 use shouhou_domain::{Category, Lang, Priority, Role, Tier, WorkOrderType};
 use shouhou_store::service::FeeRule;
 
@@ -22,6 +23,7 @@ use crate::AppState;
 struct Settings {
     c: Chrome,
     sla_form: String,
+    calendar_form: String,
     fee_form: String,
     geocoding_form: String,
 }
@@ -116,8 +118,8 @@ pub async fn save_geocoding(
     }
 }
 
-/// An SLA rule as typed: (priority, tier or "", respond, arrive, resolve minutes).
-type SlaRow = (String, String, String, String, String);
+/// An SLA rule as typed: (priority, tier or "", clock, respond, arrive, resolve hours).
+type SlaRow = (String, String, String, String, String, String);
 /// A fee rule as typed: (type, category or "*", labour yuan, travel yuan).
 type FeeRow = (String, String, String, String);
 
@@ -130,6 +132,7 @@ struct SlaForm {
     rows: Vec<SlaRow>,
     priorities: Vec<(String, String)>,
     tiers: Vec<(String, String)>,
+    clocks: Vec<(String, String)>,
     saved: bool,
     error: String,
 }
@@ -162,9 +165,10 @@ fn sla_form(
                 (
                     r.priority.as_str().to_string(),
                     r.tier.map(|t| t.as_str().to_string()).unwrap_or_default(),
-                    r.respond_minutes.to_string(),
-                    r.arrive_minutes.to_string(),
-                    r.resolve_minutes.to_string(),
+                    r.clock.as_str().to_string(),
+                    sla::hours_text(r.respond_hours),
+                    sla::hours_text(r.arrive_hours),
+                    sla::hours_text(r.resolve_hours),
                 )
             })
             .collect()
@@ -172,6 +176,7 @@ fn sla_form(
     rows.push((
         "normal".into(),
         String::new(),
+        SlaClock::WorkingHours.as_str().into(),
         String::new(),
         String::new(),
         String::new(),
@@ -191,6 +196,10 @@ fn sla_form(
             .map(|p| (p.as_str().to_string(), p.label(lang).to_string()))
             .collect(),
         tiers,
+        clocks: SlaClock::ALL
+            .iter()
+            .map(|c| (c.as_str().to_string(), c.label(lang).to_string()))
+            .collect(),
         saved,
         error,
     }
@@ -260,6 +269,9 @@ pub async fn page(State(s): State<AppState>, p: Page) -> Response {
     let (sla, sla_version) = shouhou_app::catalog::sla_rules_versioned(&s.app)
         .await
         .unwrap_or_default();
+    let (cal, cal_version) = shouhou_app::calendar::calendar(&s.app)
+        .await
+        .unwrap_or_else(|_| (shouhou_domain::calendar::default_calendar(), 1));
     let (fees, fee_version) = shouhou_app::service::fee_rules_versioned(&s.app)
         .await
         .unwrap_or_default();
@@ -268,6 +280,7 @@ pub async fn page(State(s): State<AppState>, p: Page) -> Response {
         .unwrap_or_default();
     render(&Settings {
         sla_form: sla_form(lang, sla_version, &sla, None, false, String::new()),
+        calendar_form: super::calendar::form(lang, cal_version, &cal),
         fee_form: fee_form(lang, fee_version, &fees, None, false, String::new()),
         geocoding_form: geocoding_form(lang, geo_version, &geo, false, Default::default()),
         c: p.chrome(),
@@ -289,7 +302,7 @@ fn rows(pairs: &[(String, String)], first: &str, width: usize) -> Vec<Vec<String
 }
 
 /// The `_version` a settings form was drawn with.
-fn form_version(pairs: &[(String, String)]) -> Option<i64> {
+pub(super) fn form_version(pairs: &[(String, String)]) -> Option<i64> {
     pairs
         .iter()
         .find(|(k, _)| k == "_version")
@@ -300,6 +313,37 @@ fn row_error(lang: Lang, n: usize, field: &str) -> String {
     lang.pick(&format!("第 {n} 行：{field}"), &format!("row {n}: {field}"))
 }
 
+/// Hours as typed: `2`, `0.5` (a decimal comma too).
+fn parse_hours(v: &str) -> Option<f64> {
+    v.trim()
+        .replace(['，', ','], ".")
+        .parse::<f64>()
+        .ok()
+        .filter(|h| h.is_finite())
+}
+
+/// `"rules[2].arrive_hours: …"` → `"row 3: …"`, counting the rows as the form showed them.
+fn rules_row_error(lang: Lang, e: &AppError, kept: &[usize]) -> String {
+    match e
+        .field()
+        .and_then(|f| f.strip_prefix("rules["))
+        .and_then(|f| f.split(']').next())
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        Some(n) => {
+            let field = e.field().and_then(|f| f.rsplit('.').next()).unwrap_or("");
+            let label = shouhou_domain::fields::label_start(field, lang);
+            let sep = lang.pick("：", ": ");
+            row_error(
+                lang,
+                kept.get(n).map(|i| i + 1).unwrap_or(n + 1),
+                &format!("{label}{sep}{}", e.detail(lang)),
+            )
+        }
+        None => e.message(lang),
+    }
+}
+
 /// `POST /settings/sla`.
 pub async fn save_sla(
     State(s): State<AppState>,
@@ -308,11 +352,11 @@ pub async fn save_sla(
 ) -> Response {
     let lang = p.actor.lang;
     let version = form_version(&pairs);
-    let raw = rows(&pairs, "priority", 5);
+    let raw = rows(&pairs, "priority", 6);
     let kept: Vec<(usize, &Vec<String>)> = raw
         .iter()
         .enumerate()
-        .filter(|(_, r)| r[2..].iter().any(|x| !x.is_empty()))
+        .filter(|(_, r)| r[3..].iter().any(|x| !x.is_empty()))
         .collect();
     let mut rules = Vec::new();
     let back = |e: String| {
@@ -325,6 +369,7 @@ pub async fn save_sla(
                     r[2].clone(),
                     r[3].clone(),
                     r[4].clone(),
+                    r[5].clone(),
                 )
             })
             .collect();
@@ -340,11 +385,17 @@ pub async fn save_sla(
     for (i, r) in &kept {
         let n = i + 1;
         let num = |v: &str, label: &str| {
-            v.parse::<i64>().map_err(|_| {
+            parse_hours(v).ok_or_else(|| {
                 row_error(
                     lang,
                     n,
-                    &format!("{label} {}", lang.pick("请输入分钟数", "enter minutes")),
+                    &format!(
+                        "{label} {}",
+                        lang.pick(
+                            "请输入小时数（可填小数，如 0.5）",
+                            "enter hours (decimals allowed, e.g. 0.5)"
+                        )
+                    ),
                 )
             })
         };
@@ -357,9 +408,10 @@ pub async fn save_sla(
                 } else {
                     Some(Tier::parse_field(&r[1], "tier").map_err(|e| e.message(lang))?)
                 },
-                respond_minutes: num(&r[2], &t.t("wo.respond_by"))?,
-                arrive_minutes: num(&r[3], &t.t("wo.arrive_by"))?,
-                resolve_minutes: num(&r[4], &t.t("wo.resolve_by"))?,
+                clock: SlaClock::parse(&r[2]).unwrap_or(SlaClock::WorkingHours),
+                respond_hours: num(&r[3], &t.t("wo.respond_by"))?,
+                arrive_hours: num(&r[4], &t.t("wo.arrive_by"))?,
+                resolve_hours: num(&r[5], &t.t("wo.resolve_by"))?,
             })
         })();
         match rule {
@@ -367,9 +419,10 @@ pub async fn save_sla(
             Err(e) => return back(e),
         }
     }
+    let shown: Vec<usize> = kept.iter().map(|(i, _)| *i).collect();
     match shouhou_app::catalog::set_sla_rules(&s.app, &p.actor, version, rules).await {
         Ok((saved, v)) => html(sla_form(lang, v, &saved, None, true, String::new())),
-        Err(e) => back(e.message(lang)),
+        Err(e) => back(rules_row_error(lang, &e, &shown)),
     }
 }
 
