@@ -5,6 +5,7 @@ pub mod actor;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod complaints;
 pub mod crm;
 pub mod customers;
 pub mod demo;

@@ -1208,6 +1208,7 @@ pub mod versions {
         Device,
         Technician,
         Article,
+        Complaint,
     }
 
     impl Versioned {
@@ -1221,6 +1222,7 @@ pub mod versions {
                 Versioned::Device => "devices",
                 Versioned::Technician => "technicians",
                 Versioned::Article => "kb_articles",
+                Versioned::Complaint => "complaints",
             }
         }
     }
