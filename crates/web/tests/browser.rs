@@ -1400,7 +1400,10 @@ async fn manager_reads_an_order_and_works_a_complaint_to_closed() {
         .unwrap();
     assert_eq!(loaded, json!(true), "photos load");
     let signature = text_of(&c, "#wo-signature").await;
-    assert!(signature.contains("已签字"), "{signature}");
+    assert!(
+        signature.contains("客户签字") && !signature.contains("未签字"),
+        "{signature}"
+    );
     // Nothing raw: no field names, JSON or English words of the store.
     let body = text_of(&c, "main").await;
     for raw in [
@@ -1416,6 +1419,13 @@ async fn manager_reads_an_order_and_works_a_complaint_to_closed() {
     }
     no_console_errors(&c, "work-order").await;
     shot(&c, "order-page-manager-zh").await;
+    c.execute(
+        "document.getElementById('wo-visits').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(&c, "order-page-manager-visits-money-zh").await;
 
     // The customer calls to complain: registered from the order, its page opens.
     click(&c, "#new-complaint summary").await;

@@ -208,6 +208,9 @@ struct DetailPage {
     source: String,
     resolution: String,
     closed_at: String,
+    closed_late: bool,
+    /// Who registered it ("—" for a customer's own rating).
+    opened_by: String,
     /// Who the next escalation goes to (none at the top).
     next_up: Option<String>,
     may_work: bool,
@@ -232,16 +235,16 @@ pub async fn detail(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
         .ok()
         .and_then(|c| c.phones.first().cloned())
         .unwrap_or_default();
-    let source = match (k.follow_up_id, k.created_by) {
-        (Some(_), _) => p.t.t("complaint.from_follow_up"),
-        (None, Some(u)) => {
-            let who = shouhou_store::repo::users::get(&s.app.db, u)
-                .await
-                .map(|u| u.display_name)
-                .unwrap_or_default();
-            p.t.t("complaint.by_hand").replace("{name}", &who)
-        }
-        (None, None) => p.t.t("complaint.by_hand").replace("{name}", ""),
+    let opened_by = match k.created_by {
+        Some(u) => shouhou_store::repo::users::get(&s.app.db, u)
+            .await
+            .map(|u| u.display_name)
+            .unwrap_or_default(),
+        None => "—".into(),
+    };
+    let source = match k.follow_up_id {
+        Some(_) => p.t.t("complaint.from_follow_up"),
+        None => p.t.t("complaint.by_hand").replace("{name}", &opened_by),
     };
     let open = k.status == ComplaintStatus::Open.as_str();
     let may_work = open && uc::WORKERS.contains(&p.actor.role());
@@ -282,6 +285,9 @@ pub async fn detail(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
         source,
         resolution: k.resolution.clone().unwrap_or_default(),
         closed_at: k.closed_at.map(|t| p.time(&s, t)).unwrap_or_default(),
+        closed_late: k.closed_at.is_some()
+            && !shouhou_domain::complaints::closed_on_time(k.due_at, k.closed_at),
+        opened_by,
         next_up,
         may_work,
         owners,

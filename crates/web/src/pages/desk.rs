@@ -533,7 +533,14 @@ pub async fn detail(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
             device.product = report
                 .as_ref()
                 .and_then(|r| r.product.as_ref())
-                .map(|x| format!("{} · {} {}", x.name, x.brand, x.model))
+                .map(|x| {
+                    // The product's name usually says brand and model already.
+                    if x.name.contains(&x.model) {
+                        x.name.clone()
+                    } else {
+                        format!("{} · {} {}", x.name, x.brand, x.model)
+                    }
+                })
                 .unwrap_or(dev.brand);
         }
     }
