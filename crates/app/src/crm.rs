@@ -1,5 +1,5 @@
 //! After the visit: sales leads (商机) captured on an order, the knowledge base (symptom → cause →
-//! fix), follow-up answers (回访) and the complaints a dissatisfied answer opens.
+//! fix) and follow-up answers (回访); a dissatisfied answer opens a complaint (`complaints`).
 
 use serde::Deserialize;
 use shouhou_domain::kinds::required_text;
@@ -8,9 +8,9 @@ use shouhou_domain::{
 };
 use shouhou_store::records::WorkOrder;
 use shouhou_store::repo::versions::Versioned;
-use shouhou_store::repo::{self, org_units, technicians, Page, Paged};
+use shouhou_store::repo::{self, technicians, Page, Paged};
 use shouhou_store::service::{
-    self as store, Article, ArticleText, Complaint, FollowUp, NewOpportunity, Opportunity,
+    self as store, Article, ArticleText, FollowUp, NewOpportunity, Opportunity,
 };
 use shouhou_store::work_orders as orders;
 use shouhou_store::Tx;
@@ -259,22 +259,6 @@ pub struct FollowUpInput {
     pub comment: Option<String>,
 }
 
-/// The manager who owns a complaint on an order: the first active manager of the order's unit,
-/// else of the nearest unit above it.
-async fn complaint_owner(app: &App, unit: i64) -> Result<Option<i64>> {
-    let units = org_units::all(&app.db).await?;
-    let mut chain = vec![unit];
-    let mut cur = unit;
-    while let Some(p) = units.iter().find(|u| u.id == cur).and_then(|u| u.parent_id) {
-        chain.push(p);
-        cur = p;
-    }
-    let managers = store::users_with_role(&app.db, &chain, Role::Manager.as_str()).await?;
-    Ok(chain
-        .iter()
-        .find_map(|u| managers.iter().find(|(mu, _)| mu == u).map(|(_, id)| *id)))
-}
-
 /// Records the follow-up answer of a completed order (once); a dissatisfied answer opens a
 /// complaint owned by the order's manager. `actor` is `None` for the customer's own rating.
 pub async fn record_follow_up_in(
@@ -329,32 +313,12 @@ pub async fn record_follow_up_in(
     )
     .await?;
     if input.rating == Rating::Dissatisfied {
-        let owner = complaint_owner(app, w.org_unit_id).await?;
         let description = comment.unwrap_or_else(|| {
             Rating::Dissatisfied
                 .label(shouhou_domain::Lang::ZhCn)
                 .to_string()
         });
-        let cid = store::add_complaint(
-            tx,
-            w.id,
-            Some(f.id),
-            w.org_unit_id,
-            owner,
-            &description,
-            now,
-        )
-        .await?;
-        repo::audit::insert(
-            tx,
-            "complaint",
-            cid,
-            "create",
-            actor.map(Actor::id),
-            now,
-            &serde_json::json!({"work_order_id": [null, w.id], "owner_id": [null, owner]}),
-        )
-        .await?;
+        crate::complaints::open_from_follow_up(app, tx, w, f.id, &description, actor).await?;
     }
     Ok(f)
 }
@@ -385,12 +349,6 @@ pub async fn record_follow_up(
 pub async fn follow_up(app: &App, actor: &Actor, id: i64) -> Result<Option<FollowUp>> {
     orders::get(&app.db, &actor.vis, id).await?;
     Ok(store::follow_up(&app.db, id).await?)
-}
-
-/// The complaints of the actor's units, newest first.
-pub async fn complaints(app: &App, actor: &Actor, page: Page) -> Result<Paged<Complaint>> {
-    actor.require(&[Role::Admin, Role::Manager, Role::Followup, Role::Dispatcher])?;
-    Ok(store::complaints(&app.db, &actor.vis, None, page).await?)
 }
 
 /// Calls without an answer after which an order leaves the follow-up list.
@@ -539,35 +497,4 @@ pub async fn record_call(
     .await?;
     tx.commit().await?;
     Ok(result)
-}
-
-/// Closes a complaint (its owner, a manager or an admin) with what was done.
-pub async fn close_complaint(app: &App, actor: &Actor, id: i64, note: &str) -> Result<Complaint> {
-    actor.require(&[Role::Admin, Role::Manager, Role::Followup])?;
-    let note = required_text(note, "note", 1000)?;
-    let mut tx = app.db.begin().await?;
-    let k = store::complaint_for_update(&mut tx, &actor.vis, id).await?;
-    if k.status == "closed" {
-        return Err(AppError::invalid(
-            "status",
-            ValidationError::Invalid {
-                zh: "投诉已经关闭".into(),
-                en: "the complaint is already closed".into(),
-            },
-        ));
-    }
-    store::close_complaint(&mut tx, id, app.now()).await?;
-    repo::audit::insert(
-        &mut tx,
-        "complaint",
-        id,
-        "update",
-        Some(actor.id()),
-        app.now(),
-        &serde_json::json!({"status": ["open", "closed"], "note": [null, note]}),
-    )
-    .await?;
-    let after = store::complaint_for_update(&mut tx, &actor.vis, id).await?;
-    tx.commit().await?;
-    Ok(after)
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod catalog;
+pub mod complaints;
 pub mod crm;
 pub mod customers;
 pub mod demo;

@@ -29,10 +29,11 @@ pub async fn ensure_visible(app: &App, actor: &Actor, entity: &str, id: i64) -> 
         "org_unit" => org_units::get(&app.db, v, id).await.map(|_| ()),
         "product" => repo::products::get(&app.db, id).await.map(|_| ()),
         "warranty_policy" => repo::policies::get(&app.db, id).await.map(|_| ()),
+        "complaint" => shouhou_store::complaints::get(&app.db, v, id).await.map(|_| ()),
         _ => return Err(AppError::invalid(
             "entity",
             ValidationError::UnknownValue {
-                allowed: "work_order, customer, device, technician, user, org_unit, product, warranty_policy".into(),
+                allowed: "work_order, customer, device, technician, user, org_unit, product, warranty_policy, complaint".into(),
             },
         )),
     }

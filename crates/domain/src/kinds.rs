@@ -251,13 +251,6 @@ str_enum!(
 );
 
 str_enum!(
-    ComplaintStatus {
-        Open = "open" / "处理中" / "Open",
-        Closed = "closed" / "已关闭" / "Closed",
-    }
-);
-
-str_enum!(
     /// A self-service fault report whose phone did not match the owner's.
     RequestStatus {
         Pending = "pending" / "待核实" / "Pending",
@@ -303,7 +296,6 @@ mod tests {
         check(CustomerKind::ALL, CustomerKind::as_str);
         check(FollowUpChannel::ALL, FollowUpChannel::as_str);
         check(OpportunityStatus::ALL, OpportunityStatus::as_str);
-        check(ComplaintStatus::ALL, ComplaintStatus::as_str);
         check(RequestStatus::ALL, RequestStatus::as_str);
     }
 }

@@ -3,6 +3,7 @@
 //! Everything here is deterministic: the clock is always a parameter.
 
 pub mod calendar;
+pub mod complaints;
 pub mod error;
 pub mod fees;
 pub mod fields;
@@ -16,6 +17,7 @@ pub mod validate;
 pub mod warranty;
 pub mod work_order_number;
 
+pub use complaints::{ComplaintActionKind, ComplaintCategory, ComplaintStatus, Severity};
 pub use error::{DomainError, ValidationError};
 pub use i18n::Lang;
 pub use kinds::*;

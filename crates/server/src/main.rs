@@ -192,6 +192,7 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
             tokio::spawn(purge_idempotency_keys(app.clone()));
+            tokio::spawn(escalate_overdue_complaints(app.clone()));
             let mut state = shouhou_web::AppState::new(app.clone());
             state.secure_cookies = secure_cookies;
             state.idempotency_lease = chrono::Duration::seconds(idempotency_lease.max(1));
@@ -242,6 +243,17 @@ async fn purge_idempotency_keys(app: App) {
         every.tick().await;
         if let Err(e) = shouhou_store::idempotency::purge(&app.db, app.now()).await {
             tracing::warn!(error = ?e, "could not purge old idempotency keys");
+        }
+    }
+}
+
+/// Escalates open complaints past their due time to the manager one level up, every minute.
+async fn escalate_overdue_complaints(app: App) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        every.tick().await;
+        if let Err(e) = shouhou_app::complaints::escalate_overdue(&app).await {
+            tracing::warn!(error = ?e, "could not escalate overdue complaints");
         }
     }
 }

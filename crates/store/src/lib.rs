@@ -4,6 +4,7 @@
 //! separately where they differ (lookup, locking). Every query goes through [`Db`] (autocommit) or
 //! [`Tx`] (a transaction); values are bound as [`Arg`]s so one call site serves both databases.
 
+pub mod complaints;
 pub mod db;
 pub mod dispatch;
 pub mod error;

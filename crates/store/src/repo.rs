@@ -1236,6 +1236,7 @@ pub mod versions {
         Device,
         Technician,
         Article,
+        Complaint,
     }
 
     impl Versioned {
@@ -1249,6 +1250,7 @@ pub mod versions {
                 Versioned::Device => "devices",
                 Versioned::Technician => "technicians",
                 Versioned::Article => "kb_articles",
+                Versioned::Complaint => "complaints",
             }
         }
     }

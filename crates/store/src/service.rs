@@ -1,5 +1,5 @@
 //! The field side of an order: visit reports, parts used, charges, photos, fee rules, sales
-//! leads, knowledge-base articles, follow-ups, complaints and self-service requests.
+//! leads, knowledge-base articles, follow-ups and self-service requests.
 //!
 //! Rows a technician's phone creates carry a `client_key` unique per order: the insert is
 //! `ON CONFLICT DO NOTHING` and the row is read back by its key, so a retried request returns the
@@ -550,7 +550,7 @@ pub async fn search_articles(
     paged(db, s, &order, page).await
 }
 
-// ------------------------------------------------------------------ follow-ups, complaints
+// ------------------------------------------------------------------------------ follow-ups
 
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct FollowUp {
@@ -594,64 +594,6 @@ pub async fn add_follow_up(
     }
     tx.fetch_optional(
         &format!("SELECT {FOLLOW_COLS} FROM follow_ups WHERE work_order_id = $1"),
-        args![work_order_id],
-    )
-    .await
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
-pub struct Complaint {
-    pub id: i64,
-    pub work_order_id: i64,
-    pub work_order_number: String,
-    pub follow_up_id: Option<i64>,
-    pub org_unit_id: i64,
-    pub owner_id: Option<i64>,
-    pub owner_name: Option<String>,
-    pub status: String,
-    pub description: String,
-    pub created_at: DateTime<Utc>,
-    pub closed_at: Option<DateTime<Utc>>,
-}
-
-const COMPLAINT_SELECT: &str = "SELECT k.id, k.work_order_id, wo.number AS work_order_number, k.follow_up_id, k.org_unit_id, k.owner_id, u.display_name AS owner_name, k.status, k.description, k.created_at, k.closed_at \
-     FROM complaints k JOIN work_orders wo ON wo.id = k.work_order_id LEFT JOIN users u ON u.id = k.owner_id";
-
-pub async fn add_complaint(
-    tx: &mut Tx,
-    work_order_id: i64,
-    follow_up_id: Option<i64>,
-    org_unit_id: i64,
-    owner_id: Option<i64>,
-    description: &str,
-    at: DateTime<Utc>,
-) -> Result<i64> {
-    tx.insert(
-        "INSERT INTO complaints (work_order_id, follow_up_id, org_unit_id, owner_id, status, description, created_at) VALUES ($1,$2,$3,$4,'open',$5,$6) RETURNING id",
-        args![work_order_id, follow_up_id, org_unit_id, owner_id, description, at],
-    )
-    .await
-}
-
-/// The complaints the user sees, optionally of one status, newest first.
-pub async fn complaints(
-    db: &Db,
-    vis: &Visibility,
-    status: Option<&str>,
-    page: Page,
-) -> Result<Paged<Complaint>> {
-    let mut q = Sql::new(&format!("{COMPLAINT_SELECT} WHERE "));
-    let cl = vis.clause(Scoped::Unit, "k", &mut q);
-    q.push(&cl);
-    if let Some(s) = status {
-        q.push_bind(" AND k.status = {}", s);
-    }
-    paged(db, q, "k.created_at DESC, k.id DESC", page).await
-}
-
-pub async fn complaints_of_order(db: &Db, work_order_id: i64) -> Result<Vec<Complaint>> {
-    db.fetch_all(
-        &format!("{COMPLAINT_SELECT} WHERE k.work_order_id = $1 ORDER BY k.id"),
         args![work_order_id],
     )
     .await
@@ -958,21 +900,4 @@ pub async fn follow_up_calls_tx(tx: &mut Tx, work_order_id: i64) -> Result<(i64,
         )
         .await?;
     Ok((n, refused > 0))
-}
-
-pub async fn complaint_for_update(tx: &mut Tx, vis: &Visibility, id: i64) -> Result<Complaint> {
-    let mut q = Sql::new(&format!("{COMPLAINT_SELECT} WHERE "));
-    let cl = vis.clause(Scoped::Unit, "k", &mut q);
-    q.push(&cl);
-    q.push_bind(" AND k.id = {}", id);
-    tx.fetch_one(&q.text, q.args).await
-}
-
-pub async fn close_complaint(tx: &mut Tx, id: i64, at: DateTime<Utc>) -> Result<()> {
-    tx.execute(
-        "UPDATE complaints SET status = 'closed', closed_at = $1 WHERE id = $2",
-        args![at, id],
-    )
-    .await?;
-    Ok(())
 }

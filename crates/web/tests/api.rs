@@ -3837,5 +3837,301 @@ db_test!(
         assert_eq!(r.status(), StatusCode::OK);
         let w: Value = create("normal").await.unwrap().json().await.unwrap();
         assert_eq!(due(&w, "respond_by"), t("2026-03-12T02:30:00Z"), "{w}");
+/// The `total` of a list answer.
+#[track_caller]
+fn total(v: &Value) -> i64 {
+    match v["total"].as_i64() {
+        Some(n) => n,
+        None => panic!("no total: {v}"),
+    }
+}
+
+/// A request's status, JSON body and ETag.
+async fn status_json(r: reqwest::RequestBuilder) -> (StatusCode, Value, Option<String>) {
+    let r = r.send().await.unwrap();
+    let st = r.status();
+    let etag = r
+        .headers()
+        .get("etag")
+        .map(|v| v.to_str().unwrap().to_string());
+    (st, r.json().await.unwrap_or(Value::Null), etag)
+}
+
+// Complaints: registered by hand on an order (due by severity, owned by the store's manager),
+// listed with filters and the true total, changed with If-Match (a stale one is 412), worked
+// through a log, escalated to the manager one level up (by hand, and past due by the server's
+// job), closed with a resolution — all audited; another store neither lists nor opens them.
+db_test!(
+    complaints_are_worked_escalated_and_closed,
+    |db: Db| async move {
+        let (app, clock) = test_app(db);
+        let f = seed(&app).await;
+        // Store A's own manager owns its complaints; 周经理 of the head office is one level up.
+        let store_mgr = shouhou_app::org::create_user_unchecked(
+            &app,
+            Some(&f.admin),
+            shouhou_app::org::NewUser {
+                username: "manager_a".into(),
+                display_name: "陈店长".into(),
+                password: PASSWORD.into(),
+                role: Role::Manager,
+                org_unit_id: f.store_a,
+                phone: None,
+            },
+        )
+        .await
+        .unwrap();
+        let s = spawn_app(app.clone()).await;
+        let base = format!("{}/api/v1", s.base);
+        let order = on_site_order(&s, &f).await;
+        let (clerk, _) = bearer(&s, "clerk_a").await;
+        let (mgr_a, _) = bearer(&s, "manager_a").await;
+        let (hq, _) = bearer(&s, "manager1").await;
+        let (clerk_b, _) = bearer(&s, "clerk_b").await;
+        let (tech, _) = bearer(&s, "tech_a").await;
+        let new = |body: Value| clerk.post(format!("{base}/complaints")).json(&body);
+
+        // Refusals name the field as the user sees it.
+        let (st, e, _) = status_json(
+            new(json!({"work_order_id": order, "category": "late", "severity": "severe", "description": "  "}))
+                .header("accept-language", "zh-CN"),
+        )
+        .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e["error"]["field"], "description", "{e}");
+        assert!(
+            e["error"]["message"].as_str().unwrap().contains("描述"),
+            "{e}"
+        );
+        let (st, e, _) = status_json(new(
+            json!({"work_order_id": order, "category": "rude", "severity": "normal", "description": "x"}),
+        ))
+        .await;
+        assert_eq!(
+            (st, e["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("category"))
+        );
+        // Another store's user cannot complain on store A's order: to them it does not exist.
+        let (st, e, _) = status_json(clerk_b.post(format!("{base}/complaints")).json(
+            &json!({"work_order_id": order, "category": "late", "severity": "normal", "description": "x"}),
+        ))
+        .await;
+        assert_eq!(
+            (st, e["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("work_order_id"))
+        );
+
+        // Severe: due 24 h after; normal: 48 h. Owned by store A's manager.
+        let now = app.now();
+        let at = |v: &Value| {
+            v.as_str()
+                .unwrap()
+                .parse::<chrono::DateTime<chrono::Utc>>()
+                .unwrap()
+        };
+        let (st, k1, etag) = status_json(new(
+            json!({"work_order_id": order, "category": "late", "severity": "severe", "description": "等了一上午没人来"}),
+        ))
+        .await;
+        assert_eq!(st, StatusCode::CREATED, "{k1}");
+        assert_eq!(etag.as_deref(), Some("\"1\""));
+        assert_eq!(k1["owner_id"], store_mgr.id);
+        assert_eq!(k1["owner_name"], "陈店长");
+        assert_eq!(k1["customer_name"], "王小明");
+        assert_eq!(k1["status"], "open");
+        assert_eq!(at(&k1["created_at"]), now);
+        assert_eq!(at(&k1["due_at"]), now + chrono::Duration::hours(24));
+        let (_, k2, _) = status_json(new(
+            json!({"work_order_id": order, "category": "charges", "severity": "normal", "description": "上门费收了两次"}),
+        ))
+        .await;
+        assert_eq!(at(&k2["due_at"]), now + chrono::Duration::hours(48));
+        let (id1, id2) = (k1["id"].as_i64().unwrap(), k2["id"].as_i64().unwrap());
+
+        // Lists: open by default with the true total; severity and show filters; other stores
+        // see none, technicians may not look.
+        let list = |c: &Client, q: &str| c.get(format!("{base}/complaints?{q}"));
+        let (_, l, _) = status_json(list(&mgr_a, "limit=1")).await;
+        assert_eq!((total(&l), l["items"].as_array().unwrap().len()), (2, 1));
+        // Open ones soonest due first: the severe one.
+        assert_eq!(l["items"][0]["id"], id1);
+        let (_, l, _) = status_json(list(&mgr_a, "severity=normal")).await;
+        assert_eq!((total(&l), l["items"][0]["id"].as_i64()), (1, Some(id2)));
+        let (_, l, _) = status_json(list(&mgr_a, "show=closed")).await;
+        assert_eq!(total(&l), 0);
+        let (st, e, _) = status_json(list(&mgr_a, "show=whatever")).await;
+        assert_eq!(
+            (st, e["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("show"))
+        );
+        let (_, l, _) = status_json(list(&clerk_b, "show=all")).await;
+        assert_eq!(total(&l), 0);
+        let (st, _, _) = status_json(clerk_b.get(format!("{base}/complaints/{id1}"))).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        let (st, _, _) = status_json(list(&tech, "")).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+
+        // Changes with If-Match: a new severity moves the due time; a stale ETag is 412; the
+        // owner must be someone who works complaints; a clerk registers but does not work them.
+        let k1_url = format!("{base}/complaints/{id1}");
+        let (st, k, etag) = status_json(
+            mgr_a
+                .patch(&k1_url)
+                .header("if-match", "\"1\"")
+                .json(&json!({"severity": "normal", "category": "attitude"})),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{k}");
+        assert_eq!(
+            (k["severity"].as_str(), k["category"].as_str()),
+            (Some("normal"), Some("attitude"))
+        );
+        assert_eq!(at(&k["due_at"]), now + chrono::Duration::hours(48));
+        assert_eq!(etag.as_deref(), Some("\"2\""));
+        let (st, e, _) = status_json(
+            mgr_a
+                .patch(&k1_url)
+                .header("if-match", "\"1\"")
+                .json(&json!({"category": "charges"})),
+        )
+        .await;
+        assert_eq!(st, StatusCode::PRECONDITION_FAILED, "{e}");
+        assert_eq!(e["error"]["changed_by"], "陈店长");
+        let (st, e, _) = status_json(
+            mgr_a
+                .patch(&k1_url)
+                .json(&json!({"owner_id": f.clerk_a.id()})),
+        )
+        .await;
+        assert_eq!(
+            (st, e["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("owner_id"))
+        );
+        let (st, _, _) =
+            status_json(clerk.patch(&k1_url).json(&json!({"category": "other"}))).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+
+        // The log of what was done.
+        let (st, a, _) = status_json(
+            mgr_a
+                .post(format!("{k1_url}/actions"))
+                .json(&json!({"note": "已致电客户致歉"})),
+        )
+        .await;
+        assert_eq!(st, StatusCode::CREATED, "{a}");
+        let (st, e, _) = status_json(
+            mgr_a
+                .post(format!("{k1_url}/actions"))
+                .json(&json!({"note": ""})),
+        )
+        .await;
+        assert_eq!(
+            (st, e["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("note"))
+        );
+        let (_, log, _) = status_json(mgr_a.get(format!("{k1_url}/actions"))).await;
+        assert_eq!(total(&log), 1);
+        assert_eq!(log["items"][0]["user_name"], "陈店长");
+        let (_, l, _) = status_json(list(&mgr_a, "severity=normal")).await;
+        let row = l["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["id"] == id1)
+            .unwrap()
+            .clone();
+        assert_eq!(row["last_action"], "已致电客户致歉");
+
+        // Escalated by hand to the head office's manager, who now sees it; nobody above him.
+        let (st, k, _) = status_json(
+            mgr_a
+                .post(format!("{k1_url}/escalate"))
+                .header("if-match", "\"2\"")
+                .json(&json!({"note": "客户要求上级处理"})),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{k}");
+        assert_eq!(k["escalated_to"], f.manager.id());
+        assert_eq!(at(&k["escalated_at"]), now);
+        let (st, e, _) = status_json(hq.post(format!("{k1_url}/escalate")).json(&json!({}))).await;
+        assert_eq!(
+            (st, e["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("escalated_to"))
+        );
+
+        // Past its due time the other one is escalated by the server's job, once.
+        clock.set(now + chrono::Duration::hours(49));
+        // Two days on, everyone signs in again.
+        let (mgr_a, _) = bearer(&s, "manager_a").await;
+        let (hq, _) = bearer(&s, "manager1").await;
+        let (clerk_b, _) = bearer(&s, "clerk_b").await;
+        let (_, l, _) = status_json(list(&mgr_a, "show=overdue")).await;
+        assert_eq!(total(&l), 2);
+        assert_eq!(
+            shouhou_app::complaints::escalate_overdue(&app)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            shouhou_app::complaints::escalate_overdue(&app)
+                .await
+                .unwrap(),
+            0
+        );
+        let (_, k, _) = status_json(mgr_a.get(format!("{base}/complaints/{id2}"))).await;
+        assert_eq!(k["escalated_to"], f.manager.id());
+        assert!(
+            k["escalated_to_name"]
+                .as_str()
+                .is_some_and(|n| !n.is_empty()),
+            "{k}"
+        );
+        let (_, log, _) = status_json(mgr_a.get(format!("{base}/complaints/{id2}/actions"))).await;
+        assert_eq!(log["items"][0]["kind"], "escalated");
+        assert_eq!(log["items"][0]["user_id"], Value::Null);
+
+        // Closed with its resolution (required); then nothing changes it.
+        let (st, e, _) = status_json(
+            hq.post(format!("{k1_url}/close"))
+                .json(&json!({"resolution": " "})),
+        )
+        .await;
+        assert_eq!(
+            (st, e["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("resolution"))
+        );
+        let (st, k, _) = status_json(
+            hq.post(format!("{k1_url}/close"))
+                .json(&json!({"resolution": "店长上门致歉，减免上门费"})),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{k}");
+        assert_eq!(
+            (k["status"].as_str(), k["resolution"].as_str()),
+            (Some("closed"), Some("店长上门致歉，减免上门费"))
+        );
+        assert_eq!(at(&k["closed_at"]), now + chrono::Duration::hours(49));
+        let (_, l, _) = status_json(list(&mgr_a, "show=closed")).await;
+        assert_eq!(total(&l), 1);
+        let (_, l, _) = status_json(list(&mgr_a, "show=open")).await;
+        assert_eq!(total(&l), 1);
+        let (st, e, _) = status_json(
+            mgr_a
+                .post(format!("{k1_url}/actions"))
+                .json(&json!({"note": "再次回访"})),
+        )
+        .await;
+        assert_eq!(
+            (st, e["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("status"))
+        );
+
+        // Every change is in the audit trail: created, changed, action, escalated, closed.
+        let (_, trail, _) =
+            status_json(hq.get(format!("{base}/audit?entity=complaint&id={id1}"))).await;
+        assert_eq!(total(&trail), 5, "{trail}");
+        let (st, _, _) = status_json(clerk_b.get(format!("{base}/complaints/{id1}/actions"))).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
     }
 );

@@ -1383,6 +1383,11 @@ async fn scroll_to(c: &Client, id: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_edits_the_working_calendar_and_an_sla_rule_in_hours() {
+/// The manager's morning with the demo city (a small one): an order's page shows the job whole
+/// — device, visits, parts, money, photos, follow-up —, a customer's call becomes a complaint
+/// from it, and the complaints page takes it from open to closed with a log of what was done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manager_reads_an_order_and_works_a_complaint_to_closed() {
     let Some((_driver, c)) = browser().await else {
         return;
     };
@@ -1866,6 +1871,190 @@ async fn followup_day_on_the_demo_city() {
     let clerk = api_token(&s, "clerk_a").await;
     let w = api(&s, &clerk, "/work-orders", json!({"customer_id": f.customer, "device_id": f.device, "kind": "repair_onsite", "fault_description": "空调不制冷"})).await;
     assert_eq!(w["respond_by"], "2026-03-10T03:30:00Z", "{w}");
+    let mut o = shouhou_app::demo::DemoOptions::city(7, PASSWORD, app.now());
+    o.customers = 150;
+    o.orders = 700;
+    shouhou_app::demo::generate(&app, &o, &|_, _, _| {})
+        .await
+        .expect("demo loads");
+    let s = spawn_app(app).await;
+    // A finished order with photos, parts and charges, as the demo has many.
+    let (order, number): (i64, String) = s
+        .app
+        .db
+        .fetch_one(
+            "SELECT wo.id, wo.number FROM work_orders wo WHERE wo.status = 'closed' \
+             AND EXISTS (SELECT 1 FROM photos p WHERE p.work_order_id = wo.id) \
+             AND EXISTS (SELECT 1 FROM part_lines l WHERE l.work_order_id = wo.id) \
+             AND EXISTS (SELECT 1 FROM charges ch WHERE ch.work_order_id = wo.id) \
+             AND wo.device_id IS NOT NULL ORDER BY wo.id DESC LIMIT 1",
+            vec![],
+        )
+        .await
+        .expect("the demo has a finished order with photos and parts");
+    login(&c, &s, "manager1").await;
+    c.goto(&format!("{}/work-orders/{order}", s.base))
+        .await
+        .unwrap();
+    let title = text_of(&c, "#wo-number").await;
+    assert!(title.starts_with(&number), "{title}");
+    assert!(title.contains("已关闭"), "{title}");
+    let device = text_of(&c, "#wo-device").await;
+    assert!(
+        device.contains("序列号") && device.contains("购买日期"),
+        "{device}"
+    );
+    let warranty = text_of(&c, "#wo-warranty").await;
+    assert!(
+        ["保内", "保外", "主要部件"]
+            .iter()
+            .any(|w| warranty.contains(w)),
+        "{warranty}"
+    );
+    let visits = text_of(&c, "#wo-visits").await;
+    assert!(
+        visits.contains("师傅") && visits.contains("已修复"),
+        "{visits}"
+    );
+    let parts = text_of(&c, "#wo-parts").await;
+    assert!(parts.contains('¥'), "{parts}");
+    let money = text_of(&c, "#wo-money").await;
+    assert!(
+        money.contains("客户支付") && money.contains("厂家结算"),
+        "{money}"
+    );
+    // The photos are thumbnails the browser actually loaded.
+    wait_for(&c, "#wo-photos img.thumb").await;
+    let loaded = c
+        .execute(
+            "return Array.from(document.querySelectorAll('#wo-photos img.thumb')).every(i => i.complete && i.naturalWidth > 0);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(loaded, json!(true), "photos load");
+    let signature = text_of(&c, "#wo-signature").await;
+    assert!(
+        signature.contains("客户签字") && !signature.contains("未签字"),
+        "{signature}"
+    );
+    // Nothing raw: no field names, JSON or English words of the store.
+    let body = text_of(&c, "main").await;
+    for raw in [
+        "null",
+        "_id",
+        "{",
+        "dispatch plan",
+        "repair_onsite",
+        "fixed",
+        "in_warranty",
+    ] {
+        assert!(!body.contains(raw), "the order page shows {raw:?}: {body}");
+    }
+    no_console_errors(&c, "work-order").await;
+    shot(&c, "order-page-manager-zh").await;
+    c.execute(
+        "document.getElementById('wo-visits').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(&c, "order-page-manager-visits-money-zh").await;
+
+    // The customer calls to complain: registered from the order, its page opens.
+    click(&c, "#new-complaint summary").await;
+    c.execute(
+        "document.querySelector('#new-complaint select[name=category]').value = 'quality'; document.querySelector('#new-complaint select[name=severity]').value = 'severe';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    type_into(&c, "#complaint-description", "修好两天又不制冷了，要求换机").await;
+    click(&c, "#complaint-create").await;
+    let status = text_of(&c, "#complaint-status").await;
+    assert_eq!(status, "处理中");
+    assert_eq!(text_of(&c, "#complaint-category").await, "维修质量");
+    assert_eq!(text_of(&c, "#complaint-severity").await, "严重");
+    let (kid,): (i64,) = s
+        .app
+        .db
+        .fetch_one(
+            &format!("SELECT MAX(id) FROM complaints WHERE work_order_id = {order}"),
+            vec![],
+        )
+        .await
+        .unwrap();
+
+    // The complaints page (from the menu): open ones soonest due first, the true total.
+    click(&c, "header a[href='/complaints']").await;
+    let heading = text_of(&c, "#complaints-heading").await;
+    let (open,): (i64,) = s
+        .app
+        .db
+        .fetch_one(
+            "SELECT COUNT(*) FROM complaints WHERE status = 'open'",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(heading.contains(&format!("共 {open} 条")), "{heading}");
+    let row = text_of(&c, &format!("#complaint-{kid}")).await;
+    assert!(
+        row.contains(&number) && row.contains("维修质量") && row.contains("严重"),
+        "{row}"
+    );
+    no_console_errors(&c, "complaints").await;
+    shot(&c, "complaints-open-zh").await;
+    click(&c, "#show-closed").await;
+    wait_for(&c, "#show-closed.button").await;
+    shot(&c, "complaints-closed-zh").await;
+    click(&c, "#show-open").await;
+
+    // Opened, an action logged, closed with its resolution.
+    click(&c, &format!("#complaint-{kid} a.complaint-open")).await;
+    type_into(&c, "#action-note", "已致电客户致歉，约定明早上门复查").await;
+    click(&c, "#add-action").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//table[@id='complaint-log']//td[contains(., '约定明早上门复查')]",
+        ))
+        .await
+        .expect("the action is in the log");
+    shot(&c, "complaint-open-zh").await;
+    type_into(&c, "#resolution", "复查后更换压缩机，客户确认正常").await;
+    click(&c, "#close-complaint").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#complaint-resolution"))
+        .await
+        .expect("closed");
+    assert_eq!(text_of(&c, "#complaint-status").await, "已办结");
+    let log = text_of(&c, "#complaint-log").await;
+    assert!(log.contains("办结：复查后更换压缩机"), "{log}");
+    no_console_errors(&c, "complaint").await;
+    shot(&c, "complaint-closed-zh").await;
+    let (status, closed): (String, Option<String>) = s
+        .app
+        .db
+        .fetch_one(
+            &format!("SELECT status, CAST(closed_at AS TEXT) FROM complaints WHERE id = {kid}"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, "closed");
+    assert!(closed.is_some());
+
+    // The order's page lists it, closed.
+    c.goto(&format!("{}/work-orders/{order}", s.base))
+        .await
+        .unwrap();
+    let after = text_of(&c, "#wo-after").await;
+    assert!(
+        after.contains("维修质量") && after.contains("已办结"),
+        "{after}"
+    );
     let _ = c.close().await;
     db.cleanup().await;
 }

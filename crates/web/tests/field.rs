@@ -1065,7 +1065,10 @@ db_test!(
             html.contains(&format!("href=\"/work-orders/{}\"", ids[2])),
             "{html}"
         );
-        assert!(html.contains(&format!("#complaint-{kid}")), "{html}");
+        assert!(
+            html.contains(&format!("href=\"/complaints/{kid}\"")),
+            "{html}"
+        );
         let list = text(&http, format!("{}/follow-ups", s.base)).await;
         assert!(
             list.contains("<span id=\"to-call\">1</span>"),
@@ -1139,22 +1142,22 @@ db_test!(
             .await
             .unwrap();
         assert_eq!(owner, Some(f.manager.id()));
-        // Closing needs a note; then it is closed and audited.
+        // Closing needs a resolution; then it is closed and audited.
         let mgr = bearer(&s, "manager1").await;
         let (st, e) = json_of(
             mgr.post(format!("{}/api/v1/complaints/{kid}/close", s.base))
-                .json(&json!({"note": " "}))
+                .json(&json!({"resolution": " "}))
                 .send()
                 .await
                 .unwrap(),
         )
         .await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(e["error"]["field"], "note");
+        assert_eq!(e["error"]["field"], "resolution");
         let html = http
             .post(format!("{}/complaints/{kid}/close", s.base))
             .header("x-csrf-token", &csrf)
-            .form(&[("note", "上门道歉并免除上门费")])
+            .form(&[("resolution", "上门道歉并免除上门费")])
             .send()
             .await
             .unwrap()

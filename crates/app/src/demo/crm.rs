@@ -6,7 +6,10 @@
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
 use rand::Rng;
-use shouhou_domain::{Category, OpportunityKind, Rating, WorkOrderType};
+use shouhou_domain::complaints::DueRules;
+use shouhou_domain::{
+    Category, ComplaintCategory, OpportunityKind, Rating, Severity, WorkOrderType,
+};
 use shouhou_store::{args, Arg, Tx};
 
 use super::archive::Device;
@@ -153,6 +156,7 @@ pub struct Rows {
     /// Follow-up calls that got no rating (no answer, refused).
     pub calls: Vec<Vec<Arg>>,
     pub complaints: Vec<Vec<Arg>>,
+    pub actions: Vec<Vec<Arg>>,
     pub leads: Vec<Vec<Arg>>,
 }
 
@@ -167,15 +171,105 @@ pub const FOLLOW_UP_COLS: &[&str] = &[
 ];
 pub const CALL_COLS: &[&str] = &["work_order_id", "outcome", "user_id", "at", "retry_at"];
 pub const COMPLAINT_COLS: &[&str] = &[
+    "id",
     "work_order_id",
     "follow_up_id",
     "org_unit_id",
     "owner_id",
     "status",
+    "category",
+    "severity",
     "description",
+    "resolution",
     "created_at",
+    "due_at",
     "closed_at",
+    "escalated_to",
+    "escalated_at",
 ];
+pub const ACTION_COLS: &[&str] = &[
+    "complaint_id",
+    "kind",
+    "note",
+    "user_id",
+    "to_user_id",
+    "at",
+];
+
+/// What the store does about a complaint: the call back, then what followed, then how it was
+/// settled — by what the customer complained about.
+fn settling(category: ComplaintCategory) -> (&'static [&'static str], &'static [&'static str]) {
+    use ComplaintCategory::*;
+    match category {
+        Late => (
+            &[
+                "已致电客户致歉，说明迟到原因",
+                "已提醒技术员提前出发、迟到须电话告知",
+            ],
+            &[
+                "向客户致歉并赠送一次免费清洗保养",
+                "客户接受道歉，已减免上门费",
+            ],
+        ),
+        Quality => (
+            &[
+                "已致电客户，约定明天上午复查",
+                "已安排高级技术员上门复查",
+                "复查确认为同一故障，已更换配件",
+            ],
+            &[
+                "复修完成，客户确认正常使用",
+                "已为客户免费复修并延长该部件保修 3 个月",
+            ],
+        ),
+        Charges => (
+            &[
+                "已致电客户，逐项解释收费依据",
+                "核对收费明细，发现路程费多收",
+            ],
+            &[
+                "已退还多收的上门费，客户认可",
+                "客户认可收费说明，已提供收费明细单",
+            ],
+        ),
+        Parts => (
+            &["已致电客户说明配件到货时间", "已向厂家催件，配件已发出"],
+            &["配件到货后已上门更换，客户满意", "已调用门店备件先行更换"],
+        ),
+        Attitude => (
+            &[
+                "已致电客户致歉，了解经过",
+                "已与技术员谈话，要求规范服务用语",
+            ],
+            &["店长上门致歉，客户接受", "已致歉并安排其他技术员后续服务"],
+        ),
+        Other => (&["已致电客户了解情况"], &["已向客户解释并处理，客户认可"]),
+    }
+}
+
+/// What the customer complained about, read from what they said.
+fn category_of(comment: Option<&str>, rng: &mut StdRng) -> ComplaintCategory {
+    use ComplaintCategory::*;
+    match comment {
+        Some("师傅迟到太久") => Late,
+        Some("没修好，还要换新机") => Quality,
+        Some("跑了好几趟才修好") => {
+            if rng.gen_bool(0.5) {
+                Parts
+            } else {
+                Quality
+            }
+        }
+        Some("收费不透明") => Charges,
+        _ => {
+            if rng.gen_bool(0.6) {
+                Quality
+            } else {
+                Attitude
+            }
+        }
+    }
+}
 pub const LEAD_COLS: &[&str] = &[
     "work_order_id",
     "customer_id",
@@ -197,7 +291,7 @@ pub fn rows(
     dev: &Device,
     org: &Org,
     cal: &Calendar,
-    next_follow_up: &mut i64,
+    (next_follow_up, next_complaint): (&mut i64, &mut i64),
     out: &mut Rows,
 ) {
     let now = cal.now;
@@ -214,17 +308,9 @@ pub fn rows(
             f.at
         ]);
         if let Some(c) = f.complaint.filter(|c| c.created <= now) {
-            let closed = (c.closed <= now).then_some(c.closed);
-            out.complaints.push(args![
-                o.id,
-                id,
-                o.store,
-                org.staff.manager,
-                if closed.is_some() { "closed" } else { "open" },
-                f.comment.unwrap_or("不满意"),
-                c.created,
-                closed
-            ]);
+            let kid = *next_complaint;
+            *next_complaint += 1;
+            complaint_rows(kid, id, o, org, now, c, f.comment, out);
         }
     }
     let Some(done) = o.at(shouhou_domain::Status::Completed) else {
@@ -338,4 +424,83 @@ pub async fn knowledge_base(tx: &mut Tx, author: i64, now: DateTime<Utc>) -> Res
     )
     .await?;
     Ok(())
+}
+
+/// The complaint `kid` opened by follow-up `follow_up` and its log, as far as it happened by
+/// `now`: the owner (the store's manager) calls back within hours, may act again, and settles
+/// it — most by the due time (severe ones faster); one not settled by its due time goes up to
+/// the head office's manager. Its details come from a generator of its own, so the rest of the
+/// city stays as it is.
+#[allow(clippy::too_many_arguments)]
+fn complaint_rows(
+    kid: i64,
+    follow_up: i64,
+    o: &Order,
+    org: &Org,
+    now: DateTime<Utc>,
+    c: Complaint,
+    comment: Option<&'static str>,
+    out: &mut Rows,
+) {
+    use rand::SeedableRng;
+    let mut rng = StdRng::seed_from_u64(0xC0_4D1A ^ (o.id as u64).wrapping_mul(0x9E37_79B9));
+    let category = category_of(comment, &mut rng);
+    let severe = rng.gen_bool(if category == ComplaintCategory::Quality {
+        0.35
+    } else {
+        0.15
+    });
+    let severity = if severe {
+        Severity::Severe
+    } else {
+        Severity::Normal
+    };
+    let due = DueRules::default().due_at(c.created, severity);
+    let mut took = c.closed - c.created;
+    if severe {
+        took = Duration::minutes(took.num_minutes() * 11 / 20);
+    }
+    let closed_at = c.created + took;
+    let closed = (closed_at <= now).then_some(closed_at);
+    let owner = org.staff.manager_of(o.store);
+    let (steps, endings) = settling(category);
+    let ending = *pick(&mut rng, endings);
+    // The call back, then the other steps spread over the time it took.
+    let n = rng.gen_range(1..=steps.len());
+    for (i, step) in steps.iter().take(n).enumerate() {
+        let at = c.created
+            + Duration::minutes(((took.num_minutes() * (i as i64 + 1)) / (n as i64 + 2)).max(5));
+        if at <= now {
+            out.actions
+                .push(args![kid, "note", *step, Some(owner), None::<i64>, at]);
+        }
+    }
+    let late = closed_at > due;
+    let escalated = (late && due <= now).then_some(due + Duration::minutes(1));
+    let up = org.staff.manager;
+    if let Some(at) = escalated {
+        out.actions
+            .push(args![kid, "escalated", "", None::<i64>, Some(up), at]);
+    }
+    if let Some(at) = closed {
+        out.actions
+            .push(args![kid, "closed", ending, Some(owner), None::<i64>, at]);
+    }
+    out.complaints.push(args![
+        kid,
+        o.id,
+        follow_up,
+        o.store,
+        owner,
+        if closed.is_some() { "closed" } else { "open" },
+        category.as_str(),
+        severity.as_str(),
+        comment.unwrap_or("不满意"),
+        closed.map(|_| ending),
+        c.created,
+        due,
+        closed,
+        escalated.map(|_| up),
+        escalated
+    ]);
 }

@@ -217,6 +217,7 @@ pub async fn generate(app: &App, o: &DemoOptions, progress: Progress<'_>) -> Res
         "opportunities",
         "follow_ups",
         "complaints",
+        "complaint_actions",
         "kb_articles",
     ] {
         tx.reset_identity(t).await?;

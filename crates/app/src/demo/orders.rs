@@ -298,7 +298,7 @@ pub async fn write(
     money: &Money,
     progress: Progress<'_>,
 ) -> Result<usize> {
-    let (mut next_visit, mut next_follow_up) = (1i64, 1i64);
+    let (mut next_visit, mut next_follow_up, mut next_complaint) = (1i64, 1i64, 1i64);
     for (n, part) in h.orders.chunks(2_000).enumerate() {
         let mut rows = Rows::default();
         let mut m = service::Rows::default();
@@ -307,7 +307,8 @@ pub async fn write(
             let dev = &base.devices[o.device];
             let ids = rows_of(o, dev, org, org.staff.clerk, &mut next_visit, &mut rows);
             money.rows(rng, o, dev, &ids, org, cal, &mut m);
-            crm::rows(rng, o, dev, org, cal, &mut next_follow_up, &mut c);
+            let next = (&mut next_follow_up, &mut next_complaint);
+            crm::rows(rng, o, dev, org, cal, next, &mut c);
         }
         let mut tx = app.db.begin().await?;
         tx.bulk_insert("work_orders", ORDER_COLS, rows.orders)
@@ -324,6 +325,8 @@ pub async fn write(
         tx.bulk_insert("follow_up_calls", crm::CALL_COLS, c.calls)
             .await?;
         tx.bulk_insert("complaints", crm::COMPLAINT_COLS, c.complaints)
+            .await?;
+        tx.bulk_insert("complaint_actions", crm::ACTION_COLS, c.actions)
             .await?;
         tx.bulk_insert("opportunities", crm::LEAD_COLS, c.leads)
             .await?;

@@ -144,6 +144,18 @@ pub struct Staff {
     pub manager: i64,
     pub followup: i64,
     pub partner: i64,
+    /// (store, its manager).
+    pub store_managers: Vec<(i64, i64)>,
+}
+
+impl Staff {
+    /// The manager of `store`, else the head office's.
+    pub fn manager_of(&self, store: i64) -> i64 {
+        self.store_managers
+            .iter()
+            .find(|(s, _)| *s == store)
+            .map_or(self.manager, |(_, m)| *m)
+    }
 }
 
 pub struct Org {
@@ -283,6 +295,11 @@ pub async fn load(
         let name = format!("{}师傅", names.surname(rng));
         people.push((format!("tech{:02}", i + 1), name, Role::Technician, c.store));
     }
+    // Each store's own manager (店长) owns the store's complaints; 周经理 at the head office is
+    // the next level up.
+    for (s, name) in STORES.iter().zip(["陈店长", "林店长", "黄店长"]) {
+        people.push((format!("manager{}", s.id), name.into(), Role::Manager, s.id));
+    }
     let hashes: Vec<_> = people
         .iter()
         .map(|_| {
@@ -293,6 +310,13 @@ pub async fn load(
     let mut rows = Vec::new();
     for (i, ((u, name, role, unit), h)) in people.iter().zip(hashes).enumerate() {
         let hash = h.await.map_err(|e| AppError::Internal(e.to_string()))??;
+        // The store managers' phones come from their store, so the random stream (and the rest
+        // of the city) stays as it was before they were added.
+        let phone = if i < people.len() - STORES.len() {
+            names.mobile(rng)
+        } else {
+            format!("1390571{:04}", unit * 100 + 1)
+        };
         rows.push(args![
             i as i64 + 1,
             u.as_str(),
@@ -300,7 +324,7 @@ pub async fn load(
             hash,
             role.as_str(),
             *unit,
-            names.mobile(rng),
+            phone,
             now,
             now
         ]);
@@ -334,6 +358,10 @@ pub async fn load(
         manager: user("manager1"),
         followup: user("followup1"),
         partner: user("partner1"),
+        store_managers: STORES
+            .iter()
+            .map(|s| (s.id, user(&format!("manager{}", s.id))))
+            .collect(),
     };
 
     // ---- technicians and their rota

@@ -478,9 +478,9 @@ pub async fn search(
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct AuditQuery {
-    /// work_order, customer, device, technician, user, org_unit, product, warranty_policy
+    /// work_order, customer, device, technician, user, org_unit, product, warranty_policy, complaint
     #[param(
-        pattern = "^(work_order|customer|device|technician|user|org_unit|product|warranty_policy)$"
+        pattern = "^(work_order|customer|device|technician|user|org_unit|product|warranty_policy|complaint)$"
     )]
     pub entity: String,
     pub id: i64,

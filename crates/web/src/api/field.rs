@@ -1,5 +1,5 @@
 //! The field side: service report, parts, signature, photos, sales leads, knowledge base,
-//! follow-ups and complaints, fee rules, self-service requests.
+//! follow-ups, fee rules, self-service requests.
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -12,8 +12,7 @@ use shouhou_domain::{Category, OpportunityStatus};
 use shouhou_store::records::WorkOrder;
 use shouhou_store::repo::Paged;
 use shouhou_store::service::{
-    Article, Complaint, FeeRule, FollowUp, Opportunity, PartLine, Photo, ServiceRequest,
-    VisitReport,
+    Article, FeeRule, FollowUp, Opportunity, PartLine, Photo, ServiceRequest, VisitReport,
 };
 use utoipa::IntoParams;
 
@@ -248,37 +247,6 @@ pub async fn get_follow_up(
     Path(id): Path<i64>,
 ) -> Result<Json<Option<FollowUp>>, ApiError> {
     Ok(Json(crm::follow_up(&s.app, &a.actor, id).await?))
-}
-
-/// The complaints of the user's units, newest first.
-#[utoipa::path(get, path = "/complaints", tag = "crm", params(PageQuery),
-    responses((status = 200, body = Paged<Complaint>), (status = 422)))]
-pub async fn complaints(
-    State(s): State<AppState>,
-    a: Auth,
-    Paging(page): Paging,
-) -> Result<Json<Paged<Complaint>>, ApiError> {
-    Ok(Json(crm::complaints(&s.app, &a.actor, page).await?))
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct CloseComplaint {
-    /// What was done for the customer.
-    #[schema(min_length = 1, max_length = 1000)]
-    pub note: String,
-}
-
-/// Closes a complaint with what was done (its owner, a manager, follow-up staff, an admin).
-#[utoipa::path(post, path = "/complaints/{id}/close", tag = "crm", request_body = CloseComplaint, responses((status = 200, body = Complaint), (status = 422)))]
-pub async fn close_complaint(
-    State(s): State<AppState>,
-    a: Auth,
-    Path(id): Path<i64>,
-    JsonBody(b): JsonBody<CloseComplaint>,
-) -> Result<Json<Complaint>, ApiError> {
-    Ok(Json(
-        crm::close_complaint(&s.app, &a.actor, id, &b.note).await?,
-    ))
 }
 
 #[utoipa::path(get, path = "/fee-rules", tag = "settings", responses((status = 200, body = Vec<FeeRule>, headers(("ETag" = String)))))]

@@ -4,6 +4,7 @@
 pub mod archive;
 pub mod auth;
 pub mod calendar;
+pub mod complaints;
 pub mod dispatch;
 pub mod field;
 pub mod health;
@@ -104,8 +105,11 @@ pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(field::search_kb, field::create_article))
         .routes(routes!(field::get_article, field::update_article))
         .routes(routes!(field::add_follow_up, field::get_follow_up))
-        .routes(routes!(field::complaints))
-        .routes(routes!(field::close_complaint))
+        .routes(routes!(complaints::list, complaints::create))
+        .routes(routes!(complaints::get, complaints::update))
+        .routes(routes!(complaints::actions, complaints::add_action))
+        .routes(routes!(complaints::escalate))
+        .routes(routes!(complaints::close))
         .routes(routes!(field::get_fee_rules, field::put_fee_rules))
         .routes(routes!(field::service_requests))
         .routes(routes!(field::decide_request))

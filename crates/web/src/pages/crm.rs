@@ -1,4 +1,4 @@
-//! Office pages after the visit: sales leads with complaints, the knowledge base, QR label
+//! Office pages after the visit: sales leads, the knowledge base, QR label
 //! sheets, and the clerk's check of self-service requests.
 
 use askama::Template;
@@ -17,11 +17,8 @@ use crate::extract::{Form, Path, Query};
 use crate::i18n::T;
 use crate::AppState;
 
-/// The leads and complaints the page shows (the newest).
+/// The leads the page shows (the newest).
 const LIST: Paging = Paging::first(200);
-
-/// (created, order id, number, owner, status, description, complaint id, open)
-type ComplaintRow = (String, i64, String, String, String, String, i64, bool);
 
 pub struct LeadRow {
     id: i64,
@@ -44,7 +41,6 @@ struct Leads {
     filters: Vec<(String, String)>,
     rows: Vec<LeadRow>,
     open_value: String,
-    complaints: Vec<ComplaintRow>,
 }
 
 #[derive(Deserialize)]
@@ -52,7 +48,7 @@ pub struct LeadQuery {
     status: Option<String>,
 }
 
-/// `GET /opportunities`: the leads of the user's units and the open complaints.
+/// `GET /opportunities`: the leads of the user's units.
 pub async fn leads(State(s): State<AppState>, p: Page, Query(q): Query<LeadQuery>) -> Response {
     let lang = p.actor.lang;
     let status = q
@@ -61,8 +57,6 @@ pub async fn leads(State(s): State<AppState>, p: Page, Query(q): Query<LeadQuery
         .and_then(|x| OpportunityStatus::parse_field(x, "status").ok());
     let list = match uc::opportunities(&s.app, &p.actor, status, LIST).await {
         Ok(v) => v.items,
-        // Follow-up staff come here for the complaints their calls opened.
-        Err(AppError::Forbidden) if p.actor.role() == shouhou_domain::Role::Followup => vec![],
         Err(e) => return err(e),
     };
     let (open_count, open_value) = uc::open_leads(&s.app, &p.actor).await.unwrap_or_default();
@@ -72,28 +66,6 @@ pub async fn leads(State(s): State<AppState>, p: Page, Query(q): Query<LeadQuery
             .iter()
             .map(|x| (x.as_str().to_string(), x.label(lang).to_string())),
     );
-    let complaints = uc::complaints(&s.app, &p.actor, LIST)
-        .await
-        .unwrap_or_default()
-        .items
-        .into_iter()
-        .map(|k| {
-            let st = shouhou_domain::ComplaintStatus::parse_field(&k.status, "status")
-                .map(|x| x.label(lang).to_string())
-                .unwrap_or(k.status.clone());
-            let open = k.status == "open";
-            (
-                p.time(&s, k.created_at),
-                k.work_order_id,
-                k.work_order_number,
-                k.owner_name.unwrap_or_default(),
-                st,
-                k.description,
-                k.id,
-                open,
-            )
-        })
-        .collect();
     render(&Leads {
         status: status.map(|x| x.as_str().to_string()).unwrap_or_default(),
         filters,
@@ -117,7 +89,6 @@ pub async fn leads(State(s): State<AppState>, p: Page, Query(q): Query<LeadQuery
             })
             .collect(),
         open_value: format!("{} · {open_count}", yuan(open_value)),
-        complaints,
         c: p.chrome(),
     })
 }
@@ -414,32 +385,6 @@ pub async fn decide_request(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CloseForm {
-    note: String,
-}
-
-/// `POST /complaints/{id}/close` (htmx): closed with what was done; the row says so.
-pub async fn close_complaint(
-    State(s): State<AppState>,
-    p: Page,
-    Path(id): Path<i64>,
-    Form(f): Form<CloseForm>,
-) -> Response {
-    let lang = p.actor.lang;
-    match uc::close_complaint(&s.app, &p.actor, id, &f.note).await {
-        Ok(k) => html(format!(
-            "<tr id=\"complaint-{id}\"><td colspan=\"5\" class=\"notice\">{} · {}</td></tr>",
-            k.work_order_number,
-            p.t.t("complaint.closed")
-        )),
-        Err(e) => html(format!(
-            "<tr id=\"complaint-{id}\"><td colspan=\"5\"><span class=\"error\">{}</span> <a href=\"/opportunities\">↻</a></td></tr>",
-            e.message(lang).replace('<', "&lt;")
-        )),
-    }
-}
-
 pub struct CallRow {
     id: i64,
     number: String,
@@ -559,10 +504,10 @@ pub async fn answer(
             let mut text = shouhou_domain::Rating::parse_field(&fu.rating, "rating")
                 .map(|r| r.label(lang).to_string())
                 .unwrap_or(fu.rating);
-            if let Ok(ks) = shouhou_store::service::complaints_of_order(&s.app.db, id).await {
+            if let Ok(ks) = shouhou_store::complaints::of_order(&s.app.db, id).await {
                 if let Some(k) = ks.iter().find(|k| k.follow_up_id == Some(fu.id)) {
                     text.push_str(&format!(
-                        " · <a href=\"/opportunities#complaint-{}\" class=\"complaint-link\">{}</a>",
+                        " · <a href=\"/complaints/{}\" class=\"complaint-link\">{}</a>",
                         k.id,
                         p.t.t("followup.complaint_opened")
                     ));

@@ -253,6 +253,47 @@ struct DetailPage {
     /// The service address and its place (to confirm, with the form to set it).
     place: Option<super::archive::PlaceRow>,
     geocoding: bool,
+    device: DeviceFacts,
+    visits: Vec<VisitRow>,
+    /// (part, qty, unit price, amount, who pays)
+    parts: Vec<(String, i64, String, String, String)>,
+    /// (charge, amount, who pays)
+    charges: Vec<(String, String, String)>,
+    customer_total: String,
+    manufacturer_total: String,
+    photos: Vec<i64>,
+    /// "已签字：name · time", or "未签字".
+    signature: String,
+    signed: bool,
+    /// "满意 · comment · by phone · time", or "未回访".
+    follow_up: String,
+    complaints: Vec<super::complaints::Row>,
+    /// Whether the user may register a complaint here; the categories and severities offered.
+    may_complain: bool,
+    complaint_categories: Vec<(String, String)>,
+    severities: Vec<(String, String)>,
+}
+
+/// The device of an order as the page shows it.
+#[derive(Default)]
+pub struct DeviceFacts {
+    /// "海尔 冰箱 BCD-470 (Haier BCD-470)"; empty without a device.
+    product: String,
+    serial: String,
+    purchase_date: String,
+    device_id: i64,
+}
+
+/// One visit in words and local times.
+pub struct VisitRow {
+    seq: i64,
+    technician: String,
+    departed: String,
+    arrived: String,
+    left: String,
+    outcome: String,
+    findings: String,
+    work_done: String,
 }
 
 pub async fn detail(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> Response {
@@ -332,23 +373,28 @@ pub async fn detail(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
         .collect();
     // Visits and (for managers and admins) the audit trail join the transitions, by time.
     let mut events: Vec<(String, String, String, String)> = events;
-    for v in uc::visits(&s.app, &p.actor, id, Paging::LARGEST)
+    let report = shouhou_app::service::report_of(&s.app, w.clone())
         .await
-        .unwrap_or_default()
-        .items
-    {
+        .ok();
+    let outcome_label = |o: &Option<String>| {
+        o.as_deref()
+            .and_then(|o| shouhou_domain::VisitOutcome::parse_field(o, "outcome").ok())
+            .map(|o| o.label(lang).to_string())
+            .unwrap_or_default()
+    };
+    let visit_tech = |v: &shouhou_store::service::VisitReport| {
+        v.technician_name
+            .clone()
+            .unwrap_or_else(|| p.t.t("wo.partner_visit"))
+    };
+    for v in report.iter().flat_map(|r| r.visits.iter()) {
         if let Some(a) = v.arrived_at {
-            let outcome = v
-                .outcome
-                .0
-                .map(|o| o.label(lang).to_string())
-                .unwrap_or_default();
             let left = v.left_at.map(|l| p.time(&s, l)).unwrap_or_default();
             events.push((
                 p.time(&s, a),
                 format!("{} #{}", p.t.t("wo.visit"), v.seq),
-                technician.clone(),
-                format!("→ {left} {outcome}"),
+                visit_tech(v),
+                format!("→ {left} {}", outcome_label(&v.outcome)),
             ));
         }
     }
@@ -377,8 +423,8 @@ pub async fn detail(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
                             format!(
                                 "{}：{} → {}",
                                 shouhou_domain::fields::label(k, lang),
-                                shown(&s, k, &v[0], &techs, &unit_names, lang),
-                                shown(&s, k, &v[1], &techs, &unit_names, lang)
+                                shown(&s, &a.action, k, &v[0], &techs, &unit_names, lang),
+                                shown(&s, &a.action, k, &v[1], &techs, &unit_names, lang)
                             )
                         })
                         .collect()
@@ -404,7 +450,148 @@ pub async fn detail(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
             )
         })
         .collect();
+    let time_or_dash = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| p.time(&s, t)).unwrap_or_else(|| "—".into())
+    };
+    let visits = report
+        .iter()
+        .flat_map(|r| r.visits.iter())
+        .map(|v| VisitRow {
+            seq: v.seq,
+            technician: visit_tech(v),
+            departed: time_or_dash(v.departed_at),
+            arrived: time_or_dash(v.arrived_at),
+            left: time_or_dash(v.left_at),
+            outcome: {
+                let o = outcome_label(&v.outcome);
+                if o.is_empty() {
+                    p.t.t("wo.visit_open")
+                } else {
+                    o
+                }
+            },
+            findings: v.findings.clone().unwrap_or_default(),
+            work_done: v.work_done.clone().unwrap_or_default(),
+        })
+        .collect();
+    let payer = |x: &str| {
+        shouhou_domain::fees::Payer::parse_field(x, "payer")
+            .map(|x| x.label(lang).to_string())
+            .unwrap_or_else(|_| x.to_string())
+    };
+    let yuan = |f: i64| format!("¥{}", shouhou_domain::money::yuan(f));
+    let parts = report
+        .iter()
+        .flat_map(|r| r.parts.iter())
+        .map(|l| {
+            let main = if l.main_part {
+                p.t.t("report.main_part")
+            } else {
+                String::new()
+            };
+            (
+                format!("{}{main}", l.name),
+                l.qty,
+                yuan(l.unit_price_fen),
+                yuan(l.unit_price_fen * l.qty),
+                payer(&l.payer),
+            )
+        })
+        .collect();
+    let charges = report
+        .iter()
+        .flat_map(|r| r.charges.iter())
+        .map(|c| {
+            (
+                shouhou_domain::fees::ChargeKind::parse_field(&c.kind, "kind")
+                    .map(|k| k.label(lang).to_string())
+                    .unwrap_or_else(|_| c.kind.clone()),
+                yuan(c.amount_fen),
+                payer(&c.payer),
+            )
+        })
+        .collect();
+    let totals = report
+        .as_ref()
+        .map(|r| r.totals.clone())
+        .unwrap_or_default();
+    let signed_visit = report.as_ref().and_then(|r| r.signature().cloned());
+    let signature = match &signed_visit {
+        Some(v) => {
+            p.t.t("wo.signed")
+                .replace("{name}", v.signed_by.as_deref().unwrap_or(""))
+                .replace("{at}", &time_or_dash(v.signed_at))
+        }
+        None => p.t.t("report.unsigned"),
+    };
+    let mut device = DeviceFacts::default();
+    if let Some(d) = w.device_id {
+        if let Ok(dev) = shouhou_store::repo::devices::get(&s.app.db, &p.actor.vis, d).await {
+            device.device_id = dev.id;
+            device.serial = dev.serial.clone();
+            device.purchase_date = dev.purchase_date.to_string();
+            device.product = report
+                .as_ref()
+                .and_then(|r| r.product.as_ref())
+                .map(|x| {
+                    // The product's name usually says brand and model already.
+                    if x.name.contains(&x.model) {
+                        x.name.clone()
+                    } else {
+                        format!("{} · {} {}", x.name, x.brand, x.model)
+                    }
+                })
+                .unwrap_or(dev.brand);
+        }
+    }
+    let follow_up = match shouhou_app::crm::follow_up(&s.app, &p.actor, id).await {
+        Ok(Some(f)) => {
+            let mut parts = vec![shouhou_domain::Rating::parse_field(&f.rating, "rating")
+                .map(|r| r.label(lang).to_string())
+                .unwrap_or(f.rating)];
+            if let Some(c) = f.comment.filter(|c| !c.is_empty()) {
+                parts.push(format!("“{c}”"));
+            }
+            parts.push(
+                shouhou_domain::FollowUpChannel::parse_field(&f.channel, "channel")
+                    .map(|c| c.label(lang).to_string())
+                    .unwrap_or(f.channel),
+            );
+            parts.push(p.time(&s, f.at));
+            parts.join(" · ")
+        }
+        _ => p.t.t("wo.no_follow_up"),
+    };
+    let complaints = shouhou_app::complaints::of_order(&s.app, &p.actor, id)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|k| super::complaints::row(&s, &p, k))
+        .collect();
     render(&DetailPage {
+        device,
+        visits,
+        parts,
+        charges,
+        customer_total: yuan(totals.customer_fen),
+        manufacturer_total: yuan(totals.manufacturer_fen),
+        photos: report
+            .as_ref()
+            .map(|r| r.photos.iter().map(|x| x.id).collect())
+            .unwrap_or_default(),
+        signed: signed_visit.is_some(),
+        signature,
+        follow_up,
+        complaints,
+        may_complain: shouhou_app::complaints::CREATORS.contains(&p.actor.role()),
+        complaint_categories: shouhou_domain::ComplaintCategory::ALL
+            .iter()
+            .map(|x| (x.as_str().to_string(), x.label(lang).to_string()))
+            .collect(),
+        severities: shouhou_domain::Severity::ALL
+            .iter()
+            .map(|x| (x.as_str().to_string(), x.label(lang).to_string()))
+            .collect(),
         status_label: w.status.label(lang).to_string(),
         kind_label: w.kind.label(lang).to_string(),
         priority_label: w.priority.label(lang).to_string(),
@@ -552,9 +739,11 @@ pub async fn change_store(
 }
 
 /// A value of the audit trail as a person reads it: no JSON quotes, "—" for nothing, a
-/// technician by name, a time in the org's zone, a vocabulary word by its label.
+/// technician by name, a time in the org's zone, a vocabulary word by its label (`action` says
+/// which vocabulary: a follow-up's channel is not an order's).
 fn shown(
     s: &AppState,
+    action: &str,
     field: &str,
     v: &serde_json::Value,
     techs: &[shouhou_store::records::Technician],
@@ -570,6 +759,8 @@ fn shown(
             .and_then(|id| units.iter().find(|u| u.0 == id))
             .map(|u| u.1.clone())
             .unwrap_or_else(|| n.to_string()),
+        // A photo is added (its number says nothing to a person).
+        Value::Number(_) if field == "photo" => lang.pick("已上传", "uploaded"),
         Value::Number(n) if field == "technician_id" => n
             .as_i64()
             .and_then(|id| techs.iter().find(|t| t.id == id))
@@ -592,9 +783,26 @@ fn shown(
                 "warranty_decision" => shouhou_domain::WarrantyDecision::parse_field(t, field)
                     .map(|x| x.label(lang).to_string())
                     .ok(),
+                "channel" if action == "follow_up" => {
+                    shouhou_domain::FollowUpChannel::parse_field(t, field)
+                        .map(|x| x.label(lang).to_string())
+                        .ok()
+                }
                 "channel" => shouhou_domain::Channel::parse_field(t, field)
                     .map(|x| x.label(lang).to_string())
                     .ok(),
+                "rating" => shouhou_domain::Rating::parse_field(t, field)
+                    .map(|x| x.label(lang).to_string())
+                    .ok(),
+                // A follow-up call without a rating, or a visit's outcome.
+                "outcome" => match t.as_str() {
+                    "no_answer" => Some(lang.pick("未接通", "no answer")),
+                    "refused" => Some(lang.pick("拒访", "refused")),
+                    "answered" => Some(lang.pick("已接通", "answered")),
+                    _ => shouhou_domain::VisitOutcome::parse_field(t, field)
+                        .map(|x| x.label(lang).to_string())
+                        .ok(),
+                },
                 _ => None,
             };
             word.unwrap_or_else(|| t.clone())

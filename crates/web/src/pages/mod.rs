@@ -3,6 +3,7 @@
 
 mod archive;
 mod calendar;
+mod complaints;
 mod crm;
 mod desk;
 mod dispatch;
@@ -96,7 +97,13 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/tech", get(field::day))
         .route("/opportunities", get(crm::leads))
         .route("/opportunities/{id}/status", post(crm::lead_status))
-        .route("/complaints/{id}/close", post(crm::close_complaint))
+        .route("/complaints", get(complaints::list))
+        .route("/complaints/{id}", get(complaints::detail))
+        .route("/complaints/{id}/terms", post(complaints::update))
+        .route("/complaints/{id}/actions", post(complaints::add_action))
+        .route("/complaints/{id}/escalate", post(complaints::escalate))
+        .route("/complaints/{id}/close", post(complaints::close))
+        .route("/work-orders/{id}/complaints", post(complaints::create))
         .route("/follow-ups", get(crm::follow_ups))
         .route("/follow-ups/{id}", post(crm::answer))
         .route("/kb", get(crm::kb).post(crm::kb_create))
@@ -274,10 +281,11 @@ fn menu(role: Role) -> Vec<(&'static str, &'static str)> {
         ),
         ("/follow-ups", "nav.follow_ups", &[Admin, Manager, Followup]),
         (
-            "/opportunities",
-            "nav.leads",
-            &[Admin, Manager, Dispatcher, Followup],
+            "/complaints",
+            "nav.complaints",
+            &[Admin, Manager, Dispatcher, Clerk, Followup],
         ),
+        ("/opportunities", "nav.leads", &[Admin, Manager, Dispatcher]),
         (
             "/kb",
             "nav.kb",
