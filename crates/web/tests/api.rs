@@ -3837,6 +3837,9 @@ db_test!(
         assert_eq!(r.status(), StatusCode::OK);
         let w: Value = create("normal").await.unwrap().json().await.unwrap();
         assert_eq!(due(&w, "respond_by"), t("2026-03-12T02:30:00Z"), "{w}");
+    }
+);
+
 /// The `total` of a list answer.
 #[track_caller]
 fn total(v: &Value) -> i64 {

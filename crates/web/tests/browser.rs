@@ -1336,11 +1336,6 @@ async fn drag(c: &Client, from: &str, to: &str) {
          function ev(el, t) { el.dispatchEvent(new DragEvent(t, {bubbles: true, cancelable: true, dataTransfer: dt})); }
          ev(a, 'dragstart'); ev(b, 'dragover'); ev(b, 'drop'); ev(a, 'dragend');",
         vec![json!(from), json!(to)],
-/// Sets the `n`-th field named `name` inside `#{within}` as a picker would.
-async fn set_nth(c: &Client, within: &str, name: &str, n: usize, value: &str) {
-    c.execute(
-        "var e = document.querySelectorAll('#' + arguments[0] + ' [name=\"' + arguments[1] + '\"]')[arguments[2]]; e.value = arguments[3]; e.dispatchEvent(new Event('change', {bubbles: true}));",
-        vec![json!(within), json!(name), json!(n), json!(value)],
     )
     .await
     .unwrap();
@@ -1372,22 +1367,6 @@ async fn mark(c: &Client) {
 /// technician taken off the day (leave) and put back on, each audited through the API's view.
 #[tokio::test]
 async fn dispatcher_maps_drags_and_edits_shifts_on_the_board() {
-async fn scroll_to(c: &Client, id: &str) {
-    c.execute(
-        "document.getElementById(arguments[0]).scrollIntoView();",
-        vec![json!(id)],
-    )
-    .await
-    .unwrap();
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn admin_edits_the_working_calendar_and_an_sla_rule_in_hours() {
-/// The manager's morning with the demo city (a small one): an order's page shows the job whole
-/// — device, visits, parts, money, photos, follow-up —, a customer's call becomes a complaint
-/// from it, and the complaints page takes it from open to closed with a log of what was done.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn manager_reads_an_order_and_works_a_complaint_to_closed() {
     let Some((_driver, c)) = browser().await else {
         return;
     };
@@ -1644,44 +1623,6 @@ async fn clerk_day_on_the_demo_city() {
         .fetch_one(
             "SELECT ph.phone FROM customer_phones ph JOIN devices d ON d.customer_id = ph.customer_id \
              ORDER BY ph.customer_id LIMIT 1",
-    let s = spawn_app(app).await;
-    login(&c, &s, "admin").await;
-    wait_for(&c, "#calendar-form").await;
-    no_console_errors(&c, "settings").await;
-
-    // The SLA rules read in hours, each on its clock.
-    scroll_to(&c, "sla-form").await;
-    shot(&c, "settings-sla-hours-zh").await;
-    let respond = wait_for(&c, "#sla-form tbody tr:nth-child(2) input[name=respond]").await;
-    assert_eq!(respond.prop("value").await.unwrap().as_deref(), Some("2"));
-    // A rule in half hours, around the clock: a typo is refused first, saying where.
-    retype(
-        &c,
-        "#sla-form tbody tr:nth-child(2) input[name=respond]",
-        "一个半",
-    )
-    .await;
-    click(&c, "#save-sla").await;
-    let e = text_of(&c, "#sla-error").await;
-    assert!(e.contains("第 2 行") && e.contains("小时"), "{e}");
-    retype(
-        &c,
-        "#sla-form tbody tr:nth-child(2) input[name=respond]",
-        "1.5",
-    )
-    .await;
-    wait_for(&c, "#sla-form tbody tr:nth-child(2) select[name=clock]")
-        .await
-        .select_by_value("around_the_clock")
-        .await
-        .unwrap();
-    click(&c, "#save-sla").await;
-    wait_for(&c, "#sla-saved").await;
-    let (clock, hours): (String, f64) = s
-        .app
-        .db
-        .fetch_one(
-            "SELECT clock, respond_hours FROM sla_rules WHERE priority = 'normal' AND tier IS NULL",
             vec![],
         )
         .await
@@ -1800,6 +1741,77 @@ async fn followup_day_on_the_demo_city() {
         1
     );
     no_console_errors(&c, "follow-ups").await;
+}
+
+/// Sets the `n`-th field named `name` inside `#{within}` as a picker would.
+async fn set_nth(c: &Client, within: &str, name: &str, n: usize, value: &str) {
+    c.execute(
+        "var e = document.querySelectorAll('#' + arguments[0] + ' [name=\"' + arguments[1] + '\"]')[arguments[2]]; e.value = arguments[3]; e.dispatchEvent(new Event('change', {bubbles: true}));",
+        vec![json!(within), json!(name), json!(n), json!(value)],
+    )
+    .await
+    .unwrap();
+}
+
+async fn scroll_to(c: &Client, id: &str) {
+    c.execute(
+        "document.getElementById(arguments[0]).scrollIntoView();",
+        vec![json!(id)],
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_edits_the_working_calendar_and_an_sla_rule_in_hours() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let db = shouhou_testkit::sqlite().await;
+    let (app, _) = test_app(db.db.clone());
+    let f = seed(&app).await;
+    let s = spawn_app(app).await;
+    login(&c, &s, "admin").await;
+    wait_for(&c, "#calendar-form").await;
+    no_console_errors(&c, "settings").await;
+
+    // The SLA rules read in hours, each on its clock.
+    scroll_to(&c, "sla-form").await;
+    shot(&c, "settings-sla-hours-zh").await;
+    let respond = wait_for(&c, "#sla-form tbody tr:nth-child(2) input[name=respond]").await;
+    assert_eq!(respond.prop("value").await.unwrap().as_deref(), Some("2"));
+    // A rule in half hours, around the clock: a typo is refused first, saying where.
+    retype(
+        &c,
+        "#sla-form tbody tr:nth-child(2) input[name=respond]",
+        "一个半",
+    )
+    .await;
+    click(&c, "#save-sla").await;
+    let e = text_of(&c, "#sla-error").await;
+    assert!(e.contains("第 2 行") && e.contains("小时"), "{e}");
+    retype(
+        &c,
+        "#sla-form tbody tr:nth-child(2) input[name=respond]",
+        "1.5",
+    )
+    .await;
+    wait_for(&c, "#sla-form tbody tr:nth-child(2) select[name=clock]")
+        .await
+        .select_by_value("around_the_clock")
+        .await
+        .unwrap();
+    click(&c, "#save-sla").await;
+    wait_for(&c, "#sla-saved").await;
+    let (clock, hours): (String, f64) = s
+        .app
+        .db
+        .fetch_one(
+            "SELECT clock, respond_hours FROM sla_rules WHERE priority = 'normal' AND tier IS NULL",
+            vec![],
+        )
+        .await
+        .unwrap();
     assert_eq!((clock.as_str(), hours), ("around_the_clock", 1.5));
     shot(&c, "settings-sla-saved-zh").await;
 
@@ -1871,6 +1883,20 @@ async fn followup_day_on_the_demo_city() {
     let clerk = api_token(&s, "clerk_a").await;
     let w = api(&s, &clerk, "/work-orders", json!({"customer_id": f.customer, "device_id": f.device, "kind": "repair_onsite", "fault_description": "空调不制冷"})).await;
     assert_eq!(w["respond_by"], "2026-03-10T03:30:00Z", "{w}");
+    let _ = c.close().await;
+    db.cleanup().await;
+}
+
+/// The manager's morning with the demo city (a small one): an order's page shows the job whole
+/// — device, visits, parts, money, photos, follow-up —, a customer's call becomes a complaint
+/// from it, and the complaints page takes it from open to closed with a log of what was done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manager_reads_an_order_and_works_a_complaint_to_closed() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let db = shouhou_testkit::sqlite().await;
+    let (app, _) = test_app(db.db.clone());
     let mut o = shouhou_app::demo::DemoOptions::city(7, PASSWORD, app.now());
     o.customers = 150;
     o.orders = 700;
