@@ -18,4 +18,4 @@ pub mod work_order_number;
 pub use error::{DomainError, ValidationError};
 pub use i18n::Lang;
 pub use kinds::*;
-pub use lifecycle::{check_transition, Status};
+pub use lifecycle::{check_transition, DeclineReason, Status};
