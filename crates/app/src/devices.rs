@@ -305,7 +305,7 @@ pub async fn history_of_order(app: &App, actor: &Actor, id: i64) -> Result<Vec<E
     };
     let list = work_orders::list(&app.db, &vis, &f, Page::first(21)).await?;
     let mut out = Vec::new();
-    let earlier = |o: &WorkOrder| o.id != id && o.created_at <= w.created_at;
+    let earlier = |o: &WorkOrder| (o.created_at, o.id) < (w.created_at, id);
     for o in list.items.into_iter().filter(earlier).take(20) {
         let outcome = work_orders::last_visit(&app.db, o.id)
             .await?

@@ -344,12 +344,12 @@ mod tests {
         let ok = json!({"status": "1", "info": "OK", "count": "1", "geocodes": [
             {"formatted_address": "浙江省杭州市西湖区文三路398号", "level": "门牌号", "location": "120.125000,30.276000"}
         ]});
-        // AMap's GCJ-02 point comes back as WGS-84: a few hundred metres south-west.
+        // AMap's GCJ-02 point comes back as WGS-84: a few hundred metres to the north-west.
         let found = parse_amap(&ok).unwrap().unwrap();
         assert!(found.precise);
         let gcj = shouhou_domain::geo::wgs84_to_gcj02(found.point);
         assert!((gcj.lat - 30.276).abs() < 1e-7 && (gcj.lng - 120.125).abs() < 1e-7);
-        assert!(found.point.lat < 30.276 && found.point.lng < 120.125);
+        assert!(found.point.lat > 30.276 && found.point.lng < 120.125);
         let coarse =
             json!({"status": "1", "geocodes": [{"level": "区县", "location": "120.13,30.26"}]});
         assert_eq!(
