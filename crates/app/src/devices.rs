@@ -280,3 +280,37 @@ pub async fn history(app: &App, actor: &Actor, id: i64) -> Result<DeviceHistory>
     .items;
     Ok(DeviceHistory { card, work_orders })
 }
+
+/// An earlier order on the device of an order, for the technician who works it.
+#[derive(Debug, Clone)]
+pub struct EarlierOrder {
+    pub order: WorkOrder,
+    /// The last visit's outcome, if it had a visit.
+    pub outcome: Option<shouhou_domain::VisitOutcome>,
+}
+
+/// The other orders on the device of order `id` (newest first, at most 20): whoever may see
+/// the order may see what was done to its device before, whoever did it — a technician sees
+/// only their own orders, but needs the device's whole history at the door.
+pub async fn history_of_order(app: &App, actor: &Actor, id: i64) -> Result<Vec<EarlierOrder>> {
+    let w = work_orders::get(&app.db, &actor.vis, id).await?;
+    let Some(device) = w.device_id else {
+        return Ok(Vec::new());
+    };
+    let units = shouhou_store::repo::org_units::all(&app.db).await?;
+    let vis = shouhou_store::Visibility::everything(units.iter().map(|u| u.id).collect());
+    let f = work_orders::Filter {
+        device_id: Some(device),
+        ..Default::default()
+    };
+    let list = work_orders::list(&app.db, &vis, &f, Page::first(21)).await?;
+    let mut out = Vec::new();
+    let earlier = |o: &WorkOrder| (o.created_at, o.id) < (w.created_at, id);
+    for o in list.items.into_iter().filter(earlier).take(20) {
+        let outcome = work_orders::last_visit(&app.db, o.id)
+            .await?
+            .and_then(|v| v.outcome.0);
+        out.push(EarlierOrder { order: o, outcome });
+    }
+    Ok(out)
+}

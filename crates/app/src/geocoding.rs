@@ -103,6 +103,7 @@ impl Geocoder for Amap {
 }
 
 /// Reads AMap's answer: `{"status": "1", "geocodes": [{"location": "lng,lat", "level": …}]}`.
+/// AMap answers in GCJ-02; the store keeps WGS-84, so the point is converted back.
 pub fn parse_amap(body: &serde_json::Value) -> std::result::Result<Option<Found>, GeocodeError> {
     if body["status"].as_str() != Some("1") {
         let info = body["info"].as_str().unwrap_or("unknown answer");
@@ -126,7 +127,7 @@ pub fn parse_amap(body: &serde_json::Value) -> std::result::Result<Option<Found>
         "门牌号" | "兴趣点" | "单元号" | "楼栋" | "楼层" | "房间"
     );
     Ok(Some(Found {
-        point: Point::new(lat, lng),
+        point: shouhou_domain::geo::gcj02_to_wgs84(Point::new(lat, lng)),
         precise,
     }))
 }
@@ -343,13 +344,12 @@ mod tests {
         let ok = json!({"status": "1", "info": "OK", "count": "1", "geocodes": [
             {"formatted_address": "浙江省杭州市西湖区文三路398号", "level": "门牌号", "location": "120.125000,30.276000"}
         ]});
-        assert_eq!(
-            parse_amap(&ok),
-            Ok(Some(Found {
-                point: Point::new(30.276, 120.125),
-                precise: true
-            }))
-        );
+        // AMap's GCJ-02 point comes back as WGS-84: a few hundred metres to the north-west.
+        let found = parse_amap(&ok).unwrap().unwrap();
+        assert!(found.precise);
+        let gcj = shouhou_domain::geo::wgs84_to_gcj02(found.point);
+        assert!((gcj.lat - 30.276).abs() < 1e-7 && (gcj.lng - 120.125).abs() < 1e-7);
+        assert!(found.point.lat > 30.276 && found.point.lng < 120.125);
         let coarse =
             json!({"status": "1", "geocodes": [{"level": "区县", "location": "120.13,30.26"}]});
         assert_eq!(

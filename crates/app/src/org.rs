@@ -95,6 +95,10 @@ pub struct NewOrgUnit {
     pub address: Option<String>,
     pub lat: Option<f64>,
     pub lng: Option<f64>,
+    /// The service hotline customers call (a mobile or a landline with its area code,
+    /// e.g. 0571-85061234).
+    #[schema(max_length = 20)]
+    pub phone: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -106,6 +110,17 @@ pub struct OrgUnitPatch {
     pub address: Option<String>,
     pub lat: Option<f64>,
     pub lng: Option<f64>,
+    /// The service hotline; empty removes it.
+    #[schema(max_length = 20)]
+    pub phone: Option<String>,
+}
+
+/// A hotline as given: empty is none, anything else a valid phone number.
+fn hotline(raw: Option<&str>) -> Result<Option<String>> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(p) => Ok(Some(validate::phone(p, "phone")?)),
+    }
 }
 
 fn coords(lat: Option<f64>, lng: Option<f64>) -> Result<()> {
@@ -131,6 +146,7 @@ pub async fn create_org_unit(app: &App, actor: &Actor, n: NewOrgUnit) -> Result<
     let name = required_text(&n.name, "name", 100)?;
     let code = required_text(&n.code, "code", 40)?;
     coords(n.lat, n.lng)?;
+    let phone = hotline(n.phone.as_deref())?;
     let parent = match n.parent_id {
         Some(p) if actor.sees_unit(p) => Some(p),
         Some(_) => {
@@ -156,7 +172,11 @@ pub async fn create_org_unit(app: &App, actor: &Actor, n: NewOrgUnit) -> Result<
     )
     .await
     .map_err(conflict_as("code"))?;
-    let o = org_units::get_tx(&mut tx, id).await?;
+    let mut o = org_units::get_tx(&mut tx, id).await?;
+    if phone.is_some() {
+        o.phone = phone;
+        org_units::update(&mut tx, &o, now).await?;
+    }
     audit::created(app, &mut tx, Some(actor), "org_unit", id, &o).await?;
     tx.commit().await?;
     Ok(o)
@@ -182,6 +202,9 @@ pub async fn update_org_unit(
         o.address = p.address;
     }
     coords(p.lat, p.lng)?;
+    if p.phone.is_some() {
+        o.phone = hotline(p.phone.as_deref())?;
+    }
     o.lat = p.lat.or(o.lat);
     o.lng = p.lng.or(o.lng);
     let mut tx = app.db.begin().await?;

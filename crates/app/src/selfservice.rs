@@ -33,7 +33,15 @@ pub struct PublicDevice {
     pub whole_unit_until: NaiveDate,
     pub main_parts_until: NaiveDate,
     pub manufacturer: String,
+    /// The store's service hotline (the store serving the device, else a unit above it).
+    pub hotline: Option<String>,
+    /// What a visit costs the customer (labour and travel from the fee rules) when the warranty
+    /// does not cover it all: out of warranty, or main parts only.
+    pub visit_fee: Option<shouhou_domain::fees::Fee>,
 }
+
+/// How long after completion the page invites a rating.
+pub const RATING_DAYS: i64 = 30;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Tracking {
@@ -42,22 +50,28 @@ pub struct Tracking {
     pub status: Status,
     pub kind: WorkOrderType,
     pub created_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
     pub technician: Option<String>,
     pub appointment_start: Option<DateTime<Utc>>,
     pub appointment_end: Option<DateTime<Utc>>,
-    /// Expected arrival, once the technician is on the way.
+    /// Expected arrival: the committed plan's planned arrival once the order is assigned or
+    /// accepted, and the travel estimate once the technician is on the way.
     pub eta: Option<DateTime<Utc>>,
     /// The answer already given, if any.
     pub rating: Option<String>,
 }
 
 impl Tracking {
-    /// Completed and not yet rated: the page asks for the rating.
-    pub fn may_rate(&self) -> bool {
+    /// Completed within the last [`RATING_DAYS`] days and not yet rated: the page asks for the
+    /// rating.
+    pub fn may_rate(&self, now: DateTime<Utc>) -> bool {
         matches!(
             self.status,
             Status::Completed | Status::Reviewed | Status::Closed
         ) && self.rating.is_none()
+            && self
+                .completed_at
+                .is_some_and(|c| now - c <= chrono::Duration::days(RATING_DAYS))
     }
 }
 
@@ -109,7 +123,7 @@ pub async fn device(app: &App, token: &str) -> Result<(PublicDevice, Option<Trac
     let d = device_of(app, token).await?;
     let id = d.id;
     let card = crate::devices::card_of(app, d).await?;
-    let public = PublicDevice {
+    let mut public = PublicDevice {
         product: card.product.name.clone(),
         category: card.product.category,
         serial: mask(&card.device.serial),
@@ -117,8 +131,42 @@ pub async fn device(app: &App, token: &str) -> Result<(PublicDevice, Option<Trac
         whole_unit_until: card.cover.whole_unit_until,
         main_parts_until: card.cover.main_parts_until,
         manufacturer: card.policy.manufacturer.clone(),
+        hotline: None,
+        visit_fee: None,
     };
-    Ok((public, latest(app, id).await?))
+    let track = latest(app, id).await?;
+    let units = org_units::all(&app.db).await?;
+    let serving = match &track {
+        Some(t) => orders::get(&app.db, &everything(app).await?.0, t.order_id)
+            .await
+            .map(|w| w.org_unit_id)
+            .unwrap_or(card.device.org_unit_id),
+        None => card.device.org_unit_id,
+    };
+    public.hotline = hotline(&units, serving);
+    if matches!(
+        public.warranty,
+        WarrantyDecision::OutOfWarranty | WarrantyDecision::MainPartsOnly
+    ) {
+        let rules = store::fee_rules(&app.db).await?;
+        let fee =
+            crate::service::fee_for(&rules, WorkOrderType::RepairOnsite, Some(public.category));
+        public.visit_fee = Some(fee);
+    }
+    Ok((public, track))
+}
+
+/// The hotline of `unit`, else of the nearest unit above it that has one.
+fn hotline(units: &[shouhou_store::records::OrgUnit], unit: i64) -> Option<String> {
+    let mut at = Some(unit);
+    for _ in 0..32 {
+        let u = units.iter().find(|u| Some(u.id) == at)?;
+        if let Some(p) = u.phone.clone().filter(|p| !p.is_empty()) {
+            return Some(p);
+        }
+        at = u.parent_id;
+    }
+    None
 }
 
 /// The device's newest order that was not cancelled.
@@ -155,10 +203,11 @@ async fn tracking(app: &App, w: WorkOrder) -> Result<Tracking> {
             .ok(),
         None => None,
     };
-    let eta = if w.status == Status::EnRoute {
-        eta(app, &w, tech.as_ref()).await?
-    } else {
-        None
+    let eta = match w.status {
+        Status::EnRoute => eta(app, &w, tech.as_ref()).await?,
+        // A committed plan put the order on the technician's day.
+        Status::Assigned | Status::Accepted => w.planned_arrival.filter(|p| *p > app.now()),
+        _ => None,
     };
     let rating = store::follow_up(&app.db, w.id).await?.map(|f| f.rating);
     Ok(Tracking {
@@ -167,6 +216,7 @@ async fn tracking(app: &App, w: WorkOrder) -> Result<Tracking> {
         status: w.status,
         kind: w.kind,
         created_at: w.created_at,
+        completed_at: w.completed_at,
         technician: tech.as_ref().map(|t| t.display_name.clone()),
         appointment_start: w.appointment_start,
         appointment_end: w.appointment_end,
@@ -325,6 +375,20 @@ pub async fn report_fault(
 pub async fn rate(app: &App, token: &str, input: FollowUpInput) -> Result<FollowUp> {
     let d = device_of(app, token).await?;
     let t = latest(app, d.id).await?.ok_or(AppError::NotFound)?;
+    if t.rating.is_none()
+        && t.completed_at
+            .is_some_and(|c| app.now() - c > chrono::Duration::days(RATING_DAYS))
+    {
+        return Err(AppError::invalid(
+            "rating",
+            ValidationError::Invalid {
+                zh: format!("这次服务已完工超过 {RATING_DAYS} 天，不再在线评价；如有意见请致电门店"),
+                en: format!(
+                    "this service was completed more than {RATING_DAYS} days ago; please call the store with any feedback"
+                ),
+            },
+        ));
+    }
     let (vis, _) = everything(app).await?;
     let mut tx = app.db.begin().await?;
     let w = orders::get_for_update(&mut tx, &vis, t.order_id).await?;

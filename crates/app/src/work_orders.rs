@@ -8,8 +8,8 @@ use shouhou_domain::kinds::required_text;
 use shouhou_domain::lifecycle::{check_transition, next_states};
 use shouhou_domain::sla::{deadlines, pick_rule};
 use shouhou_domain::{
-    validate, work_order_number, Channel, OrgKind, Priority, Role, Status, ValidationError,
-    VisitOutcome, WarrantyDecision, WorkOrderType,
+    validate, work_order_number, Channel, DeclineReason, OrgKind, Priority, Role, Status,
+    ValidationError, VisitOutcome, WarrantyDecision, WorkOrderType,
 };
 use shouhou_store::records::{Customer, OrgUnit, Visit, WorkOrder, WorkOrderEvent};
 use shouhou_store::repo::{self, customers, devices, policies, technicians, Page, Paged};
@@ -62,7 +62,9 @@ pub struct Transition {
     /// With `assigned`: the technician (or `partner_unit_id` for an outsourced install).
     pub technician_id: Option<i64>,
     pub partner_unit_id: Option<i64>,
-    /// Required with `cancelled`.
+    /// Required with `cancelled` (free text) and with `new` — a technician declining the order —
+    /// as one of `skill`, `schedule`, `distance`, `parts`, `unwell`, `other` (the free text goes
+    /// in `note`).
     pub reason: Option<String>,
     pub note: Option<String>,
     /// Where the actor is (e.g. the browser's position on arrival).
@@ -353,7 +355,8 @@ fn may_transition(actor: &Actor, w: &WorkOrder, to: Status) -> bool {
             Role::Admin | Role::Manager | Role::Followup | Role::Finance
         ),
         Status::Cancelled => office || role == Role::Clerk,
-        Status::New => false,
+        // Declining: the one who has the order gives it back before setting off.
+        Status::New => doer,
     }
 }
 
@@ -604,9 +607,22 @@ pub async fn transition_in(
                 store::leave(tx, v.id, now, None).await?;
             }
         }
-        Status::New => {}
+        Status::New => {
+            w.technician_id = None;
+            w.partner_unit_id = None;
+            w.accepted_at = None;
+            w.planned_seq = None;
+            w.planned_arrival = None;
+        }
     }
-    let note = t.note.as_deref().or(t.reason.as_deref());
+    let declined = match t.to {
+        Status::New => Some(decline_note(&t)?),
+        _ => None,
+    };
+    let note = declined
+        .as_deref()
+        .or(t.note.as_deref())
+        .or(t.reason.as_deref());
     store::insert_event(
         tx,
         id,
@@ -620,6 +636,100 @@ pub async fn transition_in(
     )
     .await?;
     save_in(app, tx, actor, &before, &w).await
+}
+
+/// The marker a declined order's event carries: `decline:<reason>`, then the technician's words
+/// on the next line; the pages show it in the reader's language ([`declined_note`]).
+fn decline_note(t: &Transition) -> Result<String> {
+    let code = t
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| AppError::invalid("reason", ValidationError::Required))?;
+    let why = DeclineReason::parse_field(code, "reason")?;
+    let words = match t.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        Some(n) => format!("\n{}", required_text(n, "note", 500)?),
+        None => String::new(),
+    };
+    Ok(format!("{DECLINE_MARK}{}{words}", why.as_str()))
+}
+
+const DECLINE_MARK: &str = "decline:";
+
+/// A declined order's event note as (reason, the technician's words), if `note` is one.
+pub fn declined_note(note: &str) -> Option<(DeclineReason, String)> {
+    let rest = note.strip_prefix(DECLINE_MARK)?;
+    let (code, words) = rest.split_once('\n').unwrap_or((rest, ""));
+    let why = DeclineReason::parse_field(code, "reason").ok()?;
+    Some((why, words.to_string()))
+}
+
+/// The revisit the technician books after a visit that ended needing parts or another visit:
+/// the window is stored as the order's appointment, so the dispatcher's day takes it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct Revisit {
+    pub appointment_start: DateTime<Utc>,
+    pub appointment_end: DateTime<Utc>,
+}
+
+/// Books the revisit of an order waiting for parts or another visit (its technician, or the
+/// office): audited; the old plan's place is cleared.
+pub async fn book_revisit(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    if_match: Option<i64>,
+    r: Revisit,
+) -> Result<WorkOrder> {
+    let mut tx = app.db.begin().await?;
+    let before = store::get_for_update(&mut tx, &actor.vis, id).await?;
+    if if_match.is_some_and(|v| v != before.version) {
+        return Err(stale(&mut tx, &before).await);
+    }
+    // Whoever may send the order back to a technician (or bring it on site) may book its visit.
+    if !may_transition(actor, &before, Status::WaitingParts) {
+        return Err(AppError::Forbidden);
+    }
+    if before.status != Status::WaitingParts {
+        return Err(AppError::invalid(
+            "appointment_start",
+            ValidationError::Invalid {
+                zh: "只有需要备件或需再次上门的工单可以预约复访".into(),
+                en: "a revisit is booked only for an order that needs parts or another visit"
+                    .into(),
+            },
+        ));
+    }
+    check_window(Some(r.appointment_start), Some(r.appointment_end))?;
+    let now = app.now();
+    if r.appointment_end <= now {
+        return Err(AppError::invalid(
+            "appointment_end",
+            ValidationError::Invalid {
+                zh: "预约时间已过".into(),
+                en: "the appointment window is in the past".into(),
+            },
+        ));
+    }
+    if r.appointment_start > now + chrono::Duration::days(90) {
+        return Err(AppError::invalid(
+            "appointment_start",
+            ValidationError::Invalid {
+                zh: "复访请预约在 90 天之内".into(),
+                en: "book the revisit within 90 days".into(),
+            },
+        ));
+    }
+    let mut w = before.clone();
+    w.appointment_start = Some(r.appointment_start);
+    w.appointment_end = Some(r.appointment_end);
+    w.planned_seq = None;
+    w.planned_arrival = None;
+    w.updated_at = now;
+    let saved = save_in(app, &mut tx, actor, &before, &w).await?;
+    tx.commit().await?;
+    Ok(saved)
 }
 
 /// A field order is completed and reviewed on its service report, not without one.

@@ -21,4 +21,4 @@ pub use complaints::{ComplaintActionKind, ComplaintCategory, ComplaintStatus, Se
 pub use error::{DomainError, ValidationError};
 pub use i18n::Lang;
 pub use kinds::*;
-pub use lifecycle::{check_transition, Status};
+pub use lifecycle::{check_transition, DeclineReason, Status};

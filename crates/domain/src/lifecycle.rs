@@ -3,6 +3,7 @@
 //! ```text
 //! new → assigned → accepted → en_route → on_site → completed → reviewed → closed
 //!                                          on_site → waiting_parts → assigned
+//! assigned / accepted → new: the technician declines (with a reason) before setting off
 //! any state before completed → cancelled (with a reason)
 //! repair_phone: new → accepted → completed (no visit)
 //! ```
@@ -22,6 +23,18 @@ crate::str_enum!(
         Reviewed = "reviewed" / "已审核" / "Reviewed",
         Closed = "closed" / "已关闭" / "Closed",
         Cancelled = "cancelled" / "已取消" / "Cancelled",
+    }
+);
+
+crate::str_enum!(
+    /// Why a technician declines an order (gives it back to the dispatcher before setting off).
+    DeclineReason {
+        Skill = "skill" / "不熟悉该机型/缺少技能" / "not my trade or model",
+        Schedule = "schedule" / "时间冲突，赶不过去" / "clashes with my schedule",
+        Distance = "distance" / "路程太远" / "too far away",
+        Parts = "parts" / "缺少所需备件或工具" / "missing parts or tools",
+        Unwell = "unwell" / "身体不适/请假" / "unwell or on leave",
+        Other = "other" / "其他原因" / "other reason",
     }
 );
 
@@ -53,8 +66,8 @@ pub fn next_states(kind: WorkOrderType, from: Status) -> &'static [Status] {
     }
     match from {
         New => &[Assigned, Cancelled],
-        Assigned => &[Accepted, Cancelled],
-        Accepted => &[EnRoute, Cancelled],
+        Assigned => &[Accepted, New, Cancelled],
+        Accepted => &[EnRoute, New, Cancelled],
         EnRoute => &[OnSite, Cancelled],
         OnSite => &[Completed, WaitingParts, Cancelled],
         WaitingParts => &[Assigned, Cancelled],
@@ -140,12 +153,46 @@ mod tests {
                 (Reviewed, Closed),
                 (OnSite, WaitingParts),
                 (WaitingParts, Assigned),
+                // Declined by the technician before setting off: back to the queue.
+                (Assigned, New),
+                (Accepted, New),
             ]
         };
         pairs.contains(&(from, to))
     }
 
+    #[test]
+    fn a_field_order_is_declined_only_before_setting_off() {
+        let k = WorkOrderType::RepairOnsite;
+        check_transition(k, Assigned, New).unwrap();
+        check_transition(k, Accepted, New).unwrap();
+        for from in [
+            New,
+            EnRoute,
+            OnSite,
+            WaitingParts,
+            Completed,
+            Reviewed,
+            Closed,
+            Cancelled,
+        ] {
+            assert!(check_transition(k, from, New).is_err(), "{from}");
+        }
+        assert!(check_transition(WorkOrderType::RepairPhone, Accepted, New).is_err());
+    }
+
     proptest! {
+        /// Whatever came before, an order goes back to `new` only from assigned or accepted (no
+        /// visit under way, so none is left open), and never a phone repair.
+        #[test]
+        fn back_to_new_only_before_a_visit(kind in any_kind(), from in any_status()) {
+            let ok = check_transition(kind, from, New).is_ok();
+            prop_assert_eq!(
+                ok,
+                kind != WorkOrderType::RepairPhone && matches!(from, Assigned | Accepted)
+            );
+        }
+
         /// Any sequence of requested transitions, applied where allowed, only walks the lifecycle:
         /// every accepted step is one the spec allows, every refused one is not, and terminal
         /// states are never left.

@@ -63,6 +63,8 @@ pub struct OrgUnit {
     pub address: Option<String>,
     pub lat: Option<f64>,
     pub lng: Option<f64>,
+    /// The unit's service hotline (a store's: shown to customers on the QR pages).
+    pub phone: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Raised by every change; send it back as `If-Match` (the ETag) to change the record.

@@ -15,7 +15,7 @@ use crate::scope::{Scoped, Sql, Visibility};
 use crate::Result;
 
 pub const ORG_UNIT_COLS: &str =
-    "o.id, o.parent_id, o.kind, o.code, o.name, o.address, o.lat, o.lng, o.created_at, o.updated_at, o.version";
+    "o.id, o.parent_id, o.kind, o.code, o.name, o.address, o.lat, o.lng, o.phone, o.created_at, o.updated_at, o.version";
 pub const USER_COLS: &str = "u.id, u.username, u.display_name, u.role, u.org_unit_id, u.phone, u.lang, u.active, u.created_at, u.updated_at, u.version";
 pub const CUSTOMER_COLS: &str =
     "c.id, c.org_unit_id, c.name, c.kind, c.tier, c.note, c.created_at, c.updated_at, c.version";
@@ -211,8 +211,8 @@ pub mod org_units {
 
     pub async fn update(tx: &mut Tx, o: &OrgUnit, now: DateTime<Utc>) -> Result<()> {
         tx.execute(
-            "UPDATE org_units SET parent_id=$1, kind=$2, code=$3, name=$4, address=$5, lat=$6, lng=$7, updated_at=$8 WHERE id=$9",
-            args![o.parent_id, o.kind.as_str(), o.code.as_str(), o.name.as_str(), o.address.clone(), o.lat, o.lng, now, o.id],
+            "UPDATE org_units SET parent_id=$1, kind=$2, code=$3, name=$4, address=$5, lat=$6, lng=$7, updated_at=$8, phone=$10 WHERE id=$9",
+            args![o.parent_id, o.kind.as_str(), o.code.as_str(), o.name.as_str(), o.address.clone(), o.lat, o.lng, now, o.id, o.phone.clone()],
         )
         .await?;
         Ok(())

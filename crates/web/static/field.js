@@ -99,6 +99,18 @@
     });
   }
 
+  // The language switch (the phone pages have no htmx).
+  var lang = document.getElementById("lang-switch");
+  if (lang) lang.addEventListener("click", function (e) {
+    e.preventDefault();
+    fetch("/lang", {
+      method: "POST",
+      headers: { "X-CSRF-Token": csrf, "Content-Type": "application/x-www-form-urlencoded" },
+      body: "lang=" + encodeURIComponent(lang.getAttribute("data-lang")),
+      credentials: "same-origin"
+    }).then(function () { location.reload(); });
+  });
+
   // Sign out (the phone pages have no htmx).
   var logout = document.getElementById("logout");
   if (logout) logout.addEventListener("click", function (e) {
@@ -203,6 +215,34 @@
       }).then(function () { leadKey = key(); reload(); });
     });
   }
+
+  // Decline: back to the dispatcher with a reason, before setting off; then the day.
+  var decline = document.getElementById("decline-form");
+  if (decline) {
+    var declineKey = key();
+    decline.addEventListener("submit", function (e) {
+      e.preventDefault();
+      send("POST", api + "/transitions", {
+        to: "new",
+        reason: document.getElementById("decline-reason").value,
+        note: document.getElementById("decline-note").value
+      }, { key: declineKey }).then(function () { location.href = "/tech"; });
+    });
+  }
+
+  // Revisit: a day and a window of the org's local time, sent with that day's UTC offset.
+  var revisit = document.getElementById("revisit-form");
+  if (revisit) revisit.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var day = document.getElementById("revisit-day");
+    var win = document.getElementById("revisit-window");
+    var off = day.options[day.selectedIndex].getAttribute("data-offset");
+    var end = win.options[win.selectedIndex].getAttribute("data-end");
+    send("PUT", api + "/revisit", {
+      appointment_start: day.value + "T" + win.value + ":00" + off,
+      appointment_end: day.value + "T" + end + ":00" + off
+    }).then(reload);
+  });
 
   // Signature: strokes drawn with a finger become SVG path data.
   var pad = document.getElementById("signature-pad");

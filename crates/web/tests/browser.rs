@@ -471,7 +471,9 @@ async fn technician_visit_on_a_phone_from_accept_to_signed_completion() {
     let f = seed(&app).await;
     let s = spawn_app(app).await;
     let disp = api_token(&s, "dispatcher1").await;
-    let w = api(&s, &disp, "/work-orders", json!({"customer_id": f.customer, "device_id": f.device, "kind": "repair_onsite", "fault_description": "冰箱不制冷"})).await;
+    // Booked today 11:00–17:00, so it is on today's route.
+    let w = api(&s, &disp, "/work-orders", json!({"customer_id": f.customer, "device_id": f.device, "kind": "repair_onsite", "fault_description": "冰箱不制冷",
+        "appointment_start": "2026-03-10T03:00:00Z", "appointment_end": "2026-03-10T09:00:00Z"})).await;
     let id = w["id"].as_i64().unwrap();
     api(
         &s,
@@ -481,7 +483,7 @@ async fn technician_visit_on_a_phone_from_accept_to_signed_completion() {
     )
     .await;
 
-    // My day: the order with a call link and a navigation link.
+    // My day: the order with a call link and navigation links.
     login(&c, &s, "tech_a").await;
     wait_for(&c, &format!("#stop-{id}")).await;
     let tel = c
@@ -492,16 +494,16 @@ async fn technician_visit_on_a_phone_from_accept_to_signed_completion() {
         tel.attr("href").await.unwrap().as_deref(),
         Some("tel:13812345678")
     );
-    let geo = c
-        .find(Locator::Css(&format!("#stop-{id} a[href^='geo:']")))
+    let amap = c
+        .find(Locator::Css(&format!("#stop-{id} a.nav-amap")))
         .await
         .unwrap();
-    assert!(geo
+    assert!(amap
         .attr("href")
         .await
         .unwrap()
         .unwrap()
-        .starts_with("geo:30.28"));
+        .starts_with("https://uri.amap.com/navigation?to=120.174651,30.277644,"));
     no_script_errors(&c, "tech-day").await;
     shot(&c, "tech-day-mobile").await;
     let width = c
@@ -2081,6 +2083,391 @@ async fn manager_reads_an_order_and_works_a_complaint_to_closed() {
         after.contains("维修质量") && after.contains("已办结"),
         "{after}"
     );
+    let _ = c.close().await;
+    db.cleanup().await;
+}
+
+/// A PUT/PATCH/POST to the API that must succeed; its answer.
+async fn api_send(s: &TestServer, token: &str, method: &str, path: &str, body: Value) -> Value {
+    let c = reqwest::Client::new();
+    let url = format!("{}/api/v1{path}", s.base);
+    let req = match method {
+        "PUT" => c.put(url),
+        "PATCH" => c.patch(url),
+        _ => c.post(url),
+    };
+    let r = req.bearer_auth(token).json(&body).send().await.unwrap();
+    assert!(r.status().is_success(), "{method} {path}: {}", r.status());
+    r.json().await.unwrap_or(Value::Null)
+}
+
+/// Two orders booked today on the fixture's device for tech_a, planned and committed, after an
+/// earlier order on the same device that tech_a fixed. Returns the route's order ids in stop
+/// order with their planned arrival (HH:MM Shanghai).
+async fn planned_day(s: &TestServer, f: &shouhou_testkit::Fixture) -> Vec<(i64, String)> {
+    let disp = api_token(s, "dispatcher1").await;
+    let tech = api_token(s, "tech_a").await;
+    let first = api(s, &disp, "/work-orders", json!({"customer_id": f.customer, "device_id": f.device, "kind": "repair_onsite", "fault_description": "冰箱不制冷，冷藏室是热的"})).await;
+    let first = first["id"].as_i64().unwrap();
+    let t = format!("/work-orders/{first}/transitions");
+    api(
+        s,
+        &disp,
+        &t,
+        json!({"to": "assigned", "technician_id": f.tech_a_id}),
+    )
+    .await;
+    for to in ["accepted", "en_route", "on_site"] {
+        api(s, &tech, &t, json!({"to": to})).await;
+    }
+    api_send(
+        s,
+        &tech,
+        "PUT",
+        &format!("/work-orders/{first}/report"),
+        json!({"findings": "温控器失灵", "work_done": "更换温控器"}),
+    )
+    .await;
+    api(s, &tech, &t, json!({"to": "completed"})).await;
+    for fault in ["冷冻室结霜严重", "门封条漏冷"] {
+        api(s, &disp, "/work-orders", json!({"customer_id": f.customer, "device_id": f.device, "kind": "repair_onsite", "fault_description": fault,
+            "appointment_start": "2026-03-10T03:00:00Z", "appointment_end": "2026-03-10T09:00:00Z"})).await;
+    }
+    let plan = api(
+        s,
+        &disp,
+        "/dispatch/plans",
+        json!({"store_id": f.store_a, "date": "2026-03-10", "seconds": 1}),
+    )
+    .await;
+    let committed = api(
+        s,
+        &disp,
+        &format!("/dispatch/plans/{}/commit", plan["id"]),
+        json!({}),
+    )
+    .await;
+    let mut out = vec![];
+    for stop in committed["routes"][0]["stops"].as_array().unwrap() {
+        let id = stop["work_order_id"].as_i64().unwrap();
+        let w: Value = reqwest::Client::new()
+            .get(format!("{}/api/v1/work-orders/{id}", s.base))
+            .bearer_auth(&disp)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let at: chrono::DateTime<chrono::Utc> =
+            w["planned_arrival"].as_str().unwrap().parse().unwrap();
+        let local = at.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap());
+        out.push((id, local.format("%H:%M").to_string()));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn technician_day_on_a_phone_route_navigation_kb_history_decline_and_revisit() {
+    let Some((_driver, c)) = browser_sized(true).await else {
+        return;
+    };
+    let db = shouhou_testkit::sqlite().await;
+    let (app, _) = test_app(db.db.clone());
+    let f = seed(&app).await;
+    shouhou_testkit::fixture::test_day_shift(&app, &f, f.tech_a_id).await;
+    let s = spawn_app(app).await;
+    let route = planned_day(&s, &f).await;
+    assert_eq!(route.len(), 2, "{route:?}");
+
+    // Today's route in stop order, each with its planned arrival and three map buttons.
+    login(&c, &s, "tech_a").await;
+    wait_for(&c, "#route-title").await;
+    let ids: Value = c
+        .execute("return Array.from(document.querySelectorAll('#stops > li')).map(function (l) { return l.id; });", vec![])
+        .await
+        .unwrap();
+    let want: Vec<String> = route.iter().map(|(id, _)| format!("stop-{id}")).collect();
+    assert_eq!(ids, json!(want), "route in stop order");
+    for (id, hhmm) in &route {
+        assert_eq!(
+            text_of(&c, &format!("#stop-{id} .planned-time")).await,
+            *hhmm
+        );
+    }
+    let buttons: Value = c
+        .execute(&format!("return Array.from(document.querySelectorAll('#stop-{} .nav-links a')).map(function (a) {{ var r = a.getBoundingClientRect(); return [a.textContent.trim(), Math.round(r.top), r.right <= 360]; }});", route[0].0), vec![])
+        .await
+        .unwrap();
+    let b = buttons.as_array().unwrap();
+    assert_eq!(
+        b.iter().map(|x| x[0].clone()).collect::<Vec<_>>(),
+        vec![json!("高德导航"), json!("百度导航"), json!("苹果地图")]
+    );
+    assert!(
+        b.iter().all(|x| x[1] == b[0][1] && x[2] == json!(true)),
+        "one row inside the screen: {buttons}"
+    );
+    let width = c
+        .execute("return document.documentElement.scrollWidth;", vec![])
+        .await
+        .unwrap();
+    assert!(
+        width.as_i64().unwrap() <= 360,
+        "no sideways scrolling: {width}"
+    );
+    no_script_errors(&c, "tech-day").await;
+    shot(&c, "phone-day-route").await;
+
+    // The first stop: the device's history, then the knowledge base in the phone layout and back.
+    let (first, _) = route[0].clone();
+    click(&c, &format!("#stop-{first} .stop-link")).await;
+    wait_for(&c, "#device-history li").await;
+    let h = text_of(&c, "#device-history").await;
+    assert!(
+        h.contains("2026-03-10")
+            && h.contains("上门维修")
+            && h.contains("已修复")
+            && h.contains("冰箱不制冷"),
+        "{h}"
+    );
+    shot(&c, "phone-order-history").await;
+    click(&c, "#kb-link").await;
+    wait_for(&c, "#kb-form").await;
+    let mobile = c
+        .execute("return document.body.className;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(mobile, json!("mobile"), "phone layout");
+    let width = c
+        .execute("return document.documentElement.scrollWidth;", vec![])
+        .await
+        .unwrap();
+    assert!(width.as_i64().unwrap() <= 360, "kb fits the phone: {width}");
+    shot(&c, "phone-kb").await;
+    click(&c, "#back-to-order").await;
+    wait_for(&c, "#device-history").await;
+    assert!(c
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with(&format!("/tech/orders/{first}")));
+
+    // Decline the first stop: a reason from the list and a word; back to the day without it.
+    click(&c, "#decline summary").await;
+    click(&c, "#decline-reason option[value='parts']").await;
+    type_into(&c, "#decline-note", "车上没有压缩机").await;
+    shot(&c, "phone-decline").await;
+    click(&c, "#decline-send").await;
+    wait_for(&c, "#route-title").await;
+    for _ in 0..40 {
+        if c.find(Locator::Css(&format!("#stop-{first}")))
+            .await
+            .is_err()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        c.find(Locator::Css(&format!("#stop-{first}")))
+            .await
+            .is_err(),
+        "declined: off the day"
+    );
+    let (status, tech): (String, Option<i64>) = s
+        .app
+        .db
+        .fetch_one(
+            &format!("SELECT status, technician_id FROM work_orders WHERE id = {first}"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!((status.as_str(), tech), ("new", None));
+
+    // The second stop: on site, the fault needs a part; the technician books the next visit.
+    let (second, _) = route[1].clone();
+    let tech_token = api_token(&s, "tech_a").await;
+    let t = format!("/work-orders/{second}/transitions");
+    for to in ["accepted", "en_route", "on_site"] {
+        api(&s, &tech_token, &t, json!({"to": to})).await;
+    }
+    api_send(
+        &s,
+        &tech_token,
+        "PUT",
+        &format!("/work-orders/{second}/report"),
+        json!({"findings": "压缩机损坏", "work_done": "待换压缩机"}),
+    )
+    .await;
+    c.goto(&format!("{}/tech/orders/{second}", s.base))
+        .await
+        .unwrap();
+    click(&c, "#outcome option[value='needs_parts']").await;
+    click(&c, "#finish").await;
+    wait_for(&c, "#revisit-form").await;
+    click(&c, "#revisit-day option[value='2026-03-12']").await;
+    click(&c, "#revisit-window option[value='13:00']").await;
+    click(&c, "#revisit-save").await;
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::XPath("//div[contains(., '03-12 13:00 – 15:00')]"))
+        .await
+        .expect("the booked window shows");
+    shot(&c, "phone-revisit").await;
+    let (start,): (chrono::DateTime<chrono::Utc>,) = s
+        .app
+        .db
+        .fetch_one(
+            &format!("SELECT appointment_start FROM work_orders WHERE id = {second}"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        start.to_rfc3339(),
+        "2026-03-12T05:00:00+00:00",
+        "13:00 Shanghai"
+    );
+
+    // The day now lists it among the later appointments; then the English switch.
+    click(&c, "#back-to-day").await;
+    wait_for(&c, &format!("#later-list #stop-{second}")).await;
+    click(&c, "#lang-switch").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath("//html[@lang='en']"))
+        .await
+        .expect("english");
+    let title = text_of(&c, "#route-title").await;
+    assert_eq!(title, "Today's route");
+    no_script_errors(&c, "tech-day-en").await;
+    shot(&c, "phone-day-en").await;
+    click(&c, &format!("#stop-{second} .stop-link")).await;
+    wait_for(&c, "#device-history li").await;
+    let h = text_of(&c, "#device-history").await;
+    assert!(h.contains("On-site repair") && h.contains("Fixed"), "{h}");
+    shot(&c, "phone-order-en").await;
+    let _ = c.close().await;
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customer_qr_page_hotline_eta_and_charge_note_on_a_phone() {
+    let Some((_driver, c)) = browser_sized(true).await else {
+        return;
+    };
+    let db = shouhou_testkit::sqlite().await;
+    let (app, _) = test_app(db.db.clone());
+    let f = seed(&app).await;
+    shouhou_testkit::fixture::test_day_shift(&app, &f, f.tech_a_id).await;
+    let s = spawn_app(app).await;
+    let admin = api_token(&s, "admin").await;
+    api_send(
+        &s,
+        &admin,
+        "PATCH",
+        &format!("/org-units/{}", f.store_a),
+        json!({"phone": "0571-85061234"}),
+    )
+    .await;
+    api_send(
+        &s,
+        &admin,
+        "PUT",
+        "/fee-rules",
+        json!([{"kind": "repair_onsite", "category": "*", "labour_fen": 8000, "travel_fen": 5000}]),
+    )
+    .await;
+    let clerk = api_token(&s, "clerk_a").await;
+    let purchase = (s.app.today() - chrono::Duration::days(1900)).to_string();
+    let old = api(&s, &clerk, "/devices", json!({"customer_id": f.customer, "product_id": f.product, "serial": "HR2404OLD5", "purchase_date": purchase, "policy_id": f.policy})).await;
+    let old_token = old["qr_token"].as_str().unwrap().to_string();
+
+    // Out of warranty: the hotline and, before the report form, what the visit costs.
+    c.goto(&format!("{}/s/{old_token}", s.base)).await.unwrap();
+    wait_for(&c, "#hotline").await;
+    assert!(text_of(&c, "#hotline").await.contains("0571-85061234"));
+    let note = text_of(&c, "#charge-note").await;
+    assert!(
+        note.contains("此设备已过保修期")
+            && note.contains("上门费 ¥50")
+            && note.contains("人工费 ¥80"),
+        "{note}"
+    );
+    let width = c
+        .execute("return document.documentElement.scrollWidth;", vec![])
+        .await
+        .unwrap();
+    assert!(
+        width.as_i64().unwrap() <= 360,
+        "no sideways scrolling: {width}"
+    );
+    no_script_errors(&c, "qr-charge").await;
+    shot(&c, "qr-charge-note").await;
+    click(&c, "#public-lang").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath("//html[@lang='en']"))
+        .await
+        .expect("english");
+    let note = text_of(&c, "#charge-note").await;
+    assert!(
+        note.contains("out of warranty") && note.contains("Travel ¥50"),
+        "{note}"
+    );
+    shot(&c, "qr-charge-note-en").await;
+
+    // In warranty, booked today and planned: the expected arrival instead of "to be arranged".
+    let route = planned_day(&s, &f).await;
+    let (fresh,): (String,) = s
+        .app
+        .db
+        .fetch_one(
+            &format!("SELECT qr_token FROM devices WHERE id = {}", f.device),
+            vec![],
+        )
+        .await
+        .unwrap();
+    // The device's latest order is the last one created: find its planned time.
+    let (latest,): (i64,) = s
+        .app
+        .db
+        .fetch_one(
+            &format!(
+                "SELECT MAX(id) FROM work_orders WHERE device_id = {}",
+                f.device
+            ),
+            vec![],
+        )
+        .await
+        .unwrap();
+    let hhmm = route
+        .iter()
+        .find(|(id, _)| *id == latest)
+        .expect("planned")
+        .1
+        .clone();
+    c.goto(&format!("{}/s/{fresh}", s.base)).await.unwrap();
+    wait_for(&c, "#track-eta").await;
+    assert_eq!(text_of(&c, "#track-eta").await, format!("预计 {hhmm} 到达"));
+    assert!(
+        c.find(Locator::Css("#charge-note")).await.is_err(),
+        "in warranty: no charge"
+    );
+    shot(&c, "qr-eta").await;
+    c.goto(&format!("{}/s/{fresh}?lang=en", s.base))
+        .await
+        .unwrap();
+    wait_for(&c, "#track-eta").await;
+    assert_eq!(
+        text_of(&c, "#track-eta").await,
+        format!("Expected at {hhmm}")
+    );
+    assert!(text_of(&c, "#hotline").await.contains("0571-85061234"));
+    shot(&c, "qr-eta-en").await;
     let _ = c.close().await;
     db.cleanup().await;
 }

@@ -1213,20 +1213,599 @@ db_test!(
         }
         let (http, _) = page_client(&s, "tech_a").await;
         let html = text(&http, format!("{}/tech", s.base)).await;
-        let today = html
-            .find(&format!("id=\"stop-{}\"", ids[0]))
-            .expect("today's order");
         let later = html.find("id=\"later\"").expect("later heading");
         let booked = html
             .find(&format!("id=\"stop-{}\"", ids[1]))
             .expect("later order");
+        // The order without a time is not on today's route: it waits, folded, for the plan.
+        let untimed = html
+            .find(&format!("id=\"stop-{}\"", ids[0]))
+            .expect("untimed order");
+        let unplanned = html.find("id=\"unplanned\"").expect("unplanned section");
         assert!(
-            today < later && later < booked,
-            "today first, later appointments below"
+            later < booked && unplanned < untimed,
+            "later appointments, then the orders to plan"
         );
         // Another technician's day does not show them.
         let (other, _) = page_client(&s, "tech_b").await;
         let html = text(&other, format!("{}/tech", s.base)).await;
         assert!(!html.contains(&format!("id=\"stop-{}\"", ids[0])));
+    }
+);
+
+/// Creates an order on the fixture's device as the dispatcher, with `window` (UTC) if any.
+async fn new_order(s: &TestServer, f: &Fixture, window: Option<(&str, &str)>, fault: &str) -> i64 {
+    let disp = bearer(s, "dispatcher1").await;
+    let mut body = json!({"customer_id": f.customer, "device_id": f.device, "kind": "repair_onsite", "fault_description": fault});
+    if let Some((a, b)) = window {
+        body["appointment_start"] = json!(a);
+        body["appointment_end"] = json!(b);
+    }
+    let (st, w) = json_of(
+        disp.post(format!("{}/api/v1/work-orders", s.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(st.is_success(), "{w}");
+    w["id"].as_i64().unwrap()
+}
+
+async fn assign_to(s: &TestServer, id: i64, tech: i64) {
+    let disp = bearer(s, "dispatcher1").await;
+    let r = disp
+        .post(format!("{}/api/v1/work-orders/{id}/transitions", s.base))
+        .json(&json!({"to": "assigned", "technician_id": tech}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+/// The committed plan's (id, planned arrival as HH:MM Shanghai) of tech_a's day, in stop order.
+async fn plan_and_commit(s: &TestServer, f: &Fixture, date: &str) -> Vec<(i64, String)> {
+    let disp = bearer(s, "dispatcher1").await;
+    let (st, plan) = json_of(
+        disp.post(format!("{}/api/v1/dispatch/plans", s.base))
+            .json(&json!({"store_id": f.store_a, "date": date, "seconds": 1}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{plan}");
+    let id = plan["id"].as_i64().unwrap();
+    let (st, c) = json_of(
+        disp.post(format!("{}/api/v1/dispatch/plans/{id}/commit", s.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{c}");
+    let mut out = vec![];
+    for stop in c["routes"][0]["stops"].as_array().unwrap() {
+        let (_, w) = json_of(
+            disp.get(format!(
+                "{}/api/v1/work-orders/{}",
+                s.base, stop["work_order_id"]
+            ))
+            .send()
+            .await
+            .unwrap(),
+        )
+        .await;
+        let at: chrono::DateTime<chrono::Utc> =
+            w["planned_arrival"].as_str().unwrap().parse().unwrap();
+        let local = at.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap());
+        out.push((w["id"].as_i64().unwrap(), local.format("%H:%M").to_string()));
+    }
+    out
+}
+
+/// The part of `html` from the element `id="{id}"` to the next stop.
+fn block<'a>(html: &'a str, id: &str) -> &'a str {
+    let at = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("{id} missing"));
+    let rest = &html[at..];
+    let end = rest[1..].find("id=\"stop-").map_or(rest.len(), |e| e + 1);
+    &rest[..end]
+}
+
+db_test!(
+    phone_day_route_with_planned_times_and_navigation_in_chinese_datums,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        let f = seed(&app).await;
+        shouhou_testkit::fixture::test_day_shift(&app, &f, f.tech_a_id).await;
+        let s = spawn_app(app).await;
+        // Three visits booked today 11:00–17:00 Shanghai, planned and committed.
+        let mut booked = vec![];
+        for n in 0..3 {
+            booked.push(
+                new_order(
+                    &s,
+                    &f,
+                    Some(("2026-03-10T03:00:00Z", "2026-03-10T09:00:00Z")),
+                    &format!("不制冷 {n}"),
+                )
+                .await,
+            );
+        }
+        let route = plan_and_commit(&s, &f, "2026-03-10").await;
+        assert_eq!(route.len(), 3, "{route:?}");
+        // One booked the day after tomorrow, one assigned without any time.
+        let later = new_order(
+            &s,
+            &f,
+            Some(("2026-03-12T02:00:00Z", "2026-03-12T04:00:00Z")),
+            "异响",
+        )
+        .await;
+        assign_to(&s, later, f.tech_a_id).await;
+        let untimed = new_order(&s, &f, None, "漏水").await;
+        assign_to(&s, untimed, f.tech_a_id).await;
+
+        let (http, csrf) = page_client(&s, "tech_a").await;
+        let html = text(&http, format!("{}/tech", s.base)).await;
+        // Today's route in the plan's stop order, each with its planned arrival.
+        let mut last = 0;
+        for (i, (id, hhmm)) in route.iter().enumerate() {
+            let at = html
+                .find(&format!("id=\"stop-{id}\""))
+                .expect("on the route");
+            assert!(at > last, "stop {} out of order", i + 1);
+            last = at;
+            let b = block(&html, &format!("stop-{id}"));
+            assert!(b.contains(&format!("<b>{}. ", i + 1)), "seq {}: {b}", i + 1);
+            assert!(
+                b.contains(&format!(
+                    "计划到达 <span class=\"planned-time\">{hhmm}</span>"
+                )),
+                "planned time {hhmm}: {b}"
+            );
+        }
+        // Then the later appointment with its date and window, then the untimed order folded.
+        let later_at = html.find("id=\"later\"").expect("later heading");
+        assert!(later_at > last);
+        let b = block(&html, &format!("stop-{later}"));
+        assert!(b.contains("03-12 10:00 – 12:00"), "{b}");
+        let unplanned_at = html.find("id=\"unplanned\"").expect("unplanned");
+        assert!(html.find(&format!("id=\"stop-{untimed}\"")).unwrap() > unplanned_at);
+        assert!(html.contains("待调度排入路线（1 单）"));
+
+        // Navigation: AMap and Apple Maps in GCJ-02, Baidu in BD-09; the stored WGS-84 point
+        // (30.28, 120.17) appears in none of them, and no raw geo: link is left.
+        let b = block(&html, &format!("stop-{}", route[0].0));
+        assert!(b.contains("高德导航") && b.contains("百度导航") && b.contains("苹果地图"));
+        assert!(
+            b.contains("https://uri.amap.com/navigation?to=120.174651,30.277644,"),
+            "{b}"
+        );
+        assert!(b.contains("&#38;coordinate=gaode"), "{b}");
+        assert!(
+            b.contains("baidumap://map/direction?destination=latlng:30.283302,120.181256|name:"),
+            "{b}"
+        );
+        assert!(b.contains("coord_type=bd09ll"), "{b}");
+        assert!(
+            b.contains("https://maps.apple.com/?daddr=30.277644,120.174651"),
+            "{b}"
+        );
+        assert!(!html.contains("geo:") && !html.contains("30.280000"));
+
+        // The English switch on the phone.
+        let r = http
+            .post(format!("{}/lang", s.base))
+            .header("x-csrf-token", &csrf)
+            .form(&[("lang", "en")])
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+        let en = text(&http, format!("{}/tech", s.base)).await;
+        assert!(en.contains("<html lang=\"en\">"));
+        assert!(
+            en.contains("Today&#39;s route") || en.contains("Today's route"),
+            "english route title: {en}"
+        );
+        assert!(en.contains("Planned arrival") && en.contains("AMap") && en.contains("Apple Maps"));
+        assert!(en.contains("Waiting to be planned (1)") && en.contains("Later appointments"));
+    }
+);
+
+db_test!(
+    phone_order_history_knowledge_base_decline_and_revisit,
+    |db: Db| async move {
+        let (app, _) = test_app(db.clone());
+        let f = seed(&app).await;
+        shouhou_testkit::fixture::test_day_shift(&app, &f, f.tech_a_id).await;
+        let s = spawn_app(app).await;
+        let tech = bearer(&s, "tech_a").await;
+        // An earlier order on the device, fixed.
+        let first = on_site_order(&s, &f, f.device).await;
+        step(
+            &tech,
+            &format!("{}/api/v1/work-orders/{first}/transitions", s.base),
+            "completed",
+        )
+        .await;
+        // Today's order on the same device.
+        let id = new_order(&s, &f, None, "门封条漏冷").await;
+        assign_to(&s, id, f.tech_a_id).await;
+        let (http, csrf) = page_client(&s, "tech_a").await;
+        let html = text(&http, format!("{}/tech/orders/{id}", s.base)).await;
+        // Device history: date, type, fault and outcome in words.
+        let h = &html[html.find("id=\"device-history\"").expect("history")..];
+        let h = &h[..h.find("</div>").unwrap()];
+        assert!(
+            h.contains("2026-03-10")
+                && h.contains("上门维修")
+                && h.contains("冰箱不制冷")
+                && h.contains("已修复"),
+            "{h}"
+        );
+        assert!(!h.contains("fixed") && !h.contains("repair_onsite"), "{h}");
+        // The knowledge base opens in the phone layout, with the way back to the order.
+        assert!(
+            html.contains(&format!(
+                "/tech/kb?category=refrigeration&product={}&order={id}",
+                f.product
+            )),
+            "kb link: {html}"
+        );
+        let kb = text(
+            &http,
+            format!(
+                "{}/tech/kb?category=refrigeration&product={}&order={id}",
+                s.base, f.product
+            ),
+        )
+        .await;
+        assert!(kb.contains("<body class=\"mobile\""), "phone layout");
+        assert!(kb.contains(&format!(
+            "href=\"/tech/orders/{id}\" class=\"back\" id=\"back-to-order\""
+        )));
+        assert!(kb.contains("返回工单"));
+        // Decline: offered before setting off, with the reasons in words.
+        assert!(html.contains("id=\"decline-form\"") && html.contains("时间冲突，赶不过去"));
+        let url = format!("{}/api/v1/work-orders/{id}/transitions", s.base);
+        for (body, field) in [
+            (json!({"to": "new"}), "reason"),
+            (json!({"to": "new", "reason": "bored"}), "reason"),
+        ] {
+            let (st, e) = json_of(tech.post(&url).json(&body).send().await.unwrap()).await;
+            assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+            assert_eq!(e["error"]["field"], field, "{e}");
+        }
+        // Another technician cannot give it back.
+        let other = bearer(&s, "tech_b").await;
+        let r = other
+            .post(&url)
+            .json(&json!({"to": "new", "reason": "schedule"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(matches!(
+            r.status(),
+            StatusCode::NOT_FOUND | StatusCode::FORBIDDEN
+        ));
+        let (st, w) = json_of(
+            tech.post(&url)
+                .header("idempotency-key", format!("decline-{id}"))
+                .json(&json!({"to": "new", "reason": "schedule", "note": "下午有急单"}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{w}");
+        assert_eq!(w["status"], "new");
+        assert_eq!(w["technician_id"], Value::Null);
+        // Audited (technician: tech → none) and in the order's timeline in words.
+        assert!(
+            count(
+                &db,
+                &format!("SELECT COUNT(*) FROM audit_log WHERE entity = 'work_order' AND entity_id = {id} AND changes LIKE '%technician_id%'")
+            )
+            .await
+                >= 2
+        );
+        let (office, _) = page_client(&s, "dispatcher1").await;
+        let page = text(&office, format!("{}/work-orders/{id}", s.base)).await;
+        assert!(page.contains("技术员拒单，退回调度"), "timeline");
+        assert!(
+            page.contains("时间冲突，赶不过去 — 下午有急单"),
+            "reason in words"
+        );
+        assert!(!page.contains("decline:"), "no marker shown");
+        // Back in the dispatcher's queue, gone from the technician's day.
+        let day = text(&http, format!("{}/tech", s.base)).await;
+        assert!(!day.contains(&format!("id=\"stop-{id}\"")));
+        // Once on the way it can no longer be declined.
+        let moving = on_site_order(&s, &f, f.device).await;
+        let (st, _) = json_of(
+            tech.post(format!(
+                "{}/api/v1/work-orders/{moving}/transitions",
+                s.base
+            ))
+            .json(&json!({"to": "new", "reason": "other"}))
+            .send()
+            .await
+            .unwrap(),
+        )
+        .await;
+        assert_eq!(st, StatusCode::CONFLICT);
+
+        // Revisit: the visit needs parts; the technician books the next visit.
+        let murl = format!("{}/api/v1/work-orders/{moving}", s.base);
+        let revisit = format!("{murl}/revisit");
+        let (st, _) = json_of(
+            tech.put(&revisit)
+                .json(&json!({"appointment_start": "2026-03-12T06:00:00Z", "appointment_end": "2026-03-12T08:00:00Z"}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            st,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "only after such an outcome"
+        );
+        write_report(&tech, &format!("{murl}/transitions")).await;
+        let r = tech
+            .post(format!("{murl}/transitions"))
+            .json(&json!({"to": "waiting_parts", "outcome": "needs_parts"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let page = text(&http, format!("{}/tech/orders/{moving}", s.base)).await;
+        assert!(page.contains("id=\"revisit-form\"") && page.contains("data-offset=\"+08:00\""));
+        assert!(page.contains("预约再次上门") && page.contains("13:00 – 15:00"));
+        for (a, b, field) in [
+            (
+                "2026-03-09T06:00:00Z",
+                "2026-03-09T08:00:00Z",
+                "appointment_end",
+            ),
+            (
+                "2026-03-12T08:00:00Z",
+                "2026-03-12T06:00:00Z",
+                "appointment_end",
+            ),
+        ] {
+            let (st, e) = json_of(
+                tech.put(&revisit)
+                    .json(&json!({"appointment_start": a, "appointment_end": b}))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await;
+            assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+            assert_eq!(e["error"]["field"], field, "{e}");
+        }
+        let (st, w) = json_of(
+            tech.put(&revisit)
+                .json(&json!({"appointment_start": "2026-03-12T05:00:00+00:00", "appointment_end": "2026-03-12T07:00:00+00:00"}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{w}");
+        assert_eq!(w["status"], "waiting_parts");
+        assert!(
+            count(
+                &db,
+                &format!("SELECT COUNT(*) FROM audit_log WHERE entity = 'work_order' AND entity_id = {moving} AND changes LIKE '%appointment_start%'")
+            )
+            .await
+                == 1
+        );
+        // On the technician's later appointments, and on the dispatcher's day of 03-12.
+        let day = text(&http, format!("{}/tech", s.base)).await;
+        let b = block(&day, &format!("stop-{moving}"));
+        assert!(
+            b.contains("03-12 13:00 – 15:00")
+                && day.find("id=\"later\"").unwrap()
+                    < day.find(&format!("id=\"stop-{moving}\"")).unwrap(),
+            "{b}"
+        );
+        // The dispatcher's board of 03-12 lists it, back from the field, in its window.
+        let board = text(
+            &office,
+            format!("{}/dispatch?store={}&date=2026-03-12", s.base, f.store_a),
+        )
+        .await;
+        let (number,): (String,) = db
+            .fetch_one(
+                &format!("SELECT number FROM work_orders WHERE id = {moving}"),
+                vec![],
+            )
+            .await
+            .unwrap();
+        let row = &board[board.find(&number).expect("on the board of 03-12")..];
+        let row = &row[..row.find("</tr>").unwrap_or(row.len())];
+        assert!(
+            row.contains("03-12 13:00–15:00") && row.contains("待备件"),
+            "{row}"
+        );
+
+        // The order page in English.
+        http.post(format!("{}/lang", s.base))
+            .header("x-csrf-token", &csrf)
+            .form(&[("lang", "en")])
+            .send()
+            .await
+            .unwrap();
+        let en = text(&http, format!("{}/tech/orders/{moving}", s.base)).await;
+        assert!(en.contains("Device history") && en.contains("Book the next visit"));
+        assert!(
+            en.contains("Fixed") && en.contains("On-site repair"),
+            "history in English"
+        );
+        let kb = text(&http, format!("{}/tech/kb?order={moving}", s.base)).await;
+        assert!(kb.contains("Back to the order"));
+    }
+);
+
+db_test!(
+    qr_page_hotline_eta_charge_note_and_rating_window,
+    |db: Db| async move {
+        let (app, clock) = test_app(db.clone());
+        let f = seed(&app).await;
+        shouhou_testkit::fixture::test_day_shift(&app, &f, f.tech_a_id).await;
+        let s = spawn_app(app).await;
+        let admin = bearer(&s, "admin").await;
+        // The store's hotline: validated, normalised, audited.
+        let unit = format!("{}/api/v1/org-units/{}", s.base, f.store_a);
+        let (st, e) = json_of(
+            admin
+                .patch(&unit)
+                .json(&json!({"phone": "12345"}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e["error"]["field"], "phone");
+        let (st, u) = json_of(
+            admin
+                .patch(&unit)
+                .json(&json!({"phone": "0571 8506 1234"}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{u}");
+        assert_eq!(u["phone"], "0571-85061234");
+        assert_eq!(
+            count(&db, &format!("SELECT COUNT(*) FROM audit_log WHERE entity = 'org_unit' AND entity_id = {} AND changes LIKE '%0571-85061234%'", f.store_a)).await,
+            1
+        );
+        // The hotline in the office's org-unit form.
+        let (office, _) = page_client(&s, "admin").await;
+        let form = text(&office, format!("{}/org-units/{}", s.base, f.store_a)).await;
+        assert!(
+            form.contains("服务热线") && form.contains("0571-85061234"),
+            "org-unit form"
+        );
+
+        // Fee rules: a visit costs ¥50 travel and ¥80 labour when the customer pays.
+        let r = admin
+            .put(format!("{}/api/v1/fee-rules", s.base))
+            .json(&json!([{"kind": "repair_onsite", "category": "*", "labour_fen": 8000, "travel_fen": 5000}]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        // A device bought five years ago: out of warranty, the visit is charged.
+        let clerk = bearer(&s, "clerk_a").await;
+        let (_, d) = json_of(
+            clerk
+                .post(format!("{}/api/v1/devices", s.base))
+                .json(&json!({"customer_id": f.customer, "product_id": f.product, "serial": "HR2404OLD5",
+                    "purchase_date": days_ago(&s.app, 1900), "policy_id": f.policy}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        let old_token = d["qr_token"].as_str().unwrap().to_string();
+        let old_device = d["id"].as_i64().unwrap();
+        let public = Client::new();
+        let html = text(&public, format!("{}/s/{old_token}", s.base)).await;
+        assert!(html.contains("门店服务热线") && html.contains("href=\"tel:0571-85061234\""));
+        let note = html.find("id=\"charge-note\"").expect("charge note");
+        let form = html.find("id=\"report-fault\"").expect("report form");
+        assert!(note < form, "said before the customer reports");
+        let n = &html[note..form];
+        assert!(
+            n.contains("此设备已过保修期") && n.contains("上门费 ¥50") && n.contains("人工费 ¥80"),
+            "{n}"
+        );
+        // In warranty: nothing to pay, no note.
+        let (fresh,): (String,) = db
+            .fetch_one(
+                &format!("SELECT qr_token FROM devices WHERE id = {}", f.device),
+                vec![],
+            )
+            .await
+            .unwrap();
+        let html = text(&public, format!("{}/s/{fresh}", s.base)).await;
+        assert!(!html.contains("charge-note"));
+        // In English.
+        let en = text(&public, format!("{}/s/{old_token}?lang=en", s.base)).await;
+        assert!(en.contains("<html lang=\"en\">") && en.contains("Store service hotline"));
+        assert!(
+            en.contains("out of warranty, so the visit is charged") && en.contains("Travel ¥50"),
+            "english note"
+        );
+        assert!(
+            en.contains("name=\"lang\" value=\"en\""),
+            "the form keeps the language"
+        );
+
+        // ETA: booked today, on the committed plan → the planned arrival, not "to be arranged".
+        let id = new_order(
+            &s,
+            &f,
+            Some(("2026-03-10T03:00:00Z", "2026-03-10T09:00:00Z")),
+            "不制冷",
+        )
+        .await;
+        let html = text(&public, format!("{}/s/{fresh}", s.base)).await;
+        assert!(
+            html.contains("待安排") || html.contains("track-window"),
+            "before the plan"
+        );
+        let route = plan_and_commit(&s, &f, "2026-03-10").await;
+        let hhmm = &route.iter().find(|(x, _)| *x == id).expect("planned").1;
+        let html = text(&public, format!("{}/s/{fresh}", s.base)).await;
+        assert!(html.contains(&format!("预计 {hhmm} 到达")), "eta {hhmm}");
+        assert!(!html.contains("待安排"));
+        let en = text(&public, format!("{}/s/{fresh}?lang=en", s.base)).await;
+        assert!(en.contains(&format!("Expected at {hhmm}")));
+        let tech = bearer(&s, "tech_a").await;
+        let url = format!("{}/api/v1/work-orders/{id}/transitions", s.base);
+        step(&tech, &url, "accepted").await;
+        step(&tech, &url, "en_route").await;
+        let html = text(&public, format!("{}/s/{fresh}", s.base)).await;
+        assert!(html.contains("技术员已出发"), "on the way");
+
+        // Rating: invited within 30 days of completion, not after.
+        let done = on_site_order(&s, &f, old_device).await;
+        step(
+            &tech,
+            &format!("{}/api/v1/work-orders/{done}/transitions", s.base),
+            "completed",
+        )
+        .await;
+        let html = text(&public, format!("{}/s/{old_token}", s.base)).await;
+        assert!(
+            html.contains("id=\"rate-form\""),
+            "fresh completion invites a rating"
+        );
+        clock.set(shouhou_testkit::fixture::test_now() + chrono::Duration::days(31));
+        let html = text(&public, format!("{}/s/{old_token}", s.base)).await;
+        assert!(
+            !html.contains("id=\"rate-form\""),
+            "no invitation after 30 days"
+        );
+        let r = public
+            .post(format!("{}/s/{old_token}/rate", s.base))
+            .form(&[("rating", "satisfied")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     }
 );

@@ -14,12 +14,13 @@ use super::Calendar;
 use crate::auth::hash_password;
 use crate::{AppError, Result};
 
-/// A store: id, code, name, address, position.
+/// A store: id, code, name, address, service hotline, position.
 pub struct Store {
     pub id: i64,
     pub code: &'static str,
     pub name: &'static str,
     pub address: &'static str,
+    pub hotline: &'static str,
     pub lat: f64,
     pub lng: f64,
 }
@@ -30,6 +31,7 @@ pub const STORES: [Store; 3] = [
         code: "S01",
         name: "东城店",
         address: "杭州市拱墅区凤起路 88 号",
+        hotline: "0571-85061234",
         lat: 30.2800,
         lng: 120.1700,
     },
@@ -38,6 +40,7 @@ pub const STORES: [Store; 3] = [
         code: "S02",
         name: "西湖店",
         address: "杭州市西湖区文三路 398 号",
+        hotline: "0571-88213456",
         lat: 30.2760,
         lng: 120.1250,
     },
@@ -46,6 +49,7 @@ pub const STORES: [Store; 3] = [
         code: "S03",
         name: "滨江店",
         address: "杭州市滨江区江南大道 1088 号",
+        hotline: "0571-86697788",
         lat: 30.2080,
         lng: 120.2100,
     },
@@ -229,6 +233,7 @@ pub async fn load(
         "杭州市上城区延安路 1 号",
         30.2500,
         120.1650,
+        Some("0571-87001234"),
         now,
         now
     ]];
@@ -242,6 +247,7 @@ pub async fn load(
             s.address,
             s.lat,
             s.lng,
+            Some(s.hotline),
             now,
             now
         ]);
@@ -255,6 +261,7 @@ pub async fn load(
         "杭州市余杭区五常大道 66 号",
         30.2900,
         120.0500,
+        None::<&str>,
         now,
         now
     ]);
@@ -269,6 +276,7 @@ pub async fn load(
             "address",
             "lat",
             "lng",
+            "phone",
             "created_at",
             "updated_at",
         ],

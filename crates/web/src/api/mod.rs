@@ -84,6 +84,7 @@ pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(work_orders::get, work_orders::update))
         .routes(routes!(work_orders::transition))
         .routes(routes!(work_orders::reassign))
+        .routes(routes!(work_orders::revisit))
         .routes(routes!(work_orders::events))
         .routes(routes!(work_orders::visits))
         .routes(routes!(work_orders::review_queue))

@@ -209,6 +209,24 @@ pub async fn reviews(
     ))
 }
 
+/// Books the revisit of an order waiting for parts or another visit: the window becomes the
+/// order's appointment (the dispatcher's day takes it).
+#[utoipa::path(put, path = "/work-orders/{id}/revisit", tag = "work-orders", request_body = uc::Revisit,
+    params(("If-Match" = Option<String>, Header, description = "the ETag the change is based on")),
+    responses((status = 200, body = WorkOrder), (status = 412), (status = 422)))]
+pub async fn revisit(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    IfMatch(v): IfMatch,
+    JsonBody(r): JsonBody<uc::Revisit>,
+) -> Result<Response, ApiError> {
+    Ok(with_etag(
+        StatusCode::OK,
+        uc::book_revisit(&s.app, &a.actor, id, v, r).await?,
+    ))
+}
+
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Reassign {
     pub technician_id: i64,

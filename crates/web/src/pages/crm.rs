@@ -179,6 +179,62 @@ pub struct KbQuery {
     category: Option<String>,
     product: Option<String>,
     q: Option<String>,
+    /// On the phone: the order the technician came from (the way back).
+    order: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "tech_kb.html")]
+struct KbPhone {
+    c: Chrome,
+    categories: Vec<(String, String)>,
+    category: String,
+    product: String,
+    order: String,
+    q: String,
+    articles: Vec<ArticleRow>,
+}
+
+/// `GET /tech/kb`: the knowledge base in the phone's layout, searched as on the office page,
+/// with the way back to the order the technician came from.
+pub async fn kb_phone(State(s): State<AppState>, p: Page, Query(q): Query<KbQuery>) -> Response {
+    let lang = p.actor.lang;
+    let category = q
+        .category
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .and_then(|c| Category::parse_field(c, "category").ok());
+    let product = q.product.as_deref().and_then(|x| x.parse::<i64>().ok());
+    let order = q.order.as_deref().and_then(|x| x.parse::<i64>().ok());
+    let words = q.q.clone().unwrap_or_default();
+    let list = match uc::search_articles(&s.app, category, product, &words, Paging::first(50)).await
+    {
+        Ok(v) => v.items,
+        Err(e) => return err(e),
+    };
+    render(&KbPhone {
+        categories: categories(lang),
+        category: category.map(|c| c.as_str().to_string()).unwrap_or_default(),
+        product: product.map(|x| x.to_string()).unwrap_or_default(),
+        order: order.map(|x| x.to_string()).unwrap_or_default(),
+        q: words,
+        articles: list.into_iter().map(|a| article_row(&s, &p, a)).collect(),
+        c: p.chrome(),
+    })
+}
+
+fn article_row(s: &AppState, p: &Page, a: shouhou_store::service::Article) -> ArticleRow {
+    ArticleRow {
+        category: Category::parse_field(&a.category, "category")
+            .map(|c| c.label(p.actor.lang).to_string())
+            .unwrap_or(a.category),
+        title: a.title,
+        symptom: a.symptom,
+        cause: a.cause,
+        fix: a.fix,
+        author: a.author_name,
+        updated: p.time(s, a.updated_at),
+    }
 }
 
 /// `GET /kb`: search by category (the product's own articles first) and words.
@@ -202,20 +258,7 @@ pub async fn kb(State(s): State<AppState>, p: Page, Query(q): Query<KbQuery>) ->
         category: category.map(|c| c.as_str().to_string()).unwrap_or_default(),
         product: product.map(|x| x.to_string()).unwrap_or_default(),
         q: words,
-        articles: list
-            .into_iter()
-            .map(|a| ArticleRow {
-                category: Category::parse_field(&a.category, "category")
-                    .map(|c| c.label(lang).to_string())
-                    .unwrap_or(a.category),
-                title: a.title,
-                symptom: a.symptom,
-                cause: a.cause,
-                fix: a.fix,
-                author: a.author_name,
-                updated: p.time(&s, a.updated_at),
-            })
-            .collect(),
+        articles: list.into_iter().map(|a| article_row(&s, &p, a)).collect(),
         may_write,
         form: if may_write {
             kb_form(lang, None, false, String::new(), String::new())

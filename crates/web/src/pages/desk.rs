@@ -363,7 +363,16 @@ pub async fn detail(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
             let to = Status::parse_field(&e.to_status, "to")
                 .map(|s| s.label(lang).to_string())
                 .unwrap_or(e.to_status);
-            // The planner's note is stored as a marker, shown in the reader's language.
+            // The planner's note and a technician's decline are stored as markers, shown in the
+            // reader's language.
+            if let Some((why, words)) = e.note.as_deref().and_then(uc::declined_note) {
+                let note = if words.is_empty() {
+                    why.label(lang).to_string()
+                } else {
+                    format!("{} — {words}", why.label(lang))
+                };
+                return (p.time(&s, e.at), p.t.t("wo.declined"), e.actor_name, note);
+            }
             let note = match e.note.as_deref() {
                 Some("dispatch plan") => p.t.t("dispatch.by_plan"),
                 other => other.unwrap_or_default().to_string(),

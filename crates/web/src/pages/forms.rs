@@ -353,6 +353,12 @@ async fn fields(s: &AppState, p: &Page, rec: Rec, id: Option<i64>) -> Result<Vec
                         .unwrap_or_default(),
                 ),
                 Field::new(
+                    "phone",
+                    l("archive.hotline"),
+                    Kind::Text,
+                    x.as_ref().and_then(|x| x.phone.clone()).unwrap_or_default(),
+                ),
+                Field::new(
                     "lat",
                     l("archive.lat"),
                     Kind::Decimal,

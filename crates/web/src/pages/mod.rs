@@ -116,6 +116,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/settings/fees", post(settings::save_fees))
         .route("/settings/geocoding", post(settings::save_geocoding))
         .route("/tech/orders/{id}", get(field::visit))
+        .route("/tech/kb", get(crm::kb_phone))
         .route("/work-orders/{id}/report", get(field::printable))
         .route("/static/{file}", get(asset))
         .merge(forms::routes())

@@ -11,12 +11,15 @@ use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
 use shouhou_app::crm::FollowUpInput;
 use shouhou_app::selfservice::{self as uc, Reported, Tracking};
 use shouhou_app::AppError;
-use shouhou_domain::{Lang, Rating, ValidationError};
+use shouhou_domain::fees::ChargeKind;
+use shouhou_domain::money::yuan;
+use shouhou_domain::{Lang, Rating, Status, ValidationError, WarrantyDecision};
 
 use super::{lang_of, local_time, render};
 use crate::extract::{Form, Path, Query};
@@ -83,8 +86,11 @@ pub struct TrackView {
     number: String,
     status: String,
     technician: String,
+    /// The appointment window, if one is booked.
     window: String,
-    eta: String,
+    /// When the technician comes, in words: "预计 10:40 到达", on the way, on site, or to be
+    /// arranged.
+    arrival: String,
     rating: String,
     may_rate: bool,
 }
@@ -100,6 +106,12 @@ struct DevicePage {
     whole_unit_until: String,
     main_parts_until: String,
     manufacturer: String,
+    hotline: String,
+    /// Said before the customer reports a fault when the visit is charged.
+    charge_note: String,
+    /// `?lang=` of the other language (the switch), and of this one (carried by the forms).
+    other_lang: &'static str,
+    lang_q: &'static str,
     track: Option<TrackView>,
     ratings: Vec<(String, String)>,
     may_report: bool,
@@ -144,23 +156,65 @@ fn not_found(lang: Lang) -> Response {
         .into_response()
 }
 
+/// An amount for a customer: "50" for whole yuan, else "52.50".
+fn price(fen: i64) -> String {
+    if fen % 100 == 0 {
+        (fen / 100).to_string()
+    } else {
+        yuan(fen)
+    }
+}
+
+/// A time of the org's day: "10:40" today, "03-12 10:40" another day.
+fn clock(s: &AppState, t: DateTime<Utc>) -> String {
+    let tz = &s.app.settings.time_zone;
+    if t.with_timezone(tz).date_naive() == s.app.now().with_timezone(tz).date_naive() {
+        t.with_timezone(tz).format("%H:%M").to_string()
+    } else {
+        local_time(s, t)
+    }
+}
+
+fn arrival(s: &AppState, k: &Tracking, lang: Lang) -> String {
+    let t = T(lang);
+    let eta = |key: &str| {
+        k.eta
+            .map(|e| t.t(key).replace("{t}", &clock(s, e)))
+            .unwrap_or_default()
+    };
+    match k.status {
+        Status::EnRoute => match k.eta {
+            Some(_) => eta("public.on_the_way_eta"),
+            None => t.t("public.on_the_way"),
+        },
+        Status::OnSite => t.t("public.on_site"),
+        Status::Assigned | Status::Accepted if k.eta.is_some() => eta("public.eta_at"),
+        Status::New | Status::Assigned | Status::Accepted | Status::WaitingParts
+            if k.appointment_start.is_none() =>
+        {
+            t.t("public.to_be_arranged")
+        }
+        _ => String::new(),
+    }
+}
+
 fn track_view(s: &AppState, k: &Tracking, lang: Lang) -> TrackView {
     TrackView {
         number: k.number.clone(),
         status: k.status.label(lang).to_string(),
         technician: k.technician.clone().unwrap_or_default(),
         window: match (k.appointment_start, k.appointment_end) {
-            (Some(a), Some(b)) => format!("{} – {}", local_time(s, a), local_time(s, b)),
-            _ => T(lang).t("public.to_be_arranged"),
+            (Some(a), Some(b)) => format!("{} – {}", local_time(s, a), clock(s, b)),
+            _ => String::new(),
         },
-        eta: k.eta.map(|t| local_time(s, t)).unwrap_or_default(),
+        arrival: arrival(s, k, lang),
         rating: k
             .rating
             .as_deref()
             .and_then(|r| Rating::parse_field(r, "rating").ok())
             .map(|r| r.label(lang).to_string())
             .unwrap_or_default(),
-        may_rate: k.may_rate(),
+        may_rate: k.may_rate(s.app.now()),
     }
 }
 
@@ -171,8 +225,42 @@ async fn page(s: &AppState, token: &str, lang: Lang, f: Form0) -> Response {
         Err(e) => return crate::error::ApiError(e).into_response(),
     };
     let may_report = !track.as_ref().is_some_and(|k| k.status.is_open());
+    let charge_note = match d.visit_fee {
+        Some(fee) => {
+            let t = T(lang);
+            let lead = match d.warranty {
+                WarrantyDecision::MainPartsOnly => t.t("public.charged_main_parts"),
+                _ => t.t("public.charged_out_of_warranty"),
+            };
+            let fees: Vec<String> = [
+                (ChargeKind::Travel, fee.travel_fen),
+                (ChargeKind::Labour, fee.labour_fen),
+            ]
+            .into_iter()
+            .filter(|(_, f)| *f > 0)
+            .map(|(k, f)| format!("{} ¥{}", k.label(lang), price(f)))
+            .collect();
+            if fees.is_empty() {
+                format!("{lead}{}", t.t("public.charged_quote"))
+            } else {
+                format!(
+                    "{lead}{}",
+                    t.t("public.charged_fees")
+                        .replace("{fees}", &fees.join(lang.pick("，", ", ").as_str()))
+                )
+            }
+        }
+        None => String::new(),
+    };
     render(&DevicePage {
         t: T(lang),
+        hotline: d.hotline.unwrap_or_default(),
+        charge_note,
+        other_lang: lang_param(match lang {
+            Lang::ZhCn => Lang::En,
+            Lang::En => Lang::ZhCn,
+        }),
+        lang_q: lang_param(lang),
         token: token.to_string(),
         product: d.product,
         serial: d.serial,
@@ -198,6 +286,23 @@ async fn page(s: &AppState, token: &str, lang: Lang, f: Form0) -> Response {
 #[derive(Deserialize)]
 pub struct Shown {
     sent: Option<String>,
+    /// The language the customer switched to (`zh` or `en`); else the browser's.
+    lang: Option<String>,
+}
+
+/// The page's language: the switch's choice, else the browser's.
+fn page_lang(headers: &HeaderMap, chosen: Option<&str>) -> Lang {
+    match chosen {
+        Some(l) if !l.is_empty() => Lang::from_header(l),
+        _ => lang_of(headers),
+    }
+}
+
+fn lang_param(lang: Lang) -> &'static str {
+    match lang {
+        Lang::ZhCn => "zh",
+        Lang::En => "en",
+    }
 }
 
 /// `GET /s/{token}`.
@@ -208,7 +313,7 @@ pub async fn device(
     Path(token): Path<String>,
     Query(q): Query<Shown>,
 ) -> Response {
-    let lang = lang_of(&headers);
+    let lang = page_lang(&headers, q.lang.as_deref());
     if !s.public_limits.allow(&addr, &token) {
         return too_many(lang);
     }
@@ -234,6 +339,7 @@ pub async fn device(
 pub struct FaultForm {
     description: String,
     phone: String,
+    lang: Option<String>,
 }
 
 /// `POST /s/{token}/report`: the fault report; redirects to the tracking view.
@@ -244,13 +350,18 @@ pub async fn report(
     Path(token): Path<String>,
     Form(f): Form<FaultForm>,
 ) -> Response {
-    let lang = lang_of(&headers);
+    let lang = page_lang(&headers, f.lang.as_deref());
+    let l = lang_param(lang);
     if !s.public_limits.allow(&addr, &token) {
         return too_many(lang);
     }
     match uc::report_fault(&s.app, &token, &f.phone, &f.description).await {
-        Ok(Reported::Created(_)) => Redirect::to(&format!("/s/{token}?sent=order")).into_response(),
-        Ok(Reported::Pending) => Redirect::to(&format!("/s/{token}?sent=pending")).into_response(),
+        Ok(Reported::Created(_)) => {
+            Redirect::to(&format!("/s/{token}?sent=order&lang={l}")).into_response()
+        }
+        Ok(Reported::Pending) => {
+            Redirect::to(&format!("/s/{token}?sent=pending&lang={l}")).into_response()
+        }
         Err(AppError::NotFound) => not_found(lang),
         Err(e) => {
             let field = e.field().unwrap_or("").to_string();
@@ -278,6 +389,7 @@ pub struct RateForm {
     /// None (or empty) when the customer chose nothing: refused with a message, never defaulted.
     rating: Option<String>,
     comment: Option<String>,
+    lang: Option<String>,
 }
 
 /// `POST /s/{token}/rate`: the customer's follow-up answer.
@@ -288,7 +400,7 @@ pub async fn rate(
     Path(token): Path<String>,
     Form(f): Form<RateForm>,
 ) -> Response {
-    let lang = lang_of(&headers);
+    let lang = page_lang(&headers, f.lang.as_deref());
     if !s.public_limits.allow(&addr, &token) {
         return too_many(lang);
     }
@@ -307,7 +419,8 @@ pub async fn rate(
         Err(e) => Err(e),
     };
     match result {
-        Ok(_) => Redirect::to(&format!("/s/{token}?sent=rated")).into_response(),
+        Ok(_) => Redirect::to(&format!("/s/{token}?sent=rated&lang={}", lang_param(lang)))
+            .into_response(),
         Err(AppError::NotFound) => not_found(lang),
         Err(e) => {
             let mut r = page(
