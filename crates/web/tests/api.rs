@@ -1314,7 +1314,7 @@ db_test!(board_plans_again_with_pins, |db: Db| async move {
     assert!(html.contains("id=\"replan\""));
     assert!(!html.contains("selected>固定给"));
     // Each technician's time bar has one block per planned stop.
-    let stops = html.matches("class=\"stop-pin\"").count();
+    let stops = html.matches("class=\"stop-pin ").count();
     assert!(stops > 0, "{html}");
     assert_eq!(
         html.matches("class=\"timebar-block\"").count(),
