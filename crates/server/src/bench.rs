@@ -688,6 +688,11 @@ async fn pages(db: &str, requests: usize) -> anyhow::Result<()> {
             }),
         ),
         ("leads", Box::new(|_| "/opportunities".to_string())),
+        (
+            "complaints",
+            Box::new(|_| "/complaints?show=all".to_string()),
+        ),
+        ("follow-ups", Box::new(|_| "/follow-ups".to_string())),
         ("knowledge base", Box::new(|_| "/kb?q=不".to_string())),
         (
             "public device page",

@@ -1712,7 +1712,21 @@ async fn followup_day_on_the_demo_city() {
     let first = wait_for(&c, "#follow-ups tbody tr").await;
     let row = first.attr("id").await.unwrap().unwrap();
     click(&c, &format!("#{row} .save-rating")).await;
-    let refused = text_of(&c, &format!("#{row} [id^=call-error]")).await;
+    // The answer swaps the row: read the refusal once it is there (an element found before the
+    // swap goes stale).
+    let mut refused = String::new();
+    for _ in 0..100 {
+        if let Ok(e) = c
+            .find(Locator::Css(&format!("#{row} [id^=call-error]")))
+            .await
+        {
+            refused = e.text().await.unwrap_or_default();
+        }
+        if !refused.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(!refused.is_empty(), "no rating chosen");
     c.execute(
         "document.querySelector(arguments[0]).value = 'satisfied';",
