@@ -14,6 +14,7 @@ pub mod devices;
 pub mod dispatch;
 pub mod error;
 pub mod geocoding;
+pub mod kpi;
 pub mod labels;
 pub mod org;
 pub mod review;

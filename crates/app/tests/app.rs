@@ -1947,3 +1947,452 @@ db_test!(
         );
     }
 );
+
+// ------------------------------------------------------------------------------------- KPIs
+
+mod kpis {
+    use super::*;
+    use chrono::{DateTime, NaiveDate, Utc};
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+    use shouhou_app::kpi::{self, By, Query, Side};
+    use shouhou_domain::kpi::{Durations, Rate, Value};
+    use shouhou_domain::Rating;
+    use shouhou_store::Db;
+
+    fn march() -> Query {
+        Query::new(
+            NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 3, 31).unwrap(),
+            By::All,
+        )
+    }
+
+    fn rate(t: &kpi::Table, key: &str) -> (i64, i64) {
+        match t.rows[0].kpis.get(key) {
+            Some(Value::Rate(Rate {
+                numerator,
+                denominator,
+                ..
+            })) => (*numerator, *denominator),
+            other => panic!("{key}: {other:?}"),
+        }
+    }
+
+    fn durations(t: &kpi::Table, key: &str) -> Durations {
+        match t.rows[0].kpis.get(key) {
+            Some(Value::Durations(d)) => *d,
+            other => panic!("{key}: {other:?}"),
+        }
+    }
+
+    struct Walk<'a> {
+        app: &'a shouhou_app::App,
+        clock: &'a shouhou_app::FixedClock,
+        f: &'a shouhou_testkit::Fixture,
+    }
+
+    impl Walk<'_> {
+        fn at(&self, minutes: i64) {
+            self.clock
+                .set(shouhou_testkit::fixture::test_now() + Duration::minutes(minutes));
+        }
+        async fn create(&self, kind: WorkOrderType) -> i64 {
+            wo::create(self.app, &self.f.clerk_a, new_order(self.f, kind))
+                .await
+                .unwrap()
+                .id
+        }
+        async fn go(&self, actor: &shouhou_app::Actor, id: i64, t: Transition) {
+            wo::transition(self.app, actor, id, None, t).await.unwrap();
+        }
+        async fn assign(&self, id: i64) {
+            let mut t = to(Status::Assigned);
+            t.technician_id = Some(self.f.tech_a_id);
+            self.go(&self.f.dispatcher, id, t).await;
+        }
+        async fn tech(&self, id: i64, s: Status) {
+            self.go(&self.f.tech_a, id, to(s)).await;
+        }
+        async fn report(&self, id: i64) {
+            shouhou_app::service::save_report(
+                self.app,
+                &self.f.tech_a,
+                id,
+                shouhou_app::service::ReportInput {
+                    findings: Some("检查".into()),
+                    work_done: Some("处理".into()),
+                    labour_minutes: Some(30),
+                },
+            )
+            .await
+            .unwrap();
+        }
+        async fn rate(&self, id: i64, rating: Rating) {
+            shouhou_app::crm::record_follow_up(
+                self.app,
+                &self.f.manager,
+                id,
+                shouhou_app::crm::FollowUpInput {
+                    rating,
+                    comment: None,
+                },
+            )
+            .await
+            .unwrap();
+        }
+    }
+
+    db_test!(every_kpi_of_a_hand_built_week, |db: Db| async move {
+        let (app, clock) = test_app(db.clone());
+        let f = seed(&app).await;
+        let w = Walk {
+            app: &app,
+            clock: &clock,
+            f: &f,
+        };
+        // tech_a works 2026-03-10 08:30–17:30 local: one working day of 9 h.
+        shouhou_testkit::fixture::test_day_shift(&app, &f, f.tech_a_id).await;
+        // O1, repair on site, minute 0: accepted at 10, arrives at 60, fixed at 100.
+        w.at(0);
+        let o1 = w.create(WorkOrderType::RepairOnsite).await;
+        w.assign(o1).await;
+        w.at(10);
+        w.tech(o1, Status::Accepted).await;
+        w.at(30);
+        w.tech(o1, Status::EnRoute).await;
+        w.at(60);
+        w.tech(o1, Status::OnSite).await;
+        w.report(o1).await;
+        w.at(100);
+        w.tech(o1, Status::Completed).await;
+        // O2 on the same device at 120 (O1 becomes a repeat repair): accepted at 135, first
+        // visit 165–195 needs parts, second visit 225–260 fixes it.
+        w.at(120);
+        let o2 = w.create(WorkOrderType::RepairOnsite).await;
+        w.assign(o2).await;
+        w.at(135);
+        w.tech(o2, Status::Accepted).await;
+        w.at(150);
+        w.tech(o2, Status::EnRoute).await;
+        w.at(165);
+        w.tech(o2, Status::OnSite).await;
+        w.at(195);
+        let mut wp = to(Status::WaitingParts);
+        wp.outcome = Some(VisitOutcome::NeedsParts);
+        w.go(&f.tech_a, o2, wp).await;
+        w.assign(o2).await;
+        w.at(205);
+        w.tech(o2, Status::Accepted).await;
+        w.at(215);
+        w.tech(o2, Status::EnRoute).await;
+        w.at(225);
+        w.tech(o2, Status::OnSite).await;
+        w.report(o2).await;
+        w.at(260);
+        w.tech(o2, Status::Completed).await;
+        // O3 by phone at 270 (O2 becomes a repeat): accepted at 275, solved at 300.
+        w.at(270);
+        let o3 = w.create(WorkOrderType::RepairPhone).await;
+        w.at(275);
+        w.go(&f.clerk_a, o3, to(Status::Accepted)).await;
+        w.at(300);
+        w.go(&f.clerk_a, o3, to(Status::Completed)).await;
+        // O4 and O5, installs at 300; O4 accepted at 320 and reached an hour after its
+        // arrive-by, O5 never visited.
+        let o4 = w.create(WorkOrderType::Install).await;
+        let o5 = w.create(WorkOrderType::Install).await;
+        w.assign(o4).await;
+        w.at(320);
+        w.tech(o4, Status::Accepted).await;
+        let arrive_by = wo::get(&app, &f.manager, o4).await.unwrap().arrive_by;
+        let late = (arrive_by - shouhou_testkit::fixture::test_now()).num_minutes() + 60;
+        w.at(late - 10);
+        w.tech(o4, Status::EnRoute).await;
+        w.at(late);
+        w.tech(o4, Status::OnSite).await;
+        w.report(o4).await;
+        w.at(late + 60);
+        w.tech(o4, Status::Completed).await;
+        // O6, a repair cancelled: it counts nowhere (and makes no repeat of O3).
+        let o6 = w.create(WorkOrderType::RepairOnsite).await;
+        let mut c = to(Status::Cancelled);
+        c.reason = Some("客户取消".into());
+        w.go(&f.clerk_a, o6, c).await;
+        // Follow-ups: O1 very satisfied; O4 dissatisfied (opens a complaint, due in 48 h).
+        w.rate(o1, Rating::VerySatisfied).await;
+        w.rate(o4, Rating::Dissatisfied).await;
+
+        let t = kpi::table(&app, &f.manager, &march()).await.unwrap();
+        // Worked out by hand from the walk above.
+        assert_eq!(
+            rate(&t, "first_time_fix_rate"),
+            (1, 2),
+            "O1 fixed; O2 needed parts"
+        );
+        assert_eq!(rate(&t, "remote_resolution_rate"), (1, 3), "O3 of O1–O3");
+        assert_eq!(
+            rate(&t, "arrival_compliance"),
+            (2, 4),
+            "O1, O2 on time; O4 late; O5 never"
+        );
+        assert_eq!(rate(&t, "repeat_repair_rate"), (2, 3), "O1 and O2 repeated");
+        assert!(t.rows[0].provisional, "30-day windows are open");
+        assert_eq!(rate(&t, "satisfaction_rate"), (1, 2));
+        assert_eq!(rate(&t, "very_satisfied_rate"), (1, 2));
+        assert_eq!(rate(&t, "dissatisfied_rate"), (1, 2));
+        assert_eq!(rate(&t, "follow_up_coverage"), (2, 4), "O1–O4 completed");
+        assert_eq!(rate(&t, "complaint_rate"), (1, 4));
+        assert_eq!(rate(&t, "complaint_on_time_closure"), (0, 0), "not due yet");
+        // Visits: O1 one, O2 two, O4 one, over one working day.
+        assert_eq!(rate(&t, "calls_per_technician_day"), (4, 1));
+        // On site: 40 + 30 + 35 + 60 minutes of a 9-hour shift.
+        assert_eq!(rate(&t, "effective_onsite_share"), (165 * 60, 9 * 3600));
+        // Response: 10, 15, 5, 20 minutes → median (10 + 15) / 2, p90 the 4th value.
+        let r = durations(&t, "response_time_minutes");
+        assert_eq!((r.n, r.median, r.p90), (4, Some(12.5), Some(20.0)));
+        // Repair cycle of O1–O3: 100, 140, 30 minutes, in hours.
+        let c = durations(&t, "repair_cycle_hours");
+        assert_eq!(c.n, 3);
+        assert!((c.median.unwrap() - 100.0 / 60.0).abs() < 1e-9, "{c:?}");
+        assert!((c.p90.unwrap() - 140.0 / 60.0).abs() < 1e-9, "{c:?}");
+        // Revenue: the charges priced on the reports, summed independently here.
+        let (charged,): (i64,) = db
+            .fetch_one(
+                "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM charges",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            t.rows[0].kpis.get("service_revenue"),
+            Some(&Value::Money(shouhou_domain::kpi::Money {
+                fen: charged,
+                calls: None,
+                per_call_fen: None
+            }))
+        );
+        assert_eq!(
+            t.rows[0].kpis.get("parts_on_time_rate"),
+            Some(&Value::NoData { no_data: true })
+        );
+
+        // The orders behind the numbers.
+        let page = shouhou_store::repo::Page::LARGEST;
+        let ids = |p: shouhou_store::repo::Paged<shouhou_store::kpi::FactOrder>| {
+            let mut v: Vec<i64> = p.items.iter().map(|o| o.id).collect();
+            v.sort();
+            (v, p.total)
+        };
+        let k = shouhou_domain::kpi::Kpi::FirstTimeFixRate;
+        let num = kpi::orders(&app, &f.manager, k, Side::Numerator, &march(), page).await;
+        assert_eq!(ids(num.unwrap()), (vec![o1], 1));
+        let den = kpi::orders(&app, &f.manager, k, Side::Denominator, &march(), page).await;
+        assert_eq!(ids(den.unwrap()), (vec![o1, o2], 2));
+        let k = shouhou_domain::kpi::Kpi::ArrivalCompliance;
+        let den = kpi::orders(&app, &f.manager, k, Side::Denominator, &march(), page).await;
+        assert_eq!(ids(den.unwrap()), (vec![o1, o2, o4, o5], 4));
+
+        // By technician: tech_a's row holds the visited orders; O3 (phone) and O5 (never
+        // reached) have no first visit.
+        let mut q = march();
+        q.by = By::Technician;
+        let t = kpi::table(&app, &f.manager, &q).await.unwrap();
+        let names: Vec<&str> = t.rows.iter().map(|r| r.group.name.as_str()).collect();
+        assert_eq!(t.rows.len(), 2, "{names:?}");
+        let tech = t
+            .rows
+            .iter()
+            .find(|r| r.group.id == Some(f.tech_a_id))
+            .unwrap();
+        match tech.kpis.get("first_time_fix_rate") {
+            Some(Value::Rate(r)) => assert_eq!((r.numerator, r.denominator), (1, 2)),
+            other => panic!("{other:?}"),
+        }
+
+        // Scope: store B's staff see none of store A's numbers.
+        let t = kpi::table(&app, &f.clerk_b, &march()).await.unwrap();
+        assert_eq!(rate(&t, "follow_up_coverage"), (0, 0));
+        assert_eq!(rate(&t, "first_time_fix_rate"), (0, 0));
+
+        // Two days later the complaint is past due and still open: late, through the clock
+        // alone (no record changed).
+        w.at(late + 60 + 3 * 24 * 60);
+        let t = kpi::table(&app, &f.manager, &march()).await.unwrap();
+        assert_eq!(rate(&t, "complaint_on_time_closure"), (0, 1));
+        // April holds none of it.
+        let mut april = march();
+        april.from = NaiveDate::from_ymd_opt(2026, 4, 1).unwrap();
+        april.to = NaiveDate::from_ymd_opt(2026, 4, 30).unwrap();
+        let t = kpi::table(&app, &f.manager, &april).await.unwrap();
+        assert_eq!(rate(&t, "follow_up_coverage"), (0, 0));
+    });
+
+    db_test!(
+        a_completion_at_2330_local_counts_in_its_month,
+        |db: Db| async move {
+            let (app, clock) = test_app(db);
+            let f = seed(&app).await;
+            // 2026-03-31 23:00 and 23:30 in Shanghai (UTC+8).
+            let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+            clock.set(at("2026-03-31T15:00:00Z"));
+            let id = wo::create(&app, &f.clerk_a, new_order(&f, WorkOrderType::RepairPhone))
+                .await
+                .unwrap()
+                .id;
+            wo::transition(&app, &f.clerk_a, id, None, to(Status::Accepted))
+                .await
+                .unwrap();
+            clock.set(at("2026-03-31T15:30:00Z"));
+            wo::transition(&app, &f.clerk_a, id, None, to(Status::Completed))
+                .await
+                .unwrap();
+            let t = kpi::table(&app, &f.manager, &march()).await.unwrap();
+            assert_eq!(rate(&t, "remote_resolution_rate"), (1, 1));
+            let mut april = march();
+            april.from = NaiveDate::from_ymd_opt(2026, 4, 1).unwrap();
+            april.to = NaiveDate::from_ymd_opt(2026, 4, 30).unwrap();
+            let t = kpi::table(&app, &f.manager, &april).await.unwrap();
+            assert_eq!(rate(&t, "remote_resolution_rate"), (0, 0));
+            // A period that ends before it starts is refused, naming the period.
+            let e = kpi::table(&app, &f.manager, &Query::new(april.to, april.from, By::All))
+                .await
+                .unwrap_err();
+            assert_eq!(e.field(), Some("period"), "{e:?}");
+        }
+    );
+
+    /// Every fact row as text (same store, same format), sorted.
+    async fn facts(db: &Db) -> Vec<String> {
+        let mut cols: Vec<String> = [
+            "work_order_id",
+            "basis",
+            "day",
+            "org_unit_id",
+            "unit_id",
+            "partner_unit_id",
+            "technician_id",
+            "category",
+            "brand",
+            "kind",
+            "warranty",
+            "tier",
+            "channel",
+            "response_seconds",
+            "cycle_seconds",
+            "late_after",
+        ]
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+        cols.extend(
+            shouhou_domain::kpi::Counter::ALL
+                .iter()
+                .map(|c| c.column().to_string()),
+        );
+        let expr = cols
+            .iter()
+            .map(|c| format!("COALESCE(CAST({c} AS TEXT), '-')"))
+            .collect::<Vec<_>>()
+            .join(" || '|' || ");
+        let rows: Vec<(String,)> = db
+            .fetch_all(&format!("SELECT {expr} FROM kpi_facts"), vec![])
+            .await
+            .unwrap();
+        let mut v: Vec<String> = rows.into_iter().map(|r| r.0).collect();
+        v.sort();
+        v
+    }
+
+    db_test!(incremental_facts_equal_rebuilt_ones, |db: Db| async move {
+        let (app, clock) = test_app(db.clone());
+        let f = seed(&app).await;
+        let w = Walk {
+            app: &app,
+            clock: &clock,
+            f: &f,
+        };
+        let kinds = [
+            WorkOrderType::RepairOnsite,
+            WorkOrderType::RepairPhone,
+            WorkOrderType::Install,
+        ];
+        for seed in [1u64, 2, 3] {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let mut minute = 0i64;
+            let mut orders: Vec<(i64, WorkOrderType)> = Vec::new();
+            for step in 0..60 {
+                minute += rng.gen_range(0..240);
+                w.at(minute);
+                if orders.is_empty() || rng.gen_bool(0.2) {
+                    let k = kinds[rng.gen_range(0..kinds.len())];
+                    orders.push((w.create(k).await, k));
+                    continue;
+                }
+                let (id, kind) = orders[rng.gen_range(0..orders.len())];
+                let cur = wo::get(&app, &f.manager, id).await.unwrap().status;
+                // The next step of its life, chosen at random where there is a choice; a step
+                // the lifecycle refuses is simply not taken.
+                let (actor, t) = match (cur, kind) {
+                    (Status::New, WorkOrderType::RepairPhone) => (&f.clerk_a, to(Status::Accepted)),
+                    (Status::Accepted, WorkOrderType::RepairPhone) => {
+                        (&f.clerk_a, to(Status::Completed))
+                    }
+                    (Status::New | Status::WaitingParts, _) => {
+                        let mut t = to(Status::Assigned);
+                        t.technician_id = Some(f.tech_a_id);
+                        (&f.dispatcher, t)
+                    }
+                    (Status::Assigned, _) => (&f.tech_a, to(Status::Accepted)),
+                    (Status::Accepted, _) => (&f.tech_a, to(Status::EnRoute)),
+                    (Status::EnRoute, _) => (&f.tech_a, to(Status::OnSite)),
+                    (Status::OnSite, _) => {
+                        w.report(id).await;
+                        let outcomes = [
+                            VisitOutcome::Fixed,
+                            VisitOutcome::NotFixable,
+                            VisitOutcome::CustomerAbsent,
+                        ];
+                        if rng.gen_bool(0.3) {
+                            (&f.tech_a, to(Status::WaitingParts))
+                        } else {
+                            let mut t = to(Status::Completed);
+                            t.outcome = Some(outcomes[rng.gen_range(0..outcomes.len())]);
+                            (&f.tech_a, t)
+                        }
+                    }
+                    (Status::Completed, _) => {
+                        let r = Rating::ALL[rng.gen_range(0..Rating::ALL.len())];
+                        let _ = shouhou_app::crm::record_follow_up(
+                            &app,
+                            &f.manager,
+                            id,
+                            shouhou_app::crm::FollowUpInput {
+                                rating: r,
+                                comment: None,
+                            },
+                        )
+                        .await;
+                        continue;
+                    }
+                    _ => continue,
+                };
+                let t = if step % 17 == 0 && cur != Status::Completed {
+                    let mut c = to(Status::Cancelled);
+                    c.reason = Some("客户取消".into());
+                    c
+                } else {
+                    t
+                };
+                let _ = wo::transition(&app, actor, id, None, t).await;
+            }
+        }
+        kpi::catch_up(&app).await.unwrap();
+        let incremental = facts(&db).await;
+        assert!(incremental.len() > 50, "{} fact rows", incremental.len());
+        let n = kpi::rebuild(&app).await.unwrap();
+        assert!(n > 20, "{n} orders rebuilt");
+        let rebuilt = facts(&db).await;
+        assert_eq!(incremental, rebuilt);
+    });
+}

@@ -10,6 +10,7 @@ pub mod fields;
 pub mod geo;
 pub mod i18n;
 pub mod kinds;
+pub mod kpi;
 pub mod lifecycle;
 pub mod money;
 pub mod sla;

@@ -99,11 +99,23 @@ enum Cmd {
         #[arg(long)]
         to: String,
     },
+    /// KPI facts: `kpi rebuild` computes them all again from the records.
+    Kpi {
+        #[command(subcommand)]
+        what: KpiCmd,
+    },
     /// Measures: `bench lookup`, `bench create`.
     Bench {
         #[command(subcommand)]
         what: bench::What,
     },
+}
+
+#[derive(Subcommand)]
+enum KpiCmd {
+    /// Computes every work order's KPI facts again from the records (after an import, or to
+    /// check the incremental ones).
+    Rebuild,
 }
 
 #[tokio::main]
@@ -193,6 +205,7 @@ async fn main() -> anyhow::Result<()> {
             }
             tokio::spawn(purge_idempotency_keys(app.clone()));
             tokio::spawn(escalate_overdue_complaints(app.clone()));
+            tokio::spawn(catch_up_kpis(app.clone()));
             let mut state = shouhou_web::AppState::new(app.clone());
             state.secure_cookies = secure_cookies;
             state.idempotency_lease = chrono::Duration::seconds(idempotency_lease.max(1));
@@ -212,6 +225,17 @@ async fn main() -> anyhow::Result<()> {
             app.db.close().await;
         }
         Cmd::Bench { what } => bench::run(&cli.db, what).await?,
+        Cmd::Kpi {
+            what: KpiCmd::Rebuild,
+        } => {
+            let app = open(&cli.db).await?;
+            let t = std::time::Instant::now();
+            let n = shouhou_app::kpi::rebuild(&app).await?;
+            println!(
+                "KPI facts of {n} work orders rebuilt in {:.1} s",
+                t.elapsed().as_secs_f64()
+            );
+        }
         Cmd::Labels {
             store,
             base_url,
@@ -254,6 +278,18 @@ async fn escalate_overdue_complaints(app: App) {
         every.tick().await;
         if let Err(e) = shouhou_app::complaints::escalate_overdue(&app).await {
             tracing::warn!(error = ?e, "could not escalate overdue complaints");
+        }
+    }
+}
+
+/// Keeps the KPI facts current: the orders changed since the last round, every 10 s (every
+/// reading of the KPIs also catches up first).
+async fn catch_up_kpis(app: App) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(10));
+    loop {
+        every.tick().await;
+        if let Err(e) = shouhou_app::kpi::catch_up(&app).await {
+            tracing::warn!(error = ?e, "could not bring the KPI facts up to date");
         }
     }
 }

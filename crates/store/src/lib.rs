@@ -9,6 +9,7 @@ pub mod db;
 pub mod dispatch;
 pub mod error;
 pub mod idempotency;
+pub mod kpi;
 pub mod records;
 pub mod repo;
 pub mod scope;

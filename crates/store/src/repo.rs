@@ -1126,7 +1126,9 @@ pub mod audit {
             args![entity, entity_id, action, actor_id, at, changes.to_string()],
         )
         .await?;
-        Ok(())
+        // Every change to an order, its visits, report, follow-up or complaints is audited
+        // here: its KPI facts are marked for the catch-up step in the same transaction.
+        crate::kpi::mark_dirty(tx, entity, entity_id).await
     }
 
     pub async fn list_tx(tx: &mut Tx, entity: &str, entity_id: i64) -> Result<Vec<AuditEntry>> {

@@ -24,6 +24,9 @@ pub enum Scoped {
     OrgUnit,
     /// A lookup row (`search_docs`): a customer or a device.
     SearchDoc,
+    /// A KPI fact row (`kpi_facts`): scoped like its order, a technician's own through the
+    /// technician it is attributed to.
+    KpiFact,
 }
 
 /// A query under construction: SQL text with `$n` placeholders and their values.
@@ -115,6 +118,10 @@ impl Visibility {
                 }
             }
             Scoped::OrgUnit => format!("{a}.id IN ({units})"),
+            Scoped::KpiFact => match order_filter(q) {
+                Some(f) => format!("{a}.{f}"),
+                None => format!("{a}.org_unit_id IN ({units})"),
+            },
             Scoped::SearchDoc => match order_filter(q) {
                 Some(f) => format!(
                     "EXISTS (SELECT 1 FROM work_orders so WHERE so.{f} AND \

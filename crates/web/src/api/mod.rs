@@ -8,6 +8,7 @@ pub mod complaints;
 pub mod dispatch;
 pub mod field;
 pub mod health;
+pub mod kpi;
 pub mod responses;
 pub mod work_orders;
 
@@ -111,6 +112,8 @@ pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(complaints::actions, complaints::add_action))
         .routes(routes!(complaints::escalate))
         .routes(routes!(complaints::close))
+        .routes(routes!(kpi::table))
+        .routes(routes!(kpi::orders))
         .routes(routes!(field::get_fee_rules, field::put_fee_rules))
         .routes(routes!(field::service_requests))
         .routes(routes!(field::decide_request))

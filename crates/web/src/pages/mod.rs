@@ -10,6 +10,7 @@ mod dispatch;
 pub mod field;
 pub mod forms;
 mod intake;
+mod kpi;
 pub mod public;
 mod review;
 mod settings;
@@ -43,6 +44,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/lang", post(set_lang))
         .route("/home", get(home))
+        .route("/kpis", get(kpi::dashboard))
+        .route("/kpis/{key}/orders", get(kpi::orders))
         .route("/work-orders", get(desk::list))
         .route("/work-orders/{id}", get(desk::detail))
         .route("/work-orders/{id}/transitions", post(desk::transition))
@@ -263,6 +266,7 @@ fn menu(role: Role) -> Vec<(&'static str, &'static str)> {
             "nav.home",
             &[Admin, Manager, Dispatcher, Clerk, Finance, Followup],
         ),
+        ("/kpis", "nav.kpis", &[Admin, Manager, Dispatcher, Finance]),
         (
             "/intake",
             "nav.intake",

@@ -1,0 +1,771 @@
+//! The KPIs (指标) a manager reads: kept current from the records, read for any period, scope and
+//! grouping, each figure with the orders behind it. Definitions: `domain::kpi`; facts:
+//! `store::kpi`. [`catch_up`] brings the facts up to date (the server runs it every few seconds
+//! and every reading runs it first); [`rebuild`] computes them all again from the records.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::Serialize;
+use shouhou_domain::kpi::{self as def, Bucket, Kpi, Set, Sums, Value};
+use shouhou_domain::{
+    Category, Channel, Lang, Tier, ValidationError, WarrantyDecision, WorkOrderType,
+};
+use shouhou_store::kpi::{self as store, DurationOf, FactOrder, FactQuery, Group, Key, Member};
+use shouhou_store::repo::{org_units, Page, Paged};
+
+use crate::{Actor, App, AppError, Result};
+
+/// Orders whose facts one catch-up transaction recomputes.
+const CHUNK: i64 = 500;
+
+/// One catch-up (or rebuild) at a time in this process; another process's is harmless (the
+/// result is the same).
+static CATCH_UP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Computes the facts of `ids` (and the earlier repair orders on the same devices, whose
+/// repeat-repair fact a new order changes) inside `tx`.
+async fn recompute(app: &App, tx: &mut shouhou_store::Tx, ids: &[i64]) -> Result<usize> {
+    let mut all = ids.to_vec();
+    all.extend(store::earlier_on_same_device(tx, ids).await?);
+    all.sort_unstable();
+    all.dedup();
+    let records = store::records(tx, &all).await?;
+    let now = app.now();
+    let tz = app.settings.time_zone;
+    let local = move |t: DateTime<Utc>| t.with_timezone(&tz).date_naive();
+    let mut facts = Vec::new();
+    let mut expiries = Vec::new();
+    for (dims, o) in &records {
+        for f in def::facts(o, now, &local) {
+            facts.push((dims, f));
+        }
+        if let Some(at) = def::facts_expire(o).filter(|at| *at > now) {
+            expiries.push((dims.work_order_id, at));
+        }
+    }
+    store::replace(tx, &all, facts, expiries).await?;
+    Ok(all.len())
+}
+
+/// Brings the facts up to date: the orders changed since the last catch-up and those the clock
+/// changed. Returns how many orders were recomputed.
+pub async fn catch_up(app: &App) -> Result<usize> {
+    let _one = CATCH_UP.lock().await;
+    let mut done = 0;
+    loop {
+        let mut tx = app.db.begin().await?;
+        let ids = store::stale(&mut tx, app.now(), CHUNK).await?;
+        if ids.is_empty() {
+            drop(tx);
+            return Ok(done);
+        }
+        // Unmark first: a change committed after this point marks its order again.
+        store::unmark(&mut tx, &ids).await?;
+        done += recompute(app, &mut tx, &ids).await?;
+        tx.commit().await?;
+    }
+}
+
+/// Computes every order's facts again from the records. Returns the number of orders.
+pub async fn rebuild(app: &App) -> Result<usize> {
+    let _one = CATCH_UP.lock().await;
+    let mut tx = app.db.begin().await?;
+    store::clear(&mut tx).await?;
+    tx.commit().await?;
+    let mut after = 0;
+    let mut n = 0;
+    loop {
+        let ids = store::order_ids_after(&app.db, after, 2_000).await?;
+        let Some(&last) = ids.last() else {
+            return Ok(n);
+        };
+        let mut tx = app.db.begin().await?;
+        let records = store::records(&mut tx, &ids).await?;
+        let now = app.now();
+        let tz = app.settings.time_zone;
+        let local = move |t: DateTime<Utc>| t.with_timezone(&tz).date_naive();
+        let mut facts = Vec::new();
+        let mut expiries = Vec::new();
+        for (dims, o) in &records {
+            for f in def::facts(o, now, &local) {
+                facts.push((dims, f));
+            }
+            if let Some(at) = def::facts_expire(o).filter(|at| *at > now) {
+                expiries.push((dims.work_order_id, at));
+            }
+        }
+        store::replace(&mut tx, &ids, facts, expiries).await?;
+        tx.commit().await?;
+        n += ids.len();
+        after = last;
+    }
+}
+
+// ---------------------------------------------------------------------------------- queries
+
+/// How a table of KPIs is grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum By {
+    /// One row: everything the user may see.
+    All,
+    Store,
+    Region,
+    Technician,
+    Category,
+    Brand,
+    Kind,
+    Warranty,
+    Tier,
+    Channel,
+    Day,
+    Week,
+    Month,
+}
+
+impl By {
+    pub const ALL: &'static [By] = &[
+        By::All,
+        By::Store,
+        By::Region,
+        By::Technician,
+        By::Category,
+        By::Brand,
+        By::Kind,
+        By::Warranty,
+        By::Tier,
+        By::Channel,
+        By::Day,
+        By::Week,
+        By::Month,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            By::All => "all",
+            By::Store => "store",
+            By::Region => "region",
+            By::Technician => "technician",
+            By::Category => "category",
+            By::Brand => "brand",
+            By::Kind => "kind",
+            By::Warranty => "warranty",
+            By::Tier => "tier",
+            By::Channel => "channel",
+            By::Day => "day",
+            By::Week => "week",
+            By::Month => "month",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<By> {
+        By::ALL.iter().copied().find(|b| b.as_str() == s)
+    }
+
+    pub fn label(self, lang: Lang) -> &'static str {
+        let zh = lang == Lang::ZhCn;
+        match self {
+            By::All => {
+                if zh {
+                    "合计"
+                } else {
+                    "Total"
+                }
+            }
+            By::Store => {
+                if zh {
+                    "按门店"
+                } else {
+                    "By store"
+                }
+            }
+            By::Region => {
+                if zh {
+                    "按区域"
+                } else {
+                    "By region"
+                }
+            }
+            By::Technician => {
+                if zh {
+                    "按技术员"
+                } else {
+                    "By technician"
+                }
+            }
+            By::Category => {
+                if zh {
+                    "按品类"
+                } else {
+                    "By category"
+                }
+            }
+            By::Brand => {
+                if zh {
+                    "按品牌"
+                } else {
+                    "By brand"
+                }
+            }
+            By::Kind => {
+                if zh {
+                    "按工单类型"
+                } else {
+                    "By order type"
+                }
+            }
+            By::Warranty => {
+                if zh {
+                    "按保修判定"
+                } else {
+                    "By warranty"
+                }
+            }
+            By::Tier => {
+                if zh {
+                    "按客户等级"
+                } else {
+                    "By customer tier"
+                }
+            }
+            By::Channel => {
+                if zh {
+                    "按来源渠道"
+                } else {
+                    "By channel"
+                }
+            }
+            By::Day => {
+                if zh {
+                    "按日"
+                } else {
+                    "By day"
+                }
+            }
+            By::Week => {
+                if zh {
+                    "按周"
+                } else {
+                    "By week"
+                }
+            }
+            By::Month => {
+                if zh {
+                    "按月"
+                } else {
+                    "By month"
+                }
+            }
+        }
+    }
+
+    fn group(self) -> Group {
+        match self {
+            By::All => Group::None,
+            By::Store => Group::Unit,
+            By::Region => Group::Region,
+            By::Technician => Group::Technician,
+            By::Category => Group::Category,
+            By::Brand => Group::Brand,
+            By::Kind => Group::Kind,
+            By::Warranty => Group::Warranty,
+            By::Tier => Group::Tier,
+            By::Channel => Group::Channel,
+            By::Day | By::Week | By::Month => Group::Day,
+        }
+    }
+
+    fn bucket(self) -> Option<Bucket> {
+        match self {
+            By::Day => Some(Bucket::Day),
+            By::Week => Some(Bucket::Week),
+            By::Month => Some(Bucket::Month),
+            _ => None,
+        }
+    }
+
+    /// Whether shifts (calls per technician-day, on-site share) split along this grouping.
+    fn has_shifts(self) -> bool {
+        matches!(
+            self,
+            By::All | By::Store | By::Region | By::Technician | By::Day | By::Week | By::Month
+        )
+    }
+}
+
+/// What to compute: a period of local dates, a grouping and filters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub by: By,
+    /// A unit and every unit below it.
+    pub unit_id: Option<i64>,
+    pub technician_id: Option<i64>,
+    pub category: Option<Category>,
+    pub brand: Option<String>,
+    pub kind: Option<WorkOrderType>,
+}
+
+/// The query string of the KPI API and pages.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Params {
+    /// First day of the period (YYYY-MM-DD, the org's time zone), included.
+    pub from: NaiveDate,
+    /// Last day of the period, included (at most 1,098 days after `from`).
+    pub to: NaiveDate,
+    /// Grouping (default `all`: one row).
+    #[param(inline)]
+    pub by: Option<By>,
+    /// Only this org unit and the units below it.
+    pub unit_id: Option<i64>,
+    /// Only the orders attributed to this technician (through the first visit).
+    pub technician_id: Option<i64>,
+    #[param(inline)]
+    pub category: Option<Category>,
+    pub brand: Option<String>,
+    /// Work-order type.
+    #[param(inline)]
+    pub kind: Option<WorkOrderType>,
+}
+
+impl Params {
+    pub fn query(&self) -> Query {
+        Query {
+            from: self.from,
+            to: self.to,
+            by: self.by.unwrap_or(By::All),
+            unit_id: self.unit_id,
+            technician_id: self.technician_id,
+            category: self.category,
+            brand: self.brand.clone(),
+            kind: self.kind,
+        }
+    }
+}
+
+/// The longest period one query covers.
+pub const MAX_DAYS: i64 = 3 * 366;
+
+impl Query {
+    pub fn new(from: NaiveDate, to: NaiveDate, by: By) -> Query {
+        Query {
+            from,
+            to,
+            by,
+            unit_id: None,
+            technician_id: None,
+            category: None,
+            brand: None,
+            kind: None,
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.to < self.from {
+            return Err(AppError::invalid(
+                "period",
+                ValidationError::Invalid {
+                    zh: "结束日期不能早于开始日期".into(),
+                    en: "the end date is before the start date".into(),
+                },
+            ));
+        }
+        if (self.to - self.from).num_days() + 1 > MAX_DAYS {
+            return Err(AppError::invalid(
+                "period",
+                ValidationError::Invalid {
+                    zh: format!("一次最多统计 {MAX_DAYS} 天，请缩短期间"),
+                    en: format!("a period covers at most {MAX_DAYS} days: shorten it"),
+                },
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A group of a table: its key and how it reads.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct GroupInfo {
+    /// `store`, `technician`, `category` … (`all` for the total row).
+    pub by: &'static str,
+    /// The unit's, region's or technician's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    /// The stored value: a category, brand, type, warranty decision, tier, channel; or the first
+    /// day of a time bucket (`2026-11-30`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// How it reads: a store's or technician's name, a category's label, `2026-W49`.
+    pub name: String,
+}
+
+/// One row of a KPI table.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Row {
+    pub group: GroupInfo,
+    /// Each KPI by its key: a rate `{numerator, denominator, value}`, a duration
+    /// `{n, median, p90}` (minutes for response time, hours for the repair cycle), money
+    /// `{fen}`, or `{no_data: true}` where no records feed it yet.
+    pub kpis: BTreeMap<String, Value>,
+    /// Repeat-repair figures whose 30-day windows have not all closed.
+    pub provisional: bool,
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub sums: Sums,
+}
+
+/// A KPI table.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Table {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub by: By,
+    pub rows: Vec<Row>,
+}
+
+fn facts_query(app: &App, q: &Query, units: &[shouhou_store::records::OrgUnit]) -> FactQuery {
+    let _ = app;
+    FactQuery {
+        from: q.from,
+        to: q.to,
+        units: q.unit_id.map(|u| crate::actor::subtree(units, u)),
+        technician_id: q.technician_id,
+        category: q.category.map(|c| c.as_str().to_string()),
+        brand: q.brand.clone(),
+        kind: q.kind.map(|k| k.as_str().to_string()),
+    }
+}
+
+/// The KPIs of the period, grouped, in the actor's scope.
+pub async fn table(app: &App, actor: &Actor, q: &Query) -> Result<Table> {
+    q.check()?;
+    catch_up(app).await?;
+    let units = org_units::all(&app.db).await?;
+    if let Some(u) = q.unit_id {
+        if !actor.sees_unit(u) {
+            return Err(AppError::NotFound);
+        }
+    }
+    let fq = facts_query(app, q, &units);
+    let group = q.by.group();
+    let now = app.now();
+    let vis = &actor.vis;
+    let bucket = q.by.bucket();
+    let fold = |k: Key| -> Key {
+        match (k, bucket) {
+            (Key::Day(d), Some(b)) => Key::Day(b.start(d)),
+            (k, _) => k,
+        }
+    };
+
+    let mut sums: BTreeMap<Key, Sums> = BTreeMap::new();
+    for (k, counters, late) in store::sums(&app.db, vis, &fq, group, now).await? {
+        let s = sums.entry(fold(k)).or_default();
+        for (i, v) in counters.iter().enumerate() {
+            s.counters[i] += v;
+        }
+        s.arrival_late_unarrived += late;
+    }
+    for which in [DurationOf::Response, DurationOf::Cycle] {
+        for (key, secs) in store::durations(&app.db, vis, &fq, group, which).await? {
+            let s = sums.entry(fold(key)).or_default();
+            match which {
+                DurationOf::Response => s.response_seconds.push(secs),
+                DurationOf::Cycle => s.cycle_seconds.push(secs),
+            }
+        }
+    }
+    if q.by.has_shifts() && q.category.is_none() && q.brand.is_none() && q.kind.is_none() {
+        let shifts = store::shifts(
+            &app.db,
+            vis,
+            q.from,
+            q.to,
+            fq.units.as_deref(),
+            q.technician_id,
+        )
+        .await?;
+        let parent = |u: i64| units.iter().find(|x| x.id == u).and_then(|x| x.parent_id);
+        if q.by == By::All && sums.is_empty() && !shifts.is_empty() {
+            sums.insert(Key::All, Sums::default());
+        }
+        for s in shifts {
+            let key = match q.by {
+                By::All => Key::All,
+                By::Store => Key::Id(Some(s.org_unit_id)),
+                By::Region => Key::Id(parent(s.org_unit_id)),
+                By::Technician => Key::Id(Some(s.technician_id)),
+                _ => fold(Key::Day(s.day)),
+            };
+            let e = sums.entry(key).or_default();
+            *e.shift_days.get_or_insert(0) += 1;
+            *e.shift_seconds.get_or_insert(0) += (s.ends_at - s.starts_at).num_seconds().max(0);
+        }
+        // Groups with visits but no shift: zero working days (overtime counts, by design).
+        for s in sums.values_mut() {
+            s.shift_days.get_or_insert(0);
+            s.shift_seconds.get_or_insert(0);
+        }
+    }
+    if q.by == By::All && sums.is_empty() {
+        sums.insert(Key::All, Sums::default());
+    }
+
+    let names = Names::load(app, &units, &sums).await?;
+    let mut rows: Vec<Row> = sums
+        .into_iter()
+        .map(|(k, s)| Row {
+            group: names.info(q.by, &k, actor.lang),
+            kpis: Kpi::DASHBOARD
+                .iter()
+                .map(|k| (k.as_str().to_string(), s.value(*k)))
+                .collect(),
+            provisional: s.repeat_provisional(),
+            sums: s,
+        })
+        .collect();
+    if q.by.bucket().is_none() && q.by != By::All {
+        rows.sort_by(|a, b| a.group.name.cmp(&b.group.name));
+    }
+    Ok(Table {
+        from: q.from,
+        to: q.to,
+        by: q.by,
+        rows,
+    })
+}
+
+/// How groups read: units', regions' and technicians' names.
+struct Names {
+    units: Vec<(i64, String)>,
+    technicians: Vec<(i64, String)>,
+}
+
+impl Names {
+    async fn load(
+        app: &App,
+        units: &[shouhou_store::records::OrgUnit],
+        sums: &BTreeMap<Key, Sums>,
+    ) -> Result<Names> {
+        let ids: Vec<i64> = sums
+            .keys()
+            .filter_map(|k| match k {
+                Key::Id(Some(i)) => Some(*i),
+                _ => None,
+            })
+            .collect();
+        Ok(Names {
+            units: units.iter().map(|u| (u.id, u.name.clone())).collect(),
+            technicians: store::technician_names(&app.db, &ids).await?,
+        })
+    }
+
+    fn info(&self, by: By, k: &Key, lang: Lang) -> GroupInfo {
+        let none = if lang == Lang::ZhCn {
+            "（无）"
+        } else {
+            "(none)"
+        };
+        let (id, key, name) = match (by, k) {
+            (By::All, _) => (None, None, By::All.label(lang).to_string()),
+            (By::Store | By::Region, Key::Id(Some(i))) => (
+                Some(*i),
+                None,
+                self.units
+                    .iter()
+                    .find(|u| u.0 == *i)
+                    .map(|u| u.1.clone())
+                    .unwrap_or_else(|| i.to_string()),
+            ),
+            (By::Technician, Key::Id(Some(i))) => (
+                Some(*i),
+                None,
+                self.technicians
+                    .iter()
+                    .find(|u| u.0 == *i)
+                    .map(|u| u.1.clone())
+                    .unwrap_or_else(|| i.to_string()),
+            ),
+            (By::Technician, Key::Id(None)) => (
+                None,
+                None,
+                if lang == Lang::ZhCn {
+                    "（未上门）".to_string()
+                } else {
+                    "(no visit)".to_string()
+                },
+            ),
+            (_, Key::Day(d)) => (
+                None,
+                Some(d.to_string()),
+                by.bucket().unwrap_or(Bucket::Day).label(*d),
+            ),
+            (_, Key::Text(Some(t))) => (None, Some(t.clone()), text_label(by, t, lang)),
+            _ => (None, None, none.to_string()),
+        };
+        GroupInfo {
+            by: by.as_str(),
+            id,
+            key,
+            name,
+        }
+    }
+}
+
+fn text_label(by: By, t: &str, lang: Lang) -> String {
+    let l = match by {
+        By::Category => t.parse::<Category>().ok().map(|v| v.label(lang)),
+        By::Kind => t.parse::<WorkOrderType>().ok().map(|v| v.label(lang)),
+        By::Warranty => t.parse::<WarrantyDecision>().ok().map(|v| v.label(lang)),
+        By::Tier => t.parse::<Tier>().ok().map(|v| v.label(lang)),
+        By::Channel => t.parse::<Channel>().ok().map(|v| v.label(lang)),
+        _ => None,
+    };
+    l.map(str::to_string).unwrap_or_else(|| t.to_string())
+}
+
+/// Numerator or denominator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    Numerator,
+    Denominator,
+}
+
+/// The work orders behind a figure: the numerator's or the denominator's set of the period.
+pub async fn orders(
+    app: &App,
+    actor: &Actor,
+    kpi: Kpi,
+    side: Side,
+    q: &Query,
+    page: Page,
+) -> Result<Paged<FactOrder>> {
+    q.check()?;
+    let Some((num, den)) = kpi.sets() else {
+        return Ok(Paged::default());
+    };
+    catch_up(app).await?;
+    let units = org_units::all(&app.db).await?;
+    if let Some(u) = q.unit_id {
+        if !actor.sees_unit(u) {
+            return Err(AppError::NotFound);
+        }
+    }
+    let set = match side {
+        Side::Numerator => num,
+        Side::Denominator => den,
+    };
+    let m = match set {
+        Set::Counters(cs) => Member::Counters(cs.to_vec()),
+        Set::CountersOrLate(cs) => Member::CountersOrLate(cs.to_vec(), app.now()),
+        Set::Response => Member::Duration(DurationOf::Response),
+        Set::Cycle => Member::Duration(DurationOf::Cycle),
+    };
+    let fq = facts_query(app, q, &units);
+    Ok(store::orders(&app.db, &actor.vis, &fq, &m, page).await?)
+}
+
+// ----------------------------------------------------------------------------------- periods
+
+/// A named period the dashboard offers, in the org's time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Today,
+    Week,
+    Month,
+    Quarter,
+    Year,
+}
+
+impl Period {
+    pub const ALL: &'static [Period] = &[
+        Period::Today,
+        Period::Week,
+        Period::Month,
+        Period::Quarter,
+        Period::Year,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::Today => "today",
+            Period::Week => "week",
+            Period::Month => "month",
+            Period::Quarter => "quarter",
+            Period::Year => "year",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Period> {
+        Period::ALL.iter().copied().find(|p| p.as_str() == s)
+    }
+
+    pub fn label(self, lang: Lang) -> &'static str {
+        let zh = lang == Lang::ZhCn;
+        match self {
+            Period::Today => {
+                if zh {
+                    "今天"
+                } else {
+                    "Today"
+                }
+            }
+            Period::Week => {
+                if zh {
+                    "本周"
+                } else {
+                    "This week"
+                }
+            }
+            Period::Month => {
+                if zh {
+                    "本月"
+                } else {
+                    "This month"
+                }
+            }
+            Period::Quarter => {
+                if zh {
+                    "本季度"
+                } else {
+                    "This quarter"
+                }
+            }
+            Period::Year => {
+                if zh {
+                    "本年"
+                } else {
+                    "This year"
+                }
+            }
+        }
+    }
+
+    /// The period holding `today`, from its first day to today.
+    pub fn range(self, today: NaiveDate) -> (NaiveDate, NaiveDate) {
+        let from = match self {
+            Period::Today => today,
+            Period::Week => Bucket::Week.start(today),
+            Period::Month => Bucket::Month.start(today),
+            Period::Quarter => {
+                NaiveDate::from_ymd_opt(today.year(), (today.month0() / 3) * 3 + 1, 1)
+                    .unwrap_or(today)
+            }
+            Period::Year => NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today),
+        };
+        (from, today)
+    }
+
+    /// The trend's bucket for this period.
+    pub fn trend(self) -> By {
+        match self {
+            Period::Today | Period::Week | Period::Month => By::Day,
+            Period::Quarter => By::Week,
+            Period::Year => By::Month,
+        }
+    }
+}

@@ -1,0 +1,62 @@
+-- KPI facts (domain::kpi::facts): for every work order, rows dated by the local date of the
+-- timestamp each KPI names (completed, accepted, arrive-by, each visit's arrival, each complaint's
+-- creation and due time), attributed to the unit and technician the KPI counts them for, carrying
+-- integer numerators and denominators and exact durations. Dashboards sum them; never ratios.
+CREATE TABLE kpi_facts (
+    id INTEGER PRIMARY KEY,
+    work_order_id INTEGER NOT NULL REFERENCES work_orders(id),
+    basis TEXT NOT NULL,
+    day TEXT NOT NULL,
+    -- The order's owning unit (what scoping reads) and the unit it counts for (the partner unit
+    -- of a partner's order, else the owning unit).
+    org_unit_id INTEGER NOT NULL,
+    unit_id INTEGER NOT NULL,
+    partner_unit_id INTEGER,
+    technician_id INTEGER,
+    category TEXT,
+    brand TEXT,
+    kind TEXT NOT NULL,
+    warranty TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    ftf_den INTEGER NOT NULL DEFAULT 0,
+    ftf_num INTEGER NOT NULL DEFAULT 0,
+    remote_den INTEGER NOT NULL DEFAULT 0,
+    remote_num INTEGER NOT NULL DEFAULT 0,
+    arrived_first INTEGER NOT NULL DEFAULT 0,
+    arrived_on_time INTEGER NOT NULL DEFAULT 0,
+    not_arrived INTEGER NOT NULL DEFAULT 0,
+    repeat_den INTEGER NOT NULL DEFAULT 0,
+    repeat_num INTEGER NOT NULL DEFAULT 0,
+    repeat_open INTEGER NOT NULL DEFAULT 0,
+    visits INTEGER NOT NULL DEFAULT 0,
+    onsite_seconds INTEGER NOT NULL DEFAULT 0,
+    completed INTEGER NOT NULL DEFAULT 0,
+    answered INTEGER NOT NULL DEFAULT 0,
+    very_satisfied INTEGER NOT NULL DEFAULT 0,
+    satisfied INTEGER NOT NULL DEFAULT 0,
+    neutral INTEGER NOT NULL DEFAULT 0,
+    dissatisfied INTEGER NOT NULL DEFAULT 0,
+    complaints INTEGER NOT NULL DEFAULT 0,
+    complaints_due INTEGER NOT NULL DEFAULT 0,
+    complaints_on_time INTEGER NOT NULL DEFAULT 0,
+    customer_fen INTEGER NOT NULL DEFAULT 0,
+    manufacturer_fen INTEGER NOT NULL DEFAULT 0,
+    response_seconds INTEGER,
+    cycle_seconds INTEGER,
+    late_after TEXT
+);
+CREATE INDEX kpi_facts_day ON kpi_facts(day, org_unit_id);
+CREATE INDEX kpi_facts_order ON kpi_facts(work_order_id);
+
+-- Orders whose facts must be computed again: marked in the transaction of the change (with its
+-- audit entry), or due at a time when the clock alone changes them (a repeat window closing, a
+-- complaint falling due). The KPI catch-up step drains both.
+CREATE TABLE kpi_dirty (
+    work_order_id INTEGER PRIMARY KEY
+);
+CREATE TABLE kpi_expiry (
+    work_order_id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL
+);
+CREATE INDEX kpi_expiry_at ON kpi_expiry(at);

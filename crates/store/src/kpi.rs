@@ -1,0 +1,767 @@
+//! KPI facts (`kpi_facts`): what `domain::kpi::facts` derives from each work order, kept current
+//! by the catch-up step (`app::kpi::catch_up`) from the orders marked dirty in the transaction of
+//! each change ([`mark_dirty`], called with every audit entry) or due to change by the clock
+//! (`kpi_expiry`). Dashboards sum the facts of a period and group here; the KPI definitions are
+//! `domain::kpi`'s, not SQL's.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use shouhou_domain::kpi::{ComplaintRecord, Counter, Fact, OrderRecord, VisitRecord};
+use shouhou_domain::{Rating, VisitOutcome, WorkOrderType};
+
+use crate::repo::{Page, Paged};
+use crate::scope::{Scoped, Sql};
+use crate::{args, Arg, Db, Result, Tx, Visibility};
+
+/// Marks the order an audited change touched (an order, or a complaint of one).
+pub async fn mark_dirty(tx: &mut Tx, entity: &str, id: i64) -> Result<()> {
+    let sql = match entity {
+        "work_order" => {
+            "INSERT INTO kpi_dirty (work_order_id) VALUES ($1) ON CONFLICT (work_order_id) DO NOTHING"
+        }
+        "complaint" => {
+            "INSERT INTO kpi_dirty (work_order_id) SELECT work_order_id FROM complaints WHERE id = $1 \
+             ON CONFLICT (work_order_id) DO NOTHING"
+        }
+        _ => return Ok(()),
+    };
+    tx.execute(sql, args![id]).await?;
+    Ok(())
+}
+
+/// Up to `limit` orders whose facts are stale: marked dirty, or past their expiry at `now`.
+pub async fn stale(tx: &mut Tx, now: DateTime<Utc>, limit: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = tx
+        .fetch_all(
+            "SELECT work_order_id FROM kpi_dirty \
+             UNION SELECT work_order_id FROM kpi_expiry WHERE at <= $1 \
+             ORDER BY 1 LIMIT $2",
+            args![now, limit],
+        )
+        .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Takes the dirty marks of `ids` (before their records are read: a change committed after
+/// this marks its order again).
+pub async fn unmark(tx: &mut Tx, ids: &[i64]) -> Result<()> {
+    tx.execute(
+        &format!(
+            "DELETE FROM kpi_dirty WHERE work_order_id IN ({})",
+            id_list(ids)
+        ),
+        args![],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Technicians' names as groups read them; two of the same name are told apart by their login.
+pub async fn technician_names(db: &Db, ids: &[i64]) -> Result<Vec<(i64, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(i64, String, String)> = db
+        .fetch_all(
+            "SELECT t.id, u.display_name, u.username FROM technicians t JOIN users u ON u.id = t.user_id",
+            args![],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .filter(|r| ids.contains(&r.0))
+        .map(|(id, name, login)| {
+            let twin = rows.iter().filter(|o| &o.1 == name).count() > 1;
+            let label = if twin {
+                format!("{name}（{login}）")
+            } else {
+                name.clone()
+            };
+            (*id, label)
+        })
+        .collect())
+}
+
+/// Repair orders completed within the 30 days before a repair order of `ids` was created on the
+/// same device: a new order changes whether they are repeats.
+pub async fn earlier_on_same_device(tx: &mut Tx, ids: &[i64]) -> Result<Vec<i64>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(i64, DateTime<Utc>)> = tx
+        .fetch_all(
+            &format!(
+                "SELECT e.id, e.completed_at FROM work_orders n JOIN work_orders e \
+                 ON e.device_id = n.device_id AND e.id <> n.id \
+                 WHERE n.id IN ({}) AND n.kind IN ('repair_onsite','repair_phone') \
+                 AND e.kind IN ('repair_onsite','repair_phone') AND e.completed_at IS NOT NULL \
+                 AND e.completed_at < n.created_at",
+                id_list(ids)
+            ),
+            args![],
+        )
+        .await?;
+    // The 30-day bound is checked by the facts; recomputing a few more is harmless.
+    let mut out: Vec<i64> = rows.into_iter().map(|r| r.0).collect();
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+fn id_list(ids: &[i64]) -> String {
+    if ids.is_empty() {
+        return "NULL".into();
+    }
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// What a fact row is grouped and filtered by, besides its date.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dims {
+    pub work_order_id: i64,
+    pub org_unit_id: i64,
+    pub unit_id: i64,
+    pub partner_unit_id: Option<i64>,
+    pub category: Option<String>,
+    pub brand: Option<String>,
+    pub kind: String,
+    pub warranty: String,
+    pub tier: String,
+    pub channel: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct OrderRow {
+    id: i64,
+    kind: String,
+    status: String,
+    org_unit_id: i64,
+    partner_unit_id: Option<i64>,
+    channel: String,
+    warranty_decision: String,
+    created_at: DateTime<Utc>,
+    accepted_at: Option<DateTime<Utc>>,
+    completed_at: Option<DateTime<Utc>>,
+    arrive_by: DateTime<Utc>,
+    category: Option<String>,
+    brand: Option<String>,
+    tier: String,
+    next_repair: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct VisitRow {
+    work_order_id: i64,
+    seq: i64,
+    technician_id: Option<i64>,
+    arrived_at: Option<DateTime<Utc>>,
+    left_at: Option<DateTime<Utc>>,
+    outcome: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ComplaintRow {
+    id: i64,
+    work_order_id: i64,
+    created_at: DateTime<Utc>,
+    due_at: Option<DateTime<Utc>>,
+    closed_at: Option<DateTime<Utc>>,
+}
+
+/// The orders `ids` as the KPI facts read them (orders that do not exist are left out).
+pub async fn records(tx: &mut Tx, ids: &[i64]) -> Result<Vec<(Dims, OrderRecord)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = id_list(ids);
+    let orders: Vec<OrderRow> = tx
+        .fetch_all(
+            &format!(
+                "SELECT w.id, w.kind, w.status, w.org_unit_id, w.partner_unit_id, w.channel, \
+                 w.warranty_decision, w.created_at, w.accepted_at, w.completed_at, w.arrive_by, \
+                 p.category, d.brand, c.tier, \
+                 (SELECT MIN(n.created_at) FROM work_orders n WHERE n.device_id = w.device_id \
+                   AND n.id <> w.id AND n.kind IN ('repair_onsite','repair_phone') \
+                   AND n.status <> 'cancelled' AND n.created_at > w.completed_at) AS next_repair \
+                 FROM work_orders w JOIN customers c ON c.id = w.customer_id \
+                 LEFT JOIN devices d ON d.id = w.device_id LEFT JOIN products p ON p.id = d.product_id \
+                 WHERE w.id IN ({list}) ORDER BY w.id"
+            ),
+            args![],
+        )
+        .await?;
+    let visits: Vec<VisitRow> = tx
+        .fetch_all(
+            &format!(
+                "SELECT work_order_id, seq, technician_id, arrived_at, left_at, outcome FROM visits \
+                 WHERE work_order_id IN ({list}) ORDER BY work_order_id, seq"
+            ),
+            args![],
+        )
+        .await?;
+    let ratings: Vec<(i64, String)> = tx
+        .fetch_all(
+            &format!(
+                "SELECT work_order_id, rating FROM follow_ups WHERE work_order_id IN ({list})"
+            ),
+            args![],
+        )
+        .await?;
+    let complaints: Vec<ComplaintRow> = tx
+        .fetch_all(
+            &format!(
+                "SELECT id, work_order_id, created_at, due_at, closed_at FROM complaints \
+                 WHERE work_order_id IN ({list}) ORDER BY id"
+            ),
+            args![],
+        )
+        .await?;
+    let money: Vec<(i64, String, i64)> = tx
+        .fetch_all(
+            &format!(
+                "SELECT work_order_id, payer, CAST(SUM(amount_fen) AS BIGINT) FROM ( \
+                   SELECT work_order_id, payer, amount_fen FROM charges WHERE work_order_id IN ({list}) \
+                   UNION ALL SELECT work_order_id, payer, qty * unit_price_fen FROM part_lines \
+                   WHERE work_order_id IN ({list})) m GROUP BY work_order_id, payer"
+            ),
+            args![],
+        )
+        .await?;
+
+    let mut out = Vec::with_capacity(orders.len());
+    for o in orders {
+        let kind: WorkOrderType = o
+            .kind
+            .parse()
+            .map_err(|e: shouhou_domain::DomainError| crate::StoreError::Bind(e.to_string()))?;
+        let partner = o.partner_unit_id.is_some();
+        let vs = visits
+            .iter()
+            .filter(|v| v.work_order_id == o.id)
+            .map(|v| VisitRecord {
+                seq: v.seq,
+                // Partner visits count for the partner unit, never in technician rows.
+                technician_id: if partner { None } else { v.technician_id },
+                arrived_at: v.arrived_at,
+                left_at: v.left_at,
+                outcome: v
+                    .outcome
+                    .as_deref()
+                    .and_then(|s| s.parse::<VisitOutcome>().ok()),
+            })
+            .collect();
+        let rating = ratings
+            .iter()
+            .find(|r| r.0 == o.id)
+            .and_then(|r| r.1.parse::<Rating>().ok());
+        let cs = complaints
+            .iter()
+            .filter(|c| c.work_order_id == o.id)
+            .map(|c| ComplaintRecord {
+                id: c.id,
+                created_at: c.created_at,
+                due_at: c
+                    .due_at
+                    .unwrap_or(c.created_at + chrono::Duration::hours(48)),
+                closed_at: c.closed_at,
+            })
+            .collect();
+        let fen = |payer: &str| {
+            money
+                .iter()
+                .filter(|m| m.0 == o.id && m.1 == payer)
+                .map(|m| m.2)
+                .sum::<i64>()
+        };
+        let record = OrderRecord {
+            kind,
+            cancelled: o.status == "cancelled",
+            created_at: o.created_at,
+            accepted_at: o.accepted_at,
+            completed_at: o.completed_at,
+            arrive_by: o.arrive_by,
+            visits: vs,
+            rating,
+            next_repair_created_at: o.next_repair,
+            complaints: cs,
+            customer_fen: fen("customer"),
+            manufacturer_fen: fen("manufacturer"),
+        };
+        let dims = Dims {
+            work_order_id: o.id,
+            org_unit_id: o.org_unit_id,
+            unit_id: o.partner_unit_id.unwrap_or(o.org_unit_id),
+            partner_unit_id: o.partner_unit_id,
+            category: o.category,
+            brand: o.brand,
+            kind: o.kind,
+            warranty: o.warranty_decision,
+            tier: o.tier,
+            channel: o.channel,
+        };
+        out.push((dims, record));
+    }
+    Ok(out)
+}
+
+const FACT_COLS: [&str; 14] = [
+    "work_order_id",
+    "basis",
+    "day",
+    "org_unit_id",
+    "unit_id",
+    "partner_unit_id",
+    "technician_id",
+    "category",
+    "brand",
+    "kind",
+    "warranty",
+    "tier",
+    "channel",
+    "response_seconds",
+];
+
+fn basis_name(b: shouhou_domain::kpi::Basis) -> &'static str {
+    use shouhou_domain::kpi::Basis::*;
+    match b {
+        Completed => "completed",
+        Accepted => "accepted",
+        ArriveBy => "arrive_by",
+        VisitArrived => "visit",
+        ComplaintCreated => "complaint",
+        ComplaintDue => "complaint_due",
+    }
+}
+
+/// Replaces the facts (and the expiry) of the orders `ids` with `facts`.
+pub async fn replace(
+    tx: &mut Tx,
+    ids: &[i64],
+    facts: Vec<(&Dims, Fact)>,
+    expiries: Vec<(i64, DateTime<Utc>)>,
+) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let list = id_list(ids);
+    for table in ["kpi_facts", "kpi_expiry"] {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE work_order_id IN ({list})"),
+            args![],
+        )
+        .await?;
+    }
+    let mut cols: Vec<&str> = FACT_COLS.to_vec();
+    cols.extend(["cycle_seconds", "late_after"]);
+    cols.extend(Counter::ALL.iter().map(|c| c.column()));
+    let rows = facts
+        .into_iter()
+        .map(|(d, f)| {
+            let mut r: Vec<Arg> = args![
+                d.work_order_id,
+                basis_name(f.basis),
+                f.day,
+                d.org_unit_id,
+                d.unit_id,
+                d.partner_unit_id,
+                f.technician_id,
+                d.category.clone(),
+                d.brand.clone(),
+                d.kind.clone(),
+                d.warranty.clone(),
+                d.tier.clone(),
+                d.channel.clone(),
+                f.response_seconds,
+                f.cycle_seconds,
+                f.late_after
+            ];
+            r.extend(f.counters.iter().map(|v| Arg::from(*v)));
+            r
+        })
+        .collect();
+    tx.bulk_insert("kpi_facts", &cols, rows).await?;
+    let rows = expiries.into_iter().map(|(id, at)| args![id, at]).collect();
+    tx.bulk_insert("kpi_expiry", &["work_order_id", "at"], rows)
+        .await
+}
+
+/// Forgets every fact (before a rebuild).
+pub async fn clear(tx: &mut Tx) -> Result<()> {
+    for table in ["kpi_facts", "kpi_expiry", "kpi_dirty"] {
+        tx.execute(&format!("DELETE FROM {table}"), args![]).await?;
+    }
+    Ok(())
+}
+
+/// Order ids after `after`, ascending, `limit` of them (a rebuild walks the orders in chunks).
+pub async fn order_ids_after(db: &Db, after: i64, limit: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = db
+        .fetch_all(
+            "SELECT id FROM work_orders WHERE id > $1 ORDER BY id LIMIT $2",
+            args![after, limit],
+        )
+        .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+// --------------------------------------------------------------------------------- reading
+
+/// How rows are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    None,
+    /// The unit an order counts for (a store or a partner).
+    Unit,
+    /// The unit above it (a region).
+    Region,
+    Technician,
+    Category,
+    Brand,
+    Kind,
+    Warranty,
+    Tier,
+    Channel,
+    /// The local date (the app folds days into weeks and months).
+    Day,
+}
+
+/// Which facts: a period of local dates, the user's scope and optional filters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FactQuery {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Only facts counting for these units (a unit filter, with the units below it).
+    pub units: Option<Vec<i64>>,
+    pub technician_id: Option<i64>,
+    pub category: Option<String>,
+    pub brand: Option<String>,
+    pub kind: Option<String>,
+}
+
+/// A group's key: an id (unit, region, technician), a text (category, brand …) or a day.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Key {
+    All,
+    Id(Option<i64>),
+    Text(Option<String>),
+    Day(NaiveDate),
+}
+
+fn group_expr(g: Group) -> (&'static str, &'static str, &'static str) {
+    const NI: &str = "CAST(NULL AS BIGINT)";
+    const NT: &str = "CAST(NULL AS TEXT)";
+    const ND: &str = "CAST(NULL AS DATE)";
+    match g {
+        Group::None => (NI, NT, ND),
+        Group::Unit => ("f.unit_id", NT, ND),
+        Group::Region => (
+            "(SELECT ou.parent_id FROM org_units ou WHERE ou.id = f.unit_id)",
+            NT,
+            ND,
+        ),
+        Group::Technician => ("f.technician_id", NT, ND),
+        Group::Category => (NI, "f.category", ND),
+        Group::Brand => (NI, "f.brand", ND),
+        Group::Kind => (NI, "f.kind", ND),
+        Group::Warranty => (NI, "f.warranty", ND),
+        Group::Tier => (NI, "f.tier", ND),
+        Group::Channel => (NI, "f.channel", ND),
+        Group::Day => (NI, NT, "f.day"),
+    }
+}
+
+fn key_of(g: Group, id: Option<i64>, text: Option<String>, day: Option<NaiveDate>) -> Key {
+    match g {
+        Group::None => Key::All,
+        Group::Unit | Group::Region | Group::Technician => Key::Id(id),
+        Group::Day => day.map(Key::Day).unwrap_or(Key::All),
+        _ => Key::Text(text),
+    }
+}
+
+/// `FROM kpi_facts f WHERE …` for the query and scope.
+fn filtered(vis: &Visibility, q: &FactQuery, sql: &mut Sql) {
+    sql.push(" FROM kpi_facts f WHERE ");
+    let from = sql.arg(q.from);
+    let to = sql.arg(q.to);
+    sql.push(&format!("f.day >= {from} AND f.day <= {to} AND "));
+    let scope = vis.clause(Scoped::KpiFact, "f", sql);
+    sql.push(&scope);
+    if let Some(units) = &q.units {
+        sql.push(&format!(" AND f.unit_id IN ({})", id_list(units)));
+    }
+    if let Some(t) = q.technician_id {
+        sql.push_bind(" AND f.technician_id = {}", t);
+    }
+    if let Some(c) = &q.category {
+        sql.push_bind(" AND f.category = {}", c.as_str());
+    }
+    if let Some(b) = &q.brand {
+        sql.push_bind(" AND f.brand = {}", b.as_str());
+    }
+    if let Some(k) = &q.kind {
+        sql.push_bind(" AND f.kind = {}", k.as_str());
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SumRow {
+    g_id: Option<i64>,
+    g_text: Option<String>,
+    g_day: Option<NaiveDate>,
+    late_unarrived: i64,
+    ftf_den: i64,
+    ftf_num: i64,
+    remote_den: i64,
+    remote_num: i64,
+    arrived_first: i64,
+    arrived_on_time: i64,
+    not_arrived: i64,
+    repeat_den: i64,
+    repeat_num: i64,
+    repeat_open: i64,
+    visits: i64,
+    onsite_seconds: i64,
+    completed: i64,
+    answered: i64,
+    very_satisfied: i64,
+    satisfied: i64,
+    neutral: i64,
+    dissatisfied: i64,
+    complaints: i64,
+    complaints_due: i64,
+    complaints_on_time: i64,
+    customer_fen: i64,
+    manufacturer_fen: i64,
+}
+
+impl SumRow {
+    fn counters(&self) -> [i64; 23] {
+        [
+            self.ftf_den,
+            self.ftf_num,
+            self.remote_den,
+            self.remote_num,
+            self.arrived_first,
+            self.arrived_on_time,
+            self.not_arrived,
+            self.repeat_den,
+            self.repeat_num,
+            self.repeat_open,
+            self.visits,
+            self.onsite_seconds,
+            self.completed,
+            self.answered,
+            self.very_satisfied,
+            self.satisfied,
+            self.neutral,
+            self.dissatisfied,
+            self.complaints,
+            self.complaints_due,
+            self.complaints_on_time,
+            self.customer_fen,
+            self.manufacturer_fen,
+        ]
+    }
+}
+
+/// Summed counters per group: (key, counters in [`Counter::ALL`] order, field orders without an
+/// arrival whose arrive-by passed before `now`).
+pub async fn sums(
+    db: &Db,
+    vis: &Visibility,
+    q: &FactQuery,
+    group: Group,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Key, [i64; 23], i64)>> {
+    let (gi, gt, gd) = group_expr(group);
+    let mut sql = Sql::new(&format!(
+        "SELECT {gi} AS g_id, {gt} AS g_text, {gd} AS g_day"
+    ));
+    let n = sql.arg(now);
+    sql.push(&format!(
+        ", CAST(COALESCE(SUM(CASE WHEN f.late_after IS NOT NULL AND f.late_after <= {n} THEN 1 ELSE 0 END), 0) AS BIGINT) AS late_unarrived"
+    ));
+    for c in Counter::ALL {
+        let col = c.column();
+        sql.push(&format!(
+            ", CAST(COALESCE(SUM(f.{col}), 0) AS BIGINT) AS {col}"
+        ));
+    }
+    filtered(vis, q, &mut sql);
+    if group != Group::None {
+        sql.push(" GROUP BY 1, 2, 3");
+    }
+    let rows: Vec<SumRow> = db.fetch_all(&sql.text, sql.args).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let c = r.counters();
+            (
+                key_of(group, r.g_id, r.g_text, r.g_day),
+                c,
+                r.late_unarrived,
+            )
+        })
+        .collect())
+}
+
+/// Which exact durations: response (on accepted rows) or repair cycle (on completed rows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DurationOf {
+    Response,
+    Cycle,
+}
+
+impl DurationOf {
+    fn column(self) -> &'static str {
+        match self {
+            DurationOf::Response => "response_seconds",
+            DurationOf::Cycle => "cycle_seconds",
+        }
+    }
+}
+
+/// Every duration of the period per group, in seconds.
+pub async fn durations(
+    db: &Db,
+    vis: &Visibility,
+    q: &FactQuery,
+    group: Group,
+    which: DurationOf,
+) -> Result<Vec<(Key, i64)>> {
+    let (gi, gt, gd) = group_expr(group);
+    let col = which.column();
+    let mut sql = Sql::new(&format!(
+        "SELECT {gi} AS g_id, {gt} AS g_text, {gd} AS g_day, f.{col} AS v"
+    ));
+    filtered(vis, q, &mut sql);
+    sql.push(&format!(" AND f.{col} IS NOT NULL"));
+    let rows: Vec<(Option<i64>, Option<String>, Option<NaiveDate>, i64)> =
+        db.fetch_all(&sql.text, sql.args).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(i, t, d, v)| (key_of(group, i, t, d), v))
+        .collect())
+}
+
+/// A technician's shift (working day) in the period: (technician, the technician's unit, local
+/// day, seconds).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ShiftDay {
+    pub technician_id: i64,
+    pub org_unit_id: i64,
+    pub day: NaiveDate,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+/// The shifts of the technicians the user may see in the period (the denominators of calls per
+/// technician-day and the on-site share).
+pub async fn shifts(
+    db: &Db,
+    vis: &Visibility,
+    from: NaiveDate,
+    to: NaiveDate,
+    units: Option<&[i64]>,
+    technician_id: Option<i64>,
+) -> Result<Vec<ShiftDay>> {
+    let mut sql = Sql::new(
+        "SELECT s.technician_id, t.org_unit_id, s.day, s.starts_at, s.ends_at \
+         FROM shifts s JOIN technicians t ON t.id = s.technician_id WHERE ",
+    );
+    let f = sql.arg(from);
+    let e = sql.arg(to);
+    sql.push(&format!("s.day >= {f} AND s.day <= {e} AND "));
+    // A technician sees own shifts; others their units' technicians.
+    let scope = match vis.technician_id {
+        Some(t) => format!("t.id = {}", sql.arg(t)),
+        None if vis.partner_unit_id.is_some() => "1 = 0".into(),
+        None => vis.clause(Scoped::Unit, "t", &mut sql),
+    };
+    sql.push(&scope);
+    if let Some(units) = units {
+        sql.push(&format!(" AND t.org_unit_id IN ({})", id_list(units)));
+    }
+    if let Some(t) = technician_id {
+        sql.push_bind(" AND t.id = {}", t);
+    }
+    db.fetch_all(&sql.text, sql.args).await
+}
+
+/// A work order behind a figure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
+pub struct FactOrder {
+    pub id: i64,
+    pub number: String,
+    pub status: String,
+    pub kind: String,
+    pub customer_name: String,
+    pub technician_name: Option<String>,
+    /// The local date that put it in the period.
+    pub day: NaiveDate,
+    /// The duration (seconds) for duration KPIs.
+    pub seconds: Option<i64>,
+}
+
+/// What makes a fact row part of a set: a sum of counters above zero, late unarrived orders,
+/// or a duration present.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Member {
+    Counters(Vec<Counter>),
+    /// Counters, or a field order without an arrival whose arrive-by passed before `now`.
+    CountersOrLate(Vec<Counter>, DateTime<Utc>),
+    Duration(DurationOf),
+}
+
+/// The orders whose facts in the period are members of `m`, one row per order, a page of them
+/// with the true total.
+pub async fn orders(
+    db: &Db,
+    vis: &Visibility,
+    q: &FactQuery,
+    m: &Member,
+    page: Page,
+) -> Result<Paged<FactOrder>> {
+    let (cond, seconds) = match m {
+        Member::Counters(cs) | Member::CountersOrLate(cs, _) => {
+            let s = cs
+                .iter()
+                .map(|c| format!("f.{}", c.column()))
+                .collect::<Vec<_>>()
+                .join(" + ");
+            (format!("({s}) > 0"), "CAST(NULL AS BIGINT)".to_string())
+        }
+        Member::Duration(d) => (
+            format!("f.{} IS NOT NULL", d.column()),
+            format!("MAX(f.{})", d.column()),
+        ),
+    };
+    let mut inner = Sql::new(&format!(
+        "SELECT f.work_order_id, MIN(f.day) AS day, {seconds} AS seconds"
+    ));
+    filtered(vis, q, &mut inner);
+    match m {
+        Member::CountersOrLate(_, now) => {
+            let n = inner.arg(*now);
+            inner.push(&format!(
+                " AND ({cond} OR (f.late_after IS NOT NULL AND f.late_after <= {n}))"
+            ));
+        }
+        _ => {
+            inner.push(&format!(" AND {cond}"));
+        }
+    }
+    inner.push(" GROUP BY f.work_order_id");
+    let q = Sql {
+        text: format!(
+            "SELECT * FROM (SELECT w.id, w.number, w.status, w.kind, c.name AS customer_name, \
+             u.display_name AS technician_name, m.day, m.seconds \
+             FROM ({}) m JOIN work_orders w ON w.id = m.work_order_id \
+             JOIN customers c ON c.id = w.customer_id \
+             LEFT JOIN technicians t ON t.id = w.technician_id LEFT JOIN users u ON u.id = t.user_id) o",
+            inner.text
+        ),
+        args: inner.args,
+    };
+    crate::repo::paged(db, q, "day DESC, id DESC", page).await
+}
