@@ -101,3 +101,11 @@
     if (list[0]) list[0].focus();
   });
 })();
+
+// A "print" button (the dashboard): the browser's print dialog (inline handlers are refused by
+// the content security policy).
+document.addEventListener("click", function (e) {
+  if (e.target.closest && e.target.closest("[data-print]")) {
+    window.print();
+  }
+});

@@ -2485,3 +2485,118 @@ async fn customer_qr_page_hotline_eta_and_charge_note_on_a_phone() {
     let _ = c.close().await;
     db.cleanup().await;
 }
+
+/// The manager's dashboard on the demo city: the year's KPIs with numerator and denominator
+/// equal to the API's, the change against the year before and a trend; the comparison by store
+/// and by technician with the bar chart, the weekly p-chart and the technicians' funnel plot;
+/// a figure clicked lists the orders behind it.
+#[tokio::test]
+async fn manager_reads_the_dashboard_on_the_demo_city() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let (_db, s) = demo_city().await;
+    let today = s.app.today();
+    let from = chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&today), 1, 1).unwrap();
+    let token = api_token(&s, "manager1").await;
+    let r: Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/kpis?from={from}&to={today}", s.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ftf = &r["rows"][0]["kpis"]["first_time_fix_rate"];
+    let (num, den) = (
+        ftf["numerator"].as_i64().unwrap(),
+        ftf["denominator"].as_i64().unwrap(),
+    );
+    assert!(den > 20, "the demo's year has repairs: {ftf}");
+    login(&c, &s, "manager1").await;
+    c.goto(&format!("{}/kpis?period=year", s.base))
+        .await
+        .unwrap();
+    assert_eq!(
+        text_of(&c, "#kpi-first_time_fix_rate .kpi-num").await,
+        num.to_string()
+    );
+    assert_eq!(
+        text_of(&c, "#kpi-first_time_fix_rate .kpi-den").await,
+        den.to_string()
+    );
+    let shown = text_of(&c, "#kpi-first_time_fix_rate .kpi-value").await;
+    let expected = format!("{:.1}%", num as f64 * 100.0 / den as f64);
+    assert_eq!(shown, expected);
+    // Every KPI the records feed has a card; the rest say they have no data yet.
+    for key in [
+        "arrival_compliance",
+        "repair_cycle_hours",
+        "repeat_repair_rate",
+        "satisfaction_rate",
+        "complaint_rate",
+        "calls_per_technician_day",
+        "response_time_minutes",
+        "service_revenue",
+    ] {
+        let v = text_of(&c, &format!("#kpi-{key} .kpi-value")).await;
+        assert!(!v.is_empty() && v != "—", "{key}: {v}");
+    }
+    assert!(text_of(&c, "#kpi-no-data").await.contains("备件准时到货率"));
+    // Nothing a person reads is a raw key.
+    let body = text_of(&c, "main").await;
+    assert!(!body.contains("first_time_fix_rate") && !body.contains("repair_onsite"));
+    no_console_errors(&c, "kpis").await;
+    shot(&c, "kpi-dashboard-year").await;
+    // By store: a row per store, the bar chart of the chosen KPI.
+    let stores = c
+        .find_all(Locator::Css("#kpi-groups tbody tr"))
+        .await
+        .unwrap()
+        .len();
+    assert!(stores >= 3, "{stores} stores");
+    wait_for(&c, "#kpi-bars svg").await;
+    c.execute(
+        "document.getElementById('kpi-groups').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(&c, "kpi-dashboard-by-store").await;
+    wait_for(&c, "#kpi-p-chart svg").await;
+    wait_for(&c, "#kpi-funnel svg").await;
+    c.execute(
+        "document.getElementById('kpi-p-chart').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(&c, "kpi-dashboard-charts").await;
+    // The denominator lists the orders behind it, as many as it says.
+    click(&c, "#kpi-first_time_fix_rate .kpi-den").await;
+    let total = text_of(&c, "#kpi-orders-total").await;
+    assert!(total.contains(&format!("{den} 张工单")), "{total}");
+    assert!(text_of(&c, "#kpi-orders-heading")
+        .await
+        .contains("一次修复率"));
+    shot(&c, "kpi-orders-behind").await;
+    // The numerator from there.
+    click(&c, "#kpi-other-side").await;
+    let total = text_of(&c, "#kpi-orders-total").await;
+    assert!(total.contains(&format!("{num} 张工单")), "{total}");
+    // By technician, in English.
+    c.goto(&format!(
+        "{}/kpis?period=year&by=technician&lang=en",
+        s.base
+    ))
+    .await
+    .unwrap();
+    let techs = c
+        .find_all(Locator::Css("#kpi-groups tbody tr"))
+        .await
+        .unwrap()
+        .len();
+    assert!(techs >= 6, "{techs} technicians");
+    shot(&c, "kpi-dashboard-technicians").await;
+}

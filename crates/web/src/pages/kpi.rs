@@ -50,6 +50,8 @@ pub struct Card {
     pub change_class: &'static str,
     pub spark: String,
     pub provisional: bool,
+    /// The denominator is a count of orders (durations): "n 单".
+    pub count: bool,
 }
 
 /// One row of the comparison table.
@@ -97,6 +99,15 @@ fn shown(k: Kpi, v: &Value, lang: Lang) -> String {
         (_, Value::Money(m)) => format!("¥{}", shouhou_domain::money::yuan(m.fen)),
         _ => "—".into(),
     }
+}
+
+/// Seconds as hours with one decimal: "1,393.4 小时".
+fn hours(seconds: i64, lang: Lang) -> String {
+    format!(
+        "{:.1} {}",
+        def::round_half_away(seconds as f64 / 3600.0, 1),
+        unit_word(def::DurationUnit::Hours, lang)
+    )
 }
 
 fn unit_word(u: def::DurationUnit, lang: Lang) -> &'static str {
@@ -233,6 +244,12 @@ fn card(
 ) -> Card {
     let lang = t.0;
     let (numerator, denominator, detail) = match now {
+        // Seconds on site and of shifts read as hours.
+        Value::Rate(r) if k == Kpi::EffectiveOnsiteShare => (
+            Some((hours(r.numerator, lang), orders_link(k, "numerator", q))),
+            Some((hours(r.denominator, lang), orders_link(k, "denominator", q))),
+            String::new(),
+        ),
         Value::Rate(r) => (
             Some((r.numerator.to_string(), orders_link(k, "numerator", q))),
             Some((r.denominator.to_string(), orders_link(k, "denominator", q))),
@@ -252,12 +269,9 @@ fn card(
                 _ => String::new(),
             },
         ),
-        Value::Money(m) => (
-            Some((
-                format!("¥{}", shouhou_domain::money::yuan(m.fen)),
-                orders_link(k, "numerator", q),
-            )),
+        Value::Money(_) => (
             None,
+            Some((t.t("kpi.orders_behind"), orders_link(k, "numerator", q))),
             String::new(),
         ),
         Value::NoData { .. } => (None, None, String::new()),
@@ -274,6 +288,7 @@ fn card(
         change_class,
         spark: charts::sparkline(spark, 120.0, 28.0),
         provisional: provisional && k == Kpi::RepeatRepairRate,
+        count: matches!(now, Value::Durations(_)),
     }
 }
 
@@ -554,6 +569,11 @@ pub async fn dashboard(State(s): State<AppState>, p: Page, Query(f): Query<Form>
                 "技术员一次修复率漏斗图（单量越少，允许偏差越大）"
             } else {
                 "Technicians' first-time fix funnel plot (fewer calls, wider limits)"
+            },
+            if zh {
+                "计入的维修单数"
+            } else {
+                "repairs counted"
             },
             &fpoints,
             centre,

@@ -49,7 +49,7 @@ pub fn bars(items: &[(String, Option<f64>, String, String)], max: f64, title: &s
     let h = row_h * items.len() as f64 + 28.0;
     let w = label_w + bar_w + 80.0;
     let mut s = format!(
-        "<svg class=\"chart bars\" viewBox=\"0 0 {w} {h}\" width=\"100%\" role=\"img\" aria-label=\"{t}\">\
+        "<svg class=\"chart bars\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"{t}\">\
          <text x=\"0\" y=\"14\" class=\"chart-title\">{t}</text>",
         t = esc(title)
     );
@@ -203,6 +203,7 @@ pub fn line(c: &Line) -> String {
 /// 95 % and 99.8 % limits (which narrow as the count grows).
 pub fn funnel(
     title: &str,
+    x_title: &str,
     points: &[(String, i64, f64, String)],
     centre: f64,
     limits: &dyn Fn(i64) -> Option<(f64, f64, f64, f64)>,
@@ -265,11 +266,23 @@ pub fn funnel(
             v * 100.0
         );
     }
+    // The count axis: five ticks.
+    for k in 0..=4 {
+        let n = (nmax / 1.05 * k as f64 / 4.0).round();
+        let _ = write!(
+            s,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" class=\"axis\">{}</text>",
+            x(n),
+            h - b + 14.0,
+            n
+        );
+    }
     let _ = write!(
         s,
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" class=\"axis\">n</text>",
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" class=\"axis\">{}</text>",
         w - r,
-        h - b + 16.0
+        h - b + 28.0,
+        esc(x_title)
     );
     for (i, (class, text)) in legend.iter().enumerate() {
         let lx = l + i as f64 * 150.0;
