@@ -58,7 +58,7 @@ fn chain(units: &[OrgUnit], unit: i64) -> Vec<i64> {
 /// The first active manager of the first of `units` that has one.
 async fn first_manager(app: &App, units: &[i64]) -> Result<Option<i64>> {
     let managers =
-        shouhou_store::service::users_with_role(&app.db, units, Role::Manager.as_str()).await?;
+        shouhou_store::repo::users::users_with_role(&app.db, units, Role::Manager.as_str()).await?;
     Ok(units
         .iter()
         .find_map(|u| managers.iter().find(|(mu, _)| mu == u).map(|(_, id)| *id)))

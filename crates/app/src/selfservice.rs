@@ -13,13 +13,14 @@ use shouhou_domain::{
     WorkOrderType,
 };
 use shouhou_routing::travel::{Point, TravelModel};
+use shouhou_store::followups::FollowUp;
 use shouhou_store::records::{Device, WorkOrder};
 use shouhou_store::repo::{self, customers, devices, org_units, technicians, users};
-use shouhou_store::service::{self as store, FollowUp};
+use shouhou_store::selfservice as store;
 use shouhou_store::work_orders as orders;
 use shouhou_store::Visibility;
 
-use crate::crm::{record_follow_up_in, FollowUpInput};
+use crate::followups::{record_follow_up_in, FollowUpInput};
 use crate::work_orders::{create_in, NewWorkOrder};
 use crate::{actor, App, AppError, Result};
 
@@ -148,7 +149,7 @@ pub async fn device(app: &App, token: &str) -> Result<(PublicDevice, Option<Trac
         public.warranty,
         WarrantyDecision::OutOfWarranty | WarrantyDecision::MainPartsOnly
     ) {
-        let rules = store::fee_rules(&app.db).await?;
+        let rules = shouhou_store::service::fee_rules(&app.db).await?;
         let fee =
             crate::service::fee_for(&rules, WorkOrderType::RepairOnsite, Some(public.category));
         public.visit_fee = Some(fee);
@@ -209,7 +210,9 @@ async fn tracking(app: &App, w: WorkOrder) -> Result<Tracking> {
         Status::Assigned | Status::Accepted => w.planned_arrival.filter(|p| *p > app.now()),
         _ => None,
     };
-    let rating = store::follow_up(&app.db, w.id).await?.map(|f| f.rating);
+    let rating = shouhou_store::followups::follow_up(&app.db, w.id)
+        .await?
+        .map(|f| f.rating);
     Ok(Tracking {
         order_id: w.id,
         number: w.number,
@@ -346,7 +349,7 @@ pub async fn report_fault(
         tx.commit().await?;
         return Ok(Reported::Pending);
     }
-    let uid = store::self_service_user(&mut tx, root, app.now()).await?;
+    let uid = users::self_service_user(&mut tx, root, app.now()).await?;
     let user = users::get_tx(&mut tx, uid).await?;
     let actor = actor::actor_for(&app.db, user, None).await?;
     let w = create_in(

@@ -892,7 +892,7 @@ db_test!(
         .fetch_one("SELECT MIN(id) FROM work_orders WHERE status IN ('completed','reviewed','closed') AND id NOT IN (SELECT work_order_id FROM follow_ups)", vec![])
         .await
         .unwrap();
-        let f = shouhou_store::service::add_follow_up(
+        let f = shouhou_store::followups::add_follow_up(
             &mut tx,
             open,
             "satisfied",
@@ -1789,11 +1789,11 @@ db_test!(
         let mut n = new_order(&f, WorkOrderType::RepairOnsite);
         (n.customer_id, n.device_id) = (dup.id, Some(device.id));
         let order = wo::create(&app, &f.clerk_a, n).await.unwrap();
-        let lead = shouhou_app::crm::add_opportunity(
+        let lead = shouhou_app::leads::add_opportunity(
             &app,
             &f.dispatcher,
             order.id,
-            shouhou_app::crm::NewLead {
+            shouhou_app::leads::NewLead {
                 client_key: "lead-1".into(),
                 kind: shouhou_domain::OpportunityKind::TradeIn,
                 value_fen: 100_000,
@@ -2029,11 +2029,11 @@ mod kpis {
             .unwrap();
         }
         async fn rate(&self, id: i64, rating: Rating) {
-            shouhou_app::crm::record_follow_up(
+            shouhou_app::followups::record_follow_up(
                 self.app,
                 &self.f.manager,
                 id,
-                shouhou_app::crm::FollowUpInput {
+                shouhou_app::followups::FollowUpInput {
                     rating,
                     comment: None,
                 },
@@ -2363,11 +2363,11 @@ mod kpis {
                     }
                     (Status::Completed, _) => {
                         let r = Rating::ALL[rng.gen_range(0..Rating::ALL.len())];
-                        let _ = shouhou_app::crm::record_follow_up(
+                        let _ = shouhou_app::followups::record_follow_up(
                             &app,
                             &f.manager,
                             id,
-                            shouhou_app::crm::FollowUpInput {
+                            shouhou_app::followups::FollowUpInput {
                                 rating: r,
                                 comment: None,
                             },

@@ -613,7 +613,7 @@ async fn pages(db: &str, requests: usize) -> anyhow::Result<()> {
         .await?;
     let mut state = shouhou_web::AppState::new(app.clone());
     // The benchmark measures rendering, not the public pages' rate limit.
-    state.public_limits = std::sync::Arc::new(shouhou_web::pages::public::PublicLimits::new(
+    state.public_limits = std::sync::Arc::new(shouhou_web::pages::selfservice::PublicLimits::new(
         u32::MAX / 2,
         u32::MAX / 2,
     ));

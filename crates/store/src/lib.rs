@@ -8,12 +8,16 @@ pub mod complaints;
 pub mod db;
 pub mod dispatch;
 pub mod error;
+pub mod followups;
 pub mod idempotency;
+pub mod knowledge;
 pub mod kpi;
+pub mod leads;
 pub mod records;
 pub mod repo;
 pub mod scope;
 pub mod search;
+pub mod selfservice;
 pub mod service;
 pub mod work_orders;
 

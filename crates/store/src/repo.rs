@@ -306,6 +306,55 @@ pub mod users {
         .await?;
         Ok(())
     }
+
+    #[derive(sqlx::FromRow)]
+    struct IdUnit {
+        id: i64,
+        org_unit_id: i64,
+    }
+
+    /// The first active user with `role` in each of `units`: (unit, user).
+    pub async fn users_with_role(db: &Db, units: &[i64], role: &str) -> Result<Vec<(i64, i64)>> {
+        if units.is_empty() {
+            return Ok(vec![]);
+        }
+        let list = units
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let rows: Vec<IdUnit> = db
+            .fetch_all(
+                &format!("SELECT id, org_unit_id FROM users WHERE role = $1 AND active AND org_unit_id IN ({list}) ORDER BY id"),
+                args![role],
+            )
+            .await?;
+        Ok(rows.into_iter().map(|r| (r.org_unit_id, r.id)).collect())
+    }
+
+    /// The user that stands for the customer on self-service orders: inactive, no usable password,
+    /// so it cannot sign in; created on first use under `unit`.
+    pub async fn self_service_user(tx: &mut Tx, unit: i64, at: DateTime<Utc>) -> Result<i64> {
+        #[derive(sqlx::FromRow)]
+        struct Id {
+            id: i64,
+        }
+        if let Some(u) = tx
+            .fetch_optional::<Id>(
+                "SELECT id FROM users WHERE username = 'self-service'",
+                vec![],
+            )
+            .await?
+        {
+            return Ok(u.id);
+        }
+        tx.insert(
+            "INSERT INTO users (username, display_name, password_hash, role, org_unit_id, active, created_at, updated_at) \
+             VALUES ('self-service', '客户自助', '!', 'clerk', $1, FALSE, $2, $2) RETURNING id",
+            args![unit, at],
+        )
+        .await
+    }
 }
 
 pub mod sessions {

@@ -452,6 +452,40 @@ pub async fn labels(db: &Db, ids: &[i64]) -> Result<Vec<OrderLabels>> {
     .await
 }
 
+/// Where and whom a technician visits for each order: the order's address (else the customer's
+/// first) and the customer's first phone.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Stop {
+    pub id: i64,
+    pub customer: String,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    pub device: Option<String>,
+}
+
+pub async fn stops(db: &Db, ids: &[i64]) -> Result<Vec<Stop>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    db.fetch_all(
+        &format!(
+            "SELECT wo.id, c.name AS customer, \
+               (SELECT ph.phone FROM customer_phones ph WHERE ph.customer_id = c.id ORDER BY ph.position LIMIT 1) AS phone, \
+               a.address, a.lat, a.lng, p.name || ' · ' || d.serial AS device \
+             FROM work_orders wo JOIN customers c ON c.id = wo.customer_id \
+             LEFT JOIN customer_addresses a ON a.id = COALESCE(wo.address_id, \
+                 (SELECT a2.id FROM customer_addresses a2 WHERE a2.customer_id = c.id ORDER BY a2.position LIMIT 1)) \
+             LEFT JOIN devices d ON d.id = wo.device_id LEFT JOIN products p ON p.id = d.product_id \
+             WHERE wo.id IN ({})",
+            id_list(ids)
+        ),
+        vec![],
+    )
+    .await
+}
+
 /// The visits of many orders in one query.
 pub async fn visits_of(db: &Db, ids: &[i64]) -> Result<Vec<Visit>> {
     if ids.is_empty() {

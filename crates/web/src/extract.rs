@@ -1,8 +1,10 @@
 //! Extractors: the signed-in actor (session cookie with CSRF, or bearer token), JSON bodies whose
-//! errors name the field, `If-Match`, paging (`limit`, `offset`).
+//! errors name the field, `If-Match`, paging (`limit`, `offset`), the client's address.
+
+use std::net::SocketAddr;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum_extra::extract::CookieJar;
@@ -278,5 +280,22 @@ impl<S: Send + Sync> FromRequestParts<S> for Paging {
         Page::parse(q.limit, q.offset)
             .map(Paging)
             .map_err(|e| ApiError(AppError::from(e)))
+    }
+}
+
+/// The client's address (the TCP peer).
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_else(|| "unknown".into()),
+        ))
     }
 }

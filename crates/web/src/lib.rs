@@ -30,7 +30,7 @@ pub struct AppState {
     /// Mark session cookies `Secure` (behind HTTPS).
     pub secure_cookies: bool,
     /// Request budgets of the public (QR) pages.
-    pub public_limits: Arc<pages::public::PublicLimits>,
+    pub public_limits: Arc<pages::selfservice::PublicLimits>,
     /// How long an unanswered idempotency key stays with its request before a retry may take it
     /// over (a request that crashed or was abandoned on another server process).
     pub idempotency_lease: chrono::Duration,
@@ -44,7 +44,7 @@ impl AppState {
             app,
             metrics: Arc::new(metrics::Metrics::default()),
             secure_cookies: false,
-            public_limits: Arc::new(pages::public::PublicLimits::default()),
+            public_limits: Arc::new(pages::selfservice::PublicLimits::default()),
             idempotency_lease: chrono::Duration::seconds(30),
             login_limits: Arc::new(api::auth::LoginLimits::default()),
         }

@@ -363,7 +363,7 @@ fn unanswered(
 ) {
     let refuses = rng.gen_bool(0.15);
     let mut at = done;
-    for n in 1..=crate::crm::MAX_CALL_ATTEMPTS {
+    for n in 1..=crate::followups::MAX_CALL_ATTEMPTS {
         at = cal.office(at + Duration::hours(20), rng);
         let next = cal.office(at + Duration::hours(20), rng);
         if at > cal.now {
@@ -374,7 +374,7 @@ fn unanswered(
         } else {
             (
                 "no_answer",
-                (n < crate::crm::MAX_CALL_ATTEMPTS).then_some(next),
+                (n < crate::followups::MAX_CALL_ATTEMPTS).then_some(next),
             )
         };
         out.calls

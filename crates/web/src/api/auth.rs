@@ -14,8 +14,7 @@ use shouhou_store::records::User;
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
-use crate::extract::{Auth, JsonBody, CSRF_COOKIE, SESSION_COOKIE};
-use crate::pages::public::ClientAddr;
+use crate::extract::{Auth, ClientAddr, JsonBody, CSRF_COOKIE, SESSION_COOKIE};
 use crate::AppState;
 
 /// Sign-in requests (`POST /api/v1/auth/login` and `POST /login` together) allowed per client

@@ -6,10 +6,14 @@ pub mod auth;
 pub mod calendar;
 pub mod complaints;
 pub mod dispatch;
-pub mod field;
+pub mod followups;
 pub mod health;
+pub mod knowledge;
 pub mod kpi;
+pub mod leads;
 pub mod responses;
+pub mod selfservice;
+pub mod service;
 pub mod work_orders;
 
 use axum::{middleware, Router};
@@ -95,18 +99,18 @@ pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(dispatch::get))
         .routes(routes!(dispatch::commit))
         .routes(routes!(dispatch::insert))
-        .routes(routes!(field::get_report, field::put_report))
-        .routes(routes!(field::add_part))
-        .routes(routes!(field::remove_part))
-        .routes(routes!(field::put_signature))
-        .routes(routes!(field::add_photo))
-        .routes(routes!(field::get_photo))
-        .routes(routes!(field::add_opportunity))
-        .routes(routes!(field::list_opportunities))
-        .routes(routes!(field::set_opportunity_status))
-        .routes(routes!(field::search_kb, field::create_article))
-        .routes(routes!(field::get_article, field::update_article))
-        .routes(routes!(field::add_follow_up, field::get_follow_up))
+        .routes(routes!(service::get_report, service::put_report))
+        .routes(routes!(service::add_part))
+        .routes(routes!(service::remove_part))
+        .routes(routes!(service::put_signature))
+        .routes(routes!(service::add_photo))
+        .routes(routes!(service::get_photo))
+        .routes(routes!(leads::add_opportunity))
+        .routes(routes!(leads::list_opportunities))
+        .routes(routes!(leads::set_opportunity_status))
+        .routes(routes!(knowledge::search_kb, knowledge::create_article))
+        .routes(routes!(knowledge::get_article, knowledge::update_article))
+        .routes(routes!(followups::add_follow_up, followups::get_follow_up))
         .routes(routes!(complaints::list, complaints::create))
         .routes(routes!(complaints::get, complaints::update))
         .routes(routes!(complaints::actions, complaints::add_action))
@@ -114,9 +118,9 @@ pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(complaints::close))
         .routes(routes!(kpi::table))
         .routes(routes!(kpi::orders))
-        .routes(routes!(field::get_fee_rules, field::put_fee_rules))
-        .routes(routes!(field::service_requests))
-        .routes(routes!(field::decide_request))
+        .routes(routes!(service::get_fee_rules, service::put_fee_rules))
+        .routes(routes!(selfservice::service_requests))
+        .routes(routes!(selfservice::decide_request))
         .split_for_parts();
     // Paths are served under /api/v1.
     let paths = std::mem::take(&mut doc.paths.paths);

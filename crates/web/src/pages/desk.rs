@@ -553,7 +553,7 @@ pub async fn detail(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
                 .unwrap_or(dev.brand);
         }
     }
-    let follow_up = match shouhou_app::crm::follow_up(&s.app, &p.actor, id).await {
+    let follow_up = match shouhou_app::followups::follow_up(&s.app, &p.actor, id).await {
         Ok(Some(f)) => {
             let mut parts = vec![shouhou_domain::Rating::parse_field(&f.rating, "rating")
                 .map(|r| r.label(lang).to_string())

@@ -1,19 +1,19 @@
 //! The technician's phone: the day in route order and the visit page (lifecycle buttons, report,
-//! parts, charges, photos, signature, outcome, sales leads); and the printable service report.
+//! parts, charges, photos, signature, outcome, sales leads).
 
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use shouhou_app::service::{self, ServiceReport};
+use shouhou_app::service;
 
 use shouhou_domain::money::yuan;
 use shouhou_domain::{DeclineReason, Lang, OpportunityKind, Status, VisitOutcome};
 use shouhou_store::records::WorkOrder;
 use shouhou_store::repo::Page as Paging;
-use shouhou_store::service as store;
 use shouhou_store::work_orders::{self as orders, Filter, Sort};
 
+use super::service::{charge_label, payer_label};
 use super::{err, render, Chrome, Page};
 use crate::extract::Path;
 use crate::AppState;
@@ -147,7 +147,7 @@ pub async fn day(State(s): State<AppState>, p: Page) -> Response {
         Err(e) => return err(e.into()),
     };
     let ids: Vec<i64> = list.iter().map(|w| w.id).collect();
-    let stops = store::stops(&s.app.db, &ids).await.unwrap_or_default();
+    let stops = orders::stops(&s.app.db, &ids).await.unwrap_or_default();
     let now = s.app.now();
     let lang = p.actor.lang;
     let today = s.app.day_start(s.app.today());
@@ -357,18 +357,6 @@ fn revisit_days(s: &AppState, lang: Lang) -> Vec<(String, String, String)> {
         .collect()
 }
 
-fn payer_label(p: &str, lang: Lang) -> String {
-    shouhou_domain::fees::Payer::parse_field(p, "payer")
-        .map(|x| x.label(lang).to_string())
-        .unwrap_or_else(|_| p.to_string())
-}
-
-fn charge_label(k: &str, lang: Lang) -> String {
-    shouhou_domain::fees::ChargeKind::parse_field(k, "kind")
-        .map(|x| x.label(lang).to_string())
-        .unwrap_or_else(|_| k.to_string())
-}
-
 /// The lifecycle buttons a technician uses on the phone for `w`.
 fn actions(p: &Page, w: &WorkOrder) -> Vec<(String, String, bool)> {
     let allowed = shouhou_app::work_orders::allowed_transitions(&p.actor, w);
@@ -391,7 +379,7 @@ pub async fn visit(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> R
     };
     let lang = p.actor.lang;
     let w = &r.order;
-    let stop = store::stops(&s.app.db, &[id])
+    let stop = orders::stops(&s.app.db, &[id])
         .await
         .unwrap_or_default()
         .pop();
@@ -409,7 +397,7 @@ pub async fn visit(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> R
         String::new()
     };
     let editable = matches!(w.status, Status::OnSite | Status::Completed) && last.is_some();
-    let leads = store::opportunities_of_order(&s.app.db, id)
+    let leads = shouhou_store::leads::opportunities_of_order(&s.app.db, id)
         .await
         .unwrap_or_default()
         .into_iter()
@@ -553,132 +541,5 @@ pub async fn visit(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> R
         revisit_days,
         revisit_windows,
         c: p.chrome(),
-    })
-}
-
-pub struct VisitRow {
-    seq: i64,
-    technician: String,
-    times: String,
-    outcome: String,
-    findings: String,
-    work_done: String,
-}
-
-#[derive(Template)]
-#[template(path = "report.html")]
-struct Printable {
-    t: crate::i18n::T,
-    id: i64,
-    org: String,
-    number: String,
-    kind: String,
-    customer: String,
-    phone: String,
-    warranty: String,
-    address: String,
-    device: String,
-    fault: String,
-    visits: Vec<VisitRow>,
-    /// (item, qty, amount, payer)
-    lines: Vec<(String, String, String, String)>,
-    customer_total: String,
-    manufacturer_total: String,
-    photos: Vec<i64>,
-    signature: String,
-    signed_by: String,
-    signed_at: String,
-}
-
-/// The report's rows in the reader's language, shared by the printable page and the review queue.
-pub fn lines(r: &ServiceReport, lang: Lang) -> Vec<(String, String, String, String)> {
-    let mut v: Vec<(String, String, String, String)> = r
-        .charges
-        .iter()
-        .map(|c| {
-            (
-                charge_label(&c.kind, lang),
-                "1".into(),
-                yuan(c.amount_fen),
-                payer_label(&c.payer, lang),
-            )
-        })
-        .collect();
-    v.extend(r.parts.iter().map(|l| {
-        let main = if l.main_part {
-            crate::i18n::T(lang).t("report.main_part")
-        } else {
-            String::new()
-        };
-        (
-            format!("{}{main}", l.name),
-            l.qty.to_string(),
-            yuan(l.unit_price_fen * l.qty),
-            payer_label(&l.payer, lang),
-        )
-    }));
-    v
-}
-
-/// `GET /work-orders/{id}/report`: the service report (服务报告单), printable on A4.
-pub async fn printable(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> Response {
-    let r = match service::report(&s.app, &p.actor, id).await {
-        Ok(r) => r,
-        Err(e) => return err(e),
-    };
-    let lang = p.actor.lang;
-    let org = shouhou_store::repo::org_units::get(&s.app.db, &p.actor.vis, r.order.org_unit_id)
-        .await
-        .map(|u| u.name)
-        .unwrap_or_default();
-    let sig = r.signature();
-    render(&Printable {
-        t: p.t,
-        id,
-        org,
-        number: r.order.number.clone(),
-        kind: r.order.kind.label(lang).to_string(),
-        customer: r.customer_name.clone(),
-        phone: r.customer_phone.clone(),
-        warranty: r.order.warranty_decision.label(lang).to_string(),
-        address: r.address.clone(),
-        device: r
-            .product
-            .as_ref()
-            .map(|x| format!("{} · {}", x.name, r.serial.clone().unwrap_or_default()))
-            .unwrap_or_default(),
-        fault: r.order.fault_description.clone(),
-        visits: r
-            .visits
-            .iter()
-            .map(|v| VisitRow {
-                seq: v.seq,
-                technician: v.technician_name.clone().unwrap_or_default(),
-                times: [v.arrived_at, v.left_at]
-                    .iter()
-                    .flatten()
-                    .map(|t| p.time(&s, *t))
-                    .collect::<Vec<_>>()
-                    .join(" – "),
-                outcome: v
-                    .outcome
-                    .as_deref()
-                    .and_then(|o| VisitOutcome::parse_field(o, "outcome").ok())
-                    .map(|o| o.label(lang).to_string())
-                    .unwrap_or_default(),
-                findings: v.findings.clone().unwrap_or_default(),
-                work_done: v.work_done.clone().unwrap_or_default(),
-            })
-            .collect(),
-        lines: lines(&r, lang),
-        customer_total: yuan(r.totals.customer_fen),
-        manufacturer_total: yuan(r.totals.manufacturer_fen),
-        photos: r.photos.iter().map(|x| x.id).collect(),
-        signature: sig.and_then(|v| v.signature.clone()).unwrap_or_default(),
-        signed_by: sig.and_then(|v| v.signed_by.clone()).unwrap_or_default(),
-        signed_at: sig
-            .and_then(|v| v.signed_at)
-            .map(|t| p.time(&s, t))
-            .unwrap_or_default(),
     })
 }

@@ -4,15 +4,19 @@
 mod archive;
 mod calendar;
 mod complaints;
-mod crm;
 mod desk;
 mod dispatch;
 pub mod field;
+mod followups;
 pub mod forms;
 mod intake;
+mod knowledge;
 mod kpi;
-pub mod public;
+mod labels;
+mod leads;
 mod review;
+pub mod selfservice;
+mod service;
 mod settings;
 
 use askama::Template;
@@ -94,12 +98,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/intake/products", get(intake::products))
         .route("/intake/policies", get(intake::policies))
         .route("/intake/devices", post(intake::create_device))
-        .route("/s/{token}", get(public::device))
-        .route("/s/{token}/report", post(public::report))
-        .route("/s/{token}/rate", post(public::rate))
+        .route("/s/{token}", get(selfservice::device))
+        .route("/s/{token}/report", post(selfservice::report))
+        .route("/s/{token}/rate", post(selfservice::rate))
         .route("/tech", get(field::day))
-        .route("/opportunities", get(crm::leads))
-        .route("/opportunities/{id}/status", post(crm::lead_status))
+        .route("/opportunities", get(leads::leads))
+        .route("/opportunities/{id}/status", post(leads::lead_status))
         .route("/complaints", get(complaints::list))
         .route("/complaints/{id}", get(complaints::detail))
         .route("/complaints/{id}/terms", post(complaints::update))
@@ -107,20 +111,20 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/complaints/{id}/escalate", post(complaints::escalate))
         .route("/complaints/{id}/close", post(complaints::close))
         .route("/work-orders/{id}/complaints", post(complaints::create))
-        .route("/follow-ups", get(crm::follow_ups))
-        .route("/follow-ups/{id}", post(crm::answer))
-        .route("/kb", get(crm::kb).post(crm::kb_create))
-        .route("/labels", get(crm::labels))
-        .route("/labels/sheet", get(crm::sheet))
-        .route("/intake/requests/{id}", post(crm::decide_request))
+        .route("/follow-ups", get(followups::follow_ups))
+        .route("/follow-ups/{id}", post(followups::answer))
+        .route("/kb", get(knowledge::kb).post(knowledge::kb_create))
+        .route("/labels", get(labels::labels))
+        .route("/labels/sheet", get(labels::sheet))
+        .route("/intake/requests/{id}", post(selfservice::decide_request))
         .route("/settings", get(settings::page))
         .route("/settings/sla", post(settings::save_sla))
         .route("/settings/calendar", post(calendar::save))
         .route("/settings/fees", post(settings::save_fees))
         .route("/settings/geocoding", post(settings::save_geocoding))
         .route("/tech/orders/{id}", get(field::visit))
-        .route("/tech/kb", get(crm::kb_phone))
-        .route("/work-orders/{id}/report", get(field::printable))
+        .route("/tech/kb", get(knowledge::kb_phone))
+        .route("/work-orders/{id}/report", get(service::printable))
         .route("/static/{file}", get(asset))
         .merge(forms::routes())
         .layer(axum::middleware::from_fn(html_errors))
@@ -406,7 +410,7 @@ struct LoginForm {
 
 async fn login(
     State(s): State<AppState>,
-    public::ClientAddr(addr): public::ClientAddr,
+    crate::extract::ClientAddr(addr): crate::extract::ClientAddr,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {

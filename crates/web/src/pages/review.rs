@@ -116,7 +116,7 @@ pub async fn queue(State(s): State<AppState>, p: Page) -> Response {
             Item {
                 findings: join(&|r| r.findings.clone()),
                 work_done: join(&|r| r.work_done.clone()),
-                lines: super::field::lines(&report, lang),
+                lines: super::service::lines(&report, lang),
                 customer_total: yuan(totals.customer_fen),
                 manufacturer_total: yuan(totals.manufacturer_fen),
                 signature: sig.and_then(|r| r.signature.clone()).unwrap_or_default(),

@@ -1,28 +1,27 @@
 //! The customer's pages behind the device's QR code, no login: `/s/{token}` shows the device and
 //! its warranty, takes a fault report, tracks the order and takes the rating. Rate-limited per
-//! client address and per token; an unknown token is 404.
+//! client address and per token; an unknown token is 404. Also the clerk's decision on a
+//! self-service request (listed on the intake page).
 
-use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use askama::Template;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
-use shouhou_app::crm::FollowUpInput;
+use shouhou_app::followups::FollowUpInput;
 use shouhou_app::selfservice::{self as uc, Reported, Tracking};
 use shouhou_app::AppError;
 use shouhou_domain::fees::ChargeKind;
 use shouhou_domain::money::yuan;
 use shouhou_domain::{Lang, Rating, Status, ValidationError, WarrantyDecision};
 
-use super::{lang_of, local_time, render};
-use crate::extract::{Form, Path, Query};
+use super::{html, lang_of, local_time, render, Page};
+use crate::extract::{ClientAddr, Form, Path, Query};
 use crate::i18n::T;
 use crate::AppState;
 
@@ -62,23 +61,6 @@ impl PublicLimits {
 impl Default for PublicLimits {
     fn default() -> Self {
         PublicLimits::new(120, 60)
-    }
-}
-
-/// The client's address (the TCP peer).
-pub struct ClientAddr(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-                .unwrap_or_else(|| "unknown".into()),
-        ))
     }
 }
 
@@ -436,5 +418,34 @@ pub async fn rate(
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             r
         }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Decision {
+    accept: bool,
+}
+
+/// `POST /intake/requests/{id}` (htmx): the clerk accepts (creates the order) or rejects a
+/// self-service request.
+pub async fn decide_request(
+    State(s): State<AppState>,
+    p: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<Decision>,
+) -> Response {
+    match shouhou_app::selfservice::decide(&s.app, &p.actor, id, f.accept).await {
+        Ok(Some(w)) => html(format!(
+            "<li class=\"notice\" id=\"request-{id}\"><a href=\"/work-orders/{}\">{}</a></li>",
+            w.id, w.number
+        )),
+        Ok(None) => html(format!(
+            "<li class=\"notice\" id=\"request-{id}\">{}</li>",
+            p.t.t("intake.request_rejected")
+        )),
+        Err(e) => html(format!(
+            "<li class=\"error\" id=\"request-{id}\">{}</li>",
+            e.message(p.actor.lang).replace('<', "&lt;")
+        )),
     }
 }

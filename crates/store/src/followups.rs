@@ -1,0 +1,132 @@
+//! Follow-ups (回访): the customer's answer to an order (once), the calls that got none, and
+//! the follow-up staff's list of orders still to call.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::args;
+use crate::db::{Db, Tx};
+use crate::repo::{paged, Page, Paged};
+use crate::scope::{Scoped, Sql, Visibility};
+use crate::Result;
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct FollowUp {
+    pub id: i64,
+    pub work_order_id: i64,
+    pub rating: String,
+    pub comment: Option<String>,
+    pub channel: String,
+    pub user_id: Option<i64>,
+    pub at: DateTime<Utc>,
+}
+
+const FOLLOW_COLS: &str = "id, work_order_id, rating, comment, channel, user_id, at";
+
+pub async fn follow_up(db: &Db, work_order_id: i64) -> Result<Option<FollowUp>> {
+    db.fetch_optional(
+        &format!("SELECT {FOLLOW_COLS} FROM follow_ups WHERE work_order_id = $1"),
+        args![work_order_id],
+    )
+    .await
+}
+
+/// Records the answer once per order; `None` when the order already has one.
+pub async fn add_follow_up(
+    tx: &mut Tx,
+    work_order_id: i64,
+    rating: &str,
+    comment: Option<&str>,
+    channel: &str,
+    user_id: Option<i64>,
+    at: DateTime<Utc>,
+) -> Result<Option<FollowUp>> {
+    let made = tx
+        .execute(
+            "INSERT INTO follow_ups (work_order_id, rating, comment, channel, user_id, at) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (work_order_id) DO NOTHING",
+            args![work_order_id, rating, comment, channel, user_id, at],
+        )
+        .await?;
+    if made == 0 {
+        return Ok(None);
+    }
+    tx.fetch_optional(
+        &format!("SELECT {FOLLOW_COLS} FROM follow_ups WHERE work_order_id = $1"),
+        args![work_order_id],
+    )
+    .await
+}
+
+/// A completed order still waiting for its follow-up call.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ToCall {
+    pub id: i64,
+    pub number: String,
+    pub kind: String,
+    pub completed_at: DateTime<Utc>,
+    pub customer: String,
+    pub phone: Option<String>,
+    pub technician: Option<String>,
+    /// Calls that were not answered so far.
+    pub attempts: i64,
+    /// When the next call is due after an unanswered one.
+    pub retry_at: Option<DateTime<Utc>>,
+}
+
+/// Completed orders with no follow-up answer, not refused and called fewer than `max_attempts`
+/// times without an answer, oldest first, whatever their age.
+pub async fn to_call(
+    db: &Db,
+    vis: &Visibility,
+    max_attempts: i64,
+    page: Page,
+) -> Result<Paged<ToCall>> {
+    let mut q = Sql::new(
+        "SELECT wo.id, wo.number, wo.kind, wo.completed_at, c.name AS customer, \
+           (SELECT ph.phone FROM customer_phones ph WHERE ph.customer_id = c.id ORDER BY ph.position LIMIT 1) AS phone, \
+           u.display_name AS technician, \
+           (SELECT COUNT(*) FROM follow_up_calls fc WHERE fc.work_order_id = wo.id AND fc.outcome = 'no_answer') AS attempts, \
+           (SELECT MAX(fc.retry_at) FROM follow_up_calls fc WHERE fc.work_order_id = wo.id) AS retry_at \
+         FROM work_orders wo JOIN customers c ON c.id = wo.customer_id \
+         LEFT JOIN technicians t ON t.id = wo.technician_id LEFT JOIN users u ON u.id = t.user_id WHERE ",
+    );
+    let cl = vis.clause(Scoped::WorkOrder, "wo", &mut q);
+    q.push(&cl);
+    q.push(" AND wo.status IN ('completed', 'reviewed', 'closed')");
+    q.push(" AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.work_order_id = wo.id)");
+    q.push(" AND NOT EXISTS (SELECT 1 FROM follow_up_calls fc WHERE fc.work_order_id = wo.id AND fc.outcome = 'refused')");
+    q.push_bind(
+        " AND (SELECT COUNT(*) FROM follow_up_calls fc WHERE fc.work_order_id = wo.id AND fc.outcome = 'no_answer') < {}",
+        max_attempts,
+    );
+    paged(db, q, "wo.completed_at, wo.id", page).await
+}
+
+/// Records a follow-up call that got no rating ('no_answer' with its retry time, or 'refused').
+pub async fn add_follow_up_call(
+    tx: &mut Tx,
+    work_order_id: i64,
+    outcome: &str,
+    user_id: i64,
+    at: DateTime<Utc>,
+    retry_at: Option<DateTime<Utc>>,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO follow_up_calls (work_order_id, outcome, user_id, at, retry_at) VALUES ($1,$2,$3,$4,$5)",
+        args![work_order_id, outcome, user_id, at, retry_at],
+    )
+    .await?;
+    Ok(())
+}
+
+/// (unanswered calls, refused) of an order, inside a transaction.
+pub async fn follow_up_calls_tx(tx: &mut Tx, work_order_id: i64) -> Result<(i64, bool)> {
+    let (n, refused): (i64, i64) = tx
+        .fetch_one(
+            "SELECT COUNT(CASE WHEN outcome = 'no_answer' THEN 1 END), COUNT(CASE WHEN outcome = 'refused' THEN 1 END) FROM follow_up_calls WHERE work_order_id = $1",
+            args![work_order_id],
+        )
+        .await?;
+    Ok((n, refused > 0))
+}
