@@ -110,6 +110,11 @@ const LABELS: &[(&str, &str, &str, &str)] = &[
     ("date", "日期", "date", ""),
     ("day", "日期", "day", ""),
     ("from", "开始日期", "from", ""),
+    // KPIs.
+    ("kpi", "指标", "KPI", ""),
+    ("period", "统计期间", "period", ""),
+    ("by", "分组", "grouping", ""),
+    ("side", "分子或分母", "numerator or denominator", ""),
     ("starts_at", "开始时间", "start time", ""),
     ("ends_at", "结束时间", "end time", ""),
     ("start_lat", "出发点纬度", "start latitude", ""),

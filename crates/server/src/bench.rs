@@ -60,6 +60,16 @@ pub enum What {
         #[arg(long, default_value_t = 200)]
         requests: usize,
     },
+    /// KPI tables as the dashboard reads them (server side, exact): head office's month by store
+    /// and year by month, a store's month by technician, the technician ranking, and the full
+    /// rebuild of the facts.
+    Kpis {
+        #[arg(long, default_value_t = 50)]
+        requests: usize,
+        /// Also time `kpi rebuild` (rewrites every order's facts).
+        #[arg(long)]
+        rebuild: bool,
+    },
     /// Work-order creation over loopback HTTP: requests/s and latency with concurrent clients.
     Create {
         #[arg(long, default_value_t = 32)]
@@ -74,6 +84,7 @@ pub async fn run(db: &str, what: What) -> anyhow::Result<()> {
         What::Lookup { queries, seed } => lookup(db, queries, seed).await,
         What::Create { clients, requests } => create(db, clients, requests).await,
         What::Pages { requests } => pages(db, requests).await,
+        What::Kpis { requests, rebuild } => kpis(db, requests, rebuild).await,
         What::Dispatch {
             days,
             jobs,
@@ -693,6 +704,18 @@ async fn pages(db: &str, requests: usize) -> anyhow::Result<()> {
             Box::new(|_| "/complaints?show=all".to_string()),
         ),
         ("follow-ups", Box::new(|_| "/follow-ups".to_string())),
+        (
+            "dashboard month",
+            Box::new(|_| "/kpis?period=month".to_string()),
+        ),
+        (
+            "dashboard year",
+            Box::new(|_| "/kpis?period=year&by=technician".to_string()),
+        ),
+        (
+            "kpi orders behind",
+            Box::new(|_| "/kpis/first_time_fix_rate/orders?side=denominator".to_string()),
+        ),
         ("knowledge base", Box::new(|_| "/kb?q=不".to_string())),
         (
             "public device page",
@@ -725,6 +748,65 @@ async fn pages(db: &str, requests: usize) -> anyhow::Result<()> {
             pct(&times, 0.95),
             pct(&times, 0.99),
             pct(&times, 1.0)
+        );
+    }
+    Ok(())
+}
+
+async fn kpis(db: &str, requests: usize, rebuild: bool) -> anyhow::Result<()> {
+    use shouhou_app::kpi::{self, By, Period, Query};
+    let app = crate::open(db).await?;
+    let (orders,): (i64,) = app
+        .db
+        .fetch_one("SELECT COUNT(*) FROM work_orders", vec![])
+        .await?;
+    let (facts,): (i64,) = app
+        .db
+        .fetch_one("SELECT COUNT(*) FROM kpi_facts", vec![])
+        .await?;
+    let (store,): (i64,) = app
+        .db
+        .fetch_one("SELECT MIN(id) FROM org_units WHERE kind = 'store'", vec![])
+        .await?;
+    let (manager,): (i64,) = app
+        .db
+        .fetch_one("SELECT id FROM users WHERE username = 'manager1'", vec![])
+        .await
+        .map_err(|_| anyhow::anyhow!("no manager1: load the demo data first"))?;
+    let user = shouhou_store::repo::users::get(&app.db, manager).await?;
+    let actor = shouhou_app::actor::actor_for(&app.db, user, None).await?;
+    println!(
+        "KPI tables, server side, {orders} work orders, {facts} fact rows ({:?}), {requests} readings each",
+        app.db.backend()
+    );
+    kpi::catch_up(&app).await?;
+    let today = app.today();
+    let (m0, m1) = Period::Month.range(today);
+    let (y0, y1) = Period::Year.range(today);
+    let mut store_month = Query::new(m0, m1, By::Technician);
+    store_month.unit_id = Some(store);
+    let cases: Vec<(&str, Query)> = vec![
+        ("head office month", Query::new(m0, m1, By::Store)),
+        ("head office year", Query::new(y0, y1, By::Month)),
+        ("store month", store_month),
+        ("technician ranking", Query::new(m0, m1, By::Technician)),
+    ];
+    for (name, q) in &cases {
+        let mut times = Vec::with_capacity(requests);
+        for _ in 0..requests {
+            let t = Instant::now();
+            let table = kpi::table(&app, &actor, q).await?;
+            times.push(t.elapsed());
+            std::hint::black_box(table);
+        }
+        report(name, times);
+    }
+    if rebuild {
+        let t = Instant::now();
+        let n = kpi::rebuild(&app).await?;
+        println!(
+            "rebuild                {n} orders in {:.1} s",
+            t.elapsed().as_secs_f64()
         );
     }
     Ok(())

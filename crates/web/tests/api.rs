@@ -4138,3 +4138,125 @@ db_test!(
         assert_eq!(st, StatusCode::NOT_FOUND);
     }
 );
+
+// The KPI API: a phone repair accepted and solved in March counts in March's remote
+// resolution with numerator and denominator, by store with the store's name; the orders behind
+// the figure; bad parameters named; the dashboard's Excel export holds the same numbers.
+db_test!(
+    kpis_with_the_orders_behind_them_and_the_export,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        let f = seed(&app).await;
+        let s = spawn_app(app).await;
+        let (clerk, _) = bearer(&s, "clerk_a").await;
+        let mut body = order_body(f.customer, f.device);
+        body["kind"] = json!("repair_phone");
+        let w: Value = clerk
+            .post(format!("{}/api/v1/work-orders", s.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let url = format!("{}/api/v1/work-orders/{}/transitions", s.base, w["id"]);
+        for to in ["accepted", "completed"] {
+            let r = clerk
+                .post(&url)
+                .json(&json!({"to": to}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "{to}");
+        }
+        let (manager, _) = bearer(&s, "manager1").await;
+        let march = "from=2026-03-01&to=2026-03-31";
+        let t: Value = manager
+            .get(format!("{}/api/v1/kpis?{march}&by=store", s.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(t["from"], "2026-03-01");
+        assert_eq!(t["by"], "store");
+        let rows = t["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 1, "{t}");
+        assert_eq!(rows[0]["group"]["name"], "东城店");
+        assert_eq!(rows[0]["group"]["id"], f.store_a);
+        assert_eq!(
+            rows[0]["kpis"]["remote_resolution_rate"],
+            json!({"numerator": 1, "denominator": 1, "value": 1.0})
+        );
+        assert_eq!(rows[0]["kpis"]["response_time_minutes"]["n"], 1);
+        assert_eq!(
+            rows[0]["kpis"]["parts_on_time_rate"],
+            json!({"no_data": true})
+        );
+        let behind: Value = manager
+            .get(format!(
+                "{}/api/v1/kpis/remote_resolution_rate/orders?{march}&side=numerator",
+                s.base
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(behind["total"], 1);
+        assert_eq!(behind["items"][0]["number"], w["number"]);
+        assert_eq!(behind["items"][0]["day"], "2026-03-10");
+        // Bad parameters are named, in the JSON error body.
+        for (q, field) in [
+            ("from=2026-03-01", "to"),
+            ("from=2026-03-31&to=2026-03-01", "period"),
+            ("from=2026-03-01&to=2026-03-31&by=planet", "by"),
+        ] {
+            let r = manager
+                .get(format!("{}/api/v1/kpis?{q}", s.base))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{q}");
+            let e: Value = r.json().await.unwrap();
+            assert_eq!(e["error"]["field"], field, "{q}: {e}");
+        }
+        let r = manager
+            .get(format!("{}/api/v1/kpis/no_such_kpi/orders?{march}", s.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["field"], "kpi", "{e}");
+        // The same numbers in the dashboard's Excel export.
+        let (page, _) = page_login(&s, "manager1", "zh-CN").await;
+        let r = page
+            .get(format!("{}/kpis/export.xlsx?{march}&by=store", s.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml"));
+        let bytes = r.bytes().await.unwrap();
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+        let mut read = |name: &str| {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut s).unwrap();
+            s
+        };
+        let strings = read("xl/sharedStrings.xml");
+        for s in ["远程解决率", "东城店", "合计", "分子", "分母"] {
+            assert!(strings.contains(s), "{s} in the workbook's strings");
+        }
+        let sheet = read("xl/worksheets/sheet1.xml");
+        // Remote resolution: value 1 (100.0 %), numerator 1, denominator 1 on the total row.
+        assert!(sheet.contains("<v>1</v>"), "{sheet}");
+    }
+);

@@ -42,11 +42,12 @@ pub struct SideQuery {
 pub async fn orders(
     State(s): State<AppState>,
     a: Auth,
-    Path(key): Path<Kpi>,
+    Path(key): Path<String>,
     Query(p): Query<Params>,
     Query(side): Query<SideQuery>,
     Paging(page): Paging,
 ) -> Result<Json<Paged<FactOrder>>, ApiError> {
+    let key = Kpi::parse_field(&key, "kpi").map_err(shouhou_app::AppError::from)?;
     let side = side.side.unwrap_or(Side::Denominator);
     Ok(Json(
         uc::orders(&s.app, &a.actor, key, side, &p.query(), page).await?,

@@ -81,6 +81,8 @@ struct Dashboard {
     bar_chart: String,
     p_chart: String,
     funnel: String,
+    /// The comparison table as Excel.
+    export: String,
 }
 
 fn shown(k: Kpi, v: &Value, lang: Lang) -> String {
@@ -676,6 +678,13 @@ pub async fn dashboard(State(s): State<AppState>, p: Page, Query(f): Query<Form>
         bar_chart,
         p_chart,
         funnel,
+        export: format!(
+            "/kpis/export.xlsx?from={}&to={}{}&by={}",
+            q.from,
+            q.to,
+            filter_args(&q),
+            by.as_str()
+        ),
     })
 }
 
@@ -899,5 +908,158 @@ fn measure_heading(k: Kpi, lang: Lang) -> String {
     match k.shape() {
         Shape::Duration(u) => format!("{}（{}）", k.label(lang), unit_word(u, lang)),
         _ => String::new(),
+    }
+}
+
+// ----------------------------------------------------------------------------------- export
+
+/// The dashboard's table as an Excel workbook: the total and one row per group, each KPI with
+/// its value and what it is made of (numerator and denominator, or count, median and p90), headers
+/// in the reader's language. The same numbers as the page: rates are the exact fractions shown
+/// with one decimal.
+pub async fn export(State(s): State<AppState>, p: Page, Query(f): Query<Form>) -> Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    use rust_xlsxwriter::{Format, Workbook};
+    let lang = p.actor.lang;
+    let zh = lang == Lang::ZhCn;
+    let (q, _) = query_of(&f, s.app.today());
+    let by = f.by.as_deref().and_then(By::parse).unwrap_or(By::Store);
+    let mut gq = q.clone();
+    gq.by = by;
+    let tables = async {
+        let total = uc::table(&s.app, &p.actor, &q).await?;
+        let groups = if by == By::All {
+            None
+        } else {
+            Some(uc::table(&s.app, &p.actor, &gq).await?)
+        };
+        Ok::<_, shouhou_app::AppError>((total, groups))
+    }
+    .await;
+    let (total, groups) = match tables {
+        Ok(t) => t,
+        Err(e) => return err(e),
+    };
+    let kpis: Vec<Kpi> = Kpi::DASHBOARD
+        .iter()
+        .copied()
+        .filter(|k| k.available())
+        .collect();
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let pct = Format::new().set_num_format("0.0%");
+    let one = Format::new().set_num_format("0.0");
+    let yuan = Format::new().set_num_format("#,##0.00");
+    let sheet = book.add_worksheet();
+    let written = (|| -> Result<(), rust_xlsxwriter::XlsxError> {
+        sheet.set_name(if zh { "服务看板" } else { "KPIs" })?;
+        sheet.write_string_with_format(
+            0,
+            0,
+            format!(
+                "{} {} – {}",
+                if zh { "期间" } else { "Period" },
+                q.from,
+                q.to
+            ),
+            &bold,
+        )?;
+        // Two header rows: the KPI, then its parts.
+        let (h1, h2) = (2u32, 3u32);
+        sheet.write_string_with_format(h1, 0, by.label(lang), &bold)?;
+        let mut col = 1u16;
+        let mut layout = Vec::new();
+        for k in &kpis {
+            let parts: Vec<&str> = match k.shape() {
+                Shape::Duration(_) => {
+                    if zh {
+                        vec!["中位数", "P90", "单数"]
+                    } else {
+                        vec!["median", "p90", "count"]
+                    }
+                }
+                Shape::Money => vec![if zh { "元" } else { "yuan" }],
+                _ => {
+                    if zh {
+                        vec!["值", "分子", "分母"]
+                    } else {
+                        vec!["value", "numerator", "denominator"]
+                    }
+                }
+            };
+            let name = match k.shape() {
+                Shape::Duration(u) => format!("{}（{}）", k.label(lang), unit_word(u, lang)),
+                _ => k.label(lang).to_string(),
+            };
+            sheet.write_string_with_format(h1, col, name, &bold)?;
+            for (i, part) in parts.iter().enumerate() {
+                sheet.write_string(h2, col + i as u16, *part)?;
+            }
+            layout.push((*k, col));
+            col += parts.len() as u16;
+        }
+        let rows = total
+            .rows
+            .iter()
+            .chain(groups.iter().flat_map(|g| g.rows.iter()));
+        for (i, r) in rows.enumerate() {
+            let row = h2 + 1 + i as u32;
+            sheet.write_string(row, 0, &r.group.name)?;
+            for (k, c) in &layout {
+                match r.kpis.get(k.as_str()) {
+                    Some(Value::Rate(x)) => {
+                        if let Some(v) = x.value {
+                            let f = if k.shape() == Shape::Ratio {
+                                &one
+                            } else {
+                                &pct
+                            };
+                            sheet.write_number_with_format(row, *c, v, f)?;
+                        }
+                        sheet.write_number(row, c + 1, x.numerator as f64)?;
+                        sheet.write_number(row, c + 2, x.denominator as f64)?;
+                    }
+                    Some(Value::Durations(d)) => {
+                        if let Some(m) = d.median {
+                            sheet.write_number_with_format(row, *c, m, &one)?;
+                        }
+                        if let Some(p90) = d.p90 {
+                            sheet.write_number_with_format(row, c + 1, p90, &one)?;
+                        }
+                        sheet.write_number(row, c + 2, d.n as f64)?;
+                    }
+                    Some(Value::Money(m)) => {
+                        sheet.write_number_with_format(row, *c, m.fen as f64 / 100.0, &yuan)?;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        sheet.set_column_width(0, 18)?;
+        Ok(())
+    })();
+    let bytes = written.and_then(|_| book.save_to_buffer());
+    match bytes {
+        Ok(b) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"kpis-{}-{}-{}.xlsx\"",
+                        q.from,
+                        q.to,
+                        by.as_str()
+                    ),
+                ),
+            ],
+            b,
+        )
+            .into_response(),
+        Err(e) => err(shouhou_app::AppError::Internal(format!("xlsx: {e}"))),
     }
 }

@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/lang", post(set_lang))
         .route("/home", get(home))
         .route("/kpis", get(kpi::dashboard))
+        .route("/kpis/export.xlsx", get(kpi::export))
         .route("/kpis/{key}/orders", get(kpi::orders))
         .route("/work-orders", get(desk::list))
         .route("/work-orders/{id}", get(desk::detail))
