@@ -2394,5 +2394,50 @@ mod kpis {
         assert!(n > 20, "{n} orders rebuilt");
         let rebuilt = facts(&db).await;
         assert_eq!(incremental, rebuilt);
+        // The daily sums kept incrementally (minus old facts, plus new) equal the facts summed
+        // again: rows that fell to zero aside.
+        let counters: Vec<&str> = shouhou_domain::kpi::Counter::ALL
+            .iter()
+            .map(|c| c.column())
+            .collect();
+        let cols = counters.join(" || '|' || ");
+        let summed = counters
+            .iter()
+            .map(|c| format!("CAST(SUM({c}) AS TEXT)"))
+            .collect::<Vec<_>>()
+            .join(" || '|' || ");
+        let nonzero = counters
+            .iter()
+            .map(|c| format!("{c} <> 0"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let daily: Vec<(String,)> = db
+            .fetch_all(
+                &format!(
+                    "SELECT CAST(day AS TEXT) || '|' || CAST(technician_id AS TEXT) || '|' || kind || '|' || {cols} \
+                     FROM kpi_daily WHERE {nonzero} ORDER BY 1"
+                ),
+                vec![],
+            )
+            .await
+            .unwrap();
+        let again: Vec<(String,)> = db
+            .fetch_all(
+                &format!(
+                    "SELECT CAST(day AS TEXT) || '|' || CAST(COALESCE(technician_id, 0) AS TEXT) || '|' || kind || '|' || {summed} \
+                     FROM kpi_facts GROUP BY day, org_unit_id, unit_id, partner_unit_id, technician_id, category, brand, kind, warranty, tier, channel \
+                     HAVING {} ORDER BY 1",
+                    counters
+                        .iter()
+                        .map(|c| format!("SUM({c}) <> 0"))
+                        .collect::<Vec<_>>()
+                        .join(" OR ")
+                ),
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(!daily.is_empty());
+        assert_eq!(daily, again);
     });
 }

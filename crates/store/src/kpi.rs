@@ -343,6 +343,7 @@ pub async fn replace(
         return Ok(());
     }
     let list = id_list(ids);
+    roll_daily(tx, &list, "-").await?;
     for table in ["kpi_facts", "kpi_expiry"] {
         tx.execute(
             &format!("DELETE FROM {table} WHERE work_order_id IN ({list})"),
@@ -379,14 +380,48 @@ pub async fn replace(
         })
         .collect();
     tx.bulk_insert("kpi_facts", &cols, rows).await?;
+    roll_daily(tx, &list, "").await?;
     let rows = expiries.into_iter().map(|(id, at)| args![id, at]).collect();
     tx.bulk_insert("kpi_expiry", &["work_order_id", "at"], rows)
         .await
 }
 
+/// The grouping dimensions of `kpi_daily`, as read from a fact row (a missing one as 0 / '').
+const DAILY_DIMS: &str = "day, org_unit_id, unit_id, COALESCE(partner_unit_id, 0), \
+     COALESCE(technician_id, 0), COALESCE(category, ''), COALESCE(brand, ''), kind, warranty, tier, channel";
+const DAILY_KEY: &str = "day, org_unit_id, unit_id, partner_unit_id, technician_id, category, \
+     brand, kind, warranty, tier, channel";
+
+/// Adds (`sign` "") or takes away (`sign` "-") the facts of the orders `list` to/from the daily
+/// sums.
+async fn roll_daily(tx: &mut Tx, list: &str, sign: &str) -> Result<()> {
+    let counters: Vec<&str> = Counter::ALL.iter().map(|c| c.column()).collect();
+    let sums = counters
+        .iter()
+        .map(|c| format!("CAST({sign}SUM({c}) AS BIGINT)"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let set = counters
+        .iter()
+        .map(|c| format!("{c} = kpi_daily.{c} + excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    tx.execute(
+        &format!(
+            "INSERT INTO kpi_daily ({DAILY_KEY}, {}) SELECT {DAILY_DIMS}, {sums} FROM kpi_facts \
+             WHERE work_order_id IN ({list}) GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 \
+             ON CONFLICT ({DAILY_KEY}) DO UPDATE SET {set}",
+            counters.join(", ")
+        ),
+        args![],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Forgets every fact (before a rebuild).
 pub async fn clear(tx: &mut Tx) -> Result<()> {
-    for table in ["kpi_facts", "kpi_expiry", "kpi_dirty"] {
+    for table in ["kpi_facts", "kpi_expiry", "kpi_dirty", "kpi_daily"] {
         tx.execute(&format!("DELETE FROM {table}"), args![]).await?;
     }
     Ok(())
@@ -446,6 +481,28 @@ pub enum Key {
     Day(NaiveDate),
 }
 
+/// The group expressions over `kpi_daily` (its missing values are 0 / '').
+fn daily_group_expr(g: Group) -> (&'static str, &'static str, &'static str) {
+    match g {
+        Group::Technician => (
+            "NULLIF(f.technician_id, 0)",
+            "CAST(NULL AS TEXT)",
+            "CAST(NULL AS DATE)",
+        ),
+        Group::Category => (
+            "CAST(NULL AS BIGINT)",
+            "NULLIF(f.category, '')",
+            "CAST(NULL AS DATE)",
+        ),
+        Group::Brand => (
+            "CAST(NULL AS BIGINT)",
+            "NULLIF(f.brand, '')",
+            "CAST(NULL AS DATE)",
+        ),
+        g => group_expr(g),
+    }
+}
+
 fn group_expr(g: Group) -> (&'static str, &'static str, &'static str) {
     const NI: &str = "CAST(NULL AS BIGINT)";
     const NT: &str = "CAST(NULL AS TEXT)";
@@ -480,7 +537,12 @@ fn key_of(g: Group, id: Option<i64>, text: Option<String>, day: Option<NaiveDate
 
 /// `FROM kpi_facts f WHERE …` for the query and scope.
 fn filtered(vis: &Visibility, q: &FactQuery, sql: &mut Sql) {
-    sql.push(" FROM kpi_facts f WHERE ");
+    filtered_in("kpi_facts", vis, q, sql)
+}
+
+/// `FROM <table> f WHERE …` (`kpi_facts` or `kpi_daily`) for the query and scope.
+fn filtered_in(table: &str, vis: &Visibility, q: &FactQuery, sql: &mut Sql) {
+    sql.push(&format!(" FROM {table} f WHERE "));
     let from = sql.arg(q.from);
     let to = sql.arg(q.to);
     sql.push(&format!("f.day >= {from} AND f.day <= {to} AND "));
@@ -508,7 +570,6 @@ struct SumRow {
     g_id: Option<i64>,
     g_text: Option<String>,
     g_day: Option<NaiveDate>,
-    late_unarrived: i64,
     ftf_den: i64,
     ftf_num: i64,
     remote_den: i64,
@@ -573,13 +634,10 @@ pub async fn sums(
     group: Group,
     now: DateTime<Utc>,
 ) -> Result<Vec<(Key, [i64; 23], i64)>> {
-    let (gi, gt, gd) = group_expr(group);
+    // The counters from the daily sums.
+    let (gi, gt, gd) = daily_group_expr(group);
     let mut sql = Sql::new(&format!(
         "SELECT {gi} AS g_id, {gt} AS g_text, {gd} AS g_day"
-    ));
-    let n = sql.arg(now);
-    sql.push(&format!(
-        ", CAST(COALESCE(SUM(CASE WHEN f.late_after IS NOT NULL AND f.late_after <= {n} THEN 1 ELSE 0 END), 0) AS BIGINT) AS late_unarrived"
     ));
     for c in Counter::ALL {
         let col = c.column();
@@ -587,22 +645,38 @@ pub async fn sums(
             ", CAST(COALESCE(SUM(f.{col}), 0) AS BIGINT) AS {col}"
         ));
     }
-    filtered(vis, q, &mut sql);
+    filtered_in("kpi_daily", vis, q, &mut sql);
     if group != Group::None {
         sql.push(" GROUP BY 1, 2, 3");
     }
     let rows: Vec<SumRow> = db.fetch_all(&sql.text, sql.args).await?;
-    Ok(rows
+    let mut out: Vec<(Key, [i64; 23], i64)> = rows
         .into_iter()
         .map(|r| {
             let c = r.counters();
-            (
-                key_of(group, r.g_id, r.g_text, r.g_day),
-                c,
-                r.late_unarrived,
-            )
+            (key_of(group, r.g_id, r.g_text, r.g_day), c, 0)
         })
-        .collect())
+        .collect();
+    // Field orders nobody reached whose arrive-by has passed: by the clock, from the facts.
+    let (gi, gt, gd) = group_expr(group);
+    let mut sql = Sql::new(&format!(
+        "SELECT {gi} AS g_id, {gt} AS g_text, {gd} AS g_day, COUNT(*) AS n"
+    ));
+    filtered(vis, q, &mut sql);
+    let n = sql.arg(now);
+    sql.push(&format!(
+        " AND f.late_after IS NOT NULL AND f.late_after <= {n} GROUP BY 1, 2, 3"
+    ));
+    let late: Vec<(Option<i64>, Option<String>, Option<NaiveDate>, i64)> =
+        db.fetch_all(&sql.text, sql.args).await?;
+    for (i, t, d, n) in late {
+        let k = key_of(group, i, t, d);
+        match out.iter_mut().find(|o| o.0 == k) {
+            Some(o) => o.2 += n,
+            None => out.push((k, [0; 23], n)),
+        }
+    }
+    Ok(out)
 }
 
 /// Which exact durations: response (on accepted rows) or repair cycle (on completed rows).

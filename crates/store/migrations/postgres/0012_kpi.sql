@@ -47,6 +47,51 @@ CREATE TABLE kpi_facts (
     late_after TIMESTAMPTZ
 );
 CREATE INDEX kpi_facts_day ON kpi_facts(day, org_unit_id);
+-- Exact durations and late unarrived orders are read from the facts: covering partial indexes.
+CREATE INDEX kpi_facts_response ON kpi_facts(day, org_unit_id, unit_id, partner_unit_id, technician_id, category, brand, kind, response_seconds) WHERE response_seconds IS NOT NULL;
+CREATE INDEX kpi_facts_cycle ON kpi_facts(day, org_unit_id, unit_id, partner_unit_id, technician_id, category, brand, kind, cycle_seconds) WHERE cycle_seconds IS NOT NULL;
+CREATE INDEX kpi_facts_late ON kpi_facts(day, late_after) WHERE late_after IS NOT NULL;
+
+-- The facts' counters summed per local day and every grouping dimension (a missing technician,
+-- partner, category or brand is 0 / ''), changed by the same transaction that replaces an
+-- order's facts (minus the old, plus the new). Dashboards sum these rows.
+CREATE TABLE kpi_daily (
+    day DATE NOT NULL,
+    org_unit_id BIGINT NOT NULL,
+    unit_id BIGINT NOT NULL,
+    partner_unit_id BIGINT NOT NULL,
+    technician_id BIGINT NOT NULL,
+    category TEXT NOT NULL,
+    brand TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    warranty TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    ftf_den BIGINT NOT NULL DEFAULT 0,
+    ftf_num BIGINT NOT NULL DEFAULT 0,
+    remote_den BIGINT NOT NULL DEFAULT 0,
+    remote_num BIGINT NOT NULL DEFAULT 0,
+    arrived_first BIGINT NOT NULL DEFAULT 0,
+    arrived_on_time BIGINT NOT NULL DEFAULT 0,
+    not_arrived BIGINT NOT NULL DEFAULT 0,
+    repeat_den BIGINT NOT NULL DEFAULT 0,
+    repeat_num BIGINT NOT NULL DEFAULT 0,
+    repeat_open BIGINT NOT NULL DEFAULT 0,
+    visits BIGINT NOT NULL DEFAULT 0,
+    onsite_seconds BIGINT NOT NULL DEFAULT 0,
+    completed BIGINT NOT NULL DEFAULT 0,
+    answered BIGINT NOT NULL DEFAULT 0,
+    very_satisfied BIGINT NOT NULL DEFAULT 0,
+    satisfied BIGINT NOT NULL DEFAULT 0,
+    neutral BIGINT NOT NULL DEFAULT 0,
+    dissatisfied BIGINT NOT NULL DEFAULT 0,
+    complaints BIGINT NOT NULL DEFAULT 0,
+    complaints_due BIGINT NOT NULL DEFAULT 0,
+    complaints_on_time BIGINT NOT NULL DEFAULT 0,
+    customer_fen BIGINT NOT NULL DEFAULT 0,
+    manufacturer_fen BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, org_unit_id, unit_id, partner_unit_id, technician_id, category, brand, kind, warranty, tier, channel)
+);
 CREATE INDEX kpi_facts_order ON kpi_facts(work_order_id);
 
 -- Orders whose facts must be computed again: marked in the transaction of the change (with its
