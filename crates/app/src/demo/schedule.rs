@@ -278,9 +278,19 @@ impl Board {
                 if !lunch && departed >= lunch_at && departed - t >= Duration::minutes(40) {
                     lunch = true;
                 }
-                let arrived = departed + way;
-                let stay = (job.minutes as f64 * tech.speed * rng.gen_range(0.85..1.2)).round();
-                let left = arrived + Duration::minutes(stay as i64);
+                // Now and then a jam on the way, or a job that takes far longer than planned:
+                // the next appointments are late.
+                let jam = if rng.gen_bool(0.04) {
+                    Duration::minutes((rng.gen_range(10.0..40.0) * tech.travel).round() as i64)
+                } else {
+                    Duration::zero()
+                };
+                let arrived = departed + way + jam;
+                let mut stay = job.minutes as f64 * tech.speed * rng.gen_range(0.85..1.2);
+                if rng.gen_bool(tech.overrun) {
+                    stay *= rng.gen_range(1.6..2.6);
+                }
+                let left = arrived + Duration::minutes(stay.round() as i64);
                 if left > end {
                     over.push(job);
                     continue;
