@@ -1,7 +1,8 @@
 //! After the service: the follow-up call (or the customer's own rating on the QR page) whose
 //! answer follows the service — late arrival, several visits, a long wait for parts, an unfixable
-//! device make dissatisfied customers likelier —, a complaint for every dissatisfied answer,
-//! closed after however long it took, sales leads, and a small knowledge base.
+//! device make dissatisfied customers likelier —, or the calls nobody answered; a complaint for
+//! every dissatisfied answer, closed in office hours after however long it took (some past their
+//! due time, then escalated); sales leads, and a small knowledge base.
 
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;

@@ -2,8 +2,10 @@
 //! with room) with the technician of the store who has the skill, a shift and the least work that
 //! day — another store's technician when nobody local is free for urgent work; then each day is
 //! driven job by job (the earliest deadline among the jobs that can be reached, travel from the
-//! last site, a lunch break) inside the shift. Jobs that do not fit any more are handed back to be
-//! booked again. The installation partner takes any number of installs in the booked window.
+//! last site, a lunch break) inside the shift; a jam on the road or a job that overruns (more
+//! often with a young crew) makes the next appointments late. Jobs that do not fit any more are
+//! handed back to be booked again. The installation partner takes any number of installs in the
+//! booked window.
 
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
