@@ -451,7 +451,8 @@ def show(k):
                    if x.startswith(f"unit:{u}:")))
     p("   by tech:", {x[5:]: v for x, v in f.items() if x.startswith("tech:")})
     r = k["repeat_repair_pct"]
-    p("repeat repair %: all", r.get("all"), {x[5:]: v for x, v in r.items() if x.startswith("tech:")})
+    p("repeat repair %: all", r.get("all"),
+      {x[5:]: v for x, v in r.items() if x.startswith("tech:")})
     p("orders by month:", " ".join(f"{m[2:]}:{v['orders']}/{v['refrigeration_pct']}%"
                                    for m, v in k["orders_by_month"].items()))
 
