@@ -996,6 +996,11 @@ const DEMO_NEVER: &[(&str, &str)] = &[
          b.id <> a.id WHERE a.departed_at <= b.departed_at AND b.departed_at < \
          COALESCE(a.left_at, $1)",
     ),
+    (
+        "follow-up call after its order was closed",
+        "SELECT COUNT(*) FROM follow_up_calls fc JOIN work_orders wo ON wo.id = \
+         fc.work_order_id WHERE fc.at > wo.closed_at OR fc.at > $1",
+    ),
     // Out-of-warranty work is charged to the customer.
     (
         "out-of-warranty field order completed without a customer charge",
@@ -1145,6 +1150,59 @@ db_test!(
             count("SELECT COUNT(DISTINCT closed_at) FROM complaints WHERE closed_at <= $1").await
                 > 3
         );
+        // The office closes complaints and orders in its hours (Shanghai, UTC+8).
+        let closes: Vec<(String, DateTime<Utc>)> = db
+            .fetch_all(
+                "SELECT 'complaint', closed_at FROM complaints WHERE closed_at IS NOT NULL \
+                 UNION ALL SELECT 'order', closed_at FROM work_orders WHERE closed_at IS NOT NULL",
+                vec![],
+            )
+            .await
+            .unwrap();
+        for (what, t) in &closes {
+            let local = (*t + chrono::Duration::hours(8)).time();
+            let (open, shut) = (
+                chrono::NaiveTime::from_hms_opt(8, 30, 0).unwrap(),
+                chrono::NaiveTime::from_hms_opt(20, 0, 0).unwrap(),
+            );
+            assert!(open <= local && local < shut, "{what} closed at {t}");
+        }
+        // Most first arrivals on time, not all; a late arrival makes a dissatisfied customer
+        // likelier.
+        let (on_time, field): (i64, i64) = db
+            .fetch_one(
+                "SELECT COALESCE(SUM(CASE WHEN v.arrived_at <= wo.arrive_by THEN 1 ELSE 0 END), \
+                 0), COUNT(*) FROM work_orders wo LEFT JOIN visits v ON v.work_order_id = wo.id \
+                 AND v.seq = (SELECT MIN(x.seq) FROM visits x WHERE x.work_order_id = wo.id \
+                 AND x.arrived_at IS NOT NULL) WHERE wo.kind <> 'repair_phone' \
+                 AND wo.status <> 'cancelled' AND wo.arrive_by <= $1",
+                args![now],
+            )
+            .await
+            .unwrap();
+        assert!(
+            field > 500 && (80..=97).contains(&(on_time * 100 / field)),
+            "arrival compliance {on_time}/{field}"
+        );
+        let unhappy: Vec<(bool, i64, i64)> = db
+            .fetch_all(
+                "SELECT v.arrived_at > wo.arrive_by, \
+                 SUM(CASE WHEN f.rating = 'dissatisfied' THEN 1 ELSE 0 END), COUNT(*) \
+                 FROM follow_ups f JOIN work_orders wo ON wo.id = f.work_order_id \
+                 JOIN visits v ON v.work_order_id = wo.id AND v.seq = (SELECT MIN(x.seq) \
+                 FROM visits x WHERE x.work_order_id = wo.id AND x.arrived_at IS NOT NULL) \
+                 GROUP BY v.arrived_at > wo.arrive_by",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let share = |late: bool| {
+            unhappy
+                .iter()
+                .find(|u| u.0 == late)
+                .map_or(0.0, |u| u.1 as f64 / u.2.max(1) as f64)
+        };
+        assert!(share(true) > share(false), "{unhappy:?}");
     }
 );
 

@@ -1,7 +1,8 @@
 //! After the service: the follow-up call (or the customer's own rating on the QR page) whose
 //! answer follows the service — late arrival, several visits, a long wait for parts, an unfixable
-//! device make dissatisfied customers likelier —, a complaint for every dissatisfied answer,
-//! closed after however long it took, sales leads, and a small knowledge base.
+//! device make dissatisfied customers likelier —, or the calls nobody answered; a complaint for
+//! every dissatisfied answer, closed in office hours after however long it took (some past their
+//! due time, then escalated); sales leads, and a small knowledge base.
 
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
@@ -34,7 +35,9 @@ pub struct Facts {
 #[derive(Debug, Clone, Copy)]
 pub struct Complaint {
     pub created: DateTime<Utc>,
-    pub closed: DateTime<Utc>,
+    /// Hours a normal complaint takes to settle (a severe one less); the close falls in office
+    /// hours.
+    pub hours: f64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -47,17 +50,61 @@ pub struct FollowUp {
     pub complaint: Option<Complaint>,
 }
 
+/// A follow-up call that got no rating: when, `no_answer` or `refused`, the retry it set.
+#[derive(Debug, Clone, Copy)]
+pub struct Call {
+    pub at: DateTime<Utc>,
+    pub outcome: &'static str,
+    pub retry: Option<DateTime<Utc>>,
+}
+
+/// The calls of a follow-up nobody answered: the clerk calls from the next working day, up to
+/// three times (the last call ends it as unreachable), or the customer refuses at the first call.
+pub fn unanswered(rng: &mut StdRng, cal: &Calendar, done: DateTime<Utc>) -> Vec<Call> {
+    let refuses = rng.gen_bool(0.15);
+    let mut at = done;
+    let mut calls = Vec::new();
+    for n in 1..=crate::followups::MAX_CALL_ATTEMPTS {
+        at = cal.office(at + Duration::hours(20), rng);
+        if refuses {
+            calls.push(Call {
+                at,
+                outcome: "refused",
+                retry: None,
+            });
+            break;
+        }
+        let next = cal.office(at + Duration::hours(20), rng);
+        calls.push(Call {
+            at,
+            outcome: "no_answer",
+            retry: (n < crate::followups::MAX_CALL_ATTEMPTS).then_some(next),
+        });
+    }
+    calls
+}
+
 impl FollowUp {
-    /// When the order may be closed: after the answer, or after three tries without one.
+    /// When the order may be closed, in office hours: soon after a phone answer, within the day
+    /// after a rating on the QR page, or after the last call without an answer.
     pub fn closes(
         f: Option<&FollowUp>,
+        calls: &[Call],
         rng: &mut StdRng,
+        cal: &Calendar,
         reviewed: DateTime<Utc>,
     ) -> DateTime<Utc> {
-        match f {
-            Some(f) if f.by_phone => f.at.max(reviewed) + Duration::minutes(rng.gen_range(3..40)),
-            _ => reviewed + Duration::minutes(rng.gen_range(2 * 24 * 60..4 * 24 * 60)),
-        }
+        let after = match f {
+            Some(f) if f.by_phone => {
+                return f.at.max(reviewed) + Duration::minutes(rng.gen_range(3..40));
+            }
+            Some(f) => f.at.max(reviewed) + Duration::minutes(rng.gen_range(30..20 * 60)),
+            None => {
+                let last = calls.last().map_or(reviewed, |c| c.at);
+                last.max(reviewed) + Duration::minutes(rng.gen_range(2..30))
+            }
+        };
+        cal.working(after, rng)
     }
 }
 
@@ -130,16 +177,13 @@ pub fn follow_up(
         Rating::Neutral => "一般",
         _ => *pick(rng, PRAISE),
     };
-    // The answer opens the complaint; the manager calls back and settles it in hours to days,
-    // most within the 48 h.
+    // The answer opens the complaint; the manager calls back and settles it in hours to days (in
+    // office hours), most within the due time.
     let complaint = (rating == Rating::Dissatisfied).then(|| {
         let created = at;
         let z: f64 = (0..6).map(|_| rng.gen::<f64>()).sum::<f64>() - 3.0;
-        let hours = (18.0 * (0.9 * z).exp()).clamp(1.0, 7.0 * 24.0);
-        Complaint {
-            created,
-            closed: created + Duration::minutes((hours * 60.0) as i64),
-        }
+        let hours = (16.0 * (0.9 * z).exp()).clamp(1.0, 7.0 * 24.0);
+        Complaint { created, hours }
     });
     Some(FollowUp {
         at,
@@ -310,14 +354,15 @@ pub fn rows(
         if let Some(c) = f.complaint.filter(|c| c.created <= now) {
             let kid = *next_complaint;
             *next_complaint += 1;
-            complaint_rows(kid, id, o, org, now, c, f.comment, out);
+            complaint_rows(kid, id, o, org, cal, c, f.comment, out);
         }
     }
     let Some(done) = o.at(shouhou_domain::Status::Completed) else {
         return;
     };
-    if o.follow_up.is_none() {
-        unanswered(rng, o.id, done, org, cal, out);
+    for c in o.calls.iter().filter(|c| c.at <= now) {
+        out.calls
+            .push(args![o.id, c.outcome, org.staff.followup, c.at, c.retry]);
     }
     if o.kind == WorkOrderType::RepairPhone || !rng.gen_bool(0.05) {
         return;
@@ -348,41 +393,6 @@ pub fn rows(
         done,
         done
     ]);
-}
-
-/// A follow-up nobody answered: the clerk calls the next working day, up to three times (the
-/// last call closes it as unreachable), or the customer refuses at the first call; only the
-/// calls made by now are written, so recent orders are still on the list to call.
-fn unanswered(
-    rng: &mut StdRng,
-    order: i64,
-    done: DateTime<Utc>,
-    org: &Org,
-    cal: &Calendar,
-    out: &mut Rows,
-) {
-    let refuses = rng.gen_bool(0.15);
-    let mut at = done;
-    for n in 1..=crate::followups::MAX_CALL_ATTEMPTS {
-        at = cal.office(at + Duration::hours(20), rng);
-        let next = cal.office(at + Duration::hours(20), rng);
-        if at > cal.now {
-            return;
-        }
-        let (outcome, retry) = if refuses {
-            ("refused", None)
-        } else {
-            (
-                "no_answer",
-                (n < crate::followups::MAX_CALL_ATTEMPTS).then_some(next),
-            )
-        };
-        out.calls
-            .push(args![order, outcome, org.staff.followup, at, retry]);
-        if refuses {
-            return;
-        }
-    }
 }
 
 #[rustfmt::skip]
@@ -437,12 +447,13 @@ fn complaint_rows(
     follow_up: i64,
     o: &Order,
     org: &Org,
-    now: DateTime<Utc>,
+    cal: &Calendar,
     c: Complaint,
     comment: Option<&'static str>,
     out: &mut Rows,
 ) {
     use rand::SeedableRng;
+    let now = cal.now;
     let mut rng = StdRng::seed_from_u64(0xC0_4D1A ^ (o.id as u64).wrapping_mul(0x9E37_79B9));
     let category = category_of(comment, &mut rng);
     let severe = rng.gen_bool(if category == ComplaintCategory::Quality {
@@ -456,20 +467,23 @@ fn complaint_rows(
         Severity::Normal
     };
     let due = DueRules::default().due_at(c.created, severity);
-    let mut took = c.closed - c.created;
-    if severe {
-        took = Duration::minutes(took.num_minutes() * 11 / 20);
-    }
-    let closed_at = c.created + took;
+    let hours = if severe { c.hours * 0.4 } else { c.hours };
+    let closed_at = cal.working(
+        c.created + Duration::minutes((hours * 60.0) as i64),
+        &mut rng,
+    );
+    let took = closed_at - c.created;
     let closed = (closed_at <= now).then_some(closed_at);
     let owner = org.staff.manager_of(o.store);
     let (steps, endings) = settling(category);
     let ending = *pick(&mut rng, endings);
-    // The call back, then the other steps spread over the time it took.
+    // The call back, then the other steps spread over the time it took, in office hours.
     let n = rng.gen_range(1..=steps.len());
+    let mut at = c.created;
     for (i, step) in steps.iter().take(n).enumerate() {
-        let at = c.created
+        let spread = c.created
             + Duration::minutes(((took.num_minutes() * (i as i64 + 1)) / (n as i64 + 2)).max(5));
+        at = cal.office(spread.max(at), &mut rng).min(closed_at);
         if at <= now {
             out.actions
                 .push(args![kid, "note", *step, Some(owner), None::<i64>, at]);

@@ -218,6 +218,7 @@ impl Sim<'_> {
             planned: None,
             review: None,
             follow_up: None,
+            calls: Vec::new(),
         });
         let urgent = a.priority == Priority::Urgent;
         if a.kind == WorkOrderType::RepairPhone {
@@ -420,12 +421,17 @@ impl Sim<'_> {
             paid: o.warranty == WarrantyDecision::OutOfWarranty,
         };
         let follow_up = crm::follow_up(self.rng, cal, done, &facts);
-        let closed = FollowUp::closes(follow_up.as_ref(), self.rng, review.approved);
+        let calls = match follow_up {
+            Some(_) => Vec::new(),
+            None => crm::unanswered(self.rng, cal, done),
+        };
+        let closed = FollowUp::closes(follow_up.as_ref(), &calls, self.rng, cal, review.approved);
         let o = &mut self.orders[i];
         o.push(Status::Reviewed, org.staff.manager, review.approved);
         o.push(Status::Closed, org.staff.followup, closed);
         o.review = Some(review);
         o.follow_up = follow_up;
+        o.calls = calls;
     }
 }
 

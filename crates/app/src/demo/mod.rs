@@ -132,6 +132,17 @@ impl Calendar {
 
     /// `t`, or when the office next works after it (08:30–19:00).
     fn office(&self, t: DateTime<Utc>, rng: &mut StdRng) -> DateTime<Utc> {
+        self.opening(t, rng, 60)
+    }
+
+    /// `t`, or a time in the office's next working hours when it falls outside them (spread over
+    /// the morning, not all at opening time).
+    fn working(&self, t: DateTime<Utc>, rng: &mut StdRng) -> DateTime<Utc> {
+        self.opening(t, rng, 300)
+    }
+
+    /// `t` in office hours (08:30–19:00), else the next opening plus up to `spread` minutes.
+    fn opening(&self, t: DateTime<Utc>, rng: &mut StdRng, spread: i64) -> DateTime<Utc> {
         let m = self.minute(t);
         if (8 * 60 + 30..19 * 60).contains(&m) {
             return t;
@@ -141,7 +152,7 @@ impl Calendar {
         } else {
             self.date(t) + Duration::days(1)
         };
-        self.at(day, 8 * 60 + 30 + rng.gen_range(0..60))
+        self.at(day, 8 * 60 + 30 + rng.gen_range(0..spread))
     }
 }
 

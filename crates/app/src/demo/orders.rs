@@ -10,7 +10,7 @@ use shouhou_domain::{Channel, Priority, Status, VisitOutcome, WarrantyDecision, 
 use shouhou_store::{args, Arg};
 
 use super::archive::{Base, Device};
-use super::crm::{self, FollowUp};
+use super::crm::{self, Call, FollowUp};
 use super::history::History;
 use super::names::{work_done, SIGNATURE};
 use super::org::{Org, PARTNER_UNIT};
@@ -62,6 +62,8 @@ pub struct Order {
     pub planned: Option<(i64, DateTime<Utc>)>,
     pub review: Option<Review>,
     pub follow_up: Option<FollowUp>,
+    /// Follow-up calls that got no rating.
+    pub calls: Vec<Call>,
 }
 
 impl Order {

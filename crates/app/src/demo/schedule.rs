@@ -2,8 +2,10 @@
 //! with room) with the technician of the store who has the skill, a shift and the least work that
 //! day — another store's technician when nobody local is free for urgent work; then each day is
 //! driven job by job (the earliest deadline among the jobs that can be reached, travel from the
-//! last site, a lunch break) inside the shift. Jobs that do not fit any more are handed back to be
-//! booked again. The installation partner takes any number of installs in the booked window.
+//! last site, a lunch break) inside the shift; a jam on the road or a job that overruns (more
+//! often with a young crew) makes the next appointments late. Jobs that do not fit any more are
+//! handed back to be booked again. The installation partner takes any number of installs in the
+//! booked window.
 
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
@@ -278,9 +280,19 @@ impl Board {
                 if !lunch && departed >= lunch_at && departed - t >= Duration::minutes(40) {
                     lunch = true;
                 }
-                let arrived = departed + way;
-                let stay = (job.minutes as f64 * tech.speed * rng.gen_range(0.85..1.2)).round();
-                let left = arrived + Duration::minutes(stay as i64);
+                // Now and then a jam on the way, or a job that takes far longer than planned:
+                // the next appointments are late.
+                let jam = if rng.gen_bool(0.04) {
+                    Duration::minutes((rng.gen_range(10.0..40.0) * tech.travel).round() as i64)
+                } else {
+                    Duration::zero()
+                };
+                let arrived = departed + way + jam;
+                let mut stay = job.minutes as f64 * tech.speed * rng.gen_range(0.85..1.2);
+                if rng.gen_bool(tech.overrun) {
+                    stay *= rng.gen_range(1.6..2.6);
+                }
+                let left = arrived + Duration::minutes(stay.round() as i64);
                 if left > end {
                     over.push(job);
                     continue;
