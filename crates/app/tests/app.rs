@@ -2673,5 +2673,43 @@ mod kpis {
             let a = s.lines.iter().find(|l| l.unit_id == f.store_a && l.kind == "unit").unwrap();
             assert_eq!(a.actual, Some(1.0));
         });
+
+        db_test!(demo_targets_add_up_from_technicians_to_the_company, |db: Db| async move {
+            let (app, _) = test_app(db.clone());
+            let mut o = shouhou_app::demo::DemoOptions::city(7, "demo123", app.now());
+            o.customers = 120;
+            o.orders = 900;
+            shouhou_app::demo::generate(&app, &o, &|_, _, _| {})
+                .await
+                .expect("demo loads");
+            let (manager,): (i64,) = db
+                .fetch_one(
+                    "SELECT u.id FROM users u JOIN org_units o ON o.id = u.org_unit_id WHERE u.role = 'manager' AND o.parent_id IS NULL ORDER BY u.id LIMIT 1",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            let m = shouhou_testkit::fixture::actor(&app, manager).await;
+            for (kpi, kind) in [
+                (Kpi::ServiceRevenue, PeriodKind::Year),
+                (Kpi::ServiceRevenue, PeriodKind::Month),
+                (Kpi::FirstTimeFixRate, PeriodKind::Month),
+            ] {
+                let q = SheetQuery {
+                    kpi,
+                    period_kind: kind,
+                    day: None,
+                    as_of: None,
+                };
+                let s = tg::sheet(&app, &m, &q).await.unwrap();
+                assert!(s.lines.len() > 10, "{kpi:?} {kind:?}: {}", s.lines.len());
+                assert!(
+                    s.lines.iter().all(|l| l.target.is_some() && !l.mismatch),
+                    "{kpi:?} {kind:?}: {:?}",
+                    s.lines.iter().filter(|l| l.target.is_none() || l.mismatch).collect::<Vec<_>>()
+                );
+                assert!(s.lines.iter().any(|l| l.status.is_some()));
+            }
+        });
     }
 }

@@ -4246,4 +4246,21 @@ db_test!(targets_set_sheet_progress_and_page, |db: Db| async move {
     assert!(html.contains("目标已保存"), "{html}");
     assert!(!html.contains("与目标不符"), "{html}");
     assert!(html.contains("¥4000.00"), "{html}");
+
+    // The technician's phone: this month's targets with their status.
+    let r = put(json!({"kpi": "service_revenue", "technician_id": f.tech_a_id, "period_kind": "month",
+        "period_start": "2026-03-01", "committed": 600_000, "stretch": 700_000}))
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let (phone, _) = page_login(&s, "tech_a", "zh-CN").await;
+    let html = phone
+        .get(format!("{}/tech", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("本月目标") && html.contains("未达成"), "{html}");
+    assert!(html.contains("确保值 ¥6000.00"), "{html}");
 });
