@@ -330,7 +330,10 @@ pub async fn sheet(app: &App, actor: &Actor, q: &SheetQuery) -> Result<Sheet> {
     let root = actor.user.org_unit_id;
     let mut targets = store::in_force(&app.db, &actor.vis, &filter).await?;
     // The parent of the top line is outside the user's units; its target is shown beside.
-    let root_parent = units.iter().find(|u| u.id == root).and_then(|u| u.parent_id);
+    let root_parent = units
+        .iter()
+        .find(|u| u.id == root)
+        .and_then(|u| u.parent_id);
     if let Some(p) = root_parent {
         targets.extend(
             store::in_force(&app.db, &Visibility::everything(vec![p]), &filter)
@@ -437,7 +440,10 @@ pub async fn sheet(app: &App, actor: &Actor, q: &SheetQuery) -> Result<Sheet> {
         if kids.iter().all(Option::is_none) {
             continue;
         }
-        let c: Vec<f64> = kids.iter().map(|v| v.map_or(0.0, |v| v.committed)).collect();
+        let c: Vec<f64> = kids
+            .iter()
+            .map(|v| v.map_or(0.0, |v| v.committed))
+            .collect();
         let s: Vec<f64> = kids.iter().map(|v| v.map_or(0.0, |v| v.stretch)).collect();
         let sum = Values {
             committed: c.iter().sum(),

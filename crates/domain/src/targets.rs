@@ -128,14 +128,22 @@ pub fn validate(kpi: Kpi, committed: f64, stretch: f64) -> Result<(), DomainErro
         ))
     };
     if !targetable(kpi) {
-        return bad("kpi", "该指标暂无数据，不能设目标", "this KPI has no data yet: no target");
+        return bad(
+            "kpi",
+            "该指标暂无数据，不能设目标",
+            "this KPI has no data yet: no target",
+        );
     }
     for (field, v) in [("committed", committed), ("stretch", stretch)] {
         if !v.is_finite() || v < 0.0 {
             return bad(field, "目标值不能为负数", "a target cannot be negative");
         }
         if kpi.shape() == Shape::Rate && v > 1.0 + EPS {
-            return bad(field, "比率目标不能超过 100%", "a rate target cannot exceed 100%");
+            return bad(
+                field,
+                "比率目标不能超过 100%",
+                "a rate target cannot exceed 100%",
+            );
         }
     }
     if !reaches(kpi.direction(), stretch, committed) {
@@ -203,7 +211,10 @@ mod tests {
         assert_eq!(status(up, 0.95, 0.85, 0.9), Status::Stretch);
         assert_eq!(status(up, 0.9, 0.85, 0.9), Status::Stretch);
         assert_eq!(status(up, 0.85, 0.85, 0.9), Status::Committed);
-        assert_eq!(status(up, 17.0 / 20.0, 85.0 / 100.0, 0.9), Status::Committed);
+        assert_eq!(
+            status(up, 17.0 / 20.0, 85.0 / 100.0, 0.9),
+            Status::Committed
+        );
         assert_eq!(status(up, 0.8, 0.85, 0.9), Status::Below);
         let down = Direction::LowerIsBetter;
         // Repair cycle in hours: committed 48, stretch 24.

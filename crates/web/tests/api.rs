@@ -4155,8 +4155,10 @@ db_test!(targets_set_sheet_progress_and_page, |db: Db| async move {
         (f.store_a, 600_000, 700_000),
         (f.store_b, 300_000, 400_000),
     ] {
-        let r = put(json!({"kpi": "service_revenue", "unit_id": unit, "period_kind": "month",
-            "period_start": "2026-03-01", "committed": c, "stretch": st}))
+        let r = put(
+            json!({"kpi": "service_revenue", "unit_id": unit, "period_kind": "month",
+            "period_start": "2026-03-01", "committed": c, "stretch": st}),
+        )
         .await;
         assert_eq!(r.status(), StatusCode::OK);
     }
@@ -4182,8 +4184,10 @@ db_test!(targets_set_sheet_progress_and_page, |db: Db| async move {
         .unwrap();
     assert_eq!(a["parent"]["committed"], json!(1_000_000.0));
     // A stretch below the committed value is refused with the field.
-    let r = put(json!({"kpi": "first_time_fix_rate", "unit_id": f.store_a, "period_kind": "month",
-        "period_start": "2026-03-01", "committed": 0.9, "stretch": 0.8}))
+    let r = put(
+        json!({"kpi": "first_time_fix_rate", "unit_id": f.store_a, "period_kind": "month",
+        "period_start": "2026-03-01", "committed": 0.9, "stretch": 0.8}),
+    )
     .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let e: Value = r.json().await.unwrap();
@@ -4192,8 +4196,10 @@ db_test!(targets_set_sheet_progress_and_page, |db: Db| async move {
     let (clerk, _) = bearer(&s, "clerk_a").await;
     let r = clerk
         .put(format!("{}/api/v1/targets", s.base))
-        .json(&json!({"kpi": "first_time_fix_rate", "unit_id": f.store_a, "period_kind": "month",
-            "period_start": "2026-03-01", "committed": 0.8, "stretch": 0.9}))
+        .json(
+            &json!({"kpi": "first_time_fix_rate", "unit_id": f.store_a, "period_kind": "month",
+            "period_start": "2026-03-01", "committed": 0.8, "stretch": 0.9}),
+        )
         .send()
         .await
         .unwrap();
@@ -4202,7 +4208,10 @@ db_test!(targets_set_sheet_progress_and_page, |db: Db| async move {
     let p = http_get_json(
         &s,
         "manager1",
-        &format!("/api/v1/targets/progress?unit_id={}&day=2026-03-10", f.store_a),
+        &format!(
+            "/api/v1/targets/progress?unit_id={}&day=2026-03-10",
+            f.store_a
+        ),
     )
     .await;
     assert_eq!(p[0]["kpi"], json!("service_revenue"));
@@ -4210,7 +4219,9 @@ db_test!(targets_set_sheet_progress_and_page, |db: Db| async move {
     // In the OpenAPI document.
     let doc = http_get_json(&s, "manager1", "/api/v1/openapi.json").await;
     assert!(doc["paths"]["/api/v1/targets"].get("put").is_some());
-    assert!(doc["paths"]["/api/v1/targets/progress"].get("get").is_some());
+    assert!(doc["paths"]["/api/v1/targets/progress"]
+        .get("get")
+        .is_some());
 
     // The page: the sheet in Chinese, a change in place answers the sheet with the flag gone.
     let (web, csrf) = page_login(&s, "manager1", "zh-CN").await;
@@ -4225,7 +4236,10 @@ db_test!(targets_set_sheet_progress_and_page, |db: Db| async move {
         .text()
         .await
         .unwrap();
-    assert!(html.contains("确保值") && html.contains("与目标不符"), "{html}");
+    assert!(
+        html.contains("确保值") && html.contains("与目标不符"),
+        "{html}"
+    );
     let html = web
         .post(format!("{}/targets", s.base))
         .header("x-csrf-token", &csrf)
@@ -4248,8 +4262,10 @@ db_test!(targets_set_sheet_progress_and_page, |db: Db| async move {
     assert!(html.contains("¥4000.00"), "{html}");
 
     // The technician's phone: this month's targets with their status.
-    let r = put(json!({"kpi": "service_revenue", "technician_id": f.tech_a_id, "period_kind": "month",
-        "period_start": "2026-03-01", "committed": 600_000, "stretch": 700_000}))
+    let r = put(
+        json!({"kpi": "service_revenue", "technician_id": f.tech_a_id, "period_kind": "month",
+        "period_start": "2026-03-01", "committed": 600_000, "stretch": 700_000}),
+    )
     .await;
     assert_eq!(r.status(), StatusCode::OK);
     let (phone, _) = page_login(&s, "tech_a", "zh-CN").await;
@@ -4261,6 +4277,9 @@ db_test!(targets_set_sheet_progress_and_page, |db: Db| async move {
         .text()
         .await
         .unwrap();
-    assert!(html.contains("本月目标") && html.contains("未达成"), "{html}");
+    assert!(
+        html.contains("本月目标") && html.contains("未达成"),
+        "{html}"
+    );
     assert!(html.contains("确保值 ¥6000.00"), "{html}");
 });

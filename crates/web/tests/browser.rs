@@ -2642,7 +2642,10 @@ async fn manager_sets_a_store_target_and_sees_it_on_the_dashboard() {
     .unwrap();
     let row = format!("#line-unit-{}", f.store_a);
     wait_for(&c, &row).await;
-    assert!(text_of(&c, &row).await.contains("¥10000.00"), "the parent's target beside");
+    assert!(
+        text_of(&c, &row).await.contains("¥10000.00"),
+        "the parent's target beside"
+    );
     retype(&c, &format!("{row} .target-committed-input"), "6000").await;
     retype(&c, &format!("{row} .target-stretch-input"), "7000").await;
     click(&c, &format!("#form-unit-{} button", f.store_a)).await;
@@ -2654,11 +2657,17 @@ async fn manager_sets_a_store_target_and_sees_it_on_the_dashboard() {
     no_console_errors(&c, "targets").await;
     shot(&c, "targets_sheet").await;
     // The dashboard of the store, this month: the revenue card carries the target's status.
-    c.goto(&format!("{}/kpis?period=month&unit_id={}", s.base, f.store_a))
-        .await
-        .unwrap();
+    c.goto(&format!(
+        "{}/kpis?period=month&unit_id={}",
+        s.base, f.store_a
+    ))
+    .await
+    .unwrap();
     let card = text_of(&c, "#kpi-service_revenue .kpi-target").await;
-    assert!(card.contains("未达成") && card.contains("¥6000.00"), "{card}");
+    assert!(
+        card.contains("未达成") && card.contains("¥6000.00"),
+        "{card}"
+    );
     shot(&c, "targets_dashboard").await;
     t.cleanup().await;
 }

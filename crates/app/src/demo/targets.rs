@@ -21,6 +21,9 @@ const RATES: &[(Kpi, f64, f64)] = &[
     (Kpi::SatisfactionRate, 0.90, 0.95),
 ];
 
+/// A target to write: unit, technician, period, KPI, committed, stretch.
+type Row = (i64, Option<i64>, PeriodKind, NaiveDate, Kpi, f64, f64);
+
 /// Rounds fen down to whole hundreds of yuan.
 fn hundreds(fen: f64) -> f64 {
     (fen / 10_000.0).floor() * 10_000.0
@@ -57,24 +60,14 @@ pub async fn load(app: &App, now: DateTime<Utc>, manager: i64) -> Result<()> {
     } else {
         365.0
     };
-    let stores: Vec<_> = units
-        .iter()
-        .filter(|u| u.kind == OrgKind::Store)
-        .collect();
+    let stores: Vec<_> = units.iter().filter(|u| u.kind == OrgKind::Store).collect();
     // Each store's year and month revenue (committed, stretch), split over its technicians.
-    let mut rows: Vec<(i64, Option<i64>, PeriodKind, NaiveDate, Kpi, f64, f64)> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
     let mut unit_sums: Vec<(i64, PeriodKind, f64, f64)> = Vec::new();
     for s in &stores {
-        let so_far = revenue
-            .iter()
-            .find(|r| r.0 == s.id)
-            .map_or(0, |r| r.1) as f64;
+        let so_far = revenue.iter().find(|r| r.0 == s.id).map_or(0, |r| r.1) as f64;
         let year_c = hundreds(so_far / days_so_far as f64 * days_in_year).max(1_000_000.0);
-        let mine: Vec<i64> = techs
-            .iter()
-            .filter(|t| t.1 == s.id)
-            .map(|t| t.0)
-            .collect();
+        let mine: Vec<i64> = techs.iter().filter(|t| t.1 == s.id).map(|t| t.0).collect();
         for (kind, start, c) in [
             (PeriodKind::Year, year, year_c),
             (PeriodKind::Month, month, hundreds(year_c / 12.0)),
@@ -97,7 +90,10 @@ pub async fn load(app: &App, now: DateTime<Utc>, manager: i64) -> Result<()> {
     }
     // Units above the stores: the sum of what is below them.
     let mut above: Vec<(i64, PeriodKind, f64, f64)> = Vec::new();
-    for u in units.iter().filter(|u| matches!(u.kind, OrgKind::HeadOffice | OrgKind::Region)) {
+    for u in units
+        .iter()
+        .filter(|u| matches!(u.kind, OrgKind::HeadOffice | OrgKind::Region))
+    {
         let below = crate::actor::subtree(&units, u.id);
         for kind in [PeriodKind::Year, PeriodKind::Month] {
             let (c, s) = unit_sums
@@ -108,12 +104,20 @@ pub async fn load(app: &App, now: DateTime<Utc>, manager: i64) -> Result<()> {
         }
     }
     for (u, kind, c, s) in above {
-        let start = if kind == PeriodKind::Year { year } else { month };
+        let start = if kind == PeriodKind::Year {
+            year
+        } else {
+            month
+        };
         rows.push((u, None, kind, start, Kpi::ServiceRevenue, c, s));
     }
     // Rates: every unit but partners, every technician.
     for kind in [PeriodKind::Year, PeriodKind::Month] {
-        let start = if kind == PeriodKind::Year { year } else { month };
+        let start = if kind == PeriodKind::Year {
+            year
+        } else {
+            month
+        };
         for (k, c, s) in RATES {
             for u in units.iter().filter(|u| u.kind != OrgKind::Partner) {
                 rows.push((u.id, None, kind, start, *k, *c, *s));

@@ -72,5 +72,7 @@ pub async fn progress(
     };
     let day = q.day.unwrap_or_else(|| s.app.today());
     let kind = q.period_kind.unwrap_or(PeriodKind::Month);
-    Ok(Json(uc::progress(&s.app, &a.actor, subject, kind, day).await?))
+    Ok(Json(
+        uc::progress(&s.app, &a.actor, subject, kind, day).await?,
+    ))
 }

@@ -59,11 +59,7 @@ pub fn shown(kpi: Kpi, v: f64, t: T) -> String {
     match kpi.shape() {
         Shape::Rate => format!("{:.1}%", def::round_half_away(v * 100.0, 1)),
         Shape::Money => format!("¥{}", shouhou_domain::money::yuan(v.round() as i64)),
-        Shape::Duration(_) => format!(
-            "{:.1} {}",
-            def::round_half_away(v, 1),
-            unit_word(kpi, t)
-        ),
+        Shape::Duration(_) => format!("{:.1} {}", def::round_half_away(v, 1), unit_word(kpi, t)),
         Shape::Ratio => format!("{:.1}", def::round_half_away(v, 1)),
     }
 }
@@ -142,7 +138,11 @@ struct TargetsPage {
 
 fn pair(kpi: Kpi, v: Option<Values>, t: T) -> String {
     match v {
-        Some(v) => format!("{} / {}", shown(kpi, v.committed, t), shown(kpi, v.stretch, t)),
+        Some(v) => format!(
+            "{} / {}",
+            shown(kpi, v.committed, t),
+            shown(kpi, v.stretch, t)
+        ),
         None => "—".into(),
     }
 }
@@ -190,11 +190,7 @@ fn line_view(kpi: Kpi, l: &Line, t: T) -> LineView {
             .actual
             .map(|a| shown(kpi, a, t))
             .unwrap_or_else(|| "—".into()),
-        status_class: if l.target.is_some() {
-            status_class
-        } else {
-            ""
-        },
+        status_class: if l.target.is_some() { status_class } else { "" },
         status: if l.target.is_some() {
             status
         } else {
@@ -284,7 +280,9 @@ pub async fn page(State(s): State<AppState>, p: Page, Query(f): Query<ViewForm>)
         period: q.period_kind.period_label(start),
         prev: link(q.kpi, q.period_kind, def::add_months(start, -months)),
         next: link(q.kpi, q.period_kind, def::add_months(start, months)),
-        sheet: partial(&sheet, p.t, None, None).render().unwrap_or_default(),
+        sheet: partial(&sheet, p.t, None, None)
+            .render()
+            .unwrap_or_default(),
         c: p.chrome(),
     })
 }
