@@ -23,6 +23,7 @@ pub mod review;
 pub mod search;
 pub mod selfservice;
 pub mod service;
+pub mod targets;
 pub mod work_orders;
 
 use std::sync::Arc;

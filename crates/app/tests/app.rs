@@ -2498,4 +2498,426 @@ mod kpis {
         assert!(!daily.is_empty());
         assert_eq!(daily, again);
     });
+
+    mod targets {
+        use super::*;
+        use shouhou_app::org::NewUser;
+        use shouhou_app::targets::{self as tg, SetTarget, SheetQuery, Subject};
+        use shouhou_domain::kpi::Kpi;
+        use shouhou_domain::targets::{PeriodKind, Status as TargetStatus};
+
+        fn d(m: u32, day: u32) -> NaiveDate {
+            NaiveDate::from_ymd_opt(2026, m, day).unwrap()
+        }
+
+        fn unit_target(kpi: Kpi, unit: i64, committed: f64, stretch: f64) -> SetTarget {
+            SetTarget {
+                kpi,
+                unit_id: Some(unit),
+                technician_id: None,
+                period_kind: PeriodKind::Month,
+                period_start: d(3, 1),
+                committed,
+                stretch,
+                effective_from: None,
+            }
+        }
+
+        fn tech_target(kpi: Kpi, tech: i64, committed: f64, stretch: f64) -> SetTarget {
+            SetTarget {
+                unit_id: None,
+                technician_id: Some(tech),
+                ..unit_target(kpi, 0, committed, stretch)
+            }
+        }
+
+        fn sheet_q(kpi: Kpi) -> SheetQuery {
+            SheetQuery {
+                kpi,
+                period_kind: PeriodKind::Month,
+                day: Some(d(3, 15)),
+                as_of: None,
+            }
+        }
+
+        async fn store_manager(app: &shouhou_app::App, unit: i64) -> shouhou_app::Actor {
+            let u = shouhou_app::org::create_user_unchecked(
+                app,
+                None,
+                NewUser {
+                    username: "manager_a".into(),
+                    display_name: "东城店经理".into(),
+                    password: shouhou_testkit::fixture::PASSWORD.into(),
+                    role: shouhou_domain::Role::Manager,
+                    org_unit_id: unit,
+                    phone: None,
+                },
+            )
+            .await
+            .unwrap();
+            shouhou_testkit::fixture::actor(app, u.id).await
+        }
+
+        db_test!(
+            cascade_sums_audit_and_effective_dates,
+            |db: Db| async move {
+                let (app, _clock) = test_app(db.clone());
+                let f = seed(&app).await;
+                let m = &f.manager;
+                let rev = Kpi::ServiceRevenue;
+                tg::set(&app, m, unit_target(rev, f.hq, 100_000.0, 120_000.0))
+                    .await
+                    .unwrap();
+                tg::set(&app, m, unit_target(rev, f.store_a, 60_000.0, 70_000.0))
+                    .await
+                    .unwrap();
+                tg::set(&app, m, unit_target(rev, f.store_b, 30_000.0, 40_000.0))
+                    .await
+                    .unwrap();
+                let s = tg::sheet(&app, m, &sheet_q(rev)).await.unwrap();
+                assert!(s.summable);
+                let hq = &s.lines[0];
+                assert_eq!((hq.unit_id, hq.depth), (f.hq, 0));
+                let sum = hq.children_sum.unwrap();
+                assert_eq!((sum.committed, sum.stretch), (90_000.0, 110_000.0));
+                assert!(hq.mismatch, "60 000 + 30 000 is not 100 000");
+                let a = s
+                    .lines
+                    .iter()
+                    .find(|l| l.unit_id == f.store_a && l.kind == "unit")
+                    .unwrap();
+                assert_eq!(a.parent.unwrap().committed, 100_000.0, "the parent beside");
+                assert!(
+                    !s.lines.iter().any(|l| l.unit_id == f.partner_unit),
+                    "no partner line"
+                );
+                assert_eq!(a.actual, Some(0.0));
+                assert_eq!(a.status, Some(TargetStatus::Below));
+
+                // Store B raised on the same day: the row changes (version 2), the sums match.
+                let b = tg::set(&app, m, unit_target(rev, f.store_b, 40_000.0, 50_000.0))
+                    .await
+                    .unwrap();
+                assert_eq!(b.version, 2);
+                // Store A broken down to its technician.
+                tg::set(&app, m, tech_target(rev, f.tech_a_id, 60_000.0, 70_000.0))
+                    .await
+                    .unwrap();
+                let s = tg::sheet(&app, m, &sheet_q(rev)).await.unwrap();
+                assert!(!s.lines[0].mismatch);
+                let a = s
+                    .lines
+                    .iter()
+                    .find(|l| l.unit_id == f.store_a && l.kind == "unit")
+                    .unwrap();
+                assert!(!a.mismatch);
+                assert_eq!(a.children_sum.unwrap().committed, 60_000.0);
+                let t = s
+                    .lines
+                    .iter()
+                    .find(|l| l.technician_id == Some(f.tech_a_id))
+                    .unwrap();
+                assert_eq!(t.parent.unwrap().committed, 60_000.0);
+                assert_eq!(t.depth, a.depth + 1);
+
+                // Audited: created, then the change with old → new.
+                let (n,): (i64,) = db
+                    .fetch_one(
+                        "SELECT COUNT(*) FROM audit_log WHERE entity = 'target' AND entity_id = $1",
+                        vec![b.id.into()],
+                    )
+                    .await
+                    .unwrap();
+                assert_eq!(n, 2);
+                let (changes,): (String,) = db
+                .fetch_one(
+                    "SELECT changes FROM audit_log WHERE entity = 'target' AND entity_id = $1 AND action = 'update'",
+                    vec![b.id.into()],
+                )
+                .await
+                .unwrap();
+                assert!(
+                    changes.contains("30000") && changes.contains("40000"),
+                    "{changes}"
+                );
+
+                // From the 20th the company's target is higher; before, the old one is in force.
+                let mut later = unit_target(rev, f.hq, 110_000.0, 130_000.0);
+                later.effective_from = Some(d(3, 20));
+                tg::set(&app, m, later).await.unwrap();
+                let s = tg::sheet(&app, m, &sheet_q(rev)).await.unwrap();
+                assert_eq!(s.lines[0].target.unwrap().committed, 100_000.0);
+                let mut q = sheet_q(rev);
+                q.as_of = Some(d(3, 20));
+                let s = tg::sheet(&app, m, &q).await.unwrap();
+                assert_eq!(s.lines[0].target.unwrap().committed, 110_000.0);
+                assert!(s.lines[0].mismatch);
+
+                // Rates do not add up: no sum, no flag.
+                tg::set(&app, m, unit_target(Kpi::FirstTimeFixRate, f.hq, 0.85, 0.9))
+                    .await
+                    .unwrap();
+                tg::set(
+                    &app,
+                    m,
+                    unit_target(Kpi::FirstTimeFixRate, f.store_a, 0.8, 0.9),
+                )
+                .await
+                .unwrap();
+                let s = tg::sheet(&app, m, &sheet_q(Kpi::FirstTimeFixRate))
+                    .await
+                    .unwrap();
+                assert!(!s.summable);
+                assert!(s
+                    .lines
+                    .iter()
+                    .all(|l| !l.mismatch && l.children_sum.is_none()));
+            }
+        );
+
+        db_test!(validation_and_who_may_set, |db: Db| async move {
+            let (app, _clock) = test_app(db.clone());
+            let f = seed(&app).await;
+            let ftf = Kpi::FirstTimeFixRate;
+            // Stretch below committed; lower-is-better the other way round; a rate over 100 %;
+            // a period not starting on its first day; both or neither subject.
+            for bad in [
+                unit_target(ftf, f.store_a, 0.9, 0.85),
+                unit_target(Kpi::RepairCycleHours, f.store_a, 24.0, 48.0),
+                unit_target(ftf, f.store_a, 0.9, 1.5),
+                SetTarget {
+                    period_start: d(3, 2),
+                    ..unit_target(ftf, f.store_a, 0.8, 0.9)
+                },
+                SetTarget {
+                    technician_id: Some(f.tech_a_id),
+                    ..unit_target(ftf, f.store_a, 0.8, 0.9)
+                },
+            ] {
+                let e = tg::set(&app, &f.manager, bad).await.unwrap_err();
+                assert!(matches!(e, AppError::Domain(_)), "{e:?}");
+            }
+            assert!(tg::set(
+                &app,
+                &f.manager,
+                unit_target(Kpi::RepairCycleHours, f.store_a, 48.0, 24.0)
+            )
+            .await
+            .is_ok());
+            // Not for clerks, technicians, dispatchers.
+            for who in [&f.clerk_a, &f.tech_a, &f.dispatcher] {
+                let e = tg::set(&app, who, unit_target(ftf, f.store_a, 0.8, 0.9))
+                    .await
+                    .unwrap_err();
+                assert!(matches!(e, AppError::Forbidden), "{e:?}");
+                assert!(matches!(
+                    tg::sheet(&app, who, &sheet_q(ftf)).await.unwrap_err(),
+                    AppError::Forbidden
+                ));
+            }
+            // A store's manager: not its own store (the unit above sets it), not another store,
+            // but its technicians.
+            let ma = store_manager(&app, f.store_a).await;
+            assert!(matches!(
+                tg::set(&app, &ma, unit_target(ftf, f.store_a, 0.8, 0.9))
+                    .await
+                    .unwrap_err(),
+                AppError::Forbidden
+            ));
+            assert!(matches!(
+                tg::set(&app, &ma, unit_target(ftf, f.store_b, 0.8, 0.9))
+                    .await
+                    .unwrap_err(),
+                AppError::NotFound
+            ));
+            assert!(matches!(
+                tg::set(&app, &ma, tech_target(ftf, f.tech_b_id, 0.8, 0.9))
+                    .await
+                    .unwrap_err(),
+                AppError::NotFound
+            ));
+            tg::set(&app, &ma, tech_target(ftf, f.tech_a_id, 0.8, 0.9))
+                .await
+                .unwrap();
+            // Its sheet starts at its store, with the head office's target for it beside.
+            tg::set(&app, &f.manager, unit_target(ftf, f.store_a, 0.75, 0.9))
+                .await
+                .unwrap();
+            tg::set(&app, &f.manager, unit_target(ftf, f.store_b, 0.7, 0.8))
+                .await
+                .unwrap();
+            tg::set(&app, &f.manager, unit_target(ftf, f.hq, 0.7, 0.85))
+                .await
+                .unwrap();
+            let s = tg::sheet(&app, &ma, &sheet_q(ftf)).await.unwrap();
+            assert_eq!(s.lines[0].unit_id, f.store_a);
+            assert!(!s.lines[0].editable);
+            assert_eq!(s.lines[0].parent.unwrap().committed, 0.7);
+            assert!(
+                s.lines.iter().all(|l| l.unit_id == f.store_a),
+                "{:?}",
+                s.lines
+            );
+            assert!(s.lines[1].editable);
+            // The head office's manager and the admin may set the company's.
+            tg::set(&app, &f.admin, unit_target(ftf, f.hq, 0.7, 0.9))
+                .await
+                .unwrap();
+            // Partners carry none.
+            assert!(
+                tg::set(&app, &f.manager, unit_target(ftf, f.partner_unit, 0.7, 0.9))
+                    .await
+                    .is_err()
+            );
+        });
+
+        db_test!(status_by_direction_from_the_kpis, |db: Db| async move {
+            let (app, clock) = test_app(db.clone());
+            let f = seed(&app).await;
+            let w = Walk {
+                app: &app,
+                clock: &clock,
+                f: &f,
+            };
+            // One repair fixed at the first visit, 100 minutes after it was created.
+            w.at(0);
+            let o = w.create(WorkOrderType::RepairOnsite).await;
+            w.assign(o).await;
+            w.at(10);
+            w.tech(o, Status::Accepted).await;
+            w.at(30);
+            w.tech(o, Status::EnRoute).await;
+            w.at(60);
+            w.tech(o, Status::OnSite).await;
+            w.report(o).await;
+            w.at(100);
+            w.tech(o, Status::Completed).await;
+            let m = &f.manager;
+            // First-time fix 100 %: stretch 95 % reached.
+            tg::set(
+                &app,
+                m,
+                tech_target(Kpi::FirstTimeFixRate, f.tech_a_id, 0.8, 0.95),
+            )
+            .await
+            .unwrap();
+            // Repair cycle 1.67 h, lower is better: committed 2 h reached, stretch 1 h not.
+            tg::set(
+                &app,
+                m,
+                tech_target(Kpi::RepairCycleHours, f.tech_a_id, 2.0, 1.0),
+            )
+            .await
+            .unwrap();
+            // Store B has no orders: no actual, no status.
+            tg::set(
+                &app,
+                m,
+                unit_target(Kpi::FirstTimeFixRate, f.store_b, 0.8, 0.9),
+            )
+            .await
+            .unwrap();
+            // Its own phone reads it.
+            let p = tg::progress(
+                &app,
+                &f.tech_a,
+                Subject::Technician(f.tech_a_id),
+                PeriodKind::Month,
+                d(3, 10),
+            )
+            .await
+            .unwrap();
+            assert_eq!(p.len(), 2);
+            let ftf = p.iter().find(|x| x.kpi == Kpi::FirstTimeFixRate).unwrap();
+            assert_eq!(
+                (ftf.actual, ftf.status),
+                (Some(1.0), Some(TargetStatus::Stretch))
+            );
+            let cyc = p.iter().find(|x| x.kpi == Kpi::RepairCycleHours).unwrap();
+            assert_eq!(cyc.status, Some(TargetStatus::Committed), "{cyc:?}");
+            let p = tg::progress(
+                &app,
+                m,
+                Subject::Unit(f.store_b),
+                PeriodKind::Month,
+                d(3, 10),
+            )
+            .await
+            .unwrap();
+            assert_eq!((p.len(), p[0].status), (1, None));
+            // Another technician's targets are not tech_a's to read.
+            assert!(matches!(
+                tg::progress(
+                    &app,
+                    &f.tech_a,
+                    Subject::Technician(f.tech_b_id),
+                    PeriodKind::Month,
+                    d(3, 10)
+                )
+                .await
+                .unwrap_err(),
+                AppError::NotFound
+            ));
+            // The sheet shows the technician's status; the store's actual is its orders'.
+            let s = tg::sheet(&app, m, &sheet_q(Kpi::FirstTimeFixRate))
+                .await
+                .unwrap();
+            let t = s
+                .lines
+                .iter()
+                .find(|l| l.technician_id == Some(f.tech_a_id))
+                .unwrap();
+            assert_eq!(t.status, Some(TargetStatus::Stretch));
+            let a = s
+                .lines
+                .iter()
+                .find(|l| l.unit_id == f.store_a && l.kind == "unit")
+                .unwrap();
+            assert_eq!(a.actual, Some(1.0));
+        });
+
+        db_test!(
+            demo_targets_add_up_from_technicians_to_the_company,
+            |db: Db| async move {
+                let (app, _) = test_app(db.clone());
+                let mut o = shouhou_app::demo::DemoOptions::city(7, "demo123", app.now());
+                o.customers = 120;
+                o.orders = 900;
+                shouhou_app::demo::generate(&app, &o, &|_, _, _| {})
+                    .await
+                    .expect("demo loads");
+                let (manager,): (i64,) = db
+                .fetch_one(
+                    "SELECT u.id FROM users u JOIN org_units o ON o.id = u.org_unit_id WHERE u.role = 'manager' AND o.parent_id IS NULL ORDER BY u.id LIMIT 1",
+                    vec![],
+                )
+                .await
+                .unwrap();
+                let m = shouhou_testkit::fixture::actor(&app, manager).await;
+                for (kpi, kind) in [
+                    (Kpi::ServiceRevenue, PeriodKind::Year),
+                    (Kpi::ServiceRevenue, PeriodKind::Month),
+                    (Kpi::FirstTimeFixRate, PeriodKind::Month),
+                ] {
+                    let q = SheetQuery {
+                        kpi,
+                        period_kind: kind,
+                        day: None,
+                        as_of: None,
+                    };
+                    let s = tg::sheet(&app, &m, &q).await.unwrap();
+                    assert!(s.lines.len() > 10, "{kpi:?} {kind:?}: {}", s.lines.len());
+                    assert!(
+                        s.lines.iter().all(|l| l.target.is_some() && !l.mismatch),
+                        "{kpi:?} {kind:?}: {:?}",
+                        s.lines
+                            .iter()
+                            .filter(|l| l.target.is_none() || l.mismatch)
+                            .collect::<Vec<_>>()
+                    );
+                    assert!(s.lines.iter().any(|l| l.status.is_some()));
+                }
+            }
+        );
+    }
 }

@@ -14,6 +14,7 @@ pub mod kpi;
 pub mod lifecycle;
 pub mod money;
 pub mod sla;
+pub mod targets;
 pub mod validate;
 pub mod warranty;
 pub mod work_order_number;

@@ -710,8 +710,8 @@ pub async fn durations(
     ));
     filtered(vis, q, &mut sql);
     sql.push(&format!(" AND f.{col} IS NOT NULL"));
-    let rows: Vec<(Option<i64>, Option<String>, Option<NaiveDate>, i64)> =
-        db.fetch_all(&sql.text, sql.args).await?;
+    type DurationRow = (Option<i64>, Option<String>, Option<NaiveDate>, i64);
+    let rows: Vec<DurationRow> = db.fetch_all(&sql.text, sql.args).await?;
     Ok(rows
         .into_iter()
         .map(|(i, t, d, v)| (key_of(group, i, t, d), v))

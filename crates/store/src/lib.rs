@@ -19,6 +19,7 @@ pub mod scope;
 pub mod search;
 pub mod selfservice;
 pub mod service;
+pub mod targets;
 pub mod work_orders;
 
 pub use db::{Arg, Backend, Db, FromDbRow, Tx};

@@ -4260,3 +4260,148 @@ db_test!(
         assert!(sheet.contains("<v>1</v>"), "{sheet}");
     }
 );
+
+db_test!(targets_set_sheet_progress_and_page, |db: Db| async move {
+    let (app, _) = test_app(db);
+    let f = seed(&app).await;
+    let s = spawn_app(app).await;
+    let (m, _) = bearer(&s, "manager1").await;
+    let put = |body: Value| {
+        let m = m.clone();
+        let url = format!("{}/api/v1/targets", s.base);
+        async move { m.put(url).json(&body).send().await.unwrap() }
+    };
+    // The company's revenue for March, then the stores'.
+    for (unit, c, st) in [
+        (f.hq, 1_000_000, 1_200_000),
+        (f.store_a, 600_000, 700_000),
+        (f.store_b, 300_000, 400_000),
+    ] {
+        let r = put(
+            json!({"kpi": "service_revenue", "unit_id": unit, "period_kind": "month",
+            "period_start": "2026-03-01", "committed": c, "stretch": st}),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let sheet: Value = m
+        .get(format!(
+            "{}/api/v1/targets?kpi=service_revenue&period_kind=month&day=2026-03-10",
+            s.base
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sheet["summable"], json!(true));
+    let lines = sheet["lines"].as_array().unwrap();
+    assert_eq!(lines[0]["unit_id"], json!(f.hq));
+    assert_eq!(lines[0]["children_sum"]["committed"], json!(900_000.0));
+    assert_eq!(lines[0]["mismatch"], json!(true));
+    let a = lines
+        .iter()
+        .find(|l| l["unit_id"] == json!(f.store_a) && l["kind"] == "unit")
+        .unwrap();
+    assert_eq!(a["parent"]["committed"], json!(1_000_000.0));
+    // A stretch below the committed value is refused with the field.
+    let r = put(
+        json!({"kpi": "first_time_fix_rate", "unit_id": f.store_a, "period_kind": "month",
+        "period_start": "2026-03-01", "committed": 0.9, "stretch": 0.8}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["field"], json!("stretch"));
+    // A clerk may not.
+    let (clerk, _) = bearer(&s, "clerk_a").await;
+    let r = clerk
+        .put(format!("{}/api/v1/targets", s.base))
+        .json(
+            &json!({"kpi": "first_time_fix_rate", "unit_id": f.store_a, "period_kind": "month",
+            "period_start": "2026-03-01", "committed": 0.8, "stretch": 0.9}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The store's progress: no revenue yet, below.
+    let p = http_get_json(
+        &s,
+        "manager1",
+        &format!(
+            "/api/v1/targets/progress?unit_id={}&day=2026-03-10",
+            f.store_a
+        ),
+    )
+    .await;
+    assert_eq!(p[0]["kpi"], json!("service_revenue"));
+    assert_eq!(p[0]["status"], json!("below"));
+    // In the OpenAPI document.
+    let doc = http_get_json(&s, "manager1", "/api/v1/openapi.json").await;
+    assert!(doc["paths"]["/api/v1/targets"].get("put").is_some());
+    assert!(doc["paths"]["/api/v1/targets/progress"]
+        .get("get")
+        .is_some());
+
+    // The page: the sheet in Chinese, a change in place answers the sheet with the flag gone.
+    let (web, csrf) = page_login(&s, "manager1", "zh-CN").await;
+    let html = web
+        .get(format!(
+            "{}/targets?kpi=service_revenue&period_kind=month&day=2026-03-10",
+            s.base
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("确保值") && html.contains("与目标不符"),
+        "{html}"
+    );
+    let html = web
+        .post(format!("{}/targets", s.base))
+        .header("x-csrf-token", &csrf)
+        .form(&[
+            ("kpi", "service_revenue"),
+            ("period_kind", "month"),
+            ("period_start", "2026-03-01"),
+            ("unit_id", &f.store_b.to_string()),
+            ("committed", "4000"),
+            ("stretch", "5000"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("目标已保存"), "{html}");
+    assert!(!html.contains("与目标不符"), "{html}");
+    assert!(html.contains("¥4000.00"), "{html}");
+
+    // The technician's phone: this month's targets with their status.
+    let r = put(
+        json!({"kpi": "service_revenue", "technician_id": f.tech_a_id, "period_kind": "month",
+        "period_start": "2026-03-01", "committed": 600_000, "stretch": 700_000}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let (phone, _) = page_login(&s, "tech_a", "zh-CN").await;
+    let html = phone
+        .get(format!("{}/tech", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("本月目标") && html.contains("未达成"),
+        "{html}"
+    );
+    assert!(html.contains("确保值 ¥6000.00"), "{html}");
+});

@@ -2600,3 +2600,74 @@ async fn manager_reads_the_dashboard_on_the_demo_city() {
     assert!(techs >= 6, "{techs} technicians");
     shot(&c, "kpi-dashboard-technicians").await;
 }
+
+/// A manager sets a store's revenue target on the targets page, in place; the sheet shows the
+/// head office's target beside it and flags the stores that do not add up; the dashboard's card
+/// then carries the status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manager_sets_a_store_target_and_sees_it_on_the_dashboard() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let t = shouhou_testkit::sqlite().await;
+    let (app, _) = test_app(t.db.clone());
+    let f = seed(&app).await;
+    // The company's March revenue target, set by head office.
+    shouhou_app::targets::set(
+        &app,
+        &f.manager,
+        shouhou_app::targets::SetTarget {
+            kpi: shouhou_domain::kpi::Kpi::ServiceRevenue,
+            unit_id: Some(f.hq),
+            technician_id: None,
+            period_kind: shouhou_domain::targets::PeriodKind::Month,
+            period_start: chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+            committed: 1_000_000.0,
+            stretch: 1_200_000.0,
+            effective_from: None,
+        },
+    )
+    .await
+    .unwrap();
+    let s = spawn_app(app).await;
+    login(&c, &s, "manager1").await;
+    click(&c, "header a[href='/targets']").await;
+    wait_for(&c, "#targets-table").await;
+    // Pick service revenue for this month.
+    c.goto(&format!(
+        "{}/targets?kpi=service_revenue&period_kind=month&day=2026-03-10",
+        s.base
+    ))
+    .await
+    .unwrap();
+    let row = format!("#line-unit-{}", f.store_a);
+    wait_for(&c, &row).await;
+    assert!(
+        text_of(&c, &row).await.contains("¥10000.00"),
+        "the parent's target beside"
+    );
+    retype(&c, &format!("{row} .target-committed-input"), "6000").await;
+    retype(&c, &format!("{row} .target-stretch-input"), "7000").await;
+    click(&c, &format!("#form-unit-{} button", f.store_a)).await;
+    wait_for(&c, "#targets-message").await;
+    // Store B has none yet: the company's line is flagged.
+    wait_for(&c, &format!("#line-unit-{}.mismatch", f.hq)).await;
+    wait_for(&c, "#targets-mismatch-note").await;
+    assert!(text_of(&c, &row).await.contains("未达成"));
+    no_console_errors(&c, "targets").await;
+    shot(&c, "targets_sheet").await;
+    // The dashboard of the store, this month: the revenue card carries the target's status.
+    c.goto(&format!(
+        "{}/kpis?period=month&unit_id={}",
+        s.base, f.store_a
+    ))
+    .await
+    .unwrap();
+    let card = text_of(&c, "#kpi-service_revenue .kpi-target").await;
+    assert!(
+        card.contains("未达成") && card.contains("¥6000.00"),
+        "{card}"
+    );
+    shot(&c, "targets_dashboard").await;
+    t.cleanup().await;
+}

@@ -22,6 +22,7 @@ mod orders;
 mod org;
 mod schedule;
 mod service;
+mod targets;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -249,6 +250,7 @@ pub async fn generate(app: &App, o: &DemoOptions, progress: Progress<'_>) -> Res
     progress("computing the KPI facts", 0, 1);
     crate::kpi::rebuild(app).await?;
     progress("computing the KPI facts", 1, 1);
+    targets::load(app, cal.now, org.staff.manager).await?;
     progress("optimising the lookup index", 0, 1);
     if app.db.backend() == shouhou_store::Backend::Sqlite {
         app.db

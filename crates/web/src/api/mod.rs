@@ -14,6 +14,7 @@ pub mod leads;
 pub mod responses;
 pub mod selfservice;
 pub mod service;
+pub mod targets;
 pub mod work_orders;
 
 use axum::{middleware, Router};
@@ -118,6 +119,8 @@ pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(complaints::close))
         .routes(routes!(kpi::table))
         .routes(routes!(kpi::orders))
+        .routes(routes!(targets::sheet, targets::set))
+        .routes(routes!(targets::progress))
         .routes(routes!(service::get_fee_rules, service::put_fee_rules))
         .routes(routes!(selfservice::service_requests))
         .routes(routes!(selfservice::decide_request))

@@ -53,6 +53,8 @@ struct Day {
     unplanned: Vec<StopRow>,
     /// (order id, number, the manager's comment) of reports returned for correction.
     returned: Vec<(i64, String, String)>,
+    /// This month's targets: (KPI, so far, badge class, status, committed / stretch).
+    targets: Vec<super::targets::PhoneTarget>,
 }
 
 fn window(p: &Page, s: &AppState, a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> String {
@@ -227,6 +229,7 @@ pub async fn day(State(s): State<AppState>, p: Page) -> Response {
         later: later.into_iter().map(|w| row(w, 0)).collect(),
         unplanned: unplanned.into_iter().map(|w| row(w, 0)).collect(),
         returned: returned(&s, &p).await,
+        targets: super::targets::phone(&s, &p).await,
         c: p.chrome(),
     })
 }

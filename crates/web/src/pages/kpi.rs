@@ -52,6 +52,8 @@ pub struct Card {
     pub provisional: bool,
     /// The denominator is a count of orders (durations): "n 单".
     pub count: bool,
+    /// The period's target, if one is set: (badge class, status, committed/stretch).
+    pub target: Option<(&'static str, String, String)>,
 }
 
 /// One row of the comparison table.
@@ -291,6 +293,7 @@ fn card(
         spark: charts::sparkline(spark, 120.0, 28.0),
         provisional: provisional && k == Kpi::RepeatRepairRate,
         count: matches!(now, Value::Durations(_)),
+        target: None,
     }
 }
 
@@ -429,6 +432,7 @@ pub async fn dashboard(State(s): State<AppState>, p: Page, Query(f): Query<Form>
             .collect();
         cards.push(card(*k, v, pv, &spark, &q, p.t, total_now.provisional));
     }
+    super::targets::mark_cards(&s, &p, &q, period, &mut cards, total_now).await;
 
     let head: Vec<String> = COLUMNS.iter().map(|k| k.label(lang).to_string()).collect();
     let group_rows: Vec<GroupRow> = groups

@@ -18,6 +18,7 @@ mod review;
 pub mod selfservice;
 mod service;
 mod settings;
+mod targets;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, State};
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/kpis", get(kpi::dashboard))
         .route("/kpis/export.xlsx", get(kpi::export))
         .route("/kpis/{key}/orders", get(kpi::orders))
+        .route("/targets", get(targets::page).post(targets::set))
         .route("/work-orders", get(desk::list))
         .route("/work-orders/{id}", get(desk::detail))
         .route("/work-orders/{id}/transitions", post(desk::transition))
@@ -272,6 +274,7 @@ fn menu(role: Role) -> Vec<(&'static str, &'static str)> {
             &[Admin, Manager, Dispatcher, Clerk, Finance, Followup],
         ),
         ("/kpis", "nav.kpis", &[Admin, Manager, Dispatcher, Finance]),
+        ("/targets", "nav.targets", &[Admin, Manager]),
         (
             "/intake",
             "nav.intake",
