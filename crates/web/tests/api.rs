@@ -4164,6 +4164,18 @@ db_test!(points_over_http, |db: Db| async move {
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
 
     // The technician completes it: repair on site 3 × hard 2.0 = 6 base points.
+    shouhou_app::service::save_report(
+        &app,
+        &f.tech_a,
+        order,
+        shouhou_app::service::ReportInput {
+            findings: Some("不脱水".into()),
+            work_done: Some("更换排水泵".into()),
+            labour_minutes: Some(40),
+        },
+    )
+    .await
+    .unwrap();
     let r = tech
         .post(format!("{base}/work-orders/{order}/transitions"))
         .json(&json!({"to": "completed"}))
@@ -4235,7 +4247,7 @@ db_test!(points_over_http, |db: Db| async move {
 
     // In the OpenAPI document.
     let doc: Value = reqwest::get(format!("{base}/openapi.json")).await.unwrap().json().await.unwrap();
-    for p in ["/points/rules", "/points/ranking", "/points/technicians/{id}", "/points/adjustments", "/work-orders/{id}/difficulty"] {
+    for p in ["/api/v1/points/rules", "/api/v1/points/ranking", "/api/v1/points/technicians/{id}", "/api/v1/points/adjustments", "/api/v1/work-orders/{id}/difficulty"] {
         assert!(doc["paths"].get(p).is_some(), "{p} missing");
     }
 });

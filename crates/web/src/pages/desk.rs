@@ -817,6 +817,9 @@ fn shown(
                 "channel" => shouhou_domain::Channel::parse_field(t, field)
                     .map(|x| x.label(lang).to_string())
                     .ok(),
+                "difficulty" => Difficulty::parse_field(t, field)
+                    .map(|x| x.label(lang).to_string())
+                    .ok(),
                 "rating" => shouhou_domain::Rating::parse_field(t, field)
                     .map(|x| x.label(lang).to_string())
                     .ok(),

@@ -135,10 +135,14 @@ fn entry_line(p: &Page, e: &EntryRow) -> EntryLine {
     }
 }
 
-fn standing(t: &T, m: &uc::TechnicianMonth) -> String {
+fn standing(t: &T, m: &uc::TechnicianMonth, own: bool) -> String {
     match m.rank {
         Some(r) => t
-            .t("points.rank_of")
+            .t(if own {
+                "points.rank_in_store"
+            } else {
+                "points.rank_of"
+            })
             .replace("{rank}", &r.to_string())
             .replace("{n}", &m.ranked.to_string()),
         None => t
@@ -196,7 +200,7 @@ pub async fn technician(
         store: tm.store.clone(),
         visits: tm.visits,
         points: pts(tm.points),
-        standing: standing(&p.t, &tm),
+        standing: standing(&p.t, &tm, false),
         entries: tm.entries.iter().map(|e| entry_line(&p, e)).collect(),
         may_adjust: uc::ADJUSTERS.contains(&p.actor.role()),
         today: day.to_string(),
@@ -495,7 +499,7 @@ pub async fn phone(State(s): State<AppState>, p: Page, Query(q): Query<MonthQuer
         points: pts(tm.points),
         visits: tm.visits,
         min_visits: tm.min_visits,
-        standing: standing(&p.t, &tm),
+        standing: standing(&p.t, &tm, true),
         ranked: tm.rank.is_some(),
         entries: tm.entries.iter().map(|e| entry_line(&p, e)).collect(),
         c: p.chrome(),
