@@ -10,9 +10,7 @@ use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use shouhou_domain::kinds::required_text;
 use shouhou_domain::kpi::OrderRecord;
-use shouhou_domain::points::{
-    self as def, Difficulty, Entry, Points, Reason, RuleVersion, Rules,
-};
+use shouhou_domain::points::{self as def, Difficulty, Entry, Points, Reason, RuleVersion, Rules};
 use shouhou_domain::{Role, ValidationError};
 use shouhou_store::kpi::Dims;
 use shouhou_store::points::{self as store, EntryRow, NewEntry};

@@ -2407,7 +2407,11 @@ mod kpis {
         }
 
         /// (reason, points in hundredths) of a technician's March entries, oldest first.
-        async fn ledger(app: &shouhou_app::App, f: &shouhou_testkit::Fixture, tech: i64) -> Vec<(String, i64, Option<i64>)> {
+        async fn ledger(
+            app: &shouhou_app::App,
+            f: &shouhou_testkit::Fixture,
+            tech: i64,
+        ) -> Vec<(String, i64, Option<i64>)> {
             let mut e = pts::technician_month(app, &f.manager, tech, march())
                 .await
                 .unwrap()
@@ -2426,7 +2430,10 @@ mod kpis {
                 .points
         }
 
-        async fn add_tech_c(app: &shouhou_app::App, f: &shouhou_testkit::Fixture) -> (shouhou_app::Actor, i64) {
+        async fn add_tech_c(
+            app: &shouhou_app::App,
+            f: &shouhou_testkit::Fixture,
+        ) -> (shouhou_app::Actor, i64) {
             let u = shouhou_app::org::create_user_unchecked(
                 app,
                 None,
@@ -2557,20 +2564,29 @@ mod kpis {
             // The repeat is charged to the earlier order's technician, not O2's.
             let mut c_got = ledger(&app, &f, tech_c_id).await;
             c_got.sort();
-            assert_eq!(c_got, vec![a("base", 450, o2), a("first_time_fix", 100, o2)]);
+            assert_eq!(
+                c_got,
+                vec![a("base", 450, o2), a("first_time_fix", 100, o2)]
+            );
             assert_eq!(total(&app, &f, tech_c_id).await, 5.5);
-            assert!(pts::technician_month(&app, &f.manager, f.tech_a_id, march())
-                .await
-                .unwrap()
-                .entries
-                .iter()
-                .all(|e| e.rule_version == Some(1)));
+            assert!(
+                pts::technician_month(&app, &f.manager, f.tech_a_id, march())
+                    .await
+                    .unwrap()
+                    .entries
+                    .iter()
+                    .all(|e| e.rule_version == Some(1))
+            );
 
             // Nobody has 20 visits: all unranked, with how many visits they lack.
             let r = pts::ranking(&app, &f.manager, march()).await.unwrap();
             assert_eq!(r.min_visits, 20);
             assert!(r.rows.iter().all(|x| x.rank.is_none()));
-            let row_a = r.rows.iter().find(|x| x.technician_id == f.tech_a_id).unwrap();
+            let row_a = r
+                .rows
+                .iter()
+                .find(|x| x.technician_id == f.tech_a_id)
+                .unwrap();
             assert_eq!((row_a.visits, row_a.visits_short), (2, Some(18)));
 
             // The dispatcher grades O3 hard: 2×2.0 = 4, a correction of +1 is appended; the
@@ -2583,10 +2599,14 @@ mod kpis {
             assert_eq!(&after[..before.len()], &before[..]);
             assert_eq!(&after[before.len()..], &[a("base", 100, o3)]);
             assert_eq!(total(&app, &f, f.tech_a_id).await, 1.5);
-            let trail = shouhou_app::audit::trail(&app, &f.manager, "work_order", o3, Page::first(50))
-                .await
-                .unwrap();
-            assert!(trail.items.iter().any(|e| e.changes.0.get("difficulty").is_some()));
+            let trail =
+                shouhou_app::audit::trail(&app, &f.manager, "work_order", o3, Page::first(50))
+                    .await
+                    .unwrap();
+            assert!(trail
+                .items
+                .iter()
+                .any(|e| e.changes.0.get("difficulty").is_some()));
             // A technician may not grade.
             assert!(matches!(
                 pts::set_difficulty(&app, &f.tech_a, o3, Difficulty::Easy, None).await,
@@ -2611,17 +2631,26 @@ mod kpis {
             let v2 = view.current.id;
             assert_eq!(view.versions.len(), 2);
             assert!(matches!(
-                pts::replace_rules(&app, &f.manager, NewRules {
-                    effective_from: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
-                    rules,
-                })
+                pts::replace_rules(
+                    &app,
+                    &f.manager,
+                    NewRules {
+                        effective_from: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+                        rules,
+                    }
+                )
                 .await,
                 Err(AppError::Forbidden)
             ));
-            let m = pts::technician_month(&app, &f.manager, f.tech_a_id, march()).await.unwrap();
+            let m = pts::technician_month(&app, &f.manager, f.tech_a_id, march())
+                .await
+                .unwrap();
             assert_eq!(m.points, 5.5);
             let last = m.entries.iter().max_by_key(|e| e.id).unwrap();
-            assert_eq!((last.reason.as_str(), last.points, last.rule_version), ("base", 400, Some(v2)));
+            assert_eq!(
+                (last.reason.as_str(), last.points, last.rule_version),
+                ("base", 400, Some(v2))
+            );
 
             // Ranked from 2 visits: tech_c has 1 visit (unranked), tech_a 2 (first).
             let r = pts::ranking(&app, &f.manager, march()).await.unwrap();
@@ -2655,21 +2684,29 @@ mod kpis {
                 .unwrap();
             assert_eq!(n, 1);
             assert!(matches!(
-                pts::adjust(&app, &f.tech_a, NewAdjustment {
-                    technician_id: f.tech_a_id,
-                    points: 5.0,
-                    note: "自己加分".into(),
-                    day: None,
-                })
+                pts::adjust(
+                    &app,
+                    &f.tech_a,
+                    NewAdjustment {
+                        technician_id: f.tech_a_id,
+                        points: 5.0,
+                        note: "自己加分".into(),
+                        day: None,
+                    }
+                )
                 .await,
                 Err(AppError::Forbidden)
             ));
-            assert!(pts::adjust(&app, &f.manager, NewAdjustment {
-                technician_id: tech_c_id,
-                points: 0.0,
-                note: "x".into(),
-                day: None,
-            })
+            assert!(pts::adjust(
+                &app,
+                &f.manager,
+                NewAdjustment {
+                    technician_id: tech_c_id,
+                    points: 0.0,
+                    note: "x".into(),
+                    day: None,
+                }
+            )
             .await
             .is_err());
 
@@ -2682,9 +2719,15 @@ mod kpis {
             ));
 
             // A rebuild of the KPI facts appends nothing: the ledger already agrees.
-            let (n0,): (i64,) = db.fetch_one("SELECT COUNT(*) FROM points_entries", vec![]).await.unwrap();
+            let (n0,): (i64,) = db
+                .fetch_one("SELECT COUNT(*) FROM points_entries", vec![])
+                .await
+                .unwrap();
             shouhou_app::kpi::rebuild(&app).await.unwrap();
-            let (n1,): (i64,) = db.fetch_one("SELECT COUNT(*) FROM points_entries", vec![]).await.unwrap();
+            let (n1,): (i64,) = db
+                .fetch_one("SELECT COUNT(*) FROM points_entries", vec![])
+                .await
+                .unwrap();
             assert_eq!(n0, n1);
         });
     }

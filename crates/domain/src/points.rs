@@ -335,7 +335,10 @@ pub fn derive(
         if o.rating == Some(Rating::VerySatisfied) {
             push(Reason::VerySatisfied, day, &|r| r.very_satisfied);
         }
-        if o.kind.is_field() && first.and_then(|v| v.arrived_at).is_some_and(|a| a > o.arrive_by)
+        if o.kind.is_field()
+            && first
+                .and_then(|v| v.arrived_at)
+                .is_some_and(|a| a > o.arrive_by)
         {
             push(Reason::ArrivedLate, day, &|r| r.arrived_late);
         }
@@ -379,7 +382,10 @@ pub fn reconcile(derived: &[Entry], held: &[Entry]) -> Vec<Entry> {
     let key = |e: &Entry| (e.technician_id, e.reason, e.day);
     let mut out = Vec::new();
     for d in &derived {
-        let have = held.iter().find(|h| key(h) == key(d)).map_or(0, |h| h.points.0);
+        let have = held
+            .iter()
+            .find(|h| key(h) == key(d))
+            .map_or(0, |h| h.points.0);
         if have != d.points.0 {
             out.push(Entry {
                 points: Points(d.points.0 - have),
@@ -411,8 +417,7 @@ pub struct Standing {
 /// Ranks technicians (id, visits, points) by points, highest first: only those with at least
 /// `min_visits` visits; ties share the rank (1, 2, 2, 4); the others follow unranked.
 pub fn rank(rows: &[(i64, i64, Points)], min_visits: i64) -> Vec<Standing> {
-    let mut ranked: Vec<&(i64, i64, Points)> =
-        rows.iter().filter(|r| r.1 >= min_visits).collect();
+    let mut ranked: Vec<&(i64, i64, Points)> = rows.iter().filter(|r| r.1 >= min_visits).collect();
     ranked.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
     let mut out: Vec<Standing> = Vec::new();
     for (i, r) in ranked.iter().enumerate() {
@@ -610,10 +615,7 @@ mod tests {
         held.extend(reconcile(&now, &derived));
         assert!(reconcile(&now, &held).is_empty());
         // A cancelled order's entries are reversed.
-        assert_eq!(
-            reconcile(&[], &held),
-            vec![e(Reason::Base, 2, -600)]
-        );
+        assert_eq!(reconcile(&[], &held), vec![e(Reason::Base, 2, -600)]);
     }
 
     #[test]
@@ -629,7 +631,13 @@ mod tests {
         let got: Vec<(i64, Option<i64>)> = r.iter().map(|s| (s.technician_id, s.rank)).collect();
         assert_eq!(
             got,
-            vec![(2, Some(1)), (3, Some(2)), (1, Some(2)), (5, Some(4)), (4, None)]
+            vec![
+                (2, Some(1)),
+                (3, Some(2)),
+                (1, Some(2)),
+                (5, Some(4)),
+                (4, None)
+            ]
         );
     }
 
@@ -645,8 +653,10 @@ mod tests {
         assert_eq!(json["difficulty"]["normal"], 1.5);
         let back: Rules = serde_json::from_value(json).unwrap();
         assert_eq!(back, Rules::default());
-        let mut bad = Rules::default();
-        bad.complaint = Points::whole(5);
+        let bad = Rules {
+            complaint: Points::whole(5),
+            ..Rules::default()
+        };
         assert!(bad.check().is_err());
         assert!(Rules::default().check().is_ok());
     }

@@ -75,7 +75,14 @@ pub async fn order_info(tx: &mut Tx, ids: &[i64]) -> Result<Vec<(i64, Difficulty
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<(i64, String, Option<i64>, Option<i64>)> = tx
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        difficulty: String,
+        technician_id: Option<i64>,
+        partner_unit_id: Option<i64>,
+    }
+    let rows: Vec<Row> = tx
         .fetch_all(
             &format!(
                 "SELECT id, difficulty, technician_id, partner_unit_id FROM work_orders WHERE id IN ({})",
@@ -86,11 +93,15 @@ pub async fn order_info(tx: &mut Tx, ids: &[i64]) -> Result<Vec<(i64, Difficulty
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, d, t, p)| {
+        .map(|r| {
             (
-                id,
-                d.parse().unwrap_or(Difficulty::Normal),
-                if p.is_some() { None } else { t },
+                r.id,
+                r.difficulty.parse().unwrap_or(Difficulty::Normal),
+                if r.partner_unit_id.is_some() {
+                    None
+                } else {
+                    r.technician_id
+                },
             )
         })
         .collect())
@@ -101,7 +112,16 @@ pub async fn held(tx: &mut Tx, ids: &[i64]) -> Result<Vec<(i64, Entry)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<(i64, i64, String, NaiveDate, i64, Option<i64>)> = tx
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        work_order_id: i64,
+        technician_id: i64,
+        reason: String,
+        day: NaiveDate,
+        points: i64,
+        rule_version: Option<i64>,
+    }
+    let rows: Vec<Row> = tx
         .fetch_all(
             &format!(
                 "SELECT work_order_id, technician_id, reason, day, points, rule_version FROM points_entries \
@@ -113,15 +133,15 @@ pub async fn held(tx: &mut Tx, ids: &[i64]) -> Result<Vec<(i64, Entry)>> {
         .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(o, t, reason, day, p, v)| {
+        .filter_map(|r| {
             Some((
-                o,
+                r.work_order_id,
                 Entry {
-                    technician_id: t,
-                    reason: reason.parse::<Reason>().ok()?,
-                    day,
-                    points: Points(p),
-                    rule_version: v,
+                    technician_id: r.technician_id,
+                    reason: r.reason.parse::<Reason>().ok()?,
+                    day: r.day,
+                    points: Points(r.points),
+                    rule_version: r.rule_version,
                 },
             ))
         })

@@ -4155,9 +4155,16 @@ db_test!(points_over_http, |db: Db| async move {
     let grade = format!("{base}/work-orders/{order}/difficulty");
 
     let (st, g, _) = status_json(disp.get(&grade)).await;
-    assert_eq!((st, g["difficulty"].as_str()), (StatusCode::OK, Some("normal")));
+    assert_eq!(
+        (st, g["difficulty"].as_str()),
+        (StatusCode::OK, Some("normal"))
+    );
     let (st, g, _) = status_json(disp.put(&grade).json(&json!({"difficulty": "hard"}))).await;
-    assert_eq!((st, g["difficulty"].as_str()), (StatusCode::OK, Some("hard")), "{g}");
+    assert_eq!(
+        (st, g["difficulty"].as_str()),
+        (StatusCode::OK, Some("hard")),
+        "{g}"
+    );
     let (st, _, _) = status_json(tech.put(&grade).json(&json!({"difficulty": "easy"}))).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (st, e, _) = status_json(disp.put(&grade).json(&json!({"difficulty": "extreme"}))).await;
@@ -4183,9 +4190,10 @@ db_test!(points_over_http, |db: Db| async move {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let (st, m, _) = status_json(
-        mgr.get(format!("{base}/points/technicians/{}?month=2026-03", f.tech_a_id)),
-    )
+    let (st, m, _) = status_json(mgr.get(format!(
+        "{base}/points/technicians/{}?month=2026-03",
+        f.tech_a_id
+    )))
     .await;
     assert_eq!(st, StatusCode::OK, "{m}");
     let base_entry = m["entries"]
@@ -4209,20 +4217,43 @@ db_test!(points_over_http, |db: Db| async move {
         .find(|x| x["technician_id"] == f.tech_a_id)
         .cloned()
         .unwrap();
-    assert_eq!((row["visits"].as_i64(), row["rank"].is_null(), row["visits_short"].as_i64()), (Some(1), true, Some(19)));
+    assert_eq!(
+        (
+            row["visits"].as_i64(),
+            row["rank"].is_null(),
+            row["visits_short"].as_i64()
+        ),
+        (Some(1), true, Some(19))
+    );
     let (st, _, _) = status_json(mgr.get(format!("{base}/points/ranking?month=March"))).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
 
     // Adjustments: a manager's, audited; not a technician's.
     let adj = json!({"technician_id": f.tech_a_id, "points": -1.5, "note": "工具未归还"});
     let (st, e, _) = status_json(mgr.post(format!("{base}/points/adjustments")).json(&adj)).await;
-    assert_eq!((st, e["points"].as_i64()), (StatusCode::CREATED, Some(-150)), "{e}");
+    assert_eq!(
+        (st, e["points"].as_i64()),
+        (StatusCode::CREATED, Some(-150)),
+        "{e}"
+    );
     let (st, _, _) = status_json(tech.post(format!("{base}/points/adjustments")).json(&adj)).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     // A technician reads its own entries, not another's.
-    let (st, m, _) = status_json(tech.get(format!("{base}/points/technicians/{}?month=2026-03", f.tech_a_id))).await;
-    assert_eq!((st, m["points"].as_f64()), (StatusCode::OK, Some(5.5)), "{m}");
-    let (st, _, _) = status_json(tech.get(format!("{base}/points/technicians/{}?month=2026-03", f.tech_b_id))).await;
+    let (st, m, _) = status_json(tech.get(format!(
+        "{base}/points/technicians/{}?month=2026-03",
+        f.tech_a_id
+    )))
+    .await;
+    assert_eq!(
+        (st, m["points"].as_f64()),
+        (StatusCode::OK, Some(5.5)),
+        "{m}"
+    );
+    let (st, _, _) = status_json(tech.get(format!(
+        "{base}/points/technicians/{}?month=2026-03",
+        f.tech_b_id
+    )))
+    .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 
     // Rules: read by all, replaced by an admin, checked.
@@ -4236,18 +4267,41 @@ db_test!(points_over_http, |db: Db| async move {
     let (st, _, _) = status_json(mgr.put(format!("{base}/points/rules")).json(&body)).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (st, v, _) = status_json(admin.put(format!("{base}/points/rules")).json(&body)).await;
-    assert_eq!((st, v["versions"].as_array().map(Vec::len)), (StatusCode::OK, Some(2)), "{v}");
+    assert_eq!(
+        (st, v["versions"].as_array().map(Vec::len)),
+        (StatusCode::OK, Some(2)),
+        "{v}"
+    );
     let mut bad = body.clone();
     bad["rules"]["complaint"] = json!(5);
     let (st, e, _) = status_json(admin.put(format!("{base}/points/rules")).json(&bad)).await;
-    assert_eq!((st, e["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("complaint")), "{e}");
+    assert_eq!(
+        (st, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("complaint")),
+        "{e}"
+    );
     let (_, r, _) = status_json(mgr.get(format!("{base}/points/ranking?month=2026-03"))).await;
     let first = &r["rows"][0];
-    assert_eq!((first["technician_id"].as_i64(), first["rank"].as_i64()), (Some(f.tech_a_id), Some(1)), "{r}");
+    assert_eq!(
+        (first["technician_id"].as_i64(), first["rank"].as_i64()),
+        (Some(f.tech_a_id), Some(1)),
+        "{r}"
+    );
 
     // In the OpenAPI document.
-    let doc: Value = reqwest::get(format!("{base}/openapi.json")).await.unwrap().json().await.unwrap();
-    for p in ["/api/v1/points/rules", "/api/v1/points/ranking", "/api/v1/points/technicians/{id}", "/api/v1/points/adjustments", "/api/v1/work-orders/{id}/difficulty"] {
+    let doc: Value = reqwest::get(format!("{base}/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for p in [
+        "/api/v1/points/rules",
+        "/api/v1/points/ranking",
+        "/api/v1/points/technicians/{id}",
+        "/api/v1/points/adjustments",
+        "/api/v1/work-orders/{id}/difficulty",
+    ] {
         assert!(doc["paths"].get(p).is_some(), "{p} missing");
     }
 });

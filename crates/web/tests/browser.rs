@@ -2619,7 +2619,10 @@ async fn points_ranking_and_a_technicians_own_points_on_the_demo_city() {
     wait_for(&c, "#points-heading").await;
     assert!(text_of(&c, "#points-heading").await.contains("积分排行"));
     let ranked = c.find_all(Locator::Css("#ranking tbody tr")).await.unwrap();
-    let unranked = c.find_all(Locator::Css("#unranked tbody tr")).await.unwrap();
+    let unranked = c
+        .find_all(Locator::Css("#unranked tbody tr"))
+        .await
+        .unwrap();
     assert!(!ranked.is_empty() || !unranked.is_empty(), "nobody listed");
     if !ranked.is_empty() {
         assert_eq!(text_of(&c, "#ranking tbody tr td").await, "1");

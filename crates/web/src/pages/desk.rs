@@ -694,7 +694,10 @@ pub async fn transition(
 /// What an action on the detail page answers: on success the page reloads; a refusal (stale
 /// version, illegal move, missing reason) is shown next to the buttons. htmx swaps 2xx bodies
 /// only, so a refusal is a 200 with the error in place.
-pub(super) fn action_result(p: &Page, r: Result<shouhou_store::records::WorkOrder, AppError>) -> Response {
+pub(super) fn action_result(
+    p: &Page,
+    r: Result<shouhou_store::records::WorkOrder, AppError>,
+) -> Response {
     match r {
         Ok(_) => (
             [("hx-refresh", "true")],

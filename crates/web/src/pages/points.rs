@@ -20,10 +20,6 @@ use crate::extract::{Form, Path, Query};
 use crate::i18n::T;
 use crate::AppState;
 
-fn month_of(s: &AppState, q: &MonthQuery) -> Result<Month, Response> {
-    q.month(&s.app).map_err(err)
-}
-
 fn pts(v: f64) -> String {
     Points::from_f64(v).unwrap_or_default().show(false)
 }
@@ -74,9 +70,9 @@ struct RankingPage {
 
 /// `GET /points?month=YYYY-MM`: the month's ranking.
 pub async fn ranking(State(s): State<AppState>, p: Page, Query(q): Query<MonthQuery>) -> Response {
-    let m = match month_of(&s, &q) {
+    let m = match q.month(&s.app) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(e) => return err(e),
     };
     let r = match uc::ranking(&s.app, &p.actor, m).await {
         Ok(r) => r,
@@ -91,7 +87,10 @@ pub async fn ranking(State(s): State<AppState>, p: Page, Query(q): Query<MonthQu
         min_visits: r.min_visits,
         rule_version: r.rule_version,
         ranked: ranked.iter().map(|x| row(&p.t, x, r.min_visits)).collect(),
-        unranked: unranked.iter().map(|x| row(&p.t, x, r.min_visits)).collect(),
+        unranked: unranked
+            .iter()
+            .map(|x| row(&p.t, x, r.min_visits))
+            .collect(),
         c: p.chrome(),
     })
 }
@@ -177,9 +176,9 @@ pub async fn technician(
     Path(id): Path<i64>,
     Query(q): Query<MonthQuery>,
 ) -> Response {
-    let m = match month_of(&s, &q) {
+    let m = match q.month(&s.app) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(e) => return err(e),
     };
     let tm = match uc::technician_month(&s.app, &p.actor, id, m).await {
         Ok(v) => v,
@@ -422,10 +421,7 @@ pub async fn save_rules(
             .get("effective_from")
             .and_then(|v| v.parse::<NaiveDate>().ok())
             .ok_or_else(|| {
-                AppError::invalid(
-                    "effective_from",
-                    shouhou_domain::ValidationError::Required,
-                )
+                AppError::invalid("effective_from", shouhou_domain::ValidationError::Required)
             })?;
         uc::replace_rules(
             &s.app,
@@ -484,9 +480,9 @@ pub async fn phone(State(s): State<AppState>, p: Page, Query(q): Query<MonthQuer
     if p.actor.role() != Role::Technician {
         return err(AppError::Forbidden);
     }
-    let m = match month_of(&s, &q) {
+    let m = match q.month(&s.app) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(e) => return err(e),
     };
     let tm = match uc::mine(&s.app, &p.actor, m).await {
         Ok(v) => v,
