@@ -1,7 +1,8 @@
 //! The KPIs (指标) a manager reads: kept current from the records, read for any period, scope and
 //! grouping, each figure with the orders behind it. Definitions: `domain::kpi`; facts:
 //! `store::kpi`. [`catch_up`] brings the facts up to date (the server runs it every few seconds
-//! and every reading runs it first); [`rebuild`] computes them all again from the records.
+//! and every reading runs it first); [`rebuild`] computes them all again from the records. Both
+//! bring the points ledger of the orders they recompute in line (`app::points::reconcile_in`).
 
 use std::collections::BTreeMap;
 
@@ -45,6 +46,7 @@ async fn recompute(app: &App, tx: &mut shouhou_store::Tx, ids: &[i64]) -> Result
         }
     }
     store::replace(tx, &all, facts, expiries).await?;
+    crate::points::reconcile_in(app, tx, &records).await?;
     Ok(all.len())
 }
 
@@ -96,6 +98,8 @@ pub async fn rebuild(app: &App) -> Result<usize> {
             }
         }
         store::replace(&mut tx, &ids, facts, expiries).await?;
+        // The points ledger is reconciled, never cleared: corrections are appended.
+        crate::points::reconcile_in(app, &mut tx, &records).await?;
         tx.commit().await?;
         n += ids.len();
         after = last;

@@ -19,6 +19,7 @@ pub mod kpi;
 pub mod labels;
 pub mod leads;
 pub mod org;
+pub mod points;
 pub mod review;
 pub mod search;
 pub mod selfservice;

@@ -2920,4 +2920,340 @@ mod kpis {
             }
         );
     }
+
+    /// Technician points (积分) on the same kind of hand-built walk.
+    mod points {
+        use super::*;
+        use shouhou_app::points::{self as pts, Month, NewAdjustment, NewRules};
+        use shouhou_domain::points::{Difficulty, Points, Rules};
+
+        fn march() -> Month {
+            Month::parse("2026-03").unwrap()
+        }
+
+        /// (reason, points in hundredths) of a technician's March entries, oldest first.
+        async fn ledger(
+            app: &shouhou_app::App,
+            f: &shouhou_testkit::Fixture,
+            tech: i64,
+        ) -> Vec<(String, i64, Option<i64>)> {
+            let mut e = pts::technician_month(app, &f.manager, tech, march())
+                .await
+                .unwrap()
+                .entries;
+            e.reverse();
+            e.sort_by_key(|x| x.id);
+            e.into_iter()
+                .map(|x| (x.reason, x.points, x.work_order_id))
+                .collect()
+        }
+
+        async fn total(app: &shouhou_app::App, f: &shouhou_testkit::Fixture, tech: i64) -> f64 {
+            pts::technician_month(app, &f.manager, tech, march())
+                .await
+                .unwrap()
+                .points
+        }
+
+        async fn add_tech_c(
+            app: &shouhou_app::App,
+            f: &shouhou_testkit::Fixture,
+        ) -> (shouhou_app::Actor, i64) {
+            let u = shouhou_app::org::create_user_unchecked(
+                app,
+                None,
+                shouhou_app::org::NewUser {
+                    username: "tech_c".into(),
+                    display_name: "tech_c 测试".into(),
+                    password: shouhou_testkit::fixture::PASSWORD.into(),
+                    role: Role::Technician,
+                    org_unit_id: f.store_a,
+                    phone: None,
+                },
+            )
+            .await
+            .unwrap();
+            let t = shouhou_app::org::create_technician(
+                app,
+                Some(&f.admin),
+                shouhou_app::org::NewTechnician {
+                    user_id: u.id,
+                    org_unit_id: None,
+                    skills: vec![
+                        shouhou_domain::Category::Refrigeration,
+                        shouhou_domain::Category::Washing,
+                    ],
+                    start_address: None,
+                    start_lat: 30.27,
+                    start_lng: 120.15,
+                },
+            )
+            .await
+            .unwrap();
+            (shouhou_testkit::fixture::actor(app, u.id).await, t.id)
+        }
+
+        db_test!(points_of_a_hand_built_week, |db: Db| async move {
+            let (app, clock) = test_app(db.clone());
+            let f = seed(&app).await;
+            let (tech_c, tech_c_id) = add_tech_c(&app, &f).await;
+            let w = Walk {
+                app: &app,
+                clock: &clock,
+                f: &f,
+            };
+            // O1, repair on site by tech_a: fixed on the first visit, on time, very satisfied.
+            w.at(0);
+            let o1 = w.create(WorkOrderType::RepairOnsite).await;
+            w.assign(o1).await;
+            w.at(10);
+            w.tech(o1, Status::Accepted).await;
+            w.at(30);
+            w.tech(o1, Status::EnRoute).await;
+            w.at(60);
+            w.tech(o1, Status::OnSite).await;
+            w.report(o1).await;
+            w.at(100);
+            w.tech(o1, Status::Completed).await;
+            w.rate(o1, Rating::VerySatisfied).await;
+            // O2 on the same device two hours later (O1 becomes a repeat repair), fixed by tech_c.
+            w.at(120);
+            let o2 = w.create(WorkOrderType::RepairOnsite).await;
+            let mut a = to(Status::Assigned);
+            a.technician_id = Some(tech_c_id);
+            w.go(&f.dispatcher, o2, a).await;
+            for (m, s) in [
+                (130, Status::Accepted),
+                (140, Status::EnRoute),
+                (160, Status::OnSite),
+                (200, Status::Completed),
+            ] {
+                w.at(m);
+                if s == Status::Completed {
+                    shouhou_app::service::save_report(
+                        &app,
+                        &tech_c,
+                        o2,
+                        shouhou_app::service::ReportInput {
+                            findings: Some("检查".into()),
+                            work_done: Some("处理".into()),
+                            labour_minutes: Some(30),
+                        },
+                    )
+                    .await
+                    .unwrap();
+                }
+                w.go(&tech_c, o2, to(s)).await;
+            }
+            // O3, an install by tech_a reached an hour late, rated dissatisfied (a complaint).
+            w.at(300);
+            let o3 = w.create(WorkOrderType::Install).await;
+            w.assign(o3).await;
+            w.at(320);
+            w.tech(o3, Status::Accepted).await;
+            let arrive_by = wo::get(&app, &f.manager, o3).await.unwrap().arrive_by;
+            let late = (arrive_by - shouhou_testkit::fixture::test_now()).num_minutes() + 60;
+            w.at(late - 10);
+            w.tech(o3, Status::EnRoute).await;
+            w.at(late);
+            w.tech(o3, Status::OnSite).await;
+            w.report(o3).await;
+            w.at(late + 60);
+            w.tech(o3, Status::Completed).await;
+            w.rate(o3, Rating::Dissatisfied).await;
+            // O4 cancelled: nothing.
+            let o4 = w.create(WorkOrderType::RepairOnsite).await;
+            let mut c = to(Status::Cancelled);
+            c.reason = Some("客户取消".into());
+            w.go(&f.clerk_a, o4, c).await;
+
+            // By hand, grade normal (×1.5):
+            //   tech_a: O1 3×1.5 + 1 (fix) + 1 (very satisfied) − 3 (O2 repeats it)
+            //           O3 2×1.5 − 1 (late) − 5 (complaint)          = 0.5
+            //   tech_c: O2 3×1.5 + 1 (fix)                            = 5.5
+            let a = |r: &str, p: i64, o: i64| (r.to_string(), p, Some(o));
+            let mut got = ledger(&app, &f, f.tech_a_id).await;
+            got.sort();
+            let mut want = vec![
+                a("base", 450, o1),
+                a("first_time_fix", 100, o1),
+                a("very_satisfied", 100, o1),
+                a("repeat_repair", -300, o1),
+                a("base", 300, o3),
+                a("arrived_late", -100, o3),
+                a("complaint", -500, o3),
+            ];
+            want.sort();
+            assert_eq!(got, want);
+            assert_eq!(total(&app, &f, f.tech_a_id).await, 0.5);
+            // The repeat is charged to the earlier order's technician, not O2's.
+            let mut c_got = ledger(&app, &f, tech_c_id).await;
+            c_got.sort();
+            assert_eq!(
+                c_got,
+                vec![a("base", 450, o2), a("first_time_fix", 100, o2)]
+            );
+            assert_eq!(total(&app, &f, tech_c_id).await, 5.5);
+            assert!(
+                pts::technician_month(&app, &f.manager, f.tech_a_id, march())
+                    .await
+                    .unwrap()
+                    .entries
+                    .iter()
+                    .all(|e| e.rule_version == Some(1))
+            );
+
+            // Nobody has 20 visits: all unranked, with how many visits they lack.
+            let r = pts::ranking(&app, &f.manager, march()).await.unwrap();
+            assert_eq!(r.min_visits, 20);
+            assert!(r.rows.iter().all(|x| x.rank.is_none()));
+            let row_a = r
+                .rows
+                .iter()
+                .find(|x| x.technician_id == f.tech_a_id)
+                .unwrap();
+            assert_eq!((row_a.visits, row_a.visits_short), (2, Some(18)));
+
+            // The dispatcher grades O3 hard: 2×2.0 = 4, a correction of +1 is appended; the
+            // entries written before stay as they were (append-only).
+            let before = ledger(&app, &f, f.tech_a_id).await;
+            pts::set_difficulty(&app, &f.dispatcher, o3, Difficulty::Hard, None)
+                .await
+                .unwrap();
+            let after = ledger(&app, &f, f.tech_a_id).await;
+            assert_eq!(&after[..before.len()], &before[..]);
+            assert_eq!(&after[before.len()..], &[a("base", 100, o3)]);
+            assert_eq!(total(&app, &f, f.tech_a_id).await, 1.5);
+            let trail =
+                shouhou_app::audit::trail(&app, &f.manager, "work_order", o3, Page::first(50))
+                    .await
+                    .unwrap();
+            assert!(trail
+                .items
+                .iter()
+                .any(|e| e.changes.0.get("difficulty").is_some()));
+            // A technician may not grade.
+            assert!(matches!(
+                pts::set_difficulty(&app, &f.tech_a, o3, Difficulty::Easy, None).await,
+                Err(AppError::Forbidden)
+            ));
+
+            // A new version of the rules from March 1st: installs 4, ranked from 1 visit. O3's
+            // base becomes 4×2.0 = 8 (+4), recorded with the new version.
+            let mut rules = Rules::default();
+            rules.base.install = Points::whole(4);
+            rules.min_visits = 2;
+            let view = pts::replace_rules(
+                &app,
+                &f.admin,
+                NewRules {
+                    effective_from: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+                    rules: rules.clone(),
+                },
+            )
+            .await
+            .unwrap();
+            let v2 = view.current.id;
+            assert_eq!(view.versions.len(), 2);
+            assert!(matches!(
+                pts::replace_rules(
+                    &app,
+                    &f.manager,
+                    NewRules {
+                        effective_from: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+                        rules,
+                    }
+                )
+                .await,
+                Err(AppError::Forbidden)
+            ));
+            let m = pts::technician_month(&app, &f.manager, f.tech_a_id, march())
+                .await
+                .unwrap();
+            assert_eq!(m.points, 5.5);
+            let last = m.entries.iter().max_by_key(|e| e.id).unwrap();
+            assert_eq!(
+                (last.reason.as_str(), last.points, last.rule_version),
+                ("base", 400, Some(v2))
+            );
+
+            // Ranked from 2 visits: tech_c has 1 visit (unranked), tech_a 2 (first).
+            let r = pts::ranking(&app, &f.manager, march()).await.unwrap();
+            assert_eq!(r.min_visits, 2);
+            let rank_of = |id: i64| r.rows.iter().find(|x| x.technician_id == id).unwrap().rank;
+            assert_eq!(rank_of(f.tech_a_id), Some(1));
+            assert_eq!(rank_of(tech_c_id), None);
+
+            // A manager's adjustment, audited; a technician may not adjust.
+            let e = pts::adjust(
+                &app,
+                &f.manager,
+                NewAdjustment {
+                    technician_id: tech_c_id,
+                    points: 2.5,
+                    note: "协助同事完成大单".into(),
+                    day: None,
+                },
+            )
+            .await
+            .unwrap();
+            assert_eq!((e.reason.as_str(), e.points), ("adjustment", 250));
+            assert_eq!(total(&app, &f, tech_c_id).await, 8.0);
+            // The audit log has the adjustment.
+            let (n,): (i64,) = db
+                .fetch_one(
+                    "SELECT COUNT(*) FROM audit_log WHERE entity = 'points_entry' AND entity_id = $1",
+                    vec![e.id.into()],
+                )
+                .await
+                .unwrap();
+            assert_eq!(n, 1);
+            assert!(matches!(
+                pts::adjust(
+                    &app,
+                    &f.tech_a,
+                    NewAdjustment {
+                        technician_id: f.tech_a_id,
+                        points: 5.0,
+                        note: "自己加分".into(),
+                        day: None,
+                    }
+                )
+                .await,
+                Err(AppError::Forbidden)
+            ));
+            assert!(pts::adjust(
+                &app,
+                &f.manager,
+                NewAdjustment {
+                    technician_id: tech_c_id,
+                    points: 0.0,
+                    note: "x".into(),
+                    day: None,
+                }
+            )
+            .await
+            .is_err());
+
+            // A technician reads its own month, not another's.
+            let mine = pts::mine(&app, &f.tech_a, march()).await.unwrap();
+            assert_eq!((mine.points, mine.rank), (5.5, Some(1)));
+            assert!(matches!(
+                pts::technician_month(&app, &f.tech_a, tech_c_id, march()).await,
+                Err(AppError::NotFound)
+            ));
+
+            // A rebuild of the KPI facts appends nothing: the ledger already agrees.
+            let (n0,): (i64,) = db
+                .fetch_one("SELECT COUNT(*) FROM points_entries", vec![])
+                .await
+                .unwrap();
+            shouhou_app::kpi::rebuild(&app).await.unwrap();
+            let (n1,): (i64,) = db
+                .fetch_one("SELECT COUNT(*) FROM points_entries", vec![])
+                .await
+                .unwrap();
+            assert_eq!(n0, n1);
+        });
+    }
 }

@@ -188,6 +188,33 @@ const LABELS: &[(&str, &str, &str, &str)] = &[
         "adjusted working day",
     ),
     ("until", "结束日期", "last day", ""),
+    // Points (积分).
+    ("difficulty", "难度系数", "difficulty grade", ""),
+    ("points", "积分", "points", ""),
+    ("month", "月份", "month", ""),
+    ("effective_from", "生效日期", "effective date", ""),
+    ("base", "基础分", "base points", ""),
+    (
+        "min_visits",
+        "参加排名最少上门次数",
+        "visits needed to be ranked",
+        "",
+    ),
+    (
+        "first_time_fix",
+        "一次修复加分",
+        "first-time fix points",
+        "",
+    ),
+    (
+        "very_satisfied",
+        "非常满意加分",
+        "very satisfied points",
+        "",
+    ),
+    ("arrived_late", "迟到扣分", "late arrival points", ""),
+    ("complaint", "投诉扣分", "complaint points", ""),
+    ("repeat_repair", "返修扣分", "repeat repair points", ""),
     // Query strings, path segments, headers and the body itself.
     ("q", "搜索词", "search text", ""),
     ("limit", "条数", "limit", ""),

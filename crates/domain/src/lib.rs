@@ -13,6 +13,7 @@ pub mod kinds;
 pub mod kpi;
 pub mod lifecycle;
 pub mod money;
+pub mod points;
 pub mod sla;
 pub mod targets;
 pub mod validate;

@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod knowledge;
 pub mod kpi;
 pub mod leads;
+pub mod points;
 pub mod records;
 pub mod repo;
 pub mod scope;

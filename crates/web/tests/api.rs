@@ -4405,3 +4405,170 @@ db_test!(targets_set_sheet_progress_and_page, |db: Db| async move {
     );
     assert!(html.contains("确保值 ¥6000.00"), "{html}");
 });
+
+// Technician points: the dispatcher grades an order (audited; a technician may not), its points
+// follow once completed; the month's ranking and a technician's entries; a manager's adjustment
+// (a technician may not); the rules read by all and replaced by an admin only, checked.
+db_test!(points_over_http, |db: Db| async move {
+    let (app, _clock) = test_app(db);
+    let f = seed(&app).await;
+    let s = spawn_app(app.clone()).await;
+    let base = format!("{}/api/v1", s.base);
+    let order = on_site_order(&s, &f).await;
+    let (disp, _) = bearer(&s, "dispatcher1").await;
+    let (mgr, _) = bearer(&s, "manager1").await;
+    let (admin, _) = bearer(&s, "admin").await;
+    let (tech, _) = bearer(&s, "tech_a").await;
+    let grade = format!("{base}/work-orders/{order}/difficulty");
+
+    let (st, g, _) = status_json(disp.get(&grade)).await;
+    assert_eq!(
+        (st, g["difficulty"].as_str()),
+        (StatusCode::OK, Some("normal"))
+    );
+    let (st, g, _) = status_json(disp.put(&grade).json(&json!({"difficulty": "hard"}))).await;
+    assert_eq!(
+        (st, g["difficulty"].as_str()),
+        (StatusCode::OK, Some("hard")),
+        "{g}"
+    );
+    let (st, _, _) = status_json(tech.put(&grade).json(&json!({"difficulty": "easy"}))).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, e, _) = status_json(disp.put(&grade).json(&json!({"difficulty": "extreme"}))).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+
+    // The technician completes it: repair on site 3 × hard 2.0 = 6 base points.
+    shouhou_app::service::save_report(
+        &app,
+        &f.tech_a,
+        order,
+        shouhou_app::service::ReportInput {
+            findings: Some("不脱水".into()),
+            work_done: Some("更换排水泵".into()),
+            labour_minutes: Some(40),
+        },
+    )
+    .await
+    .unwrap();
+    let r = tech
+        .post(format!("{base}/work-orders/{order}/transitions"))
+        .json(&json!({"to": "completed"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (st, m, _) = status_json(mgr.get(format!(
+        "{base}/points/technicians/{}?month=2026-03",
+        f.tech_a_id
+    )))
+    .await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    let base_entry = m["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["reason"] == "base")
+        .cloned()
+        .unwrap_or_else(|| panic!("{m}"));
+    assert_eq!(base_entry["points"], 600);
+    assert_eq!(base_entry["work_order_id"], order);
+
+    // The ranking: one visit is below the 20 needed.
+    let (st, r, _) = status_json(mgr.get(format!("{base}/points/ranking?month=2026-03"))).await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    assert_eq!(r["min_visits"], 20);
+    let row = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["technician_id"] == f.tech_a_id)
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (
+            row["visits"].as_i64(),
+            row["rank"].is_null(),
+            row["visits_short"].as_i64()
+        ),
+        (Some(1), true, Some(19))
+    );
+    let (st, _, _) = status_json(mgr.get(format!("{base}/points/ranking?month=March"))).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Adjustments: a manager's, audited; not a technician's.
+    let adj = json!({"technician_id": f.tech_a_id, "points": -1.5, "note": "工具未归还"});
+    let (st, e, _) = status_json(mgr.post(format!("{base}/points/adjustments")).json(&adj)).await;
+    assert_eq!(
+        (st, e["points"].as_i64()),
+        (StatusCode::CREATED, Some(-150)),
+        "{e}"
+    );
+    let (st, _, _) = status_json(tech.post(format!("{base}/points/adjustments")).json(&adj)).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    // A technician reads its own entries, not another's.
+    let (st, m, _) = status_json(tech.get(format!(
+        "{base}/points/technicians/{}?month=2026-03",
+        f.tech_a_id
+    )))
+    .await;
+    assert_eq!(
+        (st, m["points"].as_f64()),
+        (StatusCode::OK, Some(5.5)),
+        "{m}"
+    );
+    let (st, _, _) = status_json(tech.get(format!(
+        "{base}/points/technicians/{}?month=2026-03",
+        f.tech_b_id
+    )))
+    .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+
+    // Rules: read by all, replaced by an admin, checked.
+    let (st, v, _) = status_json(tech.get(format!("{base}/points/rules"))).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(v["current"]["rules"]["base"]["repair_onsite"], 3.0);
+    assert_eq!(v["current"]["rules"]["difficulty"]["normal"], 1.5);
+    let mut rules = v["current"]["rules"].clone();
+    rules["min_visits"] = json!(1);
+    let body = json!({"effective_from": "2026-03-01", "rules": rules});
+    let (st, _, _) = status_json(mgr.put(format!("{base}/points/rules")).json(&body)).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, v, _) = status_json(admin.put(format!("{base}/points/rules")).json(&body)).await;
+    assert_eq!(
+        (st, v["versions"].as_array().map(Vec::len)),
+        (StatusCode::OK, Some(2)),
+        "{v}"
+    );
+    let mut bad = body.clone();
+    bad["rules"]["complaint"] = json!(5);
+    let (st, e, _) = status_json(admin.put(format!("{base}/points/rules")).json(&bad)).await;
+    assert_eq!(
+        (st, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("complaint")),
+        "{e}"
+    );
+    let (_, r, _) = status_json(mgr.get(format!("{base}/points/ranking?month=2026-03"))).await;
+    let first = &r["rows"][0];
+    assert_eq!(
+        (first["technician_id"].as_i64(), first["rank"].as_i64()),
+        (Some(f.tech_a_id), Some(1)),
+        "{r}"
+    );
+
+    // In the OpenAPI document.
+    let doc: Value = reqwest::get(format!("{base}/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for p in [
+        "/api/v1/points/rules",
+        "/api/v1/points/ranking",
+        "/api/v1/points/technicians/{id}",
+        "/api/v1/points/adjustments",
+        "/api/v1/work-orders/{id}/difficulty",
+    ] {
+        assert!(doc["paths"].get(p).is_some(), "{p} missing");
+    }
+});

@@ -2671,3 +2671,75 @@ async fn manager_sets_a_store_target_and_sees_it_on_the_dashboard() {
     shot(&c, "targets_dashboard").await;
     t.cleanup().await;
 }
+
+/// Points on the demo city: the manager reads last month's ranking (积分排行) — ranked rows
+/// first by points, those with too few visits listed apart with why — opens a technician's
+/// entries and adds an adjustment; the technician reads its own points, rank and entries on the
+/// phone.
+#[tokio::test]
+async fn points_ranking_and_a_technicians_own_points_on_the_demo_city() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let (db, s) = demo_city().await;
+    assert!(scalar(&db.db, "SELECT COUNT(*) FROM points_entries").await > 0);
+    login(&c, &s, "manager1").await;
+    c.goto(&format!("{}/points?month=2026-02", s.base))
+        .await
+        .unwrap();
+    wait_for(&c, "#points-heading").await;
+    assert!(text_of(&c, "#points-heading").await.contains("积分排行"));
+    let ranked = c.find_all(Locator::Css("#ranking tbody tr")).await.unwrap();
+    let unranked = c
+        .find_all(Locator::Css("#unranked tbody tr"))
+        .await
+        .unwrap();
+    assert!(!ranked.is_empty() || !unranked.is_empty(), "nobody listed");
+    if !ranked.is_empty() {
+        assert_eq!(text_of(&c, "#ranking tbody tr td").await, "1");
+    }
+    if !unranked.is_empty() {
+        assert!(text_of(&c, "#unranked tbody").await.contains("还差"));
+    }
+    shot(&c, "points-ranking-zh").await;
+    no_console_errors(&c, "points").await;
+    // The entries behind the first technician's points.
+    click(&c, ".entries-link").await;
+    wait_for(&c, "#tech-points-heading").await;
+    let before = text_of(&c, "#tech-total").await;
+    wait_for(&c, "#entries tbody tr").await;
+    type_into(&c, "#adjust-points", "2").await;
+    type_into(&c, "#adjust-note", "协助新人完成安装").await;
+    click(&c, "#adjust-submit").await;
+    for _ in 0..50 {
+        if c.find(Locator::Css("#tech-total")).await.is_ok()
+            && text_of(&c, "#tech-total").await != before
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let after: f64 = text_of(&c, "#tech-total").await.parse().unwrap();
+    assert_eq!(after, before.parse::<f64>().unwrap() + 2.0);
+    assert!(text_of(&c, "#entries").await.contains("协助新人完成安装"));
+    shot(&c, "points-technician-zh").await;
+    no_console_errors(&c, "points technician").await;
+    drop(c);
+
+    // The technician's phone.
+    let Some((_driver2, p)) = browser_sized(true).await else {
+        return;
+    };
+    login(&p, &s, "tech01").await;
+    p.goto(&format!("{}/tech/points?month=2026-02", s.base))
+        .await
+        .unwrap();
+    wait_for(&p, "#my-total").await;
+    let standing = text_of(&p, "#my-standing").await;
+    assert!(
+        standing.contains("名") || standing.contains("未参加排名"),
+        "{standing}"
+    );
+    wait_for(&p, "#my-entries li").await;
+    shot(&p, "points-phone-zh").await;
+}

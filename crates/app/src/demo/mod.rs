@@ -248,6 +248,7 @@ pub async fn generate(app: &App, o: &DemoOptions, progress: Progress<'_>) -> Res
     // The load writes rows in bulk, without an audit entry each: the KPI facts are computed
     // from the records once.
     progress("computing the KPI facts", 0, 1);
+    crate::points::grade_demo(app).await?;
     crate::kpi::rebuild(app).await?;
     progress("computing the KPI facts", 1, 1);
     targets::load(app, cal.now, org.staff.manager).await?;

@@ -11,6 +11,7 @@ pub mod health;
 pub mod knowledge;
 pub mod kpi;
 pub mod leads;
+pub mod points;
 pub mod responses;
 pub mod selfservice;
 pub mod service;
@@ -121,6 +122,11 @@ pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(kpi::orders))
         .routes(routes!(targets::sheet, targets::set))
         .routes(routes!(targets::progress))
+        .routes(routes!(points::rules, points::replace_rules))
+        .routes(routes!(points::ranking))
+        .routes(routes!(points::entries))
+        .routes(routes!(points::adjust))
+        .routes(routes!(points::difficulty, points::set_difficulty))
         .routes(routes!(service::get_fee_rules, service::put_fee_rules))
         .routes(routes!(selfservice::service_requests))
         .routes(routes!(selfservice::decide_request))

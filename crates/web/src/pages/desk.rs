@@ -8,6 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use shouhou_app::work_orders::{self as uc, Transition};
 use shouhou_app::AppError;
+use shouhou_domain::points::Difficulty;
 use shouhou_domain::{Status, WorkOrderType};
 use shouhou_store::repo::{customers, technicians, Page as Paging};
 use shouhou_store::work_orders::{Filter, Sort};
@@ -231,6 +232,11 @@ pub async fn list(State(s): State<AppState>, p: Page, Query(q): Query<DeskQuery>
 #[template(path = "work_order.html")]
 struct DetailPage {
     c: Chrome,
+    /// The difficulty grade (难度系数), its value, the grades and whether the reader may set it.
+    difficulty: String,
+    difficulty_value: String,
+    difficulties: Vec<(String, String)>,
+    can_grade: bool,
     w: shouhou_store::records::WorkOrder,
     status_label: String,
     kind_label: String,
@@ -577,7 +583,18 @@ pub async fn detail(State(s): State<AppState>, p: Page, Path(id): Path<i64>) -> 
         .iter()
         .map(|k| super::complaints::row(&s, &p, k))
         .collect();
+    let grade = shouhou_app::points::difficulty(&s.app, &p.actor, w.id)
+        .await
+        .unwrap_or(Difficulty::Normal);
     render(&DetailPage {
+        difficulty: grade.label(lang).to_string(),
+        difficulty_value: grade.as_str().to_string(),
+        difficulties: Difficulty::ALL
+            .iter()
+            .map(|x| (x.as_str().to_string(), x.label(lang).to_string()))
+            .collect(),
+        can_grade: shouhou_app::points::GRADERS.contains(&p.actor.role())
+            && w.status != Status::Cancelled,
         device,
         visits,
         parts,
@@ -677,7 +694,10 @@ pub async fn transition(
 /// What an action on the detail page answers: on success the page reloads; a refusal (stale
 /// version, illegal move, missing reason) is shown next to the buttons. htmx swaps 2xx bodies
 /// only, so a refusal is a 200 with the error in place.
-fn action_result(p: &Page, r: Result<shouhou_store::records::WorkOrder, AppError>) -> Response {
+pub(super) fn action_result(
+    p: &Page,
+    r: Result<shouhou_store::records::WorkOrder, AppError>,
+) -> Response {
     match r {
         Ok(_) => (
             [("hx-refresh", "true")],
@@ -798,6 +818,9 @@ fn shown(
                         .ok()
                 }
                 "channel" => shouhou_domain::Channel::parse_field(t, field)
+                    .map(|x| x.label(lang).to_string())
+                    .ok(),
+                "difficulty" => Difficulty::parse_field(t, field)
                     .map(|x| x.label(lang).to_string())
                     .ok(),
                 "rating" => shouhou_domain::Rating::parse_field(t, field)

@@ -14,6 +14,7 @@ mod knowledge;
 mod kpi;
 mod labels;
 mod leads;
+mod points;
 mod review;
 pub mod selfservice;
 mod service;
@@ -127,6 +128,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/settings/geocoding", post(settings::save_geocoding))
         .route("/tech/orders/{id}", get(field::visit))
         .route("/tech/kb", get(knowledge::kb_phone))
+        .route("/tech/points", get(points::phone))
+        .route("/points", get(points::ranking))
+        .route("/points/rules", get(points::rules).post(points::save_rules))
+        .route("/points/technicians/{id}", get(points::technician))
+        .route("/points/technicians/{id}/adjustments", post(points::adjust))
+        .route("/work-orders/{id}/difficulty", post(points::grade))
         .route("/work-orders/{id}/report", get(service::printable))
         .route("/static/{file}", get(asset))
         .merge(forms::routes())
@@ -298,6 +305,7 @@ fn menu(role: Role) -> Vec<(&'static str, &'static str)> {
             "nav.complaints",
             &[Admin, Manager, Dispatcher, Clerk, Followup],
         ),
+        ("/points", "nav.points", &[Admin, Manager, Dispatcher]),
         ("/opportunities", "nav.leads", &[Admin, Manager, Dispatcher]),
         (
             "/kb",
