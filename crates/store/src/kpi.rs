@@ -667,8 +667,7 @@ pub async fn sums(
     sql.push(&format!(
         " AND f.late_after IS NOT NULL AND f.late_after <= {n} GROUP BY 1, 2, 3"
     ));
-    let late: Vec<(Option<i64>, Option<String>, Option<NaiveDate>, i64)> =
-        db.fetch_all(&sql.text, sql.args).await?;
+    let late: Vec<GroupCount> = db.fetch_all(&sql.text, sql.args).await?;
     for (i, t, d, n) in late {
         let k = key_of(group, i, t, d);
         match out.iter_mut().find(|o| o.0 == k) {
@@ -678,6 +677,9 @@ pub async fn sums(
     }
     Ok(out)
 }
+
+/// A group's key columns and one number (a count, or a duration in seconds).
+type GroupCount = (Option<i64>, Option<String>, Option<NaiveDate>, i64);
 
 /// Which exact durations: response (on accepted rows) or repair cycle (on completed rows).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -710,7 +712,7 @@ pub async fn durations(
     ));
     filtered(vis, q, &mut sql);
     sql.push(&format!(" AND f.{col} IS NOT NULL"));
-    type DurationRow = (Option<i64>, Option<String>, Option<NaiveDate>, i64);
+    type DurationRow = GroupCount;
     let rows: Vec<DurationRow> = db.fetch_all(&sql.text, sql.args).await?;
     Ok(rows
         .into_iter()
