@@ -1506,6 +1506,7 @@ db_test!(
                 (p, "id") if p.starts_with("/api/v1/users/") => f.clerk_a.id(),
                 (p, "id") if p.starts_with("/api/v1/dispatch/plans/") => plan_id,
                 (p, "id") if p.starts_with("/api/v1/complaints/") => complaint,
+                (p, "id") if p.starts_with("/api/v1/points/technicians/") => f.tech_a_id,
                 _ => return None,
             })
         };
@@ -1533,6 +1534,9 @@ db_test!(
                 "entity" => "customer".into(),
                 "id" if path == "/api/v1/audit" => f.customer.to_string(),
                 "q" => "王小明".into(),
+                "kpi" => "first_time_fix_rate".into(),
+                "period_kind" => "month".into(),
+                "month" => "2026-03".into(),
                 other => panic!("{path}: no value for the required query parameter {other}"),
             }
         };
@@ -1554,6 +1558,10 @@ db_test!(
             for p in &params {
                 let name = p["name"].as_str().unwrap();
                 match p["in"].as_str().unwrap() {
+                    // The KPI is not a record: the orders behind it are scoped like any list.
+                    "path" if name == "key" && path.starts_with("/api/v1/kpis/") => {
+                        url = url.replace("{key}", "first_time_fix_rate");
+                    }
                     "path" => {
                         let v = path_value(path, name).unwrap_or_else(|| {
                             panic!("{path}: map the path parameter {name} to a store-A record")
@@ -2554,6 +2562,14 @@ const NOT_COLLECTIONS: &[&str] = &[
     "/api/v1/sla-rules",
     "/api/v1/fee-rules",
     "/api/v1/work-calendar",
+    // A table of KPIs per group, not a page of records.
+    "/api/v1/kpis",
+    // A target sheet (a tree of one KPI), a unit's progress, the points rules and a month's
+    // ranking: documents, not pages of records.
+    "/api/v1/targets",
+    "/api/v1/targets/progress",
+    "/api/v1/points/rules",
+    "/api/v1/points/ranking",
 ];
 
 /// The schema a `$ref` points at in the OpenAPI document.
