@@ -165,8 +165,21 @@ async fn set_value(c: &Client, id: &str, value: &str) {
     .unwrap();
 }
 
+/// The text of the first element matching `css`; found again when an htmx swap replaced it
+/// between finding and reading (a stale element).
 async fn text_of(c: &Client, css: &str) -> String {
-    wait_for(c, css).await.text().await.unwrap()
+    for _ in 0..50 {
+        match wait_for(c, css).await.text().await {
+            Ok(t) => return t,
+            Err(fantoccini::error::CmdError::Standard(e))
+                if e.error == fantoccini::error::ErrorStatus::StaleElementReference =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("{css}: {e}"),
+        }
+    }
+    panic!("{css}: replaced again and again")
 }
 
 async fn logout(c: &Client) {
