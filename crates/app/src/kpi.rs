@@ -111,6 +111,7 @@ pub async fn rebuild(app: &App) -> Result<usize> {
 /// How a table of KPIs is grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = KpiBy)]
 pub enum By {
     /// One row: everything the user may see.
     All,
@@ -392,6 +393,7 @@ impl Query {
 
 /// A group of a table: its key and how it reads.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = KpiGroup)]
 pub struct GroupInfo {
     /// `store`, `technician`, `category` … (`all` for the total row).
     pub by: &'static str,
@@ -408,6 +410,7 @@ pub struct GroupInfo {
 
 /// One row of a KPI table.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = KpiRow)]
 pub struct Row {
     pub group: GroupInfo,
     /// Each KPI by its key: a rate `{numerator, denominator, value}`, a duration
@@ -423,6 +426,7 @@ pub struct Row {
 
 /// A KPI table.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = KpiTable)]
 pub struct Table {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -634,6 +638,7 @@ fn text_label(by: By, t: &str, lang: Lang) -> String {
 /// Numerator or denominator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = KpiSide)]
 pub enum Side {
     Numerator,
     Denominator,

@@ -561,6 +561,7 @@ impl Kpi {
 
 /// A rate: integer numerator and denominator; no value when the denominator is 0.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = KpiRate)]
 pub struct Rate {
     pub numerator: i64,
     pub denominator: i64,
@@ -579,6 +580,7 @@ impl Rate {
 
 /// Count, median and p90 of exact durations, in the KPI's unit.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = KpiDurations)]
 pub struct Durations {
     pub n: i64,
     pub median: Option<f64>,
@@ -615,6 +617,7 @@ impl Durations {
 
 /// Money in fen: a total, and per call when the KPI is per call.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = KpiMoney)]
 pub struct Money {
     pub fen: i64,
     /// The calls the total is divided by (per-call figures).
@@ -628,6 +631,7 @@ pub struct Money {
 /// A KPI's value for one group and period.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
+#[schema(as = KpiValue)]
 pub enum Value {
     Rate(Rate),
     Durations(Durations),

@@ -61,6 +61,7 @@ impl PeriodKind {
 
 /// Where a value stands against its target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = TargetStatus)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// The stretch value reached (挑战达成): green.
