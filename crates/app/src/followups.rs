@@ -18,8 +18,13 @@ const FOLLOWUP_ROLES: &[Role] = &[Role::Admin, Role::Manager, Role::Followup];
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct FollowUpInput {
+    /// The overall answer (整体满意), which the satisfaction rates read.
     pub rating: Rating,
     pub comment: Option<String>,
+    /// The answers to the items of the order's questionnaire (see
+    /// `GET /work-orders/{id}/questionnaire`); an item left out was not answered.
+    #[serde(default)]
+    pub items: Vec<crate::csi::ItemAnswer>,
 }
 
 /// Records the follow-up answer of a completed order (once); a dissatisfied answer opens a
@@ -46,14 +51,21 @@ pub async fn record_follow_up_in(
         _ => None,
     };
     let now = app.now();
+    let kind = w.kind;
+    let q = crate::csi::for_order(app, w.id, kind).await?;
+    let answers = crate::csi::answers(q.as_ref(), input.rating, &input.items)?;
     let f = store::add_follow_up(
         tx,
-        w.id,
-        input.rating.as_str(),
-        comment.as_deref(),
-        channel.as_str(),
-        actor.map(Actor::id),
-        now,
+        &store::NewFollowUp {
+            work_order_id: w.id,
+            rating: input.rating.as_str(),
+            comment: comment.as_deref(),
+            channel: channel.as_str(),
+            user_id: actor.map(Actor::id),
+            at: now,
+            questionnaire_id: q.as_ref().map(|q| q.id),
+            answers: &answers,
+        },
     )
     .await?
     .ok_or_else(|| {
@@ -72,7 +84,11 @@ pub async fn record_follow_up_in(
         "follow_up",
         actor.map(Actor::id),
         now,
-        &serde_json::json!({"rating": [null, f.rating], "channel": [null, f.channel]}),
+        &serde_json::json!({
+            "rating": [null, f.rating],
+            "channel": [null, f.channel],
+            "answers": [null, answers.iter().map(|a| (a.item.as_str(), a.rating.as_str())).collect::<Vec<_>>()],
+        }),
     )
     .await?;
     if input.rating == Rating::Dissatisfied {
@@ -153,6 +169,9 @@ pub struct CallInput {
     /// Required when answered; never chosen in advance.
     pub rating: Option<Rating>,
     pub comment: Option<String>,
+    /// The items' answers when answered (see [`FollowUpInput::items`]).
+    #[serde(default)]
+    pub items: Vec<crate::csi::ItemAnswer>,
 }
 
 /// What a recorded call led to.
@@ -201,6 +220,7 @@ pub async fn record_call(
             FollowUpInput {
                 rating,
                 comment: input.comment,
+                items: input.items,
             },
         )
         .await?;

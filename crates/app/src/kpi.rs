@@ -265,7 +265,7 @@ impl By {
         }
     }
 
-    fn group(self) -> Group {
+    pub(crate) fn group(self) -> Group {
         match self {
             By::All => Group::None,
             By::Store => Group::Unit,
@@ -281,7 +281,7 @@ impl By {
         }
     }
 
-    fn bucket(self) -> Option<Bucket> {
+    pub(crate) fn bucket(self) -> Option<Bucket> {
         match self {
             By::Day => Some(Bucket::Day),
             By::Week => Some(Bucket::Week),
@@ -368,7 +368,7 @@ impl Query {
         }
     }
 
-    fn check(&self) -> Result<()> {
+    pub(crate) fn check(&self) -> Result<()> {
         if self.to < self.from {
             return Err(AppError::invalid(
                 "period",
@@ -434,8 +434,7 @@ pub struct Table {
     pub rows: Vec<Row>,
 }
 
-fn facts_query(app: &App, q: &Query, units: &[shouhou_store::records::OrgUnit]) -> FactQuery {
-    let _ = app;
+pub(crate) fn facts_query(q: &Query, units: &[shouhou_store::records::OrgUnit]) -> FactQuery {
     FactQuery {
         from: q.from,
         to: q.to,
@@ -457,7 +456,7 @@ pub async fn table(app: &App, actor: &Actor, q: &Query) -> Result<Table> {
             return Err(AppError::NotFound);
         }
     }
-    let fq = facts_query(app, q, &units);
+    let fq = facts_query(q, &units);
     let group = q.by.group();
     let now = app.now();
     let vis = &actor.vis;
@@ -547,7 +546,7 @@ pub async fn table(app: &App, actor: &Actor, q: &Query) -> Result<Table> {
 }
 
 /// How groups read: units', regions' and technicians' names.
-struct Names {
+pub(crate) struct Names {
     units: Vec<(i64, String)>,
     technicians: Vec<(i64, String)>,
 }
@@ -558,8 +557,18 @@ impl Names {
         units: &[shouhou_store::records::OrgUnit],
         sums: &BTreeMap<Key, Sums>,
     ) -> Result<Names> {
-        let ids: Vec<i64> = sums
-            .keys()
+        let keys: Vec<Key> = sums.keys().cloned().collect();
+        Names::load_keys(app, units, &keys).await
+    }
+
+    /// The names of the groups `keys`.
+    pub(crate) async fn load_keys(
+        app: &App,
+        units: &[shouhou_store::records::OrgUnit],
+        keys: &[Key],
+    ) -> Result<Names> {
+        let ids: Vec<i64> = keys
+            .iter()
             .filter_map(|k| match k {
                 Key::Id(Some(i)) => Some(*i),
                 _ => None,
@@ -571,7 +580,7 @@ impl Names {
         })
     }
 
-    fn info(&self, by: By, k: &Key, lang: Lang) -> GroupInfo {
+    pub(crate) fn info(&self, by: By, k: &Key, lang: Lang) -> GroupInfo {
         let none = if lang == Lang::ZhCn {
             "（无）"
         } else {
@@ -674,7 +683,7 @@ pub async fn orders(
         Set::Response => Member::Duration(DurationOf::Response),
         Set::Cycle => Member::Duration(DurationOf::Cycle),
     };
-    let fq = facts_query(app, q, &units);
+    let fq = facts_query(q, &units);
     Ok(store::orders(&app.db, &actor.vis, &fq, &m, page).await?)
 }
 

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod calendar;
 pub mod catalog;
 pub mod complaints;
+pub mod csi;
 pub mod customers;
 pub mod demo;
 pub mod devices;

@@ -60,6 +60,8 @@ pub struct Tracking {
     pub eta: Option<DateTime<Utc>>,
     /// The answer already given, if any.
     pub rating: Option<String>,
+    /// The items of the order's follow-up questionnaire (asked with the rating).
+    pub questions: Vec<String>,
 }
 
 impl Tracking {
@@ -213,6 +215,14 @@ async fn tracking(app: &App, w: WorkOrder) -> Result<Tracking> {
     let rating = shouhou_store::followups::follow_up(&app.db, w.id)
         .await?
         .map(|f| f.rating);
+    let questions = if rating.is_none() && w.completed_at.is_some() {
+        crate::csi::for_order(app, w.id, w.kind)
+            .await?
+            .map(|q| q.items)
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     Ok(Tracking {
         order_id: w.id,
         number: w.number,
@@ -225,6 +235,7 @@ async fn tracking(app: &App, w: WorkOrder) -> Result<Tracking> {
         appointment_end: w.appointment_end,
         eta,
         rating,
+        questions,
     })
 }
 

@@ -894,12 +894,16 @@ db_test!(
         .unwrap();
         let f = shouhou_store::followups::add_follow_up(
             &mut tx,
-            open,
-            "satisfied",
-            None,
-            "phone",
-            None,
-            app.now(),
+            &shouhou_store::followups::NewFollowUp {
+                work_order_id: open,
+                rating: "satisfied",
+                comment: None,
+                channel: "phone",
+                user_id: None,
+                at: app.now(),
+                questionnaire_id: None,
+                answers: &[],
+            },
         )
         .await
         .expect("insert after the bulk load");
@@ -2094,6 +2098,7 @@ mod kpis {
                 shouhou_app::followups::FollowUpInput {
                     rating,
                     comment: None,
+                    items: vec![],
                 },
             )
             .await
@@ -2428,6 +2433,7 @@ mod kpis {
                             shouhou_app::followups::FollowUpInput {
                                 rating: r,
                                 comment: None,
+                                items: vec![],
                             },
                         )
                         .await;
@@ -2498,6 +2504,230 @@ mod kpis {
         assert!(!daily.is_empty());
         assert_eq!(daily, again);
     });
+
+    // Satisfaction by item (DOMAIN.md "CSI by item"): three phone repairs rated item by item on
+    // the general questionnaire, the CSI per item and the improvement priority worked out by
+    // hand; then Haier's own questionnaire for the next order of the fixture's Haier device.
+    db_test!(
+        satisfaction_by_item_of_hand_rated_orders,
+        |db: Db| async move {
+            use shouhou_app::csi::{self, ItemAnswer, QuestionnaireInput};
+            let (app, clock) = test_app(db.clone());
+            let f = seed(&app).await;
+            let w = Walk {
+                app: &app,
+                clock: &clock,
+                f: &f,
+            };
+            let mut ids = Vec::new();
+            for i in 0..3 {
+                w.at(10 * i);
+                let o = w.create(WorkOrderType::RepairPhone).await;
+                w.go(&f.clerk_a, o, to(Status::Accepted)).await;
+                w.go(&f.clerk_a, o, to(Status::Completed)).await;
+                ids.push(o);
+            }
+            let asked = csi::of_order(&app, &f.manager, ids[0])
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                asked.items,
+                vec!["响应速度", "上门准时", "服务态度", "维修质量", "收费合理"],
+                "the general questionnaire"
+            );
+            let item = |item: &str, rating: Rating| ItemAnswer {
+                item: item.into(),
+                rating,
+            };
+            let answer = |id: i64, rating: Rating, items: Vec<ItemAnswer>| {
+                let app = &app;
+                let manager = &f.manager;
+                async move {
+                    shouhou_app::followups::record_follow_up(
+                        app,
+                        manager,
+                        id,
+                        shouhou_app::followups::FollowUpInput {
+                            rating,
+                            comment: None,
+                            items,
+                        },
+                    )
+                    .await
+                }
+            };
+            // Refused, and nothing stored: an item the questionnaire does not ask, an item twice.
+            let e = answer(
+                ids[0],
+                Rating::Satisfied,
+                vec![item("清洁整理", Rating::Satisfied)],
+            )
+            .await
+            .unwrap_err();
+            assert_eq!(e.field(), Some("items"), "{e:?}");
+            assert!(e.message(shouhou_domain::Lang::ZhCn).contains("清洁整理"));
+            let e = answer(
+                ids[0],
+                Rating::Satisfied,
+                vec![
+                    item("响应速度", Rating::Satisfied),
+                    item("响应速度", Rating::Neutral),
+                ],
+            )
+            .await
+            .unwrap_err();
+            assert_eq!(e.field(), Some("items"), "{e:?}");
+            assert!(shouhou_app::followups::follow_up(&app, &f.manager, ids[0])
+                .await
+                .unwrap()
+                .is_none());
+            // O1: 非常满意; 响应速度 非常满意, 服务态度 满意.
+            answer(
+                ids[0],
+                Rating::VerySatisfied,
+                vec![
+                    item("响应速度", Rating::VerySatisfied),
+                    item("服务态度", Rating::Satisfied),
+                ],
+            )
+            .await
+            .unwrap();
+            // O2: 一般; 响应速度 不满意, 服务态度 一般, 收费合理 满意.
+            answer(
+                ids[1],
+                Rating::Neutral,
+                vec![
+                    item("收费合理", Rating::Satisfied),
+                    item("响应速度", Rating::Dissatisfied),
+                    item("服务态度", Rating::Neutral),
+                ],
+            )
+            .await
+            .unwrap();
+            // O3: 满意; 服务态度 不满意.
+            let fu = answer(
+                ids[2],
+                Rating::Satisfied,
+                vec![item("服务态度", Rating::Dissatisfied)],
+            )
+            .await
+            .unwrap();
+            assert_eq!(
+                fu.answers
+                    .iter()
+                    .map(|a| (a.position, a.item.as_str()))
+                    .collect::<Vec<_>>(),
+                vec![(0, "整体满意"), (3, "服务态度")],
+                "stored with their places in the questionnaire"
+            );
+
+            let t = csi::table(&app, &f.manager, &march()).await.unwrap();
+            assert_eq!(t.rows.len(), 1);
+            let got: Vec<(&str, i64, i64, Option<f64>, i64, Option<u32>)> = t.rows[0]
+                .items
+                .iter()
+                .map(|i| (i.item.as_str(), i.n, i.points, i.csi, i.low, i.priority))
+                .collect();
+            // By hand, in thirds of 100 points (非常满意 3, 满意 2, 一般 1, 不满意 0):
+            // 响应速度 3 + 0 = 3 of 2 answers → 50.0; 服务态度 2 + 1 + 0 = 3 of 3 → 33.3;
+            // 收费合理 2 of 1 → 66.7; 整体满意 3 + 1 + 2 = 6 of 3 → 66.7. Most low answers:
+            // 服务态度 (2), then 响应速度 (1); 收费合理 has none; the overall item is not ranked.
+            assert_eq!(
+                got,
+                vec![
+                    ("响应速度", 2, 3, Some(50.0), 1, Some(2)),
+                    ("服务态度", 3, 3, Some(33.3), 2, Some(1)),
+                    ("收费合理", 1, 2, Some(66.7), 0, None),
+                    ("整体满意", 3, 6, Some(66.7), 1, None),
+                ]
+            );
+            // The KPI table's CSI is every answer together: 14 thirds of 9 answers.
+            let k = kpi::table(&app, &f.manager, &march()).await.unwrap();
+            assert_eq!(rate(&k, "csi_by_item"), (14, 27));
+            // Its orders are the three rated ones.
+            let behind = kpi::orders(
+                &app,
+                &f.manager,
+                shouhou_domain::kpi::Kpi::CsiByItem,
+                Side::Denominator,
+                &march(),
+                shouhou_store::repo::Page::first(50),
+            )
+            .await
+            .unwrap();
+            assert_eq!(behind.total, 3);
+            // By technician: phone repairs have no visit, so one group without a technician.
+            let mut by = march();
+            by.by = By::Technician;
+            let t = csi::table(&app, &f.manager, &by).await.unwrap();
+            assert_eq!(t.rows.len(), 1, "{t:?}");
+
+            // Haier's questionnaire (the fixture's device is a Haier): asked from now on.
+            let haier = |items: Vec<&str>| QuestionnaireInput {
+                name: "海尔回访".into(),
+                brand: Some("海尔".into()),
+                kind: None,
+                active: None,
+                items: items.into_iter().map(String::from).collect(),
+            };
+            assert!(matches!(
+                csi::create(&app, &f.manager, haier(vec!["上门准时"])).await,
+                Err(AppError::Forbidden)
+            ));
+            let q = csi::create(&app, &f.admin, haier(vec!["上门准时", "清洁整理"]))
+                .await
+                .unwrap();
+            let e = csi::create(&app, &f.admin, haier(vec!["上门准时"]))
+                .await
+                .unwrap_err();
+            assert_eq!(
+                e.field(),
+                Some("brand"),
+                "one active per brand and type: {e:?}"
+            );
+            w.at(40);
+            let o4 = w.create(WorkOrderType::RepairPhone).await;
+            w.go(&f.clerk_a, o4, to(Status::Accepted)).await;
+            w.go(&f.clerk_a, o4, to(Status::Completed)).await;
+            let asked = csi::of_order(&app, &f.manager, o4).await.unwrap().unwrap();
+            assert_eq!(asked.id, q.id);
+            assert!(answer(
+                o4,
+                Rating::Satisfied,
+                vec![item("响应速度", Rating::Satisfied)]
+            )
+            .await
+            .is_err());
+            answer(
+                o4,
+                Rating::Satisfied,
+                vec![item("清洁整理", Rating::Neutral)],
+            )
+            .await
+            .unwrap();
+            // Changing the questionnaire leaves the answer as it was asked.
+            csi::update(&app, &f.admin, q.id, haier(vec!["安装规范"]))
+                .await
+                .unwrap();
+            let t = csi::table(&app, &f.manager, &march()).await.unwrap();
+            let tidy = t.rows[0]
+                .items
+                .iter()
+                .find(|i| i.item == "清洁整理")
+                .unwrap();
+            assert_eq!((tidy.n, tidy.csi), (1, Some(33.3)));
+            // Audited.
+            let (n,): (i64,) = db
+            .fetch_one(
+                "SELECT COUNT(*) FROM audit_log WHERE entity = 'questionnaire' AND entity_id = $1",
+                vec![q.id.into()],
+            )
+            .await
+            .unwrap();
+            assert_eq!(n, 2);
+        }
+    );
 
     mod targets {
         use super::*;

@@ -136,7 +136,6 @@ impl Kpi {
             PartsOnTimeRate
                 | ReturnedPartNoFaultRate
                 | WeightedPrintVolume
-                | CsiByItem
                 | PartsUsageRate
                 | GrossMarginPerCall
         )
@@ -222,10 +221,17 @@ pub enum Counter {
     CustomerFen,
     /// Amounts the manufacturer reimburses (warranty work), fen.
     ManufacturerFen,
+    /// Questionnaire answers of completed orders (every item, the overall one included).
+    CsiAnswers,
+    /// … their scores in thirds of 100 points (非常满意 3, 满意 2, 一般 1, 不满意 0).
+    CsiPoints,
 }
 
+/// How many counters a fact carries.
+pub const COUNTERS: usize = 25;
+
 impl Counter {
-    pub const ALL: [Counter; 23] = [
+    pub const ALL: [Counter; COUNTERS] = [
         Counter::FtfDen,
         Counter::FtfNum,
         Counter::RemoteDen,
@@ -249,6 +255,8 @@ impl Counter {
         Counter::ComplaintsOnTime,
         Counter::CustomerFen,
         Counter::ManufacturerFen,
+        Counter::CsiAnswers,
+        Counter::CsiPoints,
     ];
 
     /// The column name in the store.
@@ -278,6 +286,8 @@ impl Counter {
             ComplaintsOnTime => "complaints_on_time",
             CustomerFen => "customer_fen",
             ManufacturerFen => "manufacturer_fen",
+            CsiAnswers => "csi_answers",
+            CsiPoints => "csi_points",
         }
     }
 
@@ -316,6 +326,8 @@ pub struct OrderRecord {
     pub arrive_by: DateTime<Utc>,
     pub visits: Vec<VisitRecord>,
     pub rating: Option<Rating>,
+    /// Every answer of the follow-up questionnaire (the items and the overall rating).
+    pub answers: Vec<Rating>,
     /// The creation time of the first later non-cancelled repair order on the same device
     /// (any status), if any.
     pub next_repair_created_at: Option<DateTime<Utc>>,
@@ -333,7 +345,7 @@ pub struct Fact {
     /// for visit facts; none when nobody arrived.
     pub technician_id: Option<i64>,
     /// Counter values (see [`Counter::ALL`]).
-    pub counters: [i64; 23],
+    pub counters: [i64; COUNTERS],
     /// Seconds from creation to acceptance (response time), on the accepted row.
     pub response_seconds: Option<i64>,
     /// Seconds from creation to completion of a repair order (repair cycle), on the completed row.
@@ -348,7 +360,7 @@ impl Fact {
             basis,
             day,
             technician_id,
-            counters: [0; 23],
+            counters: [0; COUNTERS],
             response_seconds: None,
             cycle_seconds: None,
             late_after: None,
@@ -426,6 +438,10 @@ pub fn facts(
                 },
                 1,
             );
+        }
+        for a in &o.answers {
+            f.add(Counter::CsiAnswers, 1);
+            f.add(Counter::CsiPoints, crate::csi::thirds(*a));
         }
         f.add(Counter::CustomerFen, o.customer_fen);
         f.add(Counter::ManufacturerFen, o.manufacturer_fen);
@@ -547,11 +563,11 @@ impl Kpi {
                 Counters(&[C::CustomerFen, C::ManufacturerFen]),
                 Counters(&[C::Completed]),
             ),
+            Kpi::CsiByItem => (Counters(&[C::CsiAnswers]), Counters(&[C::CsiAnswers])),
             Kpi::GrossMarginPerCall
             | Kpi::PartsOnTimeRate
             | Kpi::ReturnedPartNoFaultRate
             | Kpi::WeightedPrintVolume
-            | Kpi::CsiByItem
             | Kpi::PartsUsageRate => return None,
         })
     }
@@ -674,7 +690,7 @@ pub fn percent(r: &Rate) -> String {
 /// Sums of the counters of the facts of one group and period, and their durations.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Sums {
-    pub counters: [i64; 23],
+    pub counters: [i64; COUNTERS],
     /// Field orders without an arrival whose arrive-by has passed (late).
     pub arrival_late_unarrived: i64,
     pub response_seconds: Vec<i64>,
@@ -747,11 +763,15 @@ impl Sums {
                 calls: None,
                 per_call_fen: None,
             }),
+            // All items together: Σ scores in thirds ÷ (3 × answers) = the mean score ÷ 100.
+            Kpi::CsiByItem => Value::Rate(Rate::new(
+                self.get(C::CsiPoints),
+                3 * self.get(C::CsiAnswers),
+            )),
             Kpi::GrossMarginPerCall
             | Kpi::PartsOnTimeRate
             | Kpi::ReturnedPartNoFaultRate
             | Kpi::WeightedPrintVolume
-            | Kpi::CsiByItem
             | Kpi::PartsUsageRate => Value::NoData { no_data: true },
         }
     }
@@ -917,6 +937,7 @@ mod tests {
             arrive_by: t("2026-11-02T08:00:00Z"),
             visits: vec![],
             rating: None,
+            answers: vec![],
             next_repair_created_at: None,
             complaints: vec![],
             customer_fen: 0,
@@ -1110,12 +1131,35 @@ mod tests {
         );
         assert_eq!(s.value(Kpi::DissatisfiedRate), Value::Rate(Rate::new(1, 4)));
         assert_eq!(s.value(Kpi::FollowUpCoverage), Value::Rate(Rate::new(4, 5)));
+        // No questionnaire answers: no CSI.
+        assert_eq!(s.value(Kpi::CsiByItem), Value::Rate(Rate::new(0, 0)));
         assert_eq!(s.value(Kpi::ComplaintRate), Value::Rate(Rate::new(1, 5)));
         // Closed an hour after its due time: late.
         assert_eq!(
             s.value(Kpi::ComplaintOnTimeClosure),
             Value::Rate(Rate::new(0, 1))
         );
+    }
+
+    #[test]
+    fn csi_over_all_items_is_the_mean_score_of_every_answer() {
+        // Order 1: 非常满意, 满意 (3 + 2 thirds); order 2: 一般, 不满意, 满意 (1 + 0 + 2);
+        // a cancelled order's answers count nowhere. Σ = 8 thirds over 5 answers:
+        // 100 × 8 / 15 = 53.3 (by hand).
+        let mut a = repair(WorkOrderType::Install);
+        a.answers = vec![Rating::VerySatisfied, Rating::Satisfied];
+        let mut b = repair(WorkOrderType::Install);
+        b.answers = vec![Rating::Neutral, Rating::Dissatisfied, Rating::Satisfied];
+        let mut c = repair(WorkOrderType::Install);
+        c.answers = vec![Rating::VerySatisfied];
+        c.cancelled = true;
+        let s = sum(&[a, b, c], t("2026-12-01T00:00:00Z"));
+        let v = s.value(Kpi::CsiByItem);
+        assert_eq!(v, Value::Rate(Rate::new(8, 15)));
+        match v {
+            Value::Rate(r) => assert_eq!(percent(&r), "53.3%"),
+            _ => unreachable!(),
+        }
     }
 
     #[test]

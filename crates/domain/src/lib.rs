@@ -4,6 +4,7 @@
 
 pub mod calendar;
 pub mod complaints;
+pub mod csi;
 pub mod error;
 pub mod fees;
 pub mod fields;

@@ -481,6 +481,7 @@ mod tests {
                 outcome: Some(VisitOutcome::Fixed),
             }],
             rating: None,
+            answers: vec![],
             next_repair_created_at: None,
             complaints: vec![],
             customer_fen: 0,

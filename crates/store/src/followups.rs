@@ -20,42 +20,76 @@ pub struct FollowUp {
     pub channel: String,
     pub user_id: Option<i64>,
     pub at: DateTime<Utc>,
+    /// The questionnaire asked (none before questionnaires existed).
+    pub questionnaire_id: Option<i64>,
+    /// Every answer: the overall rating (position 0) and the questionnaire's items.
+    #[sqlx(skip)]
+    pub answers: Vec<crate::csi::Answer>,
 }
 
-const FOLLOW_COLS: &str = "id, work_order_id, rating, comment, channel, user_id, at";
+const FOLLOW_COLS: &str =
+    "id, work_order_id, rating, comment, channel, user_id, at, questionnaire_id";
 
 pub async fn follow_up(db: &Db, work_order_id: i64) -> Result<Option<FollowUp>> {
-    db.fetch_optional(
-        &format!("SELECT {FOLLOW_COLS} FROM follow_ups WHERE work_order_id = $1"),
-        args![work_order_id],
-    )
-    .await
+    let f: Option<FollowUp> = db
+        .fetch_optional(
+            &format!("SELECT {FOLLOW_COLS} FROM follow_ups WHERE work_order_id = $1"),
+            args![work_order_id],
+        )
+        .await?;
+    match f {
+        Some(mut f) => {
+            f.answers = crate::csi::answers(db, work_order_id).await?;
+            Ok(Some(f))
+        }
+        None => Ok(None),
+    }
 }
 
-/// Records the answer once per order; `None` when the order already has one.
-pub async fn add_follow_up(
-    tx: &mut Tx,
-    work_order_id: i64,
-    rating: &str,
-    comment: Option<&str>,
-    channel: &str,
-    user_id: Option<i64>,
-    at: DateTime<Utc>,
-) -> Result<Option<FollowUp>> {
+/// What a follow-up answer records.
+#[derive(Debug, Clone)]
+pub struct NewFollowUp<'a> {
+    pub work_order_id: i64,
+    pub rating: &'a str,
+    pub comment: Option<&'a str>,
+    pub channel: &'a str,
+    pub user_id: Option<i64>,
+    pub at: DateTime<Utc>,
+    pub questionnaire_id: Option<i64>,
+    /// Every answer, the overall one (position 0) included.
+    pub answers: &'a [crate::csi::Answer],
+}
+
+/// Records the answer and its items once per order; `None` when the order already has one.
+pub async fn add_follow_up(tx: &mut Tx, n: &NewFollowUp<'_>) -> Result<Option<FollowUp>> {
     let made = tx
         .execute(
-            "INSERT INTO follow_ups (work_order_id, rating, comment, channel, user_id, at) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (work_order_id) DO NOTHING",
-            args![work_order_id, rating, comment, channel, user_id, at],
+            "INSERT INTO follow_ups (work_order_id, rating, comment, channel, user_id, at, questionnaire_id) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (work_order_id) DO NOTHING",
+            args![
+                n.work_order_id,
+                n.rating,
+                n.comment,
+                n.channel,
+                n.user_id,
+                n.at,
+                n.questionnaire_id
+            ],
         )
         .await?;
     if made == 0 {
         return Ok(None);
     }
-    tx.fetch_optional(
-        &format!("SELECT {FOLLOW_COLS} FROM follow_ups WHERE work_order_id = $1"),
-        args![work_order_id],
-    )
-    .await
+    let f: Option<FollowUp> = tx
+        .fetch_optional(
+            &format!("SELECT {FOLLOW_COLS} FROM follow_ups WHERE work_order_id = $1"),
+            args![n.work_order_id],
+        )
+        .await?;
+    let Some(mut f) = f else { return Ok(None) };
+    crate::csi::add_answers(tx, f.id, n.work_order_id, n.answers).await?;
+    f.answers = n.answers.to_vec();
+    Ok(Some(f))
 }
 
 /// A completed order still waiting for its follow-up call.
@@ -64,6 +98,8 @@ pub struct ToCall {
     pub id: i64,
     pub number: String,
     pub kind: String,
+    /// The device's brand (which questionnaire the call asks).
+    pub brand: Option<String>,
     pub completed_at: DateTime<Utc>,
     pub customer: String,
     pub phone: Option<String>,
@@ -83,7 +119,8 @@ pub async fn to_call(
     page: Page,
 ) -> Result<Paged<ToCall>> {
     let mut q = Sql::new(
-        "SELECT wo.id, wo.number, wo.kind, wo.completed_at, c.name AS customer, \
+        "SELECT wo.id, wo.number, wo.kind, \
+           (SELECT d.brand FROM devices d WHERE d.id = wo.device_id) AS brand, wo.completed_at, c.name AS customer, \
            (SELECT ph.phone FROM customer_phones ph WHERE ph.customer_id = c.id ORDER BY ph.position LIMIT 1) AS phone, \
            u.display_name AS technician, \
            (SELECT COUNT(*) FROM follow_up_calls fc WHERE fc.work_order_id = wo.id AND fc.outcome = 'no_answer') AS attempts, \

@@ -5,7 +5,7 @@
 //! `domain::kpi`'s, not SQL's.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use shouhou_domain::kpi::{ComplaintRecord, Counter, Fact, OrderRecord, VisitRecord};
+use shouhou_domain::kpi::{ComplaintRecord, Counter, Fact, OrderRecord, VisitRecord, COUNTERS};
 use shouhou_domain::{Rating, VisitOutcome, WorkOrderType};
 
 use crate::repo::{Page, Paged};
@@ -206,6 +206,14 @@ pub async fn records(tx: &mut Tx, ids: &[i64]) -> Result<Vec<(Dims, OrderRecord)
             args![],
         )
         .await?;
+    let answers: Vec<(i64, String)> = tx
+        .fetch_all(
+            &format!(
+                "SELECT work_order_id, rating FROM follow_up_answers WHERE work_order_id IN ({list})"
+            ),
+            args![],
+        )
+        .await?;
     let complaints: Vec<ComplaintRow> = tx
         .fetch_all(
             &format!(
@@ -281,6 +289,11 @@ pub async fn records(tx: &mut Tx, ids: &[i64]) -> Result<Vec<(Dims, OrderRecord)
             arrive_by: o.arrive_by,
             visits: vs,
             rating,
+            answers: answers
+                .iter()
+                .filter(|a| a.0 == o.id)
+                .filter_map(|a| a.1.parse::<Rating>().ok())
+                .collect(),
             next_repair_created_at: o.next_repair,
             complaints: cs,
             customer_fen: fen("customer"),
@@ -503,7 +516,7 @@ fn daily_group_expr(g: Group) -> (&'static str, &'static str, &'static str) {
     }
 }
 
-fn group_expr(g: Group) -> (&'static str, &'static str, &'static str) {
+pub(crate) fn group_expr(g: Group) -> (&'static str, &'static str, &'static str) {
     const NI: &str = "CAST(NULL AS BIGINT)";
     const NT: &str = "CAST(NULL AS TEXT)";
     const ND: &str = "CAST(NULL AS DATE)";
@@ -526,7 +539,12 @@ fn group_expr(g: Group) -> (&'static str, &'static str, &'static str) {
     }
 }
 
-fn key_of(g: Group, id: Option<i64>, text: Option<String>, day: Option<NaiveDate>) -> Key {
+pub(crate) fn key_of(
+    g: Group,
+    id: Option<i64>,
+    text: Option<String>,
+    day: Option<NaiveDate>,
+) -> Key {
     match g {
         Group::None => Key::All,
         Group::Unit | Group::Region | Group::Technician => Key::Id(id),
@@ -542,7 +560,13 @@ fn filtered(vis: &Visibility, q: &FactQuery, sql: &mut Sql) {
 
 /// `FROM <table> f WHERE …` (`kpi_facts` or `kpi_daily`) for the query and scope.
 fn filtered_in(table: &str, vis: &Visibility, q: &FactQuery, sql: &mut Sql) {
-    sql.push(&format!(" FROM {table} f WHERE "));
+    sql.push(&format!(" FROM {table} f"));
+    filtered_on(vis, q, sql);
+}
+
+/// ` WHERE …` over the facts (or daily sums) `f` for the query and scope.
+pub(crate) fn filtered_on(vis: &Visibility, q: &FactQuery, sql: &mut Sql) {
+    sql.push(" WHERE ");
     let from = sql.arg(q.from);
     let to = sql.arg(q.to);
     sql.push(&format!("f.day >= {from} AND f.day <= {to} AND "));
@@ -593,10 +617,12 @@ struct SumRow {
     complaints_on_time: i64,
     customer_fen: i64,
     manufacturer_fen: i64,
+    csi_answers: i64,
+    csi_points: i64,
 }
 
 impl SumRow {
-    fn counters(&self) -> [i64; 23] {
+    fn counters(&self) -> [i64; COUNTERS] {
         [
             self.ftf_den,
             self.ftf_num,
@@ -621,6 +647,8 @@ impl SumRow {
             self.complaints_on_time,
             self.customer_fen,
             self.manufacturer_fen,
+            self.csi_answers,
+            self.csi_points,
         ]
     }
 }
@@ -633,7 +661,7 @@ pub async fn sums(
     q: &FactQuery,
     group: Group,
     now: DateTime<Utc>,
-) -> Result<Vec<(Key, [i64; 23], i64)>> {
+) -> Result<Vec<(Key, [i64; COUNTERS], i64)>> {
     // The counters from the daily sums.
     let (gi, gt, gd) = daily_group_expr(group);
     let mut sql = Sql::new(&format!(
@@ -650,7 +678,7 @@ pub async fn sums(
         sql.push(" GROUP BY 1, 2, 3");
     }
     let rows: Vec<SumRow> = db.fetch_all(&sql.text, sql.args).await?;
-    let mut out: Vec<(Key, [i64; 23], i64)> = rows
+    let mut out: Vec<(Key, [i64; COUNTERS], i64)> = rows
         .into_iter()
         .map(|r| {
             let c = r.counters();
@@ -672,7 +700,7 @@ pub async fn sums(
         let k = key_of(group, i, t, d);
         match out.iter_mut().find(|o| o.0 == k) {
             Some(o) => o.2 += n,
-            None => out.push((k, [0; 23], n)),
+            None => out.push((k, [0; COUNTERS], n)),
         }
     }
     Ok(out)

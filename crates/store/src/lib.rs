@@ -5,6 +5,7 @@
 //! [`Tx`] (a transaction); values are bound as [`Arg`]s so one call site serves both databases.
 
 pub mod complaints;
+pub mod csi;
 pub mod db;
 pub mod dispatch;
 pub mod error;

@@ -3102,6 +3102,21 @@ db_test!(the_days_plan_takes_the_days_jobs, |db: Db| async move {
         .text()
         .await
         .unwrap();
+    // The page made its own plan (the heading names it); read that plan's first arrival.
+    let page_plan: i64 = html
+        .split("排程方案 #")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("plan number on the page: {html}"));
+    let p: Value = api
+        .get(format!("{}/api/v1/dispatch/plans/{page_plan}", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let arrival: chrono::DateTime<chrono::Utc> =
         serde_json::from_value(p["routes"][0]["stops"][0]["arrival"].clone()).unwrap();
     let local = (arrival + chrono::Duration::hours(8))

@@ -48,6 +48,154 @@ pub struct FollowUp {
     /// By phone (the follow-up clerk) or the customer on the QR page.
     pub by_phone: bool,
     pub complaint: Option<Complaint>,
+    /// The answer per aspect of the service (see [`Aspect`]), none where the customer skipped
+    /// the question.
+    pub aspects: [Option<Rating>; ASPECTS],
+}
+
+/// What a questionnaire item asks about: the answers follow what happened on that aspect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aspect {
+    Response,
+    Punctual,
+    Manner,
+    Quality,
+    Price,
+    Tidy,
+}
+const ASPECTS: usize = 6;
+
+/// The demo's questionnaires: the general one (made by the migration), Haier's own questions
+/// and the install questionnaire; each item with the aspect it asks about.
+pub const QUESTIONNAIRES: &[(i64, &str, &str, &str, &[(&str, Aspect)])] = &[
+    (
+        1,
+        "通用回访问卷",
+        "",
+        "",
+        &[
+            ("响应速度", Aspect::Response),
+            ("上门准时", Aspect::Punctual),
+            ("服务态度", Aspect::Manner),
+            ("维修质量", Aspect::Quality),
+            ("收费合理", Aspect::Price),
+        ],
+    ),
+    (
+        2,
+        "海尔品牌回访",
+        "海尔",
+        "",
+        &[
+            ("响应速度", Aspect::Response),
+            ("上门准时", Aspect::Punctual),
+            ("服务态度", Aspect::Manner),
+            ("维修质量", Aspect::Quality),
+            ("收费合理", Aspect::Price),
+            ("清洁整理", Aspect::Tidy),
+        ],
+    ),
+    (
+        3,
+        "安装回访",
+        "",
+        "install",
+        &[
+            ("预约沟通", Aspect::Response),
+            ("上门准时", Aspect::Punctual),
+            ("安装规范", Aspect::Quality),
+            ("服务态度", Aspect::Manner),
+            ("收费合理", Aspect::Price),
+        ],
+    ),
+];
+
+/// The demo questionnaire an order of `brand` and `kind` is asked (as `app::csi::best_fit`).
+pub fn questionnaire_of(
+    brand: &str,
+    kind: WorkOrderType,
+) -> &'static (
+    i64,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, Aspect)],
+) {
+    QUESTIONNAIRES
+        .iter()
+        .filter_map(|q| shouhou_domain::csi::fit(q.2, q.3, Some(brand), kind).map(|f| (f, q)))
+        .max_by_key(|(f, q)| (*f, std::cmp::Reverse(q.0)))
+        .map(|(_, q)| q)
+        .unwrap_or(&QUESTIONNAIRES[0])
+}
+
+/// The answer per aspect: the overall answer, lower where that aspect went wrong (late, a long
+/// wait, several visits or no fix, a charge, the technician's manner), sometimes higher where it
+/// went right; a few questions skipped. Drawn from their own generator (seeded by the
+/// completion time) so the rest of the demo is the same with or without questionnaires.
+fn aspects(completed: DateTime<Utc>, overall: Rating, f: &Facts) -> [Option<Rating>; ASPECTS] {
+    use rand::SeedableRng;
+    let mut rng = StdRng::seed_from_u64(completed.timestamp() as u64 ^ 0x00c5_1c5e);
+    let score = |r: Rating| shouhou_domain::csi::thirds(r);
+    let of = |t: i64| match t.clamp(0, 3) {
+        3 => Rating::VerySatisfied,
+        2 => Rating::Satisfied,
+        1 => Rating::Neutral,
+        _ => Rating::Dissatisfied,
+    };
+    let late = f.late.unwrap_or(0);
+    let trouble = |a: Aspect| -> i64 {
+        match a {
+            Aspect::Response => i64::from(f.waited_days > 4) + i64::from(f.waited_days > 10),
+            Aspect::Punctual => i64::from(late > 0) + i64::from(late > 60),
+            Aspect::Manner => i64::from(f.manner > 0.05),
+            Aspect::Quality => i64::from(f.visits > 1) + i64::from(f.not_fixable),
+            Aspect::Price => i64::from(f.paid),
+            Aspect::Tidy => 0,
+        }
+    };
+    let all = [
+        Aspect::Response,
+        Aspect::Punctual,
+        Aspect::Manner,
+        Aspect::Quality,
+        Aspect::Price,
+        Aspect::Tidy,
+    ];
+    let mut out = [None; ASPECTS];
+    for (i, a) in all.iter().enumerate() {
+        if rng.gen_bool(0.04) {
+            continue;
+        }
+        let mut t = score(overall);
+        match trouble(*a) {
+            0 => {
+                if t < 3 && rng.gen_bool(if t <= 1 { 0.5 } else { 0.3 }) {
+                    t += 1;
+                } else if rng.gen_bool(0.06) {
+                    t -= 1;
+                }
+            }
+            k => {
+                if rng.gen_bool(0.75) {
+                    t -= k;
+                }
+            }
+        }
+        out[i] = Some(of(t));
+    }
+    out
+}
+
+fn aspect_index(a: Aspect) -> usize {
+    match a {
+        Aspect::Response => 0,
+        Aspect::Punctual => 1,
+        Aspect::Manner => 2,
+        Aspect::Quality => 3,
+        Aspect::Price => 4,
+        Aspect::Tidy => 5,
+    }
 }
 
 /// A follow-up call that got no rating: when, `no_answer` or `refused`, the retry it set.
@@ -191,12 +339,15 @@ pub fn follow_up(
         comment: (!comment.is_empty()).then_some(comment),
         by_phone,
         complaint,
+        aspects: aspects(completed, rating, f),
     })
 }
 
 #[derive(Default)]
 pub struct Rows {
     pub follow_ups: Vec<Vec<Arg>>,
+    /// Every answer of a follow-up: the overall one and the questionnaire's items.
+    pub answers: Vec<Vec<Arg>>,
     /// Follow-up calls that got no rating (no answer, refused).
     pub calls: Vec<Vec<Arg>>,
     pub complaints: Vec<Vec<Arg>>,
@@ -212,6 +363,14 @@ pub const FOLLOW_UP_COLS: &[&str] = &[
     "channel",
     "user_id",
     "at",
+    "questionnaire_id",
+];
+pub const ANSWER_COLS: &[&str] = &[
+    "follow_up_id",
+    "work_order_id",
+    "position",
+    "item",
+    "rating",
 ];
 pub const CALL_COLS: &[&str] = &["work_order_id", "outcome", "user_id", "at", "retry_at"];
 pub const COMPLAINT_COLS: &[&str] = &[
@@ -342,6 +501,7 @@ pub fn rows(
     if let Some(f) = o.follow_up.filter(|f| f.at <= now) {
         let id = *next_follow_up;
         *next_follow_up += 1;
+        let q = questionnaire_of(super::names::PRODUCTS[dev.product].brand, o.kind);
         out.follow_ups.push(args![
             id,
             o.id,
@@ -349,8 +509,22 @@ pub fn rows(
             f.comment,
             if f.by_phone { "phone" } else { "self_service" },
             f.by_phone.then_some(org.staff.followup),
-            f.at
+            f.at,
+            q.0
         ]);
+        out.answers.push(args![
+            id,
+            o.id,
+            0i64,
+            shouhou_domain::csi::OVERALL,
+            f.rating.as_str()
+        ]);
+        for (i, (item, aspect)) in q.4.iter().enumerate() {
+            if let Some(r) = f.aspects[aspect_index(*aspect)] {
+                out.answers
+                    .push(args![id, o.id, i as i64 + 1, *item, r.as_str()]);
+            }
+        }
         if let Some(c) = f.complaint.filter(|c| c.created <= now) {
             let kid = *next_complaint;
             *next_complaint += 1;

@@ -228,6 +228,7 @@ pub async fn generate(app: &App, o: &DemoOptions, progress: Progress<'_>) -> Res
         "reviews",
         "opportunities",
         "follow_ups",
+        "questionnaires",
         "complaints",
         "complaint_actions",
         "kb_articles",

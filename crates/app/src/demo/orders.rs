@@ -300,6 +300,37 @@ pub async fn write(
     money: &Money,
     progress: Progress<'_>,
 ) -> Result<usize> {
+    // The demo's questionnaires besides the general one the migration made.
+    let mut tx = app.db.begin().await?;
+    let now = cal.now;
+    for (id, name, brand, kind, items) in crm::QUESTIONNAIRES.iter().skip(1) {
+        tx.bulk_insert(
+            "questionnaires",
+            &[
+                "id",
+                "name",
+                "brand",
+                "kind",
+                "active",
+                "created_at",
+                "updated_at",
+            ],
+            vec![args![*id, *name, *brand, *kind, true, now, now]],
+        )
+        .await?;
+        let rows = items
+            .iter()
+            .enumerate()
+            .map(|(i, (label, _))| args![*id, i as i64 + 1, *label])
+            .collect();
+        tx.bulk_insert(
+            "questionnaire_items",
+            &["questionnaire_id", "position", "label"],
+            rows,
+        )
+        .await?;
+    }
+    tx.commit().await?;
     let (mut next_visit, mut next_follow_up, mut next_complaint) = (1i64, 1i64, 1i64);
     for (n, part) in h.orders.chunks(2_000).enumerate() {
         let mut rows = Rows::default();
@@ -323,6 +354,8 @@ pub async fn write(
         tx.bulk_insert("photos", PHOTO_COLS, m.photos).await?;
         tx.bulk_insert("reviews", REVIEW_COLS, m.reviews).await?;
         tx.bulk_insert("follow_ups", crm::FOLLOW_UP_COLS, c.follow_ups)
+            .await?;
+        tx.bulk_insert("follow_up_answers", crm::ANSWER_COLS, c.answers)
             .await?;
         tx.bulk_insert("follow_up_calls", crm::CALL_COLS, c.calls)
             .await?;

@@ -5,6 +5,7 @@ pub mod archive;
 pub mod auth;
 pub mod calendar;
 pub mod complaints;
+pub mod csi;
 pub mod dispatch;
 pub mod followups;
 pub mod health;
@@ -119,6 +120,10 @@ pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(complaints::escalate))
         .routes(routes!(complaints::close))
         .routes(routes!(kpi::table))
+        .routes(routes!(csi::table))
+        .routes(routes!(csi::list, csi::create))
+        .routes(routes!(csi::update))
+        .routes(routes!(csi::of_order))
         .routes(routes!(kpi::orders))
         .routes(routes!(targets::sheet, targets::set))
         .routes(routes!(targets::progress))

@@ -25,6 +25,8 @@ pub struct CallRow {
     technician: String,
     /// "2nd call unanswered · next 6/3 09:00", empty before the first call.
     attempts: String,
+    /// The items of the order's questionnaire (asked besides the overall rating).
+    questions: Vec<String>,
 }
 
 #[derive(Template)]
@@ -47,12 +49,21 @@ pub async fn follow_ups(State(s): State<AppState>, p: Page) -> Response {
         Err(e) => return err(e),
     };
     let today = s.app.today();
+    let qs = match shouhou_app::csi::questionnaires(&s.app, &p.actor).await {
+        Ok(v) => v,
+        Err(e) => return err(e),
+    };
     render(&FollowUps {
         total: list.total,
         rows: list
             .items
             .into_iter()
             .map(|r| CallRow {
+                questions: shouhou_domain::WorkOrderType::parse_field(&r.kind, "kind")
+                    .ok()
+                    .and_then(|k| shouhou_app::csi::best_fit(&qs, r.brand.as_deref(), k))
+                    .map(|q| q.items)
+                    .unwrap_or_default(),
                 id: r.id,
                 number: r.number,
                 kind: shouhou_domain::WorkOrderType::parse_field(&r.kind, "kind")
@@ -88,12 +99,44 @@ fn attempts_note(t: &T, attempts: i64, retry: Option<String>) -> String {
     s
 }
 
-#[derive(Deserialize)]
+/// A call's form: `outcome`, `rating` (empty when none was chosen: refused with a message, never
+/// defaulted), `comment`, and `item:<item>` per questionnaire item (empty = not answered).
 pub struct AnswerForm {
     outcome: Option<uc::CallOutcome>,
-    /// Empty when none was chosen: refused with a message, never defaulted.
     rating: Option<String>,
     comment: Option<String>,
+    items: Vec<(String, String)>,
+}
+
+impl<'de> Deserialize<'de> for AnswerForm {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let pairs = Vec::<(String, String)>::deserialize(d)?;
+        let mut f = AnswerForm {
+            outcome: None,
+            rating: None,
+            comment: None,
+            items: Vec::new(),
+        };
+        for (k, v) in pairs {
+            match k.as_str() {
+                "outcome" => {
+                    f.outcome = Some(
+                        serde_json::from_value(serde_json::Value::String(v))
+                            .map_err(D::Error::custom)?,
+                    )
+                }
+                "rating" => f.rating = Some(v),
+                "comment" => f.comment = Some(v),
+                _ => {
+                    if let Some(item) = k.strip_prefix("item:") {
+                        f.items.push((item.to_string(), v));
+                    }
+                }
+            }
+        }
+        Ok(f)
+    }
 }
 
 /// `POST /follow-ups/{id}` (htmx): the call's outcome. The row keeps its order number and says
@@ -113,10 +156,15 @@ pub async fn answer(
             Err(e) => return call_error(&p, id, AppError::from(e)),
         },
     };
+    let items = match super::selfservice::item_answers(&f.items) {
+        Ok(v) => v,
+        Err(e) => return call_error(&p, id, e),
+    };
     let input = uc::CallInput {
         outcome: f.outcome.unwrap_or(uc::CallOutcome::Answered),
         rating,
         comment: f.comment,
+        items,
     };
     let number = shouhou_store::work_orders::get(&s.app.db, &p.actor.vis, id)
         .await

@@ -4,7 +4,7 @@
 //! p-chart of first-time fix and the technicians' funnel plot. Every figure links to the orders
 //! behind it (`/kpis/{key}/orders`).
 
-mod charts;
+pub(crate) mod charts;
 
 use askama::Template;
 use axum::extract::State;
@@ -23,10 +23,10 @@ use crate::AppState;
 
 #[derive(Debug, Deserialize, Default)]
 pub struct Form {
-    period: Option<String>,
+    pub(crate) period: Option<String>,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
-    by: Option<String>,
+    pub(crate) by: Option<String>,
     unit_id: Option<i64>,
     technician_id: Option<i64>,
     category: Option<String>,
@@ -83,6 +83,10 @@ struct Dashboard {
     bar_chart: String,
     p_chart: String,
     funnel: String,
+    /// Satisfaction by item against the period before.
+    radar_csi: String,
+    /// A technician's profile across KPIs against the team (when narrowed to a technician).
+    radar_tech: String,
     /// The comparison table as Excel.
     export: String,
 }
@@ -178,7 +182,7 @@ fn change(k: Kpi, now: &Value, prev: &Value, lang: Lang) -> (String, &'static st
 }
 
 /// The filter part of a link (`&unit_id=…&category=…`), always starting with `&` when not empty.
-fn filter_args(q: &KpiQuery) -> String {
+pub(crate) fn filter_args(q: &KpiQuery) -> String {
     let mut s = String::new();
     if let Some(u) = q.unit_id {
         s.push_str(&format!("&unit_id={u}"));
@@ -254,6 +258,23 @@ fn card(
             Some((hours(r.denominator, lang), orders_link(k, "denominator", q))),
             String::new(),
         ),
+        // Σ thirds ÷ 3·answers: the card names the answers, the CSI page the items.
+        Value::Rate(r) if k == Kpi::CsiByItem => (
+            None,
+            Some((
+                format!(
+                    "{} {}",
+                    r.denominator / 3,
+                    if lang == Lang::ZhCn {
+                        "条答复"
+                    } else {
+                        "answers"
+                    }
+                ),
+                format!("/csi?from={}&to={}{}", q.from, q.to, filter_args(q)),
+            )),
+            String::new(),
+        ),
         Value::Rate(r) => (
             Some((r.numerator.to_string(), orders_link(k, "numerator", q))),
             Some((r.denominator.to_string(), orders_link(k, "denominator", q))),
@@ -314,7 +335,7 @@ const COLUMNS: &[Kpi] = &[
     Kpi::ServiceRevenue,
 ];
 
-fn query_of(f: &Form, today: NaiveDate) -> (KpiQuery, Option<Period>) {
+pub(crate) fn query_of(f: &Form, today: NaiveDate) -> (KpiQuery, Option<Period>) {
     let period = f.period.as_deref().and_then(Period::parse);
     let (period, (from, to)) = match (f.from, f.to, period) {
         (Some(a), Some(b), None) => (None, (a, b)),
@@ -592,6 +613,19 @@ pub async fn dashboard(State(s): State<AppState>, p: Page, Query(f): Query<Form>
         )
     };
 
+    let radar_csi = csi_radar(&s, &p, &q, &prev_q).await;
+    let radar_tech = match q.technician_id {
+        Some(_) => {
+            let mut team_q = q.clone();
+            team_q.technician_id = None;
+            match uc::table(&s.app, &p.actor, &team_q).await {
+                Ok(team) => technician_radar(total_now, total(&team).unwrap_or(&empty), lang),
+                Err(_) => String::new(),
+            }
+        }
+        None => String::new(),
+    };
+
     let visible_units: Vec<(i64, String, bool)> = units
         .iter()
         .filter(|u| p.actor.sees_unit(u.id) && u.kind != OrgKind::Partner)
@@ -682,6 +716,8 @@ pub async fn dashboard(State(s): State<AppState>, p: Page, Query(f): Query<Form>
         bar_chart,
         p_chart,
         funnel,
+        radar_csi,
+        radar_tech,
         export: format!(
             "/kpis/export.xlsx?from={}&to={}{}&by={}",
             q.from,
@@ -690,6 +726,123 @@ pub async fn dashboard(State(s): State<AppState>, p: Page, Query(f): Query<Form>
             by.as_str()
         ),
     })
+}
+
+/// The radar of satisfaction by item, this period against the one before (empty where the
+/// user may not read CSI or nobody answered).
+async fn csi_radar(s: &AppState, p: &Page, q: &KpiQuery, prev_q: &KpiQuery) -> String {
+    let lang = p.actor.lang;
+    let (Ok(now), Ok(prev)) = (
+        shouhou_app::csi::table(&s.app, &p.actor, q).await,
+        shouhou_app::csi::table(&s.app, &p.actor, prev_q).await,
+    ) else {
+        return String::new();
+    };
+    let Some(items) = now.rows.first().map(|r| &r.items) else {
+        return String::new();
+    };
+    let before = |item: &str| {
+        prev.rows
+            .first()
+            .and_then(|r| r.items.iter().find(|i| i.item == item))
+            .and_then(|i| i.csi)
+            .map(|v| v / 100.0)
+    };
+    let zh = lang == Lang::ZhCn;
+    let axes: Vec<String> = items
+        .iter()
+        .map(|i| shouhou_app::csi::item_label(&i.item, lang))
+        .collect();
+    charts::radar(
+        if zh {
+            "分项满意度（满分 100）"
+        } else {
+            "Satisfaction by item (out of 100)"
+        },
+        &axes,
+        &[
+            (
+                if zh { "本期" } else { "This period" }.to_string(),
+                "now",
+                items.iter().map(|i| i.csi.map(|v| v / 100.0)).collect(),
+            ),
+            (
+                if zh { "上期" } else { "Previous period" }.to_string(),
+                "before",
+                items.iter().map(|i| before(&i.item)).collect(),
+            ),
+        ],
+    )
+}
+
+/// A technician's profile: first-time fix, arrival on time, satisfaction, CSI, repairs not
+/// repeated and on-site share (each 0–100 %), against the team's.
+fn technician_radar(tech: &uc::Row, team: &uc::Row, lang: Lang) -> String {
+    let zh = lang == Lang::ZhCn;
+    let rate = |r: &uc::Row, k: Kpi| match r.kpis.get(k.as_str()) {
+        Some(Value::Rate(x)) => x.value,
+        _ => None,
+    };
+    let axes_kpis = [
+        Kpi::FirstTimeFixRate,
+        Kpi::ArrivalCompliance,
+        Kpi::SatisfactionRate,
+        Kpi::CsiByItem,
+        Kpi::RepeatRepairRate,
+        Kpi::EffectiveOnsiteShare,
+    ];
+    let values = |r: &uc::Row| -> Vec<Option<f64>> {
+        axes_kpis
+            .iter()
+            .map(|k| {
+                let v = rate(r, *k);
+                if *k == Kpi::RepeatRepairRate {
+                    v.map(|x| 1.0 - x)
+                } else {
+                    v
+                }
+            })
+            .collect()
+    };
+    let axes: Vec<String> = axes_kpis
+        .iter()
+        .map(|k| {
+            if *k == Kpi::RepeatRepairRate {
+                if zh {
+                    "无重复维修"
+                } else {
+                    "Not repeated"
+                }
+                .to_string()
+            } else {
+                k.label(lang).to_string()
+            }
+        })
+        .collect();
+    charts::radar(
+        &format!(
+            "{} · {}",
+            tech.group.name,
+            if zh {
+                "技术员画像（与团队相比）"
+            } else {
+                "technician profile against the team"
+            }
+        ),
+        &axes,
+        &[
+            (
+                if zh { "技术员" } else { "Technician" }.to_string(),
+                "now",
+                values(tech),
+            ),
+            (
+                if zh { "团队" } else { "Team" }.to_string(),
+                "team",
+                values(team),
+            ),
+        ],
+    )
 }
 
 fn dashboard_link(q: &KpiQuery, period: Option<Period>, by: By) -> String {

@@ -4,6 +4,7 @@
 mod archive;
 mod calendar;
 mod complaints;
+mod csi;
 mod desk;
 mod dispatch;
 pub mod field;
@@ -51,6 +52,13 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/lang", post(set_lang))
         .route("/home", get(home))
         .route("/kpis", get(kpi::dashboard))
+        .route("/csi", get(csi::page))
+        .route("/csi/export.xlsx", get(csi::export))
+        .route(
+            "/csi/questionnaires",
+            get(csi::questionnaires).post(csi::create),
+        )
+        .route("/csi/questionnaires/{id}", post(csi::update))
         .route("/kpis/export.xlsx", get(kpi::export))
         .route("/kpis/{key}/orders", get(kpi::orders))
         .route("/targets", get(targets::page).post(targets::set))
@@ -300,6 +308,11 @@ fn menu(role: Role) -> Vec<(&'static str, &'static str)> {
             &[Admin, Manager, Dispatcher, Clerk, Finance, Followup],
         ),
         ("/follow-ups", "nav.follow_ups", &[Admin, Manager, Followup]),
+        (
+            "/csi",
+            "nav.csi",
+            &[Admin, Manager, Dispatcher, Finance, Followup],
+        ),
         (
             "/complaints",
             "nav.complaints",

@@ -75,6 +75,8 @@ pub struct TrackView {
     arrival: String,
     rating: String,
     may_rate: bool,
+    /// The questionnaire's items, asked before the overall rating.
+    questions: Vec<String>,
 }
 
 #[derive(Template)]
@@ -197,6 +199,7 @@ fn track_view(s: &AppState, k: &Tracking, lang: Lang) -> TrackView {
             .map(|r| r.label(lang).to_string())
             .unwrap_or_default(),
         may_rate: k.may_rate(s.app.now()),
+        questions: k.questions.clone(),
     }
 }
 
@@ -366,12 +369,55 @@ pub async fn report(
     }
 }
 
-#[derive(Deserialize)]
+/// The rating form: `rating` (the overall answer; none or empty when the customer chose
+/// nothing: refused with a message, never defaulted), `comment`, `lang`, and `item:<item>` for
+/// each questionnaire item the customer rated.
 pub struct RateForm {
-    /// None (or empty) when the customer chose nothing: refused with a message, never defaulted.
     rating: Option<String>,
     comment: Option<String>,
     lang: Option<String>,
+    items: Vec<(String, String)>,
+}
+
+impl<'de> Deserialize<'de> for RateForm {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let pairs = Vec::<(String, String)>::deserialize(d)?;
+        let mut f = RateForm {
+            rating: None,
+            comment: None,
+            lang: None,
+            items: Vec::new(),
+        };
+        for (k, v) in pairs {
+            match k.as_str() {
+                "rating" => f.rating = Some(v),
+                "comment" => f.comment = Some(v),
+                "lang" => f.lang = Some(v),
+                _ => {
+                    if let Some(item) = k.strip_prefix("item:") {
+                        f.items.push((item.to_string(), v));
+                    }
+                }
+            }
+        }
+        Ok(f)
+    }
+}
+
+/// The items a form rated (`item:<item>` = rating; an empty value was left unanswered).
+pub fn item_answers(
+    pairs: &[(String, String)],
+) -> Result<Vec<shouhou_app::csi::ItemAnswer>, AppError> {
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(item, v)| {
+            Ok(shouhou_app::csi::ItemAnswer {
+                item: item.clone(),
+                rating: Rating::parse_field(v.trim(), "items")?,
+            })
+        })
+        .collect()
 }
 
 /// `POST /s/{token}/rate`: the customer's follow-up answer.
@@ -390,11 +436,12 @@ pub async fn rate(
         None | Some("") => Err(AppError::invalid("rating", ValidationError::Required)),
         Some(r) => Rating::parse_field(r, "rating").map_err(AppError::from),
     };
-    let result = match rating {
-        Ok(rating) => {
+    let result = match rating.and_then(|r| Ok((r, item_answers(&f.items)?))) {
+        Ok((rating, items)) => {
             let input = FollowUpInput {
                 rating,
                 comment: f.comment,
+                items,
             };
             uc::rate(&s.app, &token, input).await
         }

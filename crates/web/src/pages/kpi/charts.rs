@@ -330,3 +330,82 @@ mod tests {
         assert_eq!(s.matches("point out").count(), 1, "{s}");
     }
 }
+
+/// A radar (spider) chart: one axis per label, each series a polygon of values in 0..=1 (None
+/// draws at the centre and is marked "—" in the legend text); grid rings at 20 % steps.
+/// `series`: (name, css class, values per axis).
+pub fn radar(title: &str, axes: &[String], series: &[(String, &str, Vec<Option<f64>>)]) -> String {
+    let n = axes.len();
+    if n < 3 {
+        return String::new();
+    }
+    let (w, h) = (460.0, 380.0);
+    let (cx, cy, r) = (230.0, 200.0, 130.0);
+    let point = |i: usize, v: f64| {
+        let a = -std::f64::consts::FRAC_PI_2 + i as f64 * std::f64::consts::TAU / n as f64;
+        (cx + r * v * a.cos(), cy + r * v * a.sin())
+    };
+    let mut s = format!(
+        "<svg class=\"chart radar\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"{t}\">\
+         <text x=\"0\" y=\"14\" class=\"chart-title\">{t}</text>",
+        t = esc(title)
+    );
+    for ring in 1..=5 {
+        let v = ring as f64 / 5.0;
+        let pts: Vec<String> = (0..n)
+            .map(|i| {
+                let (x, y) = point(i, v);
+                format!("{x:.1},{y:.1}")
+            })
+            .collect();
+        let _ = write!(
+            s,
+            "<polygon class=\"grid\" points=\"{}\" fill=\"none\"/>",
+            pts.join(" ")
+        );
+    }
+    for (i, label) in axes.iter().enumerate() {
+        let (x, y) = point(i, 1.0);
+        let (lx, ly) = point(i, 1.16);
+        let anchor = if (lx - cx).abs() < 5.0 {
+            "middle"
+        } else if lx > cx {
+            "start"
+        } else {
+            "end"
+        };
+        let _ = write!(
+            s,
+            "<line class=\"axis\" x1=\"{cx}\" y1=\"{cy}\" x2=\"{x:.1}\" y2=\"{y:.1}\"/>\
+             <text x=\"{lx:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\" class=\"radar-label\">{}</text>",
+            ly + 4.0,
+            esc(label)
+        );
+    }
+    for (k, (name, class, values)) in series.iter().enumerate() {
+        let pts: Vec<String> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let (x, y) = point(i, v.unwrap_or(0.0).clamp(0.0, 1.0));
+                format!("{x:.1},{y:.1}")
+            })
+            .collect();
+        let _ = write!(
+            s,
+            "<polygon class=\"series {class}\" points=\"{}\"><title>{}</title></polygon>",
+            pts.join(" "),
+            esc(name)
+        );
+        let ly = h - 8.0 - 16.0 * (series.len() - 1 - k) as f64;
+        let _ = write!(
+            s,
+            "<rect class=\"series {class}\" x=\"0\" y=\"{:.1}\" width=\"12\" height=\"10\"/>\
+             <text x=\"18\" y=\"{ly:.1}\" class=\"legend\">{}</text>",
+            ly - 9.0,
+            esc(name)
+        );
+    }
+    s.push_str("</svg>");
+    s
+}

@@ -1,0 +1,220 @@
+//! Satisfaction by item (分项满意度): follow-up questionnaires, the answers of each follow-up, and
+//! the answers counted per item over the KPI facts (period, scope, filters and grouping as every
+//! other KPI).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::args;
+use crate::db::{Db, Tx};
+use crate::kpi::{filtered_on, group_expr, key_of, FactQuery, Group, Key};
+use crate::scope::Sql;
+use crate::{Result, Visibility};
+
+/// A follow-up questionnaire: the items asked (besides the overall 整体满意) of the orders of a
+/// brand and/or type ('' = any).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Questionnaire {
+    pub id: i64,
+    pub name: String,
+    /// The brand it is for ('' = every brand).
+    pub brand: String,
+    /// The work-order type it is for ('' = every type).
+    pub kind: String,
+    pub active: bool,
+    /// The items in the order they are asked.
+    pub items: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct QRow {
+    id: i64,
+    name: String,
+    brand: String,
+    kind: String,
+    active: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+/// Every questionnaire, the active ones first, then by brand and type.
+pub async fn list(db: &Db) -> Result<Vec<Questionnaire>> {
+    let rows: Vec<QRow> = db
+        .fetch_all(
+            "SELECT id, name, brand, kind, active, created_at, updated_at FROM questionnaires \
+             ORDER BY active DESC, brand, kind, id",
+            args![],
+        )
+        .await?;
+    let items: Vec<(i64, String)> = db
+        .fetch_all(
+            "SELECT questionnaire_id, label FROM questionnaire_items ORDER BY questionnaire_id, position",
+            args![],
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Questionnaire {
+            items: items
+                .iter()
+                .filter(|i| i.0 == r.id)
+                .map(|i| i.1.clone())
+                .collect(),
+            id: r.id,
+            name: r.name,
+            brand: r.brand,
+            kind: r.kind,
+            active: r.active,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+        .collect())
+}
+
+/// One questionnaire.
+pub async fn get(db: &Db, id: i64) -> Result<Option<Questionnaire>> {
+    Ok(list(db).await?.into_iter().find(|q| q.id == id))
+}
+
+/// What an admin sets.
+#[derive(Debug, Clone)]
+pub struct Fields<'a> {
+    pub name: &'a str,
+    pub brand: &'a str,
+    pub kind: &'a str,
+    pub active: bool,
+    pub items: &'a [String],
+}
+
+async fn put_items(tx: &mut Tx, id: i64, items: &[String]) -> Result<()> {
+    tx.execute(
+        "DELETE FROM questionnaire_items WHERE questionnaire_id = $1",
+        args![id],
+    )
+    .await?;
+    for (i, label) in items.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO questionnaire_items (questionnaire_id, position, label) VALUES ($1,$2,$3)",
+            args![id, i as i64 + 1, label.as_str()],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A new questionnaire; a conflict when an active one already has its brand and type.
+pub async fn create(tx: &mut Tx, f: &Fields<'_>, now: DateTime<Utc>) -> Result<i64> {
+    let id = tx
+        .insert(
+            "INSERT INTO questionnaires (name, brand, kind, active, created_at, updated_at) \
+             VALUES ($1,$2,$3,$4,$5,$5) RETURNING id",
+            args![f.name, f.brand, f.kind, f.active, now],
+        )
+        .await?;
+    put_items(tx, id, f.items).await?;
+    Ok(id)
+}
+
+/// Changes a questionnaire (past answers keep the items as they were asked); false when it does
+/// not exist.
+pub async fn update(tx: &mut Tx, id: i64, f: &Fields<'_>, now: DateTime<Utc>) -> Result<bool> {
+    let n = tx
+        .execute(
+            "UPDATE questionnaires SET name = $1, brand = $2, kind = $3, active = $4, updated_at = $5 \
+             WHERE id = $6",
+            args![f.name, f.brand, f.kind, f.active, now, id],
+        )
+        .await?;
+    if n == 0 {
+        return Ok(false);
+    }
+    put_items(tx, id, f.items).await?;
+    Ok(true)
+}
+
+/// The brand of an order's device (none without a device or a brand).
+pub async fn order_brand(db: &Db, work_order_id: i64) -> Result<Option<String>> {
+    let row: Option<(Option<String>,)> = db
+        .fetch_optional(
+            "SELECT d.brand FROM work_orders w LEFT JOIN devices d ON d.id = w.device_id WHERE w.id = $1",
+            args![work_order_id],
+        )
+        .await?;
+    Ok(row.and_then(|r| r.0).filter(|b| !b.is_empty()))
+}
+
+/// One answer of a follow-up: the item as asked, and the rating.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, sqlx::FromRow)]
+#[schema(as = FollowUpAnswer)]
+pub struct Answer {
+    /// 0 for the overall item, then the questionnaire's order.
+    pub position: i64,
+    pub item: String,
+    pub rating: String,
+}
+
+/// Stores a follow-up's answers.
+pub async fn add_answers(
+    tx: &mut Tx,
+    follow_up_id: i64,
+    work_order_id: i64,
+    answers: &[Answer],
+) -> Result<()> {
+    for a in answers {
+        tx.execute(
+            "INSERT INTO follow_up_answers (follow_up_id, work_order_id, position, item, rating) \
+             VALUES ($1,$2,$3,$4,$5)",
+            args![
+                follow_up_id,
+                work_order_id,
+                a.position,
+                a.item.as_str(),
+                a.rating.as_str()
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The answers of an order's follow-up, in the order asked.
+pub async fn answers(db: &Db, work_order_id: i64) -> Result<Vec<Answer>> {
+    db.fetch_all(
+        "SELECT position, item, rating FROM follow_up_answers WHERE work_order_id = $1 ORDER BY position",
+        args![work_order_id],
+    )
+    .await
+}
+
+/// Answers per group, item and rating over the orders completed in the period (a follow-up
+/// counts on its order's completion day): (group, item, rating, count).
+pub async fn counts(
+    db: &Db,
+    vis: &Visibility,
+    q: &FactQuery,
+    group: Group,
+) -> Result<Vec<(Key, String, String, i64)>> {
+    let (gi, gt, gd) = group_expr(group);
+    let mut sql = Sql::new(&format!(
+        "SELECT {gi} AS g_id, {gt} AS g_text, {gd} AS g_day, a.item, a.rating, COUNT(*) AS n"
+    ));
+    sql.push(" FROM kpi_facts f JOIN follow_up_answers a ON a.work_order_id = f.work_order_id");
+    filtered_on(vis, q, &mut sql);
+    sql.push(" AND f.basis = 'completed' GROUP BY 1, 2, 3, 4, 5");
+    type Row = (
+        Option<i64>,
+        Option<String>,
+        Option<chrono::NaiveDate>,
+        String,
+        String,
+        i64,
+    );
+    let rows: Vec<Row> = db.fetch_all(&sql.text, sql.args).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(i, t, d, item, rating, n)| (key_of(group, i, t, d), item, rating, n))
+        .collect())
+}
