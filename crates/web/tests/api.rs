@@ -2564,6 +2564,8 @@ const NOT_COLLECTIONS: &[&str] = &[
     "/api/v1/work-calendar",
     // A table of KPIs per group, not a page of records.
     "/api/v1/kpis",
+    // CSI by item per group: a table, not a page of records.
+    "/api/v1/csi",
     // A target sheet (a tree of one KPI), a unit's progress, the points rules and a month's
     // ranking: documents, not pages of records.
     "/api/v1/targets",
@@ -4289,6 +4291,182 @@ db_test!(
         let sheet = read("xl/worksheets/sheet1.xml");
         // Remote resolution: value 1 (100.0 %), numerator 1, denominator 1 on the total row.
         assert!(sheet.contains("<v>1</v>"), "{sheet}");
+    }
+);
+
+// Satisfaction by item over the API: an admin sets Haier's questionnaire, an order of the
+// fixture's Haier device asks it, the follow-up answers its items, and `/csi` reads them back
+// per item; bad input is named; the CSI page and its Excel export carry the same numbers.
+db_test!(
+    csi_questionnaires_answers_and_the_page,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        let f = seed(&app).await;
+        let s = spawn_app(app).await;
+        let api = |c: &Client, method: reqwest::Method, path: &str, body: Option<Value>| {
+            let mut r = c.request(method, format!("{}/api/v1{path}", s.base));
+            if let Some(b) = body {
+                r = r.json(&b);
+            }
+            async move {
+                let r = r.send().await.unwrap();
+                let st = r.status();
+                (st, r.json::<Value>().await.unwrap_or(Value::Null))
+            }
+        };
+        let (admin, _) = bearer(&s, "admin").await;
+        let (clerk, _) = bearer(&s, "clerk_a").await;
+        let (manager, _) = bearer(&s, "manager1").await;
+        let haier = json!({"name": "海尔回访", "brand": "海尔",
+        "items": ["上门准时", "服务态度", "清洁整理"]});
+        let (st, _) = api(
+            &clerk,
+            reqwest::Method::POST,
+            "/questionnaires",
+            Some(haier.clone()),
+        )
+        .await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let (st, e) = api(
+            &admin,
+            reqwest::Method::POST,
+            "/questionnaires",
+            Some(json!({"name": "空问卷", "items": []})),
+        )
+        .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e["error"]["field"], "items", "{e}");
+        let (st, q) = api(
+            &admin,
+            reqwest::Method::POST,
+            "/questionnaires",
+            Some(haier),
+        )
+        .await;
+        assert_eq!(st, StatusCode::CREATED, "{q}");
+        let (_, list) = api(&manager, reqwest::Method::GET, "/questionnaires", None).await;
+        assert_eq!(list["total"], 2, "the general one and Haier's: {list}");
+
+        // A phone repair of the Haier device, completed: it asks Haier's questionnaire.
+        let mut body = order_body(f.customer, f.device);
+        body["kind"] = json!("repair_phone");
+        let (_, w) = api(&clerk, reqwest::Method::POST, "/work-orders", Some(body)).await;
+        let id = w["id"].as_i64().unwrap();
+        for to in ["accepted", "completed"] {
+            let (st, _) = api(
+                &clerk,
+                reqwest::Method::POST,
+                &format!("/work-orders/{id}/transitions"),
+                Some(json!({"to": to})),
+            )
+            .await;
+            assert_eq!(st, StatusCode::OK);
+        }
+        let (_, asked) = api(
+            &manager,
+            reqwest::Method::GET,
+            &format!("/work-orders/{id}/questionnaire"),
+            None,
+        )
+        .await;
+        assert_eq!(asked["id"], q["id"]);
+        assert_eq!(asked["items"], json!(["上门准时", "服务态度", "清洁整理"]));
+        let follow = format!("/work-orders/{id}/follow-up");
+        let (st, e) = api(
+        &manager,
+        reqwest::Method::POST,
+        &follow,
+        Some(json!({"rating": "satisfied", "items": [{"item": "收费合理", "rating": "satisfied"}]})),
+    )
+    .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e["error"]["field"], "items", "{e}");
+        let (st, fu) = api(
+            &manager,
+            reqwest::Method::POST,
+            &follow,
+            Some(json!({"rating": "satisfied", "items": [
+            {"item": "上门准时", "rating": "neutral"},
+            {"item": "清洁整理", "rating": "very_satisfied"}]})),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{fu}");
+        assert_eq!(fu["questionnaire_id"], q["id"]);
+        assert_eq!(fu["answers"].as_array().unwrap().len(), 3, "{fu}");
+
+        let march = "from=2026-03-01&to=2026-03-31";
+        let (st, t) = api(
+            &manager,
+            reqwest::Method::GET,
+            &format!("/csi?{march}"),
+            None,
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{t}");
+        let items = t["rows"][0]["items"].as_array().unwrap();
+        let pick = |name: &str| items.iter().find(|i| i["item"] == name).cloned().unwrap();
+        // 一般 = 100/3 → 33.3; 非常满意 → 100; 满意 → 66.7 (by hand).
+        assert_eq!(pick("上门准时")["csi"], 33.3);
+        assert_eq!(pick("上门准时")["priority"], 1);
+        assert_eq!(pick("清洁整理")["csi"], 100.0);
+        assert_eq!(pick("整体满意")["csi"], 66.7);
+        assert_eq!(pick("整体满意")["n"], 1);
+        assert_eq!(items.len(), 3, "服务态度 was not answered: {t}");
+        let (st, e) = api(
+            &manager,
+            reqwest::Method::GET,
+            "/csi?from=2026-03-31&to=2026-03-01",
+            None,
+        )
+        .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e["error"]["field"], "period");
+        let (st, _) = api(&clerk, reqwest::Method::GET, &format!("/csi?{march}"), None).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+
+        // The page: the radar, the item table with the same figures, and the workbook.
+        let (page, _) = page_login(&s, "manager1", "zh-CN").await;
+        let html = page
+            .get(format!("{}/csi?{march}", s.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("class=\"chart radar\""), "{html}");
+        assert!(html.contains("33.3") && html.contains("清洁整理"), "{html}");
+        let r = page
+            .get(format!("{}/csi/export.xlsx?{march}&by=store", s.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let bytes = r.bytes().await.unwrap();
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+        let mut strings = String::new();
+        std::io::Read::read_to_string(
+            &mut zip.by_name("xl/sharedStrings.xml").unwrap(),
+            &mut strings,
+        )
+        .unwrap();
+        for s in [
+            "上门准时",
+            "清洁整理",
+            "整体满意",
+            "东城店",
+            "满意度",
+            "改进优先级",
+        ] {
+            assert!(strings.contains(s), "{s} in the workbook");
+        }
+        let mut sheet = String::new();
+        std::io::Read::read_to_string(
+            &mut zip.by_name("xl/worksheets/sheet1.xml").unwrap(),
+            &mut sheet,
+        )
+        .unwrap();
+        assert!(sheet.contains("<v>33.3</v>"), "{sheet}");
     }
 );
 

@@ -798,8 +798,17 @@ async fn customer_reports_tracks_and_rates_by_qr_code() {
     .await;
     c.refresh().await.unwrap();
     wait_for(&c, "#rate-form").await;
-    click(&c, "#rate-form input[value='very_satisfied']").await;
+    // The questionnaire's items first (none chosen in advance), then the overall rating.
+    let items = c
+        .find_all(Locator::Css("#rate-form fieldset.rate-item"))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(items, 6, "five items and the overall one");
+    click(&c, "#rate-form fieldset.rate-item input[value='satisfied']").await;
+    click(&c, "#rate-overall input[value='very_satisfied']").await;
     type_into(&c, "#rate-form textarea", "师傅很专业").await;
+    shot(&c, "public-rate-form-mobile").await;
     click(&c, "#send-rating").await;
     wait_for(&c, "#track-rating").await;
     no_script_errors(&c, "public-rated").await;
@@ -1747,6 +1756,24 @@ async fn followup_day_on_the_demo_city() {
     )
     .await
     .unwrap();
+    // The questionnaire's items fold out under the rating; one is rated, the rest left
+    // unanswered (none is chosen in advance).
+    click(&c, &format!("#{row} .csi-items summary")).await;
+    let items = c
+        .find_all(Locator::Css(&format!("#{row} .csi-items select")))
+        .await
+        .unwrap();
+    assert!(items.len() >= 5, "{} items", items.len());
+    for i in &items {
+        assert_eq!(i.prop("value").await.unwrap().unwrap_or_default(), "");
+    }
+    c.execute(
+        "document.querySelector(arguments[0]).value = 'neutral';",
+        vec![json!(format!("#{row} .csi-items select"))],
+    )
+    .await
+    .unwrap();
+    shot(&c, "walk-followup-items").await;
     click(&c, &format!("#{row} .save-rating")).await;
     for _ in 0..50 {
         if scalar(
@@ -1768,6 +1795,15 @@ async fn followup_day_on_the_demo_city() {
         )
         .await,
         1
+    );
+    // The overall answer and the one item rated.
+    assert_eq!(
+        scalar(
+            &db.db,
+            &format!("SELECT COUNT(*) FROM follow_up_answers WHERE work_order_id = {id}")
+        )
+        .await,
+        2
     );
     no_console_errors(&c, "follow-ups").await;
 }
@@ -2612,6 +2648,121 @@ async fn manager_reads_the_dashboard_on_the_demo_city() {
         .len();
     assert!(techs >= 6, "{techs} technicians");
     shot(&c, "kpi-dashboard-technicians").await;
+}
+
+/// Satisfaction by item on the demo city: the CSI page's radar and item table agree with the
+/// API, the improvement priority is marked, the grouping by technician reads; the dashboard
+/// narrowed to a technician draws the technician's profile against the team; an admin reads the
+/// questionnaires.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manager_reads_satisfaction_by_item_on_the_demo_city() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let (_db, s) = demo_city().await;
+    let today = s.app.today();
+    let from = chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&today), 1, 1).unwrap();
+    let token = api_token(&s, "manager1").await;
+    let get = |path: String| {
+        let token = token.clone();
+        async move {
+            reqwest::Client::new()
+                .get(path)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let t = get(format!("{}/api/v1/csi?from={from}&to={today}", s.base)).await;
+    let items = t["rows"][0]["items"].as_array().unwrap().clone();
+    assert!(items.len() >= 6, "the demo's questionnaires: {t}");
+    let overall = items.iter().find(|i| i["item"] == "整体满意").unwrap();
+    assert!(overall["n"].as_i64().unwrap() > 100, "{overall}");
+    // Lateness shows: arriving on time is rated below the service's manner.
+    let csi = |name: &str| {
+        items
+            .iter()
+            .find(|i| i["item"] == name)
+            .and_then(|i| i["csi"].as_f64())
+            .unwrap()
+    };
+    assert!(csi("上门准时") < csi("服务态度"), "{t}");
+    login(&c, &s, "manager1").await;
+    c.goto(&format!("{}/csi?period=year", s.base))
+        .await
+        .unwrap();
+    wait_for(&c, "#csi-radar svg").await;
+    let rows = c
+        .find_all(Locator::Css("#csi-items tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), items.len());
+    let table = text_of(&c, "#csi-items").await;
+    assert!(
+        table.contains(&format!("{:.1}", overall["csi"].as_f64().unwrap())),
+        "{table}"
+    );
+    wait_for(&c, "#csi-items td.priority-1").await;
+    no_console_errors(&c, "csi").await;
+    shot(&c, "csi-radar").await;
+    c.goto(&format!("{}/csi?period=year&by=technician", s.base))
+        .await
+        .unwrap();
+    let techs = c
+        .find_all(Locator::Css("#csi-groups tbody tr"))
+        .await
+        .unwrap()
+        .len();
+    assert!(techs >= 6, "{techs} technicians");
+    c.execute(
+        "document.getElementById('csi-groups').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(&c, "csi-by-technician").await;
+    // The dashboard: the CSI radar, and a technician's profile once narrowed to one.
+    let k = get(format!(
+        "{}/api/v1/kpis?from={from}&to={today}&by=technician",
+        s.base
+    ))
+    .await;
+    let tech = k["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|r| r["group"]["id"].as_i64())
+        .unwrap();
+    c.goto(&format!("{}/kpis?period=year&technician_id={tech}", s.base))
+        .await
+        .unwrap();
+    wait_for(&c, "#kpi-technician-radar svg").await;
+    wait_for(&c, "#kpi-csi-radar svg").await;
+    c.execute(
+        "document.getElementById('kpi-technician-radar').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(&c, "kpi-technician-radar").await;
+    // The questionnaires, as the admin edits them.
+    logout(&c).await;
+    login(&c, &s, "admin").await;
+    c.goto(&format!("{}/csi/questionnaires", s.base))
+        .await
+        .unwrap();
+    let forms = c
+        .find_all(Locator::Css("form.questionnaire"))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(forms, 3, "general, Haier, install");
+    wait_for(&c, "#questionnaire-new").await;
+    shot(&c, "csi-questionnaires").await;
 }
 
 /// A manager sets a store's revenue target on the targets page, in place; the sheet shows the

@@ -842,10 +842,34 @@ db_test!(self_service_report_track_and_rate, |db: Db| async move {
     let html = r.text().await.unwrap();
     assert!(html.contains("id=\"rate-error\""), "{html}");
     assert_eq!(count(&db, "SELECT COUNT(*) FROM follow_ups").await, 0);
+    // The questionnaire's items are asked before the overall rating, none chosen in advance;
+    // an item it does not ask is refused and nothing is kept.
+    for item in [
+        "响应速度",
+        "上门准时",
+        "服务态度",
+        "维修质量",
+        "收费合理",
+        "整体满意",
+    ] {
+        assert!(html.contains(item), "{item} on the rating form");
+    }
+    let r = public
+        .post(format!("{page}/rate"))
+        .form(&[("rating", "satisfied"), ("item:清洁整理", "satisfied")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("清洁整理"));
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM follow_ups").await, 0);
     let r = public
         .post(format!("{page}/rate"))
         .form(&[
             ("rating", "dissatisfied"),
+            ("item:上门准时", "dissatisfied"),
+            ("item:服务态度", "satisfied"),
+            ("item:维修质量", ""),
             ("comment", "师傅迟到了两个小时"),
         ])
         .send()
@@ -862,6 +886,15 @@ db_test!(self_service_report_track_and_rate, |db: Db| async move {
     assert_eq!(
         (channel.as_str(), rating.as_str()),
         ("self_service", "dissatisfied")
+    );
+    // The overall answer and the two items rated (the one left empty was not answered).
+    assert_eq!(
+        count(
+            &db,
+            &format!("SELECT COUNT(*) FROM follow_up_answers WHERE work_order_id = {oid}")
+        )
+        .await,
+        3
     );
     // 不满意 opens a complaint owned by the store's manager.
     let mgr = bearer(&s, "manager1").await;

@@ -9,18 +9,31 @@ use shouhou_app::csi::{self as uc, QuestionnaireInput, Table};
 use shouhou_app::kpi::Params;
 use shouhou_store::csi::Questionnaire;
 
+use shouhou_store::repo::Paged;
+
 use crate::error::ApiError;
-use crate::extract::{Auth, JsonBody, Path, Query};
+use crate::extract::{Auth, JsonBody, PageQuery, Paging, Path, Query};
 use crate::AppState;
 
-/// Every follow-up questionnaire, the active ones first.
-#[utoipa::path(get, path = "/questionnaires", tag = "csi",
-    responses((status = 200, body = Vec<Questionnaire>), (status = 403)))]
+/// The follow-up questionnaires, the active ones first, then by brand and type.
+#[utoipa::path(get, path = "/questionnaires", tag = "csi", params(PageQuery),
+    responses((status = 200, body = Paged<Questionnaire>), (status = 403)))]
 pub async fn list(
     State(s): State<AppState>,
     a: Auth,
-) -> Result<Json<Vec<Questionnaire>>, ApiError> {
-    Ok(Json(uc::questionnaires(&s.app, &a.actor).await?))
+    Paging(page): Paging,
+) -> Result<Json<Paged<Questionnaire>>, ApiError> {
+    let all = uc::questionnaires(&s.app, &a.actor).await?;
+    Ok(Json(Paged {
+        total: all.len() as i64,
+        items: all
+            .into_iter()
+            .skip(page.offset as usize)
+            .take(page.limit as usize)
+            .collect(),
+        limit: page.limit,
+        offset: page.offset,
+    }))
 }
 
 /// A new questionnaire (admin): its items, and the brand and/or work-order type it is for

@@ -619,7 +619,14 @@ pub async fn dashboard(State(s): State<AppState>, p: Page, Query(f): Query<Form>
             let mut team_q = q.clone();
             team_q.technician_id = None;
             match uc::table(&s.app, &p.actor, &team_q).await {
-                Ok(team) => technician_radar(total_now, total(&team).unwrap_or(&empty), lang),
+                Ok(team) => {
+                    let name = q
+                        .technician_id
+                        .and_then(|t| techs.rows.iter().find(|r| r.group.id == Some(t)))
+                        .map(|r| r.group.name.clone())
+                        .unwrap_or_default();
+                    technician_radar(&name, total_now, total(&team).unwrap_or(&empty), lang)
+                }
                 Err(_) => String::new(),
             }
         }
@@ -777,7 +784,7 @@ async fn csi_radar(s: &AppState, p: &Page, q: &KpiQuery, prev_q: &KpiQuery) -> S
 
 /// A technician's profile: first-time fix, arrival on time, satisfaction, CSI, repairs not
 /// repeated and on-site share (each 0–100 %), against the team's.
-fn technician_radar(tech: &uc::Row, team: &uc::Row, lang: Lang) -> String {
+fn technician_radar(name: &str, tech: &uc::Row, team: &uc::Row, lang: Lang) -> String {
     let zh = lang == Lang::ZhCn;
     let rate = |r: &uc::Row, k: Kpi| match r.kpis.get(k.as_str()) {
         Some(Value::Rate(x)) => x.value,
@@ -821,8 +828,7 @@ fn technician_radar(tech: &uc::Row, team: &uc::Row, lang: Lang) -> String {
         .collect();
     charts::radar(
         &format!(
-            "{} · {}",
-            tech.group.name,
+            "{name} · {}",
             if zh {
                 "技术员画像（与团队相比）"
             } else {

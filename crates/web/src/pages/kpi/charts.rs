@@ -339,8 +339,8 @@ pub fn radar(title: &str, axes: &[String], series: &[(String, &str, Vec<Option<f
     if n < 3 {
         return String::new();
     }
-    let (w, h) = (460.0, 380.0);
-    let (cx, cy, r) = (230.0, 200.0, 130.0);
+    let (w, h) = (440.0, 420.0);
+    let (cx, cy, r) = (220.0, 196.0, 128.0);
     let point = |i: usize, v: f64| {
         let a = -std::f64::consts::FRAC_PI_2 + i as f64 * std::f64::consts::TAU / n as f64;
         (cx + r * v * a.cos(), cy + r * v * a.sin())
