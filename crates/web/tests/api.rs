@@ -4763,6 +4763,37 @@ db_test!(points_over_http, |db: Db| async move {
         (Some(f.tech_a_id), Some(1)),
         "{r}"
     );
+    // The same ranking as Excel, from the ranking page.
+    let (page, _) = page_login(&s, "manager1", "zh-CN").await;
+    let x = page
+        .get(format!("{}/points/export.xlsx?month=2026-03", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(x.status(), StatusCode::OK);
+    let bytes = x.bytes().await.unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut strings = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("xl/sharedStrings.xml").unwrap(),
+        &mut strings,
+    )
+    .unwrap();
+    let name = first["name"].as_str().unwrap();
+    for s in [name, "积分排行", "名次"] {
+        assert!(strings.contains(s), "{s} in the workbook: {strings}");
+    }
+    let mut sheet = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("xl/worksheets/sheet1.xml").unwrap(),
+        &mut sheet,
+    )
+    .unwrap();
+    let points = first["points"].as_f64().unwrap();
+    assert!(
+        sheet.contains(&format!("<v>{points}</v>")),
+        "{points} in {sheet}"
+    );
 
     // In the OpenAPI document.
     let doc: Value = reqwest::get(format!("{base}/openapi.json"))

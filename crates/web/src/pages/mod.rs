@@ -138,6 +138,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/tech/kb", get(knowledge::kb_phone))
         .route("/tech/points", get(points::phone))
         .route("/points", get(points::ranking))
+        .route("/points/export.xlsx", get(points::export))
         .route("/points/rules", get(points::rules).post(points::save_rules))
         .route("/points/technicians/{id}", get(points::technician))
         .route("/points/technicians/{id}/adjustments", post(points::adjust))
