@@ -912,6 +912,119 @@ db_test!(
     }
 );
 
+// A chain's store for measuring at scale: more orders than a region's year make regions, each
+// a copy of the city (here two regions of 300 orders). The copy is a region of its own with its
+// three stores, staff, customers, devices and orders; references stay inside the copy; numbers
+// stay unique and the day counters continue after them; the KPIs count both regions alike.
+db_test!(
+    a_chain_is_the_city_copied_into_regions,
+    |db: Db| async move {
+        let (app, _) = test_app(db.clone());
+        let mut o = shouhou_app::demo::DemoOptions::city(7, "demo123", app.now());
+        o.customers = 60;
+        o.orders = 600;
+        o.region_orders = 300;
+        let r = shouhou_app::demo::generate(&app, &o, &|_, _, _| {})
+            .await
+            .expect("the chain loads");
+        assert_eq!(r.customers, 120);
+        let n = |sql: String| {
+            let db = db.clone();
+            async move {
+                let (n,): (i64,) = db.fetch_one(&sql, vec![]).await.unwrap();
+                n
+            }
+        };
+        assert_eq!(
+            n("SELECT COUNT(*) FROM org_units WHERE kind = 'region'".into()).await,
+            1
+        );
+        assert_eq!(
+            n("SELECT COUNT(*) FROM org_units WHERE kind = 'store'".into()).await,
+            6
+        );
+        let orders = n("SELECT COUNT(*) FROM work_orders".into()).await;
+        assert_eq!(orders as usize, r.work_orders);
+        let in_region = n(
+            "SELECT COUNT(*) FROM work_orders w JOIN org_units s ON s.id = w.org_unit_id \
+         JOIN org_units p ON p.id = s.parent_id WHERE p.kind = 'region'"
+                .into(),
+        )
+        .await;
+        assert_eq!(in_region * 2, orders, "half the orders are the copy's");
+        // References stay inside the copy: an order's customer, device and technician are its
+        // region's, an event's actor too (head-office staff are shared).
+        assert_eq!(
+            n(
+                "SELECT COUNT(*) FROM work_orders w JOIN customers c ON c.id = w.customer_id \
+             WHERE c.org_unit_id <> w.org_unit_id AND w.partner_unit_id IS NULL"
+                    .into()
+            )
+            .await,
+            2 * n(
+                "SELECT COUNT(*) FROM work_orders w JOIN customers c ON c.id = w.customer_id \
+                 WHERE c.org_unit_id <> w.org_unit_id AND w.partner_unit_id IS NULL \
+                 AND w.org_unit_id IN (SELECT id FROM org_units WHERE parent_id = \
+                 (SELECT id FROM org_units WHERE kind = 'head_office'))"
+                    .into()
+            )
+            .await,
+        );
+        assert_eq!(
+            n(
+                "SELECT COUNT(*) FROM work_orders w JOIN technicians t ON t.id = w.technician_id \
+             JOIN org_units u ON u.id = t.org_unit_id JOIN org_units wu ON wu.id = w.org_unit_id \
+             WHERE u.kind = 'store' AND u.parent_id <> wu.parent_id"
+                    .into()
+            )
+            .await,
+            0
+        );
+        assert_eq!(
+            n("SELECT COUNT(DISTINCT number) FROM work_orders".into()).await,
+            orders
+        );
+        let last = n("SELECT MAX(last) FROM wo_counters".into()).await;
+        let top =
+            n("SELECT MAX(CAST(substr(number, 13) AS INTEGER)) FROM work_orders".into()).await;
+        assert!(last >= top && top >= 1000, "counter {last}, highest {top}");
+        // The KPI facts count every order of both regions, alike: each store and its copy.
+        let facts = n("SELECT COUNT(DISTINCT work_order_id) FROM kpi_facts".into()).await;
+        assert!(facts > 0);
+        let q = shouhou_app::kpi::Query::new(
+            app.today() - chrono::Duration::days(60),
+            app.today(),
+            shouhou_app::kpi::By::Store,
+        );
+        let admin_id = n("SELECT id FROM users WHERE username = 'admin'".into()).await;
+        let admin = shouhou_testkit::fixture::actor(&app, admin_id).await;
+        let t = shouhou_app::kpi::table(&app, &admin, &q).await.unwrap();
+        let completed = |name: &str| {
+            t.rows.iter().find(|r| r.group.name == name).and_then(|r| {
+                match r.kpis.get("follow_up_coverage") {
+                    Some(shouhou_domain::kpi::Value::Rate(x)) => Some(x.denominator),
+                    _ => None,
+                }
+            })
+        };
+        let mut compared = 0;
+        for r in &t.rows {
+            if let Some(copy) = completed(&format!("{}（区域2）", r.group.name)) {
+                assert_eq!(completed(&r.group.name), Some(copy), "{}", r.group.name);
+                compared += 1;
+            }
+        }
+        assert_eq!(compared, 3, "three stores and their copies: {t:?}");
+        if db.backend() == shouhou_store::Backend::Sqlite {
+            let bad: Vec<(String, i64, String, i64)> = db
+                .fetch_all("PRAGMA foreign_key_check", vec![])
+                .await
+                .unwrap();
+            assert!(bad.is_empty(), "{bad:?}");
+        }
+    }
+);
+
 /// What the demo's history must never show (each query counts offences; `$1` is now).
 const DEMO_NEVER: &[(&str, &str)] = &[
     // Nothing after now; every order's, visit's and event's dates in order.
@@ -2426,6 +2539,14 @@ mod kpis {
                     }
                     (Status::Completed, _) => {
                         let r = Rating::ALL[rng.gen_range(0..Rating::ALL.len())];
+                        let items = if rng.gen_bool(0.5) {
+                            vec![shouhou_app::csi::ItemAnswer {
+                                item: "上门准时".into(),
+                                rating: Rating::ALL[rng.gen_range(0..Rating::ALL.len())],
+                            }]
+                        } else {
+                            vec![]
+                        };
                         let _ = shouhou_app::followups::record_follow_up(
                             &app,
                             &f.manager,
@@ -2433,7 +2554,7 @@ mod kpis {
                             shouhou_app::followups::FollowUpInput {
                                 rating: r,
                                 comment: None,
-                                items: vec![],
+                                items,
                             },
                         )
                         .await;
@@ -2454,10 +2575,32 @@ mod kpis {
         kpi::catch_up(&app).await.unwrap();
         let incremental = facts(&db).await;
         assert!(incremental.len() > 50, "{} fact rows", incremental.len());
+        // The answer counts per day, unit, technician, item and rating, kept incrementally.
+        let csi_daily = || {
+            let db = db.clone();
+            async move {
+                let rows: Vec<(String,)> = db
+                    .fetch_all(
+                        "SELECT CAST(day AS TEXT) || '|' || CAST(unit_id AS TEXT) || '|' || \
+                         CAST(technician_id AS TEXT) || '|' || kind || '|' || item || '|' || \
+                         rating || '|' || CAST(n AS TEXT) FROM kpi_csi_daily WHERE n <> 0 ORDER BY 1",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                rows
+            }
+        };
+        let csi_incremental = csi_daily().await;
+        assert!(
+            csi_incremental.iter().any(|r| r.0.contains("上门准时")),
+            "{csi_incremental:?}"
+        );
         let n = kpi::rebuild(&app).await.unwrap();
         assert!(n > 20, "{n} orders rebuilt");
         let rebuilt = facts(&db).await;
         assert_eq!(incremental, rebuilt);
+        assert_eq!(csi_incremental, csi_daily().await);
         // The daily sums kept incrementally (minus old facts, plus new) equal the facts summed
         // again: rows that fell to zero aside.
         let counters: Vec<&str> = shouhou_domain::kpi::Counter::ALL

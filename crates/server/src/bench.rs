@@ -114,10 +114,11 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
 fn report(label: &str, mut t: Vec<Duration>) {
     t.sort();
     println!(
-        "{label:<22} n={:<6} p50={:>7.2} ms  p90={:>7.2} ms  p99={:>7.2} ms  max={:>7.2} ms",
+        "{label:<22} n={:<6} p50={:>7.2} ms  p90={:>7.2} ms  p95={:>7.2} ms  p99={:>7.2} ms  max={:>7.2} ms",
         t.len(),
         pct(&t, 0.5),
         pct(&t, 0.9),
+        pct(&t, 0.95),
         pct(&t, 0.99),
         pct(&t, 1.0)
     );
@@ -716,6 +717,12 @@ async fn pages(db: &str, requests: usize) -> anyhow::Result<()> {
             "kpi orders behind",
             Box::new(|_| "/kpis/first_time_fix_rate/orders?side=denominator".to_string()),
         ),
+        (
+            "satisfaction by item",
+            Box::new(|_| "/csi?period=month&by=store".to_string()),
+        ),
+        ("targets", Box::new(|_| "/targets".to_string())),
+        ("points ranking", Box::new(|_| "/points".to_string())),
         ("knowledge base", Box::new(|_| "/kb?q=不".to_string())),
         (
             "public device page",
@@ -796,6 +803,21 @@ async fn kpis(db: &str, requests: usize, rebuild: bool) -> anyhow::Result<()> {
         for _ in 0..requests {
             let t = Instant::now();
             let table = kpi::table(&app, &actor, q).await?;
+            times.push(t.elapsed());
+            std::hint::black_box(table);
+        }
+        report(name, times);
+    }
+    // Satisfaction by item reads the facts joined with the answers.
+    let csi_cases: Vec<(&str, Query)> = vec![
+        ("CSI head office month", Query::new(m0, m1, By::Store)),
+        ("CSI head office year", Query::new(y0, y1, By::All)),
+    ];
+    for (name, q) in &csi_cases {
+        let mut times = Vec::with_capacity(requests);
+        for _ in 0..requests {
+            let t = Instant::now();
+            let table = shouhou_app::csi::table(&app, &actor, q).await?;
             times.push(t.elapsed());
             std::hint::black_box(table);
         }

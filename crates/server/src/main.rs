@@ -80,13 +80,15 @@ enum Cmd {
     Migrate,
     /// Loads demo data into an empty store.
     Demo {
-        /// Customers (default: the demo city's 20,000).
+        /// Customers (default: the demo city's 20,000; per region in a chain).
         #[arg(long)]
         customers: Option<usize>,
         /// Devices per customer on average (default 1.5; 2 for a large lookup store).
         #[arg(long)]
         devices_per_customer: Option<f64>,
-        /// Orders of history, about 46 a day (default: the city's year, 17,000).
+        /// Orders of history, about 46 a day (default: the city's year, 17,000). More make a
+        /// chain: ⌈orders / 17,000⌉ regions, each a copy of the city (`--customers` each), e.g.
+        /// `--orders 1000000` for a chain's store to measure at scale.
         #[arg(long)]
         orders: Option<usize>,
         #[arg(long, default_value_t = 42)]

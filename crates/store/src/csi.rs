@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::args;
 use crate::db::{Db, Tx};
-use crate::kpi::{filtered_on, group_expr, key_of, FactQuery, Group, Key};
+use crate::kpi::{daily_group_expr, filtered_in, key_of, FactQuery, Group, Key};
 use crate::scope::Sql;
 use crate::{Result, Visibility};
 
@@ -190,20 +190,21 @@ pub async fn answers(db: &Db, work_order_id: i64) -> Result<Vec<Answer>> {
 }
 
 /// Answers per group, item and rating over the orders completed in the period (a follow-up
-/// counts on its order's completion day): (group, item, rating, count).
+/// counts on its order's completion day), from the daily answer counts: (group, item, rating,
+/// count).
 pub async fn counts(
     db: &Db,
     vis: &Visibility,
     q: &FactQuery,
     group: Group,
 ) -> Result<Vec<(Key, String, String, i64)>> {
-    let (gi, gt, gd) = group_expr(group);
+    let (gi, gt, gd) = daily_group_expr(group);
     let mut sql = Sql::new(&format!(
-        "SELECT {gi} AS g_id, {gt} AS g_text, {gd} AS g_day, a.item, a.rating, COUNT(*) AS n"
+        "SELECT {gi} AS g_id, {gt} AS g_text, {gd} AS g_day, f.item, f.rating, \
+         CAST(SUM(f.n) AS BIGINT) AS n"
     ));
-    sql.push(" FROM kpi_facts f JOIN follow_up_answers a ON a.work_order_id = f.work_order_id");
-    filtered_on(vis, q, &mut sql);
-    sql.push(" AND f.basis = 'completed' GROUP BY 1, 2, 3, 4, 5");
+    filtered_in("kpi_csi_daily", vis, q, &mut sql);
+    sql.push(" GROUP BY 1, 2, 3, 4, 5 HAVING SUM(f.n) <> 0");
     type Row = (
         Option<i64>,
         Option<String>,

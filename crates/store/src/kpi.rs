@@ -357,7 +357,8 @@ pub async fn replace(
     }
     let list = id_list(ids);
     roll_daily(tx, &list, "-").await?;
-    for table in ["kpi_facts", "kpi_expiry"] {
+    roll_csi(tx, &list, "-").await?;
+    for table in ["kpi_facts", "kpi_expiry", "kpi_csi_facts"] {
         tx.execute(
             &format!("DELETE FROM {table} WHERE work_order_id IN ({list})"),
             args![],
@@ -394,6 +395,19 @@ pub async fn replace(
         .collect();
     tx.bulk_insert("kpi_facts", &cols, rows).await?;
     roll_daily(tx, &list, "").await?;
+    // The questionnaire answers as of now, on the orders' completion rows.
+    tx.execute(
+        &format!(
+            "INSERT INTO kpi_csi_facts (work_order_id, {DAILY_KEY}, item, rating) \
+             SELECT f.work_order_id, {}, a.item, a.rating FROM kpi_facts f \
+             JOIN follow_up_answers a ON a.work_order_id = f.work_order_id \
+             WHERE f.work_order_id IN ({list}) AND f.basis = 'completed'",
+            DAILY_DIMS_F
+        ),
+        args![],
+    )
+    .await?;
+    roll_csi(tx, &list, "").await?;
     let rows = expiries.into_iter().map(|(id, at)| args![id, at]).collect();
     tx.bulk_insert("kpi_expiry", &["work_order_id", "at"], rows)
         .await
@@ -402,6 +416,9 @@ pub async fn replace(
 /// The grouping dimensions of `kpi_daily`, as read from a fact row (a missing one as 0 / '').
 const DAILY_DIMS: &str = "day, org_unit_id, unit_id, COALESCE(partner_unit_id, 0), \
      COALESCE(technician_id, 0), COALESCE(category, ''), COALESCE(brand, ''), kind, warranty, tier, channel";
+/// [`DAILY_DIMS`] of the facts `f`.
+const DAILY_DIMS_F: &str = "f.day, f.org_unit_id, f.unit_id, COALESCE(f.partner_unit_id, 0), \
+     COALESCE(f.technician_id, 0), COALESCE(f.category, ''), COALESCE(f.brand, ''), f.kind, f.warranty, f.tier, f.channel";
 const DAILY_KEY: &str = "day, org_unit_id, unit_id, partner_unit_id, technician_id, category, \
      brand, kind, warranty, tier, channel";
 
@@ -432,9 +449,32 @@ async fn roll_daily(tx: &mut Tx, list: &str, sign: &str) -> Result<()> {
     Ok(())
 }
 
+/// Adds (`sign` "") or takes away (`sign` "-") the answers of the orders `list` to/from the
+/// daily answer counts.
+async fn roll_csi(tx: &mut Tx, list: &str, sign: &str) -> Result<()> {
+    tx.execute(
+        &format!(
+            "INSERT INTO kpi_csi_daily ({DAILY_KEY}, item, rating, n) \
+             SELECT {DAILY_KEY}, item, rating, {sign}COUNT(*) FROM kpi_csi_facts \
+             WHERE work_order_id IN ({list}) GROUP BY {DAILY_KEY}, item, rating \
+             ON CONFLICT ({DAILY_KEY}, item, rating) DO UPDATE SET n = kpi_csi_daily.n + excluded.n"
+        ),
+        args![],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Forgets every fact (before a rebuild).
 pub async fn clear(tx: &mut Tx) -> Result<()> {
-    for table in ["kpi_facts", "kpi_expiry", "kpi_dirty", "kpi_daily"] {
+    for table in [
+        "kpi_facts",
+        "kpi_expiry",
+        "kpi_dirty",
+        "kpi_daily",
+        "kpi_csi_facts",
+        "kpi_csi_daily",
+    ] {
         tx.execute(&format!("DELETE FROM {table}"), args![]).await?;
     }
     Ok(())
@@ -495,7 +535,7 @@ pub enum Key {
 }
 
 /// The group expressions over `kpi_daily` (its missing values are 0 / '').
-fn daily_group_expr(g: Group) -> (&'static str, &'static str, &'static str) {
+pub(crate) fn daily_group_expr(g: Group) -> (&'static str, &'static str, &'static str) {
     match g {
         Group::Technician => (
             "NULLIF(f.technician_id, 0)",
@@ -559,13 +599,13 @@ fn filtered(vis: &Visibility, q: &FactQuery, sql: &mut Sql) {
 }
 
 /// `FROM <table> f WHERE …` (`kpi_facts` or `kpi_daily`) for the query and scope.
-fn filtered_in(table: &str, vis: &Visibility, q: &FactQuery, sql: &mut Sql) {
+pub(crate) fn filtered_in(table: &str, vis: &Visibility, q: &FactQuery, sql: &mut Sql) {
     sql.push(&format!(" FROM {table} f"));
     filtered_on(vis, q, sql);
 }
 
 /// ` WHERE …` over the facts (or daily sums) `f` for the query and scope.
-pub(crate) fn filtered_on(vis: &Visibility, q: &FactQuery, sql: &mut Sql) {
+fn filtered_on(vis: &Visibility, q: &FactQuery, sql: &mut Sql) {
     sql.push(" WHERE ");
     let from = sql.arg(q.from);
     let to = sql.arg(q.to);

@@ -1549,6 +1549,7 @@ async fn demo_city() -> (shouhou_testkit::TestDb, TestServer) {
         customers: 1_500,
         devices_per_customer: 1.5,
         orders: 2_000,
+        region_orders: shouhou_app::demo::CITY_YEAR,
         password: PASSWORD.into(),
         now: app.now(),
     };

@@ -14,6 +14,7 @@
 //!   knowledge base.
 
 mod archive;
+mod chain;
 mod crm;
 mod demand;
 mod history;
@@ -40,7 +41,11 @@ pub struct DemoOptions {
     pub devices_per_customer: f64,
     /// Orders in the history. The city takes about 46 a day (more in summer, fewer in
     /// winter), so the history covers about `orders / 46` days (a week at least, a year at most).
+    /// More than a year's 17,000 make a chain: ⌈orders / 17,000⌉ regions, each a copy of the
+    /// city with its share of the orders and `customers` customers (see `chain`).
     pub orders: usize,
+    /// Orders a region of a chain takes (the city's year, [`CITY_YEAR`]; smaller in tests).
+    pub region_orders: usize,
     pub password: String,
     /// "Now": history ends here.
     pub now: DateTime<Utc>,
@@ -54,6 +59,7 @@ impl DemoOptions {
             customers: 20_000,
             devices_per_customer: 1.5,
             orders: 17_000,
+            region_orders: CITY_YEAR,
             password: password.to_string(),
             now,
         }
@@ -74,6 +80,10 @@ pub type Progress<'a> = &'a (dyn Fn(&str, u64, u64) + Sync);
 
 /// Orders a day in the city at its twelve technicians' pace (a year of the default options).
 const ORDERS_PER_DAY: f64 = 17_000.0 / 365.0;
+
+/// The city's year of orders: more make a chain of regions, each a copy of the city
+/// (`chain`), `customers` each.
+pub const CITY_YEAR: usize = 17_000;
 
 /// The history's days in the org's time zone: `start` is day 0, today is day `days - 1`.
 struct Calendar {
@@ -168,7 +178,10 @@ pub async fn generate(app: &App, o: &DemoOptions, progress: Progress<'_>) -> Res
             "the store is not empty: demo data loads only into an empty store".into(),
         ));
     }
-    let cal = Calendar::new(app.settings.time_zone, o.now, o.orders);
+    // More orders than the city's year: a chain of regions, each a copy of the city.
+    let copies = o.orders.div_ceil(o.region_orders.max(1)).max(1);
+    let city_orders = o.orders.div_ceil(copies);
+    let cal = Calendar::new(app.settings.time_zone, o.now, city_orders);
     let mut rng = StdRng::seed_from_u64(o.seed);
     let names = names::Names::new();
 
@@ -186,17 +199,17 @@ pub async fn generate(app: &App, o: &DemoOptions, progress: Progress<'_>) -> Res
         &cal,
         o.customers,
         o.devices_per_customer,
-        o.orders,
+        city_orders,
         &policies,
         progress,
     )
     .await?;
-    let h = history::simulate(&mut rng, &org, &cal, &mut base, o.orders, progress);
+    let h = history::simulate(&mut rng, &org, &cal, &mut base, city_orders, progress);
     let money = service::Money::new(rules)?;
     let visits = orders::write(app, &mut rng, &h, &base, &org, &cal, &money, progress).await?;
     archive::set_install_dates(app, &h.installed).await?;
 
-    // ---- counters, identities, one audit entry for the load
+    // ---- counters, the chain's regions, identities, one audit entry for the load
     let mut tx = app.db.begin().await?;
     let counter_rows: Vec<Vec<Arg>> = h
         .counters
@@ -205,6 +218,9 @@ pub async fn generate(app: &App, o: &DemoOptions, progress: Progress<'_>) -> Res
         .collect();
     tx.bulk_insert("wo_counters", &["day", "last"], counter_rows)
         .await?;
+    tx.commit().await?;
+    chain::replicate(app, copies, progress).await?;
+    let mut tx = app.db.begin().await?;
     for t in [
         "org_units",
         "users",
@@ -242,7 +258,7 @@ pub async fn generate(app: &App, o: &DemoOptions, progress: Progress<'_>) -> Res
         "demo_load",
         None,
         cal.now,
-        &serde_json::json!({"seed": o.seed, "customers": o.customers, "devices": base.n_devices, "work_orders": h.orders.len(), "visits": visits, "days": cal.days}),
+        &serde_json::json!({"seed": o.seed, "regions": copies, "customers": o.customers * copies, "devices": base.n_devices * copies, "work_orders": h.orders.len() * copies, "visits": visits * copies, "days": cal.days}),
     )
     .await?;
     tx.commit().await?;
@@ -274,9 +290,9 @@ pub async fn generate(app: &App, o: &DemoOptions, progress: Progress<'_>) -> Res
     progress("optimising the lookup index", 1, 1);
     Ok(DemoReport {
         logins: org.logins.clone(),
-        customers: o.customers,
-        devices: base.n_devices,
-        work_orders: h.orders.len(),
-        visits,
+        customers: o.customers * copies,
+        devices: base.n_devices * copies,
+        work_orders: h.orders.len() * copies,
+        visits: visits * copies,
     })
 }

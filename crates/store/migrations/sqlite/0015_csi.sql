@@ -48,3 +48,42 @@ ALTER TABLE kpi_daily ADD COLUMN csi_answers INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE kpi_daily ADD COLUMN csi_points INTEGER NOT NULL DEFAULT 0;
 INSERT INTO kpi_dirty (work_order_id) SELECT work_order_id FROM follow_ups WHERE TRUE
 ON CONFLICT (work_order_id) DO NOTHING;
+
+-- The answers as the KPI facts count them: each answer of an order completed on `day`, with
+-- the order's grouping dimensions (a missing technician, partner, category or brand is 0 / ''),
+-- replaced with the order's facts; and their counts per day, dimension, item and rating, moved
+-- in the same transaction (minus the old, plus the new). CSI pages sum the daily counts.
+CREATE TABLE kpi_csi_facts (
+    work_order_id INTEGER NOT NULL,
+    day TEXT NOT NULL,
+    org_unit_id INTEGER NOT NULL,
+    unit_id INTEGER NOT NULL,
+    partner_unit_id INTEGER NOT NULL,
+    technician_id INTEGER NOT NULL,
+    category TEXT NOT NULL,
+    brand TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    warranty TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    item TEXT NOT NULL,
+    rating TEXT NOT NULL
+);
+CREATE INDEX kpi_csi_facts_order ON kpi_csi_facts(work_order_id);
+CREATE TABLE kpi_csi_daily (
+    day TEXT NOT NULL,
+    org_unit_id INTEGER NOT NULL,
+    unit_id INTEGER NOT NULL,
+    partner_unit_id INTEGER NOT NULL,
+    technician_id INTEGER NOT NULL,
+    category TEXT NOT NULL,
+    brand TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    warranty TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    item TEXT NOT NULL,
+    rating TEXT NOT NULL,
+    n INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, org_unit_id, unit_id, partner_unit_id, technician_id, category, brand, kind, warranty, tier, channel, item, rating)
+) WITHOUT ROWID;
