@@ -986,7 +986,7 @@ db_test!(
         );
         let last = n("SELECT MAX(last) FROM wo_counters".into()).await;
         let top =
-            n("SELECT MAX(CAST(substr(number, 13) AS INTEGER)) FROM work_orders".into()).await;
+            n("SELECT MAX(CAST(substr(number, 13) AS BIGINT)) FROM work_orders".into()).await;
         assert!(last >= top && top >= 1000, "counter {last}, highest {top}");
         // The KPI facts count every order of both regions, alike: each store and its copy.
         let facts = n("SELECT COUNT(DISTINCT work_order_id) FROM kpi_facts".into()).await;
