@@ -545,6 +545,35 @@ pub async fn table(app: &App, actor: &Actor, q: &Query) -> Result<Table> {
     })
 }
 
+/// The one-row table of a period from a table of the same period and filters grouped by time
+/// buckets (the buckets are disjoint, so their sums add up): what [`table`] with `By::All`
+/// would answer, without reading the period again.
+pub fn total_of(t: &Table, lang: Lang) -> Table {
+    let mut s = Sums::default();
+    for r in &t.rows {
+        s.merge(&r.sums);
+    }
+    Table {
+        from: t.from,
+        to: t.to,
+        by: By::All,
+        rows: vec![Row {
+            group: GroupInfo {
+                by: By::All.as_str(),
+                id: None,
+                key: None,
+                name: By::All.label(lang).to_string(),
+            },
+            kpis: Kpi::DASHBOARD
+                .iter()
+                .map(|k| (k.as_str().to_string(), s.value(*k)))
+                .collect(),
+            provisional: s.repeat_provisional(),
+            sums: s,
+        }],
+    }
+}
+
 /// How groups read: units', regions' and technicians' names.
 pub(crate) struct Names {
     units: Vec<(i64, String)>,

@@ -985,8 +985,7 @@ db_test!(
             orders
         );
         let last = n("SELECT MAX(last) FROM wo_counters".into()).await;
-        let top =
-            n("SELECT MAX(CAST(substr(number, 13) AS BIGINT)) FROM work_orders".into()).await;
+        let top = n("SELECT MAX(CAST(substr(number, 13) AS BIGINT)) FROM work_orders".into()).await;
         assert!(last >= top && top >= 1000, "counter {last}, highest {top}");
         // The KPI facts count every order of both regions, alike: each store and its copy.
         let facts = n("SELECT COUNT(DISTINCT work_order_id) FROM kpi_facts".into()).await;
@@ -2300,6 +2299,13 @@ mod kpis {
         w.rate(o4, Rating::Dissatisfied).await;
 
         let t = kpi::table(&app, &f.manager, &march()).await.unwrap();
+        // The dashboard's shortcut: a period's total summed from its days equals the total.
+        let mut by_day = march();
+        by_day.by = By::Day;
+        let days = kpi::table(&app, &f.manager, &by_day).await.unwrap();
+        assert!(days.rows.len() > 1);
+        let summed = kpi::total_of(&days, shouhou_domain::Lang::ZhCn);
+        assert_eq!(summed.rows[0].kpis, t.rows[0].kpis);
         // Worked out by hand from the walk above.
         assert_eq!(
             rate(&t, "first_time_fix_rate"),
@@ -2767,7 +2773,8 @@ mod kpis {
 
             let t = csi::table(&app, &f.manager, &march()).await.unwrap();
             assert_eq!(t.rows.len(), 1);
-            let got: Vec<(&str, i64, i64, Option<f64>, i64, Option<u32>)> = t.rows[0]
+            type Line<'a> = (&'a str, i64, i64, Option<f64>, i64, Option<u32>);
+            let got: Vec<Line> = t.rows[0]
                 .items
                 .iter()
                 .map(|i| (i.item.as_str(), i.n, i.points, i.csi, i.low, i.priority))

@@ -721,6 +721,25 @@ impl Sums {
         self.cycle_seconds.extend(f.cycle_seconds);
     }
 
+    /// Adds the sums of another group or period (disjoint from these: time buckets of one
+    /// period, say).
+    pub fn merge(&mut self, o: &Sums) {
+        for (i, v) in o.counters.iter().enumerate() {
+            self.counters[i] += v;
+        }
+        self.arrival_late_unarrived += o.arrival_late_unarrived;
+        self.response_seconds.extend(&o.response_seconds);
+        self.cycle_seconds.extend(&o.cycle_seconds);
+        for (mine, theirs) in [
+            (&mut self.shift_days, o.shift_days),
+            (&mut self.shift_seconds, o.shift_seconds),
+        ] {
+            if let Some(t) = theirs {
+                *mine.get_or_insert(0) += t;
+            }
+        }
+    }
+
     /// The value of `k` over these sums, exactly as DOMAIN.md defines it.
     pub fn value(&self, k: Kpi) -> Value {
         use Counter as C;

@@ -33,7 +33,13 @@ enum C {
 
 /// The tables copied, in an order that satisfies their references, with each column's rule
 /// and the rows taken (`None` = all).
-const TABLES: &[(&str, &[(&str, C)], Option<&str>)] = &[
+type Table = (
+    &'static str,
+    &'static [(&'static str, C)],
+    Option<&'static str>,
+);
+
+const TABLES: &[Table] = &[
     (
         "users",
         &[

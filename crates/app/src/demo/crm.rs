@@ -67,7 +67,16 @@ const ASPECTS: usize = 6;
 
 /// The demo's questionnaires: the general one (made by the migration), Haier's own questions
 /// and the install questionnaire; each item with the aspect it asks about.
-pub const QUESTIONNAIRES: &[(i64, &str, &str, &str, &[(&str, Aspect)])] = &[
+/// (id, name, brand, type, items with the aspect each asks about).
+pub type Questionnaire = (
+    i64,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, Aspect)],
+);
+
+pub const QUESTIONNAIRES: &[Questionnaire] = &[
     (
         1,
         "通用回访问卷",
@@ -111,16 +120,7 @@ pub const QUESTIONNAIRES: &[(i64, &str, &str, &str, &[(&str, Aspect)])] = &[
 ];
 
 /// The demo questionnaire an order of `brand` and `kind` is asked (as `app::csi::best_fit`).
-pub fn questionnaire_of(
-    brand: &str,
-    kind: WorkOrderType,
-) -> &'static (
-    i64,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static [(&'static str, Aspect)],
-) {
+pub fn questionnaire_of(brand: &str, kind: WorkOrderType) -> &'static Questionnaire {
     QUESTIONNAIRES
         .iter()
         .filter_map(|q| shouhou_domain::csi::fit(q.2, q.3, Some(brand), kind).map(|f| (f, q)))

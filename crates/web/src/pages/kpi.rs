@@ -408,12 +408,22 @@ pub async fn dashboard(State(s): State<AppState>, p: Page, Query(f): Query<Form>
     fq.by = By::Technician;
 
     let result = async {
-        let now = uc::table(&s.app, &p.actor, &q).await?;
-        let prev = uc::table(&s.app, &p.actor, &prev_q).await?;
         let trend = uc::table(&s.app, &p.actor, &tq).await?;
+        // A period the trend covers exactly (a year by month): its total is the trend's sum.
+        let now = if (tq.from, tq.to) == (q.from, q.to) {
+            uc::total_of(&trend, p.actor.lang)
+        } else {
+            uc::table(&s.app, &p.actor, &q).await?
+        };
+        let prev = uc::table(&s.app, &p.actor, &prev_q).await?;
         let groups = uc::table(&s.app, &p.actor, &gq).await?;
         let weeks = uc::table(&s.app, &p.actor, &wq).await?;
-        let techs = uc::table(&s.app, &p.actor, &fq).await?;
+        // Grouped by technician already: the funnel reads the same table.
+        let techs = if fq == gq {
+            groups.clone()
+        } else {
+            uc::table(&s.app, &p.actor, &fq).await?
+        };
         let units = org_units::all(&s.app.db).await?;
         Ok::<_, shouhou_app::AppError>((now, prev, trend, groups, weeks, techs, units))
     }

@@ -301,36 +301,6 @@ pub fn funnel(
     s
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_sparkline_lifts_the_pen_over_gaps_and_needs_two_points() {
-        assert_eq!(sparkline(&[Some(1.0)], 80.0, 20.0), "");
-        let s = sparkline(&[Some(0.0), None, Some(1.0), Some(0.5)], 80.0, 20.0);
-        assert_eq!(s.matches('M').count(), 2, "{s}");
-        assert!(s.contains("L"), "{s}");
-    }
-
-    #[test]
-    fn labels_are_escaped_and_points_outside_the_limits_are_marked() {
-        let labels = vec!["<W1>".to_string(), "W2".to_string()];
-        let values = [Some(0.9), Some(0.5)];
-        let band = [(Some(0.6), Some(0.8)), (Some(0.4), Some(0.6))];
-        let s = line(&Line {
-            title: "a & b",
-            labels: &labels,
-            values: &values,
-            band: Some(&band),
-            centre: Some(0.6),
-            legend: &[],
-        });
-        assert!(s.contains("a &amp; b") && s.contains("&lt;W1&gt;"));
-        assert_eq!(s.matches("point out").count(), 1, "{s}");
-    }
-}
-
 /// A radar (spider) chart: one axis per label, each series a polygon of values in 0..=1 (None
 /// draws at the centre and is marked "—" in the legend text); grid rings at 20 % steps.
 /// `series`: (name, css class, values per axis).
@@ -408,4 +378,61 @@ pub fn radar(title: &str, axes: &[String], series: &[(String, &str, Vec<Option<f
     }
     s.push_str("</svg>");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sparkline_lifts_the_pen_over_gaps_and_needs_two_points() {
+        assert_eq!(sparkline(&[Some(1.0)], 80.0, 20.0), "");
+        let s = sparkline(&[Some(0.0), None, Some(1.0), Some(0.5)], 80.0, 20.0);
+        assert_eq!(s.matches('M').count(), 2, "{s}");
+        assert!(s.contains("L"), "{s}");
+    }
+
+    #[test]
+    fn labels_are_escaped_and_points_outside_the_limits_are_marked() {
+        let labels = vec!["<W1>".to_string(), "W2".to_string()];
+        let values = [Some(0.9), Some(0.5)];
+        let band = [(Some(0.6), Some(0.8)), (Some(0.4), Some(0.6))];
+        let s = line(&Line {
+            title: "a & b",
+            labels: &labels,
+            values: &values,
+            band: Some(&band),
+            centre: Some(0.6),
+            legend: &[],
+        });
+        assert!(s.contains("a &amp; b") && s.contains("&lt;W1&gt;"));
+        assert_eq!(s.matches("point out").count(), 1, "{s}");
+    }
+
+    #[test]
+    fn a_radar_needs_three_axes_and_draws_each_series() {
+        let axes: Vec<String> = ["甲", "乙"].iter().map(|s| s.to_string()).collect();
+        assert!(radar("t", &axes, &[]).is_empty());
+        let axes: Vec<String> = ["甲", "乙", "丙", "<丁>"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let svg = radar(
+            "满意度",
+            &axes,
+            &[
+                (
+                    "本期".into(),
+                    "now",
+                    vec![Some(1.0), Some(0.5), None, Some(0.25)],
+                ),
+                ("上期".into(), "before", vec![Some(0.8); 4]),
+            ],
+        );
+        assert_eq!(svg.matches("<polygon class=\"series").count(), 2);
+        assert_eq!(svg.matches("class=\"grid\"").count(), 5);
+        assert!(svg.contains("&lt;丁&gt;"), "labels escaped");
+        // The first axis points up: value 1.0 on it sits at the top of the circle.
+        assert!(svg.contains("220.0,68.0"), "{svg}");
+    }
 }
