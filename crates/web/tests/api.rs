@@ -4436,6 +4436,29 @@ db_test!(
             .unwrap();
         assert!(html.contains("class=\"chart radar\""), "{html}");
         assert!(html.contains("33.3") && html.contains("清洁整理"), "{html}");
+        // In English the headings and the overall item read in English; items as asked.
+        let (en, _) = page_login(&s, "manager1", "en").await;
+        let html = en
+            .get(format!("{}/csi?{march}", s.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for t in [
+            "Very satisfied",
+            "Dissatisfied",
+            "Overall",
+            "Improve first",
+            "上门准时",
+        ] {
+            assert!(html.contains(t), "{t}: {html}");
+        }
+        assert!(
+            !html.contains("非常满意") && !html.contains("整体满意"),
+            "{html}"
+        );
         let r = page
             .get(format!("{}/csi/export.xlsx?{march}&by=store", s.base))
             .send()

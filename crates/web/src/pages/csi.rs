@@ -45,6 +45,8 @@ struct CsiPage {
     range: String,
     units: Vec<(i64, String, bool)>,
     lines: Vec<ItemLine>,
+    /// 非常满意 … 不满意 in the reader's language.
+    rating_heads: Vec<String>,
     radar: String,
     bys: Vec<(String, String, bool)>,
     by_label: String,
@@ -204,6 +206,10 @@ pub async fn page(State(s): State<AppState>, p: Page, Query(f): Query<Form>) -> 
             .map(|u| (u.id, u.name.clone(), q.unit_id == Some(u.id)))
             .collect(),
         lines,
+        rating_heads: shouhou_domain::Rating::ALL
+            .iter()
+            .map(|r| r.label(lang).to_string())
+            .collect(),
         radar,
         bys: BYS
             .iter()
