@@ -309,8 +309,9 @@ pub fn radar(title: &str, axes: &[String], series: &[(String, &str, Vec<Option<f
     if n < 3 {
         return String::new();
     }
-    let (w, h) = (440.0, 420.0);
-    let (cx, cy, r) = (220.0, 196.0, 128.0);
+    // Room either side for labels of up to ten characters.
+    let (w, h) = (540.0, 420.0);
+    let (cx, cy, r) = (270.0, 196.0, 128.0);
     let point = |i: usize, v: f64| {
         let a = -std::f64::consts::FRAC_PI_2 + i as f64 * std::f64::consts::TAU / n as f64;
         (cx + r * v * a.cos(), cy + r * v * a.sin())
@@ -433,6 +434,6 @@ mod tests {
         assert_eq!(svg.matches("class=\"grid\"").count(), 5);
         assert!(svg.contains("&lt;丁&gt;"), "labels escaped");
         // The first axis points up: value 1.0 on it sits at the top of the circle.
-        assert!(svg.contains("220.0,68.0"), "{svg}");
+        assert!(svg.contains("270.0,68.0"), "{svg}");
     }
 }
