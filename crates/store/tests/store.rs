@@ -190,7 +190,7 @@ async fn sla_rules_in_minutes_become_hours_on_a_clock() {
     };
     let name = format!("shouhou_mig_{}", std::process::id());
     let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .execute(&admin)
         .await
         .unwrap();
@@ -208,7 +208,8 @@ async fn sla_rules_in_minutes_become_hours_on_a_clock() {
     let got: Vec<(String, String, f64, f64, f64)> =
         sqlx::query_as(NEW).fetch_all(&pool).await.unwrap();
     pool.close().await;
-    sqlx::query(&format!("DROP DATABASE {name}"))
+    // A closed pool's sessions may still be ending on the server: force them off.
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
         .execute(&admin)
         .await
         .unwrap();
