@@ -2598,6 +2598,35 @@ mod kpis {
             }
         };
         let csi_incremental = csi_daily().await;
+        let unit_sums = || {
+            let db = db.clone();
+            async move {
+                let cols = shouhou_domain::kpi::Counter::ALL
+                    .iter()
+                    .map(|c| format!("CAST({} AS TEXT)", c.column()))
+                    .collect::<Vec<_>>()
+                    .join(" || '|' || ");
+                let nonzero = shouhou_domain::kpi::Counter::ALL
+                    .iter()
+                    .map(|c| format!("{} <> 0", c.column()))
+                    .collect::<Vec<_>>()
+                    .join(" OR ");
+                let rows: Vec<(String,)> = db
+                    .fetch_all(
+                        &format!(
+                            "SELECT CAST(day AS TEXT) || '|' || CAST(unit_id AS TEXT) || '|' || \
+                             CAST(technician_id AS TEXT) || '|' || {cols} FROM kpi_daily_unit \
+                             WHERE {nonzero} ORDER BY 1"
+                        ),
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                rows
+            }
+        };
+        let unit_incremental = unit_sums().await;
+        assert!(!unit_incremental.is_empty());
         assert!(
             csi_incremental.iter().any(|r| r.0.contains("上门准时")),
             "{csi_incremental:?}"
@@ -2607,6 +2636,7 @@ mod kpis {
         let rebuilt = facts(&db).await;
         assert_eq!(incremental, rebuilt);
         assert_eq!(csi_incremental, csi_daily().await);
+        assert_eq!(unit_incremental, unit_sums().await);
         // The daily sums kept incrementally (minus old facts, plus new) equal the facts summed
         // again: rows that fell to zero aside.
         let counters: Vec<&str> = shouhou_domain::kpi::Counter::ALL
@@ -2652,6 +2682,31 @@ mod kpis {
             .unwrap();
         assert!(!daily.is_empty());
         assert_eq!(daily, again);
+        // The day × unit × technician sums equal the daily sums summed over the rest.
+        let unit_rows = |sql: String| {
+            let db = db.clone();
+            async move {
+                let rows: Vec<(String,)> = db.fetch_all(&sql, vec![]).await.unwrap();
+                rows
+            }
+        };
+        let key = "CAST(day AS TEXT) || '|' || CAST(org_unit_id AS TEXT) || '|' || CAST(unit_id AS TEXT) || '|' || CAST(partner_unit_id AS TEXT) || '|' || CAST(technician_id AS TEXT)";
+        let coarse = unit_rows(format!(
+            "SELECT {key} || '|' || {cols} FROM kpi_daily_unit WHERE {nonzero} ORDER BY 1"
+        ))
+        .await;
+        let fine = unit_rows(format!(
+            "SELECT {key} || '|' || {summed} FROM kpi_daily \
+             GROUP BY day, org_unit_id, unit_id, partner_unit_id, technician_id HAVING {} ORDER BY 1",
+            counters
+                .iter()
+                .map(|c| format!("SUM({c}) <> 0"))
+                .collect::<Vec<_>>()
+                .join(" OR ")
+        ))
+        .await;
+        assert!(!coarse.is_empty());
+        assert_eq!(coarse, fine);
     });
 
     // Satisfaction by item (DOMAIN.md "CSI by item"): three phone repairs rated item by item on

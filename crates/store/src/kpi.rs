@@ -416,6 +416,11 @@ pub async fn replace(
 /// The grouping dimensions of `kpi_daily`, as read from a fact row (a missing one as 0 / '').
 const DAILY_DIMS: &str = "day, org_unit_id, unit_id, COALESCE(partner_unit_id, 0), \
      COALESCE(technician_id, 0), COALESCE(category, ''), COALESCE(brand, ''), kind, warranty, tier, channel";
+/// The dimensions of `kpi_daily_unit`: day × unit × technician.
+const UNIT_DIMS: &str =
+    "day, org_unit_id, unit_id, COALESCE(partner_unit_id, 0), COALESCE(technician_id, 0)";
+const UNIT_KEY: &str = "day, org_unit_id, unit_id, partner_unit_id, technician_id";
+
 /// [`DAILY_DIMS`] of the facts `f`.
 const DAILY_DIMS_F: &str = "f.day, f.org_unit_id, f.unit_id, COALESCE(f.partner_unit_id, 0), \
      COALESCE(f.technician_id, 0), COALESCE(f.category, ''), COALESCE(f.brand, ''), f.kind, f.warranty, f.tier, f.channel";
@@ -441,6 +446,17 @@ async fn roll_daily(tx: &mut Tx, list: &str, sign: &str) -> Result<()> {
             "INSERT INTO kpi_daily ({DAILY_KEY}, {}) SELECT {DAILY_DIMS}, {sums} FROM kpi_facts \
              WHERE work_order_id IN ({list}) GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 \
              ON CONFLICT ({DAILY_KEY}) DO UPDATE SET {set}",
+            counters.join(", ")
+        ),
+        args![],
+    )
+    .await?;
+    let set = set.replace("kpi_daily.", "kpi_daily_unit.");
+    tx.execute(
+        &format!(
+            "INSERT INTO kpi_daily_unit ({UNIT_KEY}, {}) SELECT {UNIT_DIMS}, {sums} FROM kpi_facts \
+             WHERE work_order_id IN ({list}) GROUP BY 1, 2, 3, 4, 5 \
+             ON CONFLICT ({UNIT_KEY}) DO UPDATE SET {set}",
             counters.join(", ")
         ),
         args![],
@@ -472,6 +488,7 @@ pub async fn clear(tx: &mut Tx) -> Result<()> {
         "kpi_expiry",
         "kpi_dirty",
         "kpi_daily",
+        "kpi_daily_unit",
         "kpi_csi_facts",
         "kpi_csi_daily",
     ] {
@@ -713,7 +730,20 @@ pub async fn sums(
             ", CAST(COALESCE(SUM(f.{col}), 0) AS BIGINT) AS {col}"
         ));
     }
-    filtered_in("kpi_daily", vis, q, &mut sql);
+    // Without a category, brand or type, day × unit × technician sums are enough (and far fewer).
+    let coarse = q.category.is_none()
+        && q.brand.is_none()
+        && q.kind.is_none()
+        && matches!(
+            group,
+            Group::None | Group::Unit | Group::Region | Group::Technician | Group::Day
+        );
+    let table = if coarse {
+        "kpi_daily_unit"
+    } else {
+        "kpi_daily"
+    };
+    filtered_in(table, vis, q, &mut sql);
     if group != Group::None {
         sql.push(" GROUP BY 1, 2, 3");
     }
