@@ -233,6 +233,12 @@ pub fn path_error(rej: axum::extract::rejection::PathRejection, keys: &[String])
             let reason = reason_of(&message, &mut field);
             return AppError::invalid(&field, reason);
         }
+        // A value serde refused with its own words (an unknown name of a vocabulary, say).
+        ErrorKind::Message(message) => {
+            let mut field = only();
+            let reason = reason_of(&message, &mut field);
+            return AppError::invalid(&field, reason);
+        }
         other => return AppError::Internal(format!("path: {other}")),
     };
     match expected(&what) {

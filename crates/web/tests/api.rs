@@ -2271,6 +2271,18 @@ db_test!(query_path_and_route_errors_are_json, |db: Db| async move {
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(e["error"]["field"], "id");
     assert_eq!(e["error"]["message"], "编号：应为整数");
+    // A date in the path that is not one: 422 naming it, never 500.
+    for day in ["2026-13-45", "tomorrow"] {
+        let r = http
+            .delete(format!("{}{shifts}/{day}", s.base))
+            .header("accept-language", "zh-CN")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{day}");
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["field"], "day", "{day}: {e}");
+    }
     // No such route: 404 with the JSON error body; a wrong method: 405.
     let (st, e) = get("/api/v1/nope".into(), "zh-CN").await;
     assert_eq!(st, StatusCode::NOT_FOUND);
