@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use shouhou_app::csi::{self as uc, item_label, QuestionnaireInput, Table};
 use shouhou_app::kpi::{By, Period, Query as KpiQuery};
@@ -238,7 +238,6 @@ pub async fn page(State(s): State<AppState>, p: Page, Query(f): Query<Form>) -> 
 /// `GET /csi/export.xlsx`: the page's numbers as Excel: the total and every group, one line per
 /// item with its answers by rating, points, CSI, low answers and priority.
 pub async fn export(State(s): State<AppState>, p: Page, Query(f): Query<Form>) -> Response {
-    use axum::http::header;
     use rust_xlsxwriter::{Format, Workbook};
     let lang = p.actor.lang;
     let zh = lang == Lang::ZhCn;
@@ -337,28 +336,10 @@ pub async fn export(State(s): State<AppState>, p: Page, Query(f): Query<Form>) -
         sheet.set_column_width(1, 14)?;
         Ok(())
     })();
-    match written.and_then(|_| book.save_to_buffer()) {
-        Ok(b) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-                ),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!(
-                        "attachment; filename=\"csi-{}-{}-{}.xlsx\"",
-                        q.from,
-                        q.to,
-                        by.as_str()
-                    ),
-                ),
-            ],
-            b,
-        )
-            .into_response(),
-        Err(e) => err(AppError::Internal(format!("xlsx: {e}"))),
-    }
+    super::xlsx(
+        written.and_then(|_| book.save_to_buffer()),
+        &format!("csi-{}-{}-{}.xlsx", q.from, q.to, by.as_str()),
+    )
 }
 
 /// One questionnaire as the page shows and edits it.
@@ -431,23 +412,6 @@ fn input_of(f: QForm) -> Result<QuestionnaireInput, AppError> {
     })
 }
 
-fn saved(p: &Page, r: Result<(), AppError>) -> Response {
-    match r {
-        Ok(()) => (
-            [("hx-refresh", "true")],
-            Html(format!("<p class=\"notice\">{}</p>", p.t.t("wo.saved"))),
-        )
-            .into_response(),
-        Err(e) => Html(format!(
-            "<p class=\"error\" id=\"questionnaire-error\">{}</p>",
-            e.message(p.actor.lang)
-                .replace('&', "&amp;")
-                .replace('<', "&lt;")
-        ))
-        .into_response(),
-    }
-}
-
 /// `POST /csi/questionnaires` (htmx, admin): a new questionnaire.
 pub async fn create(State(s): State<AppState>, p: Page, PostForm(f): PostForm<QForm>) -> Response {
     let r = async {
@@ -455,7 +419,7 @@ pub async fn create(State(s): State<AppState>, p: Page, PostForm(f): PostForm<QF
         Ok(())
     }
     .await;
-    saved(&p, r)
+    super::saved_or_error(&p, r)
 }
 
 /// `POST /csi/questionnaires/{id}` (htmx, admin): changes a questionnaire.
@@ -470,5 +434,5 @@ pub async fn update(
         Ok(())
     }
     .await;
-    saved(&p, r)
+    super::saved_or_error(&p, r)
 }

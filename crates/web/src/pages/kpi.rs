@@ -1091,8 +1091,6 @@ fn measure_heading(k: Kpi, lang: Lang) -> String {
 /// in the reader's language. The same numbers as the page: rates are the exact fractions shown
 /// with one decimal.
 pub async fn export(State(s): State<AppState>, p: Page, Query(f): Query<Form>) -> Response {
-    use axum::http::header;
-    use axum::response::IntoResponse;
     use rust_xlsxwriter::{Format, Workbook};
     let lang = p.actor.lang;
     let zh = lang == Lang::ZhCn;
@@ -1212,27 +1210,8 @@ pub async fn export(State(s): State<AppState>, p: Page, Query(f): Query<Form>) -
         sheet.set_column_width(0, 18)?;
         Ok(())
     })();
-    let bytes = written.and_then(|_| book.save_to_buffer());
-    match bytes {
-        Ok(b) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-                ),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!(
-                        "attachment; filename=\"kpis-{}-{}-{}.xlsx\"",
-                        q.from,
-                        q.to,
-                        by.as_str()
-                    ),
-                ),
-            ],
-            b,
-        )
-            .into_response(),
-        Err(e) => err(shouhou_app::AppError::Internal(format!("xlsx: {e}"))),
-    }
+    super::xlsx(
+        written.and_then(|_| book.save_to_buffer()),
+        &format!("kpis-{}-{}-{}.xlsx", q.from, q.to, by.as_str()),
+    )
 }

@@ -360,6 +360,53 @@ impl Page {
 }
 
 /// An error as a response (the API's status codes and localised message).
+/// An Excel download (`filename` ends in `.xlsx`) from a workbook written by `rust_xlsxwriter`;
+/// a failure to write it is an internal error.
+pub(crate) fn xlsx(book: Result<Vec<u8>, rust_xlsxwriter::XlsxError>, filename: &str) -> Response {
+    match book {
+        Ok(b) => (
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+                ),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{filename}\""),
+                ),
+            ],
+            b,
+        )
+            .into_response(),
+        Err(e) => err(shouhou_app::AppError::Internal(format!("xlsx: {e}"))),
+    }
+}
+
+/// The answer of an htmx form that changes a setting: "saved" and a page refresh, or the
+/// refusal in the user's words where the form shows it (`#action-error`).
+pub(crate) fn saved_or_error(p: &Page, r: Result<(), shouhou_app::AppError>) -> Response {
+    match r {
+        Ok(()) => (
+            [("hx-refresh", "true")],
+            Html(format!("<p class=\"notice\">{}</p>", p.t.t("wo.saved"))),
+        )
+            .into_response(),
+        Err(e) => Html(format!(
+            "<p class=\"error\" id=\"action-error\">{}</p>",
+            escape(&e.message(p.actor.lang))
+        ))
+        .into_response(),
+    }
+}
+
+/// Text for HTML built in Rust (templates escape on their own).
+pub(crate) fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 pub(crate) fn err(e: shouhou_app::AppError) -> Response {
     crate::error::ApiError(e).into_response()
 }

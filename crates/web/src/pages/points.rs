@@ -6,7 +6,7 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use shouhou_app::points::{self as uc, Month, MonthQuery, NewAdjustment, NewRules, RankRow};
@@ -15,7 +15,7 @@ use shouhou_domain::points::{Difficulty, Points, Reason, RuleVersion, Rules};
 use shouhou_domain::{Lang, Role, WorkOrderType};
 use shouhou_store::points::EntryRow;
 
-use super::{err, render, Chrome, Page};
+use super::{err, render, saved_or_error, Chrome, Page};
 use crate::extract::{Form, Path, Query};
 use crate::i18n::T;
 use crate::AppState;
@@ -98,7 +98,6 @@ pub async fn ranking(State(s): State<AppState>, p: Page, Query(q): Query<MonthQu
 /// `GET /points/export.xlsx?month=YYYY-MM`: the month's ranking as Excel, the same rows and
 /// numbers as the page (ranked first, then the technicians below the minimum of visits).
 pub async fn export(State(s): State<AppState>, p: Page, Query(q): Query<MonthQuery>) -> Response {
-    use axum::http::header;
     use rust_xlsxwriter::{Format, Workbook};
     let zh = p.actor.lang == Lang::ZhCn;
     let m = match q.month(&s.app) {
@@ -167,23 +166,10 @@ pub async fn export(State(s): State<AppState>, p: Page, Query(q): Query<MonthQue
         sheet.set_column_width(2, 14)?;
         Ok(())
     })();
-    match written.and_then(|_| book.save_to_buffer()) {
-        Ok(b) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-                ),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"points-{}.xlsx\"", m.key()),
-                ),
-            ],
-            b,
-        )
-            .into_response(),
-        Err(e) => err(AppError::Internal(format!("xlsx: {e}"))),
-    }
+    super::xlsx(
+        written.and_then(|_| book.save_to_buffer()),
+        &format!("points-{}.xlsx", m.key()),
+    )
 }
 
 /// One ledger entry as a person reads it.
@@ -303,28 +289,6 @@ pub struct AdjustForm {
     points: String,
     note: String,
     day: Option<NaiveDate>,
-}
-
-fn saved_or_error(p: &Page, r: Result<(), AppError>) -> Response {
-    match r {
-        Ok(()) => (
-            [("hx-refresh", "true")],
-            Html(format!("<p class=\"notice\">{}</p>", p.t.t("wo.saved"))),
-        )
-            .into_response(),
-        Err(e) => Html(format!(
-            "<p class=\"error\" id=\"action-error\">{}</p>",
-            escape(&e.message(p.actor.lang))
-        ))
-        .into_response(),
-    }
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn number(field: &str, v: &str) -> Result<f64, AppError> {
