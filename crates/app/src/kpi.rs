@@ -54,6 +54,14 @@ async fn recompute(app: &App, tx: &mut shouhou_store::Tx, ids: &[i64]) -> Result
 /// changed. Returns how many orders were recomputed.
 pub async fn catch_up(app: &App) -> Result<usize> {
     let _one = CATCH_UP.lock().await;
+    // Durations a migration left to pack.
+    if store::is_pending(&app.db, "durations").await? {
+        let mut tx = app.db.begin().await?;
+        if store::take_pending(&mut tx, "durations").await? {
+            store::pack_durations(&mut tx).await?;
+        }
+        tx.commit().await?;
+    }
     let mut done = 0;
     loop {
         let mut tx = app.db.begin().await?;
@@ -277,7 +285,8 @@ impl By {
             By::Warranty => Group::Warranty,
             By::Tier => Group::Tier,
             By::Channel => Group::Channel,
-            By::Day | By::Week | By::Month => Group::Day,
+            By::Day | By::Week => Group::Day,
+            By::Month => Group::Month,
         }
     }
 
@@ -480,8 +489,8 @@ pub async fn table(app: &App, actor: &Actor, q: &Query) -> Result<Table> {
         for (key, secs) in store::durations(&app.db, vis, &fq, group, which).await? {
             let s = sums.entry(fold(key)).or_default();
             match which {
-                DurationOf::Response => s.response_seconds.push(secs),
-                DurationOf::Cycle => s.cycle_seconds.push(secs),
+                DurationOf::Response => s.response_seconds.extend(secs),
+                DurationOf::Cycle => s.cycle_seconds.extend(secs),
             }
         }
     }

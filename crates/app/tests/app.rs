@@ -2486,6 +2486,171 @@ mod kpis {
         v
     }
 
+    /// The packed durations read back exactly the facts' durations, per technician and per day,
+    /// over a period that cuts its first and last month; the monthly sums are the daily sums
+    /// added up by month.
+    async fn months_agree_with_days(db: &Db) {
+        use chrono::Datelike;
+        use shouhou_store::kpi::{durations, DurationOf, FactQuery, Group, Key};
+        let (lo, hi): (NaiveDate, NaiveDate) = db
+            .fetch_one("SELECT MIN(day), MAX(day) FROM kpi_facts", vec![])
+            .await
+            .unwrap();
+        let (from, to) = (lo + Duration::days(3), hi - Duration::days(3));
+        let units: Vec<(i64,)> = db
+            .fetch_all("SELECT id FROM org_units", vec![])
+            .await
+            .unwrap();
+        let vis = shouhou_store::Visibility::everything(units.into_iter().map(|u| u.0).collect());
+        let q = FactQuery {
+            from,
+            to,
+            units: None,
+            technician_id: None,
+            category: None,
+            brand: None,
+            kind: None,
+        };
+        for (which, col) in [
+            (DurationOf::Response, "response_seconds"),
+            (DurationOf::Cycle, "cycle_seconds"),
+        ] {
+            let mut by_tech: Vec<(Option<i64>, i64)> =
+                durations(db, &vis, &q, Group::Technician, which)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .flat_map(|(k, v)| {
+                        let Key::Id(t) = k else { panic!("{k:?}") };
+                        v.into_iter().map(move |s| (t, s))
+                    })
+                    .collect();
+            by_tech.sort();
+            let mut facts: Vec<(Option<i64>, NaiveDate, i64)> = db
+                .fetch_all(
+                    &format!(
+                        "SELECT technician_id, day, {col} FROM kpi_facts \
+                         WHERE {col} IS NOT NULL AND day >= $1 AND day <= $2"
+                    ),
+                    shouhou_store::args![from, to],
+                )
+                .await
+                .unwrap();
+            facts.sort();
+            let mut want: Vec<(Option<i64>, i64)> = facts.iter().map(|f| (f.0, f.2)).collect();
+            want.sort();
+            assert!(!want.is_empty(), "{col}: no durations in {from}..{to}");
+            assert_eq!(by_tech, want, "{col} per technician");
+            let mut by_day: Vec<(NaiveDate, i64)> = durations(db, &vis, &q, Group::Day, which)
+                .await
+                .unwrap()
+                .into_iter()
+                .flat_map(|(k, v)| {
+                    let Key::Day(d) = k else { panic!("{k:?}") };
+                    v.into_iter().map(move |s| (d, s))
+                })
+                .collect();
+            by_day.sort();
+            let mut want: Vec<(NaiveDate, i64)> = facts.iter().map(|f| (f.1, f.2)).collect();
+            want.sort();
+            assert_eq!(by_day, want, "{col} per day");
+        }
+        // The counters by month (whole months from the monthly sums) equal those by day added
+        // up by month.
+        let now = chrono::Utc::now();
+        let by_month = shouhou_store::kpi::sums(db, &vis, &q, Group::Month, now)
+            .await
+            .unwrap();
+        let mut from_days: std::collections::BTreeMap<Key, Vec<i64>> = Default::default();
+        for (k, c, late) in shouhou_store::kpi::sums(db, &vis, &q, Group::Day, now)
+            .await
+            .unwrap()
+        {
+            let Key::Day(d) = k else { panic!("{k:?}") };
+            let m = Key::Day(NaiveDate::from_ymd_opt(d.year(), d.month(), 1).unwrap());
+            let e = from_days.entry(m).or_insert_with(|| vec![0; c.len() + 1]);
+            for (i, v) in c.iter().chain([late].iter()).enumerate() {
+                e[i] += v;
+            }
+        }
+        let by_month: std::collections::BTreeMap<Key, Vec<i64>> = by_month
+            .into_iter()
+            .map(|(k, c, late)| (k, c.iter().copied().chain([late]).collect()))
+            .collect();
+        // The period holds a whole month and cuts the ones at its ends.
+        let whole = by_month.keys().any(|k| {
+            let Key::Day(m) = k else { return false };
+            *m >= from
+                && m.checked_add_months(chrono::Months::new(1)).unwrap() <= to + Duration::days(1)
+        });
+        assert!(
+            whole && from.day() != 1,
+            "{from}..{to} holds no whole month"
+        );
+        assert_eq!(by_month, from_days);
+        let month = match db.backend() {
+            shouhou_store::Backend::Sqlite => "substr(day, 1, 8) || '01'",
+            shouhou_store::Backend::Postgres => {
+                "CAST(CAST(date_trunc('month', day) AS DATE) AS TEXT)"
+            }
+        };
+        let counters: Vec<&str> = shouhou_domain::kpi::Counter::ALL
+            .iter()
+            .map(|c| c.column())
+            .collect();
+        let key = "CAST(org_unit_id AS TEXT) || '|' || CAST(unit_id AS TEXT) || '|' || CAST(partner_unit_id AS TEXT) || '|' || CAST(technician_id AS TEXT)";
+        let monthly: Vec<(String,)> = db
+            .fetch_all(
+                &format!(
+                    "SELECT CAST(month AS TEXT) || '|' || {key} || '|' || {} FROM kpi_monthly_unit \
+                     WHERE {} ORDER BY 1",
+                    counters.iter().map(|c| format!("CAST({c} AS TEXT)")).collect::<Vec<_>>().join(" || '|' || "),
+                    counters.iter().map(|c| format!("{c} <> 0")).collect::<Vec<_>>().join(" OR ")
+                ),
+                vec![],
+            )
+            .await
+            .unwrap();
+        let summed: Vec<(String,)> = db
+            .fetch_all(
+                &format!(
+                    "SELECT {month} || '|' || {key} || '|' || {} FROM kpi_daily_unit \
+                     GROUP BY {month}, org_unit_id, unit_id, partner_unit_id, technician_id HAVING {} ORDER BY 1",
+                    counters.iter().map(|c| format!("CAST(SUM({c}) AS TEXT)")).collect::<Vec<_>>().join(" || '|' || "),
+                    counters.iter().map(|c| format!("SUM({c}) <> 0")).collect::<Vec<_>>().join(" OR ")
+                ),
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(!monthly.is_empty());
+        assert_eq!(monthly, summed);
+        let csi_key = "CAST(org_unit_id AS TEXT) || '|' || CAST(unit_id AS TEXT) || '|' || CAST(partner_unit_id AS TEXT) || '|' || item || '|' || rating";
+        let csi_monthly: Vec<(String,)> = db
+            .fetch_all(
+                &format!(
+                    "SELECT CAST(month AS TEXT) || '|' || {csi_key} || '|' || CAST(n AS TEXT) \
+                     FROM kpi_csi_monthly WHERE n <> 0 ORDER BY 1"
+                ),
+                vec![],
+            )
+            .await
+            .unwrap();
+        let csi_summed: Vec<(String,)> = db
+            .fetch_all(
+                &format!(
+                    "SELECT {month} || '|' || {csi_key} || '|' || CAST(SUM(n) AS TEXT) FROM kpi_csi_daily \
+                     GROUP BY {month}, org_unit_id, unit_id, partner_unit_id, item, rating \
+                     HAVING SUM(n) <> 0 ORDER BY 1"
+                ),
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(!csi_monthly.is_empty());
+        assert_eq!(csi_monthly, csi_summed);
+    }
+
     db_test!(incremental_facts_equal_rebuilt_ones, |db: Db| async move {
         let (app, clock) = test_app(db.clone());
         let f = seed(&app).await;
@@ -2504,7 +2669,8 @@ mod kpis {
             let mut minute = 0i64;
             let mut orders: Vec<(i64, WorkOrderType)> = Vec::new();
             for step in 0..60 {
-                minute += rng.gen_range(0..240);
+                // About two and a half months a walk: whole months and cut ones.
+                minute += rng.gen_range(0..3600);
                 w.at(minute);
                 if orders.is_empty() || rng.gen_bool(0.2) {
                     let k = kinds[rng.gen_range(0..kinds.len())];
@@ -2627,6 +2793,7 @@ mod kpis {
         };
         let unit_incremental = unit_sums().await;
         assert!(!unit_incremental.is_empty());
+        months_agree_with_days(&db).await;
         assert!(
             csi_incremental.iter().any(|r| r.0.contains("上门准时")),
             "{csi_incremental:?}"
@@ -2707,6 +2874,19 @@ mod kpis {
         .await;
         assert!(!coarse.is_empty());
         assert_eq!(coarse, fine);
+        months_agree_with_days(&db).await;
+        // A migration leaves the packing to the catch-up: it packs the facts as they stand.
+        db.execute("DELETE FROM kpi_durations", vec![])
+            .await
+            .unwrap();
+        db.execute(
+            "INSERT INTO kpi_pending (what) VALUES ('durations')",
+            vec![],
+        )
+        .await
+        .unwrap();
+        kpi::catch_up(&app).await.unwrap();
+        months_agree_with_days(&db).await;
     });
 
     // Satisfaction by item (DOMAIN.md "CSI by item"): three phone repairs rated item by item on

@@ -607,7 +607,6 @@ impl Durations {
     /// From durations in seconds (any order) to `unit`: median = the middle value or the mean of
     /// the two middle values; p90 = the ⌈0.9·n⌉-th smallest.
     pub fn of(mut seconds: Vec<i64>, unit: DurationUnit) -> Durations {
-        seconds.sort_unstable();
         let n = seconds.len();
         let s = unit.seconds();
         if n == 0 {
@@ -617,16 +616,27 @@ impl Durations {
                 p90: None,
             };
         }
-        let median = if n % 2 == 1 {
-            seconds[n / 2] as f64
+        // Selection, not a sort (a year's durations at a chain's size are a million values):
+        // the ⌈0.9·n⌉-th smallest, then the middle one among the values at or below it, then
+        // for an even count the largest value below the middle.
+        let k = (9 * n).div_ceil(10).max(1) - 1;
+        let p90 = *seconds.select_nth_unstable(k).1;
+        let mid = n / 2; // ≤ k for every n ≥ 1
+        let upper = if mid == k {
+            p90
         } else {
-            (seconds[n / 2 - 1] as f64 + seconds[n / 2] as f64) / 2.0
+            *seconds[..k].select_nth_unstable(mid).1
         };
-        let k = (9 * n).div_ceil(10); // ⌈0.9·n⌉, 1-based
+        let median = if n % 2 == 1 {
+            upper as f64
+        } else {
+            let lower = seconds[..mid].iter().copied().max().unwrap_or(upper);
+            (lower as f64 + upper as f64) / 2.0
+        };
         Durations {
             n: n as i64,
             median: Some(median / s),
-            p90: Some(seconds[k.max(1) - 1] as f64 / s),
+            p90: Some(p90 as f64 / s),
         }
     }
 }
@@ -1038,6 +1048,33 @@ mod tests {
         let one = Durations::of(vec![90], DurationUnit::Minutes);
         assert_eq!((one.median, one.p90), (Some(1.5), Some(1.5)));
         assert_eq!(Durations::of(vec![], DurationUnit::Minutes).median, None);
+    }
+
+    #[test]
+    fn selection_agrees_with_sorting_on_any_count_and_ties() {
+        // Durations::of selects; the definition sorts. Counts 1..300, values with many ties.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for n in 1..300usize {
+            let v: Vec<i64> = (0..n)
+                .map(|_| {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    ((x >> 33) % (n as u64 / 2 + 3)) as i64 * 60
+                })
+                .collect();
+            let mut sorted = v.clone();
+            sorted.sort_unstable();
+            let median = if n % 2 == 1 {
+                sorted[n / 2] as f64
+            } else {
+                (sorted[n / 2 - 1] + sorted[n / 2]) as f64 / 2.0
+            };
+            let p90 = sorted[(9 * n).div_ceil(10) - 1] as f64;
+            let d = Durations::of(v, DurationUnit::Minutes);
+            assert_eq!(d.median, Some(median / 60.0), "n = {n}");
+            assert_eq!(d.p90, Some(p90 / 60.0), "n = {n}");
+        }
     }
 
     #[test]

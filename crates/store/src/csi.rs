@@ -2,13 +2,15 @@
 //! the answers counted per item over the KPI facts (period, scope, filters and grouping as every
 //! other KPI).
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::args;
 use crate::db::{Db, Tx};
-use crate::kpi::{daily_group_expr, filtered_in, key_of, FactQuery, Group, Key};
+use crate::kpi::{daily_group_expr, filtered_on, key_of, split, FactQuery, Group, Key};
 use crate::scope::Sql;
 use crate::{Result, Visibility};
 
@@ -198,24 +200,52 @@ pub async fn counts(
     q: &FactQuery,
     group: Group,
 ) -> Result<Vec<(Key, String, String, i64)>> {
-    let (gi, gt, gd) = daily_group_expr(group);
-    let mut sql = Sql::new(&format!(
-        "SELECT {gi} AS g_id, {gt} AS g_text, {gd} AS g_day, f.item, f.rating, \
-         CAST(SUM(f.n) AS BIGINT) AS n"
-    ));
-    filtered_in("kpi_csi_daily", vis, q, &mut sql);
-    sql.push(" GROUP BY 1, 2, 3, 4, 5 HAVING SUM(f.n) <> 0");
-    type Row = (
-        Option<i64>,
-        Option<String>,
-        Option<chrono::NaiveDate>,
-        String,
-        String,
-        i64,
-    );
-    let rows: Vec<Row> = db.fetch_all(&sql.text, sql.args).await?;
-    Ok(rows
+    // Without a technician, category, brand or type, whole months read the monthly counts per
+    // unit; the rest the daily counts.
+    let monthly = vis.technician_id.is_none()
+        && q.technician_id.is_none()
+        && q.category.is_none()
+        && q.brand.is_none()
+        && q.kind.is_none()
+        && matches!(
+            group,
+            Group::None | Group::Unit | Group::Region | Group::Month
+        );
+    let mut acc: BTreeMap<(Key, String, String), i64> = BTreeMap::new();
+    for (by_month, from, to) in split(q.from, q.to, monthly) {
+        let (gi, gt, gd) = daily_group_expr(group);
+        let (table, date, gd) = match by_month {
+            true => ("kpi_csi_monthly", "month", gd.replace("f.day", "f.month")),
+            false => ("kpi_csi_daily", "day", gd.to_string()),
+        };
+        let mut sql = Sql::new(&format!(
+            "SELECT {gi} AS g_id, {gt} AS g_text, {gd} AS g_day, f.item, f.rating, \
+             CAST(SUM(f.n) AS BIGINT) AS n FROM {table} f"
+        ));
+        let piece = FactQuery {
+            from,
+            to,
+            ..q.clone()
+        };
+        filtered_on(date, vis, &piece, &mut sql);
+        sql.push(" GROUP BY 1, 2, 3, 4, 5 HAVING SUM(f.n) <> 0");
+        type Row = (
+            Option<i64>,
+            Option<String>,
+            Option<chrono::NaiveDate>,
+            String,
+            String,
+            i64,
+        );
+        let rows: Vec<Row> = db.fetch_all(&sql.text, sql.args).await?;
+        for (i, t, d, item, rating, n) in rows {
+            *acc.entry((key_of(group, i, t, d), item, rating))
+                .or_default() += n;
+        }
+    }
+    Ok(acc
         .into_iter()
-        .map(|(i, t, d, item, rating, n)| (key_of(group, i, t, d), item, rating, n))
+        .filter(|(_, n)| *n != 0)
+        .map(|((k, item, rating), n)| (k, item, rating, n))
         .collect())
 }

@@ -4,13 +4,18 @@
 //! (`kpi_expiry`). Dashboards sum the facts of a period and group here; the KPI definitions are
 //! `domain::kpi`'s, not SQL's.
 
+use std::collections::{BTreeMap, HashMap};
+
 use chrono::{DateTime, NaiveDate, Utc};
 use shouhou_domain::kpi::{ComplaintRecord, Counter, Fact, OrderRecord, VisitRecord, COUNTERS};
 use shouhou_domain::{Rating, VisitOutcome, WorkOrderType};
 
 use crate::repo::{Page, Paged};
 use crate::scope::{Scoped, Sql};
-use crate::{args, Arg, Db, Result, Tx, Visibility};
+use crate::{args, Arg, Backend, Db, Result, Tx, Visibility};
+
+mod durations;
+pub use durations::build as pack_durations;
 
 /// Marks the order an audited change touched (an order, or a complaint of one).
 pub async fn mark_dirty(tx: &mut Tx, entity: &str, id: i64) -> Result<()> {
@@ -356,6 +361,7 @@ pub async fn replace(
         return Ok(());
     }
     let list = id_list(ids);
+    let packed_before = durations::keys_of(tx, &list).await?;
     roll_daily(tx, &list, "-").await?;
     roll_csi(tx, &list, "-").await?;
     for table in ["kpi_facts", "kpi_expiry", "kpi_csi_facts"] {
@@ -368,6 +374,19 @@ pub async fn replace(
     let mut cols: Vec<&str> = FACT_COLS.to_vec();
     cols.extend(["cycle_seconds", "late_after"]);
     cols.extend(Counter::ALL.iter().map(|c| c.column()));
+    let packed: Vec<_> = facts
+        .iter()
+        .flat_map(|(d, f)| {
+            durations::entries_of(
+                d.work_order_id,
+                d.org_unit_id,
+                d.unit_id,
+                d.partner_unit_id,
+                f,
+            )
+        })
+        .collect();
+    durations::repack(tx, ids, packed_before, packed).await?;
     let rows = facts
         .into_iter()
         .map(|(d, f)| {
@@ -451,18 +470,39 @@ async fn roll_daily(tx: &mut Tx, list: &str, sign: &str) -> Result<()> {
         args![],
     )
     .await?;
-    let set = set.replace("kpi_daily.", "kpi_daily_unit.");
+    let unit_set = set.replace("kpi_daily.", "kpi_daily_unit.");
     tx.execute(
         &format!(
             "INSERT INTO kpi_daily_unit ({UNIT_KEY}, {}) SELECT {UNIT_DIMS}, {sums} FROM kpi_facts \
              WHERE work_order_id IN ({list}) GROUP BY 1, 2, 3, 4, 5 \
-             ON CONFLICT ({UNIT_KEY}) DO UPDATE SET {set}",
+             ON CONFLICT ({UNIT_KEY}) DO UPDATE SET {unit_set}",
+            counters.join(", ")
+        ),
+        args![],
+    )
+    .await?;
+    let month_set = set.replace("kpi_daily.", "kpi_monthly_unit.");
+    let month_key = UNIT_KEY.replacen("day", "month", 1);
+    let month_dims = UNIT_DIMS.replacen("day", month_of_day(tx.backend()), 1);
+    tx.execute(
+        &format!(
+            "INSERT INTO kpi_monthly_unit ({month_key}, {}) SELECT {month_dims}, {sums} \
+             FROM kpi_facts WHERE work_order_id IN ({list}) GROUP BY 1, 2, 3, 4, 5 \
+             ON CONFLICT ({month_key}) DO UPDATE SET {month_set}",
             counters.join(", ")
         ),
         args![],
     )
     .await?;
     Ok(())
+}
+
+/// The first day of the month of a fact's `day`, in SQL.
+fn month_of_day(b: Backend) -> &'static str {
+    match b {
+        Backend::Sqlite => "substr(day, 1, 8) || '01'",
+        Backend::Postgres => "CAST(date_trunc('month', day) AS DATE)",
+    }
 }
 
 /// Adds (`sign` "") or takes away (`sign` "-") the answers of the orders `list` to/from the
@@ -478,8 +518,21 @@ async fn roll_csi(tx: &mut Tx, list: &str, sign: &str) -> Result<()> {
         args![],
     )
     .await?;
+    let month = month_of_day(tx.backend());
+    tx.execute(
+        &format!(
+            "INSERT INTO kpi_csi_monthly ({CSI_MONTH_KEY}, n) \
+             SELECT {month}, org_unit_id, unit_id, partner_unit_id, item, rating, {sign}COUNT(*) \
+             FROM kpi_csi_facts WHERE work_order_id IN ({list}) GROUP BY 1, 2, 3, 4, 5, 6 \
+             ON CONFLICT ({CSI_MONTH_KEY}) DO UPDATE SET n = kpi_csi_monthly.n + excluded.n"
+        ),
+        args![],
+    )
+    .await?;
     Ok(())
 }
+
+const CSI_MONTH_KEY: &str = "month, org_unit_id, unit_id, partner_unit_id, item, rating";
 
 /// Forgets every fact (before a rebuild).
 pub async fn clear(tx: &mut Tx) -> Result<()> {
@@ -491,10 +544,30 @@ pub async fn clear(tx: &mut Tx) -> Result<()> {
         "kpi_daily_unit",
         "kpi_csi_facts",
         "kpi_csi_daily",
+        "kpi_monthly_unit",
+        "kpi_csi_monthly",
+        "kpi_durations",
+        "kpi_pending",
     ] {
         tx.execute(&format!("DELETE FROM {table}"), args![]).await?;
     }
     Ok(())
+}
+
+/// Whether the catch-up owes the work `what` (see `kpi_pending`).
+pub async fn is_pending(db: &Db, what: &str) -> Result<bool> {
+    let row: Option<(String,)> = db
+        .fetch_optional("SELECT what FROM kpi_pending WHERE what = $1", args![what])
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Takes the catch-up's owed work `what` (see `kpi_pending`): whether it was owed.
+pub async fn take_pending(tx: &mut Tx, what: &str) -> Result<bool> {
+    let n = tx
+        .execute("DELETE FROM kpi_pending WHERE what = $1", args![what])
+        .await?;
+    Ok(n > 0)
 }
 
 /// Order ids after `after`, ascending, `limit` of them (a rebuild walks the orders in chunks).
@@ -525,8 +598,10 @@ pub enum Group {
     Warranty,
     Tier,
     Channel,
-    /// The local date (the app folds days into weeks and months).
+    /// The local date (the app folds days into weeks).
     Day,
+    /// The calendar month (its first day).
+    Month,
 }
 
 /// Which facts: a period of local dates, the user's scope and optional filters.
@@ -592,7 +667,7 @@ pub(crate) fn group_expr(g: Group) -> (&'static str, &'static str, &'static str)
         Group::Warranty => (NI, "f.warranty", ND),
         Group::Tier => (NI, "f.tier", ND),
         Group::Channel => (NI, "f.channel", ND),
-        Group::Day => (NI, NT, "f.day"),
+        Group::Day | Group::Month => (NI, NT, "f.day"),
     }
 }
 
@@ -606,6 +681,9 @@ pub(crate) fn key_of(
         Group::None => Key::All,
         Group::Unit | Group::Region | Group::Technician => Key::Id(id),
         Group::Day => day.map(Key::Day).unwrap_or(Key::All),
+        Group::Month => day
+            .map(|d| Key::Day(durations::month_of(d)))
+            .unwrap_or(Key::All),
         _ => Key::Text(text),
     }
 }
@@ -618,15 +696,15 @@ fn filtered(vis: &Visibility, q: &FactQuery, sql: &mut Sql) {
 /// `FROM <table> f WHERE …` (`kpi_facts` or `kpi_daily`) for the query and scope.
 pub(crate) fn filtered_in(table: &str, vis: &Visibility, q: &FactQuery, sql: &mut Sql) {
     sql.push(&format!(" FROM {table} f"));
-    filtered_on(vis, q, sql);
+    filtered_on("day", vis, q, sql);
 }
 
-/// ` WHERE …` over the facts (or daily sums) `f` for the query and scope.
-fn filtered_on(vis: &Visibility, q: &FactQuery, sql: &mut Sql) {
+/// ` WHERE …` over the facts (or sums) `f` dated by `date` for the query and scope.
+pub(crate) fn filtered_on(date: &str, vis: &Visibility, q: &FactQuery, sql: &mut Sql) {
     sql.push(" WHERE ");
     let from = sql.arg(q.from);
     let to = sql.arg(q.to);
-    sql.push(&format!("f.day >= {from} AND f.day <= {to} AND "));
+    sql.push(&format!("f.{date} >= {from} AND f.{date} <= {to} AND "));
     let scope = vis.clause(Scoped::KpiFact, "f", sql);
     sql.push(&scope);
     if let Some(units) = &q.units {
@@ -719,42 +797,69 @@ pub async fn sums(
     group: Group,
     now: DateTime<Utc>,
 ) -> Result<Vec<(Key, [i64; COUNTERS], i64)>> {
-    // The counters from the daily sums.
-    let (gi, gt, gd) = daily_group_expr(group);
-    let mut sql = Sql::new(&format!(
-        "SELECT {gi} AS g_id, {gt} AS g_text, {gd} AS g_day"
-    ));
-    for c in Counter::ALL {
-        let col = c.column();
-        sql.push(&format!(
-            ", CAST(COALESCE(SUM(f.{col}), 0) AS BIGINT) AS {col}"
-        ));
-    }
-    // Without a category, brand or type, day × unit × technician sums are enough (and far fewer).
+    // Without a category, brand or type, unit × technician sums are enough (and far fewer): per
+    // month for the months the period holds whole (unless grouped by day), per day for the rest.
     let coarse = q.category.is_none()
         && q.brand.is_none()
         && q.kind.is_none()
         && matches!(
             group,
-            Group::None | Group::Unit | Group::Region | Group::Technician | Group::Day
+            Group::None
+                | Group::Unit
+                | Group::Region
+                | Group::Technician
+                | Group::Day
+                | Group::Month
         );
-    let table = if coarse {
-        "kpi_daily_unit"
+    let pieces: Vec<(&str, &str, NaiveDate, NaiveDate)> = if coarse {
+        split(q.from, q.to, group != Group::Day)
+            .into_iter()
+            .map(|(monthly, from, to)| match monthly {
+                true => ("kpi_monthly_unit", "month", from, to),
+                false => ("kpi_daily_unit", "day", from, to),
+            })
+            .collect()
     } else {
-        "kpi_daily"
+        vec![("kpi_daily", "day", q.from, q.to)]
     };
-    filtered_in(table, vis, q, &mut sql);
-    if group != Group::None {
-        sql.push(" GROUP BY 1, 2, 3");
-    }
-    let rows: Vec<SumRow> = db.fetch_all(&sql.text, sql.args).await?;
-    let mut out: Vec<(Key, [i64; COUNTERS], i64)> = rows
-        .into_iter()
-        .map(|r| {
+    let mut acc: BTreeMap<Key, ([i64; COUNTERS], i64)> = BTreeMap::new();
+    for (table, date, from, to) in pieces {
+        let (gi, gt, gd) = daily_group_expr(group);
+        let gd = if date == "month" {
+            gd.replace("f.day", "f.month")
+        } else {
+            gd.to_string()
+        };
+        let mut sql = Sql::new(&format!(
+            "SELECT {gi} AS g_id, {gt} AS g_text, {gd} AS g_day"
+        ));
+        for c in Counter::ALL {
+            let col = c.column();
+            sql.push(&format!(
+                ", CAST(COALESCE(SUM(f.{col}), 0) AS BIGINT) AS {col}"
+            ));
+        }
+        sql.push(&format!(" FROM {table} f"));
+        let piece = FactQuery {
+            from,
+            to,
+            ..q.clone()
+        };
+        filtered_on(date, vis, &piece, &mut sql);
+        if group != Group::None {
+            sql.push(" GROUP BY 1, 2, 3");
+        }
+        let rows: Vec<SumRow> = db.fetch_all(&sql.text, sql.args).await?;
+        for r in rows {
             let c = r.counters();
-            (key_of(group, r.g_id, r.g_text, r.g_day), c, 0)
-        })
-        .collect();
+            let e = acc
+                .entry(key_of(group, r.g_id, r.g_text, r.g_day))
+                .or_insert(([0; COUNTERS], 0));
+            for (i, v) in c.iter().enumerate() {
+                e.0[i] += v;
+            }
+        }
+    }
     // Field orders nobody reached whose arrive-by has passed: by the clock, from the facts.
     let (gi, gt, gd) = group_expr(group);
     let mut sql = Sql::new(&format!(
@@ -767,13 +872,59 @@ pub async fn sums(
     ));
     let late: Vec<GroupCount> = db.fetch_all(&sql.text, sql.args).await?;
     for (i, t, d, n) in late {
-        let k = key_of(group, i, t, d);
-        match out.iter_mut().find(|o| o.0 == k) {
-            Some(o) => o.2 += n,
-            None => out.push((k, [0; COUNTERS], n)),
-        }
+        acc.entry(key_of(group, i, t, d))
+            .or_insert(([0; COUNTERS], 0))
+            .1 += n;
     }
-    Ok(out)
+    Ok(acc.into_iter().map(|(k, (c, late))| (k, c, late)).collect())
+}
+
+/// A period in parts: when `monthly`, the months it holds whole (`true`, from the first one's
+/// first day to the last one's first day), and the days before and after them (`false`).
+pub(crate) fn split(
+    from: NaiveDate,
+    to: NaiveDate,
+    monthly: bool,
+) -> Vec<(bool, NaiveDate, NaiveDate)> {
+    let one = chrono::Duration::days(1);
+    match whole_months(from, to).filter(|_| monthly) {
+        Some((m0, m1)) => {
+            let m1_end = m1
+                .checked_add_months(chrono::Months::new(1))
+                .map_or(to, |next| next - one);
+            let mut out = vec![(true, m0, m1)];
+            if from < m0 {
+                out.push((false, from, m0 - one));
+            }
+            if m1_end < to {
+                out.push((false, m1_end + one, to));
+            }
+            out
+        }
+        None => vec![(false, from, to)],
+    }
+}
+
+/// The first and last month (their first days) a period holds whole, if any.
+fn whole_months(from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    use chrono::{Datelike, Duration, Months};
+    let first = if from.day() == 1 {
+        from
+    } else {
+        durations::month_of(from).checked_add_months(Months::new(1))?
+    };
+    let after = to + Duration::days(1);
+    let end = if after.day() == 1 {
+        after
+    } else {
+        durations::month_of(to)
+    };
+    (first < end).then(|| {
+        (
+            first,
+            end.checked_sub_months(Months::new(1)).unwrap_or(first),
+        )
+    })
 }
 
 /// A group's key columns and one number (a count, or a duration in seconds).
@@ -795,14 +946,17 @@ impl DurationOf {
     }
 }
 
-/// Every duration of the period per group, in seconds.
+/// Every duration of the period per group, in seconds (in no particular order).
 pub async fn durations(
     db: &Db,
     vis: &Visibility,
     q: &FactQuery,
     group: Group,
     which: DurationOf,
-) -> Result<Vec<(Key, i64)>> {
+) -> Result<HashMap<Key, Vec<i64>>> {
+    if durations::packed_answers(vis, q, group) {
+        return durations::read(db, vis, q, group, which).await;
+    }
     let (gi, gt, gd) = group_expr(group);
     let col = which.column();
     let mut sql = Sql::new(&format!(
@@ -812,10 +966,11 @@ pub async fn durations(
     sql.push(&format!(" AND f.{col} IS NOT NULL"));
     type DurationRow = GroupCount;
     let rows: Vec<DurationRow> = db.fetch_all(&sql.text, sql.args).await?;
-    Ok(rows
-        .into_iter()
-        .map(|(i, t, d, v)| (key_of(group, i, t, d), v))
-        .collect())
+    let mut out: HashMap<Key, Vec<i64>> = HashMap::new();
+    for (i, t, d, v) in rows {
+        out.entry(key_of(group, i, t, d)).or_default().push(v);
+    }
+    Ok(out)
 }
 
 /// A technician's shift (working day) in the period: (technician, the technician's unit, local

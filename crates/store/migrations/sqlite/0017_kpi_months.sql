@@ -1,0 +1,81 @@
+-- The day × unit × technician sums of kpi_daily_unit again per calendar month (the month's first
+-- day), moved in the same transaction: a year's dashboard sums twelve months' rows per technician
+-- instead of 365 days'. Periods that cut a month read its days from kpi_daily_unit.
+CREATE TABLE kpi_monthly_unit (
+    month TEXT NOT NULL,
+    org_unit_id INTEGER NOT NULL,
+    unit_id INTEGER NOT NULL,
+    partner_unit_id INTEGER NOT NULL,
+    technician_id INTEGER NOT NULL,
+    ftf_den INTEGER NOT NULL DEFAULT 0,
+    ftf_num INTEGER NOT NULL DEFAULT 0,
+    remote_den INTEGER NOT NULL DEFAULT 0,
+    remote_num INTEGER NOT NULL DEFAULT 0,
+    arrived_first INTEGER NOT NULL DEFAULT 0,
+    arrived_on_time INTEGER NOT NULL DEFAULT 0,
+    not_arrived INTEGER NOT NULL DEFAULT 0,
+    repeat_den INTEGER NOT NULL DEFAULT 0,
+    repeat_num INTEGER NOT NULL DEFAULT 0,
+    repeat_open INTEGER NOT NULL DEFAULT 0,
+    visits INTEGER NOT NULL DEFAULT 0,
+    onsite_seconds INTEGER NOT NULL DEFAULT 0,
+    completed INTEGER NOT NULL DEFAULT 0,
+    answered INTEGER NOT NULL DEFAULT 0,
+    very_satisfied INTEGER NOT NULL DEFAULT 0,
+    satisfied INTEGER NOT NULL DEFAULT 0,
+    neutral INTEGER NOT NULL DEFAULT 0,
+    dissatisfied INTEGER NOT NULL DEFAULT 0,
+    complaints INTEGER NOT NULL DEFAULT 0,
+    complaints_due INTEGER NOT NULL DEFAULT 0,
+    complaints_on_time INTEGER NOT NULL DEFAULT 0,
+    customer_fen INTEGER NOT NULL DEFAULT 0,
+    manufacturer_fen INTEGER NOT NULL DEFAULT 0,
+    csi_answers INTEGER NOT NULL DEFAULT 0,
+    csi_points INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (month, org_unit_id, unit_id, partner_unit_id, technician_id)
+) WITHOUT ROWID;
+
+INSERT INTO kpi_monthly_unit (month, org_unit_id, unit_id, partner_unit_id, technician_id, ftf_den, ftf_num, remote_den, remote_num, arrived_first, arrived_on_time, not_arrived, repeat_den, repeat_num, repeat_open, visits, onsite_seconds, completed, answered, very_satisfied, satisfied, neutral, dissatisfied, complaints, complaints_due, complaints_on_time, customer_fen, manufacturer_fen, csi_answers, csi_points)
+SELECT substr(day, 1, 8) || '01', org_unit_id, unit_id, partner_unit_id, technician_id, SUM(ftf_den), SUM(ftf_num), SUM(remote_den), SUM(remote_num), SUM(arrived_first), SUM(arrived_on_time), SUM(not_arrived), SUM(repeat_den), SUM(repeat_num), SUM(repeat_open), SUM(visits), SUM(onsite_seconds), SUM(completed), SUM(answered), SUM(very_satisfied), SUM(satisfied), SUM(neutral), SUM(dissatisfied), SUM(complaints), SUM(complaints_due), SUM(complaints_on_time), SUM(customer_fen), SUM(manufacturer_fen), SUM(csi_answers), SUM(csi_points)
+FROM kpi_daily_unit GROUP BY 1, 2, 3, 4, 5;
+
+-- The answer counts of kpi_csi_daily per calendar month and unit (no technician, category,
+-- brand or type): a year's satisfaction by item for a chain reads these.
+CREATE TABLE kpi_csi_monthly (
+    month TEXT NOT NULL,
+    org_unit_id INTEGER NOT NULL,
+    unit_id INTEGER NOT NULL,
+    partner_unit_id INTEGER NOT NULL,
+    item TEXT NOT NULL,
+    rating TEXT NOT NULL,
+    n INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (month, org_unit_id, unit_id, partner_unit_id, item, rating)
+) WITHOUT ROWID;
+
+INSERT INTO kpi_csi_monthly (month, org_unit_id, unit_id, partner_unit_id, item, rating, n)
+SELECT substr(day, 1, 8) || '01', org_unit_id, unit_id, partner_unit_id, item, rating, SUM(n)
+FROM kpi_csi_daily GROUP BY 1, 2, 3, 4, 5, 6;
+
+-- Exact durations (response time, repair cycle) of the facts packed per calendar month and unit:
+-- one row holds every order's duration of that month and unit (order, technician, day of the
+-- month, seconds; store::kpi::Entry), rewritten in the transaction that replaces the orders'
+-- facts. A year's medians read a few thousand rows instead of a row per order; the values are
+-- the facts' own, so medians and p90 stay exact.
+CREATE TABLE kpi_durations (
+    id INTEGER PRIMARY KEY,
+    which INTEGER NOT NULL,
+    month TEXT NOT NULL,
+    org_unit_id INTEGER NOT NULL,
+    unit_id INTEGER NOT NULL,
+    partner_unit_id INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    entries BLOB NOT NULL
+);
+CREATE UNIQUE INDEX kpi_durations_key ON kpi_durations(which, month, org_unit_id, unit_id, partner_unit_id);
+
+-- Work the KPI catch-up owes once: 'durations' packs the durations of the facts that exist
+-- (a migration cannot pack them in SQL).
+CREATE TABLE kpi_pending (
+    what TEXT PRIMARY KEY
+);
+INSERT INTO kpi_pending (what) VALUES ('durations');

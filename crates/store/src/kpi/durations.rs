@@ -1,0 +1,373 @@
+//! Exact durations packed per calendar month and unit (`kpi_durations`).
+//!
+//! A year's median response time at a chain's size is the median of about a million values; read
+//! as a row per fact it costs seconds. The same values, packed as one row per (duration, month,
+//! owning unit, counting unit, partner), are a few thousand rows: the reader unpacks them,
+//! filters by day and technician, and the medians stay exact. The rows are rewritten in the
+//! transaction that replaces the orders' facts ([`repack`]), built in one pass where a migration
+//! left them to the catch-up ([`build`]).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{Datelike, Duration, Months, NaiveDate};
+use shouhou_domain::kpi::Fact;
+
+use super::{group_expr, id_list, key_of, DurationOf, FactQuery, Group, Key};
+use crate::scope::{Scoped, Sql};
+use crate::{args, Db, Result, StoreError, Tx, Visibility};
+
+/// One order's duration in a packed row: the order, its technician (0: none), the day of the
+/// month and the seconds. Little-endian, [`Entry::SIZE`] bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub order: i64,
+    pub technician: i64,
+    pub day: u8,
+    pub seconds: i64,
+}
+
+impl Entry {
+    const SIZE: usize = 17;
+
+    fn put(&self, out: &mut Vec<u8>) -> Result<()> {
+        let narrow = |v: i64, what: &str| {
+            u32::try_from(v)
+                .map_err(|_| StoreError::Bind(format!("{what} {v} does not fit a packed duration")))
+        };
+        out.extend_from_slice(&narrow(self.order, "order id")?.to_le_bytes());
+        out.extend_from_slice(&narrow(self.technician, "technician id")?.to_le_bytes());
+        out.push(self.day);
+        out.extend_from_slice(&self.seconds.to_le_bytes());
+        Ok(())
+    }
+
+    fn read(b: &[u8]) -> Entry {
+        let u32_at = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]) as i64;
+        let mut s = [0u8; 8];
+        s.copy_from_slice(&b[9..17]);
+        Entry {
+            order: u32_at(0),
+            technician: u32_at(4),
+            day: b[8],
+            seconds: i64::from_le_bytes(s),
+        }
+    }
+}
+
+fn unpack(blob: &[u8]) -> impl Iterator<Item = Entry> + '_ {
+    blob.chunks_exact(Entry::SIZE).map(Entry::read)
+}
+
+fn pack(entries: &[Entry]) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(entries.len() * Entry::SIZE);
+    for e in entries {
+        e.put(&mut out)?;
+    }
+    Ok(out)
+}
+
+/// The key of a packed row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct RowKey {
+    which: i64,
+    month: NaiveDate,
+    org_unit_id: i64,
+    unit_id: i64,
+    partner_unit_id: i64,
+}
+
+fn which_code(w: DurationOf) -> i64 {
+    match w {
+        DurationOf::Response => 0,
+        DurationOf::Cycle => 1,
+    }
+}
+
+pub(crate) fn month_of(d: NaiveDate) -> NaiveDate {
+    d.with_day(1).expect("every month has a first day")
+}
+
+/// A fact's durations as packed entries with their rows' keys.
+pub(crate) fn entries_of(
+    work_order_id: i64,
+    org_unit_id: i64,
+    unit_id: i64,
+    partner_unit_id: Option<i64>,
+    f: &Fact,
+) -> Vec<(RowKey, Entry)> {
+    [
+        (DurationOf::Response, f.response_seconds),
+        (DurationOf::Cycle, f.cycle_seconds),
+    ]
+    .into_iter()
+    .filter_map(|(w, s)| {
+        let seconds = s?;
+        Some((
+            RowKey {
+                which: which_code(w),
+                month: month_of(f.day),
+                org_unit_id,
+                unit_id,
+                partner_unit_id: partner_unit_id.unwrap_or(0),
+            },
+            Entry {
+                order: work_order_id,
+                technician: f.technician_id.unwrap_or(0),
+                day: f.day.day() as u8,
+                seconds,
+            },
+        ))
+    })
+    .collect()
+}
+
+/// The keys of the packed rows that hold durations of the orders `list` now.
+pub(crate) async fn keys_of(tx: &mut Tx, list: &str) -> Result<Vec<RowKey>> {
+    let rows: Vec<(NaiveDate, i64, i64, i64, Option<i64>, Option<i64>)> = tx
+        .fetch_all(
+            &format!(
+                "SELECT day, org_unit_id, unit_id, COALESCE(partner_unit_id, 0), response_seconds, \
+                 cycle_seconds FROM kpi_facts WHERE work_order_id IN ({list}) \
+                 AND (response_seconds IS NOT NULL OR cycle_seconds IS NOT NULL)"
+            ),
+            args![],
+        )
+        .await?;
+    let mut keys = Vec::new();
+    for (day, org, unit, partner, response, cycle) in rows {
+        for (w, s) in [(DurationOf::Response, response), (DurationOf::Cycle, cycle)] {
+            if s.is_some() {
+                keys.push(RowKey {
+                    which: which_code(w),
+                    month: month_of(day),
+                    org_unit_id: org,
+                    unit_id: unit,
+                    partner_unit_id: partner,
+                });
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// Rewrites the packed rows `old` (where the orders `ids` had durations) and those of `new`:
+/// the orders' entries taken out, their new entries put in, empty rows deleted.
+pub(crate) async fn repack(
+    tx: &mut Tx,
+    ids: &[i64],
+    old: Vec<RowKey>,
+    new: Vec<(RowKey, Entry)>,
+) -> Result<()> {
+    let mut rows: HashMap<RowKey, Vec<Entry>> = HashMap::new();
+    for k in old {
+        rows.entry(k).or_default();
+    }
+    for (k, _) in &new {
+        rows.entry(*k).or_default();
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let gone: HashSet<i64> = ids.iter().copied().collect();
+    for (k, entries) in rows.iter_mut() {
+        let blob: Option<(Vec<u8>,)> = tx
+            .fetch_optional(
+                "SELECT entries FROM kpi_durations WHERE which = $1 AND month = $2 \
+                 AND org_unit_id = $3 AND unit_id = $4 AND partner_unit_id = $5",
+                args![
+                    k.which,
+                    k.month,
+                    k.org_unit_id,
+                    k.unit_id,
+                    k.partner_unit_id
+                ],
+            )
+            .await?;
+        if let Some((blob,)) = blob {
+            entries.extend(unpack(&blob).filter(|e| !gone.contains(&e.order)));
+        }
+    }
+    for (k, e) in new {
+        rows.entry(k).or_default().push(e);
+    }
+    let mut keys: Vec<RowKey> = rows.keys().copied().collect();
+    keys.sort_unstable();
+    for k in keys {
+        let entries = &rows[&k];
+        if entries.is_empty() {
+            tx.execute(
+                "DELETE FROM kpi_durations WHERE which = $1 AND month = $2 \
+                 AND org_unit_id = $3 AND unit_id = $4 AND partner_unit_id = $5",
+                args![
+                    k.which,
+                    k.month,
+                    k.org_unit_id,
+                    k.unit_id,
+                    k.partner_unit_id
+                ],
+            )
+            .await?;
+        } else {
+            write(tx, &k, entries).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn write(tx: &mut Tx, k: &RowKey, entries: &[Entry]) -> Result<()> {
+    tx.execute(
+        "INSERT INTO kpi_durations (which, month, org_unit_id, unit_id, partner_unit_id, n, entries) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (which, month, org_unit_id, unit_id, partner_unit_id) \
+         DO UPDATE SET n = excluded.n, entries = excluded.entries",
+        args![
+            k.which,
+            k.month,
+            k.org_unit_id,
+            k.unit_id,
+            k.partner_unit_id,
+            entries.len() as i64,
+            pack(entries)?
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Packs every duration of the facts again (after a migration, or to check [`repack`]).
+pub async fn build(tx: &mut Tx) -> Result<usize> {
+    tx.execute("DELETE FROM kpi_durations", args![]).await?;
+    type FactRow = (
+        i64,
+        NaiveDate,
+        i64,
+        i64,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+    );
+    let facts: Vec<FactRow> = tx
+        .fetch_all(
+            "SELECT work_order_id, day, org_unit_id, unit_id, COALESCE(partner_unit_id, 0), \
+             technician_id, response_seconds, cycle_seconds FROM kpi_facts \
+             WHERE response_seconds IS NOT NULL OR cycle_seconds IS NOT NULL",
+            args![],
+        )
+        .await?;
+    let mut rows: HashMap<RowKey, Vec<Entry>> = HashMap::new();
+    for (order, day, org, unit, partner, tech, response, cycle) in facts {
+        for (w, s) in [(DurationOf::Response, response), (DurationOf::Cycle, cycle)] {
+            if let Some(seconds) = s {
+                let k = RowKey {
+                    which: which_code(w),
+                    month: month_of(day),
+                    org_unit_id: org,
+                    unit_id: unit,
+                    partner_unit_id: partner,
+                };
+                rows.entry(k).or_default().push(Entry {
+                    order,
+                    technician: tech.unwrap_or(0),
+                    day: day.day() as u8,
+                    seconds,
+                });
+            }
+        }
+    }
+    let n = rows.len();
+    let mut keys: Vec<RowKey> = rows.keys().copied().collect();
+    keys.sort_unstable();
+    for k in keys {
+        write(tx, &k, &rows[&k]).await?;
+    }
+    Ok(n)
+}
+
+/// Whether [`read`] can answer the query: no category, brand or type filter, a grouping the
+/// packed rows carry, and a user who is not a technician (whose scope is a technician, not a
+/// unit; a technician's own durations are few).
+pub(crate) fn packed_answers(vis: &Visibility, q: &FactQuery, group: Group) -> bool {
+    vis.technician_id.is_none()
+        && q.category.is_none()
+        && q.brand.is_none()
+        && q.kind.is_none()
+        && matches!(
+            group,
+            Group::None
+                | Group::Unit
+                | Group::Region
+                | Group::Technician
+                | Group::Day
+                | Group::Month
+        )
+}
+
+/// Every duration of the period per group, in seconds, from the packed rows.
+pub(crate) async fn read(
+    db: &Db,
+    vis: &Visibility,
+    q: &FactQuery,
+    group: Group,
+    which: DurationOf,
+) -> Result<HashMap<Key, Vec<i64>>> {
+    // Units and regions come from the row; technicians and days from each entry.
+    let gi = match group {
+        Group::Unit | Group::Region => group_expr(group).0,
+        _ => "CAST(NULL AS BIGINT)",
+    };
+    let mut sql = Sql::new(&format!(
+        "SELECT {gi} AS g_id, f.month, f.entries FROM kpi_durations f WHERE f.which = "
+    ));
+    let w = sql.arg(which_code(which));
+    sql.push(&w);
+    let m0 = sql.arg(month_of(q.from));
+    let m1 = sql.arg(month_of(q.to));
+    sql.push(&format!(" AND f.month >= {m0} AND f.month <= {m1} AND "));
+    let scope = vis.clause(Scoped::KpiFact, "f", &mut sql);
+    sql.push(&scope);
+    if let Some(units) = &q.units {
+        sql.push(&format!(" AND f.unit_id IN ({})", id_list(units)));
+    }
+    let rows: Vec<(Option<i64>, NaiveDate, Vec<u8>)> = db.fetch_all(&sql.text, sql.args).await?;
+    let mut out: HashMap<Key, Vec<i64>> = HashMap::new();
+    // A month wholly inside the period keeps all its days.
+    let whole = |m: NaiveDate| {
+        m >= q.from
+            && m.checked_add_months(Months::new(1))
+                .is_some_and(|next| next - Duration::days(1) <= q.to)
+    };
+    for (g_id, month, blob) in rows {
+        let all_days = whole(month);
+        let entries = unpack(&blob).filter(|e| {
+            q.technician_id.is_none_or(|t| t == e.technician)
+                && (all_days || {
+                    let d = month + Duration::days(i64::from(e.day) - 1);
+                    d >= q.from && d <= q.to
+                })
+        });
+        match group {
+            Group::Technician => {
+                for e in entries {
+                    let t = (e.technician != 0).then_some(e.technician);
+                    out.entry(Key::Id(t)).or_default().push(e.seconds);
+                }
+            }
+            Group::Day => {
+                for e in entries {
+                    let d = month + Duration::days(i64::from(e.day) - 1);
+                    out.entry(Key::Day(d)).or_default().push(e.seconds);
+                }
+            }
+            Group::Month => out
+                .entry(Key::Day(month))
+                .or_default()
+                .extend(entries.map(|e| e.seconds)),
+            _ => out
+                .entry(key_of(group, g_id, None, None))
+                .or_default()
+                .extend(entries.map(|e| e.seconds)),
+        }
+    }
+    Ok(out)
+}
