@@ -477,48 +477,76 @@ pub async fn table(app: &App, actor: &Actor, q: &Query) -> Result<Table> {
         }
     };
 
+    let with_shifts =
+        q.by.has_shifts() && q.category.is_none() && q.brand.is_none() && q.kind.is_none();
+    let shift_group = match q.by {
+        By::All => store::ShiftGroup::None,
+        By::Store | By::Region => store::ShiftGroup::Unit,
+        By::Technician => store::ShiftGroup::Technician,
+        By::Month => store::ShiftGroup::Month,
+        _ => store::ShiftGroup::Day,
+    };
+    // The counters, the two kinds of durations and the shifts are read side by side (each on
+    // its own connection).
+    let (counted, responses, cycles, shifts) = tokio::try_join!(
+        store::sums(&app.db, vis, &fq, group, now),
+        store::durations(&app.db, vis, &fq, group, DurationOf::Response),
+        store::durations(&app.db, vis, &fq, group, DurationOf::Cycle),
+        async {
+            match with_shifts {
+                true => {
+                    store::shifts(
+                        &app.db,
+                        vis,
+                        q.from,
+                        q.to,
+                        fq.units.as_deref(),
+                        q.technician_id,
+                        shift_group,
+                    )
+                    .await
+                }
+                false => Ok(Vec::new()),
+            }
+        }
+    )?;
     let mut sums: BTreeMap<Key, Sums> = BTreeMap::new();
-    for (k, counters, late) in store::sums(&app.db, vis, &fq, group, now).await? {
+    for (k, counters, late) in counted {
         let s = sums.entry(fold(k)).or_default();
         for (i, v) in counters.iter().enumerate() {
             s.counters[i] += v;
         }
         s.arrival_late_unarrived += late;
     }
-    for which in [DurationOf::Response, DurationOf::Cycle] {
-        for (key, secs) in store::durations(&app.db, vis, &fq, group, which).await? {
-            let s = sums.entry(fold(key)).or_default();
-            match which {
-                DurationOf::Response => s.response_seconds.extend(secs),
-                DurationOf::Cycle => s.cycle_seconds.extend(secs),
-            }
-        }
+    for (key, secs) in responses {
+        sums.entry(fold(key))
+            .or_default()
+            .response_seconds
+            .extend(secs);
     }
-    if q.by.has_shifts() && q.category.is_none() && q.brand.is_none() && q.kind.is_none() {
-        let shifts = store::shifts(
-            &app.db,
-            vis,
-            q.from,
-            q.to,
-            fq.units.as_deref(),
-            q.technician_id,
-        )
-        .await?;
+    for (key, secs) in cycles {
+        sums.entry(fold(key))
+            .or_default()
+            .cycle_seconds
+            .extend(secs);
+    }
+    if with_shifts {
         let parent = |u: i64| units.iter().find(|x| x.id == u).and_then(|x| x.parent_id);
         if q.by == By::All && sums.is_empty() && !shifts.is_empty() {
             sums.insert(Key::All, Sums::default());
         }
         for s in shifts {
-            let key = match q.by {
-                By::All => Key::All,
-                By::Store => Key::Id(Some(s.org_unit_id)),
-                By::Region => Key::Id(parent(s.org_unit_id)),
-                By::Technician => Key::Id(Some(s.technician_id)),
-                _ => fold(Key::Day(s.day)),
+            let key = match (q.by, s.day) {
+                (By::All, _) => Key::All,
+                (By::Store, _) => Key::Id(s.org_unit_id),
+                (By::Region, _) => Key::Id(s.org_unit_id.and_then(parent)),
+                (By::Technician, _) => Key::Id(s.technician_id),
+                (_, Some(d)) => fold(Key::Day(d)),
+                (_, None) => continue,
             };
             let e = sums.entry(key).or_default();
-            *e.shift_days.get_or_insert(0) += 1;
-            *e.shift_seconds.get_or_insert(0) += (s.ends_at - s.starts_at).num_seconds().max(0);
+            *e.shift_days.get_or_insert(0) += s.days;
+            *e.shift_seconds.get_or_insert(0) += s.seconds;
         }
         // Groups with visits but no shift: zero working days (overtime counts, by design).
         for s in sums.values_mut() {

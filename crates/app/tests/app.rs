@@ -2625,12 +2625,63 @@ mod kpis {
             .unwrap();
         assert!(!monthly.is_empty());
         assert_eq!(monthly, summed);
-        let csi_key = "CAST(org_unit_id AS TEXT) || '|' || CAST(unit_id AS TEXT) || '|' || CAST(partner_unit_id AS TEXT) || '|' || item || '|' || rating";
+        // Per unit only (no technician).
+        let store_key = "CAST(org_unit_id AS TEXT) || '|' || CAST(unit_id AS TEXT) || '|' || CAST(partner_unit_id AS TEXT)";
+        let per_store: Vec<(String,)> = db
+            .fetch_all(
+                &format!(
+                    "SELECT CAST(month AS TEXT) || '|' || {store_key} || '|' || {} FROM kpi_monthly_store \
+                     WHERE {} ORDER BY 1",
+                    counters.iter().map(|c| format!("CAST({c} AS TEXT)")).collect::<Vec<_>>().join(" || '|' || "),
+                    counters.iter().map(|c| format!("{c} <> 0")).collect::<Vec<_>>().join(" OR ")
+                ),
+                vec![],
+            )
+            .await
+            .unwrap();
+        let store_summed: Vec<(String,)> = db
+            .fetch_all(
+                &format!(
+                    "SELECT {month} || '|' || {store_key} || '|' || {} FROM kpi_daily_unit \
+                     GROUP BY {month}, org_unit_id, unit_id, partner_unit_id HAVING {} ORDER BY 1",
+                    counters
+                        .iter()
+                        .map(|c| format!("CAST(SUM({c}) AS TEXT)"))
+                        .collect::<Vec<_>>()
+                        .join(" || '|' || "),
+                    counters
+                        .iter()
+                        .map(|c| format!("SUM({c}) <> 0"))
+                        .collect::<Vec<_>>()
+                        .join(" OR ")
+                ),
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(!per_store.is_empty());
+        assert_eq!(per_store, store_summed);
+        // Answers per month, unit and item, a column per rating.
+        let csi_key = "CAST(org_unit_id AS TEXT) || '|' || CAST(unit_id AS TEXT) || '|' || CAST(partner_unit_id AS TEXT) || '|' || item";
+        let ratings: Vec<&str> = shouhou_domain::Rating::ALL
+            .iter()
+            .map(|r| r.as_str())
+            .collect();
         let csi_monthly: Vec<(String,)> = db
             .fetch_all(
                 &format!(
-                    "SELECT CAST(month AS TEXT) || '|' || {csi_key} || '|' || CAST(n AS TEXT) \
-                     FROM kpi_csi_monthly WHERE n <> 0 ORDER BY 1"
+                    "SELECT CAST(month AS TEXT) || '|' || {csi_key} || '|' || {} \
+                     FROM kpi_csi_monthly WHERE {} ORDER BY 1",
+                    ratings
+                        .iter()
+                        .map(|r| format!("CAST({r} AS TEXT)"))
+                        .collect::<Vec<_>>()
+                        .join(" || '|' || "),
+                    ratings
+                        .iter()
+                        .map(|r| format!("{r} <> 0"))
+                        .collect::<Vec<_>>()
+                        .join(" OR ")
                 ),
                 vec![],
             )
@@ -2639,9 +2690,10 @@ mod kpis {
         let csi_summed: Vec<(String,)> = db
             .fetch_all(
                 &format!(
-                    "SELECT {month} || '|' || {csi_key} || '|' || CAST(SUM(n) AS TEXT) FROM kpi_csi_daily \
-                     GROUP BY {month}, org_unit_id, unit_id, partner_unit_id, item, rating \
-                     HAVING SUM(n) <> 0 ORDER BY 1"
+                    "SELECT {month} || '|' || {csi_key} || '|' || {} FROM kpi_csi_daily \
+                     GROUP BY {month}, org_unit_id, unit_id, partner_unit_id, item HAVING {} ORDER BY 1",
+                    ratings.iter().map(|r| format!("CAST(SUM(CASE WHEN rating = '{r}' THEN n ELSE 0 END) AS TEXT)")).collect::<Vec<_>>().join(" || '|' || "),
+                    ratings.iter().map(|r| format!("SUM(CASE WHEN rating = '{r}' THEN n ELSE 0 END) <> 0")).collect::<Vec<_>>().join(" OR ")
                 ),
                 vec![],
             )
@@ -2649,6 +2701,60 @@ mod kpis {
             .unwrap();
         assert!(!csi_monthly.is_empty());
         assert_eq!(csi_monthly, csi_summed);
+        // Working days per month and technician, moved with each shift change, equal the shifts
+        // counted again.
+        let length = match db.backend() {
+            shouhou_store::Backend::Sqlite => "unixepoch(ends_at) - unixepoch(starts_at)",
+            shouhou_store::Backend::Postgres => {
+                "CAST(EXTRACT(EPOCH FROM date_trunc('second', ends_at)) - EXTRACT(EPOCH FROM date_trunc('second', starts_at)) AS BIGINT)"
+            }
+        };
+        let kept: Vec<(String,)> = db
+            .fetch_all(
+                "SELECT CAST(month AS TEXT) || '|' || CAST(technician_id AS TEXT) || '|' || \
+                 CAST(days AS TEXT) || '|' || CAST(seconds AS TEXT) FROM shift_months \
+                 WHERE days <> 0 ORDER BY 1",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let counted: Vec<(String,)> = db
+            .fetch_all(
+                &format!(
+                    "SELECT {month} || '|' || CAST(technician_id AS TEXT) || '|' || \
+                     CAST(COUNT(*) AS TEXT) || '|' || CAST(SUM({length}) AS TEXT) FROM shifts \
+                     GROUP BY {month}, technician_id ORDER BY 1"
+                ),
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(!kept.is_empty());
+        assert_eq!(kept, counted);
+        // And read by month (whole months from the monthly sums) they equal the days added up.
+        use shouhou_store::kpi::{shifts, ShiftGroup};
+        let (from, to) = (
+            NaiveDate::from_ymd_opt(2026, 2, 11).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 5, 20).unwrap(),
+        );
+        let read = |g| {
+            let vis = vis.clone();
+            async move {
+                let mut m: std::collections::BTreeMap<NaiveDate, (i64, i64)> = Default::default();
+                for r in shifts(db, &vis, from, to, None, None, g).await.unwrap() {
+                    let d = r.day.unwrap();
+                    let e = m
+                        .entry(NaiveDate::from_ymd_opt(d.year(), d.month(), 1).unwrap())
+                        .or_default();
+                    e.0 += r.days;
+                    e.1 += r.seconds;
+                }
+                m
+            }
+        };
+        let by_month = read(ShiftGroup::Month).await;
+        assert_eq!(by_month.len(), 4, "{by_month:?}");
+        assert_eq!(by_month, read(ShiftGroup::Day).await);
     }
 
     db_test!(incremental_facts_equal_rebuilt_ones, |db: Db| async move {
@@ -2744,6 +2850,31 @@ mod kpis {
                 let _ = wo::transition(&app, actor, id, None, t).await;
             }
         }
+        // Shifts set, changed and cleared across a month's end.
+        for (d, hours) in [(-40, 8), (-2, 8), (-1, 9), (-1, 6), (0, 7), (1, 8), (44, 5)] {
+            let day = NaiveDate::from_ymd_opt(2026, 4, 1).unwrap() + Duration::days(d);
+            let starts_at = day.and_hms_opt(1, 0, 0).unwrap().and_utc();
+            shouhou_app::org::set_shift(
+                &app,
+                &f.admin,
+                f.tech_a_id,
+                shouhou_app::org::NewShift {
+                    day,
+                    starts_at,
+                    ends_at: starts_at + Duration::hours(hours),
+                },
+            )
+            .await
+            .unwrap();
+        }
+        shouhou_app::org::clear_shift(
+            &app,
+            &f.admin,
+            f.tech_a_id,
+            NaiveDate::from_ymd_opt(2026, 4, 1).unwrap(),
+        )
+        .await
+        .unwrap();
         kpi::catch_up(&app).await.unwrap();
         let incremental = facts(&db).await;
         assert!(incremental.len() > 50, "{} fact rows", incremental.len());

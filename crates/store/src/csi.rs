@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use shouhou_domain::Rating;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -214,21 +216,11 @@ pub async fn counts(
     let mut acc: BTreeMap<(Key, String, String), i64> = BTreeMap::new();
     for (by_month, from, to) in split(q.from, q.to, monthly) {
         let (gi, gt, gd) = daily_group_expr(group);
-        let (table, date, gd) = match by_month {
-            true => ("kpi_csi_monthly", "month", gd.replace("f.day", "f.month")),
-            false => ("kpi_csi_daily", "day", gd.to_string()),
-        };
-        let mut sql = Sql::new(&format!(
-            "SELECT {gi} AS g_id, {gt} AS g_text, {gd} AS g_day, f.item, f.rating, \
-             CAST(SUM(f.n) AS BIGINT) AS n FROM {table} f"
-        ));
         let piece = FactQuery {
             from,
             to,
             ..q.clone()
         };
-        filtered_on(date, vis, &piece, &mut sql);
-        sql.push(" GROUP BY 1, 2, 3, 4, 5 HAVING SUM(f.n) <> 0");
         type Row = (
             Option<i64>,
             Option<String>,
@@ -237,7 +229,50 @@ pub async fn counts(
             String,
             i64,
         );
-        let rows: Vec<Row> = db.fetch_all(&sql.text, sql.args).await?;
+        let rows: Vec<Row> = if by_month {
+            // A column per rating.
+            let gd = gd.replace("f.day", "f.month");
+            let ratings: Vec<&str> = Rating::ALL.iter().map(|r| r.as_str()).collect();
+            let mut sql = Sql::new(&format!(
+                "SELECT {gi} AS g_id, {gt} AS g_text, {gd} AS g_day, f.item, {} FROM kpi_csi_monthly f",
+                ratings
+                    .iter()
+                    .map(|r| format!("CAST(SUM(f.{r}) AS BIGINT)"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            filtered_on("month", vis, &piece, &mut sql);
+            sql.push(" GROUP BY 1, 2, 3, 4");
+            type Pivot = (
+                Option<i64>,
+                Option<String>,
+                Option<chrono::NaiveDate>,
+                String,
+                i64,
+                i64,
+                i64,
+                i64,
+            );
+            let pivot: Vec<Pivot> = db.fetch_all(&sql.text, sql.args).await?;
+            pivot
+                .into_iter()
+                .flat_map(|(i, t, d, item, a, b, c, e)| {
+                    ratings
+                        .iter()
+                        .zip([a, b, c, e])
+                        .map(|(r, n)| (i, t.clone(), d, item.clone(), r.to_string(), n))
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        } else {
+            let mut sql = Sql::new(&format!(
+                "SELECT {gi} AS g_id, {gt} AS g_text, {gd} AS g_day, f.item, f.rating, \
+                 CAST(SUM(f.n) AS BIGINT) AS n FROM kpi_csi_daily f"
+            ));
+            filtered_on("day", vis, &piece, &mut sql);
+            sql.push(" GROUP BY 1, 2, 3, 4, 5 HAVING SUM(f.n) <> 0");
+            db.fetch_all(&sql.text, sql.args).await?
+        };
         for (i, t, d, item, rating, n) in rows {
             *acc.entry((key_of(group, i, t, d), item, rating))
                 .or_default() += n;

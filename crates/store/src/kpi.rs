@@ -439,6 +439,8 @@ const DAILY_DIMS: &str = "day, org_unit_id, unit_id, COALESCE(partner_unit_id, 0
 const UNIT_DIMS: &str =
     "day, org_unit_id, unit_id, COALESCE(partner_unit_id, 0), COALESCE(technician_id, 0)";
 const UNIT_KEY: &str = "day, org_unit_id, unit_id, partner_unit_id, technician_id";
+/// The dimensions of `kpi_monthly_store`: month × unit (the month put in by the caller).
+const STORE_DIMS: &str = "day, org_unit_id, unit_id, COALESCE(partner_unit_id, 0)";
 
 /// [`DAILY_DIMS`] of the facts `f`.
 const DAILY_DIMS_F: &str = "f.day, f.org_unit_id, f.unit_id, COALESCE(f.partner_unit_id, 0), \
@@ -481,19 +483,34 @@ async fn roll_daily(tx: &mut Tx, list: &str, sign: &str) -> Result<()> {
         args![],
     )
     .await?;
-    let month_set = set.replace("kpi_daily.", "kpi_monthly_unit.");
-    let month_key = UNIT_KEY.replacen("day", "month", 1);
-    let month_dims = UNIT_DIMS.replacen("day", month_of_day(tx.backend()), 1);
-    tx.execute(
-        &format!(
-            "INSERT INTO kpi_monthly_unit ({month_key}, {}) SELECT {month_dims}, {sums} \
-             FROM kpi_facts WHERE work_order_id IN ({list}) GROUP BY 1, 2, 3, 4, 5 \
-             ON CONFLICT ({month_key}) DO UPDATE SET {month_set}",
-            counters.join(", ")
-        ),
-        args![],
-    )
-    .await?;
+    let month = month_of_day(tx.backend());
+    for (table, dims) in [
+        ("kpi_monthly_unit", UNIT_DIMS),
+        ("kpi_monthly_store", STORE_DIMS),
+    ] {
+        let set = set.replace("kpi_daily.", &format!("{table}."));
+        let key = UNIT_KEY.replacen("day", "month", 1);
+        let key = match table {
+            "kpi_monthly_store" => key.replace(", technician_id", ""),
+            _ => key,
+        };
+        let dims = dims.replacen("day", month, 1);
+        let n = key.split(',').count();
+        let by = (1..=n)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        tx.execute(
+            &format!(
+                "INSERT INTO {table} ({key}, {}) SELECT {dims}, {sums} FROM kpi_facts \
+                 WHERE work_order_id IN ({list}) GROUP BY {by} \
+                 ON CONFLICT ({key}) DO UPDATE SET {set}",
+                counters.join(", ")
+            ),
+            args![],
+        )
+        .await?;
+    }
     Ok(())
 }
 
@@ -519,12 +536,24 @@ async fn roll_csi(tx: &mut Tx, list: &str, sign: &str) -> Result<()> {
     )
     .await?;
     let month = month_of_day(tx.backend());
+    let ratings: Vec<&str> = Rating::ALL.iter().map(|r| r.as_str()).collect();
+    let counts = ratings
+        .iter()
+        .map(|r| format!("{sign}SUM(CASE WHEN rating = '{r}' THEN 1 ELSE 0 END)"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let set = ratings
+        .iter()
+        .map(|r| format!("{r} = kpi_csi_monthly.{r} + excluded.{r}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     tx.execute(
         &format!(
-            "INSERT INTO kpi_csi_monthly ({CSI_MONTH_KEY}, n) \
-             SELECT {month}, org_unit_id, unit_id, partner_unit_id, item, rating, {sign}COUNT(*) \
-             FROM kpi_csi_facts WHERE work_order_id IN ({list}) GROUP BY 1, 2, 3, 4, 5, 6 \
-             ON CONFLICT ({CSI_MONTH_KEY}) DO UPDATE SET n = kpi_csi_monthly.n + excluded.n"
+            "INSERT INTO kpi_csi_monthly ({CSI_MONTH_KEY}, {}) \
+             SELECT {month}, org_unit_id, unit_id, partner_unit_id, item, {counts} \
+             FROM kpi_csi_facts WHERE work_order_id IN ({list}) GROUP BY 1, 2, 3, 4, 5 \
+             ON CONFLICT ({CSI_MONTH_KEY}) DO UPDATE SET {set}",
+            ratings.join(", ")
         ),
         args![],
     )
@@ -532,7 +561,7 @@ async fn roll_csi(tx: &mut Tx, list: &str, sign: &str) -> Result<()> {
     Ok(())
 }
 
-const CSI_MONTH_KEY: &str = "month, org_unit_id, unit_id, partner_unit_id, item, rating";
+const CSI_MONTH_KEY: &str = "month, org_unit_id, unit_id, partner_unit_id, item";
 
 /// Forgets every fact (before a rebuild).
 pub async fn clear(tx: &mut Tx) -> Result<()> {
@@ -545,12 +574,61 @@ pub async fn clear(tx: &mut Tx) -> Result<()> {
         "kpi_csi_facts",
         "kpi_csi_daily",
         "kpi_monthly_unit",
+        "kpi_monthly_store",
         "kpi_csi_monthly",
         "kpi_durations",
         "kpi_pending",
+        "shift_months",
     ] {
         tx.execute(&format!("DELETE FROM {table}"), args![]).await?;
     }
+    let month = month_of_day(tx.backend());
+    let length = shift_seconds(tx.backend(), "");
+    tx.execute(
+        &format!(
+            "INSERT INTO shift_months (month, technician_id, days, seconds) \
+             SELECT {month}, technician_id, COUNT(*), \
+             SUM(CASE WHEN ends_at > starts_at THEN {length} ELSE 0 END) FROM shifts GROUP BY 1, 2"
+        ),
+        args![],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A shift's length in whole seconds (each end truncated to its second), in SQL; `a` is the
+/// shifts' alias with its dot.
+fn shift_seconds(b: Backend, a: &str) -> String {
+    match b {
+        Backend::Sqlite => format!("unixepoch({a}ends_at) - unixepoch({a}starts_at)"),
+        Backend::Postgres => format!(
+            "CAST(EXTRACT(EPOCH FROM date_trunc('second', {a}ends_at)) \
+             - EXTRACT(EPOCH FROM date_trunc('second', {a}starts_at)) AS BIGINT)"
+        ),
+    }
+}
+
+/// Moves a shift's day and length out of (`sign` -1) or into (+1) its month's sums.
+pub async fn roll_shift(
+    tx: &mut Tx,
+    technician_id: i64,
+    day: NaiveDate,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    sign: i64,
+) -> Result<()> {
+    let seconds = if ends_at > starts_at {
+        ends_at.timestamp() - starts_at.timestamp()
+    } else {
+        0
+    };
+    tx.execute(
+        "INSERT INTO shift_months (month, technician_id, days, seconds) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (month, technician_id) DO UPDATE \
+         SET days = shift_months.days + excluded.days, seconds = shift_months.seconds + excluded.seconds",
+        args![durations::month_of(day), technician_id, sign, sign * seconds],
+    )
+    .await?;
     Ok(())
 }
 
@@ -811,10 +889,18 @@ pub async fn sums(
                 | Group::Day
                 | Group::Month
         );
+    // Months without a technician's grouping, filter or scope: per unit only.
+    let per_store = vis.technician_id.is_none()
+        && q.technician_id.is_none()
+        && matches!(
+            group,
+            Group::None | Group::Unit | Group::Region | Group::Month
+        );
     let pieces: Vec<(&str, &str, NaiveDate, NaiveDate)> = if coarse {
         split(q.from, q.to, group != Group::Day)
             .into_iter()
             .map(|(monthly, from, to)| match monthly {
+                true if per_store => ("kpi_monthly_store", "month", from, to),
                 true => ("kpi_monthly_unit", "month", from, to),
                 false => ("kpi_daily_unit", "day", from, to),
             })
@@ -973,19 +1059,36 @@ pub async fn durations(
     Ok(out)
 }
 
-/// A technician's shift (working day) in the period: (technician, the technician's unit, local
-/// day, seconds).
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct ShiftDay {
-    pub technician_id: i64,
-    pub org_unit_id: i64,
-    pub day: NaiveDate,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
+/// How shifts are summed: the grouping of a KPI reading that has shifts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShiftGroup {
+    None,
+    /// The technician's unit.
+    Unit,
+    /// The technician (with their unit).
+    Technician,
+    /// The local day.
+    Day,
+    /// The calendar month (its first day).
+    Month,
 }
 
-/// The shifts of the technicians the user may see in the period (the denominators of calls per
-/// technician-day and the on-site share).
+/// Technician working days and their length summed per group: the denominators of calls per
+/// technician-day and of the on-site share.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ShiftSum {
+    pub technician_id: Option<i64>,
+    pub org_unit_id: Option<i64>,
+    pub day: Option<NaiveDate>,
+    /// Shifts (one per technician and working day).
+    pub days: i64,
+    /// Their lengths, in seconds.
+    pub seconds: i64,
+}
+
+/// The shifts of the technicians the user may see in the period, summed per `group`: the
+/// months the period holds whole from the monthly sums (unless grouped by day), the rest from
+/// the shifts.
 pub async fn shifts(
     db: &Db,
     vis: &Visibility,
@@ -993,28 +1096,68 @@ pub async fn shifts(
     to: NaiveDate,
     units: Option<&[i64]>,
     technician_id: Option<i64>,
-) -> Result<Vec<ShiftDay>> {
-    let mut sql = Sql::new(
-        "SELECT s.technician_id, t.org_unit_id, s.day, s.starts_at, s.ends_at \
-         FROM shifts s JOIN technicians t ON t.id = s.technician_id WHERE ",
-    );
-    let f = sql.arg(from);
-    let e = sql.arg(to);
-    sql.push(&format!("s.day >= {f} AND s.day <= {e} AND "));
-    // A technician sees own shifts; others their units' technicians.
-    let scope = match vis.technician_id {
-        Some(t) => format!("t.id = {}", sql.arg(t)),
-        None if vis.partner_unit_id.is_some() => "1 = 0".into(),
-        None => vis.clause(Scoped::Unit, "t", &mut sql),
-    };
-    sql.push(&scope);
-    if let Some(units) = units {
-        sql.push(&format!(" AND t.org_unit_id IN ({})", id_list(units)));
+    group: ShiftGroup,
+) -> Result<Vec<ShiftSum>> {
+    const NI: &str = "CAST(NULL AS BIGINT)";
+    const ND: &str = "CAST(NULL AS DATE)";
+    let mut out = Vec::new();
+    for (monthly, from, to) in split(from, to, group != ShiftGroup::Day) {
+        let (table, date, days, seconds) = if monthly {
+            (
+                "shift_months",
+                "month",
+                "SUM(s.days)".to_string(),
+                "SUM(s.seconds)".to_string(),
+            )
+        } else {
+            let length = shift_seconds(db.backend(), "s.");
+            (
+                "shifts",
+                "day",
+                "COUNT(*)".to_string(),
+                format!("SUM(CASE WHEN s.ends_at > s.starts_at THEN {length} ELSE 0 END)"),
+            )
+        };
+        let (tech, unit, day) = match group {
+            ShiftGroup::None => (NI, NI, ND.to_string()),
+            ShiftGroup::Unit => (NI, "t.org_unit_id", ND.to_string()),
+            ShiftGroup::Technician => ("s.technician_id", "t.org_unit_id", ND.to_string()),
+            ShiftGroup::Day | ShiftGroup::Month => (NI, NI, format!("s.{date}")),
+        };
+        let mut sql = Sql::new(&format!(
+            "SELECT {tech} AS technician_id, {unit} AS org_unit_id, {day} AS day, \
+             CAST(COALESCE({days}, 0) AS BIGINT) AS days, \
+             CAST(COALESCE({seconds}, 0) AS BIGINT) AS seconds \
+             FROM {table} s JOIN technicians t ON t.id = s.technician_id WHERE "
+        ));
+        let f = sql.arg(from);
+        let e = sql.arg(to);
+        sql.push(&format!("s.{date} >= {f} AND s.{date} <= {e} AND "));
+        // A technician sees own shifts; others their units' technicians.
+        let scope = match vis.technician_id {
+            Some(t) => format!("t.id = {}", sql.arg(t)),
+            None if vis.partner_unit_id.is_some() => "1 = 0".into(),
+            None => vis.clause(Scoped::Unit, "t", &mut sql),
+        };
+        sql.push(&scope);
+        if let Some(units) = units {
+            sql.push(&format!(" AND t.org_unit_id IN ({})", id_list(units)));
+        }
+        if let Some(t) = technician_id {
+            sql.push_bind(" AND t.id = {}", t);
+        }
+        if group != ShiftGroup::None {
+            sql.push(" GROUP BY 1, 2, 3");
+        }
+        let rows: Vec<ShiftSum> = db.fetch_all(&sql.text, sql.args).await?;
+        out.extend(rows.into_iter().filter(|r| r.days > 0).map(|mut r| {
+            if group == ShiftGroup::Month {
+                r.day = r.day.map(durations::month_of);
+            }
+            r
+        }));
     }
-    if let Some(t) = technician_id {
-        sql.push_bind(" AND t.id = {}", t);
-    }
-    db.fetch_all(&sql.text, sql.args).await
+    Ok(out)
 }
 
 /// A work order behind a figure.

@@ -1101,6 +1101,9 @@ pub mod technicians {
             args![technician_id, day],
         )
         .await?;
+        if let Some(b) = &before {
+            crate::kpi::roll_shift(tx, technician_id, day, b.starts_at, b.ends_at, -1).await?;
+        }
         Ok(before)
     }
 
@@ -1112,12 +1115,22 @@ pub mod technicians {
         starts: DateTime<Utc>,
         ends: DateTime<Utc>,
     ) -> Result<()> {
+        let before: Option<Shift> = tx
+            .fetch_optional(
+                "SELECT id, technician_id, day, starts_at, ends_at FROM shifts WHERE technician_id = $1 AND day = $2",
+                args![technician_id, day],
+            )
+            .await?;
         tx.execute(
             "INSERT INTO shifts (technician_id, day, starts_at, ends_at) VALUES ($1,$2,$3,$4) \
              ON CONFLICT (technician_id, day) DO UPDATE SET starts_at = excluded.starts_at, ends_at = excluded.ends_at",
             args![technician_id, day, starts, ends],
         )
         .await?;
+        if let Some(b) = &before {
+            crate::kpi::roll_shift(tx, technician_id, day, b.starts_at, b.ends_at, -1).await?;
+        }
+        crate::kpi::roll_shift(tx, technician_id, day, starts, ends, 1).await?;
         Ok(())
     }
 }
