@@ -2557,7 +2557,7 @@ mod kpis {
         }
         // The counters by month (whole months from the monthly sums) equal those by day added
         // up by month.
-        let now = chrono::Utc::now();
+        let now = hi.and_hms_opt(12, 0, 0).unwrap().and_utc();
         let by_month = shouhou_store::kpi::sums(db, &vis, &q, Group::Month, now)
             .await
             .unwrap();

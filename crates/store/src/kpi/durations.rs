@@ -123,7 +123,8 @@ pub(crate) fn entries_of(
 
 /// The keys of the packed rows that hold durations of the orders `list` now.
 pub(crate) async fn keys_of(tx: &mut Tx, list: &str) -> Result<Vec<RowKey>> {
-    let rows: Vec<(NaiveDate, i64, i64, i64, Option<i64>, Option<i64>)> = tx
+    type KeyRow = (NaiveDate, i64, i64, i64, Option<i64>, Option<i64>);
+    let rows: Vec<KeyRow> = tx
         .fetch_all(
             &format!(
                 "SELECT day, org_unit_id, unit_id, COALESCE(partner_unit_id, 0), response_seconds, \
