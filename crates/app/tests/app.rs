@@ -2701,6 +2701,61 @@ mod kpis {
             .unwrap();
         assert!(!csi_monthly.is_empty());
         assert_eq!(csi_monthly, csi_summed);
+        let csi_days: Vec<(String,)> = db
+            .fetch_all(
+                &format!(
+                    "SELECT CAST(day AS TEXT) || '|' || {csi_key} || '|' || {} \
+                     FROM kpi_csi_daily_unit WHERE {} ORDER BY 1",
+                    ratings
+                        .iter()
+                        .map(|r| format!("CAST({r} AS TEXT)"))
+                        .collect::<Vec<_>>()
+                        .join(" || '|' || "),
+                    ratings
+                        .iter()
+                        .map(|r| format!("{r} <> 0"))
+                        .collect::<Vec<_>>()
+                        .join(" OR ")
+                ),
+                vec![],
+            )
+            .await
+            .unwrap();
+        let csi_days_summed: Vec<(String,)> = db
+            .fetch_all(
+                &format!(
+                    "SELECT CAST(day AS TEXT) || '|' || {csi_key} || '|' || {} FROM kpi_csi_daily \
+                     GROUP BY day, org_unit_id, unit_id, partner_unit_id, item HAVING {} ORDER BY 1",
+                    ratings.iter().map(|r| format!("CAST(SUM(CASE WHEN rating = '{r}' THEN n ELSE 0 END) AS TEXT)")).collect::<Vec<_>>().join(" || '|' || "),
+                    ratings.iter().map(|r| format!("SUM(CASE WHEN rating = '{r}' THEN n ELSE 0 END) <> 0")).collect::<Vec<_>>().join(" OR ")
+                ),
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(!csi_days.is_empty());
+        assert_eq!(csi_days, csi_days_summed);
+        // Read over the period that cuts its months (months and days per unit), the answers
+        // are the answers counted.
+        let mut read: Vec<(String, String, i64)> =
+            shouhou_store::csi::counts(db, &vis, &q, Group::None)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(_, item, rating, n)| (item, rating, n))
+                .collect();
+        read.sort();
+        let mut counted: Vec<(String, String, i64)> = db
+            .fetch_all(
+                "SELECT item, rating, COUNT(*) FROM kpi_csi_facts WHERE day >= $1 AND day <= $2 \
+                 GROUP BY item, rating",
+                shouhou_store::args![from, to],
+            )
+            .await
+            .unwrap();
+        counted.sort();
+        assert!(!counted.is_empty());
+        assert_eq!(read, counted);
         // Working days per month and technician, moved with each shift change, equal the shifts
         // counted again.
         let length = match db.backend() {

@@ -69,6 +69,9 @@ pub enum What {
         /// Also time `kpi rebuild` (rewrites every order's facts).
         #[arg(long)]
         rebuild: bool,
+        /// Only the readings whose name contains this ("year", "CSI").
+        #[arg(long)]
+        only: Option<String>,
     },
     /// Work-order creation over loopback HTTP: requests/s and latency with concurrent clients.
     Create {
@@ -84,7 +87,11 @@ pub async fn run(db: &str, what: What) -> anyhow::Result<()> {
         What::Lookup { queries, seed } => lookup(db, queries, seed).await,
         What::Create { clients, requests } => create(db, clients, requests).await,
         What::Pages { requests } => pages(db, requests).await,
-        What::Kpis { requests, rebuild } => kpis(db, requests, rebuild).await,
+        What::Kpis {
+            requests,
+            rebuild,
+            only,
+        } => kpis(db, requests, rebuild, only.as_deref()).await,
         What::Dispatch {
             days,
             jobs,
@@ -760,7 +767,7 @@ async fn pages(db: &str, requests: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn kpis(db: &str, requests: usize, rebuild: bool) -> anyhow::Result<()> {
+async fn kpis(db: &str, requests: usize, rebuild: bool, only: Option<&str>) -> anyhow::Result<()> {
     use shouhou_app::kpi::{self, By, Period, Query};
     let app = crate::open(db).await?;
     let (orders,): (i64,) = app
@@ -798,7 +805,8 @@ async fn kpis(db: &str, requests: usize, rebuild: bool) -> anyhow::Result<()> {
         ("store month", store_month),
         ("technician ranking", Query::new(m0, m1, By::Technician)),
     ];
-    for (name, q) in &cases {
+    let wanted = |name: &str| only.is_none_or(|o| name.contains(o));
+    for (name, q) in cases.iter().filter(|c| wanted(c.0)) {
         let mut times = Vec::with_capacity(requests);
         for _ in 0..requests {
             let t = Instant::now();
@@ -813,7 +821,7 @@ async fn kpis(db: &str, requests: usize, rebuild: bool) -> anyhow::Result<()> {
         ("CSI head office month", Query::new(m0, m1, By::Store)),
         ("CSI head office year", Query::new(y0, y1, By::All)),
     ];
-    for (name, q) in &csi_cases {
+    for (name, q) in csi_cases.iter().filter(|c| wanted(c.0)) {
         let mut times = Vec::with_capacity(requests);
         for _ in 0..requests {
             let t = Instant::now();

@@ -202,9 +202,9 @@ pub async fn counts(
     q: &FactQuery,
     group: Group,
 ) -> Result<Vec<(Key, String, String, i64)>> {
-    // Without a technician, category, brand or type, whole months read the monthly counts per
-    // unit; the rest the daily counts.
-    let monthly = vis.technician_id.is_none()
+    // Without a technician, category, brand or type, the counts per unit and item (by month for
+    // the whole months, by day around them); otherwise the daily counts of every dimension.
+    let per_unit = vis.technician_id.is_none()
         && q.technician_id.is_none()
         && q.category.is_none()
         && q.brand.is_none()
@@ -214,7 +214,7 @@ pub async fn counts(
             Group::None | Group::Unit | Group::Region | Group::Month
         );
     let mut acc: BTreeMap<(Key, String, String), i64> = BTreeMap::new();
-    for (by_month, from, to) in split(q.from, q.to, monthly) {
+    for (by_month, from, to) in split(q.from, q.to, per_unit) {
         let (gi, gt, gd) = daily_group_expr(group);
         let piece = FactQuery {
             from,
@@ -229,19 +229,23 @@ pub async fn counts(
             String,
             i64,
         );
-        let rows: Vec<Row> = if by_month {
-            // A column per rating.
-            let gd = gd.replace("f.day", "f.month");
+        let rows: Vec<Row> = if per_unit {
+            // Per unit and item, a column per rating: by month or by day.
+            let (table, date) = match by_month {
+                true => ("kpi_csi_monthly", "month"),
+                false => ("kpi_csi_daily_unit", "day"),
+            };
+            let gd = gd.replace("f.day", &format!("f.{date}"));
             let ratings: Vec<&str> = Rating::ALL.iter().map(|r| r.as_str()).collect();
             let mut sql = Sql::new(&format!(
-                "SELECT {gi} AS g_id, {gt} AS g_text, {gd} AS g_day, f.item, {} FROM kpi_csi_monthly f",
+                "SELECT {gi} AS g_id, {gt} AS g_text, {gd} AS g_day, f.item, {} FROM {table} f",
                 ratings
                     .iter()
                     .map(|r| format!("CAST(SUM(f.{r}) AS BIGINT)"))
                     .collect::<Vec<_>>()
                     .join(", ")
             ));
-            filtered_on("month", vis, &piece, &mut sql);
+            filtered_on(date, vis, &piece, &mut sql);
             sql.push(" GROUP BY 1, 2, 3, 4");
             type Pivot = (
                 Option<i64>,

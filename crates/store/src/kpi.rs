@@ -547,17 +547,24 @@ async fn roll_csi(tx: &mut Tx, list: &str, sign: &str) -> Result<()> {
         .map(|r| format!("{r} = kpi_csi_monthly.{r} + excluded.{r}"))
         .collect::<Vec<_>>()
         .join(", ");
-    tx.execute(
-        &format!(
-            "INSERT INTO kpi_csi_monthly ({CSI_MONTH_KEY}, {}) \
-             SELECT {month}, org_unit_id, unit_id, partner_unit_id, item, {counts} \
-             FROM kpi_csi_facts WHERE work_order_id IN ({list}) GROUP BY 1, 2, 3, 4, 5 \
-             ON CONFLICT ({CSI_MONTH_KEY}) DO UPDATE SET {set}",
-            ratings.join(", ")
-        ),
-        args![],
-    )
-    .await?;
+    for (table, date) in [("kpi_csi_monthly", month), ("kpi_csi_daily_unit", "day")] {
+        let set = set.replace("kpi_csi_monthly.", &format!("{table}."));
+        let key = match table {
+            "kpi_csi_monthly" => CSI_MONTH_KEY.to_string(),
+            _ => CSI_MONTH_KEY.replacen("month", "day", 1),
+        };
+        tx.execute(
+            &format!(
+                "INSERT INTO {table} ({key}, {}) \
+                 SELECT {date}, org_unit_id, unit_id, partner_unit_id, item, {counts} \
+                 FROM kpi_csi_facts WHERE work_order_id IN ({list}) GROUP BY 1, 2, 3, 4, 5 \
+                 ON CONFLICT ({key}) DO UPDATE SET {set}",
+                ratings.join(", ")
+            ),
+            args![],
+        )
+        .await?;
+    }
     Ok(())
 }
 
@@ -576,6 +583,7 @@ pub async fn clear(tx: &mut Tx) -> Result<()> {
         "kpi_monthly_unit",
         "kpi_monthly_store",
         "kpi_csi_monthly",
+        "kpi_csi_daily_unit",
         "kpi_durations",
         "kpi_pending",
         "shift_months",

@@ -99,6 +99,25 @@ INSERT INTO kpi_csi_monthly (month, org_unit_id, unit_id, partner_unit_id, item,
 SELECT substr(day, 1, 8) || '01', org_unit_id, unit_id, partner_unit_id, item, SUM(CASE WHEN rating = 'very_satisfied' THEN n ELSE 0 END), SUM(CASE WHEN rating = 'satisfied' THEN n ELSE 0 END), SUM(CASE WHEN rating = 'neutral' THEN n ELSE 0 END), SUM(CASE WHEN rating = 'dissatisfied' THEN n ELSE 0 END)
 FROM kpi_csi_daily GROUP BY 1, 2, 3, 4, 5;
 
+-- The same per day (readings without a technician, category, brand or type: the days around
+-- their whole months).
+CREATE TABLE kpi_csi_daily_unit (
+    day TEXT NOT NULL,
+    org_unit_id INTEGER NOT NULL,
+    unit_id INTEGER NOT NULL,
+    partner_unit_id INTEGER NOT NULL,
+    item TEXT NOT NULL,
+    very_satisfied INTEGER NOT NULL DEFAULT 0,
+    satisfied INTEGER NOT NULL DEFAULT 0,
+    neutral INTEGER NOT NULL DEFAULT 0,
+    dissatisfied INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, org_unit_id, unit_id, partner_unit_id, item)
+) WITHOUT ROWID;
+
+INSERT INTO kpi_csi_daily_unit (day, org_unit_id, unit_id, partner_unit_id, item, very_satisfied, satisfied, neutral, dissatisfied)
+SELECT day, org_unit_id, unit_id, partner_unit_id, item, SUM(CASE WHEN rating = 'very_satisfied' THEN n ELSE 0 END), SUM(CASE WHEN rating = 'satisfied' THEN n ELSE 0 END), SUM(CASE WHEN rating = 'neutral' THEN n ELSE 0 END), SUM(CASE WHEN rating = 'dissatisfied' THEN n ELSE 0 END)
+FROM kpi_csi_daily GROUP BY 1, 2, 3, 4, 5;
+
 -- Exact durations (response time, repair cycle) of the facts packed per month and unit: one row
 -- holds every order's duration of that month and unit (order, technician, day of the month,
 -- seconds; store::kpi::durations::Entry), rewritten in the transaction that replaces the
