@@ -360,14 +360,16 @@ pub(crate) async fn read(
                     out.entry(Key::Day(d)).or_default().push(e.seconds);
                 }
             }
-            Group::Month => out
-                .entry(Key::Day(month))
-                .or_default()
-                .extend(entries.map(|e| e.seconds)),
-            _ => out
-                .entry(key_of(group, g_id, None, None))
-                .or_default()
-                .extend(entries.map(|e| e.seconds)),
+            Group::Month => {
+                let v = out.entry(Key::Day(month)).or_default();
+                v.reserve(blob.len() / Entry::SIZE);
+                v.extend(entries.map(|e| e.seconds));
+            }
+            _ => {
+                let v = out.entry(key_of(group, g_id, None, None)).or_default();
+                v.reserve(blob.len() / Entry::SIZE);
+                v.extend(entries.map(|e| e.seconds));
+            }
         }
     }
     Ok(out)
