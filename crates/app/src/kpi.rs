@@ -31,7 +31,14 @@ async fn recompute(app: &App, tx: &mut shouhou_store::Tx, ids: &[i64]) -> Result
     all.extend(store::earlier_on_same_device(tx, ids).await?);
     all.sort_unstable();
     all.dedup();
-    let records = store::records(tx, &all).await?;
+    replace(app, tx, &all).await?;
+    Ok(all.len())
+}
+
+/// Replaces the facts of the orders `ids` with those of their records as they stand, and
+/// reconciles their points (the ledger is never cleared: corrections are appended).
+async fn replace(app: &App, tx: &mut shouhou_store::Tx, ids: &[i64]) -> Result<()> {
+    let records = store::records(tx, ids).await?;
     let now = app.now();
     let tz = app.settings.time_zone;
     let local = move |t: DateTime<Utc>| t.with_timezone(&tz).date_naive();
@@ -45,9 +52,9 @@ async fn recompute(app: &App, tx: &mut shouhou_store::Tx, ids: &[i64]) -> Result
             expiries.push((dims.work_order_id, at));
         }
     }
-    store::replace(tx, &all, facts, expiries).await?;
+    store::replace(tx, ids, facts, expiries).await?;
     crate::points::reconcile_in(app, tx, &records).await?;
-    Ok(all.len())
+    Ok(())
 }
 
 /// Brings the facts up to date: the orders changed since the last catch-up and those the clock
@@ -91,23 +98,7 @@ pub async fn rebuild(app: &App) -> Result<usize> {
             return Ok(n);
         };
         let mut tx = app.db.begin().await?;
-        let records = store::records(&mut tx, &ids).await?;
-        let now = app.now();
-        let tz = app.settings.time_zone;
-        let local = move |t: DateTime<Utc>| t.with_timezone(&tz).date_naive();
-        let mut facts = Vec::new();
-        let mut expiries = Vec::new();
-        for (dims, o) in &records {
-            for f in def::facts(o, now, &local) {
-                facts.push((dims, f));
-            }
-            if let Some(at) = def::facts_expire(o).filter(|at| *at > now) {
-                expiries.push((dims.work_order_id, at));
-            }
-        }
-        store::replace(&mut tx, &ids, facts, expiries).await?;
-        // The points ledger is reconciled, never cleared: corrections are appended.
-        crate::points::reconcile_in(app, &mut tx, &records).await?;
+        replace(app, &mut tx, &ids).await?;
         tx.commit().await?;
         n += ids.len();
         after = last;
