@@ -2486,6 +2486,75 @@ mod kpis {
         v
     }
 
+    /// The rows of `kept` (its `key` columns and its nonzero `cols`) equal the rows of `source`
+    /// grouped by `by` with the aggregates `sums` (in the same order as `cols`).
+    async fn kept_is_summed(
+        db: &Db,
+        key: &str,
+        kept: &str,
+        cols: &[&str],
+        by: &str,
+        source: &str,
+        sums: &[String],
+    ) {
+        let text = |exprs: &[String]| {
+            exprs
+                .iter()
+                .map(|e| format!("COALESCE(CAST({e} AS TEXT), '-')"))
+                .collect::<Vec<_>>()
+                .join(" || '|' || ")
+        };
+        let cols: Vec<String> = cols.iter().map(|c| c.to_string()).collect();
+        let nonzero = |exprs: &[String]| {
+            exprs
+                .iter()
+                .map(|e| format!("{e} <> 0"))
+                .collect::<Vec<_>>()
+                .join(" OR ")
+        };
+        // Split at the commas outside parentheses.
+        let split = |list: &str| {
+            let (mut out, mut cur, mut depth) = (Vec::new(), String::new(), 0);
+            for ch in list.chars() {
+                match ch {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    ',' if depth == 0 => {
+                        out.push(cur.trim().to_string());
+                        cur.clear();
+                        continue;
+                    }
+                    _ => {}
+                }
+                cur.push(ch);
+            }
+            out.push(cur.trim().to_string());
+            out
+        };
+        let keys = split(key);
+        let groups = split(by);
+        let rows = |sql: String| async move {
+            let rows: Vec<(String,)> = db.fetch_all(&sql, vec![]).await.unwrap();
+            rows
+        };
+        let have = rows(format!(
+            "SELECT {} || '|' || {} FROM {kept} WHERE {} ORDER BY 1",
+            text(&keys),
+            text(&cols),
+            nonzero(&cols)
+        ))
+        .await;
+        let want = rows(format!(
+            "SELECT {} || '|' || {} FROM {source} GROUP BY {by} HAVING {} ORDER BY 1",
+            text(&groups),
+            text(sums),
+            nonzero(sums)
+        ))
+        .await;
+        assert!(!have.is_empty(), "{kept} is empty");
+        assert_eq!(have, want, "{kept} against {source}");
+    }
+
     /// The packed durations read back exactly the facts' durations, per technician and per day,
     /// over a period that cuts its first and last month; the monthly sums are the daily sums
     /// added up by month.
@@ -2598,143 +2667,58 @@ mod kpis {
             .iter()
             .map(|c| c.column())
             .collect();
-        let key = "CAST(org_unit_id AS TEXT) || '|' || CAST(unit_id AS TEXT) || '|' || CAST(partner_unit_id AS TEXT) || '|' || CAST(technician_id AS TEXT)";
-        let monthly: Vec<(String,)> = db
-            .fetch_all(
-                &format!(
-                    "SELECT CAST(month AS TEXT) || '|' || {key} || '|' || {} FROM kpi_monthly_unit \
-                     WHERE {} ORDER BY 1",
-                    counters.iter().map(|c| format!("CAST({c} AS TEXT)")).collect::<Vec<_>>().join(" || '|' || "),
-                    counters.iter().map(|c| format!("{c} <> 0")).collect::<Vec<_>>().join(" OR ")
-                ),
-                vec![],
-            )
-            .await
-            .unwrap();
-        let summed: Vec<(String,)> = db
-            .fetch_all(
-                &format!(
-                    "SELECT {month} || '|' || {key} || '|' || {} FROM kpi_daily_unit \
-                     GROUP BY {month}, org_unit_id, unit_id, partner_unit_id, technician_id HAVING {} ORDER BY 1",
-                    counters.iter().map(|c| format!("CAST(SUM({c}) AS TEXT)")).collect::<Vec<_>>().join(" || '|' || "),
-                    counters.iter().map(|c| format!("SUM({c}) <> 0")).collect::<Vec<_>>().join(" OR ")
-                ),
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert!(!monthly.is_empty());
-        assert_eq!(monthly, summed);
-        // Per unit only (no technician).
-        let store_key = "CAST(org_unit_id AS TEXT) || '|' || CAST(unit_id AS TEXT) || '|' || CAST(partner_unit_id AS TEXT)";
-        let per_store: Vec<(String,)> = db
-            .fetch_all(
-                &format!(
-                    "SELECT CAST(month AS TEXT) || '|' || {store_key} || '|' || {} FROM kpi_monthly_store \
-                     WHERE {} ORDER BY 1",
-                    counters.iter().map(|c| format!("CAST({c} AS TEXT)")).collect::<Vec<_>>().join(" || '|' || "),
-                    counters.iter().map(|c| format!("{c} <> 0")).collect::<Vec<_>>().join(" OR ")
-                ),
-                vec![],
-            )
-            .await
-            .unwrap();
-        let store_summed: Vec<(String,)> = db
-            .fetch_all(
-                &format!(
-                    "SELECT {month} || '|' || {store_key} || '|' || {} FROM kpi_daily_unit \
-                     GROUP BY {month}, org_unit_id, unit_id, partner_unit_id HAVING {} ORDER BY 1",
-                    counters
-                        .iter()
-                        .map(|c| format!("CAST(SUM({c}) AS TEXT)"))
-                        .collect::<Vec<_>>()
-                        .join(" || '|' || "),
-                    counters
-                        .iter()
-                        .map(|c| format!("SUM({c}) <> 0"))
-                        .collect::<Vec<_>>()
-                        .join(" OR ")
-                ),
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert!(!per_store.is_empty());
-        assert_eq!(per_store, store_summed);
-        // Answers per month, unit and item, a column per rating.
-        let csi_key = "CAST(org_unit_id AS TEXT) || '|' || CAST(unit_id AS TEXT) || '|' || CAST(partner_unit_id AS TEXT) || '|' || item";
+        let sums: Vec<String> = counters.iter().map(|c| format!("SUM({c})")).collect();
+        let unit = "org_unit_id, unit_id, partner_unit_id";
+        // Per technician, and per unit only.
+        kept_is_summed(
+            db,
+            &format!("CAST(month AS TEXT), {unit}, technician_id"),
+            "kpi_monthly_unit",
+            &counters,
+            &format!("{month}, {unit}, technician_id"),
+            "kpi_daily_unit",
+            &sums,
+        )
+        .await;
+        kept_is_summed(
+            db,
+            &format!("CAST(month AS TEXT), {unit}"),
+            "kpi_monthly_store",
+            &counters,
+            &format!("{month}, {unit}"),
+            "kpi_daily_unit",
+            &sums,
+        )
+        .await;
+        // Answers per unit and item, a column per rating: by month and by day.
         let ratings: Vec<&str> = shouhou_domain::Rating::ALL
             .iter()
             .map(|r| r.as_str())
             .collect();
-        let csi_monthly: Vec<(String,)> = db
-            .fetch_all(
-                &format!(
-                    "SELECT CAST(month AS TEXT) || '|' || {csi_key} || '|' || {} \
-                     FROM kpi_csi_monthly WHERE {} ORDER BY 1",
-                    ratings
-                        .iter()
-                        .map(|r| format!("CAST({r} AS TEXT)"))
-                        .collect::<Vec<_>>()
-                        .join(" || '|' || "),
-                    ratings
-                        .iter()
-                        .map(|r| format!("{r} <> 0"))
-                        .collect::<Vec<_>>()
-                        .join(" OR ")
-                ),
-                vec![],
-            )
-            .await
-            .unwrap();
-        let csi_summed: Vec<(String,)> = db
-            .fetch_all(
-                &format!(
-                    "SELECT {month} || '|' || {csi_key} || '|' || {} FROM kpi_csi_daily \
-                     GROUP BY {month}, org_unit_id, unit_id, partner_unit_id, item HAVING {} ORDER BY 1",
-                    ratings.iter().map(|r| format!("CAST(SUM(CASE WHEN rating = '{r}' THEN n ELSE 0 END) AS TEXT)")).collect::<Vec<_>>().join(" || '|' || "),
-                    ratings.iter().map(|r| format!("SUM(CASE WHEN rating = '{r}' THEN n ELSE 0 END) <> 0")).collect::<Vec<_>>().join(" OR ")
-                ),
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert!(!csi_monthly.is_empty());
-        assert_eq!(csi_monthly, csi_summed);
-        let csi_days: Vec<(String,)> = db
-            .fetch_all(
-                &format!(
-                    "SELECT CAST(day AS TEXT) || '|' || {csi_key} || '|' || {} \
-                     FROM kpi_csi_daily_unit WHERE {} ORDER BY 1",
-                    ratings
-                        .iter()
-                        .map(|r| format!("CAST({r} AS TEXT)"))
-                        .collect::<Vec<_>>()
-                        .join(" || '|' || "),
-                    ratings
-                        .iter()
-                        .map(|r| format!("{r} <> 0"))
-                        .collect::<Vec<_>>()
-                        .join(" OR ")
-                ),
-                vec![],
-            )
-            .await
-            .unwrap();
-        let csi_days_summed: Vec<(String,)> = db
-            .fetch_all(
-                &format!(
-                    "SELECT CAST(day AS TEXT) || '|' || {csi_key} || '|' || {} FROM kpi_csi_daily \
-                     GROUP BY day, org_unit_id, unit_id, partner_unit_id, item HAVING {} ORDER BY 1",
-                    ratings.iter().map(|r| format!("CAST(SUM(CASE WHEN rating = '{r}' THEN n ELSE 0 END) AS TEXT)")).collect::<Vec<_>>().join(" || '|' || "),
-                    ratings.iter().map(|r| format!("SUM(CASE WHEN rating = '{r}' THEN n ELSE 0 END) <> 0")).collect::<Vec<_>>().join(" OR ")
-                ),
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert!(!csi_days.is_empty());
-        assert_eq!(csi_days, csi_days_summed);
+        let counted: Vec<String> = ratings
+            .iter()
+            .map(|r| format!("SUM(CASE WHEN rating = '{r}' THEN n ELSE 0 END)"))
+            .collect();
+        kept_is_summed(
+            db,
+            &format!("CAST(month AS TEXT), {unit}, item"),
+            "kpi_csi_monthly",
+            &ratings,
+            &format!("{month}, {unit}, item"),
+            "kpi_csi_daily",
+            &counted,
+        )
+        .await;
+        kept_is_summed(
+            db,
+            &format!("CAST(day AS TEXT), {unit}, item"),
+            "kpi_csi_daily_unit",
+            &ratings,
+            &format!("CAST(day AS TEXT), {unit}, item"),
+            "kpi_csi_daily",
+            &counted,
+        )
+        .await;
         // Read over the period that cuts its months (months and days per unit), the answers
         // are the answers counted.
         let mut read: Vec<(String, String, i64)> =
@@ -2764,28 +2748,16 @@ mod kpis {
                 "CAST(EXTRACT(EPOCH FROM date_trunc('second', ends_at)) - EXTRACT(EPOCH FROM date_trunc('second', starts_at)) AS BIGINT)"
             }
         };
-        let kept: Vec<(String,)> = db
-            .fetch_all(
-                "SELECT CAST(month AS TEXT) || '|' || CAST(technician_id AS TEXT) || '|' || \
-                 CAST(days AS TEXT) || '|' || CAST(seconds AS TEXT) FROM shift_months \
-                 WHERE days <> 0 ORDER BY 1",
-                vec![],
-            )
-            .await
-            .unwrap();
-        let counted: Vec<(String,)> = db
-            .fetch_all(
-                &format!(
-                    "SELECT {month} || '|' || CAST(technician_id AS TEXT) || '|' || \
-                     CAST(COUNT(*) AS TEXT) || '|' || CAST(SUM({length}) AS TEXT) FROM shifts \
-                     GROUP BY {month}, technician_id ORDER BY 1"
-                ),
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert!(!kept.is_empty());
-        assert_eq!(kept, counted);
+        kept_is_summed(
+            db,
+            "CAST(month AS TEXT), technician_id",
+            "shift_months",
+            &["days", "seconds"],
+            &format!("{month}, technician_id"),
+            "shifts",
+            &["COUNT(*)".to_string(), format!("SUM({length})")],
+        )
+        .await;
         // And read by month (whole months from the monthly sums) they equal the days added up.
         use shouhou_store::kpi::{shifts, ShiftGroup};
         let (from, to) = (

@@ -87,6 +87,77 @@ pub(crate) fn month_of(d: NaiveDate) -> NaiveDate {
     d.with_day(1).expect("every month has a first day")
 }
 
+/// A fact row's durations (response time, repair cycle) as packed entries with their rows'
+/// keys.
+struct FactRow {
+    order: i64,
+    day: NaiveDate,
+    org_unit_id: i64,
+    unit_id: i64,
+    partner_unit_id: i64,
+    technician: i64,
+    response: Option<i64>,
+    cycle: Option<i64>,
+}
+
+impl FactRow {
+    fn packed(&self) -> impl Iterator<Item = (RowKey, Entry)> + '_ {
+        [
+            (DurationOf::Response, self.response),
+            (DurationOf::Cycle, self.cycle),
+        ]
+        .into_iter()
+        .filter_map(move |(w, s)| {
+            Some((
+                RowKey {
+                    which: which_code(w),
+                    month: month_of(self.day),
+                    org_unit_id: self.org_unit_id,
+                    unit_id: self.unit_id,
+                    partner_unit_id: self.partner_unit_id,
+                },
+                Entry {
+                    order: self.order,
+                    technician: self.technician,
+                    day: self.day.day() as u8,
+                    seconds: s?,
+                },
+            ))
+        })
+    }
+}
+
+/// The rows of the facts with a duration, as stored.
+type StoredRow = (
+    i64,
+    NaiveDate,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+const STORED: &str =
+    "SELECT work_order_id, day, org_unit_id, unit_id, COALESCE(partner_unit_id, 0), \
+     technician_id, response_seconds, cycle_seconds FROM kpi_facts \
+     WHERE (response_seconds IS NOT NULL OR cycle_seconds IS NOT NULL)";
+
+fn stored(r: StoredRow) -> FactRow {
+    let (order, day, org_unit_id, unit_id, partner_unit_id, tech, response, cycle) = r;
+    FactRow {
+        order,
+        day,
+        org_unit_id,
+        unit_id,
+        partner_unit_id,
+        technician: tech.unwrap_or(0),
+        response,
+        cycle,
+    }
+}
+
 /// A fact's durations as packed entries with their rows' keys.
 pub(crate) fn entries_of(
     work_order_id: i64,
@@ -95,60 +166,29 @@ pub(crate) fn entries_of(
     partner_unit_id: Option<i64>,
     f: &Fact,
 ) -> Vec<(RowKey, Entry)> {
-    [
-        (DurationOf::Response, f.response_seconds),
-        (DurationOf::Cycle, f.cycle_seconds),
-    ]
-    .into_iter()
-    .filter_map(|(w, s)| {
-        let seconds = s?;
-        Some((
-            RowKey {
-                which: which_code(w),
-                month: month_of(f.day),
-                org_unit_id,
-                unit_id,
-                partner_unit_id: partner_unit_id.unwrap_or(0),
-            },
-            Entry {
-                order: work_order_id,
-                technician: f.technician_id.unwrap_or(0),
-                day: f.day.day() as u8,
-                seconds,
-            },
-        ))
-    })
+    FactRow {
+        order: work_order_id,
+        day: f.day,
+        org_unit_id,
+        unit_id,
+        partner_unit_id: partner_unit_id.unwrap_or(0),
+        technician: f.technician_id.unwrap_or(0),
+        response: f.response_seconds,
+        cycle: f.cycle_seconds,
+    }
+    .packed()
     .collect()
 }
 
 /// The keys of the packed rows that hold durations of the orders `list` now.
 pub(crate) async fn keys_of(tx: &mut Tx, list: &str) -> Result<Vec<RowKey>> {
-    type KeyRow = (NaiveDate, i64, i64, i64, Option<i64>, Option<i64>);
-    let rows: Vec<KeyRow> = tx
-        .fetch_all(
-            &format!(
-                "SELECT day, org_unit_id, unit_id, COALESCE(partner_unit_id, 0), response_seconds, \
-                 cycle_seconds FROM kpi_facts WHERE work_order_id IN ({list}) \
-                 AND (response_seconds IS NOT NULL OR cycle_seconds IS NOT NULL)"
-            ),
-            args![],
-        )
+    let rows: Vec<StoredRow> = tx
+        .fetch_all(&format!("{STORED} AND work_order_id IN ({list})"), args![])
         .await?;
-    let mut keys = Vec::new();
-    for (day, org, unit, partner, response, cycle) in rows {
-        for (w, s) in [(DurationOf::Response, response), (DurationOf::Cycle, cycle)] {
-            if s.is_some() {
-                keys.push(RowKey {
-                    which: which_code(w),
-                    month: month_of(day),
-                    org_unit_id: org,
-                    unit_id: unit,
-                    partner_unit_id: partner,
-                });
-            }
-        }
-    }
-    Ok(keys)
+    Ok(rows
+        .into_iter()
+        .flat_map(|r| stored(r).packed().map(|(k, _)| k).collect::<Vec<_>>())
+        .collect())
 }
 
 /// Rewrites the packed rows `old` (where the orders `ids` had durations) and those of `new`:
@@ -238,42 +278,11 @@ async fn write(tx: &mut Tx, k: &RowKey, entries: &[Entry]) -> Result<()> {
 /// Packs every duration of the facts again (after a migration, or to check [`repack`]).
 pub async fn build(tx: &mut Tx) -> Result<usize> {
     tx.execute("DELETE FROM kpi_durations", args![]).await?;
-    type FactRow = (
-        i64,
-        NaiveDate,
-        i64,
-        i64,
-        i64,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-    );
-    let facts: Vec<FactRow> = tx
-        .fetch_all(
-            "SELECT work_order_id, day, org_unit_id, unit_id, COALESCE(partner_unit_id, 0), \
-             technician_id, response_seconds, cycle_seconds FROM kpi_facts \
-             WHERE response_seconds IS NOT NULL OR cycle_seconds IS NOT NULL",
-            args![],
-        )
-        .await?;
+    let facts: Vec<StoredRow> = tx.fetch_all(STORED, args![]).await?;
     let mut rows: HashMap<RowKey, Vec<Entry>> = HashMap::new();
-    for (order, day, org, unit, partner, tech, response, cycle) in facts {
-        for (w, s) in [(DurationOf::Response, response), (DurationOf::Cycle, cycle)] {
-            if let Some(seconds) = s {
-                let k = RowKey {
-                    which: which_code(w),
-                    month: month_of(day),
-                    org_unit_id: org,
-                    unit_id: unit,
-                    partner_unit_id: partner,
-                };
-                rows.entry(k).or_default().push(Entry {
-                    order,
-                    technician: tech.unwrap_or(0),
-                    day: day.day() as u8,
-                    seconds,
-                });
-            }
+    for r in facts {
+        for (k, e) in stored(r).packed() {
+            rows.entry(k).or_default().push(e);
         }
     }
     let n = rows.len();
