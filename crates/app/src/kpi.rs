@@ -311,6 +311,9 @@ pub struct Query {
     pub category: Option<Category>,
     pub brand: Option<String>,
     pub kind: Option<WorkOrderType>,
+    /// Only this KPI (a chart of one figure: the others, and the records only they need, are
+    /// not read); every KPI when `None`.
+    pub only: Option<Kpi>,
 }
 
 /// The query string of the KPI API and pages.
@@ -347,6 +350,7 @@ impl Params {
             category: self.category,
             brand: self.brand.clone(),
             kind: self.kind,
+            only: None,
         }
     }
 }
@@ -365,6 +369,26 @@ impl Query {
             category: None,
             brand: None,
             kind: None,
+            only: None,
+        }
+    }
+
+    /// Whether the table answers `k`.
+    fn wants(&self, k: Kpi) -> bool {
+        self.only.is_none_or(|o| o == k)
+    }
+
+    /// What the table reads: everything, or what its one KPI needs.
+    fn needs(&self) -> def::Needs {
+        match self.only {
+            Some(k) => k.needs(),
+            None => def::Needs {
+                counters: &def::Counter::ALL,
+                late_unarrived: true,
+                response: true,
+                cycle: true,
+                shifts: true,
+            },
         }
     }
 
@@ -468,8 +492,19 @@ pub async fn table(app: &App, actor: &Actor, q: &Query) -> Result<Table> {
         }
     };
 
-    let with_shifts =
-        q.by.has_shifts() && q.category.is_none() && q.brand.is_none() && q.kind.is_none();
+    let needs = q.needs();
+    let with_shifts = q.by.has_shifts()
+        && q.category.is_none()
+        && q.brand.is_none()
+        && q.kind.is_none()
+        && needs.shifts;
+    let fq_ref = &fq;
+    let durations = |which: DurationOf, wanted: bool| async move {
+        match wanted {
+            true => store::durations(&app.db, vis, fq_ref, group, which).await,
+            false => Ok(Default::default()),
+        }
+    };
     let shift_group = match q.by {
         By::All => store::ShiftGroup::None,
         By::Store | By::Region => store::ShiftGroup::Unit,
@@ -480,9 +515,17 @@ pub async fn table(app: &App, actor: &Actor, q: &Query) -> Result<Table> {
     // The counters, the two kinds of durations and the shifts are read side by side (each on
     // its own connection).
     let (counted, responses, cycles, shifts) = tokio::try_join!(
-        store::sums(&app.db, vis, &fq, group, now),
-        store::durations(&app.db, vis, &fq, group, DurationOf::Response),
-        store::durations(&app.db, vis, &fq, group, DurationOf::Cycle),
+        store::sums_of(
+            &app.db,
+            vis,
+            &fq,
+            group,
+            now,
+            needs.counters,
+            needs.late_unarrived
+        ),
+        durations(DurationOf::Response, needs.response),
+        durations(DurationOf::Cycle, needs.cycle),
         async {
             match with_shifts {
                 true => {
@@ -558,6 +601,7 @@ pub async fn table(app: &App, actor: &Actor, q: &Query) -> Result<Table> {
             group: names.info(q.by, &k, actor.lang),
             kpis: Kpi::DASHBOARD
                 .iter()
+                .filter(|k| q.wants(**k))
                 .map(|k| (k.as_str().to_string(), s.value(*k)))
                 .collect(),
             provisional: s.repeat_provisional(),
@@ -602,6 +646,109 @@ pub fn total_of(t: &Table, lang: Lang) -> Table {
             sums: s,
         }],
     }
+}
+
+/// What the dashboard (看板) reads for one period.
+#[derive(Debug, Clone)]
+pub struct Dashboard {
+    /// The period's total (one row).
+    pub now: Table,
+    /// The period before, as long (for the change against it).
+    pub prev: Table,
+    /// Twelve buckets (days, weeks or months) ending at the period's end: the sparklines and
+    /// the line chart.
+    pub trend: Table,
+    /// The period by the grouping asked for: the bar chart and the comparison table.
+    pub groups: Table,
+    /// First-time fix by ISO week over the twelve weeks ending with the period: the p-chart.
+    pub weeks: Table,
+    /// First-time fix by technician over the period: the funnel plot.
+    pub technicians: Table,
+}
+
+/// The trend window of a period: twelve buckets ending at the period's end (days for a day,
+/// week or month; weeks for a quarter; months for a year; by the length of a custom period).
+pub fn trend_query(q: &Query, period: Option<Period>) -> Query {
+    let len = (q.to - q.from).num_days() + 1;
+    let by = match period {
+        Some(p) => p.trend(),
+        None if len <= 31 => By::Day,
+        None if len <= 120 => By::Week,
+        None => By::Month,
+    };
+    let mut t = q.clone();
+    t.by = by;
+    t.from = match by {
+        By::Day => q.to - chrono::Duration::days(13),
+        By::Week => Bucket::Week.start(q.to) - chrono::Duration::weeks(11),
+        _ => def::add_months(Bucket::Month.start(q.to), -11),
+    };
+    t
+}
+
+/// Every table of the dashboard of `q`'s period with the groups `by`, read side by side. The
+/// total comes from the trend where the trend covers the period exactly (a year by month), and
+/// the funnel from the groups where they are technicians already; the p-chart and the funnel
+/// read first-time fix only.
+pub async fn dashboard(
+    app: &App,
+    actor: &Actor,
+    q: &Query,
+    period: Option<Period>,
+    by: By,
+) -> Result<Dashboard> {
+    let (pf, pt) = def::previous_period(q.from, q.to);
+    let prev_q = Query {
+        from: pf,
+        to: pt,
+        by: By::All,
+        ..q.clone()
+    };
+    let now_q = Query {
+        by: By::All,
+        ..q.clone()
+    };
+    let tq = trend_query(q, period);
+    let gq = Query { by, ..q.clone() };
+    let wq = Query {
+        by: By::Week,
+        from: Bucket::Week.start(q.to) - chrono::Duration::weeks(11),
+        only: Some(Kpi::FirstTimeFixRate),
+        ..q.clone()
+    };
+    let fq = Query {
+        by: By::Technician,
+        only: Some(Kpi::FirstTimeFixRate),
+        ..q.clone()
+    };
+    let total_in_trend = (tq.from, tq.to) == (q.from, q.to) && q.only.is_none();
+    let funnel_in_groups = by == By::Technician;
+    let (trend, now, prev, groups, weeks, technicians) = tokio::try_join!(
+        table(app, actor, &tq),
+        async {
+            match total_in_trend {
+                true => Ok(None),
+                false => table(app, actor, &now_q).await.map(Some),
+            }
+        },
+        table(app, actor, &prev_q),
+        table(app, actor, &gq),
+        table(app, actor, &wq),
+        async {
+            match funnel_in_groups {
+                true => Ok(None),
+                false => table(app, actor, &fq).await.map(Some),
+            }
+        },
+    )?;
+    Ok(Dashboard {
+        now: now.unwrap_or_else(|| total_of(&trend, actor.lang)),
+        technicians: technicians.unwrap_or_else(|| groups.clone()),
+        prev,
+        trend,
+        groups,
+        weeks,
+    })
 }
 
 /// How groups read: units', regions' and technicians' names.

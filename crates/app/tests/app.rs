@@ -2566,6 +2566,11 @@ mod kpis {
             .await
             .unwrap();
         let (from, to) = (lo + Duration::days(3), hi - Duration::days(3));
+        // At least one whole month inside, so that whole months and cut months are both read.
+        assert!(
+            (to - from).num_days() >= 62,
+            "{from}..{to} holds no whole month"
+        );
         let units: Vec<(i64,)> = db
             .fetch_all("SELECT id FROM org_units", vec![])
             .await
@@ -2623,6 +2628,57 @@ mod kpis {
             let mut want: Vec<(NaiveDate, i64)> = facts.iter().map(|f| (f.1, f.2)).collect();
             want.sort();
             assert_eq!(by_day, want, "{col} per day");
+            // By month and for all units (whole months from the rows' seconds alone), and for
+            // one technician (whole months from the per-technician rows).
+            let mut by_month: Vec<(NaiveDate, i64)> = durations(db, &vis, &q, Group::Month, which)
+                .await
+                .unwrap()
+                .into_iter()
+                .flat_map(|(k, v)| {
+                    let Key::Day(m) = k else { panic!("{k:?}") };
+                    v.into_iter().map(move |s| (m, s))
+                })
+                .collect();
+            by_month.sort();
+            let mut want: Vec<(NaiveDate, i64)> = facts
+                .iter()
+                .map(|f| (f.1.with_day(1).unwrap(), f.2))
+                .collect();
+            want.sort();
+            assert_eq!(by_month, want, "{col} per month");
+            let mut all: Vec<i64> = durations(db, &vis, &q, Group::None, which)
+                .await
+                .unwrap()
+                .into_values()
+                .flatten()
+                .collect();
+            all.sort();
+            let mut want: Vec<i64> = facts.iter().map(|f| f.2).collect();
+            want.sort();
+            assert_eq!(all, want, "{col} in all");
+            let busiest = facts
+                .iter()
+                .filter_map(|f| f.0)
+                .max_by_key(|t| facts.iter().filter(|f| f.0 == Some(*t)).count())
+                .expect("a technician with durations");
+            let one = FactQuery {
+                technician_id: Some(busiest),
+                ..q.clone()
+            };
+            let mut mine: Vec<i64> = durations(db, &vis, &one, Group::None, which)
+                .await
+                .unwrap()
+                .into_values()
+                .flatten()
+                .collect();
+            mine.sort();
+            let mut want: Vec<i64> = facts
+                .iter()
+                .filter(|f| f.0 == Some(busiest))
+                .map(|f| f.2)
+                .collect();
+            want.sort();
+            assert_eq!(mine, want, "{col} of technician {busiest}");
         }
         // The counters by month (whole months from the monthly sums) equal those by day added
         // up by month.

@@ -697,6 +697,69 @@ pub fn percent(r: &Rate) -> String {
     }
 }
 
+/// What `k`'s value reads from [`Sums`]: its counters, and whether it needs the late unarrived
+/// orders, the response or cycle durations, or the shifts. A reading of one KPI sums only these
+/// (the test `each_kpi_reads_only_what_it_declares` holds [`Sums::value`] to it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    pub counters: &'static [Counter],
+    pub late_unarrived: bool,
+    pub response: bool,
+    pub cycle: bool,
+    pub shifts: bool,
+}
+
+impl Kpi {
+    pub fn needs(self) -> Needs {
+        use Counter as C;
+        let of = |counters: &'static [Counter]| Needs {
+            counters,
+            late_unarrived: false,
+            response: false,
+            cycle: false,
+            shifts: false,
+        };
+        match self {
+            Kpi::FirstTimeFixRate => of(&[C::FtfNum, C::FtfDen]),
+            Kpi::RemoteResolutionRate => of(&[C::RemoteNum, C::RemoteDen]),
+            Kpi::ResponseTimeMinutes => Needs {
+                response: true,
+                ..of(&[])
+            },
+            Kpi::ArrivalCompliance => Needs {
+                late_unarrived: true,
+                ..of(&[C::ArrivedOnTime, C::ArrivedFirst])
+            },
+            Kpi::RepairCycleHours => Needs {
+                cycle: true,
+                ..of(&[])
+            },
+            Kpi::RepeatRepairRate => of(&[C::RepeatNum, C::RepeatDen]),
+            Kpi::CallsPerTechnicianDay => Needs {
+                shifts: true,
+                ..of(&[C::Visits])
+            },
+            Kpi::EffectiveOnsiteShare => Needs {
+                shifts: true,
+                ..of(&[C::OnsiteSeconds])
+            },
+            Kpi::SatisfactionRate => of(&[C::VerySatisfied, C::Satisfied, C::Answered]),
+            Kpi::VerySatisfiedRate => of(&[C::VerySatisfied, C::Answered]),
+            Kpi::DissatisfiedRate => of(&[C::Dissatisfied, C::Answered]),
+            Kpi::ComplaintRate => of(&[C::Complaints, C::Completed]),
+            Kpi::FollowUpCoverage => of(&[C::Answered, C::Completed]),
+            Kpi::ComplaintOnTimeClosure => of(&[C::ComplaintsOnTime, C::ComplaintsDue]),
+            Kpi::ServiceRevenue => of(&[C::CustomerFen, C::ManufacturerFen]),
+            Kpi::CsiByItem => of(&[C::CsiPoints, C::CsiAnswers]),
+            Kpi::GrossMarginPerCall
+            | Kpi::PartsOnTimeRate
+            | Kpi::ReturnedPartNoFaultRate
+            | Kpi::WeightedPrintVolume
+            | Kpi::PartsUsageRate => of(&[]),
+        }
+    }
+}
+
 /// Sums of the counters of the facts of one group and period, and their durations.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Sums {
@@ -936,6 +999,48 @@ pub fn funnel_limits(p: f64, n: i64) -> Option<(f64, f64, f64, f64)> {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    /// A KPI's value is the same whatever the sums hold besides what it declares it needs, so a
+    /// reading of one KPI may leave the rest unread.
+    #[test]
+    fn each_kpi_reads_only_what_it_declares() {
+        let full = |seed: i64| Sums {
+            counters: std::array::from_fn(|i| 7 + seed * (i as i64 + 3) % 41),
+            arrival_late_unarrived: 2 + seed,
+            response_seconds: vec![60 * seed, 600, 1_200 + seed],
+            cycle_seconds: vec![3_600, 7_200 * seed],
+            shift_days: Some(3 + seed),
+            shift_seconds: Some(30_000 + seed),
+        };
+        for seed in 1..6 {
+            let all = full(seed);
+            for k in Kpi::ALL {
+                let n = k.needs();
+                let mut only = Sums::default();
+                for c in n.counters {
+                    only.set(*c, all.get(*c));
+                }
+                if n.late_unarrived {
+                    only.arrival_late_unarrived = all.arrival_late_unarrived;
+                }
+                if n.response {
+                    only.response_seconds = all.response_seconds.clone();
+                }
+                if n.cycle {
+                    only.cycle_seconds = all.cycle_seconds.clone();
+                }
+                if n.shifts {
+                    only.shift_days = all.shift_days;
+                    only.shift_seconds = all.shift_seconds;
+                }
+                assert_eq!(
+                    only.value(*k),
+                    all.value(*k),
+                    "{k:?} reads more than it declares"
+                );
+            }
+        }
+    }
 
     fn t(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

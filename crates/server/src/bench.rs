@@ -799,9 +799,25 @@ async fn kpis(db: &str, requests: usize, rebuild: bool, only: Option<&str>) -> a
     let (y0, y1) = Period::Year.range(today);
     let mut store_month = Query::new(m0, m1, By::Technician);
     store_month.unit_id = Some(store);
+    let mut weeks = Query::new(
+        shouhou_domain::kpi::Bucket::Week.start(m1) - chrono::Duration::weeks(11),
+        m1,
+        By::Week,
+    );
+    weeks.only = Some(shouhou_domain::kpi::Kpi::FirstTimeFixRate);
     let cases: Vec<(&str, Query)> = vec![
         ("head office month", Query::new(m0, m1, By::Store)),
+        ("head office month total", Query::new(m0, m1, By::All)),
+        (
+            "head office 14 days by day",
+            Query::new(m1 - chrono::Duration::days(13), m1, By::Day),
+        ),
+        ("head office 12 weeks first-time fix", weeks),
         ("head office year", Query::new(y0, y1, By::Month)),
+        (
+            "head office year by technician",
+            Query::new(y0, y1, By::Technician),
+        ),
         ("store month", store_month),
         ("technician ranking", Query::new(m0, m1, By::Technician)),
     ];
@@ -813,6 +829,36 @@ async fn kpis(db: &str, requests: usize, rebuild: bool, only: Option<&str>) -> a
             let table = kpi::table(&app, &actor, q).await?;
             times.push(t.elapsed());
             std::hint::black_box(table);
+        }
+        report(name, times);
+    }
+    // Every table of the dashboard page (read side by side, as the page reads them).
+    let boards = [
+        (
+            "dashboard month by store (all tables)",
+            Period::Month,
+            By::Store,
+        ),
+        (
+            "dashboard year by store (all tables)",
+            Period::Year,
+            By::Store,
+        ),
+        (
+            "dashboard year by technician (all tables)",
+            Period::Year,
+            By::Technician,
+        ),
+    ];
+    for (name, period, by) in boards.iter().filter(|c| wanted(c.0)) {
+        let (from, to) = period.range(today);
+        let q = Query::new(from, to, By::All);
+        let mut times = Vec::with_capacity(requests);
+        for _ in 0..requests {
+            let t = Instant::now();
+            let d = kpi::dashboard(&app, &actor, &q, Some(*period), *by).await?;
+            times.push(t.elapsed());
+            std::hint::black_box(d);
         }
         report(name, times);
     }

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use crate::args;
 use crate::db::{Db, Tx};
-use crate::kpi::{daily_group_expr, filtered_on, key_of, split, FactQuery, Group, Key};
+use crate::kpi::{daily_group_expr, filtered_on, group_by, key_of, split, FactQuery, Group, Key};
 use crate::scope::Sql;
 use crate::{Result, Visibility};
 
@@ -246,7 +246,7 @@ pub async fn counts(
                     .join(", ")
             ));
             filtered_on(date, vis, &piece, &mut sql);
-            sql.push(" GROUP BY 1, 2, 3, 4");
+            sql.push(&group_by(&[gi, gt, &gd, "f.item"]));
             type Pivot = (
                 Option<i64>,
                 Option<String>,
@@ -274,7 +274,8 @@ pub async fn counts(
                  CAST(SUM(f.n) AS BIGINT) AS n FROM kpi_csi_daily f"
             ));
             filtered_on("day", vis, &piece, &mut sql);
-            sql.push(" GROUP BY 1, 2, 3, 4, 5 HAVING SUM(f.n) <> 0");
+            sql.push(&group_by(&[gi, gt, gd, "f.item", "f.rating"]));
+            sql.push(" HAVING SUM(f.n) <> 0");
             db.fetch_all(&sql.text, sql.args).await?
         };
         for (i, t, d, item, rating, n) in rows {

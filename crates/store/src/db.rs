@@ -63,6 +63,7 @@ arg_from!(Option<DateTime<Utc>>, v, Arg::Time(v));
 arg_from!(NaiveDate, v, Arg::Date(Some(v)));
 arg_from!(Option<NaiveDate>, v, Arg::Date(v));
 arg_from!(Vec<u8>, v, Arg::Bytes(Some(v)));
+arg_from!(Option<Vec<u8>>, v, Arg::Bytes(v));
 
 /// Builds a `Vec<Arg>` from values of mixed types.
 #[macro_export]

@@ -734,6 +734,22 @@ pub(crate) fn daily_group_expr(g: Group) -> (&'static str, &'static str, &'stati
     }
 }
 
+/// ` GROUP BY` the positions of the grouping columns that are not a constant NULL (grouping by a
+/// constant too makes SQLite sort every row instead of walking the index in order); empty when
+/// every column is constant.
+pub(crate) fn group_by(exprs: &[&str]) -> String {
+    let cols: Vec<String> = exprs
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| !e.starts_with("CAST(NULL"))
+        .map(|(i, _)| (i + 1).to_string())
+        .collect();
+    match cols.is_empty() {
+        true => String::new(),
+        false => format!(" GROUP BY {}", cols.join(", ")),
+    }
+}
+
 pub(crate) fn group_expr(g: Group) -> (&'static str, &'static str, &'static str) {
     const NI: &str = "CAST(NULL AS BIGINT)";
     const NT: &str = "CAST(NULL AS TEXT)";
@@ -883,6 +899,20 @@ pub async fn sums(
     group: Group,
     now: DateTime<Utc>,
 ) -> Result<Vec<(Key, [i64; COUNTERS], i64)>> {
+    sums_of(db, vis, q, group, now, &Counter::ALL, true).await
+}
+
+/// [`sums`] of some counters only (the others answer 0), and the late unarrived orders only
+/// when `late`: what a reading of one KPI needs (`domain::kpi::Kpi::needs`).
+pub async fn sums_of(
+    db: &Db,
+    vis: &Visibility,
+    q: &FactQuery,
+    group: Group,
+    now: DateTime<Utc>,
+    counters: &[Counter],
+    late: bool,
+) -> Result<Vec<(Key, [i64; COUNTERS], i64)>> {
     // Without a category, brand or type, unit × technician sums are enough (and far fewer): per
     // month for the months the period holds whole (unless grouped by day), per day for the rest.
     let coarse = q.category.is_none()
@@ -929,9 +959,12 @@ pub async fn sums(
         ));
         for c in Counter::ALL {
             let col = c.column();
-            sql.push(&format!(
-                ", CAST(COALESCE(SUM(f.{col}), 0) AS BIGINT) AS {col}"
-            ));
+            match counters.contains(&c) {
+                true => sql.push(&format!(
+                    ", CAST(COALESCE(SUM(f.{col}), 0) AS BIGINT) AS {col}"
+                )),
+                false => sql.push(&format!(", CAST(0 AS BIGINT) AS {col}")),
+            };
         }
         sql.push(&format!(" FROM {table} f"));
         let piece = FactQuery {
@@ -940,9 +973,7 @@ pub async fn sums(
             ..q.clone()
         };
         filtered_on(date, vis, &piece, &mut sql);
-        if group != Group::None {
-            sql.push(" GROUP BY 1, 2, 3");
-        }
+        sql.push(&group_by(&[gi, gt, &gd]));
         let rows: Vec<SumRow> = db.fetch_all(&sql.text, sql.args).await?;
         for r in rows {
             let c = r.counters();
@@ -954,6 +985,9 @@ pub async fn sums(
             }
         }
     }
+    if !late {
+        return Ok(acc.into_iter().map(|(k, (c, late))| (k, c, late)).collect());
+    }
     // Field orders nobody reached whose arrive-by has passed: by the clock, from the facts.
     let (gi, gt, gd) = group_expr(group);
     let mut sql = Sql::new(&format!(
@@ -962,10 +996,11 @@ pub async fn sums(
     filtered(vis, q, &mut sql);
     let n = sql.arg(now);
     sql.push(&format!(
-        " AND f.late_after IS NOT NULL AND f.late_after <= {n} GROUP BY 1, 2, 3"
+        " AND f.late_after IS NOT NULL AND f.late_after <= {n}{}",
+        group_by(&[gi, gt, gd])
     ));
     let late: Vec<GroupCount> = db.fetch_all(&sql.text, sql.args).await?;
-    for (i, t, d, n) in late {
+    for (i, t, d, n) in late.into_iter().filter(|r| r.3 != 0) {
         acc.entry(key_of(group, i, t, d))
             .or_insert(([0; COUNTERS], 0))
             .1 += n;
@@ -1000,7 +1035,7 @@ pub(crate) fn split(
 }
 
 /// The first and last month (their first days) a period holds whole, if any.
-fn whole_months(from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+pub(crate) fn whole_months(from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
     use chrono::{Datelike, Duration, Months};
     let first = if from.day() == 1 {
         from
@@ -1154,9 +1189,7 @@ pub async fn shifts(
         if let Some(t) = technician_id {
             sql.push_bind(" AND t.id = {}", t);
         }
-        if group != ShiftGroup::None {
-            sql.push(" GROUP BY 1, 2, 3");
-        }
+        sql.push(&group_by(&[tech, unit, &day]));
         let rows: Vec<ShiftSum> = db.fetch_all(&sql.text, sql.args).await?;
         out.extend(rows.into_iter().filter(|r| r.days > 0).map(|mut r| {
             if group == ShiftGroup::Month {

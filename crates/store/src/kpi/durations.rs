@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{Datelike, Duration, Months, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use shouhou_domain::kpi::Fact;
 
 use super::{group_expr, id_list, key_of, DurationOf, FactQuery, Group, Key};
@@ -64,6 +64,22 @@ fn pack(entries: &[Entry]) -> Result<Vec<u8>> {
         e.put(&mut out)?;
     }
     Ok(out)
+}
+
+/// The entries' seconds alone, as little-endian `i32` in the entries' order (a quarter of the
+/// bytes: what a reading of whole months without technicians or days reads), or `None` where a
+/// value does not fit (such a row is read from its entries).
+fn pack_seconds(entries: &[Entry]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(entries.len() * 4);
+    for e in entries {
+        out.extend_from_slice(&i32::try_from(e.seconds).ok()?.to_le_bytes());
+    }
+    Some(out)
+}
+
+fn unpack_seconds(blob: &[u8]) -> impl Iterator<Item = i64> + '_ {
+    blob.chunks_exact(4)
+        .map(|b| i64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]])))
 }
 
 /// The key of a packed row.
@@ -257,10 +273,11 @@ pub(crate) async fn repack(
 
 async fn write(tx: &mut Tx, k: &RowKey, entries: &[Entry]) -> Result<()> {
     tx.execute(
-        "INSERT INTO kpi_durations (which, month, org_unit_id, unit_id, partner_unit_id, n, entries) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+        "INSERT INTO kpi_durations \
+         (which, month, org_unit_id, unit_id, partner_unit_id, n, entries, seconds) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (which, month, org_unit_id, unit_id, partner_unit_id) \
-         DO UPDATE SET n = excluded.n, entries = excluded.entries",
+         DO UPDATE SET n = excluded.n, entries = excluded.entries, seconds = excluded.seconds",
         args![
             k.which,
             k.month,
@@ -268,7 +285,8 @@ async fn write(tx: &mut Tx, k: &RowKey, entries: &[Entry]) -> Result<()> {
             k.unit_id,
             k.partner_unit_id,
             entries.len() as i64,
-            pack(entries)?
+            pack(entries)?,
+            pack_seconds(entries)
         ],
     )
     .await?;
@@ -326,8 +344,24 @@ pub(crate) async fn read(
         Group::Unit | Group::Region => group_expr(group).0,
         _ => "CAST(NULL AS BIGINT)",
     };
-    let mut sql = Sql::new(&format!(
-        "SELECT {gi} AS g_id, f.month, f.entries FROM kpi_durations f WHERE f.which = "
+    // Months wholly inside the period keep all their days: read without technicians or days,
+    // their rows' seconds alone will do.
+    let whole = super::whole_months(q.from, q.to);
+    let slim = whole
+        .filter(|_| q.technician_id.is_none() && !matches!(group, Group::Technician | Group::Day));
+    let mut sql = Sql::new(&format!("SELECT {gi} AS g_id, f.month, "));
+    let in_slim = match slim {
+        Some((m0, m1)) => {
+            let a = sql.arg(m0);
+            let b = sql.arg(m1);
+            format!("f.month >= {a} AND f.month <= {b} AND f.seconds IS NOT NULL")
+        }
+        None => "1 = 0".to_string(),
+    };
+    sql.push(&format!(
+        "CASE WHEN {in_slim} THEN f.seconds END AS seconds, \
+         CASE WHEN {in_slim} THEN NULL ELSE f.entries END AS entries \
+         FROM kpi_durations f WHERE f.which = "
     ));
     let w = sql.arg(which_code(which));
     sql.push(&w);
@@ -339,16 +373,23 @@ pub(crate) async fn read(
     if let Some(units) = &q.units {
         sql.push(&format!(" AND f.unit_id IN ({})", id_list(units)));
     }
-    let rows: Vec<(Option<i64>, NaiveDate, Vec<u8>)> = db.fetch_all(&sql.text, sql.args).await?;
+    type Packed = (Option<i64>, NaiveDate, Option<Vec<u8>>, Option<Vec<u8>>);
+    let rows: Vec<Packed> = db.fetch_all(&sql.text, sql.args).await?;
     let mut out: HashMap<Key, Vec<i64>> = HashMap::new();
-    // A month wholly inside the period keeps all its days.
-    let whole = |m: NaiveDate| {
-        m >= q.from
-            && m.checked_add_months(Months::new(1))
-                .is_some_and(|next| next - Duration::days(1) <= q.to)
-    };
-    for (g_id, month, blob) in rows {
-        let all_days = whole(month);
+    let all_days_of = |m: NaiveDate| whole.is_some_and(|(a, b)| m >= a && m <= b);
+    for (g_id, month, seconds, blob) in rows {
+        if let Some(seconds) = seconds {
+            let k = match group {
+                Group::Month => Key::Day(month),
+                _ => key_of(group, g_id, None, None),
+            };
+            let v = out.entry(k).or_default();
+            v.reserve(seconds.len() / 4);
+            v.extend(unpack_seconds(&seconds));
+            continue;
+        }
+        let blob = blob.unwrap_or_default();
+        let all_days = all_days_of(month);
         let entries = unpack(&blob).filter(|e| {
             q.technician_id.is_none_or(|t| t == e.technician)
                 && (all_days || {

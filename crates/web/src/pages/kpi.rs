@@ -353,25 +353,6 @@ pub(crate) fn query_of(f: &Form, today: NaiveDate) -> (KpiQuery, Option<Period>)
     (q, period)
 }
 
-/// The trend window: twelve buckets ending at the period's end.
-fn trend_query(q: &KpiQuery, period: Option<Period>) -> KpiQuery {
-    let mut t = q.clone();
-    let len = (q.to - q.from).num_days() + 1;
-    let by = match period {
-        Some(p) => p.trend(),
-        None if len <= 31 => By::Day,
-        None if len <= 120 => By::Week,
-        None => By::Month,
-    };
-    t.by = by;
-    t.from = match by {
-        By::Day => q.to - Duration::days(13),
-        By::Week => def::Bucket::Week.start(q.to) - Duration::weeks(11),
-        _ => def::add_months(def::Bucket::Month.start(q.to), -11),
-    };
-    t
-}
-
 pub async fn dashboard(State(s): State<AppState>, p: Page, Query(f): Query<Form>) -> Response {
     let lang = p.actor.lang;
     let today = s.app.today();
@@ -397,38 +378,26 @@ pub async fn dashboard(State(s): State<AppState>, p: Page, Query(f): Query<Form>
         to: pt,
         ..q.clone()
     };
-    let tq = trend_query(&q, period);
-    let mut gq = q.clone();
-    gq.by = by;
-    // Twelve weeks of first-time fix for the p-chart; the period's technicians for the funnel.
-    let mut wq = q.clone();
-    wq.by = By::Week;
-    wq.from = def::Bucket::Week.start(q.to) - Duration::weeks(11);
-    let mut fq = q.clone();
-    fq.by = By::Technician;
-
-    let result = async {
-        let trend = uc::table(&s.app, &p.actor, &tq).await?;
-        // A period the trend covers exactly (a year by month): its total is the trend's sum.
-        let now = if (tq.from, tq.to) == (q.from, q.to) {
-            uc::total_of(&trend, p.actor.lang)
-        } else {
-            uc::table(&s.app, &p.actor, &q).await?
-        };
-        let prev = uc::table(&s.app, &p.actor, &prev_q).await?;
-        let groups = uc::table(&s.app, &p.actor, &gq).await?;
-        let weeks = uc::table(&s.app, &p.actor, &wq).await?;
-        // Grouped by technician already: the funnel reads the same table.
-        let techs = if fq == gq {
-            groups.clone()
-        } else {
-            uc::table(&s.app, &p.actor, &fq).await?
-        };
-        let units = org_units::all(&s.app.db).await?;
-        Ok::<_, shouhou_app::AppError>((now, prev, trend, groups, weeks, techs, units))
-    }
-    .await;
-    let (now, prev, trend, groups, weeks, techs, units) = match result {
+    // The tables, the units and the satisfaction radar side by side.
+    let (result, radar_csi) = tokio::join!(
+        async {
+            tokio::try_join!(uc::dashboard(&s.app, &p.actor, &q, period, by), async {
+                Ok(org_units::all(&s.app.db).await?)
+            },)
+        },
+        csi_radar(&s, &p, &q, &prev_q),
+    );
+    let (
+        uc::Dashboard {
+            now,
+            prev,
+            trend,
+            groups,
+            weeks,
+            technicians: techs,
+        },
+        units,
+    ) = match result {
         Ok(r) => r,
         Err(e) => return err(e),
     };
@@ -623,7 +592,6 @@ pub async fn dashboard(State(s): State<AppState>, p: Page, Query(f): Query<Form>
         )
     };
 
-    let radar_csi = csi_radar(&s, &p, &q, &prev_q).await;
     let radar_tech = match q.technician_id {
         Some(_) => {
             let mut team_q = q.clone();
@@ -749,9 +717,9 @@ pub async fn dashboard(State(s): State<AppState>, p: Page, Query(f): Query<Form>
 /// user may not read CSI or nobody answered).
 async fn csi_radar(s: &AppState, p: &Page, q: &KpiQuery, prev_q: &KpiQuery) -> String {
     let lang = p.actor.lang;
-    let (Ok(now), Ok(prev)) = (
-        shouhou_app::csi::table(&s.app, &p.actor, q).await,
-        shouhou_app::csi::table(&s.app, &p.actor, prev_q).await,
+    let (Ok(now), Ok(prev)) = tokio::join!(
+        shouhou_app::csi::table(&s.app, &p.actor, q),
+        shouhou_app::csi::table(&s.app, &p.actor, prev_q),
     ) else {
         return String::new();
     };
