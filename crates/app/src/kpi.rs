@@ -373,6 +373,16 @@ impl Query {
         }
     }
 
+    /// The same query over the period before, as long (DOMAIN.md: the change is against it).
+    pub fn previous(&self) -> Query {
+        let (from, to) = def::previous_period(self.from, self.to);
+        Query {
+            from,
+            to,
+            ..self.clone()
+        }
+    }
+
     /// Whether the table answers `k`.
     fn wants(&self, k: Kpi) -> bool {
         self.only.is_none_or(|o| o == k)
@@ -697,12 +707,9 @@ pub async fn dashboard(
     period: Option<Period>,
     by: By,
 ) -> Result<Dashboard> {
-    let (pf, pt) = def::previous_period(q.from, q.to);
     let prev_q = Query {
-        from: pf,
-        to: pt,
         by: By::All,
-        ..q.clone()
+        ..q.previous()
     };
     let now_q = Query {
         by: By::All,

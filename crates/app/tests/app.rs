@@ -2589,17 +2589,26 @@ mod kpis {
             (DurationOf::Response, "response_seconds"),
             (DurationOf::Cycle, "cycle_seconds"),
         ] {
-            let mut by_tech: Vec<(Option<i64>, i64)> =
-                durations(db, &vis, &q, Group::Technician, which)
+            // Every (group, seconds) pair of a reading, in order.
+            let vis = &vis;
+            let pairs = |q: FactQuery, g: Group| async move {
+                let mut out: Vec<(Key, i64)> = durations(db, vis, &q, g, which)
                     .await
                     .unwrap()
                     .into_iter()
-                    .flat_map(|(k, v)| {
-                        let Key::Id(t) = k else { panic!("{k:?}") };
-                        v.into_iter().map(move |s| (t, s))
-                    })
+                    .flat_map(|(k, v)| v.into_iter().map(move |s| (k.clone(), s)))
                     .collect();
-            by_tech.sort();
+                out.sort();
+                out
+            };
+            let by_tech: Vec<(Option<i64>, i64)> = pairs(q.clone(), Group::Technician)
+                .await
+                .into_iter()
+                .map(|(k, s)| match k {
+                    Key::Id(t) => (t, s),
+                    k => panic!("{k:?}"),
+                })
+                .collect();
             let mut facts: Vec<(Option<i64>, NaiveDate, i64)> = db
                 .fetch_all(
                     &format!(
@@ -2615,44 +2624,38 @@ mod kpis {
             want.sort();
             assert!(!want.is_empty(), "{col}: no durations in {from}..{to}");
             assert_eq!(by_tech, want, "{col} per technician");
-            let mut by_day: Vec<(NaiveDate, i64)> = durations(db, &vis, &q, Group::Day, which)
+            let by_day: Vec<(NaiveDate, i64)> = pairs(q.clone(), Group::Day)
                 .await
-                .unwrap()
                 .into_iter()
-                .flat_map(|(k, v)| {
-                    let Key::Day(d) = k else { panic!("{k:?}") };
-                    v.into_iter().map(move |s| (d, s))
+                .map(|(k, s)| match k {
+                    Key::Day(d) => (d, s),
+                    k => panic!("{k:?}"),
                 })
                 .collect();
-            by_day.sort();
             let mut want: Vec<(NaiveDate, i64)> = facts.iter().map(|f| (f.1, f.2)).collect();
             want.sort();
             assert_eq!(by_day, want, "{col} per day");
             // By month and for all units (whole months from the rows' seconds alone), and for
             // one technician (whole months from the per-technician rows).
-            let mut by_month: Vec<(NaiveDate, i64)> = durations(db, &vis, &q, Group::Month, which)
+            let by_month: Vec<(NaiveDate, i64)> = pairs(q.clone(), Group::Month)
                 .await
-                .unwrap()
                 .into_iter()
-                .flat_map(|(k, v)| {
-                    let Key::Day(m) = k else { panic!("{k:?}") };
-                    v.into_iter().map(move |s| (m, s))
+                .map(|(k, s)| match k {
+                    Key::Day(d) => (d, s),
+                    k => panic!("{k:?}"),
                 })
                 .collect();
-            by_month.sort();
             let mut want: Vec<(NaiveDate, i64)> = facts
                 .iter()
                 .map(|f| (f.1.with_day(1).unwrap(), f.2))
                 .collect();
             want.sort();
             assert_eq!(by_month, want, "{col} per month");
-            let mut all: Vec<i64> = durations(db, &vis, &q, Group::None, which)
+            let all: Vec<i64> = pairs(q.clone(), Group::None)
                 .await
-                .unwrap()
-                .into_values()
-                .flatten()
+                .into_iter()
+                .map(|p| p.1)
                 .collect();
-            all.sort();
             let mut want: Vec<i64> = facts.iter().map(|f| f.2).collect();
             want.sort();
             assert_eq!(all, want, "{col} in all");
@@ -2665,13 +2668,11 @@ mod kpis {
                 technician_id: Some(busiest),
                 ..q.clone()
             };
-            let mut mine: Vec<i64> = durations(db, &vis, &one, Group::None, which)
+            let mine: Vec<i64> = pairs(one, Group::None)
                 .await
-                .unwrap()
-                .into_values()
-                .flatten()
+                .into_iter()
+                .map(|p| p.1)
                 .collect();
-            mine.sort();
             let mut want: Vec<i64> = facts
                 .iter()
                 .filter(|f| f.0 == Some(busiest))

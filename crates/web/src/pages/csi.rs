@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 use shouhou_app::csi::{self as uc, item_label, QuestionnaireInput, Table};
-use shouhou_app::kpi::{By, Period, Query as KpiQuery};
+use shouhou_app::kpi::{By, Period};
 use shouhou_app::AppError;
 use shouhou_domain::csi::ItemScore;
 use shouhou_domain::kpi as def;
@@ -81,12 +81,7 @@ pub async fn page(State(s): State<AppState>, p: Page, Query(f): Query<Form>) -> 
     let zh = lang == Lang::ZhCn;
     let (q, period) = query_of(&f, s.app.today());
     let by = f.by.as_deref().and_then(By::parse).unwrap_or(By::Store);
-    let (pf, pt) = def::previous_period(q.from, q.to);
-    let prev_q = KpiQuery {
-        from: pf,
-        to: pt,
-        ..q.clone()
-    };
+    let prev_q = q.previous();
     let mut gq = q.clone();
     gq.by = by;
     let r = async {
@@ -148,7 +143,12 @@ pub async fn page(State(s): State<AppState>, p: Page, Query(f): Query<Form>) -> 
                 items.iter().map(|i| i.csi.map(|v| v / 100.0)).collect(),
             ),
             (
-                format!("{}{} – {}", if zh { "上期 " } else { "Previous " }, pf, pt),
+                format!(
+                    "{}{} – {}",
+                    if zh { "上期 " } else { "Previous " },
+                    prev_q.from,
+                    prev_q.to
+                ),
                 "before",
                 items
                     .iter()

@@ -372,12 +372,7 @@ pub async fn dashboard(State(s): State<AppState>, p: Page, Query(f): Query<Form>
         .and_then(|c| c.parse::<Kpi>().ok())
         .filter(|k| COLUMNS.contains(k))
         .unwrap_or(Kpi::FirstTimeFixRate);
-    let (pf, pt) = def::previous_period(q.from, q.to);
-    let prev_q = KpiQuery {
-        from: pf,
-        to: pt,
-        ..q.clone()
-    };
+    let prev_q = q.previous();
     // The tables, the units and the satisfaction radar side by side.
     let (result, radar_csi) = tokio::join!(
         async {
