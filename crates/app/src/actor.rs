@@ -1,6 +1,9 @@
 //! Who is acting, and what they may see. [`visibility_for`] is the one scoping function: every
 //! list, detail, search, count and export passes the [`Visibility`] it returns to the store.
 
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
 use shouhou_domain::{Lang, Role};
 use shouhou_store::records::{OrgUnit, User};
 use shouhou_store::repo::{org_units, technicians};
@@ -59,11 +62,49 @@ pub fn subtree(units: &[OrgUnit], root: i64) -> Vec<i64> {
     out
 }
 
+/// The org tree as last read, with the fingerprint it was read at
+/// ([`org_units::fingerprint`]): a request's scoping reads one row to check it, not the tree.
+/// Another server on the same database changing a unit changes the fingerprint too.
+#[derive(Debug, Default)]
+pub struct UnitCache(RwLock<Option<(UnitsFingerprint, Arc<Vec<OrgUnit>>)>>);
+
+type UnitsFingerprint = (i64, i64, Option<DateTime<Utc>>);
+
+impl UnitCache {
+    /// Every org unit, read again only when one was added or changed.
+    pub async fn units(&self, db: &Db) -> Result<Arc<Vec<OrgUnit>>> {
+        let now = org_units::fingerprint(db).await?;
+        if let Ok(g) = self.0.read() {
+            if let Some((seen, units)) = g.as_ref() {
+                if *seen == now {
+                    return Ok(units.clone());
+                }
+            }
+        }
+        // Read after the fingerprint: a change in between leaves a stale fingerprint, which
+        // the next request finds different and reads again.
+        let units = Arc::new(org_units::all(db).await?);
+        if let Ok(mut g) = self.0.write() {
+            *g = Some((now, units.clone()));
+        }
+        Ok(units)
+    }
+}
+
 /// What `user` may see: its unit and the units below; a technician only its own orders, a
 /// partner only the orders given to its unit.
 pub async fn visibility_for(db: &Db, user: &User) -> Result<(Visibility, Option<i64>)> {
     let units = org_units::all(db).await?;
-    let tree = subtree(&units, user.org_unit_id);
+    visibility_in(db, &units, user).await
+}
+
+/// [`visibility_for`] over the org tree `units`.
+async fn visibility_in(
+    db: &Db,
+    units: &[OrgUnit],
+    user: &User,
+) -> Result<(Visibility, Option<i64>)> {
+    let tree = subtree(units, user.org_unit_id);
     let (technician_id, partner_unit_id) = match user.role {
         Role::Technician => {
             let t = technicians::by_user(db, user.id).await?;
@@ -75,6 +116,7 @@ pub async fn visibility_for(db: &Db, user: &User) -> Result<(Visibility, Option<
     };
     Ok((
         Visibility {
+            all_units: tree.len() == units.len(),
             units: tree,
             technician_id,
             partner_unit_id,
@@ -85,7 +127,23 @@ pub async fn visibility_for(db: &Db, user: &User) -> Result<(Visibility, Option<
 
 /// The actor for `user`; the language is the user's own setting, else `fallback` (the browser's).
 pub async fn actor_for(db: &Db, user: User, fallback: Option<Lang>) -> Result<Actor> {
-    let (vis, technician_id) = visibility_for(db, &user).await?;
+    let units = org_units::all(db).await?;
+    actor_in(db, &units, user, fallback).await
+}
+
+/// [`actor_for`] with the org tree from `cache` (a request's actor).
+pub async fn actor_cached(
+    db: &Db,
+    cache: &UnitCache,
+    user: User,
+    fallback: Option<Lang>,
+) -> Result<Actor> {
+    let units = cache.units(db).await?;
+    actor_in(db, &units, user, fallback).await
+}
+
+async fn actor_in(db: &Db, units: &[OrgUnit], user: User, fallback: Option<Lang>) -> Result<Actor> {
+    let (vis, technician_id) = visibility_in(db, units, &user).await?;
     let lang = match &user.lang {
         Some(l) => Lang::from_header(l),
         None => fallback.unwrap_or_default(),

@@ -35,7 +35,7 @@ use shouhou_store::repo::sign_in::{self, Counter, Reservation, ALL_CLIENTS};
 use shouhou_store::repo::{sessions, users};
 use tokio::sync::Semaphore;
 
-use crate::actor::{actor_for, Actor};
+use crate::actor::{actor_cached, Actor};
 #[cfg(doc)]
 use crate::Settings;
 use crate::{App, AppError, Result};
@@ -301,7 +301,7 @@ pub async fn authenticate(app: &App, token: &str, lang: Option<Lang>) -> Result<
     if !user.active {
         return Err(AppError::Unauthenticated);
     }
-    let mut actor = actor_for(&app.db, user, lang).await?;
+    let mut actor = actor_cached(&app.db, &app.units, user, lang).await?;
     actor.session = Some(token_hash(token));
     Ok((actor, s.csrf_token))
 }

@@ -122,6 +122,8 @@ pub struct App {
     pub hashing: Arc<auth::HashGate>,
     /// A geocoding service that replaces the configured one (tests: never the network).
     pub geocoder: Option<Arc<dyn geocoding::Geocoder>>,
+    /// The org tree for scoping each request, read again when it changes.
+    pub units: Arc<actor::UnitCache>,
 }
 
 impl App {
@@ -136,6 +138,7 @@ impl App {
             clock,
             hashing,
             geocoder: None,
+            units: Arc::default(),
         }
     }
 

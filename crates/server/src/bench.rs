@@ -8,6 +8,8 @@ use rand::{Rng, SeedableRng};
 use shouhou_app::actor::actor_for;
 use shouhou_store::repo::users;
 
+mod http;
+
 #[derive(Subcommand)]
 pub enum What {
     /// Lookup latency, server side, on the store's own data (load it with `demo --customers N`).
@@ -73,6 +75,22 @@ pub enum What {
         #[arg(long)]
         only: Option<String>,
     },
+    /// Load over loopback HTTP from this separate client process: starts `shouhou serve` on the
+    /// store (or drives `--url`), then creates, lists (three shapes and a deep page), lookups and
+    /// the KPI table, each for `--seconds` at each connection count: req/s, p50/p99, server RSS.
+    Http {
+        /// A server already running (e.g. http://127.0.0.1:8080) instead of starting one.
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Connection counts, comma-separated.
+        #[arg(long, default_value = "8,32", value_delimiter = ',')]
+        connections: Vec<usize>,
+        /// Only the request shapes whose name contains this ("list", "create").
+        #[arg(long)]
+        only: Option<String>,
+    },
     /// Work-order creation over loopback HTTP: requests/s and latency with concurrent clients.
     Create {
         #[arg(long, default_value_t = 32)]
@@ -87,6 +105,21 @@ pub async fn run(db: &str, what: What) -> anyhow::Result<()> {
         What::Lookup { queries, seed } => lookup(db, queries, seed).await,
         What::Create { clients, requests } => create(db, clients, requests).await,
         What::Pages { requests } => pages(db, requests).await,
+        What::Http {
+            url,
+            seconds,
+            connections,
+            only,
+        } => {
+            http::run(http::Options {
+                db: db.to_string(),
+                url,
+                seconds,
+                connections,
+                only,
+            })
+            .await
+        }
         What::Kpis {
             requests,
             rebuild,

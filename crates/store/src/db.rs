@@ -7,8 +7,9 @@ use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Arguments, FromRow, Postgres, Sqlite};
+use sqlx::{Arguments, FromRow, Postgres};
 
+use crate::writer::{Writer, WriterTx};
 use crate::{idempotency, Result, StoreError};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -20,10 +21,11 @@ pub enum Backend {
     Postgres,
 }
 
-/// The store: SQLite with one writer connection and a read pool, or a PostgreSQL pool.
+/// The store: SQLite with one writer connection (its transactions committed in groups, see
+/// [`Writer`]) and a read pool, or a PostgreSQL pool.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite { write: SqlitePool, read: SqlitePool },
+    Sqlite { write: Writer, read: SqlitePool },
     Postgres(PgPool),
 }
 
@@ -144,19 +146,23 @@ impl Db {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", "-65536")
             .pragma("temp_store", "memory");
+        // Page caches: the writer's 16 MiB, each reader's 4 MiB, so nine connections stay
+        // within ~50 MiB however large the store (the OS's file cache serves the rest).
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(opts.clone())
+            .connect_with(opts.clone().pragma("cache_size", "-16384"))
             .await?;
         let read = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(opts.read_only(true))
+            .connect_with(opts.read_only(true).pragma("cache_size", "-4096"))
             .await?;
-        Ok(Db::Sqlite { write, read })
+        Ok(Db::Sqlite {
+            write: Writer::new(write),
+            read,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -168,13 +174,14 @@ impl Db {
 
     pub async fn migrate(&self) -> Result<()> {
         match self {
-            Db::Sqlite { write, .. } => SQLITE_MIGRATIONS.run(write).await?,
+            Db::Sqlite { write, .. } => SQLITE_MIGRATIONS.run(write.pool()).await?,
             Db::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
         }
         Ok(())
     }
 
-    /// Starts a write transaction (`BEGIN IMMEDIATE` on SQLite, so writers queue up front).
+    /// Starts a write transaction (on SQLite a savepoint in the writer's batch, opened with
+    /// `BEGIN IMMEDIATE`, so writers queue up front).
     /// Inside an idempotent request whose transaction is parked, continues that transaction.
     pub async fn begin(&self) -> Result<Tx> {
         if let Some(unit) = idempotency::current() {
@@ -183,7 +190,7 @@ impl Db {
             }
         }
         Ok(match self {
-            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -238,7 +245,7 @@ impl Db {
             .ok_or(StoreError::NotFound)
     }
 
-    /// Runs one statement in autocommit (on SQLite through the writer).
+    /// Runs one statement in its own transaction (on SQLite through the writer's batch).
     pub async fn execute(&self, sql: &str, args: Vec<Arg>) -> Result<u64> {
         if let Some(unit) = idempotency::current() {
             if let Some(tx) = unit.0.lock().await.as_mut() {
@@ -246,10 +253,15 @@ impl Db {
             }
         }
         Ok(match self {
-            Db::Sqlite { write, .. } => sqlx::query_with(sql, sqlite_args(args)?)
-                .execute(write)
-                .await?
-                .rows_affected(),
+            Db::Sqlite { write, .. } => {
+                let mut tx = write.begin().await?;
+                let n = sqlx::query_with(sql, sqlite_args(args)?)
+                    .execute(tx.conn())
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                n
+            }
             Db::Postgres(p) => sqlx::query_with(sql, pg_args(args)?)
                 .execute(p)
                 .await?
@@ -263,7 +275,7 @@ impl Db {
             Db::Sqlite { write, .. } => {
                 sqlx::query("VACUUM INTO $1")
                     .bind(path)
-                    .execute(write)
+                    .execute(write.pool())
                     .await?;
                 Ok(())
             }
@@ -277,7 +289,7 @@ impl Db {
         match self {
             Db::Sqlite { write, read } => {
                 read.close().await;
-                write.close().await;
+                write.pool().close().await;
             }
             Db::Postgres(p) => p.close().await,
         }
@@ -286,7 +298,7 @@ impl Db {
 
 /// A transaction on either database; dropped without `commit` it rolls back.
 pub enum Tx {
-    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Sqlite(WriterTx),
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
@@ -320,7 +332,7 @@ impl Tx {
         Ok(match self {
             Tx::Sqlite(t) => {
                 sqlx::query_as_with(sql, sqlite_args(args)?)
-                    .fetch_all(&mut **t)
+                    .fetch_all(t.conn())
                     .await?
             }
             Tx::Postgres(t) => {
@@ -339,7 +351,7 @@ impl Tx {
         Ok(match self {
             Tx::Sqlite(t) => {
                 sqlx::query_as_with(sql, sqlite_args(args)?)
-                    .fetch_optional(&mut **t)
+                    .fetch_optional(t.conn())
                     .await?
             }
             Tx::Postgres(t) => {
@@ -359,7 +371,7 @@ impl Tx {
     pub async fn execute(&mut self, sql: &str, args: Vec<Arg>) -> Result<u64> {
         Ok(match self {
             Tx::Sqlite(t) => sqlx::query_with(sql, sqlite_args(args)?)
-                .execute(&mut **t)
+                .execute(t.conn())
                 .await?
                 .rows_affected(),
             Tx::Postgres(t) => sqlx::query_with(sql, pg_args(args)?)

@@ -14,6 +14,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("bad argument: {0}")]
     Bind(String),
+    /// The batch holding the transaction failed to commit (SQLite's group commit): nothing of
+    /// it was saved.
+    #[error("the write was not saved: its batch failed to commit")]
+    NotSaved,
 }
 
 impl From<sqlx::Error> for StoreError {

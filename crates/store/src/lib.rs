@@ -23,6 +23,7 @@ pub mod selfservice;
 pub mod service;
 pub mod targets;
 pub mod work_orders;
+pub mod writer;
 
 pub use db::{Arg, Backend, Db, FromDbRow, Tx};
 pub use error::StoreError;

@@ -93,12 +93,16 @@ impl Page {
 }
 
 /// One page of a list: its rows, how many rows the list's filters match in the user's scope
-/// (`total`), and the page's `limit` and `offset`. Every collection of the API answers this.
+/// (`total`, counted up to [`Paged::TOTAL_CAP`]), and the page's `limit` and `offset`. Every
+/// collection of the API answers this.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Paged<T> {
     pub items: Vec<T>,
-    /// Rows matching the filters in the user's scope, over all pages.
+    /// Rows matching the filters in the user's scope, over all pages: exact up to 10,000; when
+    /// more match it is 10,000 and `total_capped` is true ("10,000+").
     pub total: i64,
+    /// True when more rows match than `total` says (counting stopped at 10,000).
+    pub total_capped: bool,
     pub limit: i64,
     pub offset: i64,
 }
@@ -108,6 +112,7 @@ impl<T> Default for Paged<T> {
         Paged {
             items: Vec::new(),
             total: 0,
+            total_capped: false,
             limit: Page::DEFAULT_LIMIT,
             offset: 0,
         }
@@ -115,32 +120,57 @@ impl<T> Default for Paged<T> {
 }
 
 impl<T> Paged<T> {
+    /// Matches counted at most: a list's cost stays that of a page, whatever its filter
+    /// matches, and its total says "10,000+" beyond.
+    pub const TOTAL_CAP: i64 = 10_000;
+
     /// The same page with each row changed by `f`.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Paged<U> {
         Paged {
             items: self.items.into_iter().map(f).collect(),
             total: self.total,
+            total_capped: self.total_capped,
             limit: self.limit,
             offset: self.offset,
+        }
+    }
+
+    /// Whether rows follow this page.
+    pub fn has_more(&self) -> bool {
+        self.total_capped || self.offset + (self.items.len() as i64) < self.total
+    }
+
+    /// The total as a person reads it: "1234", or "10000+" when counting stopped.
+    pub fn total_text(&self) -> String {
+        if self.total_capped {
+            format!("{}+", self.total)
+        } else {
+            self.total.to_string()
         }
     }
 }
 
 /// One page of `q` — a `SELECT … FROM … WHERE …` already scoped through
 /// [`Visibility::clause`], without `ORDER BY` — in `order` (which must end in a unique key so
-/// pages neither repeat nor skip rows), with the total counted over the very same query.
+/// pages neither repeat nor skip rows), with the total counted over the very same query up to
+/// [`Paged::TOTAL_CAP`] (the count reads no column of the rows, so an index can answer it).
 pub async fn paged<T: FromDbRow>(db: &Db, q: Sql, order: &str, page: Page) -> Result<Paged<T>> {
     let page = page.bounded();
-    let count = format!("SELECT COUNT(*) FROM ({}) counted", q.text);
+    let count = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM ({}) matched LIMIT {}) counted",
+        q.text,
+        Paged::<T>::TOTAL_CAP + 1
+    );
     let count_args = q.args.clone();
     let mut rows = q;
     rows.push(&format!(" ORDER BY {order}"));
     page.sql(&mut rows);
     let items = db.fetch_all(&rows.text, rows.args).await?;
-    let (total,): (i64,) = db.fetch_one(&count, count_args).await?;
+    let (counted,): (i64,) = db.fetch_one(&count, count_args).await?;
     Ok(Paged {
         items,
-        total,
+        total: counted.min(Paged::<T>::TOTAL_CAP),
+        total_capped: counted > Paged::<T>::TOTAL_CAP,
         limit: page.limit,
         offset: page.offset,
     })
@@ -154,6 +184,16 @@ pub mod org_units {
     pub async fn all(db: &Db) -> Result<Vec<OrgUnit>> {
         db.fetch_all(
             &format!("SELECT {ORG_UNIT_COLS} FROM org_units o ORDER BY o.id"),
+            args![],
+        )
+        .await
+    }
+
+    /// What changes whenever a unit is added or changed (count, versions, last change): a
+    /// one-row read that tells a cached tree whether it is still the tree.
+    pub async fn fingerprint(db: &Db) -> Result<(i64, i64, Option<DateTime<Utc>>)> {
+        db.fetch_one(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(version), 0) AS BIGINT), MAX(updated_at) FROM org_units",
             args![],
         )
         .await

@@ -11,6 +11,9 @@ pub struct Visibility {
     pub units: Vec<i64>,
     pub technician_id: Option<i64>,
     pub partner_unit_id: Option<i64>,
+    /// `units` is the whole org (head office's users): the unit condition holds for every
+    /// row and is left out, so an index on the list's own filter and order serves it alone.
+    pub all_units: bool,
 }
 
 /// The kinds of record that are scoped.
@@ -77,12 +80,24 @@ impl Visibility {
             units,
             technician_id: None,
             partner_unit_id: None,
+            all_units: false,
         }
     }
 
     /// A boolean SQL condition on the record aliased `a`, appended to `q`.
     pub fn clause(&self, what: Scoped, a: &str, q: &mut Sql) -> String {
-        let units = id_list(&self.units);
+        let units = if self.all_units {
+            String::new()
+        } else {
+            id_list(&self.units)
+        };
+        let in_units = |col: &str| {
+            if self.all_units {
+                "1 = 1".to_string()
+            } else {
+                format!("{a}.{col} IN ({units})")
+            }
+        };
         let order_filter = |q: &mut Sql| -> Option<String> {
             if let Some(t) = self.technician_id {
                 Some(format!("technician_id = {}", q.arg(t)))
@@ -94,7 +109,7 @@ impl Visibility {
         match what {
             Scoped::WorkOrder => match order_filter(q) {
                 Some(f) => format!("{a}.{f}"),
-                None => format!("{a}.org_unit_id IN ({units})"),
+                None => in_units("org_unit_id"),
             },
             Scoped::Customer | Scoped::Device => {
                 let col = if what == Scoped::Customer {
@@ -106,21 +121,21 @@ impl Visibility {
                     Some(f) => format!(
                         "EXISTS (SELECT 1 FROM work_orders so WHERE so.{col} = {a}.id AND so.{f})"
                     ),
-                    None => format!("{a}.org_unit_id IN ({units})"),
+                    None => in_units("org_unit_id"),
                 }
             }
             Scoped::Unit => {
                 if self.technician_id.is_some() || self.partner_unit_id.is_some() {
                     // Technicians and partners see only themselves among units' records.
-                    format!("{a}.org_unit_id IN ({units}) AND 1 = 0")
+                    "1 = 0".to_string()
                 } else {
-                    format!("{a}.org_unit_id IN ({units})")
+                    in_units("org_unit_id")
                 }
             }
-            Scoped::OrgUnit => format!("{a}.id IN ({units})"),
+            Scoped::OrgUnit => in_units("id"),
             Scoped::KpiFact => match order_filter(q) {
                 Some(f) => format!("{a}.{f}"),
-                None => format!("{a}.org_unit_id IN ({units})"),
+                None => in_units("org_unit_id"),
             },
             Scoped::SearchDoc => match order_filter(q) {
                 Some(f) => format!(
@@ -128,7 +143,7 @@ impl Visibility {
                      ((({a}.kind = 'customer') AND so.customer_id = {a}.ref_id) OR \
                       (({a}.kind = 'device') AND so.device_id = {a}.ref_id)))"
                 ),
-                None => format!("{a}.org_unit_id IN ({units})"),
+                None => in_units("org_unit_id"),
             },
         }
     }

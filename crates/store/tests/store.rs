@@ -131,6 +131,147 @@ db_test!(
     }
 );
 
+db_test!(
+    concurrent_writers_commit_together_each_seeing_its_own_outcome,
+    |db: Db| async move {
+        // On SQLite concurrent transactions share the writer's batches (group commit): each
+        // one that commits is readable as soon as its commit returns; one dropped without
+        // commit, or failing on a conflict, leaves nothing, whatever else its batch held.
+        let mut tasks = Vec::new();
+        for i in 0..120 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                let key = format!("k{i:03}");
+                let mut tx = db.begin().await.unwrap();
+                tx.execute(
+                    "INSERT INTO wo_counters (day, last) VALUES ($1, $2)",
+                    args![key.as_str(), i as i64],
+                )
+                .await
+                .unwrap();
+                match i % 6 {
+                    // Dropped without commit (an error path of a handler).
+                    1 => {
+                        tokio::task::yield_now().await;
+                        drop(tx);
+                        None
+                    }
+                    // A second write refused by the unique key: the handler gives up.
+                    2 => {
+                        let e = tx
+                            .execute(
+                                "INSERT INTO wo_counters (day, last) VALUES ($1, 0)",
+                                args![key.as_str()],
+                            )
+                            .await
+                            .unwrap_err();
+                        assert!(matches!(e, shouhou_store::StoreError::Conflict(_)), "{e}");
+                        None
+                    }
+                    _ => {
+                        tx.commit().await.unwrap();
+                        let (last,): (i64,) = db
+                            .fetch_one(
+                                "SELECT last FROM wo_counters WHERE day = $1",
+                                args![key.as_str()],
+                            )
+                            .await
+                            .unwrap();
+                        assert_eq!(last, i as i64, "{key} is readable once committed");
+                        Some(key)
+                    }
+                }
+            }));
+        }
+        let mut committed = BTreeSet::new();
+        for t in tasks {
+            committed.extend(t.await.unwrap());
+        }
+        let stored: BTreeSet<String> = db
+            .fetch_all::<(String,)>("SELECT day FROM wo_counters", args![])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(d,)| d)
+            .collect();
+        assert_eq!(committed.len(), 80);
+        assert_eq!(stored, committed);
+        // The writer is free again: an autocommit statement and a new transaction both run.
+        db.execute("DELETE FROM wo_counters WHERE day = 'k000'", args![])
+            .await
+            .unwrap();
+        let mut tx = db.begin().await.unwrap();
+        tx.execute("DELETE FROM wo_counters", args![])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let (n,): (i64,) = db
+            .fetch_one("SELECT COUNT(*) FROM wo_counters", args![])
+            .await
+            .unwrap();
+        assert_eq!(n, 0);
+    }
+);
+
+db_test!(
+    list_totals_are_exact_up_to_the_cap_then_say_more,
+    |db: Db| async move {
+        use shouhou_store::repo::{paged, Page, Paged};
+        use shouhou_store::scope::Sql;
+        let cap = Paged::<()>::TOTAL_CAP;
+        let rows: Vec<Vec<shouhou_store::Arg>> = (0..cap + 5)
+            .map(|i| args![format!("d{i:06}"), i % 100])
+            .collect();
+        let mut tx = db.begin().await.unwrap();
+        tx.bulk_insert("wo_counters", &["day", "last"], rows)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let list = |filter: Option<i64>, page: Page| {
+            let db = db.clone();
+            async move {
+                let mut q = Sql::new("SELECT day, last FROM wo_counters WHERE 1 = 1");
+                if let Some(l) = filter {
+                    q.push_bind(" AND last = {}", l);
+                }
+                paged::<(String, i64)>(&db, q, "day DESC", page)
+                    .await
+                    .unwrap()
+            }
+        };
+        // More match than the cap: the total stops there and says so; the page is the page.
+        let all = list(None, Page::first(20)).await;
+        assert_eq!((all.total, all.total_capped), (cap, true));
+        assert_eq!(all.total_text(), format!("{cap}+"));
+        assert_eq!(all.items.len(), 20);
+        assert_eq!(all.items[0].0, format!("d{:06}", cap + 4));
+        assert!(all.has_more());
+        // A page past the cap still answers its rows.
+        let deep = list(
+            None,
+            Page {
+                limit: 20,
+                offset: cap,
+            },
+        )
+        .await;
+        assert_eq!(deep.items.len(), 5);
+        // Fewer match: the total is exact, and the last page has nothing after it.
+        let some = list(
+            Some(7),
+            Page {
+                limit: 50,
+                offset: 90,
+            },
+        )
+        .await;
+        assert_eq!((some.total, some.total_capped), (100, false));
+        assert_eq!(some.items.len(), 10);
+        assert!(!some.has_more());
+        assert_eq!(some.total_text(), "100");
+    }
+);
+
 /// Migration 0010 on a store whose SLA rules were kept in minutes: the durations become hours,
 /// urgent rules run around the clock, the others in working hours.
 #[tokio::test]

@@ -26,6 +26,7 @@ pub async fn list(
     let all = uc::questionnaires(&s.app, &a.actor).await?;
     Ok(Json(Paged {
         total: all.len() as i64,
+        total_capped: false,
         items: all
             .into_iter()
             .skip(page.offset as usize)

@@ -79,7 +79,7 @@ fn list_page(
     title_key: &str,
     headers: &[&str],
     rows: Vec<Row>,
-    total: i64,
+    more: bool,
     path: &str,
     q: &ListQuery,
     searchable: bool,
@@ -106,7 +106,7 @@ fn list_page(
         search: searchable.then(|| p.t.t("archive.search")),
         q: qs.clone(),
         headers: headers.iter().map(|h| p.t.t(h)).collect(),
-        next: (offset + PAGE < total).then(|| link(offset + PAGE)),
+        next: more.then(|| link(offset + PAGE)),
         prev: (offset > 0).then(|| link((offset - PAGE).max(0))),
         rows,
         c: p.chrome(),
@@ -130,7 +130,7 @@ pub async fn customers(State(s): State<AppState>, p: Page, Query(q): Query<ListQ
         Ok(v) => v,
         Err(e) => return err(e),
     };
-    let total = list.total;
+    let more = list.has_more();
     let rows = list
         .items
         .into_iter()
@@ -157,7 +157,7 @@ pub async fn customers(State(s): State<AppState>, p: Page, Query(q): Query<ListQ
             "archive.tier",
         ],
         rows,
-        total,
+        more,
         "/customers",
         &q,
         true,
@@ -361,7 +361,7 @@ pub async fn devices(State(s): State<AppState>, p: Page, Query(q): Query<ListQue
         Ok(v) => v,
         Err(e) => return err(e),
     };
-    let total = list.total;
+    let more = list.has_more();
     let rows = list
         .items
         .into_iter()
@@ -375,7 +375,7 @@ pub async fn devices(State(s): State<AppState>, p: Page, Query(q): Query<ListQue
         "archive.devices",
         &["archive.serial", "archive.brand", "archive.purchase"],
         rows,
-        total,
+        more,
         "/devices",
         &q,
         false,
@@ -462,7 +462,7 @@ pub async fn products(State(s): State<AppState>, p: Page, Query(q): Query<ListQu
         Ok(v) => v,
         Err(e) => return err(e),
     };
-    let total = list.total;
+    let more = list.has_more();
     let rows = list
         .items
         .into_iter()
@@ -481,7 +481,7 @@ pub async fn products(State(s): State<AppState>, p: Page, Query(q): Query<ListQu
             "archive.category",
         ],
         rows,
-        total,
+        more,
         "/products",
         &q,
         false,
@@ -493,7 +493,7 @@ pub async fn policies(State(s): State<AppState>, p: Page, Query(q): Query<ListQu
         Ok(v) => v,
         Err(e) => return err(e),
     };
-    let total = list.total;
+    let more = list.has_more();
     let rows = list
         .items
         .into_iter()
@@ -519,7 +519,7 @@ pub async fn policies(State(s): State<AppState>, p: Page, Query(q): Query<ListQu
             "archive.main_parts_list",
         ],
         rows,
-        total,
+        more,
         "/warranty-policies",
         &q,
         false,
@@ -535,7 +535,7 @@ pub async fn technicians(
         Ok(v) => v,
         Err(e) => return err(e),
     };
-    let total = list.total;
+    let more = list.has_more();
     let rows = list
         .items
         .into_iter()
@@ -562,7 +562,7 @@ pub async fn technicians(
         "archive.technicians",
         &["archive.name", "archive.skills", "archive.address"],
         rows,
-        total,
+        more,
         "/technicians",
         &q,
         false,
@@ -574,7 +574,7 @@ pub async fn org_units(State(s): State<AppState>, p: Page, Query(q): Query<ListQ
         Ok(v) => v,
         Err(e) => return err(e),
     };
-    let total = list.total;
+    let more = list.has_more();
     let rows = list
         .items
         .into_iter()
@@ -598,7 +598,7 @@ pub async fn org_units(State(s): State<AppState>, p: Page, Query(q): Query<ListQ
             "archive.address",
         ],
         rows,
-        total,
+        more,
         "/org-units",
         &q,
         false,
@@ -613,7 +613,7 @@ pub async fn users(State(s): State<AppState>, p: Page, Query(q): Query<ListQuery
         Ok(v) => v,
         Err(e) => return err(e),
     };
-    let total = list.total;
+    let more = list.has_more();
     // The unit each user belongs to, by name (the store a clerk or technician works for).
     let units = shouhou_store::repo::org_units::all(&s.app.db)
         .await
@@ -654,7 +654,7 @@ pub async fn users(State(s): State<AppState>, p: Page, Query(q): Query<ListQuery
             "archive.active",
         ],
         rows,
-        total,
+        more,
         "/users",
         &q,
         false,

@@ -186,10 +186,10 @@ pub async fn list(State(s): State<AppState>, p: Page, Query(q): Query<ListForm>)
         heading: p
             .t
             .t("complaint.heading")
-            .replace("{n}", &page.total.to_string()),
+            .replace("{n}", &page.total_text()),
         rows: page.items.iter().map(|k| row(&s, &p, k)).collect(),
         prev: (offset > 0).then(|| link((offset - PAGE).max(0))),
-        next: (offset + PAGE < page.total).then(|| link(offset + PAGE)),
+        next: page.has_more().then(|| link(offset + PAGE)),
         c: p.chrome(),
     })
 }

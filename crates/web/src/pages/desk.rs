@@ -221,9 +221,9 @@ pub async fn list(State(s): State<AppState>, p: Page, Query(q): Query<DeskQuery>
         sorts,
         sort: sort.as_str().to_string(),
         rows,
-        total_text: p.t.t("wo.total").replace("{n}", &page.total.to_string()),
+        total_text: p.t.t("wo.total").replace("{n}", &page.total_text()),
         prev: (offset > 0).then(|| link((offset - PAGE).max(0))),
-        next: (offset + PAGE < page.total).then(|| link(offset + PAGE)),
+        next: page.has_more().then(|| link(offset + PAGE)),
         c: p.chrome(),
     })
 }

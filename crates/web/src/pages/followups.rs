@@ -34,7 +34,10 @@ pub struct CallRow {
 struct FollowUps {
     c: Chrome,
     rows: Vec<CallRow>,
-    total: i64,
+    /// The total as read ("10000+" when counting stopped).
+    total: String,
+    /// More orders are due than the page lists.
+    more: bool,
     ratings: Vec<(String, String)>,
 }
 
@@ -54,7 +57,8 @@ pub async fn follow_ups(State(s): State<AppState>, p: Page) -> Response {
         Err(e) => return err(e),
     };
     render(&FollowUps {
-        total: list.total,
+        total: list.total_text(),
+        more: list.total_capped || list.total > list.items.len() as i64,
         rows: list
             .items
             .into_iter()

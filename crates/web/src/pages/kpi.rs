@@ -984,7 +984,7 @@ pub async fn orders(
         if zh { "期间" } else { "Period" },
         from,
         to,
-        found.total,
+        found.total_text(),
         if zh { "张工单" } else { "work orders" }
     );
     let other_side = match side {
@@ -1036,7 +1036,9 @@ pub async fn orders(
             String::new()
         },
         prev: (offset > 0).then(|| format!("{this}&offset={}", (offset - PAGE).max(0))),
-        next: (offset + PAGE < found.total).then(|| format!("{this}&offset={}", offset + PAGE)),
+        next: found
+            .has_more()
+            .then(|| format!("{this}&offset={}", offset + PAGE)),
     })
 }
 
