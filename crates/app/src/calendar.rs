@@ -40,6 +40,11 @@ pub async fn working_time_tx(tx: &mut Tx) -> Result<WorkingTime> {
     Ok(read(repo::settings::get_tx(tx, SETTING).await?).1)
 }
 
+/// The calendar in force, read outside any transaction.
+pub async fn working_time(app: &App) -> Result<WorkingTime> {
+    Ok(read(repo::settings::get(&app.db, SETTING).await?).1)
+}
+
 /// The clock of SLA rules: the calendar in the org's time zone.
 pub fn sla_time<'a>(app: &'a App, calendar: &'a WorkingTime) -> SlaTime<'a, chrono_tz::Tz> {
     SlaTime {

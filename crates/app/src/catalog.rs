@@ -339,7 +339,15 @@ pub async fn update_policy(
 
 /// The SLA policy in force (the defaults until someone sets it).
 pub async fn sla_rules_tx(tx: &mut Tx) -> Result<Vec<SlaRule>> {
-    let rows = repo::sla::rules_tx(tx).await?;
+    rules_of(repo::sla::rules_tx(tx).await?)
+}
+
+/// The SLA rules in force, read outside any transaction.
+pub async fn sla_rules_now(app: &App) -> Result<Vec<SlaRule>> {
+    rules_of(repo::sla::rules(&app.db).await?)
+}
+
+fn rules_of(rows: Vec<shouhou_store::records::SlaRuleRow>) -> Result<Vec<SlaRule>> {
     if rows.is_empty() {
         return Ok(sla::default_rules());
     }

@@ -131,14 +131,14 @@ pub async fn follow_up(app: &App, actor: &Actor, id: i64) -> Result<Option<Follo
 }
 
 /// Calls without an answer after which an order leaves the follow-up list.
-pub const MAX_CALL_ATTEMPTS: i64 = 3;
+pub const MAX_CALL_ATTEMPTS: i64 = store::MAX_CALL_ATTEMPTS;
 
 /// The follow-up staff's list: every completed order not yet answered, refused or called
 /// [`MAX_CALL_ATTEMPTS`] times without an answer, oldest first (no age limit: the page shows
 /// each order's age), with the true total.
 pub async fn to_call(app: &App, actor: &Actor, page: Page) -> Result<Paged<store::ToCall>> {
     actor.require(FOLLOWUP_ROLES)?;
-    Ok(store::to_call(&app.db, &actor.vis, MAX_CALL_ATTEMPTS, page).await?)
+    Ok(store::to_call(&app.db, &actor.vis, page).await?)
 }
 
 /// What a follow-up call came to.

@@ -1,12 +1,15 @@
 //! Work orders from call to close: creation (number, SLA, warranty), edits guarded by version,
 //! and lifecycle transitions with their visits.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use shouhou_domain::calendar::WorkingTime;
 use shouhou_domain::geo::Point;
 use shouhou_domain::kinds::required_text;
 use shouhou_domain::lifecycle::{check_transition, next_states};
-use shouhou_domain::sla::{deadlines, pick_rule};
+use shouhou_domain::sla::{deadlines, pick_rule, SlaRule};
 use shouhou_domain::{
     validate, work_order_number, Channel, DeclineReason, OrgKind, Priority, Role, Status,
     ValidationError, VisitOutcome, WarrantyDecision, WorkOrderType,
@@ -140,12 +143,12 @@ async fn check_refs(
 /// none has it, or without a device). `unit` when no store lies below it (a one-shop org).
 pub async fn owning_store(
     tx: &mut Tx,
+    units: &[OrgUnit],
     unit: i64,
     customer: &Customer,
     address_id: Option<i64>,
     device_id: Option<i64>,
 ) -> Result<i64> {
-    let units = repo::org_units::all_tx(tx).await?;
     if units
         .iter()
         .any(|u| u.id == unit && u.kind == OrgKind::Store)
@@ -158,7 +161,7 @@ pub async fn owning_store(
         .find(|a| Some(a.id) == address_id)
         .or(customer.addresses.first())
         .map(|a| Point::new(a.lat, a.lng))
-        .or_else(|| crate::org::unit_place(&units, unit));
+        .or_else(|| crate::org::unit_place(units, unit));
     let skill = match device_id {
         Some(d) => {
             let dev = devices::get_tx(tx, d).await?;
@@ -179,13 +182,42 @@ pub async fn owning_store(
         None => Vec::new(),
     };
     let best = if skill.is_some() {
-        nearest_store(&units, unit, at, |s| skilled.contains(&s))
+        nearest_store(units, unit, at, |s| skilled.contains(&s))
     } else {
         None
     };
     Ok(best
-        .or_else(|| nearest_store(&units, unit, at, |_| true))
+        .or_else(|| nearest_store(units, unit, at, |_| true))
         .unwrap_or(unit))
+}
+
+/// What a new order's checks read that rarely changes: the org tree, the SLA rules and the
+/// working calendar. [`create`] reads them before its transaction, so SQLite's one writer is
+/// held for the order's own reads and writes only; [`create_in`] reads them inside the
+/// caller's transaction.
+pub struct Rarely {
+    units: Arc<Vec<OrgUnit>>,
+    rules: Vec<SlaRule>,
+    calendar: WorkingTime,
+}
+
+impl Rarely {
+    /// Read outside any transaction (the org tree from the server's cache).
+    pub async fn read(app: &App) -> Result<Rarely> {
+        Ok(Rarely {
+            units: app.units.units(&app.db).await?,
+            rules: crate::catalog::sla_rules_now(app).await?,
+            calendar: crate::calendar::working_time(app).await?,
+        })
+    }
+
+    async fn read_tx(tx: &mut Tx) -> Result<Rarely> {
+        Ok(Rarely {
+            units: Arc::new(repo::org_units::all_tx(tx).await?),
+            rules: sla_rules_tx(tx).await?,
+            calendar: crate::calendar::working_time_tx(tx).await?,
+        })
+    }
 }
 
 /// Creates an order inside `tx`: numbered, with SLA deadlines and a warranty decision.
@@ -194,6 +226,18 @@ pub async fn create_in(
     tx: &mut Tx,
     actor: &Actor,
     n: &NewWorkOrder,
+) -> Result<WorkOrder> {
+    let rarely = Rarely::read_tx(tx).await?;
+    create_with(app, tx, actor, n, &rarely).await
+}
+
+/// [`create_in`] with the rarely changing settings already read.
+pub async fn create_with(
+    app: &App,
+    tx: &mut Tx,
+    actor: &Actor,
+    n: &NewWorkOrder,
+    rarely: &Rarely,
 ) -> Result<WorkOrder> {
     actor.require(INTAKE_ROLES)?;
     let fault = required_text(&n.fault_description, "fault_description", 2000)?;
@@ -221,15 +265,21 @@ pub async fn create_in(
             ValidationError::UnknownReference,
         ));
     }
-    let unit = owning_store(tx, placed_under, &customer, address_id, n.device_id).await?;
+    let unit = owning_store(
+        tx,
+        &rarely.units,
+        placed_under,
+        &customer,
+        address_id,
+        n.device_id,
+    )
+    .await?;
     let priority = n.priority.unwrap_or(Priority::Normal);
-    let rules = sla_rules_tx(tx).await?;
-    let calendar = crate::calendar::working_time_tx(tx).await?;
     let sla = deadlines(
-        &pick_rule(&rules, priority, customer.tier),
+        &pick_rule(&rarely.rules, priority, customer.tier),
         now,
         n.appointment_end,
-        &crate::calendar::sla_time(app, &calendar),
+        &crate::calendar::sla_time(app, &rarely.calendar),
     );
     let warranty_decision = warranty(app, tx, n.device_id).await?;
     let day = app.local_date(now);
@@ -285,8 +335,9 @@ pub async fn create_in(
 }
 
 pub async fn create(app: &App, actor: &Actor, n: NewWorkOrder) -> Result<WorkOrder> {
+    let rarely = Rarely::read(app).await?;
     let mut tx = app.db.begin().await?;
-    let w = create_in(app, &mut tx, actor, &n).await?;
+    let w = create_with(app, &mut tx, actor, &n, &rarely).await?;
     tx.commit().await?;
     Ok(w)
 }

@@ -2899,6 +2899,28 @@ mod kpis {
                             (&f.tech_a, t)
                         }
                     }
+                    (Status::Completed, _) if rng.gen_bool(0.4) => {
+                        // A follow-up call with no rating: not answered (up to the limit) or
+                        // refused; the order stays due, or leaves the list.
+                        let outcome = if rng.gen_bool(0.75) {
+                            shouhou_app::followups::CallOutcome::NoAnswer
+                        } else {
+                            shouhou_app::followups::CallOutcome::Refused
+                        };
+                        let _ = shouhou_app::followups::record_call(
+                            &app,
+                            &f.manager,
+                            id,
+                            shouhou_app::followups::CallInput {
+                                outcome,
+                                rating: None,
+                                comment: None,
+                                items: vec![],
+                            },
+                        )
+                        .await;
+                        continue;
+                    }
                     (Status::Completed, _) => {
                         let r = Rating::ALL[rng.gen_range(0..Rating::ALL.len())];
                         let items = if rng.gen_bool(0.5) {
@@ -2934,6 +2956,29 @@ mod kpis {
                 let _ = wo::transition(&app, actor, id, None, t).await;
             }
         }
+        // The follow-up queue holds exactly the orders due a call, however they got there.
+        let due_sql = "SELECT wo.id FROM work_orders wo WHERE wo.status IN ('completed', 'reviewed', 'closed') \
+             AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.work_order_id = wo.id) \
+             AND NOT EXISTS (SELECT 1 FROM follow_up_calls fc WHERE fc.work_order_id = wo.id AND fc.outcome = 'refused') \
+             AND (SELECT COUNT(*) FROM follow_up_calls fc WHERE fc.work_order_id = wo.id AND fc.outcome = 'no_answer') < 3 \
+             ORDER BY wo.id";
+        let due: Vec<(i64,)> = app.db.fetch_all(due_sql, vec![]).await.unwrap();
+        let queued: Vec<(i64,)> = app
+            .db
+            .fetch_all(
+                "SELECT work_order_id FROM follow_up_due ORDER BY work_order_id",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(!due.is_empty(), "the sequence leaves orders due a call");
+        assert_eq!(queued, due);
+        let called: Vec<(i64,)> = app
+            .db
+            .fetch_all("SELECT DISTINCT work_order_id FROM follow_up_calls", vec![])
+            .await
+            .unwrap();
+        assert!(!called.is_empty(), "the sequence records calls");
         // Shifts set, changed and cleared across a month's end.
         for (d, hours) in [(-40, 8), (-2, 8), (-1, 9), (-1, 6), (0, 7), (1, 8), (44, 5)] {
             let day = NaiveDate::from_ymd_opt(2026, 4, 1).unwrap() + Duration::days(d);

@@ -88,6 +88,7 @@ pub async fn add_follow_up(tx: &mut Tx, n: &NewFollowUp<'_>) -> Result<Option<Fo
         .await?;
     let Some(mut f) = f else { return Ok(None) };
     crate::csi::add_answers(tx, f.id, n.work_order_id, n.answers).await?;
+    refresh_due(tx, &[n.work_order_id]).await?;
     f.answers = n.answers.to_vec();
     Ok(Some(f))
 }
@@ -110,14 +111,65 @@ pub struct ToCall {
     pub retry_at: Option<DateTime<Utc>>,
 }
 
-/// Completed orders with no follow-up answer, not refused and called fewer than `max_attempts`
-/// times without an answer, oldest first, whatever their age.
-pub async fn to_call(
-    db: &Db,
-    vis: &Visibility,
-    max_attempts: i64,
-    page: Page,
-) -> Result<Paged<ToCall>> {
+/// Calls without an answer after which an order leaves the follow-up list.
+pub const MAX_CALL_ATTEMPTS: i64 = 3;
+
+/// The orders due a follow-up call, as a condition on `wo`: completed (or reviewed, closed),
+/// with no answer, not refused, and called fewer than [`MAX_CALL_ATTEMPTS`] times without one.
+/// The queue `follow_up_due` holds exactly these orders (kept by [`refresh_due`]).
+fn due(wo: &str) -> String {
+    format!(
+        "{wo}.status IN ('completed', 'reviewed', 'closed') \
+         AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.work_order_id = {wo}.id) \
+         AND NOT EXISTS (SELECT 1 FROM follow_up_calls fc WHERE fc.work_order_id = {wo}.id AND fc.outcome = 'refused') \
+         AND (SELECT COUNT(*) FROM follow_up_calls fc WHERE fc.work_order_id = {wo}.id AND fc.outcome = 'no_answer') < {MAX_CALL_ATTEMPTS}"
+    )
+}
+
+/// Puts each of `ids` in the queue of orders due a call, or takes it out, after a change to
+/// the order, its answer or its calls (in the change's transaction).
+pub async fn refresh_due(tx: &mut Tx, ids: &[i64]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    tx.execute(
+        &format!("DELETE FROM follow_up_due WHERE work_order_id IN ({list})"),
+        args![],
+    )
+    .await?;
+    tx.execute(
+        &format!(
+            "INSERT INTO follow_up_due (work_order_id, completed_at) \
+             SELECT wo.id, wo.completed_at FROM work_orders wo WHERE wo.id IN ({list}) AND {}",
+            due("wo")
+        ),
+        args![],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Fills the queue from the records (after a bulk load that bypassed [`refresh_due`]).
+pub async fn refill_due(tx: &mut Tx) -> Result<()> {
+    tx.execute("DELETE FROM follow_up_due", args![]).await?;
+    tx.execute(
+        &format!(
+            "INSERT INTO follow_up_due (work_order_id, completed_at) \
+             SELECT wo.id, wo.completed_at FROM work_orders wo WHERE {}",
+            due("wo")
+        ),
+        args![],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Completed orders with no follow-up answer, not refused and called fewer than
+/// [`MAX_CALL_ATTEMPTS`] times without an answer, oldest first, whatever their age. Read from
+/// the queue `follow_up_due` in its order, so a page costs a page however many orders were
+/// ever completed; the conditions are checked again on the queued orders.
+pub async fn to_call(db: &Db, vis: &Visibility, page: Page) -> Result<Paged<ToCall>> {
     let mut q = Sql::new(
         "SELECT wo.id, wo.number, wo.kind, \
            (SELECT d.brand FROM devices d WHERE d.id = wo.device_id) AS brand, wo.completed_at, c.name AS customer, \
@@ -125,19 +177,13 @@ pub async fn to_call(
            u.display_name AS technician, \
            (SELECT COUNT(*) FROM follow_up_calls fc WHERE fc.work_order_id = wo.id AND fc.outcome = 'no_answer') AS attempts, \
            (SELECT MAX(fc.retry_at) FROM follow_up_calls fc WHERE fc.work_order_id = wo.id) AS retry_at \
-         FROM work_orders wo JOIN customers c ON c.id = wo.customer_id \
+         FROM follow_up_due q JOIN work_orders wo ON wo.id = q.work_order_id JOIN customers c ON c.id = wo.customer_id \
          LEFT JOIN technicians t ON t.id = wo.technician_id LEFT JOIN users u ON u.id = t.user_id WHERE ",
     );
     let cl = vis.clause(Scoped::WorkOrder, "wo", &mut q);
     q.push(&cl);
-    q.push(" AND wo.status IN ('completed', 'reviewed', 'closed')");
-    q.push(" AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.work_order_id = wo.id)");
-    q.push(" AND NOT EXISTS (SELECT 1 FROM follow_up_calls fc WHERE fc.work_order_id = wo.id AND fc.outcome = 'refused')");
-    q.push_bind(
-        " AND (SELECT COUNT(*) FROM follow_up_calls fc WHERE fc.work_order_id = wo.id AND fc.outcome = 'no_answer') < {}",
-        max_attempts,
-    );
-    paged(db, q, "wo.completed_at, wo.id", page).await
+    q.push(&format!(" AND {}", due("wo")));
+    paged(db, q, "q.completed_at, q.work_order_id", page).await
 }
 
 /// Records a follow-up call that got no rating ('no_answer' with its retry time, or 'refused').
@@ -154,6 +200,7 @@ pub async fn add_follow_up_call(
         args![work_order_id, outcome, user_id, at, retry_at],
     )
     .await?;
+    refresh_due(tx, &[work_order_id]).await?;
     Ok(())
 }
 

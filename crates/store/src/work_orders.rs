@@ -202,7 +202,7 @@ pub async fn next_seq(tx: &mut Tx, day_key: &str) -> Result<i64> {
 }
 
 pub async fn insert(tx: &mut Tx, w: &WorkOrder) -> Result<i64> {
-    tx.insert(
+    let id = tx.insert(
         "INSERT INTO work_orders (number, org_unit_id, customer_id, device_id, address_id, kind, channel, priority, status, fault_description, \
          appointment_start, appointment_end, respond_by, arrive_by, resolve_by, warranty_decision, technician_id, partner_unit_id, created_by, \
          created_at, updated_at, accepted_at, completed_at, reviewed_at, closed_at, cancelled_at, cancel_reason) \
@@ -215,7 +215,11 @@ pub async fn insert(tx: &mut Tx, w: &WorkOrder) -> Result<i64> {
             w.cancelled_at, w.cancel_reason.clone()
         ],
     )
-    .await
+    .await?;
+    if w.completed_at.is_some() {
+        crate::followups::refresh_due(tx, &[id]).await?;
+    }
+    Ok(id)
 }
 
 /// Writes every mutable column and bumps the version, only if the version is still `expected`.
@@ -236,6 +240,9 @@ pub async fn update(tx: &mut Tx, w: &WorkOrder, expected_version: i64) -> Result
             ],
         )
         .await?;
+    if n == 1 {
+        crate::followups::refresh_due(tx, &[w.id]).await?;
+    }
     Ok(n == 1)
 }
 

@@ -269,6 +269,10 @@ pub async fn generate(app: &App, o: &DemoOptions, progress: Progress<'_>) -> Res
     crate::kpi::rebuild(app).await?;
     progress("computing the KPI facts", 1, 1);
     targets::load(app, cal.now, org.staff.manager).await?;
+    // The follow-up queue: the bulk load bypassed the writes that keep it.
+    let mut tx = app.db.begin().await?;
+    shouhou_store::followups::refill_due(&mut tx).await?;
+    tx.commit().await?;
     progress("optimising the lookup index", 0, 1);
     if app.db.backend() == shouhou_store::Backend::Sqlite {
         app.db

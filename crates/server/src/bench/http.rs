@@ -102,6 +102,17 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
         .build()?;
     wait_ready(&http, &server.base).await?;
     let clerk = login(&http, &api, "clerk1").await?;
+    // The follow-up staff's page is an office page: a signed-in browser session.
+    let office = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(max_conns)
+        .build()?;
+    office
+        .post(format!("{}/login", server.base))
+        .form(&[("username", "followup1"), ("password", "demo123")])
+        .send()
+        .await?;
     let admin = login(&http, &api, "admin").await?;
 
     // Real values to ask for, read through the API.
@@ -218,6 +229,10 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
                 http.get(format!("{api}/complaints?limit=20"))
                     .bearer_auth(&t)
             })
+        }),
+        ("follow-up calls page", {
+            let (office, base) = (office.clone(), server.base.clone());
+            Arc::new(move |_: &mut StdRng| office.get(format!("{base}/follow-ups")))
         }),
         ("lookup", {
             let (http, api, t) = (http.clone(), api.clone(), admin.clone());
