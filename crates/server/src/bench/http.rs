@@ -179,20 +179,22 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
                 )
             })
         }),
-        ("list status=new limit=20", {
-            let (http, api, t) = (http.clone(), api.clone(), admin.clone());
-            Arc::new(move |_: &mut StdRng| {
-                http.get(format!("{api}/work-orders?status=new&limit=20"))
-                    .bearer_auth(&t)
-            })
-        }),
-        ("list status=new page 50", {
-            let (http, api, t) = (http.clone(), api.clone(), admin.clone());
-            Arc::new(move |_: &mut StdRng| {
-                http.get(format!("{api}/work-orders?status=new&limit=20&offset=1000"))
-                    .bearer_auth(&t)
-            })
-        }),
+        (
+            "list status=new limit=20",
+            get(
+                &http,
+                &admin,
+                format!("{api}/work-orders?status=new&limit=20"),
+            ),
+        ),
+        (
+            "list status=new page 50",
+            get(
+                &http,
+                &admin,
+                format!("{api}/work-orders?status=new&limit=20&offset=1000"),
+            ),
+        ),
         ("list customer+status", {
             let (http, api, t) = (http.clone(), api.clone(), admin.clone());
             Arc::new(move |r: &mut StdRng| {
@@ -203,33 +205,22 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
                 .bearer_auth(&t)
             })
         }),
-        ("list all newest", {
-            let (http, api, t) = (http.clone(), api.clone(), admin.clone());
-            Arc::new(move |_: &mut StdRng| {
-                http.get(format!("{api}/work-orders?limit=20"))
-                    .bearer_auth(&t)
-            })
-        }),
-        ("list customers", {
-            let (http, api, t) = (http.clone(), api.clone(), admin.clone());
-            Arc::new(move |_: &mut StdRng| {
-                http.get(format!("{api}/customers?limit=20"))
-                    .bearer_auth(&t)
-            })
-        }),
-        ("list devices", {
-            let (http, api, t) = (http.clone(), api.clone(), admin.clone());
-            Arc::new(move |_: &mut StdRng| {
-                http.get(format!("{api}/devices?limit=20")).bearer_auth(&t)
-            })
-        }),
-        ("list complaints", {
-            let (http, api, t) = (http.clone(), api.clone(), admin.clone());
-            Arc::new(move |_: &mut StdRng| {
-                http.get(format!("{api}/complaints?limit=20"))
-                    .bearer_auth(&t)
-            })
-        }),
+        (
+            "list all newest",
+            get(&http, &admin, format!("{api}/work-orders?limit=20")),
+        ),
+        (
+            "list customers",
+            get(&http, &admin, format!("{api}/customers?limit=20")),
+        ),
+        (
+            "list devices",
+            get(&http, &admin, format!("{api}/devices?limit=20")),
+        ),
+        (
+            "list complaints",
+            get(&http, &admin, format!("{api}/complaints?limit=20")),
+        ),
         ("follow-up calls page", {
             let (office, base) = (office.clone(), server.base.clone());
             Arc::new(move |_: &mut StdRng| office.get(format!("{base}/follow-ups")))
@@ -281,6 +272,12 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A GET of one fixed URL with the bearer token `token`.
+fn get(http: &reqwest::Client, token: &str, url: String) -> MakeRequest {
+    let (http, token) = (http.clone(), token.to_string());
+    Arc::new(move |_: &mut StdRng| http.get(&url).bearer_auth(&token))
 }
 
 type PhaseResult = (usize, f64, Vec<Duration>, usize, Option<String>);
