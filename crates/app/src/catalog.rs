@@ -342,11 +342,6 @@ pub async fn sla_rules_tx(tx: &mut Tx) -> Result<Vec<SlaRule>> {
     rules_of(repo::sla::rules_tx(tx).await?)
 }
 
-/// The SLA rules in force, read outside any transaction.
-pub async fn sla_rules_now(app: &App) -> Result<Vec<SlaRule>> {
-    rules_of(repo::sla::rules(&app.db).await?)
-}
-
 fn rules_of(rows: Vec<shouhou_store::records::SlaRuleRow>) -> Result<Vec<SlaRule>> {
     if rows.is_empty() {
         return Ok(sla::default_rules());
@@ -369,11 +364,9 @@ fn rules_of(rows: Vec<shouhou_store::records::SlaRuleRow>) -> Result<Vec<SlaRule
         .collect()
 }
 
+/// The SLA rules in force, read outside any transaction.
 pub async fn sla_rules(app: &App) -> Result<Vec<SlaRule>> {
-    let mut tx = app.db.begin().await?;
-    let r = sla_rules_tx(&mut tx).await?;
-    tx.commit().await?;
-    Ok(r)
+    rules_of(repo::sla::rules(&app.db).await?)
 }
 
 /// The SLA rules and their version (the ETag of the settings page and API).

@@ -290,7 +290,7 @@ pub struct ListQuery {
     pub work_order_id: Option<i64>,
 }
 
-/// The complaints of the actor's units with the true total.
+/// The complaints of the actor's units with the total (exact up to 10,000).
 pub async fn list(app: &App, actor: &Actor, q: &ListQuery, page: Page) -> Result<Paged<Complaint>> {
     actor.require(READERS)?;
     let mut f = Filter {

@@ -135,7 +135,7 @@ pub const MAX_CALL_ATTEMPTS: i64 = store::MAX_CALL_ATTEMPTS;
 
 /// The follow-up staff's list: every completed order not yet answered, refused or called
 /// [`MAX_CALL_ATTEMPTS`] times without an answer, oldest first (no age limit: the page shows
-/// each order's age), with the true total.
+/// each order's age), with the total (exact up to 10,000).
 pub async fn to_call(app: &App, actor: &Actor, page: Page) -> Result<Paged<store::ToCall>> {
     actor.require(FOLLOWUP_ROLES)?;
     Ok(store::to_call(&app.db, &actor.vis, page).await?)

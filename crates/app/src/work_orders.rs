@@ -206,7 +206,7 @@ impl Rarely {
     pub async fn read(app: &App) -> Result<Rarely> {
         Ok(Rarely {
             units: app.units.units(&app.db).await?,
-            rules: crate::catalog::sla_rules_now(app).await?,
+            rules: crate::catalog::sla_rules(app).await?,
             calendar: crate::calendar::working_time(app).await?,
         })
     }

@@ -1227,7 +1227,7 @@ pub enum Member {
 }
 
 /// The orders whose facts in the period are members of `m`, one row per order, a page of them
-/// with the true total.
+/// with the total (exact up to 10,000).
 pub async fn orders(
     db: &Db,
     vis: &Visibility,

@@ -18,7 +18,7 @@ use crate::extract::{
 use crate::AppState;
 
 /// The complaints of the user's units (`show`: open — the default — and overdue soonest due
-/// first, closed and all newest first), with the true total.
+/// first, closed and all newest first), with the total (exact up to 10,000, then `total_capped`).
 #[utoipa::path(get, path = "/complaints", tag = "complaints", params(ListQuery, PageQuery),
     responses((status = 200, body = Paged<Complaint>), (status = 403), (status = 422)))]
 pub async fn list(

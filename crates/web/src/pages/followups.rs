@@ -41,7 +41,7 @@ struct FollowUps {
     ratings: Vec<(String, String)>,
 }
 
-/// The orders the page lists (oldest first); the heading shows the true total.
+/// The orders the page lists (oldest first); the heading shows the total ("10000+" beyond).
 const CALLS: Paging = Paging::first(200);
 
 /// `GET /follow-ups`: every completed order still to call back (回访), oldest first, with its age.
