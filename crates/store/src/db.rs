@@ -215,6 +215,31 @@ impl Db {
         })
     }
 
+    /// As [`Db::fetch_all`], but PostgreSQL may not scan a table: its planner is made to use
+    /// indexes (`enable_seqscan` off for one read-only transaction). For queries whose cheap
+    /// plan the planner's statistics cannot find, such as a LIKE fragment that only an index
+    /// answers quickly when it is rare. SQLite plans as usual.
+    pub async fn fetch_all_by_index<T: FromDbRow>(
+        &self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> Result<Vec<T>> {
+        match self {
+            Db::Postgres(p) => {
+                let mut tx = p.begin().await?;
+                sqlx::query("SET LOCAL enable_seqscan = off")
+                    .execute(&mut *tx)
+                    .await?;
+                let rows = sqlx::query_as_with(sql, pg_args(args)?)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                tx.rollback().await?;
+                Ok(rows)
+            }
+            Db::Sqlite { .. } => self.fetch_all(sql, args).await,
+        }
+    }
+
     pub async fn fetch_optional<T: FromDbRow>(
         &self,
         sql: &str,

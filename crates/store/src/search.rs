@@ -94,6 +94,9 @@ struct Hit {
     ref_id: i64,
 }
 
+/// How many documents the PostgreSQL lookup scans before it turns to the index (see `lookup`).
+const PROBE: i64 = 2_000;
+
 fn like_pattern(q: &str) -> String {
     let esc = q
         .replace('\\', "\\\\")
@@ -109,7 +112,7 @@ pub async fn lookup(db: &Db, vis: &Visibility, q: &str, limit: i64) -> Result<Se
     let n = q.chars().count();
     let all_cjk = q.chars().all(is_cjk);
     let mut s = Sql::default();
-    match db.backend() {
+    let hits: Vec<Hit> = match db.backend() {
         Backend::Sqlite => {
             let phrase = format!("\"{}\"", q.replace('"', "\"\""));
             if n >= 3 {
@@ -119,29 +122,67 @@ pub async fn lookup(db: &Db, vis: &Visibility, q: &str, limit: i64) -> Result<Se
             }
             let p = s.arg(phrase);
             s.push(&p);
+            s.push(" AND ");
+            let cl = vis.clause(Scoped::SearchDoc, "s", &mut s);
+            s.push(&cl);
+            let l = s.arg(limit);
+            s.push(&format!(" LIMIT {l}"));
+            db.fetch_all(&s.text, s.args).await?
         }
         Backend::Postgres => {
-            s.push("SELECT s.kind, s.ref_id FROM search_docs s WHERE ");
-            if all_cjk {
-                let grams = cjk_bigrams([q]);
+            if all_cjk && n >= 3 {
+                // pg_trgm indexes Chinese only where the database's character classes call it
+                // a letter (not under LC_CTYPE=C). The test is on a constant, so the planner
+                // folds it: the trigram index alone where it works (ANDed with the bigram
+                // index, both would build a bitmap of every match), the bigrams where not.
+                s.push_bind("s.doc LIKE {}", like_pattern(q));
                 s.push_bind(
-                    "string_to_array(s.cjk, ' ') @> string_to_array({}, ' ')",
-                    grams,
+                    " AND (cardinality(show_trgm('中文字')) > 0 \
+                     OR string_to_array(s.cjk, ' ') @> string_to_array({}, ' '))",
+                    cjk_bigrams([q]),
                 );
-                if n >= 3 {
-                    s.push_bind(" AND s.doc LIKE {}", like_pattern(q));
-                }
+            } else if all_cjk {
+                // Two characters: one bigram. The LIKE is what a scan tests cheaply (the
+                // bigrams are space-separated, so it holds exactly when the array does); the
+                // array is what the index answers.
+                s.push_bind("s.cjk LIKE {}", like_pattern(q));
+                s.push_bind(
+                    " AND string_to_array(s.cjk, ' ') @> string_to_array({}, ' ')",
+                    cjk_bigrams([q]),
+                );
+            } else if q.chars().all(|c| c.is_lowercase() == c.is_uppercase()) {
+                // Digits and Chinese have no case: a plain LIKE, three times cheaper to scan.
+                s.push_bind("s.doc LIKE {}", like_pattern(q));
             } else {
                 s.push_bind("s.doc ILIKE {}", like_pattern(q));
             }
+            s.push(" AND ");
+            let cl = vis.clause(Scoped::SearchDoc, "s", &mut s);
+            s.push(&cl);
+            let l = s.arg(limit);
+            let cond = std::mem::take(&mut s.text);
+            // A GIN index gives every match before LIMIT applies, so a fragment that thousands
+            // of documents hold (a district, a common surname) costs what its matches cost,
+            // while a scan stops at the first `limit`. The planner cannot tell the two apart
+            // from its statistics (it misjudges either way: tens of milliseconds for a bitmap
+            // of 140,000 matches, seconds for a scan of 3,000,000 rows that finds five), so
+            // the lookup asks the data: a scan of the first PROBE documents, which finds
+            // `limit` hits for any fragment held by more than about 1 % of them; otherwise the
+            // fragment is rare and the index answers, cheaply, with every seq scan off.
+            let probe = format!(
+                "SELECT s.kind, s.ref_id FROM (SELECT * FROM search_docs LIMIT {PROBE}) s \
+                 WHERE {cond} LIMIT {l}"
+            );
+            let hits: Vec<Hit> = db.fetch_all(&probe, s.args.clone()).await?;
+            if hits.len() as i64 >= limit {
+                hits
+            } else {
+                let indexed =
+                    format!("SELECT s.kind, s.ref_id FROM search_docs s WHERE {cond} LIMIT {l}");
+                db.fetch_all_by_index(&indexed, s.args).await?
+            }
         }
-    }
-    s.push(" AND ");
-    let cl = vis.clause(Scoped::SearchDoc, "s", &mut s);
-    s.push(&cl);
-    let l = s.arg(limit);
-    s.push(&format!(" LIMIT {l}"));
-    let hits: Vec<Hit> = db.fetch_all(&s.text, s.args).await?;
+    };
 
     let ids = |k: &str| {
         hits.iter()

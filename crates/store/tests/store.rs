@@ -356,3 +356,114 @@ async fn sla_rules_in_minutes_become_hours_on_a_clock() {
         .unwrap();
     assert_eq!(got, want, "PostgreSQL");
 }
+
+db_test!(
+    lookup_finds_common_fragments_and_rare_ones_past_the_first_documents,
+    |db: Db| async move {
+        use shouhou_store::search::{customer_doc, lookup};
+        use shouhou_store::Arg;
+        let now: chrono::DateTime<chrono::Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        let mut tx = db.begin().await.unwrap();
+        let unit = shouhou_store::repo::org_units::insert(
+            &mut tx,
+            None,
+            "head_office",
+            "HQ",
+            "总部",
+            None,
+            None,
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+        // 3,000 customers: nearly all on one street (a fragment far more common than a page),
+        // 30 in another city from the 2,101st on (more than a page, none among the first
+        // 2,000 documents), and one rare name with a phone and a Latin name near the end.
+        let (mut customers, mut docs) = (Vec::new(), Vec::new());
+        for i in 1..=3000_i64 {
+            let (name, address) = match i {
+                2101..=2130 => (format!("顾客{i}"), "宁波市鄞州区天童路1号".to_string()),
+                2990 => (
+                    "欧阳锋 Ouyang Feng".to_string(),
+                    "杭州市西湖区白沙路".to_string(),
+                ),
+                _ => (format!("顾客{i}"), format!("杭州市西湖区文三路{i}号")),
+            };
+            let phone = if i == 2990 {
+                "13912345678".to_string()
+            } else {
+                format!("1380000{i:04}")
+            };
+            let (doc, cjk) = customer_doc(&name, &[phone], &[address]);
+            customers.push(vec![
+                Arg::from(i),
+                unit.into(),
+                name.into(),
+                "person".into(),
+                "normal".into(),
+                now.into(),
+                now.into(),
+            ]);
+            docs.push(vec![
+                Arg::from("customer"),
+                i.into(),
+                unit.into(),
+                doc.into(),
+                cjk.into(),
+            ]);
+        }
+        tx.bulk_insert(
+            "customers",
+            &[
+                "id",
+                "org_unit_id",
+                "name",
+                "kind",
+                "tier",
+                "created_at",
+                "updated_at",
+            ],
+            customers,
+        )
+        .await
+        .unwrap();
+        tx.bulk_insert(
+            "search_docs",
+            &["kind", "ref_id", "org_unit_id", "doc", "cjk"],
+            docs,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        if db.backend() == shouhou_store::db::Backend::Postgres {
+            db.execute("ANALYZE search_docs", args![]).await.unwrap();
+        }
+        let vis = shouhou_store::scope::Visibility::everything(vec![unit]);
+        let found = |q: &'static str| {
+            let (db, vis) = (db.clone(), vis.clone());
+            async move {
+                let r = lookup(&db, &vis, q, 20).await.unwrap();
+                assert!(r.devices.is_empty());
+                r.customers.into_iter().map(|c| c.id).collect::<Vec<_>>()
+            }
+        };
+        // Common: a full page, every hit a true match.
+        let common = found("州市西").await;
+        assert_eq!(common.len(), 20);
+        assert!(common.iter().all(|&i| !(2101..=2130).contains(&i)));
+        // More than a page, none of it among the first documents.
+        let ningbo = found("宁波市").await;
+        assert_eq!(ningbo.len(), 20);
+        assert!(
+            ningbo.iter().all(|i| (2101..=2130).contains(i)),
+            "{ningbo:?}"
+        );
+        // Rare, past the first 2,000 documents: three Chinese characters, two, digits, Latin
+        // letters in another case.
+        for q in ["欧阳锋", "欧阳", "3912345", "ouyang", "白沙路"] {
+            assert_eq!(found(q).await, vec![2990], "{q}");
+        }
+        assert!(found("不存在").await.is_empty());
+    }
+);
