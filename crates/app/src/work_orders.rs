@@ -97,18 +97,6 @@ fn check_window(start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) -> Res
     }
 }
 
-/// The warranty decision for `device_id` on the org's today; without a device it is not decided
-/// (not "out of warranty": the customer would be charged for what the manufacturer may owe).
-async fn warranty(app: &App, tx: &mut Tx, device_id: Option<i64>) -> Result<WarrantyDecision> {
-    let Some(id) = device_id else {
-        return Ok(WarrantyDecision::Undecided);
-    };
-    let d = devices::get_tx(tx, id).await?;
-    let p = policies::get_tx(tx, d.policy_id).await?;
-    Ok(p.terms()
-        .decide(d.purchase_date, d.install_date, app.today()))
-}
-
 /// Checks that device and address belong to the customer; returns the address to use.
 async fn check_refs(
     tx: &mut Tx,
@@ -231,6 +219,25 @@ pub async fn create_in(
     create_with(app, tx, actor, n, &rarely).await
 }
 
+/// The warranty decision for `device_id` on the org's today, with the (id, version) of the
+/// device and of its policy it was decided from; without a device it is not decided (not "out
+/// of warranty": the customer would be charged for what the manufacturer may owe).
+async fn warranty(
+    app: &App,
+    tx: &mut Tx,
+    device_id: Option<i64>,
+) -> Result<(WarrantyDecision, Option<(i64, i64)>, Option<(i64, i64)>)> {
+    let Some(id) = device_id else {
+        return Ok((WarrantyDecision::Undecided, None, None));
+    };
+    let d = devices::get_tx(tx, id).await?;
+    let p = policies::get_tx(tx, d.policy_id).await?;
+    let decision = p
+        .terms()
+        .decide(d.purchase_date, d.install_date, app.today());
+    Ok((decision, Some((d.id, d.version)), Some((p.id, p.version))))
+}
+
 /// [`create_in`] with the rarely changing settings already read.
 pub async fn create_with(
     app: &App,
@@ -239,6 +246,80 @@ pub async fn create_with(
     n: &NewWorkOrder,
     rarely: &Rarely,
 ) -> Result<WorkOrder> {
+    let plan = plan(app, tx, actor, n, rarely).await?;
+    write(app, tx, actor, n, rarely, plan).await
+}
+
+/// What a new order is computed from the records (its store, address, deadlines, warranty
+/// decision), with the versions of the records it was computed from.
+struct Plan {
+    fault: String,
+    priority: Priority,
+    customer: (i64, i64),
+    device: Option<(i64, i64)>,
+    policy: Option<(i64, i64)>,
+    unit: i64,
+    address_id: Option<i64>,
+    rule: SlaRule,
+    warranty_decision: WarrantyDecision,
+}
+
+impl Plan {
+    /// Whether the customer, device and warranty policy are still the versions the plan was
+    /// computed from (every change to them raises their version). On SQLite the one writer
+    /// orders every change, so one read inside the write transaction decides; on PostgreSQL
+    /// the rows are share-locked to the end of the transaction, so a change waits for the order
+    /// (and one that came first is read).
+    async fn holds(&self, tx: &mut Tx) -> Result<bool> {
+        let want = (
+            Some(self.customer.1),
+            self.device.map(|d| d.1),
+            self.policy.map(|p| p.1),
+        );
+        let (c, d, p) = (
+            self.customer.0,
+            self.device.map(|d| d.0),
+            self.policy.map(|p| p.0),
+        );
+        let now: (Option<i64>, Option<i64>, Option<i64>) = match tx.backend() {
+            shouhou_store::Backend::Sqlite => {
+                tx.fetch_one(
+                    "SELECT (SELECT version FROM customers WHERE id = $1), \
+                     (SELECT version FROM devices WHERE id = $2), \
+                     (SELECT version FROM warranty_policies WHERE id = $3)",
+                    shouhou_store::args![c, d, p],
+                )
+                .await?
+            }
+            shouhou_store::Backend::Postgres => {
+                let mut version = async |table: &str, id: Option<i64>| -> Result<Option<i64>> {
+                    let Some(id) = id else { return Ok(None) };
+                    let v: Option<(i64,)> = tx
+                        .fetch_optional(
+                            &format!("SELECT version FROM {table} WHERE id = $1 FOR SHARE"),
+                            shouhou_store::args![id],
+                        )
+                        .await?;
+                    Ok(v.map(|v| v.0))
+                };
+                (
+                    version("customers", Some(c)).await?,
+                    version("devices", d).await?,
+                    version("warranty_policies", p).await?,
+                )
+            }
+        };
+        Ok(now == want)
+    }
+}
+
+async fn plan(
+    app: &App,
+    tx: &mut Tx,
+    actor: &Actor,
+    n: &NewWorkOrder,
+    rarely: &Rarely,
+) -> Result<Plan> {
     actor.require(INTAKE_ROLES)?;
     let fault = required_text(&n.fault_description, "fault_description", 2000)?;
     check_window(n.appointment_start, n.appointment_end)?;
@@ -275,33 +356,58 @@ pub async fn create_with(
     )
     .await?;
     let priority = n.priority.unwrap_or(Priority::Normal);
+    let rule = pick_rule(&rarely.rules, priority, customer.tier);
+    let (warranty_decision, device, policy) = warranty(app, tx, n.device_id).await?;
+    Ok(Plan {
+        fault,
+        priority,
+        customer: (customer.id, customer.version),
+        device,
+        policy,
+        unit,
+        address_id,
+        rule,
+        warranty_decision,
+    })
+}
+
+/// Numbers and writes a planned order with its first event and audit entry.
+async fn write(
+    app: &App,
+    tx: &mut Tx,
+    actor: &Actor,
+    n: &NewWorkOrder,
+    rarely: &Rarely,
+    p: Plan,
+) -> Result<WorkOrder> {
+    // The deadlines run from the moment the order is written, its creation time.
+    let now = app.now();
     let sla = deadlines(
-        &pick_rule(&rarely.rules, priority, customer.tier),
+        &p.rule,
         now,
         n.appointment_end,
         &crate::calendar::sla_time(app, &rarely.calendar),
     );
-    let warranty_decision = warranty(app, tx, n.device_id).await?;
     let day = app.local_date(now);
     let seq = store::next_seq(tx, &work_order_number::day_key(day)).await?;
     let mut w = WorkOrder {
         id: 0,
         number: work_order_number::format(day, seq),
-        org_unit_id: unit,
-        customer_id: customer.id,
+        org_unit_id: p.unit,
+        customer_id: p.customer.0,
         device_id: n.device_id,
-        address_id,
+        address_id: p.address_id,
         kind: n.kind,
         channel: n.channel.unwrap_or(Channel::Phone),
-        priority,
+        priority: p.priority,
         status: Status::New,
-        fault_description: fault,
+        fault_description: p.fault,
         appointment_start: n.appointment_start,
         appointment_end: n.appointment_end,
         respond_by: sla.respond_by,
         arrive_by: sla.arrive_by,
         resolve_by: sla.resolve_by,
-        warranty_decision,
+        warranty_decision: p.warranty_decision,
         technician_id: None,
         partner_unit_id: None,
         created_by: actor.id(),
@@ -334,10 +440,28 @@ pub async fn create_with(
     Ok(w)
 }
 
+/// Creates an order. Everything it is computed from is read first in a read-only transaction
+/// (on SQLite a reader connection, beside the other requests); the write transaction — on
+/// SQLite the one writer, shared by every request — then checks in one read that the customer,
+/// device and policy are still those versions, and only numbers and writes the order. If one
+/// of them changed meanwhile, the plan is made again inside the write transaction. (Which of
+/// several stores takes an order placed above them is chosen from the snapshot too: a
+/// technician's skill changed in that millisecond does not move it.)
 pub async fn create(app: &App, actor: &Actor, n: NewWorkOrder) -> Result<WorkOrder> {
     let rarely = Rarely::read(app).await?;
+    let planned = {
+        let mut read = app.db.begin_read().await?;
+        let planned = plan(app, &mut read, actor, &n, &rarely).await?;
+        read.commit_now().await?;
+        planned
+    };
     let mut tx = app.db.begin().await?;
-    let w = create_with(app, &mut tx, actor, &n, &rarely).await?;
+    let planned = if planned.holds(&mut tx).await? {
+        planned
+    } else {
+        plan(app, &mut tx, actor, &n, &rarely).await?
+    };
+    let w = write(app, &mut tx, actor, &n, &rarely, planned).await?;
     tx.commit().await?;
     Ok(w)
 }
@@ -511,7 +635,7 @@ pub async fn update(
         .await?;
     }
     if p.device_id.is_some() {
-        w.warranty_decision = warranty(app, &mut tx, w.device_id).await?;
+        w.warranty_decision = warranty(app, &mut tx, w.device_id).await?.0;
     }
     if p.appointment_start.is_some() || p.appointment_end.is_some() {
         w.appointment_start = p.appointment_start.or(w.appointment_start);

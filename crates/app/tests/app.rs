@@ -4132,3 +4132,78 @@ mod kpis {
         });
     }
 }
+
+db_test!(
+    an_order_is_written_from_its_records_as_they_are_when_it_is_written,
+    |db: Db| async move {
+        // Creation reads the customer and device before it takes the writer; a device moved to
+        // another customer meanwhile must not end up on an order of its former owner.
+        let (app, _) = test_app(db);
+        let f = seed(&app).await;
+        let other = shouhou_app::customers::create(
+            &app,
+            &f.clerk_a,
+            person("周八", "13700008888", "杭州市西湖区文三路 1 号", None),
+        )
+        .await
+        .unwrap();
+        let mut creates = Vec::new();
+        let mut moved = None;
+        for i in 0..200 {
+            let (a, clerk, n) = (
+                app.clone(),
+                f.clerk_a.clone(),
+                new_order(&f, WorkOrderType::RepairOnsite),
+            );
+            creates.push(tokio::spawn(async move { wo::create(&a, &clerk, n).await }));
+            // Let the orders already asked for go on, so that some are planned before the
+            // move and written after it.
+            tokio::time::sleep(std::time::Duration::from_micros(200)).await;
+            if i == 100 {
+                let (a, clerk, device) = (app.clone(), f.clerk_a.clone(), f.device);
+                moved = Some(tokio::spawn(async move {
+                    let patch = shouhou_app::devices::DevicePatch {
+                        customer_id: Some(other.id),
+                        ..Default::default()
+                    };
+                    shouhou_app::devices::update(&a, &clerk, device, None, patch).await
+                }));
+            }
+        }
+        moved.unwrap().await.unwrap().unwrap();
+        let (moved_at,): (i64,) = app
+            .db
+            .fetch_one(
+                "SELECT MAX(id) FROM audit_log WHERE entity = 'device' AND entity_id = $1 AND action = 'update'",
+                shouhou_store::args![f.device],
+            )
+            .await
+            .unwrap();
+        let (mut before, mut refused) = (0, 0);
+        for t in creates {
+            match t.await.unwrap() {
+                Ok(w) => {
+                    let (written_at,): (i64,) = app
+                        .db
+                        .fetch_one(
+                            "SELECT id FROM audit_log WHERE entity = 'work_order' AND entity_id = $1 AND action = 'create'",
+                            shouhou_store::args![w.id],
+                        )
+                        .await
+                        .unwrap();
+                    assert!(
+                        written_at < moved_at,
+                        "order {} was written after its device had moved to another customer",
+                        w.number
+                    );
+                    before += 1;
+                }
+                Err(e) => {
+                    assert_eq!(e.field(), Some("device_id"), "{e:?}");
+                    refused += 1;
+                }
+            }
+        }
+        assert_eq!(before + refused, 200);
+    }
+);

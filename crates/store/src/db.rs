@@ -195,6 +195,23 @@ impl Db {
         })
     }
 
+    /// Starts a read-only transaction: one consistent snapshot, read beside the writer (on
+    /// SQLite a reader connection, so other requests' writes do not wait for it). It never sees
+    /// the uncommitted writes of an idempotent request's parked transaction: what is computed
+    /// from it must be checked again in the write transaction (see `versions`).
+    pub async fn begin_read(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite { read, .. } => Tx::SqliteRead(read.begin().await?),
+            Db::Postgres(p) => {
+                let mut t = p.begin().await?;
+                sqlx::query("SET TRANSACTION READ ONLY")
+                    .execute(&mut *t)
+                    .await?;
+                Tx::Postgres(t)
+            }
+        })
+    }
+
     pub async fn fetch_all<T: FromDbRow>(&self, sql: &str, args: Vec<Arg>) -> Result<Vec<T>> {
         if let Some(unit) = idempotency::current() {
             if let Some(tx) = unit.0.lock().await.as_mut() {
@@ -324,13 +341,15 @@ impl Db {
 /// A transaction on either database; dropped without `commit` it rolls back.
 pub enum Tx {
     Sqlite(WriterTx),
+    /// A read-only transaction on one of SQLite's reader connections ([`Db::begin_read`]).
+    SqliteRead(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
 impl Tx {
     pub fn backend(&self) -> Backend {
         match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Sqlite(_) | Tx::SqliteRead(_) => Backend::Sqlite,
             Tx::Postgres(_) => Backend::Postgres,
         }
     }
@@ -348,6 +367,7 @@ impl Tx {
     pub async fn commit_now(self) -> Result<()> {
         match self {
             Tx::Sqlite(t) => t.commit().await?,
+            Tx::SqliteRead(t) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())
@@ -358,6 +378,11 @@ impl Tx {
             Tx::Sqlite(t) => {
                 sqlx::query_as_with(sql, sqlite_args(args)?)
                     .fetch_all(t.conn())
+                    .await?
+            }
+            Tx::SqliteRead(t) => {
+                sqlx::query_as_with(sql, sqlite_args(args)?)
+                    .fetch_all(&mut **t)
                     .await?
             }
             Tx::Postgres(t) => {
@@ -379,6 +404,11 @@ impl Tx {
                     .fetch_optional(t.conn())
                     .await?
             }
+            Tx::SqliteRead(t) => {
+                sqlx::query_as_with(sql, sqlite_args(args)?)
+                    .fetch_optional(&mut **t)
+                    .await?
+            }
             Tx::Postgres(t) => {
                 sqlx::query_as_with(sql, pg_args(args)?)
                     .fetch_optional(&mut **t)
@@ -397,6 +427,10 @@ impl Tx {
         Ok(match self {
             Tx::Sqlite(t) => sqlx::query_with(sql, sqlite_args(args)?)
                 .execute(t.conn())
+                .await?
+                .rows_affected(),
+            Tx::SqliteRead(t) => sqlx::query_with(sql, sqlite_args(args)?)
+                .execute(&mut **t)
                 .await?
                 .rows_affected(),
             Tx::Postgres(t) => sqlx::query_with(sql, pg_args(args)?)
