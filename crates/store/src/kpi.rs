@@ -92,6 +92,23 @@ pub async fn earlier_on_same_device(tx: &mut Tx, ids: &[i64]) -> Result<Vec<i64>
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    // Only a completion within the window before a new order's creation can become a repeat
+    // (a copier under contract may have hundreds of older ones): bounded by the earliest of
+    // the orders' creations; the exact window is the facts' to check, a few more recomputed
+    // are harmless.
+    let (first,): (Option<DateTime<Utc>>,) = tx
+        .fetch_one(
+            &format!(
+                "SELECT MIN(created_at) FROM work_orders WHERE id IN ({})",
+                id_list(ids)
+            ),
+            args![],
+        )
+        .await?;
+    let Some(first) = first else {
+        return Ok(Vec::new());
+    };
+    let since = first - chrono::Duration::hours(shouhou_domain::kpi::REPEAT_WINDOW_HOURS);
     let rows: Vec<(i64, DateTime<Utc>)> = tx
         .fetch_all(
             &format!(
@@ -99,13 +116,12 @@ pub async fn earlier_on_same_device(tx: &mut Tx, ids: &[i64]) -> Result<Vec<i64>
                  ON e.device_id = n.device_id AND e.id <> n.id \
                  WHERE n.id IN ({}) AND n.kind IN ('repair_onsite','repair_phone') \
                  AND e.kind IN ('repair_onsite','repair_phone') AND e.completed_at IS NOT NULL \
-                 AND e.completed_at < n.created_at",
+                 AND e.completed_at < n.created_at AND e.completed_at >= $1",
                 id_list(ids)
             ),
-            args![],
+            args![since],
         )
         .await?;
-    // The 30-day bound is checked by the facts; recomputing a few more is harmless.
     let mut out: Vec<i64> = rows.into_iter().map(|r| r.0).collect();
     out.sort_unstable();
     out.dedup();

@@ -128,10 +128,26 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
             ))
         })
         .collect();
-    let devices: Vec<(i64, i64)> = orders
-        .iter()
-        .filter_map(|w| Some((w["device_id"].as_i64()?, w["customer_id"].as_i64()?)))
-        .collect();
+    // Devices to create orders for, spread over the archive (not the newest orders' devices:
+    // run after run they would gather every order the bench made, as no real device does).
+    let first: Value = get_json(&http, &format!("{api}/devices?limit=1"), &admin).await?;
+    let spread = first["total"].as_i64().unwrap_or(0).max(1);
+    let mut devices: Vec<(i64, i64)> = Vec::new();
+    for k in 0..20 {
+        let page: Value = get_json(
+            &http,
+            &format!("{api}/devices?limit=100&offset={}", spread * k / 20),
+            &admin,
+        )
+        .await?;
+        devices.extend(
+            page["items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| Some((d["id"].as_i64()?, d["customer_id"].as_i64()?))),
+        );
+    }
     let customers: Value = get_json(&http, &format!("{api}/customers?limit=200"), &admin).await?;
     let mut fragments: Vec<String> = Vec::new();
     for c in customers["items"].as_array().into_iter().flatten() {
