@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::args;
 use crate::db::{Db, Tx};
-use crate::repo::{paged, Page, Paged};
+use crate::repo::{paged_counting, Page, Paged};
 use crate::scope::{Scoped, Sql, Visibility};
 use crate::Result;
 
@@ -182,8 +182,20 @@ pub async fn to_call(db: &Db, vis: &Visibility, page: Page) -> Result<Paged<ToCa
     );
     let cl = vis.clause(Scoped::WorkOrder, "wo", &mut q);
     q.push(&cl);
-    q.push(&format!(" AND {}", due("wo")));
-    paged(db, q, "q.completed_at, q.work_order_id", page).await
+    // The queue holds exactly the orders due (kept by `refresh_due` in every change that
+    // moves one in or out; the KPI random-sequence test checks it against `due`), so the total
+    // counts the queue: alone for head office, joined to the orders only for the scope.
+    let count = if vis.all_units {
+        Sql::new("SELECT q.work_order_id FROM follow_up_due q")
+    } else {
+        let mut c = Sql::new(
+            "SELECT q.work_order_id FROM follow_up_due q JOIN work_orders wo ON wo.id = q.work_order_id WHERE ",
+        );
+        let cl = vis.clause(Scoped::WorkOrder, "wo", &mut c);
+        c.push(&cl);
+        c
+    };
+    paged_counting(db, q, count, "q.completed_at, q.work_order_id", page).await
 }
 
 /// Records a follow-up call that got no rating ('no_answer' with its retry time, or 'refused').

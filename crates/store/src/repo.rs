@@ -155,13 +155,26 @@ impl<T> Paged<T> {
 /// pages neither repeat nor skip rows), with the total counted over the very same query up to
 /// [`Paged::TOTAL_CAP`] (the count reads no column of the rows, so an index can answer it).
 pub async fn paged<T: FromDbRow>(db: &Db, q: Sql, order: &str, page: Page) -> Result<Paged<T>> {
+    let count = q.clone();
+    paged_counting(db, q, count, order, page).await
+}
+
+/// [`paged`] with the total counted by `count`, a query that matches the same rows as `q`
+/// without reading what only the page shows (the joins for names and phones).
+pub async fn paged_counting<T: FromDbRow>(
+    db: &Db,
+    q: Sql,
+    count: Sql,
+    order: &str,
+    page: Page,
+) -> Result<Paged<T>> {
     let page = page.bounded();
+    let count_args = count.args;
     let count = format!(
         "SELECT COUNT(*) FROM (SELECT 1 FROM ({}) matched LIMIT {}) counted",
-        q.text,
+        count.text,
         Paged::<T>::TOTAL_CAP + 1
     );
-    let count_args = q.args.clone();
     let mut rows = q;
     rows.push(&format!(" ORDER BY {order}"));
     page.sql(&mut rows);
