@@ -120,8 +120,30 @@ enum KpiCmd {
     Rebuild,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    limit_malloc_arenas();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run())
+}
+
+/// Two malloc arenas instead of glibc's default of eight per core. Each of the server's threads
+/// (the runtime's workers, one per SQLite connection) would otherwise get an arena of its own
+/// that keeps what a burst of large pages freed: under `bench http` at 32 connections the peak
+/// RSS was 213–227 MB with the default and 116–128 MB with two, at the same throughput.
+/// Called before the runtime starts its threads; an operator's `MALLOC_ARENA_MAX` wins.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets an allocator parameter; no other thread exists yet.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SHOUHOU_LOG")
