@@ -24,6 +24,25 @@ async fn columns(db: &Db) -> BTreeSet<(String, String)> {
         .collect()
 }
 
+/// A head office unit, code "HQ", inside `tx`.
+async fn head_office(
+    tx: &mut shouhou_store::Tx,
+    now: chrono::DateTime<chrono::Utc>,
+) -> shouhou_store::Result<i64> {
+    shouhou_store::repo::org_units::insert(
+        tx,
+        None,
+        "head_office",
+        "HQ",
+        "总部",
+        None,
+        None,
+        None,
+        now,
+    )
+    .await
+}
+
 #[test]
 fn both_flavours_have_the_same_migration_versions() {
     let dir = |f: &str| -> BTreeSet<String> {
@@ -57,19 +76,7 @@ async fn both_schemas_have_the_same_tables_and_columns() {
 db_test!(unique_violations_map_to_conflict, |db: Db| async move {
     let now: chrono::DateTime<chrono::Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
     let mut tx = db.begin().await.unwrap();
-    shouhou_store::repo::org_units::insert(
-        &mut tx,
-        None,
-        "head_office",
-        "HQ",
-        "总部",
-        None,
-        None,
-        None,
-        now,
-    )
-    .await
-    .unwrap();
+    head_office(&mut tx, now).await.unwrap();
     let e = shouhou_store::repo::org_units::insert(
         &mut tx, None, "store", "HQ", "重复", None, None, None, now,
     )
@@ -84,19 +91,7 @@ db_test!(
         let now: chrono::DateTime<chrono::Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
         {
             let mut tx = db.begin().await.unwrap();
-            shouhou_store::repo::org_units::insert(
-                &mut tx,
-                None,
-                "head_office",
-                "HQ",
-                "总部",
-                None,
-                None,
-                None,
-                now,
-            )
-            .await
-            .unwrap();
+            head_office(&mut tx, now).await.unwrap();
             // dropped without commit
         }
         let (n,): (i64,) = db
@@ -364,19 +359,7 @@ db_test!(
         use shouhou_store::Arg;
         let now: chrono::DateTime<chrono::Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
         let mut tx = db.begin().await.unwrap();
-        let unit = shouhou_store::repo::org_units::insert(
-            &mut tx,
-            None,
-            "head_office",
-            "HQ",
-            "总部",
-            None,
-            None,
-            None,
-            now,
-        )
-        .await
-        .unwrap();
+        let unit = head_office(&mut tx, now).await.unwrap();
         // 3,000 customers: nearly all on one street (a fragment far more common than a page),
         // 30 in another city from the 2,101st on (more than a page, none among the first
         // 2,000 documents), and one rare name with a phone and a Latin name near the end.
