@@ -15,6 +15,7 @@ use shouhou_domain::{
     ValidationError, VisitOutcome, WarrantyDecision, WorkOrderType,
 };
 use shouhou_store::records::{Customer, OrgUnit, Visit, WorkOrder, WorkOrderEvent};
+use shouhou_store::repo::versions::Versioned;
 use shouhou_store::repo::{self, customers, devices, policies, technicians, Page, Paged};
 use shouhou_store::{work_orders as store, Tx};
 use utoipa::ToSchema;
@@ -266,50 +267,12 @@ struct Plan {
 
 impl Plan {
     /// Whether the customer, device and warranty policy are still the versions the plan was
-    /// computed from (every change to them raises their version). On SQLite the one writer
-    /// orders every change, so one read inside the write transaction decides; on PostgreSQL
-    /// the rows are share-locked to the end of the transaction, so a change waits for the order
-    /// (and one that came first is read).
+    /// computed from (every change to them raises their version; see `versions::still`).
     async fn holds(&self, tx: &mut Tx) -> Result<bool> {
-        let want = (
-            Some(self.customer.1),
-            self.device.map(|d| d.1),
-            self.policy.map(|p| p.1),
-        );
-        let (c, d, p) = (
-            self.customer.0,
-            self.device.map(|d| d.0),
-            self.policy.map(|p| p.0),
-        );
-        let now: (Option<i64>, Option<i64>, Option<i64>) = match tx.backend() {
-            shouhou_store::Backend::Sqlite => {
-                tx.fetch_one(
-                    "SELECT (SELECT version FROM customers WHERE id = $1), \
-                     (SELECT version FROM devices WHERE id = $2), \
-                     (SELECT version FROM warranty_policies WHERE id = $3)",
-                    shouhou_store::args![c, d, p],
-                )
-                .await?
-            }
-            shouhou_store::Backend::Postgres => {
-                let mut version = async |table: &str, id: Option<i64>| -> Result<Option<i64>> {
-                    let Some(id) = id else { return Ok(None) };
-                    let v: Option<(i64,)> = tx
-                        .fetch_optional(
-                            &format!("SELECT version FROM {table} WHERE id = $1 FOR SHARE"),
-                            shouhou_store::args![id],
-                        )
-                        .await?;
-                    Ok(v.map(|v| v.0))
-                };
-                (
-                    version("customers", Some(c)).await?,
-                    version("devices", d).await?,
-                    version("warranty_policies", p).await?,
-                )
-            }
-        };
-        Ok(now == want)
+        let mut records = vec![(Versioned::Customer, self.customer.0, self.customer.1)];
+        records.extend(self.device.map(|(id, v)| (Versioned::Device, id, v)));
+        records.extend(self.policy.map(|(id, v)| (Versioned::Policy, id, v)));
+        Ok(repo::versions::still(tx, &records).await?)
     }
 }
 

@@ -1372,6 +1372,46 @@ pub mod versions {
         }
     }
 
+    /// Whether each of `records` (kind, id, version) still has that version, read inside `tx`
+    /// so that the change the caller then writes rests on them: on SQLite, whose one writer
+    /// orders every change, in one read; on PostgreSQL each row is share-locked to the end of
+    /// the transaction (a change to it waits; one that came first is read).
+    pub async fn still(tx: &mut Tx, records: &[(Versioned, i64, i64)]) -> Result<bool> {
+        if records.is_empty() {
+            return Ok(true);
+        }
+        match tx.backend() {
+            crate::Backend::Sqlite => {
+                let reads = records
+                    .iter()
+                    .map(|(of, id, version)| {
+                        format!(
+                            "EXISTS (SELECT 1 FROM {} WHERE id = {id} AND version = {version})",
+                            of.table()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
+                let (all,): (bool,) = tx.fetch_one(&format!("SELECT {reads}"), args![]).await?;
+                Ok(all)
+            }
+            crate::Backend::Postgres => {
+                for (of, id, version) in records {
+                    let now: Option<(i64,)> = tx
+                        .fetch_optional(
+                            &format!("SELECT version FROM {} WHERE id = $1 FOR SHARE", of.table()),
+                            args![*id],
+                        )
+                        .await?;
+                    if now != Some((*version,)) {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+        }
+    }
+
     /// Raises the version of record `id` if it is still `expected` (any version with `None`).
     /// On PostgreSQL the row stays locked to the end of the transaction, so what the change then
     /// reads is what it changes. `Ok(Err(current))` when the record moved on; `NotFound` when
