@@ -266,6 +266,7 @@ pub async fn table(app: &App, actor: &Actor, q: &Query) -> Result<Table> {
     actor.require(READERS)?;
     q.check()?;
     kpis::catch_up(app).await?;
+    let memo = kpis::memo(app).await?;
     let units = org_units::all(&app.db).await?;
     if let Some(u) = q.unit_id {
         if !actor.sees_unit(u) {
@@ -275,7 +276,9 @@ pub async fn table(app: &App, actor: &Actor, q: &Query) -> Result<Table> {
     let fq = kpis::facts_query(q, &units);
     let bucket = q.by.bucket();
     let mut groups: BTreeMap<Key, BTreeMap<String, ItemScore>> = BTreeMap::new();
-    for (key, item, rating, n) in store::counts(&app.db, &actor.vis, &fq, q.by.group()).await? {
+    for (key, item, rating, n) in
+        store::counts(&app.db, &memo, &actor.vis, &fq, q.by.group()).await?
+    {
         let key = match (key, bucket) {
             (Key::Day(d), Some(b)) => Key::Day(b.start(d)),
             (k, _) => k,

@@ -73,6 +73,11 @@ pub async fn catch_up(app: &App) -> Result<usize> {
     }
     let mut done = 0;
     loop {
+        // Asked on a reader first: most readings find nothing to do, and need not wait for
+        // the one writer to learn it.
+        if !store::any_stale(&app.db, app.now()).await? {
+            return Ok(done);
+        }
         let mut tx = app.db.begin().await?;
         let ids = store::stale(&mut tx, app.now(), CHUNK).await?;
         if ids.is_empty() {
@@ -482,10 +487,22 @@ pub(crate) fn facts_query(q: &Query, units: &[shouhou_store::records::OrgUnit]) 
     }
 }
 
+/// A reading's view of the finished months kept in memory (after [`catch_up`]).
+pub async fn memo(app: &App) -> Result<store::Memo<'_>> {
+    Ok(store::Memo::begin(&app.db, &app.kpi_cache, app.today()).await?)
+}
+
 /// The KPIs of the period, grouped, in the actor's scope.
 pub async fn table(app: &App, actor: &Actor, q: &Query) -> Result<Table> {
     q.check()?;
     catch_up(app).await?;
+    let memo = memo(app).await?;
+    table_in(app, actor, q, &memo).await
+}
+
+/// [`table`] once the facts are caught up, with the reading's memo.
+async fn table_in(app: &App, actor: &Actor, q: &Query, memo: &store::Memo<'_>) -> Result<Table> {
+    q.check()?;
     let units = org_units::all(&app.db).await?;
     if let Some(u) = q.unit_id {
         if !actor.sees_unit(u) {
@@ -513,7 +530,7 @@ pub async fn table(app: &App, actor: &Actor, q: &Query) -> Result<Table> {
     let fq_ref = &fq;
     let durations = |which: DurationOf, wanted: bool| async move {
         match wanted {
-            true => store::durations(&app.db, vis, fq_ref, group, which).await,
+            true => store::durations(&app.db, memo, vis, fq_ref, group, which).await,
             false => Ok(Default::default()),
         }
     };
@@ -529,6 +546,7 @@ pub async fn table(app: &App, actor: &Actor, q: &Query) -> Result<Table> {
     let (counted, responses, cycles, shifts) = tokio::try_join!(
         store::sums_of(
             &app.db,
+            memo,
             vis,
             &fq,
             group,
@@ -543,6 +561,7 @@ pub async fn table(app: &App, actor: &Actor, q: &Query) -> Result<Table> {
                 true => {
                     store::shifts(
                         &app.db,
+                        memo,
                         vis,
                         q.from,
                         q.to,
@@ -732,21 +751,23 @@ pub async fn dashboard(
     };
     let total_in_trend = (tq.from, tq.to) == (q.from, q.to) && q.only.is_none();
     let funnel_in_groups = by == By::Technician;
+    catch_up(app).await?;
+    let memo = &memo(app).await?;
     let (trend, now, prev, groups, weeks, technicians) = tokio::try_join!(
-        table(app, actor, &tq),
+        table_in(app, actor, &tq, memo),
         async {
             match total_in_trend {
                 true => Ok(None),
-                false => table(app, actor, &now_q).await.map(Some),
+                false => table_in(app, actor, &now_q, memo).await.map(Some),
             }
         },
-        table(app, actor, &prev_q),
-        table(app, actor, &gq),
-        table(app, actor, &wq),
+        table_in(app, actor, &prev_q, memo),
+        table_in(app, actor, &gq, memo),
+        table_in(app, actor, &wq, memo),
         async {
             match funnel_in_groups {
                 true => Ok(None),
-                false => table(app, actor, &fq).await.map(Some),
+                false => table_in(app, actor, &fq, memo).await.map(Some),
             }
         },
     )?;

@@ -124,6 +124,8 @@ pub struct App {
     pub geocoder: Option<Arc<dyn geocoding::Geocoder>>,
     /// The org tree for scoping each request, read again when it changes.
     pub units: Arc<actor::UnitCache>,
+    /// KPI readings of finished months, checked against the months' versions at each reading.
+    pub kpi_cache: Arc<shouhou_store::kpi::Cache>,
 }
 
 impl App {
@@ -139,6 +141,7 @@ impl App {
             hashing,
             geocoder: None,
             units: Arc::default(),
+            kpi_cache: Arc::default(),
         }
     }
 

@@ -2592,12 +2592,13 @@ mod kpis {
             // Every (group, seconds) pair of a reading, in order.
             let vis = &vis;
             let pairs = |q: FactQuery, g: Group| async move {
-                let mut out: Vec<(Key, i64)> = durations(db, vis, &q, g, which)
-                    .await
-                    .unwrap()
-                    .into_iter()
-                    .flat_map(|(k, v)| v.into_iter().map(move |s| (k.clone(), s)))
-                    .collect();
+                let mut out: Vec<(Key, i64)> =
+                    durations(db, &shouhou_store::kpi::Memo::off(), vis, &q, g, which)
+                        .await
+                        .unwrap()
+                        .into_iter()
+                        .flat_map(|(k, v)| v.into_iter().map(move |s| (k.clone(), s)))
+                        .collect();
                 out.sort();
                 out
             };
@@ -2779,7 +2780,7 @@ mod kpis {
         // Read over the period that cuts its months (months and days per unit), the answers
         // are the answers counted.
         let mut read: Vec<(String, String, i64)> =
-            shouhou_store::csi::counts(db, &vis, &q, Group::None)
+            shouhou_store::csi::counts(db, &shouhou_store::kpi::Memo::off(), &vis, &q, Group::None)
                 .await
                 .unwrap()
                 .into_iter()
@@ -2825,7 +2826,19 @@ mod kpis {
             let vis = vis.clone();
             async move {
                 let mut m: std::collections::BTreeMap<NaiveDate, (i64, i64)> = Default::default();
-                for r in shifts(db, &vis, from, to, None, None, g).await.unwrap() {
+                for r in shifts(
+                    db,
+                    &shouhou_store::kpi::Memo::off(),
+                    &vis,
+                    from,
+                    to,
+                    None,
+                    None,
+                    g,
+                )
+                .await
+                .unwrap()
+                {
                     let d = r.day.unwrap();
                     let e = m
                         .entry(NaiveDate::from_ymd_opt(d.year(), d.month(), 1).unwrap())
@@ -2839,6 +2852,45 @@ mod kpis {
         let by_month = read(ShiftGroup::Month).await;
         assert_eq!(by_month.len(), 4, "{by_month:?}");
         assert_eq!(by_month, read(ShiftGroup::Day).await);
+    }
+
+    /// The KPI and CSI tables of the last four months read with the finished months kept in
+    /// memory (twice: the second from memory) equal the same tables read by a server with
+    /// nothing in memory.
+    async fn memo_reads_as_the_records(app: &shouhou_app::App, who: &shouhou_app::Actor) {
+        let fresh = shouhou_app::App {
+            kpi_cache: Default::default(),
+            ..app.clone()
+        };
+        let today = app.today();
+        for by in [By::All, By::Month, By::Store, By::Technician, By::Day] {
+            let q = Query::new(today - Duration::days(120), today, by);
+            let kept = kpi::table(app, who, &q).await.unwrap();
+            let again = kpi::table(app, who, &q).await.unwrap();
+            let read = kpi::table(&fresh, who, &q).await.unwrap();
+            let json = |t: &kpi::Table| serde_json::to_string(t).unwrap();
+            assert_eq!(json(&kept), json(&read), "{by:?} as first read");
+            assert_eq!(json(&again), json(&read), "{by:?} from memory");
+            if by == By::Day {
+                // The days summed equal the period read at once (whose current month is read
+                // as the month less its later days).
+                let all = kpi::table(app, who, &Query::new(q.from, q.to, By::All))
+                    .await
+                    .unwrap();
+                let summed = kpi::total_of(&read, shouhou_domain::Lang::ZhCn);
+                assert_eq!(
+                    serde_json::to_string(&summed.rows[0].kpis).unwrap(),
+                    serde_json::to_string(&all.rows[0].kpis).unwrap(),
+                );
+            }
+            let csi = shouhou_app::csi::table(app, who, &q).await.unwrap();
+            let csi_read = shouhou_app::csi::table(&fresh, who, &q).await.unwrap();
+            assert_eq!(
+                serde_json::to_string(&csi).unwrap(),
+                serde_json::to_string(&csi_read).unwrap(),
+                "CSI {by:?}"
+            );
+        }
     }
 
     db_test!(incremental_facts_equal_rebuilt_ones, |db: Db| async move {
@@ -2862,6 +2914,9 @@ mod kpis {
                 // About two and a half months a walk: whole months and cut ones.
                 minute += rng.gen_range(0..3600);
                 w.at(minute);
+                if step % 6 == 5 {
+                    memo_reads_as_the_records(&app, &f.manager).await;
+                }
                 if orders.is_empty() || rng.gen_bool(0.2) {
                     let k = kinds[rng.gen_range(0..kinds.len())];
                     orders.push((w.create(k).await, k));
@@ -3005,6 +3060,11 @@ mod kpis {
         .await
         .unwrap();
         kpi::catch_up(&app).await.unwrap();
+        memo_reads_as_the_records(&app, &f.manager).await;
+        assert!(
+            !app.kpi_cache.is_empty(),
+            "the walk's readings kept finished months in memory"
+        );
         let incremental = facts(&db).await;
         assert!(incremental.len() > 50, "{} fact rows", incremental.len());
         // The answer counts per day, unit, technician, item and rating, kept incrementally.

@@ -855,15 +855,28 @@ async fn kpis(db: &str, requests: usize, rebuild: bool, only: Option<&str>) -> a
         ("technician ranking", Query::new(m0, m1, By::Technician)),
     ];
     let wanted = |name: &str| only.is_none_or(|o| name.contains(o));
+    // Each reading as a server reads it again and again (the finished months kept in memory
+    // after the first reading), and as the first reading of a server (nothing in memory).
+    let memories = [("", false), (" (nothing in memory)", true)];
+    let server = |cold: bool| match cold {
+        true => shouhou_app::App {
+            kpi_cache: Default::default(),
+            ..app.clone()
+        },
+        false => app.clone(),
+    };
     for (name, q) in cases.iter().filter(|c| wanted(c.0)) {
-        let mut times = Vec::with_capacity(requests);
-        for _ in 0..requests {
-            let t = Instant::now();
-            let table = kpi::table(&app, &actor, q).await?;
-            times.push(t.elapsed());
-            std::hint::black_box(table);
+        for (suffix, cold) in memories {
+            let mut times = Vec::with_capacity(requests);
+            for _ in 0..requests {
+                let app = server(cold);
+                let t = Instant::now();
+                let table = kpi::table(&app, &actor, q).await?;
+                times.push(t.elapsed());
+                std::hint::black_box(table);
+            }
+            report(&format!("{name}{suffix}"), times);
         }
-        report(name, times);
     }
     // Every table of the dashboard page (read side by side, as the page reads them).
     let boards = [
@@ -886,14 +899,17 @@ async fn kpis(db: &str, requests: usize, rebuild: bool, only: Option<&str>) -> a
     for (name, period, by) in boards.iter().filter(|c| wanted(c.0)) {
         let (from, to) = period.range(today);
         let q = Query::new(from, to, By::All);
-        let mut times = Vec::with_capacity(requests);
-        for _ in 0..requests {
-            let t = Instant::now();
-            let d = kpi::dashboard(&app, &actor, &q, Some(*period), *by).await?;
-            times.push(t.elapsed());
-            std::hint::black_box(d);
+        for (suffix, cold) in memories {
+            let mut times = Vec::with_capacity(requests);
+            for _ in 0..requests {
+                let app = server(cold);
+                let t = Instant::now();
+                let d = kpi::dashboard(&app, &actor, &q, Some(*period), *by).await?;
+                times.push(t.elapsed());
+                std::hint::black_box(d);
+            }
+            report(&format!("{name}{suffix}"), times);
         }
-        report(name, times);
     }
     // Satisfaction by item reads the facts joined with the answers.
     let csi_cases: Vec<(&str, Query)> = vec![
@@ -901,14 +917,17 @@ async fn kpis(db: &str, requests: usize, rebuild: bool, only: Option<&str>) -> a
         ("CSI head office year", Query::new(y0, y1, By::All)),
     ];
     for (name, q) in csi_cases.iter().filter(|c| wanted(c.0)) {
-        let mut times = Vec::with_capacity(requests);
-        for _ in 0..requests {
-            let t = Instant::now();
-            let table = shouhou_app::csi::table(&app, &actor, q).await?;
-            times.push(t.elapsed());
-            std::hint::black_box(table);
+        for (suffix, cold) in memories {
+            let mut times = Vec::with_capacity(requests);
+            for _ in 0..requests {
+                let app = server(cold);
+                let t = Instant::now();
+                let table = shouhou_app::csi::table(&app, &actor, q).await?;
+                times.push(t.elapsed());
+                std::hint::black_box(table);
+            }
+            report(&format!("{name}{suffix}"), times);
         }
-        report(name, times);
     }
     if rebuild {
         let t = Instant::now();

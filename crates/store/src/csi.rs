@@ -3,6 +3,7 @@
 //! other KPI).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use shouhou_domain::Rating;
 
@@ -12,7 +13,9 @@ use utoipa::ToSchema;
 
 use crate::args;
 use crate::db::{Db, Tx};
-use crate::kpi::{daily_group_expr, filtered_on, group_by, key_of, split, FactQuery, Group, Key};
+use crate::kpi::{
+    daily_group_expr, filtered_on, group_by, key_of, split_signed, FactQuery, Group, Key, Memo,
+};
 use crate::scope::Sql;
 use crate::{Result, Visibility};
 
@@ -193,11 +196,28 @@ pub async fn answers(db: &Db, work_order_id: i64) -> Result<Vec<Answer>> {
     .await
 }
 
+/// A piece of answer counts: group columns, item, rating, count.
+type Row = (
+    Option<i64>,
+    Option<String>,
+    Option<chrono::NaiveDate>,
+    String,
+    String,
+    i64,
+);
+
+/// Keeps a piece of answer counts under `key` (its SQL and arguments) in the memo.
+fn put(memo: &Memo<'_>, key: Option<String>, rows: &Arc<Vec<Row>>) {
+    let bytes = rows.len() * (std::mem::size_of::<Row>() + 32);
+    memo.put(key, Arc::clone(rows), bytes);
+}
+
 /// Answers per group, item and rating over the orders completed in the period (a follow-up
 /// counts on its order's completion day), from the daily answer counts: (group, item, rating,
 /// count).
 pub async fn counts(
     db: &Db,
+    memo: &Memo<'_>,
     vis: &Visibility,
     q: &FactQuery,
     group: Group,
@@ -214,22 +234,19 @@ pub async fn counts(
             Group::None | Group::Unit | Group::Region | Group::Month
         );
     let mut acc: BTreeMap<(Key, String, String), i64> = BTreeMap::new();
-    for (by_month, from, to) in split(q.from, q.to, per_unit) {
+    let pieces: Vec<(bool, chrono::NaiveDate, chrono::NaiveDate, i64)> = memo
+        .halves(q.from, q.to)
+        .into_iter()
+        .flat_map(|(from, to)| split_signed(from, to, per_unit, memo.today()))
+        .collect();
+    for (by_month, from, to, sign) in pieces {
         let (gi, gt, gd) = daily_group_expr(group);
         let piece = FactQuery {
             from,
             to,
             ..q.clone()
         };
-        type Row = (
-            Option<i64>,
-            Option<String>,
-            Option<chrono::NaiveDate>,
-            String,
-            String,
-            i64,
-        );
-        let rows: Vec<Row> = if per_unit {
+        let rows: Arc<Vec<Row>> = if per_unit {
             // Per unit and item, a column per rating: by month or by day.
             let (table, date) = match by_month {
                 true => ("kpi_csi_monthly", "month"),
@@ -247,6 +264,18 @@ pub async fn counts(
             ));
             filtered_on(date, vis, &piece, &mut sql);
             sql.push(&group_by(&[gi, gt, &gd, "f.item"]));
+            let key = memo.key(from, to, &format!("csi {}\n{:?}", sql.text, sql.args));
+            if let Some(hit) = memo.get::<Vec<Row>>(key.as_ref()) {
+                for (i, t, d, item, rating, n) in hit.iter() {
+                    *acc.entry((
+                        key_of(group, *i, t.clone(), *d),
+                        item.clone(),
+                        rating.clone(),
+                    ))
+                    .or_default() += sign * n;
+                }
+                continue;
+            }
             type Pivot = (
                 Option<i64>,
                 Option<String>,
@@ -258,16 +287,20 @@ pub async fn counts(
                 i64,
             );
             let pivot: Vec<Pivot> = db.fetch_all(&sql.text, sql.args).await?;
-            pivot
-                .into_iter()
-                .flat_map(|(i, t, d, item, a, b, c, e)| {
-                    ratings
-                        .iter()
-                        .zip([a, b, c, e])
-                        .map(|(r, n)| (i, t.clone(), d, item.clone(), r.to_string(), n))
-                        .collect::<Vec<_>>()
-                })
-                .collect()
+            let rows: Arc<Vec<Row>> = Arc::new(
+                pivot
+                    .into_iter()
+                    .flat_map(|(i, t, d, item, a, b, c, e)| {
+                        ratings
+                            .iter()
+                            .zip([a, b, c, e])
+                            .map(|(r, n)| (i, t.clone(), d, item.clone(), r.to_string(), n))
+                            .collect::<Vec<_>>()
+                    })
+                    .collect(),
+            );
+            put(memo, key, &rows);
+            rows
         } else {
             let mut sql = Sql::new(&format!(
                 "SELECT {gi} AS g_id, {gt} AS g_text, {gd} AS g_day, f.item, f.rating, \
@@ -276,11 +309,23 @@ pub async fn counts(
             filtered_on("day", vis, &piece, &mut sql);
             sql.push(&group_by(&[gi, gt, gd, "f.item", "f.rating"]));
             sql.push(" HAVING SUM(f.n) <> 0");
-            db.fetch_all(&sql.text, sql.args).await?
+            let key = memo.key(from, to, &format!("csi {}\n{:?}", sql.text, sql.args));
+            match memo.get::<Vec<Row>>(key.as_ref()) {
+                Some(hit) => hit,
+                None => {
+                    let rows: Arc<Vec<Row>> = Arc::new(db.fetch_all(&sql.text, sql.args).await?);
+                    put(memo, key, &rows);
+                    rows
+                }
+            }
         };
-        for (i, t, d, item, rating, n) in rows {
-            *acc.entry((key_of(group, i, t, d), item, rating))
-                .or_default() += n;
+        for (i, t, d, item, rating, n) in rows.iter() {
+            *acc.entry((
+                key_of(group, *i, t.clone(), *d),
+                item.clone(),
+                rating.clone(),
+            ))
+            .or_default() += sign * n;
         }
     }
     Ok(acc

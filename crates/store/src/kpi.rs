@@ -5,6 +5,7 @@
 //! `domain::kpi`'s, not SQL's.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use shouhou_domain::kpi::{ComplaintRecord, Counter, Fact, OrderRecord, VisitRecord, COUNTERS};
@@ -15,7 +16,55 @@ use crate::scope::{Scoped, Sql};
 use crate::{args, Arg, Backend, Db, Result, Tx, Visibility};
 
 mod durations;
-pub use durations::build as pack_durations;
+mod memo;
+pub use memo::{Cache, Memo, CACHE_BYTES};
+
+/// Packs every duration of the facts again (after a migration), moving the epoch of the
+/// readings kept in memory.
+pub async fn pack_durations(tx: &mut Tx) -> Result<usize> {
+    let n = durations::build(tx).await?;
+    bump_epoch(tx).await?;
+    Ok(n)
+}
+
+/// Moves the version of the months of the facts the orders `list` have now (see [`memo`]).
+async fn bump_months(tx: &mut Tx, list: &str) -> Result<()> {
+    let month = month_of_day(tx.backend());
+    tx.execute(
+        &format!(
+            "INSERT INTO kpi_month_versions (month, version) SELECT DISTINCT {month}, 1 \
+             FROM kpi_facts WHERE work_order_id IN ({list}) \
+             ON CONFLICT (month) DO UPDATE SET version = kpi_month_versions.version + 1"
+        ),
+        args![],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Moves the version of one month (see [`memo`]).
+async fn bump_month(tx: &mut Tx, month: NaiveDate) -> Result<()> {
+    tx.execute(
+        "INSERT INTO kpi_month_versions (month, version) VALUES ($1, 1) \
+         ON CONFLICT (month) DO UPDATE SET version = kpi_month_versions.version + 1",
+        args![month],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Moves every month's version and the epoch: nothing read before is served again.
+async fn bump_epoch(tx: &mut Tx) -> Result<()> {
+    tx.execute(
+        "UPDATE kpi_month_versions SET version = version + 1",
+        args![],
+    )
+    .await?;
+    let epoch: NaiveDate = memo::EPOCH
+        .parse()
+        .map_err(|e| crate::StoreError::Bind(format!("epoch {}: {e}", memo::EPOCH)))?;
+    bump_month(tx, epoch).await
+}
 
 /// Marks the order an audited change touched (an order, or a complaint of one).
 pub async fn mark_dirty(tx: &mut Tx, entity: &str, id: i64) -> Result<()> {
@@ -44,6 +93,19 @@ pub async fn stale(tx: &mut Tx, now: DateTime<Utc>, limit: i64) -> Result<Vec<i6
         )
         .await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Whether any order's facts are stale at `now` ([`stale`] would find one), read without
+/// the writer.
+pub async fn any_stale(db: &Db, now: DateTime<Utc>) -> Result<bool> {
+    let (n,): (i64,) = db
+        .fetch_one(
+            "SELECT CAST(CASE WHEN EXISTS (SELECT 1 FROM kpi_dirty) \
+             OR EXISTS (SELECT 1 FROM kpi_expiry WHERE at <= $1) THEN 1 ELSE 0 END AS BIGINT)",
+            args![now],
+        )
+        .await?;
+    Ok(n != 0)
 }
 
 /// Takes the dirty marks of `ids` (before their records are read: a change committed after
@@ -377,6 +439,7 @@ pub async fn replace(
         return Ok(());
     }
     let list = id_list(ids);
+    bump_months(tx, &list).await?;
     let packed_before = durations::keys_of(tx, &list).await?;
     roll_daily(tx, &list, "-").await?;
     roll_csi(tx, &list, "-").await?;
@@ -429,6 +492,7 @@ pub async fn replace(
         })
         .collect();
     tx.bulk_insert("kpi_facts", &cols, rows).await?;
+    bump_months(tx, &list).await?;
     roll_daily(tx, &list, "").await?;
     // The questionnaire answers as of now, on the orders' completion rows.
     tx.execute(
@@ -606,6 +670,7 @@ pub async fn clear(tx: &mut Tx) -> Result<()> {
     ] {
         tx.execute(&format!("DELETE FROM {table}"), args![]).await?;
     }
+    bump_epoch(tx).await?;
     let month = month_of_day(tx.backend());
     let length = shift_seconds(tx.backend(), "");
     tx.execute(
@@ -653,7 +718,7 @@ pub async fn roll_shift(
         args![durations::month_of(day), technician_id, sign, sign * seconds],
     )
     .await?;
-    Ok(())
+    bump_month(tx, durations::month_of(day)).await
 }
 
 /// Whether the catch-up owes the work `what` (see `kpi_pending`).
@@ -915,13 +980,16 @@ pub async fn sums(
     group: Group,
     now: DateTime<Utc>,
 ) -> Result<Vec<(Key, [i64; COUNTERS], i64)>> {
-    sums_of(db, vis, q, group, now, &Counter::ALL, true).await
+    sums_of(db, &Memo::off(), vis, q, group, now, &Counter::ALL, true).await
 }
 
 /// [`sums`] of some counters only (the others answer 0), and the late unarrived orders only
-/// when `late`: what a reading of one KPI needs (`domain::kpi::Kpi::needs`).
+/// when `late`: what a reading of one KPI needs (`domain::kpi::Kpi::needs`). Pieces of finished
+/// months may come from `memo`.
+#[allow(clippy::too_many_arguments)]
 pub async fn sums_of(
     db: &Db,
+    memo: &Memo<'_>,
     vis: &Visibility,
     q: &FactQuery,
     group: Group,
@@ -950,20 +1018,26 @@ pub async fn sums_of(
             group,
             Group::None | Group::Unit | Group::Region | Group::Month
         );
-    let pieces: Vec<(&str, &str, NaiveDate, NaiveDate)> = if coarse {
-        split(q.from, q.to, group != Group::Day)
-            .into_iter()
-            .map(|(monthly, from, to)| match monthly {
-                true if per_store => ("kpi_monthly_store", "month", from, to),
-                true => ("kpi_monthly_unit", "month", from, to),
-                false => ("kpi_daily_unit", "day", from, to),
-            })
-            .collect()
-    } else {
-        vec![("kpi_daily", "day", q.from, q.to)]
-    };
+    let mut pieces: Vec<(&str, &str, NaiveDate, NaiveDate, i64)> = Vec::new();
+    let today = memo.today();
+    for (from, to) in memo.halves(q.from, q.to) {
+        match coarse {
+            true => pieces.extend(
+                split_signed(from, to, group != Group::Day, today)
+                    .into_iter()
+                    .map(|(monthly, from, to, sign)| match monthly {
+                        true if per_store => ("kpi_monthly_store", "month", from, to, sign),
+                        true => ("kpi_monthly_unit", "month", from, to, sign),
+                        false => ("kpi_daily_unit", "day", from, to, sign),
+                    }),
+            ),
+            false => pieces.push(("kpi_daily", "day", from, to, 1)),
+        }
+    }
+    let pieces_signed = pieces.iter().any(|p| p.4 < 0);
     let mut acc: BTreeMap<Key, ([i64; COUNTERS], i64)> = BTreeMap::new();
-    for (table, date, from, to) in pieces {
+    type Piece = Vec<(Key, [i64; COUNTERS])>;
+    for (table, date, from, to, sign) in pieces {
         let (gi, gt, gd) = daily_group_expr(group);
         let gd = if date == "month" {
             gd.replace("f.day", "f.month")
@@ -990,16 +1064,35 @@ pub async fn sums_of(
         };
         filtered_on(date, vis, &piece, &mut sql);
         sql.push(&group_by(&[gi, gt, &gd]));
-        let rows: Vec<SumRow> = db.fetch_all(&sql.text, sql.args).await?;
-        for r in rows {
-            let c = r.counters();
-            let e = acc
-                .entry(key_of(group, r.g_id, r.g_text, r.g_day))
-                .or_insert(([0; COUNTERS], 0));
+        let key = memo.key(from, to, &format!("sums {}\n{:?}", sql.text, sql.args));
+        let rows: Arc<Piece> = match memo.get::<Piece>(key.as_ref()) {
+            Some(hit) => hit,
+            None => {
+                let rows: Vec<SumRow> = db.fetch_all(&sql.text, sql.args).await?;
+                let piece: Piece = rows
+                    .into_iter()
+                    .map(|r| {
+                        let c = r.counters();
+                        (key_of(group, r.g_id, r.g_text, r.g_day), c)
+                    })
+                    .collect();
+                let piece = Arc::new(piece);
+                let bytes = piece.len() * std::mem::size_of::<(Key, [i64; COUNTERS])>();
+                memo.put(key, Arc::clone(&piece), bytes);
+                piece
+            }
+        };
+        for (k, c) in rows.iter() {
+            let e = acc.entry(k.clone()).or_insert(([0; COUNTERS], 0));
             for (i, v) in c.iter().enumerate() {
-                e.0[i] += v;
+                e.0[i] += sign * v;
             }
         }
+    }
+    // A month less its later days leaves groups with nothing in the period at zero: the days
+    // read alone would not have them.
+    if pieces_signed {
+        acc.retain(|_, (c, _)| c.iter().any(|v| *v != 0));
     }
     if !late {
         return Ok(acc.into_iter().map(|(k, (c, late))| (k, c, late)).collect());
@@ -1050,6 +1143,41 @@ pub(crate) fn split(
     }
 }
 
+/// [`split`] with a sign per piece, for sums (which subtract): where the days after the whole
+/// months start a month and reach `today` (the rest of that month is future days, which hold
+/// only appointments) or are more than the rest of the month, they are read as the month
+/// (`true`, +1) less the rest of its days (`false`, -1): a month's sums per unit are a few
+/// hundred rows, its days per unit thousands.
+pub(crate) fn split_signed(
+    from: NaiveDate,
+    to: NaiveDate,
+    monthly: bool,
+    today: NaiveDate,
+) -> Vec<(bool, NaiveDate, NaiveDate, i64)> {
+    use chrono::{Datelike, Months};
+    let one = chrono::Duration::days(1);
+    let mut out = Vec::new();
+    for (whole, a, b) in split(from, to, monthly) {
+        let month_end = a
+            .checked_add_months(Months::new(1))
+            .map(|next| durations::month_of(next) - one);
+        match month_end {
+            Some(end)
+                if monthly
+                    && !whole
+                    && a.day() == 1
+                    && b < end
+                    && (b >= today || (end - b) < (b - a)) =>
+            {
+                out.push((true, a, a, 1));
+                out.push((false, b + one, end, -1));
+            }
+            _ => out.push((whole, a, b, 1)),
+        }
+    }
+    out
+}
+
 /// The first and last month (their first days) a period holds whole, if any.
 pub(crate) fn whole_months(from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
     use chrono::{Datelike, Duration, Months};
@@ -1091,8 +1219,71 @@ impl DurationOf {
     }
 }
 
-/// Every duration of the period per group, in seconds (in no particular order).
+/// A piece of durations as kept in memory: seconds as `u32` (half the bytes).
+type NarrowDurations = Vec<(Key, Box<[u32]>)>;
+
+/// Every duration of the period per group, in seconds (in no particular order). Finished
+/// months may come from `memo`.
 pub async fn durations(
+    db: &Db,
+    memo: &Memo<'_>,
+    vis: &Visibility,
+    q: &FactQuery,
+    group: Group,
+    which: DurationOf,
+) -> Result<HashMap<Key, Vec<i64>>> {
+    let mut out: HashMap<Key, Vec<i64>> = HashMap::new();
+    for (from, to) in memo.halves(q.from, q.to) {
+        let half = FactQuery {
+            from,
+            to,
+            ..q.clone()
+        };
+        let key = memo.key(
+            from,
+            to,
+            &format!("durations {vis:?} {half:?} {group:?} {which:?}"),
+        );
+        if let Some(hit) = memo.get::<NarrowDurations>(key.as_ref()) {
+            for (k, secs) in hit.iter() {
+                let v = out.entry(k.clone()).or_default();
+                v.reserve(secs.len());
+                v.extend(secs.iter().map(|s| i64::from(*s)));
+            }
+            continue;
+        }
+        let got = durations_of(db, vis, &half, group, which).await?;
+        if key.is_some() {
+            let narrow: Option<NarrowDurations> = got
+                .iter()
+                .map(|(k, v)| {
+                    let secs: Option<Box<[u32]>> =
+                        v.iter().map(|s| u32::try_from(*s).ok()).collect();
+                    secs.map(|s| (k.clone(), s))
+                })
+                .collect();
+            if let Some(narrow) = narrow {
+                let bytes = narrow
+                    .iter()
+                    .map(|(_, s)| s.len() * 4 + std::mem::size_of::<(Key, Box<[u32]>)>())
+                    .sum();
+                memo.put(key, Arc::new(narrow), bytes);
+            }
+        }
+        match out.is_empty() {
+            true => out = got,
+            false => {
+                for (k, secs) in got {
+                    out.entry(k).or_default().extend(secs);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// [`durations`] from the database.
+async fn durations_of(
     db: &Db,
     vis: &Visibility,
     q: &FactQuery,
@@ -1148,8 +1339,10 @@ pub struct ShiftSum {
 /// The shifts of the technicians the user may see in the period, summed per `group`: the
 /// months the period holds whole from the monthly sums (unless grouped by day), the rest from
 /// the shifts.
+#[allow(clippy::too_many_arguments)]
 pub async fn shifts(
     db: &Db,
+    memo: &Memo<'_>,
     vis: &Visibility,
     from: NaiveDate,
     to: NaiveDate,
@@ -1160,7 +1353,12 @@ pub async fn shifts(
     const NI: &str = "CAST(NULL AS BIGINT)";
     const ND: &str = "CAST(NULL AS DATE)";
     let mut out = Vec::new();
-    for (monthly, from, to) in split(from, to, group != ShiftGroup::Day) {
+    let pieces: Vec<(bool, NaiveDate, NaiveDate)> = memo
+        .halves(from, to)
+        .into_iter()
+        .flat_map(|(from, to)| split(from, to, group != ShiftGroup::Day))
+        .collect();
+    for (monthly, from, to) in pieces {
         let (table, date, days, seconds) = if monthly {
             (
                 "shift_months",
@@ -1206,13 +1404,25 @@ pub async fn shifts(
             sql.push_bind(" AND t.id = {}", t);
         }
         sql.push(&group_by(&[tech, unit, &day]));
+        let key = memo.key(from, to, &format!("shifts {}\n{:?}", sql.text, sql.args));
+        if let Some(hit) = memo.get::<Vec<ShiftSum>>(key.as_ref()) {
+            out.extend(hit.iter().cloned());
+            continue;
+        }
         let rows: Vec<ShiftSum> = db.fetch_all(&sql.text, sql.args).await?;
-        out.extend(rows.into_iter().filter(|r| r.days > 0).map(|mut r| {
-            if group == ShiftGroup::Month {
-                r.day = r.day.map(durations::month_of);
-            }
-            r
-        }));
+        let piece: Vec<ShiftSum> = rows
+            .into_iter()
+            .filter(|r| r.days > 0)
+            .map(|mut r| {
+                if group == ShiftGroup::Month {
+                    r.day = r.day.map(durations::month_of);
+                }
+                r
+            })
+            .collect();
+        out.extend(piece.iter().cloned());
+        let bytes = piece.len() * std::mem::size_of::<ShiftSum>();
+        memo.put(key, Arc::new(piece), bytes);
     }
     Ok(out)
 }
@@ -1293,4 +1503,49 @@ pub async fn orders(
         args: inner.args,
     };
     crate::repo::paged(db, q, "day DESC, id DESC", page).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, day).unwrap()
+    }
+
+    #[test]
+    fn a_month_to_today_is_the_month_less_its_later_days() {
+        // Year to date on 6 December: January–November whole, December as the month less
+        // 7–31 December.
+        assert_eq!(
+            split_signed(d(1, 1), d(12, 6), true, d(12, 6)),
+            vec![
+                (true, d(1, 1), d(11, 1), 1),
+                (true, d(12, 1), d(12, 1), 1),
+                (false, d(12, 7), d(12, 31), -1),
+            ]
+        );
+        // A past month's first week: its days (fewer than the rest of the month).
+        assert_eq!(
+            split_signed(d(11, 1), d(11, 7), true, d(12, 6)),
+            vec![(false, d(11, 1), d(11, 7), 1)]
+        );
+        // Most of a past month: the month less its last days.
+        assert_eq!(
+            split_signed(d(11, 1), d(11, 25), true, d(12, 6)),
+            vec![
+                (true, d(11, 1), d(11, 1), 1),
+                (false, d(11, 26), d(11, 30), -1)
+            ]
+        );
+        // Days not from a month's first day, or grouped by day: as they are.
+        assert_eq!(
+            split_signed(d(11, 3), d(12, 6), true, d(12, 6)),
+            vec![(false, d(11, 3), d(12, 6), 1)]
+        );
+        assert_eq!(
+            split_signed(d(12, 1), d(12, 6), false, d(12, 6)),
+            vec![(false, d(12, 1), d(12, 6), 1)]
+        );
+    }
 }
