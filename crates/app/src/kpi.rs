@@ -628,12 +628,12 @@ async fn table_in(app: &App, actor: &Actor, q: &Query, memo: &store::Memo<'_>) -
     let names = Names::load(app, &units, &sums).await?;
     let mut rows: Vec<Row> = sums
         .into_iter()
-        .map(|(k, s)| Row {
+        .map(|(k, mut s)| Row {
             group: names.info(q.by, &k, actor.lang),
             kpis: Kpi::DASHBOARD
                 .iter()
                 .filter(|k| q.wants(**k))
-                .map(|k| (k.as_str().to_string(), s.value(*k)))
+                .map(|k| (k.as_str().to_string(), s.value_in_place(*k)))
                 .collect(),
             provisional: s.repeat_provisional(),
             sums: s,
@@ -671,7 +671,7 @@ pub fn total_of(t: &Table, lang: Lang) -> Table {
             },
             kpis: Kpi::DASHBOARD
                 .iter()
-                .map(|k| (k.as_str().to_string(), s.value(*k)))
+                .map(|k| (k.as_str().to_string(), s.value_in_place(*k)))
                 .collect(),
             provisional: s.repeat_provisional(),
             sums: s,

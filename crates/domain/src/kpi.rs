@@ -607,6 +607,11 @@ impl Durations {
     /// From durations in seconds (any order) to `unit`: median = the middle value or the mean of
     /// the two middle values; p90 = the ⌈0.9·n⌉-th smallest.
     pub fn of(mut seconds: Vec<i64>, unit: DurationUnit) -> Durations {
+        Durations::of_slice(&mut seconds, unit)
+    }
+
+    /// [`Durations::of`] selecting among `seconds` in place (they are reordered, not copied).
+    pub fn of_slice(seconds: &mut [i64], unit: DurationUnit) -> Durations {
         let n = seconds.len();
         let s = unit.seconds();
         if n == 0 {
@@ -868,6 +873,22 @@ impl Sums {
         }
     }
 
+    /// [`Sums::value`], the durations selected in place: they are kept in no particular order,
+    /// so reordering them changes nothing, and a year's million values are not copied.
+    pub fn value_in_place(&mut self, k: Kpi) -> Value {
+        match k {
+            Kpi::ResponseTimeMinutes => Value::Durations(Durations::of_slice(
+                &mut self.response_seconds,
+                DurationUnit::Minutes,
+            )),
+            Kpi::RepairCycleHours => Value::Durations(Durations::of_slice(
+                &mut self.cycle_seconds,
+                DurationUnit::Hours,
+            )),
+            k => self.value(k),
+        }
+    }
+
     /// Whether a repeat-repair figure is provisional (some 30-day windows still open).
     pub fn repeat_provisional(&self) -> bool {
         self.get(Counter::RepeatOpen) > 0
@@ -1038,6 +1059,11 @@ mod tests {
                     all.value(*k),
                     "{k:?} reads more than it declares"
                 );
+                // Selected in place, from the values in another order: the same value.
+                let mut shuffled = all.clone();
+                shuffled.response_seconds.reverse();
+                shuffled.cycle_seconds.rotate_left(1);
+                assert_eq!(shuffled.value_in_place(*k), all.value(*k), "{k:?} in place");
             }
         }
     }

@@ -206,6 +206,31 @@ type Row = (
     i64,
 );
 
+/// A piece read from a table with a column per rating, as a row per rating.
+async fn pivoted(db: &Db, sql: Sql, ratings: &[&str]) -> Result<Vec<Row>> {
+    type Pivot = (
+        Option<i64>,
+        Option<String>,
+        Option<chrono::NaiveDate>,
+        String,
+        i64,
+        i64,
+        i64,
+        i64,
+    );
+    let pivot: Vec<Pivot> = db.fetch_all(&sql.text, sql.args).await?;
+    Ok(pivot
+        .into_iter()
+        .flat_map(|(i, t, d, item, a, b, c, e)| {
+            ratings
+                .iter()
+                .zip([a, b, c, e])
+                .map(|(r, n)| (i, t.clone(), d, item.clone(), r.to_string(), n))
+                .collect::<Vec<_>>()
+        })
+        .collect())
+}
+
 /// Keeps a piece of answer counts under `key` (its SQL and arguments) in the memo.
 fn put(memo: &Memo<'_>, key: Option<String>, rows: &Arc<Vec<Row>>) {
     let bytes = rows.len() * (std::mem::size_of::<Row>() + 32);
@@ -265,42 +290,14 @@ pub async fn counts(
             filtered_on(date, vis, &piece, &mut sql);
             sql.push(&group_by(&[gi, gt, &gd, "f.item"]));
             let key = memo.key(from, to, &format!("csi {}\n{:?}", sql.text, sql.args));
-            if let Some(hit) = memo.get::<Vec<Row>>(key.as_ref()) {
-                for (i, t, d, item, rating, n) in hit.iter() {
-                    *acc.entry((
-                        key_of(group, *i, t.clone(), *d),
-                        item.clone(),
-                        rating.clone(),
-                    ))
-                    .or_default() += sign * n;
+            match memo.get::<Vec<Row>>(key.as_ref()) {
+                Some(hit) => hit,
+                None => {
+                    let rows = Arc::new(pivoted(db, sql, &ratings).await?);
+                    put(memo, key, &rows);
+                    rows
                 }
-                continue;
             }
-            type Pivot = (
-                Option<i64>,
-                Option<String>,
-                Option<chrono::NaiveDate>,
-                String,
-                i64,
-                i64,
-                i64,
-                i64,
-            );
-            let pivot: Vec<Pivot> = db.fetch_all(&sql.text, sql.args).await?;
-            let rows: Arc<Vec<Row>> = Arc::new(
-                pivot
-                    .into_iter()
-                    .flat_map(|(i, t, d, item, a, b, c, e)| {
-                        ratings
-                            .iter()
-                            .zip([a, b, c, e])
-                            .map(|(r, n)| (i, t.clone(), d, item.clone(), r.to_string(), n))
-                            .collect::<Vec<_>>()
-                    })
-                    .collect(),
-            );
-            put(memo, key, &rows);
-            rows
         } else {
             let mut sql = Sql::new(&format!(
                 "SELECT {gi} AS g_id, {gt} AS g_text, {gd} AS g_day, f.item, f.rating, \
