@@ -14,7 +14,7 @@ use shouhou_domain::{
 use shouhou_store::complaints::{self as store, Complaint, ComplaintAction, Filter, NewComplaint};
 use shouhou_store::records::{OrgUnit, WorkOrder};
 use shouhou_store::repo::versions::Versioned;
-use shouhou_store::repo::{self, org_units, users, Page, Paged};
+use shouhou_store::repo::{self, users, Page, Paged};
 use shouhou_store::work_orders as orders;
 use shouhou_store::{Tx, Visibility};
 use utoipa::{IntoParams, ToSchema};
@@ -67,7 +67,7 @@ async fn first_manager(app: &App, units: &[i64]) -> Result<Option<i64>> {
 /// The default owner of a complaint on an order of `unit`: the first active manager of the
 /// unit, else of the nearest unit above it.
 pub async fn default_owner(app: &App, unit: i64) -> Result<Option<i64>> {
-    let units = org_units::all(&app.db).await?;
+    let units = app.units.units(&app.db).await?;
     first_manager(app, &chain(&units, unit)).await
 }
 
@@ -78,7 +78,7 @@ pub async fn escalation_target(app: &App, k: &Complaint) -> Result<Option<(i64, 
         Some(u) => users::get(&app.db, u).await?.org_unit_id,
         None => k.org_unit_id,
     };
-    let units = org_units::all(&app.db).await?;
+    let units = app.units.units(&app.db).await?;
     let above = chain(&units, base).into_iter().skip(1).collect::<Vec<_>>();
     match first_manager(app, &above).await? {
         Some(id) => Ok(Some((id, users::get(&app.db, id).await?.display_name))),
@@ -202,7 +202,7 @@ async fn check_owner(app: &App, actor: &Actor, unit: i64, owner: i64) -> Result<
     let u = users::get_scoped(&app.db, &actor.vis, owner)
         .await
         .map_err(|_| bad())?;
-    let units = org_units::all(&app.db).await?;
+    let units = app.units.units(&app.db).await?;
     if !u.active || !OWNER_ROLES.contains(&u.role) || !chain(&units, unit).contains(&u.org_unit_id)
     {
         return Err(bad());
@@ -623,7 +623,7 @@ pub async fn close(
 
 /// The users a complaint of `unit` may be given to, by name.
 pub async fn owner_choices(app: &App, actor: &Actor, unit: i64) -> Result<Vec<(i64, String)>> {
-    let units = org_units::all(&app.db).await?;
+    let units = app.units.units(&app.db).await?;
     let up = chain(&units, unit);
     Ok(users::list(&app.db, &actor.vis, Page::LARGEST)
         .await?

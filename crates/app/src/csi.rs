@@ -12,7 +12,7 @@ use shouhou_domain::kinds::required_text;
 use shouhou_domain::{Lang, Rating, Role, ValidationError, WorkOrderType};
 use shouhou_store::csi::{self as store, Answer, Questionnaire};
 use shouhou_store::kpi::Key;
-use shouhou_store::repo::{self, org_units};
+use shouhou_store::repo;
 
 use crate::kpi::{self as kpis, By, GroupInfo, Query};
 use crate::{Actor, App, AppError, Result};
@@ -267,7 +267,7 @@ pub async fn table(app: &App, actor: &Actor, q: &Query) -> Result<Table> {
     q.check()?;
     kpis::catch_up(app).await?;
     let memo = kpis::memo(app).await?;
-    let units = org_units::all(&app.db).await?;
+    let units = app.units.units(&app.db).await?;
     if let Some(u) = q.unit_id {
         if !actor.sees_unit(u) {
             return Err(AppError::NotFound);

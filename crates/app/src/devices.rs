@@ -297,7 +297,7 @@ pub async fn history_of_order(app: &App, actor: &Actor, id: i64) -> Result<Vec<E
     let Some(device) = w.device_id else {
         return Ok(Vec::new());
     };
-    let units = shouhou_store::repo::org_units::all(&app.db).await?;
+    let units = app.units.units(&app.db).await?;
     let vis = shouhou_store::Visibility::everything(units.iter().map(|u| u.id).collect());
     let f = work_orders::Filter {
         device_id: Some(device),

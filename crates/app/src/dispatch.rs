@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use shouhou_domain::{Role, Status, ValidationError, WorkOrderType};
 use shouhou_routing as routing;
 use shouhou_store::dispatch as store;
-use shouhou_store::repo::org_units;
 use shouhou_store::Tx;
 use utoipa::ToSchema;
 
@@ -237,7 +236,7 @@ async fn inputs(
             ValidationError::UnknownReference,
         ));
     }
-    let units = subtree(&org_units::all(&app.db).await?, store_id);
+    let units = subtree(&app.units.units(&app.db).await?, store_id);
     let techs = store::technicians_on(&app.db, &units, date).await?;
     if techs.is_empty() {
         return Err(AppError::invalid(

@@ -10,10 +10,10 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 use shouhou_domain::kpi::{self as def, Bucket, Kpi, Set, Sums, Value};
 use shouhou_domain::{
-    Category, Channel, Lang, Tier, ValidationError, WarrantyDecision, WorkOrderType,
+    Category, Channel, Lang, OrgKind, Role, Tier, ValidationError, WarrantyDecision, WorkOrderType,
 };
 use shouhou_store::kpi::{self as store, DurationOf, FactOrder, FactQuery, Group, Key, Member};
-use shouhou_store::repo::{org_units, Page, Paged};
+use shouhou_store::repo::{Page, Paged};
 
 use crate::{Actor, App, AppError, Result};
 
@@ -57,6 +57,48 @@ async fn replace(app: &App, tx: &mut shouhou_store::Tx, ids: &[i64]) -> Result<(
     store::replace(tx, ids, facts, expiries).await?;
     crate::points::reconcile_in(app, tx, &records).await?;
     Ok(())
+}
+
+/// Reads the dashboards a manager opens first (this month, quarter and year by store and by
+/// technician, with the satisfaction radar) in the scope of every manager and admin over more than one store, so
+/// that the finished months they hold are in memory before anyone asks: a first reading of a
+/// head office's year at a chain's size reads and sorts a million durations, a store's a
+/// thirtieth of that. Scopes alike are read once, the broadest last (the last the memory lets
+/// go). Returns the scopes read.
+pub async fn warm(app: &App) -> Result<usize> {
+    let units = app.units.units(&app.db).await?;
+    let stores = |a: &Actor| {
+        units
+            .iter()
+            .filter(|u| u.kind == OrgKind::Store && a.vis.units.contains(&u.id))
+            .count()
+    };
+    let mut scopes: Vec<(usize, Actor)> = Vec::new();
+    for role in [Role::Manager, Role::Admin] {
+        for user in shouhou_store::repo::users::active_with_role(&app.db, role).await? {
+            let actor = crate::actor::actor_for(&app.db, user, None).await?;
+            let wide = stores(&actor);
+            let seen = scopes
+                .iter()
+                .any(|(_, b)| format!("{:?}", b.vis) == format!("{:?}", actor.vis));
+            if wide > 1 && !seen {
+                scopes.push((wide, actor));
+            }
+        }
+    }
+    scopes.sort_by_key(|(wide, _)| *wide);
+    for (_, actor) in &scopes {
+        for period in [Period::Month, Period::Quarter, Period::Year] {
+            let (from, to) = period.range(app.today());
+            let q = Query::new(from, to, By::All);
+            for by in [By::Technician, By::Store] {
+                dashboard(app, actor, &q, Some(period), by).await?;
+            }
+            crate::csi::table(app, actor, &q).await?;
+            crate::csi::table(app, actor, &q.previous()).await?;
+        }
+    }
+    Ok(scopes.len())
 }
 
 /// Brings the facts up to date: the orders changed since the last catch-up and those the clock
@@ -503,7 +545,7 @@ pub async fn table(app: &App, actor: &Actor, q: &Query) -> Result<Table> {
 /// [`table`] once the facts are caught up, with the reading's memo.
 async fn table_in(app: &App, actor: &Actor, q: &Query, memo: &store::Memo<'_>) -> Result<Table> {
     q.check()?;
-    let units = org_units::all(&app.db).await?;
+    let units = app.units.units(&app.db).await?;
     if let Some(u) = q.unit_id {
         if !actor.sees_unit(u) {
             return Err(AppError::NotFound);
@@ -584,18 +626,17 @@ async fn table_in(app: &App, actor: &Actor, q: &Query, memo: &store::Memo<'_>) -
         s.arrival_late_unarrived += late;
     }
     // Moved, not copied, where a group has one list (a year has a million values).
-    let put = |to: &mut Vec<i64>, secs: Vec<i64>| match to.is_empty() {
-        true => *to = secs,
-        false => to.extend(secs),
-    };
     for (key, secs) in responses {
-        put(
-            &mut sums.entry(fold(key)).or_default().response_seconds,
-            secs,
-        );
+        sums.entry(fold(key))
+            .or_default()
+            .response_seconds
+            .absorb(secs);
     }
     for (key, secs) in cycles {
-        put(&mut sums.entry(fold(key)).or_default().cycle_seconds, secs);
+        sums.entry(fold(key))
+            .or_default()
+            .cycle_seconds
+            .absorb(secs);
     }
     if with_shifts {
         let parent = |u: i64| units.iter().find(|x| x.id == u).and_then(|x| x.parent_id);
@@ -903,7 +944,7 @@ pub async fn orders(
         return Ok(Paged::default());
     };
     catch_up(app).await?;
-    let units = org_units::all(&app.db).await?;
+    let units = app.units.units(&app.db).await?;
     if let Some(u) = q.unit_id {
         if !actor.sees_unit(u) {
             return Err(AppError::NotFound);

@@ -13,7 +13,6 @@ use shouhou_domain::kpi::{Direction, Kpi, Shape};
 use shouhou_domain::targets::{self as rules, PeriodKind, Status};
 use shouhou_domain::{OrgKind, Role, ValidationError};
 use shouhou_store::records::OrgUnit;
-use shouhou_store::repo::org_units;
 use shouhou_store::targets::{self as store, Filter, Key, Target, TechnicianRow};
 use shouhou_store::Visibility;
 
@@ -135,7 +134,7 @@ pub async fn set(app: &App, actor: &Actor, input: SetTarget) -> Result<Target> {
             ))
         }
     };
-    let units = org_units::all(&app.db).await?;
+    let units = app.units.units(&app.db).await?;
     let unit = may_set(app, actor, &units, subject).await?;
     if !input.period_kind.is_start(input.period_start) {
         return Err(invalid(
@@ -326,7 +325,7 @@ pub async fn sheet(app: &App, actor: &Actor, q: &SheetQuery) -> Result<Sheet> {
         technician_id: None,
         as_of,
     };
-    let units = org_units::all(&app.db).await?;
+    let units = app.units.units(&app.db).await?;
     let root = actor.user.org_unit_id;
     let mut targets = store::in_force(&app.db, &actor.vis, &filter).await?;
     // The parent of the top line is outside the user's units; its target is shown beside.

@@ -2597,7 +2597,7 @@ mod kpis {
                         .await
                         .unwrap()
                         .into_iter()
-                        .flat_map(|(k, v)| v.into_iter().map(move |s| (k.clone(), s)))
+                        .flat_map(|(k, v)| v.values().map(|s| (k.clone(), s)).collect::<Vec<_>>())
                         .collect();
                 out.sort();
                 out
@@ -3011,6 +3011,19 @@ mod kpis {
                 let _ = wo::transition(&app, actor, id, None, t).await;
             }
         }
+        // A server's warm-up at start reads the managers' dashboards into memory: what it
+        // keeps reads as the records.
+        let warmed = shouhou_app::App {
+            kpi_cache: Default::default(),
+            ..app.clone()
+        };
+        let scopes = kpi::warm(&warmed).await.unwrap();
+        assert!(scopes >= 1, "the manager's scope is warmed");
+        assert!(
+            !warmed.kpi_cache.is_empty(),
+            "the year's finished months are kept"
+        );
+        memo_reads_as_the_records(&warmed, &f.manager).await;
         // The follow-up queue holds exactly the orders due a call, however they got there.
         let due_sql = "SELECT wo.id FROM work_orders wo WHERE wo.status IN ('completed', 'reviewed', 'closed') \
              AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.work_order_id = wo.id) \

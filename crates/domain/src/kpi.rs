@@ -6,6 +6,8 @@
 //! period and group ([`Sums`]) and reads each KPI off the sums ([`Sums::value`]). Nothing here
 //! knows SQL or HTTP; the clock and the time zone are parameters.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 
@@ -646,6 +648,125 @@ impl Durations {
     }
 }
 
+impl Durations {
+    /// [`Durations::of`] over `loose` (any order; sorted here) and runs already sorted (finished
+    /// months kept in memory), without copying the runs: the k-th smallest of all the values is
+    /// the least value with at least k values at or below it, found by halving the value range
+    /// and counting in each run by binary search.
+    pub fn of_runs(loose: &mut [i64], runs: &[Arc<[u32]>], unit: DurationUnit) -> Durations {
+        if runs.iter().all(|r| r.is_empty()) {
+            return Durations::of_slice(loose, unit);
+        }
+        loose.sort_unstable();
+        let n = loose.len() + runs.iter().map(|r| r.len()).sum::<usize>();
+        let ends = runs
+            .iter()
+            .filter_map(|r| Some((i64::from(*r.first()?), i64::from(*r.last()?))))
+            .chain(loose.first().zip(loose.last()).map(|(a, b)| (*a, *b)));
+        let (lo, hi) = ends.fold((i64::MAX, i64::MIN), |(lo, hi), (a, b)| {
+            (lo.min(a), hi.max(b))
+        });
+        let at_or_below = |v: i64| -> usize {
+            let in_runs: usize = runs
+                .iter()
+                .map(|r| {
+                    let c = u32::try_from(v.clamp(-1, i64::from(u32::MAX)));
+                    match c {
+                        Ok(c) => r.partition_point(|x| *x <= c),
+                        Err(_) => 0, // v < 0: no run value is at or below it
+                    }
+                })
+                .sum();
+            in_runs + loose.partition_point(|x| *x <= v)
+        };
+        // The (k+1)-th smallest (k from 0).
+        let kth = |k: usize| -> i64 {
+            let (mut a, mut b) = (lo, hi);
+            while a < b {
+                let mid = a + (b - a) / 2;
+                if at_or_below(mid) > k {
+                    b = mid;
+                } else {
+                    a = mid + 1;
+                }
+            }
+            a
+        };
+        let s = unit.seconds();
+        let p90 = kth((9 * n).div_ceil(10).max(1) - 1);
+        let median = match n % 2 {
+            1 => kth(n / 2) as f64,
+            _ => (kth(n / 2 - 1) as f64 + kth(n / 2) as f64) / 2.0,
+        };
+        Durations {
+            n: n as i64,
+            median: Some(median / s),
+            p90: Some(p90 as f64 / s),
+        }
+    }
+}
+
+/// A group's durations in seconds: values in no particular order, and runs kept sorted (the
+/// finished months a reading takes from memory, shared with it, not copied).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Seconds {
+    pub loose: Vec<i64>,
+    pub sorted: Vec<Arc<[u32]>>,
+}
+
+impl From<Vec<i64>> for Seconds {
+    fn from(loose: Vec<i64>) -> Seconds {
+        Seconds {
+            loose,
+            sorted: Vec::new(),
+        }
+    }
+}
+
+impl Seconds {
+    /// How many values.
+    pub fn len(&self) -> usize {
+        self.loose.len() + self.sorted.iter().map(|r| r.len()).sum::<usize>()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every value (the loose ones first, then the runs).
+    pub fn values(&self) -> impl Iterator<Item = i64> + '_ {
+        self.loose.iter().copied().chain(
+            self.sorted
+                .iter()
+                .flat_map(|r| r.iter().map(|s| i64::from(*s))),
+        )
+    }
+
+    /// Adds another group's or period's values (the runs shared, not copied).
+    pub fn merge(&mut self, o: &Seconds) {
+        self.loose.extend(&o.loose);
+        self.sorted.extend(o.sorted.iter().cloned());
+    }
+
+    /// [`Seconds::merge`] taking `o`: moved where these are empty.
+    pub fn absorb(&mut self, o: Seconds) {
+        if self.is_empty() {
+            *self = o;
+            return;
+        }
+        match self.loose.is_empty() {
+            true => self.loose = o.loose,
+            false => self.loose.extend(o.loose),
+        }
+        self.sorted.extend(o.sorted);
+    }
+
+    /// Count, median and p90 in `unit` (the loose values are reordered).
+    pub fn durations(&mut self, unit: DurationUnit) -> Durations {
+        Durations::of_runs(&mut self.loose, &self.sorted, unit)
+    }
+}
+
 /// Money in fen: a total, and per call when the KPI is per call.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 #[schema(as = KpiMoney)]
@@ -771,8 +892,8 @@ pub struct Sums {
     pub counters: [i64; COUNTERS],
     /// Field orders without an arrival whose arrive-by has passed (late).
     pub arrival_late_unarrived: i64,
-    pub response_seconds: Vec<i64>,
-    pub cycle_seconds: Vec<i64>,
+    pub response_seconds: Seconds,
+    pub cycle_seconds: Seconds,
     /// Technician working days (days with a shift) and shift seconds, for the visit KPIs.
     pub shift_days: Option<i64>,
     pub shift_seconds: Option<i64>,
@@ -795,8 +916,8 @@ impl Sums {
         if f.late_after.is_some_and(|t| t <= now) {
             self.arrival_late_unarrived += 1;
         }
-        self.response_seconds.extend(f.response_seconds);
-        self.cycle_seconds.extend(f.cycle_seconds);
+        self.response_seconds.loose.extend(f.response_seconds);
+        self.cycle_seconds.loose.extend(f.cycle_seconds);
     }
 
     /// Adds the sums of another group or period (disjoint from these: time buckets of one
@@ -806,8 +927,8 @@ impl Sums {
             self.counters[i] += v;
         }
         self.arrival_late_unarrived += o.arrival_late_unarrived;
-        self.response_seconds.extend(&o.response_seconds);
-        self.cycle_seconds.extend(&o.cycle_seconds);
+        self.response_seconds.merge(&o.response_seconds);
+        self.cycle_seconds.merge(&o.cycle_seconds);
         for (mine, theirs) in [
             (&mut self.shift_days, o.shift_days),
             (&mut self.shift_seconds, o.shift_seconds),
@@ -825,18 +946,18 @@ impl Sums {
         match k {
             Kpi::FirstTimeFixRate => rate(C::FtfNum, C::FtfDen),
             Kpi::RemoteResolutionRate => rate(C::RemoteNum, C::RemoteDen),
-            Kpi::ResponseTimeMinutes => Value::Durations(Durations::of(
-                self.response_seconds.clone(),
-                DurationUnit::Minutes,
-            )),
+            Kpi::ResponseTimeMinutes => Value::Durations(
+                self.response_seconds
+                    .clone()
+                    .durations(DurationUnit::Minutes),
+            ),
             Kpi::ArrivalCompliance => Value::Rate(Rate::new(
                 self.get(C::ArrivedOnTime),
                 self.get(C::ArrivedFirst) + self.arrival_late_unarrived,
             )),
-            Kpi::RepairCycleHours => Value::Durations(Durations::of(
-                self.cycle_seconds.clone(),
-                DurationUnit::Hours,
-            )),
+            Kpi::RepairCycleHours => {
+                Value::Durations(self.cycle_seconds.clone().durations(DurationUnit::Hours))
+            }
             Kpi::RepeatRepairRate => rate(C::RepeatNum, C::RepeatDen),
             Kpi::CallsPerTechnicianDay => match self.shift_days {
                 Some(d) => Value::Rate(Rate::new(self.get(C::Visits), d)),
@@ -877,14 +998,12 @@ impl Sums {
     /// so reordering them changes nothing, and a year's million values are not copied.
     pub fn value_in_place(&mut self, k: Kpi) -> Value {
         match k {
-            Kpi::ResponseTimeMinutes => Value::Durations(Durations::of_slice(
-                &mut self.response_seconds,
-                DurationUnit::Minutes,
-            )),
-            Kpi::RepairCycleHours => Value::Durations(Durations::of_slice(
-                &mut self.cycle_seconds,
-                DurationUnit::Hours,
-            )),
+            Kpi::ResponseTimeMinutes => {
+                Value::Durations(self.response_seconds.durations(DurationUnit::Minutes))
+            }
+            Kpi::RepairCycleHours => {
+                Value::Durations(self.cycle_seconds.durations(DurationUnit::Hours))
+            }
             k => self.value(k),
         }
     }
@@ -1028,8 +1147,8 @@ mod tests {
         let full = |seed: i64| Sums {
             counters: std::array::from_fn(|i| 7 + seed * (i as i64 + 3) % 41),
             arrival_late_unarrived: 2 + seed,
-            response_seconds: vec![60 * seed, 600, 1_200 + seed],
-            cycle_seconds: vec![3_600, 7_200 * seed],
+            response_seconds: vec![60 * seed, 600, 1_200 + seed].into(),
+            cycle_seconds: vec![3_600, 7_200 * seed].into(),
             shift_days: Some(3 + seed),
             shift_seconds: Some(30_000 + seed),
         };
@@ -1061,8 +1180,8 @@ mod tests {
                 );
                 // Selected in place, from the values in another order: the same value.
                 let mut shuffled = all.clone();
-                shuffled.response_seconds.reverse();
-                shuffled.cycle_seconds.rotate_left(1);
+                shuffled.response_seconds.loose.reverse();
+                shuffled.cycle_seconds.loose.rotate_left(1);
                 assert_eq!(shuffled.value_in_place(*k), all.value(*k), "{k:?} in place");
             }
         }
@@ -1206,6 +1325,61 @@ mod tests {
             assert_eq!(d.median, Some(median / 60.0), "n = {n}");
             assert_eq!(d.p90, Some(p90 / 60.0), "n = {n}");
         }
+    }
+
+    #[test]
+    fn sorted_runs_give_what_the_values_together_give() {
+        // Any split of the values into sorted runs and loose ones (with ties, empty runs and
+        // values past i32) reads as Durations::of over all of them.
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        for case in 0..400u64 {
+            let n = 1 + next(250) as usize;
+            let spread = [5, 90, 4_000_000_000][case as usize % 3];
+            let all: Vec<i64> = (0..n).map(|_| next(spread) as i64).collect();
+            let mut runs: Vec<Arc<[u32]>> = Vec::new();
+            let mut loose = Vec::new();
+            let mut rest = all.as_slice();
+            while !rest.is_empty() {
+                let take = (1 + next(40) as usize).min(rest.len());
+                let (part, tail) = rest.split_at(take);
+                rest = tail;
+                match next(3) {
+                    0 => loose.extend_from_slice(part),
+                    _ => {
+                        let mut r: Vec<u32> = part.iter().map(|v| *v as u32).collect();
+                        r.sort_unstable();
+                        runs.push(r.into());
+                        if next(5) == 0 {
+                            runs.push(Vec::new().into());
+                        }
+                    }
+                }
+            }
+            let mut s = Seconds {
+                loose,
+                sorted: runs,
+            };
+            assert_eq!(s.len(), n);
+            let want = Durations::of(all.clone(), DurationUnit::Minutes);
+            assert_eq!(
+                s.clone().durations(DurationUnit::Minutes),
+                want,
+                "case {case}"
+            );
+            assert_eq!(s.durations(DurationUnit::Minutes), want, "case {case}");
+        }
+        // Only empty runs: no values.
+        let mut none = Seconds {
+            loose: vec![],
+            sorted: vec![Vec::new().into()],
+        };
+        assert_eq!(none.durations(DurationUnit::Hours).median, None);
     }
 
     #[test]

@@ -18,6 +18,10 @@ pub enum What {
         queries: usize,
         #[arg(long, default_value_t = 7)]
         seed: u64,
+        /// Look up as this user (default: the first admin, whose scope is the whole org); a
+        /// store's clerk adds the store's units to every query.
+        #[arg(long)]
+        user: Option<String>,
     },
     /// Solves every Solomon VRPTW instance in DIR, checks each solution independently and
     /// reports cost, best known, gap and vehicles per instance, then mean gaps per class.
@@ -102,7 +106,11 @@ pub enum What {
 
 pub async fn run(db: &str, what: What) -> anyhow::Result<()> {
     match what {
-        What::Lookup { queries, seed } => lookup(db, queries, seed).await,
+        What::Lookup {
+            queries,
+            seed,
+            user,
+        } => lookup(db, queries, seed, user.as_deref()).await,
         What::Create { clients, requests } => create(db, clients, requests).await,
         What::Pages { requests } => pages(db, requests).await,
         What::Http {
@@ -164,7 +172,7 @@ fn report(label: &str, mut t: Vec<Duration>) {
     );
 }
 
-async fn lookup(db: &str, queries: usize, seed: u64) -> anyhow::Result<()> {
+async fn lookup(db: &str, queries: usize, seed: u64, user: Option<&str>) -> anyhow::Result<()> {
     let app = crate::open(db).await?;
     let (customers,): (i64,) = app
         .db
@@ -181,10 +189,30 @@ async fn lookup(db: &str, queries: usize, seed: u64) -> anyhow::Result<()> {
         "lookup over {customers} customers and {devices} devices ({:?})",
         app.db.backend()
     );
-    let admin = users::get(&app.db, 1).await?;
-    let actor = actor_for(&app.db, admin, None)
+    let id = match user {
+        None => 1,
+        Some(name) => {
+            let (id,): (i64,) = app
+                .db
+                .fetch_one(
+                    "SELECT id FROM users WHERE username = $1",
+                    vec![name.into()],
+                )
+                .await
+                .map_err(|_| anyhow::anyhow!("no user {name:?} in this store"))?;
+            id
+        }
+    };
+    let who = users::get(&app.db, id).await?;
+    let actor = actor_for(&app.db, who, None)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "as {} ({}, {} units in scope)",
+        actor.user.username,
+        actor.role().as_str(),
+        actor.vis.units.len()
+    );
     let mut rng = StdRng::seed_from_u64(seed);
     // Sample real values to cut fragments from.
     let mut samples: Vec<(String, String)> = Vec::new();
@@ -909,6 +937,30 @@ async fn kpis(db: &str, requests: usize, rebuild: bool, only: Option<&str>) -> a
                 std::hint::black_box(d);
             }
             report(&format!("{name}{suffix}"), times);
+        }
+    }
+    // A server warms the managers' first dashboards at start: how long that takes, and the
+    // first reading of each dashboard after it.
+    if wanted("warm") {
+        let fresh = server(true);
+        let t = Instant::now();
+        let n = kpi::warm(&fresh).await?;
+        println!(
+            "warm-up at start       {n} scopes in {:.2} s ({} pieces kept, {:.1} MiB)",
+            t.elapsed().as_secs_f64(),
+            fresh.kpi_cache.len(),
+            fresh.kpi_cache.bytes() as f64 / f64::from(1 << 20)
+        );
+        for (name, period, by) in &boards {
+            let (from, to) = period.range(today);
+            let q = Query::new(from, to, By::All);
+            let t = Instant::now();
+            let d = kpi::dashboard(&fresh, &actor, &q, Some(*period), *by).await?;
+            println!(
+                "{name}, first reading after the warm-up: {:.1} ms",
+                t.elapsed().as_secs_f64() * 1000.0
+            );
+            std::hint::black_box(d);
         }
     }
     // Satisfaction by item reads the facts joined with the answers.

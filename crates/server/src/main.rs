@@ -59,6 +59,10 @@ enum Cmd {
         /// it again (PostgreSQL, where another process may still be running it).
         #[arg(long, env = "SHOUHOU_IDEMPOTENCY_LEASE", default_value_t = 30)]
         idempotency_lease: i64,
+        /// MiB of memory for the KPI readings of finished months (0: every reading from the
+        /// store, and no dashboards read at start).
+        #[arg(long, env = "SHOUHOU_KPI_MEMORY_MB", default_value_t = 48)]
+        kpi_memory_mb: u64,
     },
     /// Writes a sheet of QR labels (A4 HTML, 24 a page) for a store's devices.
     Labels {
@@ -199,12 +203,14 @@ async fn run() -> anyhow::Result<()> {
             secure_cookies,
             public_url,
             idempotency_lease,
+            kpi_memory_mb,
         } => {
             let settings = Settings {
                 public_url,
                 ..Settings::default()
             };
-            let app = open_with(&cli.db, settings).await?;
+            let mut app = open_with(&cli.db, settings).await?;
+            app.kpi_cache = Arc::new(shouhou_store::kpi::Cache::new(kpi_memory_mb << 20));
             let (users,): (i64,) = app
                 .db
                 .fetch_one("SELECT COUNT(*) FROM users", vec![])
@@ -230,6 +236,9 @@ async fn run() -> anyhow::Result<()> {
             tokio::spawn(purge_idempotency_keys(app.clone()));
             tokio::spawn(escalate_overdue_complaints(app.clone()));
             tokio::spawn(catch_up_kpis(app.clone()));
+            if kpi_memory_mb > 0 {
+                tokio::spawn(warm_kpis(app.clone()));
+            }
             let mut state = shouhou_web::AppState::new(app.clone());
             state.secure_cookies = secure_cookies;
             state.idempotency_lease = chrono::Duration::seconds(idempotency_lease.max(1));
@@ -315,6 +324,20 @@ async fn catch_up_kpis(app: App) {
         if let Err(e) = shouhou_app::kpi::catch_up(&app).await {
             tracing::warn!(error = ?e, "could not bring the KPI facts up to date");
         }
+    }
+}
+
+/// Reads the managers' first dashboards once at start, so that the finished months they hold
+/// are in memory before the first manager opens them.
+async fn warm_kpis(app: App) {
+    let t = std::time::Instant::now();
+    match shouhou_app::kpi::warm(&app).await {
+        Ok(n) => tracing::info!(
+            scopes = n,
+            ms = t.elapsed().as_millis() as u64,
+            "KPI dashboards read into memory"
+        ),
+        Err(e) => tracing::warn!(error = ?e, "could not read the KPI dashboards into memory"),
     }
 }
 

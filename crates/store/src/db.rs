@@ -106,6 +106,10 @@ fn sqlite_args(args: Vec<Arg>) -> Result<SqliteArguments<'static>> {
 }
 
 /// How SQLite stores a time: RFC 3339 in UTC with six decimals.
+/// Rows a reader's worker thread may hand over ahead of the task reading them (sqlx's default
+/// is 50: a reading of a thousand rows then parks and wakes the thread twenty times).
+const ROW_BUFFER: usize = 1024;
+
 pub const SQLITE_TIME: &str = "%Y-%m-%dT%H:%M:%S%.6f+00:00";
 
 fn pg_args(args: Vec<Arg>) -> Result<PgArguments> {
@@ -157,7 +161,11 @@ impl Db {
         let read = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(opts.read_only(true).pragma("cache_size", "-4096"))
+            .connect_with(
+                opts.read_only(true)
+                    .pragma("cache_size", "-4096")
+                    .row_buffer_size(ROW_BUFFER),
+            )
             .await?;
         Ok(Db::Sqlite {
             write: Writer::new(write),

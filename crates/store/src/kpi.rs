@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use shouhou_domain::kpi::{ComplaintRecord, Counter, Fact, OrderRecord, VisitRecord, COUNTERS};
+use shouhou_domain::kpi::{
+    ComplaintRecord, Counter, Fact, OrderRecord, Seconds, VisitRecord, COUNTERS,
+};
 use shouhou_domain::{Rating, VisitOutcome, WorkOrderType};
 
 use crate::repo::{Page, Paged};
@@ -1219,11 +1221,12 @@ impl DurationOf {
     }
 }
 
-/// A piece of durations as kept in memory: seconds as `u32` (half the bytes).
-type NarrowDurations = Vec<(Key, Box<[u32]>)>;
+/// A piece of durations as kept in memory: each group's seconds as `u32` (half the bytes),
+/// sorted, so a reading selects its medians across the pieces without copying them.
+type SortedDurations = Vec<(Key, Arc<[u32]>)>;
 
-/// Every duration of the period per group, in seconds (in no particular order). Finished
-/// months may come from `memo`.
+/// Every duration of the period per group, in seconds. Finished months come as sorted runs
+/// kept in `memo` (read and sorted once); the rest in no particular order.
 pub async fn durations(
     db: &Db,
     memo: &Memo<'_>,
@@ -1231,8 +1234,8 @@ pub async fn durations(
     q: &FactQuery,
     group: Group,
     which: DurationOf,
-) -> Result<HashMap<Key, Vec<i64>>> {
-    let mut out: HashMap<Key, Vec<i64>> = HashMap::new();
+) -> Result<HashMap<Key, Seconds>> {
+    let mut out: HashMap<Key, Seconds> = HashMap::new();
     for (from, to) in memo.halves(q.from, q.to) {
         let half = FactQuery {
             from,
@@ -1244,39 +1247,39 @@ pub async fn durations(
             to,
             &format!("durations {vis:?} {half:?} {group:?} {which:?}"),
         );
-        if let Some(hit) = memo.get::<NarrowDurations>(key.as_ref()) {
-            for (k, secs) in hit.iter() {
-                let v = out.entry(k.clone()).or_default();
-                v.reserve(secs.len());
-                v.extend(secs.iter().map(|s| i64::from(*s)));
+        if let Some(hit) = memo.get::<SortedDurations>(key.as_ref()) {
+            for (k, run) in hit.iter() {
+                out.entry(k.clone()).or_default().sorted.push(run.clone());
             }
             continue;
         }
         let got = durations_of(db, vis, &half, group, which).await?;
         if key.is_some() {
-            let narrow: Option<NarrowDurations> = got
+            let sorted: Option<SortedDurations> = got
                 .iter()
                 .map(|(k, v)| {
-                    let secs: Option<Box<[u32]>> =
-                        v.iter().map(|s| u32::try_from(*s).ok()).collect();
-                    secs.map(|s| (k.clone(), s))
+                    let mut secs: Vec<u32> = v
+                        .iter()
+                        .map(|s| u32::try_from(*s).ok())
+                        .collect::<Option<_>>()?;
+                    secs.sort_unstable();
+                    Some((k.clone(), Arc::from(secs)))
                 })
                 .collect();
-            if let Some(narrow) = narrow {
-                let bytes = narrow
+            if let Some(sorted) = sorted {
+                let bytes = sorted
                     .iter()
-                    .map(|(_, s)| s.len() * 4 + std::mem::size_of::<(Key, Box<[u32]>)>())
+                    .map(|(_, s)| s.len() * 4 + std::mem::size_of::<(Key, Arc<[u32]>)>() + 16)
                     .sum();
-                memo.put(key, Arc::new(narrow), bytes);
+                for (k, run) in &sorted {
+                    out.entry(k.clone()).or_default().sorted.push(run.clone());
+                }
+                memo.put(key, Arc::new(sorted), bytes);
+                continue;
             }
         }
-        match out.is_empty() {
-            true => out = got,
-            false => {
-                for (k, secs) in got {
-                    out.entry(k).or_default().extend(secs);
-                }
-            }
+        for (k, secs) in got {
+            out.entry(k).or_default().absorb(secs.into());
         }
     }
     Ok(out)

@@ -307,6 +307,17 @@ pub mod users {
         paged(db, q, "u.id", page).await
     }
 
+    /// The active users of `role`, by id (the managers whose dashboards a server warms).
+    pub async fn active_with_role(db: &Db, role: shouhou_domain::Role) -> Result<Vec<User>> {
+        db.fetch_all(
+            &format!(
+                "SELECT {USER_COLS} FROM users u WHERE u.active AND u.role = $1 ORDER BY u.id"
+            ),
+            args![role.as_str()],
+        )
+        .await
+    }
+
     pub async fn credentials(db: &Db, username: &str) -> Result<Option<Credentials>> {
         db.fetch_optional(
             "SELECT id, password_hash, active FROM users WHERE username = $1",

@@ -52,12 +52,33 @@ pub struct Cache(quick_cache::sync::Cache<String, Entry, Weigh>);
 impl Cache {
     /// A cache of at most `bytes` (roughly: the pieces' values and keys).
     pub fn new(bytes: u64) -> Cache {
-        Cache(quick_cache::sync::Cache::with_weighter(256, bytes, Weigh))
+        // One shard: a year's durations are megabytes, and a shard holds only its share of
+        // the bytes (with the default eight, one such piece in a 6 MiB shard pushed the others
+        // out). Half for pieces read again, half for new ones: a dashboard's new pieces must
+        // be admitted at their first reading, not at their second.
+        let options = quick_cache::OptionsBuilder::new()
+            .shards(1)
+            .hot_allocation(0.5)
+            .estimated_items_capacity(256)
+            .weight_capacity(bytes)
+            .build()
+            .expect("the cache's options are complete");
+        Cache(quick_cache::sync::Cache::with_options(
+            options,
+            Weigh,
+            Default::default(),
+            Default::default(),
+        ))
     }
 
     /// Pieces held now.
     pub fn len(&self) -> usize {
         self.0.len()
+    }
+
+    /// Bytes held now (as weighed when kept).
+    pub fn bytes(&self) -> u64 {
+        self.0.weight()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -179,5 +200,31 @@ impl<'a> Memo<'a> {
                 },
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pieces of megabytes are kept at their first reading, side by side, up to the cap.
+    #[test]
+    fn large_pieces_are_kept_together() {
+        let cache = Cache::new(10 << 20);
+        let piece = |n: u64| Entry {
+            value: Arc::new(n),
+            bytes: 3 << 20,
+        };
+        for n in 0..3 {
+            cache.0.insert(format!("piece {n}"), piece(n));
+        }
+        for n in 0..3 {
+            let got = cache.0.get(&format!("piece {n}")).expect("kept");
+            assert_eq!(got.value.downcast::<u64>().ok().map(|v| *v), Some(n));
+        }
+        // A fourth goes over the cap: something is let go.
+        cache.0.insert("piece 3".into(), piece(3));
+        assert!(cache.bytes() <= 10 << 20);
+        assert!(cache.len() <= 3);
     }
 }

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use shouhou_app::kpi::{self as uc, By, Period, Query as KpiQuery, Side, Table};
 use shouhou_domain::kpi::{self as def, Direction, Kpi, Shape, Value};
 use shouhou_domain::{Category, Lang, OrgKind, WorkOrderType};
-use shouhou_store::repo::{org_units, Page as Paging};
+use shouhou_store::repo::Page as Paging;
 
 use super::{err, render, Chrome, Page};
 use crate::extract::{Path, Query};
@@ -377,7 +377,7 @@ pub async fn dashboard(State(s): State<AppState>, p: Page, Query(f): Query<Form>
     let (result, radar_csi) = tokio::join!(
         async {
             tokio::try_join!(uc::dashboard(&s.app, &p.actor, &q, period, by), async {
-                Ok(org_units::all(&s.app.db).await?)
+                s.app.units.units(&s.app.db).await
             },)
         },
         csi_radar(&s, &p, &q, &prev_q),
