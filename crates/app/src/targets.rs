@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use shouhou_domain::kpi::{Direction, Kpi, Shape};
+use shouhou_domain::kpi::{Direction, Kpi, Shape, Sums};
 use shouhou_domain::targets::{self as rules, PeriodKind, Status};
 use shouhou_domain::{OrgKind, Role, ValidationError};
 use shouhou_store::records::OrgUnit;
@@ -353,6 +353,35 @@ pub async fn sheet(app: &App, actor: &Actor, q: &SheetQuery) -> Result<Sheet> {
     let mut unit_actual: BTreeMap<i64, Option<f64>> = BTreeMap::new();
     let mut tech_actual: BTreeMap<i64, Option<f64>> = BTreeMap::new();
     let period = so_far(app, q.period_kind, start);
+    // Read once for the user's whole subtree, this KPI only: by counting unit (each unit's
+    // actual is its subtree's rows merged — the rows are disjoint, so counts add up and the
+    // durations stay exact) and by technician. Not two readings per unit: a chain has hundreds.
+    if let Some((from, to)) = period {
+        let mut kq = Query::new(from, to, By::Store);
+        kq.unit_id = Some(root);
+        kq.only = Some(q.kpi);
+        let tq = Query {
+            by: By::Technician,
+            ..kq.clone()
+        };
+        let (per_unit, per_tech) =
+            tokio::try_join!(kpis::table(app, actor, &kq), kpis::table(app, actor, &tq))?;
+        for u in units.iter().filter(|u| actor.sees_unit(u.id)) {
+            let below = crate::actor::subtree(&units, u.id);
+            let mut sums = Sums::default();
+            for r in &per_unit.rows {
+                if r.group.id.is_some_and(|id| below.contains(&id)) {
+                    sums.merge(&r.sums);
+                }
+            }
+            unit_actual.insert(u.id, sums.value(q.kpi).number());
+        }
+        for r in per_tech.rows {
+            if let Some(id) = r.group.id {
+                tech_actual.insert(id, r.kpis.get(q.kpi.as_str()).and_then(|v| v.number()));
+            }
+        }
+    }
 
     // Depth-first: a unit, its technicians, then the units below.
     let mut lines: Vec<Line> = Vec::new();
@@ -363,26 +392,6 @@ pub async fn sheet(app: &App, actor: &Actor, q: &SheetQuery) -> Result<Sheet> {
         };
         if unit.kind == OrgKind::Partner || !actor.sees_unit(u) {
             continue;
-        }
-        if let Some((from, to)) = period {
-            let mut kq = Query::new(from, to, By::All);
-            kq.unit_id = Some(u);
-            let t = kpis::table(app, actor, &kq).await?;
-            let v = t
-                .rows
-                .first()
-                .and_then(|r| r.kpis.get(q.kpi.as_str()))
-                .and_then(|v| v.number());
-            unit_actual.insert(u, v);
-            if unit.kind != OrgKind::HeadOffice && techs.iter().any(|t| t.org_unit_id == u) {
-                kq.by = By::Technician;
-                for r in kpis::table(app, actor, &kq).await?.rows {
-                    if let Some(id) = r.group.id {
-                        let v = r.kpis.get(q.kpi.as_str()).and_then(|v| v.number());
-                        tech_actual.insert(id, v);
-                    }
-                }
-            }
         }
         let own = unit_target(u);
         lines.push(Line {

@@ -3822,6 +3822,20 @@ mod kpis {
                 .find(|l| l.unit_id == f.store_a && l.kind == "unit")
                 .unwrap();
             assert_eq!(a.actual, Some(1.0));
+            // Each unit's actual is what a reading of that unit alone gives (the sheet merges
+            // the units' rows of one reading), for a rate and for a duration.
+            for k in [Kpi::FirstTimeFixRate, Kpi::RepairCycleHours] {
+                let s = tg::sheet(&app, m, &sheet_q(k)).await.unwrap();
+                let units: Vec<_> = s.lines.iter().filter(|l| l.kind == "unit").collect();
+                assert!(units.len() >= 3, "head office and both stores");
+                for l in units {
+                    let mut q = Query::new(d(3, 1), app.today(), By::All);
+                    q.unit_id = Some(l.unit_id);
+                    let alone = kpi::table(&app, m, &q).await.unwrap();
+                    let want = alone.rows[0].kpis.get(k.as_str()).and_then(|v| v.number());
+                    assert_eq!(l.actual, want, "{k:?} of unit {}", l.name);
+                }
+            }
         });
 
         db_test!(
