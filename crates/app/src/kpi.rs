@@ -74,14 +74,12 @@ pub async fn warm(app: &App) -> Result<usize> {
             .count()
     };
     let mut scopes: Vec<(usize, Actor)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for role in [Role::Manager, Role::Admin] {
         for user in shouhou_store::repo::users::active_with_role(&app.db, role).await? {
             let actor = crate::actor::actor_for(&app.db, user, None).await?;
             let wide = stores(&actor);
-            let seen = scopes
-                .iter()
-                .any(|(_, b)| format!("{:?}", b.vis) == format!("{:?}", actor.vis));
-            if wide > 1 && !seen {
+            if wide > 1 && seen.insert(format!("{:?}", actor.vis)) {
                 scopes.push((wide, actor));
             }
         }

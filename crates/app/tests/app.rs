@@ -3835,6 +3835,14 @@ mod kpis {
                     let want = alone.rows[0].kpis.get(k.as_str()).and_then(|v| v.number());
                     assert_eq!(l.actual, want, "{k:?} of unit {}", l.name);
                 }
+                // A technician's actual is all their calls in the scope, as on their phone.
+                for l in s.lines.iter().filter(|l| l.kind == "technician") {
+                    let mut q = Query::new(d(3, 1), app.today(), By::All);
+                    q.technician_id = l.technician_id;
+                    let alone = kpi::table(&app, m, &q).await.unwrap();
+                    let want = alone.rows[0].kpis.get(k.as_str()).and_then(|v| v.number());
+                    assert_eq!(l.actual, want, "{k:?} of {}", l.name);
+                }
             }
         });
 

@@ -667,16 +667,11 @@ impl Durations {
             (lo.min(a), hi.max(b))
         });
         let at_or_below = |v: i64| -> usize {
-            let in_runs: usize = runs
-                .iter()
-                .map(|r| {
-                    let c = u32::try_from(v.clamp(-1, i64::from(u32::MAX)));
-                    match c {
-                        Ok(c) => r.partition_point(|x| *x <= c),
-                        Err(_) => 0, // v < 0: no run value is at or below it
-                    }
-                })
-                .sum();
+            // v < 0: no run value is at or below it.
+            let in_runs: usize = match u32::try_from(v.min(i64::from(u32::MAX))) {
+                Ok(c) => runs.iter().map(|r| r.partition_point(|x| *x <= c)).sum(),
+                Err(_) => 0,
+            };
             in_runs + loose.partition_point(|x| *x <= v)
         };
         // The (k+1)-th smallest (k from 0).
