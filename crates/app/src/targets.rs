@@ -323,6 +323,7 @@ pub async fn sheet(app: &App, actor: &Actor, q: &SheetQuery) -> Result<Sheet> {
         period_start: start,
         kpi: Some(q.kpi.as_str().into()),
         technician_id: None,
+        unit_only: None,
         as_of,
     };
     let units = app.units.units(&app.db).await?;
@@ -524,11 +525,12 @@ pub async fn targets_of(
     kind: PeriodKind,
     day: NaiveDate,
 ) -> Result<Vec<Target>> {
-    let f = Filter {
+    let mut f = Filter {
         period_kind: kind.as_str().into(),
         period_start: kind.start_of(day),
         kpi: None,
         technician_id: None,
+        unit_only: None,
         as_of: app.today(),
     };
     Ok(match subject {
@@ -546,11 +548,8 @@ pub async fn targets_of(
             if !actor.sees_unit(u) || !actor.role().is_office() {
                 return Err(AppError::NotFound);
             }
-            store::in_force(&app.db, &actor.vis, &f)
-                .await?
-                .into_iter()
-                .filter(|t| t.org_unit_id == u && t.technician_id.is_none())
-                .collect()
+            f.unit_only = Some(u);
+            store::in_force(&app.db, &actor.vis, &f).await?
         }
     })
 }

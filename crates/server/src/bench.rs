@@ -65,6 +65,9 @@ pub enum What {
     Pages {
         #[arg(long, default_value_t = 200)]
         requests: usize,
+        /// Only the pages whose name contains this ("dashboard", "tech:").
+        #[arg(long)]
+        only: Option<String>,
     },
     /// KPI tables as the dashboard reads them (server side, exact): head office's month by store
     /// and year by month, a store's month by technician, the technician ranking, and the full
@@ -112,7 +115,7 @@ pub async fn run(db: &str, what: What) -> anyhow::Result<()> {
             user,
         } => lookup(db, queries, seed, user.as_deref()).await,
         What::Create { clients, requests } => create(db, clients, requests).await,
-        What::Pages { requests } => pages(db, requests).await,
+        What::Pages { requests, only } => pages(db, requests, only.as_deref()).await,
         What::Http {
             url,
             seconds,
@@ -673,7 +676,7 @@ async fn dispatch(
     Ok(())
 }
 
-async fn pages(db: &str, requests: usize) -> anyhow::Result<()> {
+async fn pages(db: &str, requests: usize, only: Option<&str>) -> anyhow::Result<()> {
     let app = crate::open(db).await?;
     let (orders,): (i64,) = app
         .db
@@ -720,6 +723,13 @@ async fn pages(db: &str, requests: usize) -> anyhow::Result<()> {
             Ok::<_, anyhow::Error>(http)
         }
     };
+    // As `serve` does at its start: the KPI memory filled for the managers' dashboards.
+    let t = Instant::now();
+    let scopes = shouhou_app::kpi::warm(&app).await?;
+    println!(
+        "KPI warm-up as at a server's start: {scopes} scopes in {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
     let http = signed_in("manager1").await?;
     let tech = signed_in("tech01").await?;
     let today = app.today();
@@ -799,6 +809,9 @@ async fn pages(db: &str, requests: usize) -> anyhow::Result<()> {
         ("tech: my day", Box::new(|_| "/tech".to_string())),
     ];
     for (name, path) in &paths {
+        if only.is_some_and(|o| !name.contains(o)) {
+            continue;
+        }
         let client = if name.starts_with("tech:") {
             &tech
         } else {

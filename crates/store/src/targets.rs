@@ -3,6 +3,8 @@
 //! scopes every target like its unit's other records. Rows are effective-dated: the one in force
 //! on a day is the latest whose `effective_from` is on or before it.
 
+use std::collections::hash_map::{Entry, HashMap};
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -49,6 +51,8 @@ pub struct Filter {
     pub period_start: NaiveDate,
     pub kpi: Option<String>,
     pub technician_id: Option<i64>,
+    /// Only this unit's own targets (not its technicians').
+    pub unit_only: Option<i64>,
     /// In force on this day.
     pub as_of: NaiveDate,
 }
@@ -56,13 +60,15 @@ pub struct Filter {
 /// Keeps, of each (KPI, unit, technician), the row with the latest `effective_from` (rows come
 /// in that order).
 fn latest(rows: Vec<Target>) -> Vec<Target> {
-    let mut out: Vec<Target> = Vec::new();
+    let mut at: HashMap<(String, i64, Option<i64>), usize> = HashMap::with_capacity(rows.len());
+    let mut out: Vec<Target> = Vec::with_capacity(rows.len());
     for r in rows {
-        match out.iter_mut().find(|o| {
-            o.kpi == r.kpi && o.org_unit_id == r.org_unit_id && o.technician_id == r.technician_id
-        }) {
-            Some(o) => *o = r,
-            None => out.push(r),
+        match at.entry((r.kpi.clone(), r.org_unit_id, r.technician_id)) {
+            Entry::Occupied(e) => out[*e.get()] = r,
+            Entry::Vacant(e) => {
+                e.insert(out.len());
+                out.push(r);
+            }
         }
     }
     out
@@ -77,6 +83,9 @@ fn filtered(f: &Filter, q: &mut Sql) {
     }
     if let Some(t) = f.technician_id {
         q.push_bind(" AND g.technician_id = {}", t);
+    }
+    if let Some(u) = f.unit_only {
+        q.push_bind(" AND g.org_unit_id = {} AND g.technician_id IS NULL", u);
     }
 }
 
