@@ -1494,18 +1494,23 @@ pub async fn orders(
         }
     }
     inner.push(" GROUP BY f.work_order_id");
-    let q = Sql {
-        text: format!(
-            "SELECT * FROM (SELECT w.id, w.number, w.status, w.kind, c.name AS customer_name, \
-             u.display_name AS technician_name, m.day, m.seconds \
-             FROM ({}) m JOIN work_orders w ON w.id = m.work_order_id \
-             JOIN customers c ON c.id = w.customer_id \
-             LEFT JOIN technicians t ON t.id = w.technician_id LEFT JOIN users u ON u.id = t.user_id) o",
-            inner.text
-        ),
-        args: inner.args,
-    };
-    crate::repo::paged(db, q, "day DESC, id DESC", page).await
+    crate::repo::paged_keys(
+        db,
+        inner,
+        "day DESC, f.work_order_id DESC",
+        |m| {
+            format!(
+                "SELECT w.id, w.number, w.status, w.kind, c.name AS customer_name, \
+                 u.display_name AS technician_name, m.day, m.seconds \
+                 FROM ({m}) m JOIN work_orders w ON w.id = m.work_order_id \
+                 JOIN customers c ON c.id = w.customer_id \
+                 LEFT JOIN technicians t ON t.id = w.technician_id LEFT JOIN users u ON u.id = t.user_id"
+            )
+        },
+        "m.day DESC, w.id DESC",
+        page,
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::args;
 use crate::db::{Db, Tx};
-use crate::repo::{paged, Page, Paged};
+use crate::repo::{paged_counting, Page, Paged};
 use crate::scope::{Scoped, Sql, Visibility};
 use crate::Result;
 
@@ -69,13 +69,24 @@ pub async fn opportunities(
     status: Option<&str>,
     page: Page,
 ) -> Result<Paged<Opportunity>> {
-    let mut q = Sql::new(&format!("{OPP_SELECT} WHERE "));
-    let cl = vis.clause(Scoped::Unit, "o", &mut q);
-    q.push(&cl);
-    if let Some(s) = status {
-        q.push_bind(" AND o.status = {}", s);
-    }
-    paged(db, q, "o.created_at DESC, o.id DESC", page).await
+    let matching = |mut q: Sql| {
+        let cl = vis.clause(Scoped::Unit, "o", &mut q);
+        q.push(&cl);
+        if let Some(s) = status {
+            q.push_bind(" AND o.status = {}", s);
+        }
+        q
+    };
+    // Counted without the joins for names (an order and a customer every lead has): a chain's
+    // 43,000 leads counted from an index, not joined row by row.
+    paged_counting(
+        db,
+        matching(Sql::new(&format!("{OPP_SELECT} WHERE "))),
+        matching(Sql::new("SELECT o.id FROM opportunities o WHERE ")),
+        "o.created_at DESC, o.id DESC",
+        page,
+    )
+    .await
 }
 
 /// Count and summed value of the open leads the user sees.

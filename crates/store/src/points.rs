@@ -224,13 +224,20 @@ pub async fn month(
     let rows: Vec<MonthRow> = db
         .fetch_all(
             &format!(
-                "SELECT t.id AS technician_id, u.display_name AS name, u.username AS login, \
+                // The month's visits and points summed once per technician, then joined (a
+                // sum per technician, looked up by technician, read the whole month's facts
+                // once for each of a chain's 700 technicians: minutes).
+                "WITH v AS (SELECT f.technician_id, SUM(f.visits) AS visits FROM kpi_facts f \
+                   WHERE f.basis = 'visit' AND f.day BETWEEN $1 AND $2 AND f.technician_id IS NOT NULL \
+                   GROUP BY f.technician_id), \
+                 p AS (SELECT e.technician_id, SUM(e.points) AS points FROM points_entries e \
+                   WHERE e.day BETWEEN $1 AND $2 GROUP BY e.technician_id) \
+                 SELECT t.id AS technician_id, u.display_name AS name, u.username AS login, \
                  t.org_unit_id, o.name AS store, t.active, \
-                 CAST(COALESCE((SELECT SUM(f.visits) FROM kpi_facts f WHERE f.technician_id = t.id \
-                   AND f.basis = 'visit' AND f.day BETWEEN $1 AND $2), 0) AS BIGINT) AS visits, \
-                 CAST(COALESCE((SELECT SUM(e.points) FROM points_entries e WHERE e.technician_id = t.id \
-                   AND e.day BETWEEN $1 AND $2), 0) AS BIGINT) AS points \
+                 CAST(COALESCE(v.visits, 0) AS BIGINT) AS visits, \
+                 CAST(COALESCE(p.points, 0) AS BIGINT) AS points \
                  FROM technicians t JOIN users u ON u.id = t.user_id JOIN org_units o ON o.id = t.org_unit_id \
+                 LEFT JOIN v ON v.technician_id = t.id LEFT JOIN p ON p.technician_id = t.id \
                  WHERE t.org_unit_id IN ({list}) ORDER BY t.id"
             ),
             args![from, to],

@@ -189,6 +189,40 @@ pub async fn paged_counting<T: FromDbRow>(
     })
 }
 
+/// [`paged`] for a list whose rows are keys found by `keys` (in the order `order`) and then
+/// joined to what a row shows: `joined` wraps the page's keys (a subquery) in the joins and
+/// `joined_order` orders the result. The page is cut from the keys before any join, and the
+/// total counts the keys alone, so the joins cost a page's rows, not every match's.
+pub async fn paged_keys<T: FromDbRow>(
+    db: &Db,
+    keys: Sql,
+    order: &str,
+    joined: impl FnOnce(&str) -> String,
+    joined_order: &str,
+    page: Page,
+) -> Result<Paged<T>> {
+    let page = page.bounded();
+    let count = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM ({}) matched LIMIT {}) counted",
+        keys.text,
+        Paged::<T>::TOTAL_CAP + 1
+    );
+    let count_args = keys.args.clone();
+    let mut cut = keys;
+    cut.push(&format!(" ORDER BY {order}"));
+    page.sql(&mut cut);
+    let rows = format!("{} ORDER BY {joined_order}", joined(&cut.text));
+    let items = db.fetch_all(&rows, cut.args).await?;
+    let (counted,): (i64,) = db.fetch_one(&count, count_args).await?;
+    Ok(Paged {
+        items,
+        total: counted.min(Paged::<T>::TOTAL_CAP),
+        total_capped: counted > Paged::<T>::TOTAL_CAP,
+        limit: page.limit,
+        offset: page.offset,
+    })
+}
+
 // ---------------------------------------------------------------- org units
 
 pub mod org_units {

@@ -143,6 +143,17 @@ impl Visibility {
                      ((({a}.kind = 'customer') AND so.customer_id = {a}.ref_id) OR \
                       (({a}.kind = 'device') AND so.device_id = {a}.ref_id)))"
                 ),
+                // Typed as the column: PostgreSQL's index on (org_unit_id, doc) (btree_gin)
+                // has no bigint = integer operator, so an untyped literal would leave the unit
+                // out of the index and test it on every row the fragment matches.
+                None if !self.all_units && !self.units.is_empty() => format!(
+                    "{a}.org_unit_id IN ({})",
+                    self.units
+                        .iter()
+                        .map(|u| format!("CAST({u} AS BIGINT)"))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
                 None => in_units("org_unit_id"),
             },
         }
