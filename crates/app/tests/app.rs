@@ -2373,7 +2373,28 @@ mod kpis {
         assert_eq!(ids(den.unwrap()), (vec![o1, o2], 2));
         let k = shouhou_domain::kpi::Kpi::ArrivalCompliance;
         let den = kpi::orders(&app, &f.manager, k, Side::Denominator, &march(), page).await;
-        assert_eq!(ids(den.unwrap()), (vec![o1, o2, o4, o5], 4));
+        let all = den.unwrap();
+        assert_eq!(ids(all.clone()), (vec![o1, o2, o4, o5], 4));
+        // Pages of one, cut before the joins: the same rows in the same order (latest day
+        // first), each page counting them all.
+        let mut paged = Vec::new();
+        for offset in 0..5 {
+            let one = shouhou_store::repo::Page::parse(Some(1), Some(offset)).unwrap();
+            let p = kpi::orders(&app, &f.manager, k, Side::Denominator, &march(), one)
+                .await
+                .unwrap();
+            assert_eq!(p.total, 4, "offset {offset}");
+            assert!(p.items.len() <= 1);
+            paged.extend(p.items.iter().map(|o| (o.id, o.day)));
+        }
+        let whole: Vec<_> = all.items.iter().map(|o| (o.id, o.day)).collect();
+        assert_eq!(paged, whole);
+        assert!(
+            whole
+                .windows(2)
+                .all(|w| (w[0].1, w[0].0) >= (w[1].1, w[1].0)),
+            "{whole:?}"
+        );
 
         // By technician: tech_a's row holds the visited orders; O3 (phone) and O5 (never
         // reached) have no first visit.
