@@ -422,31 +422,42 @@ db_test!(
         if db.backend() == shouhou_store::db::Backend::Postgres {
             db.execute("ANALYZE search_docs", args![]).await.unwrap();
         }
-        let vis = shouhou_store::scope::Visibility::everything(vec![unit]);
-        let found = |q: &'static str| {
-            let (db, vis) = (db.clone(), vis.clone());
-            async move {
-                let r = lookup(&db, &vis, q, 20).await.unwrap();
-                assert!(r.devices.is_empty());
-                r.customers.into_iter().map(|c| c.id).collect::<Vec<_>>()
-            }
+        // A user of the unit (a scope of few documents: on SQLite read one by one through the
+        // unit index) and head office (the whole org: the full-text index) find the same.
+        let scoped = shouhou_store::scope::Visibility::everything(vec![unit]);
+        let whole = shouhou_store::scope::Visibility {
+            all_units: true,
+            ..scoped.clone()
         };
-        // Common: a full page, every hit a true match.
-        let common = found("州市西").await;
-        assert_eq!(common.len(), 20);
-        assert!(common.iter().all(|&i| !(2101..=2130).contains(&i)));
-        // More than a page, none of it among the first documents.
-        let ningbo = found("宁波市").await;
-        assert_eq!(ningbo.len(), 20);
-        assert!(
-            ningbo.iter().all(|i| (2101..=2130).contains(i)),
-            "{ningbo:?}"
-        );
-        // Rare, past the first 2,000 documents: three Chinese characters, two, digits, Latin
-        // letters in another case.
-        for q in ["欧阳锋", "欧阳", "3912345", "ouyang", "白沙路"] {
-            assert_eq!(found(q).await, vec![2990], "{q}");
+        for vis in [scoped, whole] {
+            let found = |q: &'static str| {
+                let (db, vis) = (db.clone(), vis.clone());
+                async move {
+                    let r = lookup(&db, &vis, q, 20).await.unwrap();
+                    assert!(r.devices.is_empty());
+                    r.customers.into_iter().map(|c| c.id).collect::<Vec<_>>()
+                }
+            };
+            let who = if vis.all_units { "whole org" } else { "unit" };
+            // Common: a full page, every hit a true match.
+            let common = found("州市西").await;
+            assert_eq!(common.len(), 20, "{who}");
+            assert!(common.iter().all(|&i| !(2101..=2130).contains(&i)), "{who}");
+            // More than a page, none of it among the first documents.
+            let ningbo = found("宁波市").await;
+            assert_eq!(ningbo.len(), 20, "{who}");
+            assert!(
+                ningbo.iter().all(|i| (2101..=2130).contains(i)),
+                "{who}: {ningbo:?}"
+            );
+            // Rare, past the first 2,000 documents: three Chinese characters, two, digits,
+            // Latin letters in another case; LIKE's wildcards taken literally.
+            for q in ["欧阳锋", "欧阳", "3912345", "ouyang", "白沙路"] {
+                assert_eq!(found(q).await, vec![2990], "{who}: {q}");
+            }
+            assert!(found("不存在").await.is_empty(), "{who}");
+            assert!(found("州%西").await.is_empty(), "{who}");
+            assert!(found("州_西").await.is_empty(), "{who}");
         }
-        assert!(found("不存在").await.is_empty());
     }
 );
