@@ -169,17 +169,22 @@ pub async fn paged_counting<T: FromDbRow>(
     page: Page,
 ) -> Result<Paged<T>> {
     let page = page.bounded();
-    let count_args = count.args;
-    let count = format!(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM ({}) matched LIMIT {}) counted",
-        count.text,
-        Paged::<T>::TOTAL_CAP + 1
-    );
     let mut rows = q;
     rows.push(&format!(" ORDER BY {order}"));
     page.sql(&mut rows);
     let items = db.fetch_all(&rows.text, rows.args).await?;
-    let (counted,): (i64,) = db.fetch_one(&count, count_args).await?;
+    with_total(db, items, count, page).await
+}
+
+/// A page's `items` with the total of the rows `count` matches, counted up to
+/// [`Paged::TOTAL_CAP`] + 1 (the count stops there).
+async fn with_total<T>(db: &Db, items: Vec<T>, count: Sql, page: Page) -> Result<Paged<T>> {
+    let capped = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM ({}) matched LIMIT {}) counted",
+        count.text,
+        Paged::<T>::TOTAL_CAP + 1
+    );
+    let (counted,): (i64,) = db.fetch_one(&capped, count.args).await?;
     Ok(Paged {
         items,
         total: counted.min(Paged::<T>::TOTAL_CAP),
@@ -202,25 +207,12 @@ pub async fn paged_keys<T: FromDbRow>(
     page: Page,
 ) -> Result<Paged<T>> {
     let page = page.bounded();
-    let count = format!(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM ({}) matched LIMIT {}) counted",
-        keys.text,
-        Paged::<T>::TOTAL_CAP + 1
-    );
-    let count_args = keys.args.clone();
-    let mut cut = keys;
+    let mut cut = keys.clone();
     cut.push(&format!(" ORDER BY {order}"));
     page.sql(&mut cut);
     let rows = format!("{} ORDER BY {joined_order}", joined(&cut.text));
     let items = db.fetch_all(&rows, cut.args).await?;
-    let (counted,): (i64,) = db.fetch_one(&count, count_args).await?;
-    Ok(Paged {
-        items,
-        total: counted.min(Paged::<T>::TOTAL_CAP),
-        total_capped: counted > Paged::<T>::TOTAL_CAP,
-        limit: page.limit,
-        offset: page.offset,
-    })
+    with_total(db, items, keys, page).await
 }
 
 // ---------------------------------------------------------------- org units
