@@ -3,9 +3,8 @@
 
 use std::sync::{Arc, RwLock};
 
-use chrono::{DateTime, Utc};
 use shouhou_domain::{Lang, Role};
-use shouhou_store::records::{OrgUnit, User};
+use shouhou_store::records::{OrgFingerprint, OrgUnit, User};
 use shouhou_store::repo::{org_units, technicians};
 use shouhou_store::{Db, Visibility};
 
@@ -19,6 +18,9 @@ pub struct Actor {
     pub lang: Lang,
     /// The hash of the session token the actor signed in with (`None` outside a request).
     pub session: Option<String>,
+    /// The org's fingerprint read when the request signed in: the server's caches of the org
+    /// tree and of the rarely changing settings are checked against it without another read.
+    pub org_seen: Option<OrgFingerprint>,
 }
 
 impl Actor {
@@ -66,14 +68,17 @@ pub fn subtree(units: &[OrgUnit], root: i64) -> Vec<i64> {
 /// ([`org_units::fingerprint`]): a request's scoping reads one row to check it, not the tree.
 /// Another server on the same database changing a unit changes the fingerprint too.
 #[derive(Debug, Default)]
-pub struct UnitCache(RwLock<Option<(UnitsFingerprint, Arc<Vec<OrgUnit>>)>>);
-
-type UnitsFingerprint = (i64, i64, Option<DateTime<Utc>>);
+pub struct UnitCache(RwLock<Option<(OrgFingerprint, Arc<Vec<OrgUnit>>)>>);
 
 impl UnitCache {
     /// Every org unit, read again only when one was added or changed.
     pub async fn units(&self, db: &Db) -> Result<Arc<Vec<OrgUnit>>> {
         let now = org_units::fingerprint(db).await?;
+        self.units_at(db, now).await
+    }
+
+    /// [`UnitCache::units`] with the fingerprint `now` already read (at sign-in).
+    pub async fn units_at(&self, db: &Db, now: OrgFingerprint) -> Result<Arc<Vec<OrgUnit>>> {
         if let Ok(g) = self.0.read() {
             if let Some((seen, units)) = g.as_ref() {
                 if *seen == now {
@@ -131,15 +136,19 @@ pub async fn actor_for(db: &Db, user: User, fallback: Option<Lang>) -> Result<Ac
     actor_in(db, &units, user, fallback).await
 }
 
-/// [`actor_for`] with the org tree from `cache` (a request's actor).
+/// [`actor_for`] with the org tree from `cache`, checked against the fingerprint `seen` (a
+/// request's actor).
 pub async fn actor_cached(
     db: &Db,
     cache: &UnitCache,
     user: User,
     fallback: Option<Lang>,
+    seen: OrgFingerprint,
 ) -> Result<Actor> {
-    let units = cache.units(db).await?;
-    actor_in(db, &units, user, fallback).await
+    let units = cache.units_at(db, seen).await?;
+    let mut actor = actor_in(db, &units, user, fallback).await?;
+    actor.org_seen = Some(seen);
+    Ok(actor)
 }
 
 async fn actor_in(db: &Db, units: &[OrgUnit], user: User, fallback: Option<Lang>) -> Result<Actor> {
@@ -154,5 +163,6 @@ async fn actor_in(db: &Db, units: &[OrgUnit], user: User, fallback: Option<Lang>
         vis,
         lang,
         session: None,
+        org_seen: None,
     })
 }

@@ -294,16 +294,15 @@ pub async fn check_own_password(app: &App, actor: &Actor, password: &str) -> Res
 
 /// The actor behind a session token, and the session's CSRF token.
 pub async fn authenticate(app: &App, token: &str, lang: Option<Lang>) -> Result<(Actor, String)> {
-    let s = sessions::get(&app.db, &token_hash(token), app.now())
+    let s = sessions::signed_in(&app.db, &token_hash(token), app.now())
         .await?
         .ok_or(AppError::Unauthenticated)?;
-    let user = users::get(&app.db, s.user_id).await?;
-    if !user.active {
+    if !s.user.active {
         return Err(AppError::Unauthenticated);
     }
-    let mut actor = actor_cached(&app.db, &app.units, user, lang).await?;
+    let mut actor = actor_cached(&app.db, &app.units, s.user, lang, s.org).await?;
     actor.session = Some(token_hash(token));
-    Ok((actor, s.csrf_token))
+    Ok((actor, s.session.csrf_token))
 }
 
 pub async fn logout(app: &App, token: &str) -> Result<()> {

@@ -124,6 +124,8 @@ pub struct App {
     pub geocoder: Option<Arc<dyn geocoding::Geocoder>>,
     /// The org tree for scoping each request, read again when it changes.
     pub units: Arc<actor::UnitCache>,
+    /// What a new work order's checks read that rarely changes, read again when it changes.
+    pub rarely: Arc<work_orders::RarelyCache>,
     /// KPI readings of finished months, checked against the months' versions at each reading.
     pub kpi_cache: Arc<shouhou_store::kpi::Cache>,
 }
@@ -141,6 +143,7 @@ impl App {
             hashing,
             geocoder: None,
             units: Arc::default(),
+            rarely: Arc::default(),
             kpi_cache: Arc::default(),
         }
     }

@@ -1,7 +1,7 @@
 //! Work orders from call to close: creation (number, SLA, warranty), edits guarded by version,
 //! and lifecycle transitions with their visits.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -14,7 +14,9 @@ use shouhou_domain::{
     validate, work_order_number, Channel, DeclineReason, OrgKind, Priority, Role, Status,
     ValidationError, VisitOutcome, WarrantyDecision, WorkOrderType,
 };
-use shouhou_store::records::{Customer, OrgUnit, Visit, WorkOrder, WorkOrderEvent};
+use shouhou_store::records::{
+    Customer, Device, OrgFingerprint, OrgUnit, Visit, WorkOrder, WorkOrderEvent,
+};
 use shouhou_store::repo::versions::Versioned;
 use shouhou_store::repo::{self, customers, devices, policies, technicians, Page, Paged};
 use shouhou_store::{work_orders as store, Tx};
@@ -104,15 +106,16 @@ async fn check_refs(
     customer: &Customer,
     device_id: Option<i64>,
     address_id: Option<i64>,
-) -> Result<Option<i64>> {
-    let mut site = None;
+) -> Result<(Option<i64>, Option<Device>)> {
+    let mut device = None;
     if let Some(d) = device_id {
-        let dev = devices::get_tx(tx, d)
-            .await
-            .ok()
-            .filter(|d| d.customer_id == customer.id)
-            .ok_or_else(|| AppError::invalid("device_id", ValidationError::UnknownReference))?;
-        site = dev.site_address_id;
+        device = Some(
+            devices::get_tx(tx, d)
+                .await
+                .ok()
+                .filter(|d| d.customer_id == customer.id)
+                .ok_or_else(|| AppError::invalid("device_id", ValidationError::UnknownReference))?,
+        );
     }
     if let Some(a) = address_id {
         if !customer.addresses.iter().any(|x| x.id == a) {
@@ -121,9 +124,13 @@ async fn check_refs(
                 ValidationError::UnknownReference,
             ));
         }
-        return Ok(Some(a));
+        return Ok((Some(a), device));
     }
-    Ok(site.or_else(|| customer.addresses.first().map(|a| a.id)))
+    let site = device.as_ref().and_then(|d| d.site_address_id);
+    Ok((
+        site.or_else(|| customer.addresses.first().map(|a| a.id)),
+        device,
+    ))
 }
 
 /// The store that owns an order placed under `unit`: `unit` itself if it is a store (the
@@ -190,14 +197,38 @@ pub struct Rarely {
     calendar: WorkingTime,
 }
 
+/// The server's [`Rarely`], with the org fingerprint it was read at: every setting it holds is
+/// a versioned one, so an unchanged fingerprint means unchanged settings, on this server or any
+/// other on the same database.
+#[derive(Default)]
+pub struct RarelyCache(RwLock<Option<(OrgFingerprint, Arc<Rarely>)>>);
+
 impl Rarely {
-    /// Read outside any transaction (the org tree from the server's cache).
-    pub async fn read(app: &App) -> Result<Rarely> {
-        Ok(Rarely {
-            units: app.units.units(&app.db).await?,
+    /// Read outside any transaction, from the server's cache when the org's fingerprint (the
+    /// one `seen` at sign-in, else read now) is the one it was read at.
+    pub async fn read(app: &App, seen: Option<OrgFingerprint>) -> Result<Arc<Rarely>> {
+        let now = match seen {
+            Some(f) => f,
+            None => repo::org_units::fingerprint(&app.db).await?,
+        };
+        if let Ok(g) = app.rarely.0.read() {
+            if let Some((at, r)) = g.as_ref() {
+                if *at == now {
+                    return Ok(r.clone());
+                }
+            }
+        }
+        // Read after the fingerprint: a change in between leaves a stale fingerprint, which the
+        // next request finds different and reads again.
+        let r = Arc::new(Rarely {
+            units: app.units.units_at(&app.db, now).await?,
             rules: crate::catalog::sla_rules(app).await?,
             calendar: crate::calendar::working_time(app).await?,
-        })
+        });
+        if let Ok(mut g) = app.rarely.0.write() {
+            *g = Some((now, r.clone()));
+        }
+        Ok(r)
     }
 
     async fn read_tx(tx: &mut Tx) -> Result<Rarely> {
@@ -220,18 +251,17 @@ pub async fn create_in(
     create_with(app, tx, actor, n, &rarely).await
 }
 
-/// The warranty decision for `device_id` on the org's today, with the (id, version) of the
+/// The warranty decision for `device` on the org's today, with the (id, version) of the
 /// device and of its policy it was decided from; without a device it is not decided (not "out
 /// of warranty": the customer would be charged for what the manufacturer may owe).
 async fn warranty(
     app: &App,
     tx: &mut Tx,
-    device_id: Option<i64>,
+    device: Option<Device>,
 ) -> Result<(WarrantyDecision, Option<(i64, i64)>, Option<(i64, i64)>)> {
-    let Some(id) = device_id else {
+    let Some(d) = device else {
         return Ok((WarrantyDecision::Undecided, None, None));
     };
-    let d = devices::get_tx(tx, id).await?;
     let p = policies::get_tx(tx, d.policy_id).await?;
     let decision = p
         .terms()
@@ -301,7 +331,7 @@ async fn plan(
         .ok()
         .filter(|c| actor.sees_unit(c.org_unit_id))
         .ok_or_else(|| AppError::invalid("customer_id", ValidationError::UnknownReference))?;
-    let address_id = check_refs(tx, &customer, n.device_id, n.address_id).await?;
+    let (address_id, device) = check_refs(tx, &customer, n.device_id, n.address_id).await?;
     let placed_under = n.org_unit_id.unwrap_or(customer.org_unit_id);
     if !actor.sees_unit(placed_under) {
         return Err(AppError::invalid(
@@ -320,7 +350,7 @@ async fn plan(
     .await?;
     let priority = n.priority.unwrap_or(Priority::Normal);
     let rule = pick_rule(&rarely.rules, priority, customer.tier);
-    let (warranty_decision, device, policy) = warranty(app, tx, n.device_id).await?;
+    let (warranty_decision, device, policy) = warranty(app, tx, device).await?;
     Ok(Plan {
         fault,
         priority,
@@ -411,7 +441,7 @@ async fn write(
 /// several stores takes an order placed above them is chosen from the snapshot too: a
 /// technician's skill changed in that millisecond does not move it.)
 pub async fn create(app: &App, actor: &Actor, n: NewWorkOrder) -> Result<WorkOrder> {
-    let rarely = Rarely::read(app).await?;
+    let rarely = Rarely::read(app, actor.org_seen).await?;
     let planned = {
         let mut read = app.db.begin_read().await?;
         let planned = plan(app, &mut read, actor, &n, &rarely).await?;
@@ -588,8 +618,9 @@ pub async fn update(
         w.device_id = p.device_id.or(w.device_id);
     }
     let customer = customers::get_tx(&mut tx, w.customer_id).await?;
+    let mut device = None;
     if p.address_id.is_some() || p.device_id.is_some() {
-        w.address_id = check_refs(
+        (w.address_id, device) = check_refs(
             &mut tx,
             &customer,
             w.device_id,
@@ -598,7 +629,7 @@ pub async fn update(
         .await?;
     }
     if p.device_id.is_some() {
-        w.warranty_decision = warranty(app, &mut tx, w.device_id).await?.0;
+        w.warranty_decision = warranty(app, &mut tx, device).await?.0;
     }
     if p.appointment_start.is_some() || p.appointment_end.is_some() {
         w.appointment_start = p.appointment_start.or(w.appointment_start);

@@ -153,13 +153,17 @@ impl Db {
             .pragma("temp_store", "memory");
         // Page caches: the writer's 16 MiB, each reader's 4 MiB, so nine connections stay
         // within ~50 MiB however large the store (the OS's file cache serves the rest).
+        // No ping before a connection is handed out: a file has no network to lose, and the
+        // ping is a round trip to the connection's worker thread, as costly as a statement.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts.clone().pragma("cache_size", "-16384"))
             .await?;
         let read = SqlitePoolOptions::new()
             .max_connections(8)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(
                 opts.read_only(true)

@@ -105,6 +105,28 @@ pub struct Session {
     pub expires_at: DateTime<Utc>,
 }
 
+/// What changes whenever an org unit is added or changed, or a versioned setting (the SLA
+/// rules, the working calendar …) is changed: a one-row read that tells a server's caches of
+/// them whether they still hold. Another server on the same database changes it too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct OrgFingerprint {
+    pub units: i64,
+    pub unit_versions: i64,
+    pub units_changed: Option<DateTime<Utc>>,
+    pub setting_versions: i64,
+}
+
+/// A live session with its user, and the org's fingerprint read in the same statement.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SignedIn {
+    #[sqlx(flatten)]
+    pub session: Session,
+    #[sqlx(flatten)]
+    pub user: User,
+    #[sqlx(flatten)]
+    pub org: OrgFingerprint,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
 pub struct Address {
     pub id: i64,

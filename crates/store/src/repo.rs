@@ -217,6 +217,12 @@ pub async fn paged_keys<T: FromDbRow>(
 
 // ---------------------------------------------------------------- org units
 
+/// The columns of an [`OrgFingerprint`], read from [`FINGERPRINT_FROM`].
+const FINGERPRINT_COLS: &str = "fu.units, fu.unit_versions, fu.units_changed, fs.setting_versions";
+const FINGERPRINT_FROM: &str = "(SELECT COUNT(*) AS units, CAST(COALESCE(SUM(version), 0) AS BIGINT) AS unit_versions, \
+     MAX(updated_at) AS units_changed FROM org_units) fu \
+     CROSS JOIN (SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) AS setting_versions FROM setting_versions) fs";
+
 pub mod org_units {
     use super::*;
 
@@ -228,11 +234,11 @@ pub mod org_units {
         .await
     }
 
-    /// What changes whenever a unit is added or changed (count, versions, last change): a
-    /// one-row read that tells a cached tree whether it is still the tree.
-    pub async fn fingerprint(db: &Db) -> Result<(i64, i64, Option<DateTime<Utc>>)> {
+    /// The org's fingerprint (see [`OrgFingerprint`]): a one-row read that tells a cached
+    /// tree (and the settings cached with it) whether it is still the tree.
+    pub async fn fingerprint(db: &Db) -> Result<OrgFingerprint> {
         db.fetch_one(
-            "SELECT COUNT(*), CAST(COALESCE(SUM(version), 0) AS BIGINT), MAX(updated_at) FROM org_units",
+            &format!("SELECT {FINGERPRINT_COLS} FROM {FINGERPRINT_FROM}"),
             args![],
         )
         .await
@@ -465,6 +471,24 @@ pub mod sessions {
         )
         .await?;
         Ok(())
+    }
+
+    /// The live session of `token_hash` with its user and the org's fingerprint, in one
+    /// statement (every signed-in request reads it).
+    pub async fn signed_in(
+        db: &Db,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SignedIn>> {
+        db.fetch_optional(
+            &format!(
+                "SELECT s.user_id, s.kind, s.csrf_token, s.expires_at, {USER_COLS}, {FINGERPRINT_COLS} \
+                 FROM sessions s JOIN users u ON u.id = s.user_id CROSS JOIN {FINGERPRINT_FROM} \
+                 WHERE s.token_hash = $1 AND s.expires_at > $2"
+            ),
+            args![token_hash, now],
+        )
+        .await
     }
 
     pub async fn get(db: &Db, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>> {
