@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use shouhou_store::records::AuditEntry;
 use shouhou_store::repo::versions::{self, Versioned};
 use shouhou_store::repo::{audit, Page, Paged};
-use shouhou_store::Tx;
+use shouhou_store::{Arg, Tx};
 
 use crate::{Actor, App, AppError, Result};
 
@@ -49,18 +49,29 @@ pub async fn created<T: Serialize>(
     id: i64,
     after: &T,
 ) -> Result<()> {
+    tx.execute_all(created_statements(app, actor, entity, id, after)?)
+        .await?;
+    Ok(())
+}
+
+/// The statements of [`created`], for a caller that runs them with its own
+/// ([`Tx::execute_all`]).
+pub fn created_statements<T: Serialize>(
+    app: &App,
+    actor: Option<&Actor>,
+    entity: &str,
+    id: i64,
+    after: &T,
+) -> Result<Vec<(&'static str, Vec<Arg>)>> {
     let changes = diff(&Value::Object(Map::new()), &to_value(after)?);
-    audit::insert(
-        tx,
+    Ok(audit::statements(
         entity,
         id,
         "create",
         actor.map(Actor::id),
         app.now(),
         &changes,
-    )
-    .await?;
-    Ok(())
+    ))
 }
 
 /// Records an update if anything changed; returns the changes.

@@ -326,7 +326,7 @@ async fn plan(
             },
         ));
     }
-    let customer = customers::get_tx(tx, n.customer_id)
+    let customer = customers::without_phones_tx(tx, n.customer_id)
         .await
         .ok()
         .filter(|c| actor.sees_unit(c.org_unit_id))
@@ -417,8 +417,8 @@ async fn write(
         planned_arrival: None,
     };
     w.id = store::insert(tx, &w).await?;
-    store::insert_event(
-        tx,
+    // Its first event and its audit entry in one script (one hand-off on SQLite).
+    let mut then = vec![store::event_statement(
         w.id,
         None,
         Status::New.as_str(),
@@ -427,9 +427,15 @@ async fn write(
         None,
         None,
         None,
-    )
-    .await?;
-    audit::created(app, tx, Some(actor), "work_order", w.id, &w).await?;
+    )];
+    then.extend(audit::created_statements(
+        app,
+        Some(actor),
+        "work_order",
+        w.id,
+        &w,
+    )?);
+    tx.execute_all(then).await?;
     Ok(w)
 }
 

@@ -207,13 +207,16 @@ impl Db {
         })
     }
 
-    /// Starts a read-only transaction: one consistent snapshot, read beside the writer (on
-    /// SQLite a reader connection, so other requests' writes do not wait for it). It never sees
-    /// the uncommitted writes of an idempotent request's parked transaction: what is computed
-    /// from it must be checked again in the write transaction (see `versions`).
+    /// Starts a series of reads beside the writer (on SQLite one reader connection, so other
+    /// requests' writes do not wait for them). Each read sees what was committed when it ran —
+    /// no snapshot holds them together (on PostgreSQL a read-only transaction at its default
+    /// READ COMMITTED, on SQLite no transaction: its BEGIN and COMMIT would cost as much as two
+    /// reads) — and none sees the uncommitted writes of an idempotent request's parked
+    /// transaction: what is computed from them must be checked again in the write transaction
+    /// (see `versions`).
     pub async fn begin_read(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite { read, .. } => Tx::SqliteRead(read.begin().await?),
+            Db::Sqlite { read, .. } => Tx::SqliteRead(read.acquire().await?),
             Db::Postgres(p) => {
                 let mut t = p.begin().await?;
                 sqlx::query("SET TRANSACTION READ ONLY")
@@ -309,8 +312,9 @@ impl Db {
         Ok(match self {
             Db::Sqlite { write, .. } => {
                 let mut tx = write.begin().await?;
-                let n = sqlx::query_with(sql, sqlite_args(args)?)
-                    .execute(tx.conn())
+                let (conn, sql) = tx.prepare(sql);
+                let n = sqlx::query_with(&sql, sqlite_args(args)?)
+                    .execute(conn)
                     .await?
                     .rows_affected();
                 tx.commit().await?;
@@ -353,9 +357,26 @@ impl Db {
 /// A transaction on either database; dropped without `commit` it rolls back.
 pub enum Tx {
     Sqlite(WriterTx),
-    /// A read-only transaction on one of SQLite's reader connections ([`Db::begin_read`]).
-    SqliteRead(sqlx::Transaction<'static, sqlx::Sqlite>),
+    /// A series of reads on one of SQLite's reader connections ([`Db::begin_read`]).
+    SqliteRead(sqlx::pool::PoolConnection<sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+/// `sql` with each parameter `$n` written `$(n + offset)`.
+fn renumber(sql: &str, offset: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if let Ok(n) = rest[..digits].parse::<usize>() {
+            out.push_str(&(n + offset).to_string());
+            rest = &rest[digits..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 impl Tx {
@@ -379,7 +400,7 @@ impl Tx {
     pub async fn commit_now(self) -> Result<()> {
         match self {
             Tx::Sqlite(t) => t.commit().await?,
-            Tx::SqliteRead(t) => t.commit().await?,
+            Tx::SqliteRead(_) => {}
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())
@@ -388,8 +409,9 @@ impl Tx {
     pub async fn fetch_all<T: FromDbRow>(&mut self, sql: &str, args: Vec<Arg>) -> Result<Vec<T>> {
         Ok(match self {
             Tx::Sqlite(t) => {
-                sqlx::query_as_with(sql, sqlite_args(args)?)
-                    .fetch_all(t.conn())
+                let (conn, sql) = t.prepare(sql);
+                sqlx::query_as_with(&sql, sqlite_args(args)?)
+                    .fetch_all(conn)
                     .await?
             }
             Tx::SqliteRead(t) => {
@@ -412,8 +434,9 @@ impl Tx {
     ) -> Result<Option<T>> {
         Ok(match self {
             Tx::Sqlite(t) => {
-                sqlx::query_as_with(sql, sqlite_args(args)?)
-                    .fetch_optional(t.conn())
+                let (conn, sql) = t.prepare(sql);
+                sqlx::query_as_with(&sql, sqlite_args(args)?)
+                    .fetch_optional(conn)
                     .await?
             }
             Tx::SqliteRead(t) => {
@@ -437,10 +460,13 @@ impl Tx {
 
     pub async fn execute(&mut self, sql: &str, args: Vec<Arg>) -> Result<u64> {
         Ok(match self {
-            Tx::Sqlite(t) => sqlx::query_with(sql, sqlite_args(args)?)
-                .execute(t.conn())
-                .await?
-                .rows_affected(),
+            Tx::Sqlite(t) => {
+                let (conn, sql) = t.prepare(sql);
+                sqlx::query_with(&sql, sqlite_args(args)?)
+                    .execute(conn)
+                    .await?
+                    .rows_affected()
+            }
             Tx::SqliteRead(t) => sqlx::query_with(sql, sqlite_args(args)?)
                 .execute(&mut **t)
                 .await?
@@ -450,6 +476,29 @@ impl Tx {
                 .await?
                 .rows_affected(),
         })
+    }
+
+    /// Runs `statements` in order, each with its own arguments (its `$1`, `$2` …): on SQLite as
+    /// one script, one hand-off to the connection's thread instead of one per statement (each
+    /// statement's parameters renumbered into the script's); on PostgreSQL one by one.
+    pub async fn execute_all(&mut self, statements: Vec<(&str, Vec<Arg>)>) -> Result<()> {
+        if let Tx::Postgres(_) = self {
+            for (sql, args) in statements {
+                self.execute(sql, args).await?;
+            }
+            return Ok(());
+        }
+        let mut script = String::new();
+        let mut all = Vec::new();
+        for (sql, args) in statements {
+            if !script.is_empty() {
+                script.push_str(";\n");
+            }
+            script.push_str(&renumber(sql, all.len()));
+            all.extend(args);
+        }
+        self.execute(&script, all).await?;
+        Ok(())
     }
 
     /// Inserts and returns the new row's `id` (the statement must end in `RETURNING id`).
@@ -522,5 +571,21 @@ impl Tx {
             .await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::renumber;
+
+    #[test]
+    fn parameters_are_renumbered_into_the_script() {
+        assert_eq!(
+            renumber("INSERT INTO t (a, b) VALUES ($1, $2) -- $x", 6),
+            "INSERT INTO t (a, b) VALUES ($7, $8) -- $x"
+        );
+        assert_eq!(renumber("SELECT $10, $1", 0), "SELECT $10, $1");
+        assert_eq!(renumber("SELECT 1", 3), "SELECT 1");
+        assert_eq!(renumber("SELECT $", 3), "SELECT $");
     }
 }

@@ -1,6 +1,6 @@
 //! KPI facts (`kpi_facts`): what `domain::kpi::facts` derives from each work order, kept current
 //! by the catch-up step (`app::kpi::catch_up`) from the orders marked dirty in the transaction of
-//! each change ([`mark_dirty`], called with every audit entry) or due to change by the clock
+//! each change ([`dirty_statement`], run with every audit entry) or due to change by the clock
 //! (`kpi_expiry`). Dashboards sum the facts of a period and group here; the KPI definitions are
 //! `domain::kpi`'s, not SQL's.
 
@@ -68,20 +68,19 @@ async fn bump_epoch(tx: &mut Tx) -> Result<()> {
     bump_month(tx, epoch).await
 }
 
-/// Marks the order an audited change touched (an order, or a complaint of one).
-pub async fn mark_dirty(tx: &mut Tx, entity: &str, id: i64) -> Result<()> {
-    let sql = match entity {
-        "work_order" => {
-            "INSERT INTO kpi_dirty (work_order_id) VALUES ($1) ON CONFLICT (work_order_id) DO NOTHING"
-        }
-        "complaint" => {
+/// The statement that marks the order an audited change of `entity` `$1` touched (an order,
+/// or a complaint of one); `None` for what touches no order.
+pub fn dirty_statement(entity: &str) -> Option<&'static str> {
+    match entity {
+        "work_order" => Some(
+            "INSERT INTO kpi_dirty (work_order_id) VALUES ($1) ON CONFLICT (work_order_id) DO NOTHING",
+        ),
+        "complaint" => Some(
             "INSERT INTO kpi_dirty (work_order_id) SELECT work_order_id FROM complaints WHERE id = $1 \
-             ON CONFLICT (work_order_id) DO NOTHING"
-        }
-        _ => return Ok(()),
-    };
-    tx.execute(sql, args![id]).await?;
-    Ok(())
+             ON CONFLICT (work_order_id) DO NOTHING",
+        ),
+        _ => None,
+    }
 }
 
 /// Up to `limit` orders whose facts are stale: marked dirty, or past their expiry at `now`.

@@ -9,7 +9,7 @@ use shouhou_domain::{DomainError, ValidationError};
 use utoipa::ToSchema;
 
 use crate::args;
-use crate::db::{Db, FromDbRow, Tx};
+use crate::db::{Arg, Db, FromDbRow, Tx};
 use crate::records::*;
 use crate::scope::{Scoped, Sql, Visibility};
 use crate::Result;
@@ -682,12 +682,7 @@ pub mod customers {
     }
 
     pub async fn get_tx(tx: &mut Tx, id: i64) -> Result<Customer> {
-        let mut c: Customer = tx
-            .fetch_one(
-                &format!("SELECT {CUSTOMER_COLS} FROM customers c WHERE c.id = $1"),
-                args![id],
-            )
-            .await?;
+        let mut c = without_phones_tx(tx, id).await?;
         let phones: Vec<(String,)> = tx
             .fetch_all(
                 "SELECT phone FROM customer_phones WHERE customer_id = $1 ORDER BY position",
@@ -695,6 +690,18 @@ pub mod customers {
             )
             .await?;
         c.phones = phones.into_iter().map(|p| p.0).collect();
+        Ok(c)
+    }
+
+    /// The customer with its addresses but not its phones (left empty): for the checks of a
+    /// new order, which read its unit, tier, version and addresses only.
+    pub async fn without_phones_tx(tx: &mut Tx, id: i64) -> Result<Customer> {
+        let mut c: Customer = tx
+            .fetch_one(
+                &format!("SELECT {CUSTOMER_COLS} FROM customers c WHERE c.id = $1"),
+                args![id],
+            )
+            .await?;
         c.addresses = tx
             .fetch_all(
                 &format!("SELECT {ADDRESS_COLS} FROM customer_addresses WHERE customer_id = $1 ORDER BY position"),
@@ -1297,14 +1304,28 @@ pub mod audit {
         at: DateTime<Utc>,
         changes: &serde_json::Value,
     ) -> Result<()> {
-        tx.execute(
+        tx.execute_all(statements(entity, entity_id, action, actor_id, at, changes))
+            .await
+    }
+
+    /// The statements of an audit entry, for a caller that runs them with its own
+    /// ([`Tx::execute_all`]). Every change to an order, its visits, report, follow-up or
+    /// complaints is audited here: its KPI facts are marked for the catch-up step in the same
+    /// transaction.
+    pub fn statements(
+        entity: &str,
+        entity_id: i64,
+        action: &str,
+        actor_id: Option<i64>,
+        at: DateTime<Utc>,
+        changes: &serde_json::Value,
+    ) -> Vec<(&'static str, Vec<Arg>)> {
+        let mut out = vec![(
             "INSERT INTO audit_log (entity, entity_id, action, actor_id, at, changes) VALUES ($1,$2,$3,$4,$5,$6)",
             args![entity, entity_id, action, actor_id, at, changes.to_string()],
-        )
-        .await?;
-        // Every change to an order, its visits, report, follow-up or complaints is audited
-        // here: its KPI facts are marked for the catch-up step in the same transaction.
-        crate::kpi::mark_dirty(tx, entity, entity_id).await
+        )];
+        out.extend(crate::kpi::dirty_statement(entity).map(|sql| (sql, args![entity_id])));
+        out
     }
 
     pub async fn list_tx(tx: &mut Tx, entity: &str, entity_id: i64) -> Result<Vec<AuditEntry>> {

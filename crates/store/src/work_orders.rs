@@ -266,12 +266,28 @@ pub async fn insert_event(
     lng: Option<f64>,
     note: Option<&str>,
 ) -> Result<()> {
-    tx.execute(
+    let (sql, args) = event_statement(work_order_id, from, to, actor_id, at, lat, lng, note);
+    tx.execute(sql, args).await?;
+    Ok(())
+}
+
+/// The statement of [`insert_event`], for a caller that runs it with others
+/// ([`Tx::execute_all`]).
+#[allow(clippy::too_many_arguments)]
+pub fn event_statement(
+    work_order_id: i64,
+    from: Option<&str>,
+    to: &str,
+    actor_id: i64,
+    at: DateTime<Utc>,
+    lat: Option<f64>,
+    lng: Option<f64>,
+    note: Option<&str>,
+) -> (&'static str, Vec<crate::Arg>) {
+    (
         "INSERT INTO work_order_events (work_order_id, from_status, to_status, actor_id, at, lat, lng, note) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
         args![work_order_id, from, to, actor_id, at, lat, lng, note],
     )
-    .await?;
-    Ok(())
 }
 
 /// The events of one order (the caller has checked the order is visible), oldest first.

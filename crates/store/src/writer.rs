@@ -14,6 +14,7 @@
 //! I/O error, a full disk), the savepoints are gone: that is detected when a savepoint is
 //! released or rolled back, and every request of the batch is told it failed.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -144,15 +145,12 @@ impl Writer {
             g.last += 1;
             g.open = Some(g.last);
         }
-        if let Err(e) = run(g.conn(), "SAVEPOINT tx").await {
-            if g.waiting == 0 {
-                g.end(false).await;
-            }
-            return Err(e.into());
-        }
+        // The savepoint is opened by the transaction's first statement, in the same script
+        // (see [`WriterTx::prepare`]).
         Ok(WriterTx {
             guard: Some(g),
             writer: self.clone(),
+            savepoint: false,
         })
     }
 
@@ -172,23 +170,38 @@ impl Writer {
 pub struct WriterTx {
     guard: Option<OwnedMutexGuard<State>>,
     writer: Writer,
+    /// The transaction's savepoint has been sent (with its first statement).
+    savepoint: bool,
 }
 
 impl WriterTx {
-    pub fn conn(&mut self) -> &mut SqliteConnection {
-        self.guard
+    /// The connection, and `sql` to run on it: the transaction's first statement goes with the
+    /// `SAVEPOINT` that opens it, as one script, so that opening the transaction costs no hand-off
+    /// of its own to the connection's thread.
+    pub fn prepare<'s>(&mut self, sql: &'s str) -> (&mut SqliteConnection, Cow<'s, str>) {
+        let sql = if std::mem::replace(&mut self.savepoint, true) {
+            Cow::Borrowed(sql)
+        } else {
+            Cow::Owned(format!("SAVEPOINT tx; {sql}"))
+        };
+        let conn = self
+            .guard
             .as_mut()
             .expect("a transaction holds the writer until it ends")
-            .conn()
+            .conn();
+        (conn, sql)
     }
 
     /// Releases the savepoint into the batch and returns once the batch is committed.
     pub async fn commit(mut self) -> Result<()> {
         let mut g = self.guard.take().expect("a transaction commits once");
-        if let Err(e) = run(g.conn(), "RELEASE SAVEPOINT tx").await {
-            // The savepoint or the batch is gone: nothing of the batch can be trusted.
-            g.end(false).await;
-            return Err(e.into());
+        // A transaction that ran nothing has no savepoint to release.
+        if self.savepoint {
+            if let Err(e) = run(g.conn(), "RELEASE SAVEPOINT tx").await {
+                // The savepoint or the batch is gone: nothing of the batch can be trusted.
+                g.end(false).await;
+                return Err(e.into());
+            }
         }
         let batch = g.open.expect("a transaction runs inside a batch");
         g.waiting += 1;
@@ -208,7 +221,9 @@ impl WriterTx {
 impl Drop for WriterTx {
     fn drop(&mut self) {
         if let Some(mut g) = self.guard.take() {
-            g.undo = true;
+            // A savepoint sent is rolled back, even if its statement failed (if the savepoint
+            // itself did not run, the rollback fails and ends the batch as failed: safe).
+            g.undo = self.savepoint;
             drop(g);
             let writer = self.writer.clone();
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
