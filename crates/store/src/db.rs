@@ -312,8 +312,9 @@ impl Db {
         Ok(match self {
             Db::Sqlite { write, .. } => {
                 let mut tx = write.begin().await?;
+                let args = sqlite_args(args)?;
                 let (conn, sql) = tx.prepare(sql);
-                let n = sqlx::query_with(&sql, sqlite_args(args)?)
+                let n = sqlx::query_with(&sql, args)
                     .execute(conn)
                     .await?
                     .rows_affected();
@@ -409,10 +410,9 @@ impl Tx {
     pub async fn fetch_all<T: FromDbRow>(&mut self, sql: &str, args: Vec<Arg>) -> Result<Vec<T>> {
         Ok(match self {
             Tx::Sqlite(t) => {
+                let args = sqlite_args(args)?;
                 let (conn, sql) = t.prepare(sql);
-                sqlx::query_as_with(&sql, sqlite_args(args)?)
-                    .fetch_all(conn)
-                    .await?
+                sqlx::query_as_with(&sql, args).fetch_all(conn).await?
             }
             Tx::SqliteRead(t) => {
                 sqlx::query_as_with(sql, sqlite_args(args)?)
@@ -434,10 +434,9 @@ impl Tx {
     ) -> Result<Option<T>> {
         Ok(match self {
             Tx::Sqlite(t) => {
+                let args = sqlite_args(args)?;
                 let (conn, sql) = t.prepare(sql);
-                sqlx::query_as_with(&sql, sqlite_args(args)?)
-                    .fetch_optional(conn)
-                    .await?
+                sqlx::query_as_with(&sql, args).fetch_optional(conn).await?
             }
             Tx::SqliteRead(t) => {
                 sqlx::query_as_with(sql, sqlite_args(args)?)
@@ -461,8 +460,9 @@ impl Tx {
     pub async fn execute(&mut self, sql: &str, args: Vec<Arg>) -> Result<u64> {
         Ok(match self {
             Tx::Sqlite(t) => {
+                let args = sqlite_args(args)?;
                 let (conn, sql) = t.prepare(sql);
-                sqlx::query_with(&sql, sqlite_args(args)?)
+                sqlx::query_with(&sql, args)
                     .execute(conn)
                     .await?
                     .rows_affected()

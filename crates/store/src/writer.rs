@@ -3,7 +3,8 @@
 //! With `synchronous=FULL` every commit waits for the disk, so a writer that committed each
 //! request's transaction on its own would be bound by the disk's flush rate, whatever the CPU.
 //! Here each request's transaction is a savepoint inside a batch transaction on the one writer
-//! connection. A request that commits releases its savepoint and queues for the writer again;
+//! connection. A request that commits leaves its savepoint to be released (with the next
+//! statement the writer runs, in one script) and queues for the writer again;
 //! the writers that queued while the previous batch was flushing go first and add their work to
 //! the open batch, and the first committer to reach the head of the queue commits the batch for
 //! all of them. Every request returns from `commit` only after the batch holding its work is
@@ -50,6 +51,10 @@ struct State {
     failed: VecDeque<u64>,
     /// A transaction dropped without commit left its savepoint to roll back.
     undo: bool,
+    /// A committed transaction's savepoint is still to be released: by the script of the next
+    /// statement the writer runs, or with the batch's `COMMIT` (one hand-off fewer per
+    /// transaction; a release that fails there fails the batch, as it would have here).
+    release: bool,
 }
 
 /// Runs `sql` (no parameters) on the writer's connection. A boxed future of a named lifetime:
@@ -90,7 +95,12 @@ impl State {
         let Some(batch) = self.open.take() else {
             return true;
         };
-        let ok = commit && run(self.conn(), "COMMIT").await.is_ok();
+        let sql = if std::mem::take(&mut self.release) {
+            "RELEASE SAVEPOINT tx; COMMIT"
+        } else {
+            "COMMIT"
+        };
+        let ok = commit && run(self.conn(), sql).await.is_ok();
         if !ok {
             // Best effort: the batch may already be gone.
             let _ = run(self.conn(), "ROLLBACK").await;
@@ -178,30 +188,32 @@ impl WriterTx {
     /// The connection, and `sql` to run on it: the transaction's first statement goes with the
     /// `SAVEPOINT` that opens it, as one script, so that opening the transaction costs no hand-off
     /// of its own to the connection's thread.
+    /// The previous transaction's pending release goes first in the same script. The script
+    /// must be sent once this is called: the savepoint counts as open (everything that can
+    /// fail before sending, such as binding the arguments, comes first).
     pub fn prepare<'s>(&mut self, sql: &'s str) -> (&mut SqliteConnection, Cow<'s, str>) {
-        let sql = if std::mem::replace(&mut self.savepoint, true) {
-            Cow::Borrowed(sql)
-        } else {
-            Cow::Owned(format!("SAVEPOINT tx; {sql}"))
-        };
-        let conn = self
+        let g = self
             .guard
             .as_mut()
-            .expect("a transaction holds the writer until it ends")
-            .conn();
-        (conn, sql)
+            .expect("a transaction holds the writer until it ends");
+        let release = std::mem::take(&mut g.release);
+        let open = !std::mem::replace(&mut self.savepoint, true);
+        let sql = match (release, open) {
+            (false, false) => Cow::Borrowed(sql),
+            (true, true) => Cow::Owned(format!("RELEASE SAVEPOINT tx; SAVEPOINT tx; {sql}")),
+            (false, true) => Cow::Owned(format!("SAVEPOINT tx; {sql}")),
+            (true, false) => Cow::Owned(format!("RELEASE SAVEPOINT tx; {sql}")),
+        };
+        (g.conn(), sql)
     }
 
-    /// Releases the savepoint into the batch and returns once the batch is committed.
+    /// Leaves the savepoint to be released into the batch and returns once the batch is committed.
     pub async fn commit(mut self) -> Result<()> {
         let mut g = self.guard.take().expect("a transaction commits once");
-        // A transaction that ran nothing has no savepoint to release.
+        // Released with what the writer runs next (a transaction that ran nothing has no
+        // savepoint to release).
         if self.savepoint {
-            if let Err(e) = run(g.conn(), "RELEASE SAVEPOINT tx").await {
-                // The savepoint or the batch is gone: nothing of the batch can be trusted.
-                g.end(false).await;
-                return Err(e.into());
-            }
+            g.release = true;
         }
         let batch = g.open.expect("a transaction runs inside a batch");
         g.waiting += 1;

@@ -209,6 +209,95 @@ db_test!(
 );
 
 db_test!(
+    a_batch_stays_whole_when_first_statements_fail_and_transactions_run_nothing,
+    |db: Db| async move {
+        // On SQLite a transaction's savepoint is opened by its first statement, and the one
+        // committed before it is released by that same script: a first statement that fails,
+        // and transactions that commit or are dropped having run nothing, must neither lose
+        // nor keep anything of another transaction of the batch.
+        db.execute(
+            "INSERT INTO wo_counters (day, last) VALUES ('taken', 0)",
+            args![],
+        )
+        .await
+        .unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..150 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                let key = format!("f{i:03}");
+                let mut tx = db.begin().await.unwrap();
+                match i % 5 {
+                    // The first statement is refused (the key is taken), then a second one
+                    // runs before the handler gives up: neither stays.
+                    1 => {
+                        let e = tx
+                            .execute(
+                                "INSERT INTO wo_counters (day, last) VALUES ('taken', $1)",
+                                args![i as i64],
+                            )
+                            .await
+                            .unwrap_err();
+                        assert!(matches!(e, shouhou_store::StoreError::Conflict(_)), "{e}");
+                        let after = tx
+                            .execute(
+                                "INSERT INTO wo_counters (day, last) VALUES ($1, 1)",
+                                args![key.as_str()],
+                            )
+                            .await;
+                        // PostgreSQL refuses anything more in a failed transaction.
+                        assert!(
+                            after.is_ok() || db.backend() == shouhou_store::Backend::Postgres,
+                            "{after:?}"
+                        );
+                        None
+                    }
+                    // Committed having run nothing.
+                    2 => {
+                        tx.commit().await.unwrap();
+                        None
+                    }
+                    // Dropped having run nothing.
+                    3 => {
+                        tokio::task::yield_now().await;
+                        drop(tx);
+                        None
+                    }
+                    _ => {
+                        tx.execute(
+                            "INSERT INTO wo_counters (day, last) VALUES ($1, $2)",
+                            args![key.as_str(), i as i64],
+                        )
+                        .await
+                        .unwrap();
+                        tx.commit().await.unwrap();
+                        Some(key)
+                    }
+                }
+            }));
+        }
+        let mut committed = BTreeSet::from(["taken".to_string()]);
+        for t in tasks {
+            committed.extend(t.await.unwrap());
+        }
+        let stored: BTreeSet<String> = db
+            .fetch_all::<(String,)>("SELECT day FROM wo_counters", args![])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(d,)| d)
+            .collect();
+        assert_eq!(committed.len(), 61);
+        assert_eq!(stored, committed);
+        let (last,): (i64,) = db
+            .fetch_one("SELECT last FROM wo_counters WHERE day = 'taken'", args![])
+            .await
+            .unwrap();
+        assert_eq!(last, 0, "the refused statements changed nothing");
+    }
+);
+
+db_test!(
     list_totals_are_exact_up_to_the_cap_then_say_more,
     |db: Db| async move {
         use shouhou_store::repo::{paged, Page, Paged};
