@@ -47,18 +47,23 @@ impl Actor {
     }
 }
 
-/// The ids of `root` and every unit below it.
+/// The ids of `root` and every unit below it, level by level (each level in `units`' order).
+/// One pass over the units to find each one's children: every request scopes its user with
+/// it, and a chain has hundreds of units.
 pub fn subtree(units: &[OrgUnit], root: i64) -> Vec<i64> {
+    let mut children: std::collections::HashMap<i64, Vec<i64>> =
+        std::collections::HashMap::with_capacity(units.len());
+    for u in units {
+        if let Some(p) = u.parent_id {
+            children.entry(p).or_default().push(u.id);
+        }
+    }
     let mut out = vec![root];
     let mut i = 0;
     while i < out.len() {
-        let parent = out[i];
-        out.extend(
-            units
-                .iter()
-                .filter(|u| u.parent_id == Some(parent))
-                .map(|u| u.id),
-        );
+        if let Some(c) = children.get(&out[i]) {
+            out.extend_from_slice(c);
+        }
         i += 1;
     }
     out

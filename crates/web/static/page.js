@@ -22,6 +22,25 @@
     flash.textContent = text;
   });
 
+  // The follow-up calls: a call's questionnaire items get their rating selects when its
+  // items are folded out (built once from the page's one list of answers, so a page of many
+  // calls does not carry every item's select), none chosen in advance.
+  document.addEventListener("toggle", function (e) {
+    var d = e.target;
+    if (!d.open || !d.classList || !d.classList.contains("csi-items")) return;
+    var options = document.getElementById("item-ratings");
+    if (!options) return;
+    Array.prototype.forEach.call(d.querySelectorAll("label[data-item]"), function (l) {
+      if (l.querySelector("select")) return;
+      var item = l.getAttribute("data-item"), s = document.createElement("select");
+      s.name = "item:" + item;
+      s.setAttribute("aria-label", item);
+      s.appendChild(options.content.cloneNode(true));
+      s.value = "";
+      l.appendChild(s);
+    });
+  }, true);
+
   // The printable report.
   var print = document.getElementById("print-report");
   if (print) print.addEventListener("click", function () { window.print(); });

@@ -1760,6 +1760,8 @@ async fn followup_day_on_the_demo_city() {
     // The questionnaire's items fold out under the rating; one is rated, the rest left
     // unanswered (none is chosen in advance).
     click(&c, &format!("#{row} .csi-items summary")).await;
+    // Its selects are built when the items fold out.
+    wait_for(&c, &format!("#{row} .csi-items select")).await;
     let items = c
         .find_all(Locator::Css(&format!("#{row} .csi-items select")))
         .await
