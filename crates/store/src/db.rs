@@ -313,8 +313,8 @@ impl Db {
             Db::Sqlite { write, .. } => {
                 let mut tx = write.begin().await?;
                 let args = sqlite_args(args)?;
-                let (conn, sql) = tx.prepare(sql);
-                let n = sqlx::query_with(&sql, args)
+                let conn = tx.prepare_counted().await?;
+                let n = sqlx::query_with(sql, args)
                     .execute(conn)
                     .await?
                     .rows_affected();
@@ -461,8 +461,8 @@ impl Tx {
         Ok(match self {
             Tx::Sqlite(t) => {
                 let args = sqlite_args(args)?;
-                let (conn, sql) = t.prepare(sql);
-                sqlx::query_with(&sql, args)
+                let conn = t.prepare_counted().await?;
+                sqlx::query_with(sql, args)
                     .execute(conn)
                     .await?
                     .rows_affected()
@@ -480,7 +480,9 @@ impl Tx {
 
     /// Runs `statements` in order, each with its own arguments (its `$1`, `$2` …): on SQLite as
     /// one script, one hand-off to the connection's thread instead of one per statement (each
-    /// statement's parameters renumbered into the script's); on PostgreSQL one by one.
+    /// statement's parameters renumbered into the script's); on PostgreSQL one by one. No count
+    /// of changed rows comes back: a script's would be a sum, and SQLite's count for a statement
+    /// that changes nothing is the last one's.
     pub async fn execute_all(&mut self, statements: Vec<(&str, Vec<Arg>)>) -> Result<()> {
         if let Tx::Postgres(_) = self {
             for (sql, args) in statements {

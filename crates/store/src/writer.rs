@@ -185,26 +185,52 @@ pub struct WriterTx {
 }
 
 impl WriterTx {
-    /// The connection, and `sql` to run on it: the transaction's first statement goes with the
-    /// `SAVEPOINT` that opens it, as one script, so that opening the transaction costs no hand-off
-    /// of its own to the connection's thread.
-    /// The previous transaction's pending release goes first in the same script. The script
-    /// must be sent once this is called: the savepoint counts as open (everything that can
-    /// fail before sending, such as binding the arguments, comes first).
-    pub fn prepare<'s>(&mut self, sql: &'s str) -> (&mut SqliteConnection, Cow<'s, str>) {
+    /// What must run before the transaction's next statement: the previous transaction's
+    /// pending `RELEASE`, and this one's `SAVEPOINT` before its first statement. Once this is
+    /// called they count as run (the savepoint as open): the caller must send them.
+    fn pending(&mut self) -> Option<&'static str> {
         let g = self
             .guard
             .as_mut()
             .expect("a transaction holds the writer until it ends");
         let release = std::mem::take(&mut g.release);
         let open = !std::mem::replace(&mut self.savepoint, true);
-        let sql = match (release, open) {
-            (false, false) => Cow::Borrowed(sql),
-            (true, true) => Cow::Owned(format!("RELEASE SAVEPOINT tx; SAVEPOINT tx; {sql}")),
-            (false, true) => Cow::Owned(format!("SAVEPOINT tx; {sql}")),
-            (true, false) => Cow::Owned(format!("RELEASE SAVEPOINT tx; {sql}")),
+        match (release, open) {
+            (false, false) => None,
+            (true, true) => Some("RELEASE SAVEPOINT tx; SAVEPOINT tx"),
+            (false, true) => Some("SAVEPOINT tx"),
+            (true, false) => Some("RELEASE SAVEPOINT tx"),
+        }
+    }
+
+    fn connection(&mut self) -> &mut SqliteConnection {
+        self.guard
+            .as_mut()
+            .expect("a transaction holds the writer until it ends")
+            .conn()
+    }
+
+    /// The connection, and `sql` to run on it: what is pending ([`WriterTx::pending`]) goes
+    /// first in the same script, so opening a transaction (and releasing the previous one)
+    /// costs no hand-off of its own to the connection's thread. For statements whose rows are
+    /// read; everything that can fail before the script is sent (binding the arguments) must
+    /// come before this call.
+    pub fn prepare<'s>(&mut self, sql: &'s str) -> (&mut SqliteConnection, Cow<'s, str>) {
+        let sql = match self.pending() {
+            None => Cow::Borrowed(sql),
+            Some(p) => Cow::Owned(format!("{p}; {sql}")),
         };
-        (g.conn(), sql)
+        (self.connection(), sql)
+    }
+
+    /// The connection, for a statement whose count of changed rows is read: what is pending
+    /// runs first on its own, since SQLite reports for a statement that changes no row (such
+    /// as `SAVEPOINT`) the count of the last one that did, and a script's counts are summed.
+    pub async fn prepare_counted(&mut self) -> Result<&mut SqliteConnection> {
+        if let Some(p) = self.pending() {
+            run(self.connection(), p).await?;
+        }
+        Ok(self.connection())
     }
 
     /// Leaves the savepoint to be released into the batch and returns once the batch is committed.

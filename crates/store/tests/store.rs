@@ -209,6 +209,47 @@ db_test!(
 );
 
 db_test!(
+    a_statement_counts_only_the_rows_it_changed,
+    |db: Db| async move {
+        // A transaction's first statement, and an autocommit one, must count their own rows
+        // only (optimistic checks read `n == 1`), not those of the statement before them on
+        // the connection (SQLite's count for a statement that changes nothing, such as the
+        // SAVEPOINT that opens a transaction on the writer).
+        let mut tx = db.begin().await.unwrap();
+        tx.execute(
+            "INSERT INTO wo_counters (day, last) VALUES ('a', 1), ('b', 1), ('c', 1)",
+            args![],
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        let n = tx
+            .execute(
+                "UPDATE wo_counters SET last = 2 WHERE day = 'none'",
+                args![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "first statement of a transaction");
+        let n = tx
+            .execute("UPDATE wo_counters SET last = 2 WHERE day = 'a'", args![])
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+        tx.commit().await.unwrap();
+        let n = db
+            .execute(
+                "INSERT INTO wo_counters (day, last) VALUES ('a', 1) ON CONFLICT (day) DO NOTHING",
+                args![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "an autocommit statement that changed nothing");
+    }
+);
+
+db_test!(
     a_batch_stays_whole_when_first_statements_fail_and_transactions_run_nothing,
     |db: Db| async move {
         // On SQLite a transaction's savepoint is opened by its first statement, and the one
