@@ -11,8 +11,8 @@ use shouhou_domain::kinds::required_text;
 use shouhou_domain::lifecycle::{check_transition, next_states};
 use shouhou_domain::sla::{deadlines, pick_rule, SlaRule};
 use shouhou_domain::{
-    validate, work_order_number, Channel, DeclineReason, OrgKind, Priority, Role, Status,
-    ValidationError, VisitOutcome, WarrantyDecision, WorkOrderType,
+    validate, Channel, DeclineReason, OrgKind, Priority, Role, Status, ValidationError,
+    VisitOutcome, WarrantyDecision, WorkOrderType,
 };
 use shouhou_store::records::{
     Customer, Device, OrgFingerprint, OrgUnit, Visit, WorkOrder, WorkOrderEvent,
@@ -382,10 +382,10 @@ async fn write(
         &crate::calendar::sla_time(app, &rarely.calendar),
     );
     let day = app.local_date(now);
-    let seq = store::next_seq(tx, &work_order_number::day_key(day)).await?;
     let mut w = WorkOrder {
         id: 0,
-        number: work_order_number::format(day, seq),
+        // Numbered as it is inserted.
+        number: String::new(),
         org_unit_id: p.unit,
         customer_id: p.customer.0,
         device_id: n.device_id,
@@ -416,7 +416,7 @@ async fn write(
         planned_seq: None,
         planned_arrival: None,
     };
-    w.id = store::insert(tx, &w).await?;
+    store::insert_numbered(tx, &mut w, day).await?;
     // Its first event and its audit entry in one script (one hand-off on SQLite).
     let mut then = vec![store::event_statement(
         w.id,

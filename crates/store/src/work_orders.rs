@@ -1,11 +1,12 @@
 //! Work orders, their events (transitions) and visits.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
+use shouhou_domain::work_order_number;
 use utoipa::ToSchema;
 
 use crate::args;
-use crate::db::{Db, Tx};
+use crate::db::{Backend, Db, Tx};
 use crate::records::{Visit, WorkOrder, WorkOrderEvent};
 use crate::repo::{paged, Page, Paged, WO_COLS};
 use crate::scope::{Scoped, Sql, Visibility};
@@ -228,6 +229,44 @@ pub async fn insert(tx: &mut Tx, w: &WorkOrder) -> Result<i64> {
         crate::followups::refresh_due(tx, &[id]).await?;
     }
     Ok(id)
+}
+
+/// Numbers `w` with the next sequence of `day` (`WO-YYYYMMDD-NNNN`, as
+/// `work_order_number::format` writes it) and inserts it, setting its id and number. On SQLite
+/// the day's counter and the insert go as one script (one hand-off to the writer's thread), the
+/// number written by SQL in the same form; on PostgreSQL the counter, then the insert.
+pub async fn insert_numbered(tx: &mut Tx, w: &mut WorkOrder, day: NaiveDate) -> Result<()> {
+    let key = work_order_number::day_key(day);
+    if tx.backend() == Backend::Postgres {
+        let seq = next_seq(tx, &key).await?;
+        w.number = work_order_number::format(day, seq);
+        w.id = insert(tx, w).await?;
+        return Ok(());
+    }
+    let (id, number): (i64, String) = tx
+        .fetch_one(
+            "INSERT INTO wo_counters (day, last) VALUES ($27, 1) \
+             ON CONFLICT (day) DO UPDATE SET last = wo_counters.last + 1; \
+             INSERT INTO work_orders (number, org_unit_id, customer_id, device_id, address_id, kind, channel, priority, status, fault_description, \
+             appointment_start, appointment_end, respond_by, arrive_by, resolve_by, warranty_decision, technician_id, partner_unit_id, created_by, \
+             created_at, updated_at, accepted_at, completed_at, reviewed_at, closed_at, cancelled_at, cancel_reason) \
+             VALUES ('WO-' || $27 || '-' || printf('%04d', (SELECT last FROM wo_counters WHERE day = $27)), \
+             $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26) RETURNING id, number",
+            args![
+                w.org_unit_id, w.customer_id, w.device_id, w.address_id, w.kind.as_str(), w.channel.as_str(),
+                w.priority.as_str(), w.status.as_str(), w.fault_description.as_str(), w.appointment_start, w.appointment_end,
+                w.respond_by, w.arrive_by, w.resolve_by, w.warranty_decision.as_str(), w.technician_id, w.partner_unit_id,
+                w.created_by, w.created_at, w.updated_at, w.accepted_at, w.completed_at, w.reviewed_at, w.closed_at,
+                w.cancelled_at, w.cancel_reason.clone(), key.as_str()
+            ],
+        )
+        .await?;
+    w.id = id;
+    w.number = number;
+    if w.completed_at.is_some() {
+        crate::followups::refresh_due(tx, &[id]).await?;
+    }
+    Ok(())
 }
 
 /// Writes every mutable column and bumps the version, only if the version is still `expected`.
