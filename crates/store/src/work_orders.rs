@@ -211,23 +211,7 @@ pub async fn next_seq(tx: &mut Tx, day_key: &str) -> Result<i64> {
 }
 
 pub async fn insert(tx: &mut Tx, w: &WorkOrder) -> Result<i64> {
-    let id = tx.insert(
-        "INSERT INTO work_orders (number, org_unit_id, customer_id, device_id, address_id, kind, channel, priority, status, fault_description, \
-         appointment_start, appointment_end, respond_by, arrive_by, resolve_by, warranty_decision, technician_id, partner_unit_id, created_by, \
-         created_at, updated_at, accepted_at, completed_at, reviewed_at, closed_at, cancelled_at, cancel_reason) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27) RETURNING id",
-        args![
-            w.number.as_str(), w.org_unit_id, w.customer_id, w.device_id, w.address_id, w.kind.as_str(), w.channel.as_str(),
-            w.priority.as_str(), w.status.as_str(), w.fault_description.as_str(), w.appointment_start, w.appointment_end,
-            w.respond_by, w.arrive_by, w.resolve_by, w.warranty_decision.as_str(), w.technician_id, w.partner_unit_id,
-            w.created_by, w.created_at, w.updated_at, w.accepted_at, w.completed_at, w.reviewed_at, w.closed_at,
-            w.cancelled_at, w.cancel_reason.clone()
-        ],
-    )
-    .await?;
-    if w.completed_at.is_some() {
-        crate::followups::refresh_due(tx, &[id]).await?;
-    }
+    let (id, _) = insert_as(tx, w, "", "$27", w.number.as_str().into()).await?;
     Ok(id)
 }
 
@@ -243,30 +227,72 @@ pub async fn insert_numbered(tx: &mut Tx, w: &mut WorkOrder, day: NaiveDate) -> 
         w.id = insert(tx, w).await?;
         return Ok(());
     }
+    (w.id, w.number) = insert_as(
+        tx,
+        w,
+        "INSERT INTO wo_counters (day, last) VALUES ($27, 1) \
+         ON CONFLICT (day) DO UPDATE SET last = wo_counters.last + 1; ",
+        "'WO-' || $27 || '-' || printf('%04d', (SELECT last FROM wo_counters WHERE day = $27))",
+        key.as_str().into(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Inserts `w` (after `before`, run in the same script) with the number `number_sql`, which may
+/// read `$27`, bound to `number_arg`; returns its id and number.
+async fn insert_as(
+    tx: &mut Tx,
+    w: &WorkOrder,
+    before: &str,
+    number_sql: &str,
+    number_arg: crate::Arg,
+) -> Result<(i64, String)> {
+    let mut args = args![
+        w.org_unit_id,
+        w.customer_id,
+        w.device_id,
+        w.address_id,
+        w.kind.as_str(),
+        w.channel.as_str(),
+        w.priority.as_str(),
+        w.status.as_str(),
+        w.fault_description.as_str(),
+        w.appointment_start,
+        w.appointment_end,
+        w.respond_by,
+        w.arrive_by,
+        w.resolve_by,
+        w.warranty_decision.as_str(),
+        w.technician_id,
+        w.partner_unit_id,
+        w.created_by,
+        w.created_at,
+        w.updated_at,
+        w.accepted_at,
+        w.completed_at,
+        w.reviewed_at,
+        w.closed_at,
+        w.cancelled_at,
+        w.cancel_reason.clone()
+    ];
+    args.push(number_arg);
     let (id, number): (i64, String) = tx
         .fetch_one(
-            "INSERT INTO wo_counters (day, last) VALUES ($27, 1) \
-             ON CONFLICT (day) DO UPDATE SET last = wo_counters.last + 1; \
-             INSERT INTO work_orders (number, org_unit_id, customer_id, device_id, address_id, kind, channel, priority, status, fault_description, \
-             appointment_start, appointment_end, respond_by, arrive_by, resolve_by, warranty_decision, technician_id, partner_unit_id, created_by, \
-             created_at, updated_at, accepted_at, completed_at, reviewed_at, closed_at, cancelled_at, cancel_reason) \
-             VALUES ('WO-' || $27 || '-' || printf('%04d', (SELECT last FROM wo_counters WHERE day = $27)), \
-             $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26) RETURNING id, number",
-            args![
-                w.org_unit_id, w.customer_id, w.device_id, w.address_id, w.kind.as_str(), w.channel.as_str(),
-                w.priority.as_str(), w.status.as_str(), w.fault_description.as_str(), w.appointment_start, w.appointment_end,
-                w.respond_by, w.arrive_by, w.resolve_by, w.warranty_decision.as_str(), w.technician_id, w.partner_unit_id,
-                w.created_by, w.created_at, w.updated_at, w.accepted_at, w.completed_at, w.reviewed_at, w.closed_at,
-                w.cancelled_at, w.cancel_reason.clone(), key.as_str()
-            ],
+            &format!(
+                "{before}INSERT INTO work_orders (number, org_unit_id, customer_id, device_id, address_id, kind, channel, priority, status, \
+                 fault_description, appointment_start, appointment_end, respond_by, arrive_by, resolve_by, warranty_decision, technician_id, \
+                 partner_unit_id, created_by, created_at, updated_at, accepted_at, completed_at, reviewed_at, closed_at, cancelled_at, cancel_reason) \
+                 VALUES ({number_sql}, $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26) \
+                 RETURNING id, number"
+            ),
+            args,
         )
         .await?;
-    w.id = id;
-    w.number = number;
     if w.completed_at.is_some() {
         crate::followups::refresh_due(tx, &[id]).await?;
     }
-    Ok(())
+    Ok((id, number))
 }
 
 /// Writes every mutable column and bumps the version, only if the version is still `expected`.
