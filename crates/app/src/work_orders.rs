@@ -798,8 +798,7 @@ pub async fn transition_in(
         .as_deref()
         .or(t.note.as_deref())
         .or(t.reason.as_deref());
-    store::insert_event(
-        tx,
+    tx.execute_all(vec![store::event_statement(
         id,
         Some(before.status.as_str()),
         t.to.as_str(),
@@ -808,7 +807,7 @@ pub async fn transition_in(
         t.lat,
         t.lng,
         note,
-    )
+    )])
     .await?;
     save_in(app, tx, actor, &before, &w).await
 }

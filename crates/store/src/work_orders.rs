@@ -319,25 +319,8 @@ pub async fn update(tx: &mut Tx, w: &WorkOrder, expected_version: i64) -> Result
     Ok(n == 1)
 }
 
-#[allow(clippy::too_many_arguments)]
-pub async fn insert_event(
-    tx: &mut Tx,
-    work_order_id: i64,
-    from: Option<&str>,
-    to: &str,
-    actor_id: i64,
-    at: DateTime<Utc>,
-    lat: Option<f64>,
-    lng: Option<f64>,
-    note: Option<&str>,
-) -> Result<()> {
-    let (sql, args) = event_statement(work_order_id, from, to, actor_id, at, lat, lng, note);
-    tx.execute(sql, args).await?;
-    Ok(())
-}
-
-/// The statement of [`insert_event`], for a caller that runs it with others
-/// ([`Tx::execute_all`]).
+/// The statement that records an order's event (a change of status: who, when, where), run by
+/// the caller with its others ([`Tx::execute_all`]).
 #[allow(clippy::too_many_arguments)]
 pub fn event_statement(
     work_order_id: i64,

@@ -73,6 +73,16 @@ async fn both_schemas_have_the_same_tables_and_columns() {
     pg.cleanup().await;
 }
 
+/// The days (keys) of every row of `wo_counters`.
+async fn counter_days(db: &Db) -> BTreeSet<String> {
+    db.fetch_all::<(String,)>("SELECT day FROM wo_counters", args![])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(d,)| d)
+        .collect()
+}
+
 db_test!(unique_violations_map_to_conflict, |db: Db| async move {
     let now: chrono::DateTime<chrono::Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
     let mut tx = db.begin().await.unwrap();
@@ -182,13 +192,7 @@ db_test!(
         for t in tasks {
             committed.extend(t.await.unwrap());
         }
-        let stored: BTreeSet<String> = db
-            .fetch_all::<(String,)>("SELECT day FROM wo_counters", args![])
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|(d,)| d)
-            .collect();
+        let stored = counter_days(&db).await;
         assert_eq!(committed.len(), 80);
         assert_eq!(stored, committed);
         // The writer is free again: an autocommit statement and a new transaction both run.
@@ -321,13 +325,7 @@ db_test!(
         for t in tasks {
             committed.extend(t.await.unwrap());
         }
-        let stored: BTreeSet<String> = db
-            .fetch_all::<(String,)>("SELECT day FROM wo_counters", args![])
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|(d,)| d)
-            .collect();
+        let stored = counter_days(&db).await;
         assert_eq!(committed.len(), 61);
         assert_eq!(stored, committed);
         let (last,): (i64,) = db
