@@ -3046,16 +3046,28 @@ mod kpis {
         );
         memo_reads_as_the_records(&warmed, &f.manager).await;
         // The follow-up queue holds exactly the orders due a call, however they got there.
-        let due_sql = "SELECT wo.id FROM work_orders wo WHERE wo.status IN ('completed', 'reviewed', 'closed') \
+        // Each with its unanswered calls, the retry time the last set, and when its next call
+        // is due (the retry time, or its completion before any call).
+        let due_sql = "SELECT wo.id, \
+               (SELECT COUNT(*) FROM follow_up_calls fc WHERE fc.work_order_id = wo.id AND fc.outcome = 'no_answer'), \
+               (SELECT MAX(fc.retry_at) FROM follow_up_calls fc WHERE fc.work_order_id = wo.id), \
+               COALESCE((SELECT MAX(fc.retry_at) FROM follow_up_calls fc WHERE fc.work_order_id = wo.id), wo.completed_at) \
+             FROM work_orders wo WHERE wo.status IN ('completed', 'reviewed', 'closed') \
              AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.work_order_id = wo.id) \
              AND NOT EXISTS (SELECT 1 FROM follow_up_calls fc WHERE fc.work_order_id = wo.id AND fc.outcome = 'refused') \
              AND (SELECT COUNT(*) FROM follow_up_calls fc WHERE fc.work_order_id = wo.id AND fc.outcome = 'no_answer') < 3 \
              ORDER BY wo.id";
-        let due: Vec<(i64,)> = app.db.fetch_all(due_sql, vec![]).await.unwrap();
-        let queued: Vec<(i64,)> = app
+        type Queued = (
+            i64,
+            i64,
+            Option<chrono::DateTime<chrono::Utc>>,
+            Option<chrono::DateTime<chrono::Utc>>,
+        );
+        let due: Vec<Queued> = app.db.fetch_all(due_sql, vec![]).await.unwrap();
+        let queued: Vec<Queued> = app
             .db
             .fetch_all(
-                "SELECT work_order_id FROM follow_up_due ORDER BY work_order_id",
+                "SELECT work_order_id, attempts, retry_at, call_at FROM follow_up_due ORDER BY work_order_id",
                 vec![],
             )
             .await
@@ -3068,6 +3080,10 @@ mod kpis {
             .await
             .unwrap();
         assert!(!called.is_empty(), "the sequence records calls");
+        assert!(
+            queued.iter().any(|q| q.1 > 0 && q.2.is_some()),
+            "an order waits for its retry in the queue"
+        );
         // Shifts set, changed and cleared across a month's end.
         for (d, hours) in [(-40, 8), (-2, 8), (-1, 9), (-1, 6), (0, 7), (1, 8), (44, 5)] {
             let day = NaiveDate::from_ymd_opt(2026, 4, 1).unwrap() + Duration::days(d);

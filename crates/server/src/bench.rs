@@ -44,6 +44,12 @@ pub enum What {
         /// little): the generations per second measure the solver's speed, e.g. between builds.
         #[arg(long)]
         generations: Option<usize>,
+        /// Also solve every instance with a peer solver, side by side (each on one core, the
+        /// same time per instance), check its solutions with the same checker and print both
+        /// gaps. `pyvrp`: `bench/pyvrp_peer.py` with PyVRP from PyPI in a virtual environment
+        /// of its own (`python3` needed; never a dependency of shouhou).
+        #[arg(long)]
+        peer: Option<Peer>,
     },
     /// Hand dispatch (nearest free technician with the skill) against the route planner on the
     /// demo city's technicians and customers: jobs served, travel, on-site share, SLA misses.
@@ -97,6 +103,10 @@ pub enum What {
         /// Only the request shapes whose name contains this ("list", "create").
         #[arg(long)]
         only: Option<String>,
+        /// Seconds each shape runs unmeasured first, at the most connections (the server's
+        /// page caches and connections warm; 0 measures from cold).
+        #[arg(long, default_value_t = 1)]
+        warmup: u64,
     },
     /// Work-order creation over loopback HTTP: requests/s and latency with concurrent clients.
     Create {
@@ -121,6 +131,7 @@ pub async fn run(db: &str, what: What) -> anyhow::Result<()> {
             seconds,
             connections,
             only,
+            warmup,
         } => {
             http::run(http::Options {
                 db: db.to_string(),
@@ -128,6 +139,7 @@ pub async fn run(db: &str, what: What) -> anyhow::Result<()> {
                 seconds,
                 connections,
                 only,
+                warmup,
             })
             .await
         }
@@ -150,7 +162,16 @@ pub async fn run(db: &str, what: What) -> anyhow::Result<()> {
             only,
             search,
             generations,
-        } => vrptw(&dir, seconds, threads, only.as_deref(), search, generations),
+            peer,
+        } => vrptw(
+            &dir,
+            seconds,
+            threads,
+            only.as_deref(),
+            search,
+            generations,
+            peer,
+        ),
     }
 }
 
@@ -355,77 +376,89 @@ async fn create(db: &str, clients: usize, requests: usize) -> anyhow::Result<()>
     Ok(())
 }
 
-fn vrptw(
-    dir: &std::path::Path,
-    seconds: usize,
-    threads: usize,
-    only: Option<&str>,
-    search: shouhou_routing::Search,
-    generations: Option<usize>,
-) -> anyhow::Result<()> {
-    use shouhou_routing::solomon::{check, parse_sol, parse_vrp, solve};
-    let started = Instant::now();
-    // A seeded run is a single-threaded one (`SolveOptions::repeatable`).
-    let threads = if generations.is_some() { 1 } else { threads };
-    let mut names: Vec<String> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter_map(|n| n.strip_suffix(".vrp").map(str::to_string))
-        .filter(|n| only.is_none_or(|p| n.starts_with(p)))
-        .collect();
-    names.sort();
-    if names.is_empty() {
-        anyhow::bail!("no .vrp files in {}", dir.display());
+/// A solver run beside ours in `bench vrptw --peer`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Peer {
+    Pyvrp,
+}
+
+/// The peer's script, embedded so the binary runs it from anywhere.
+const PYVRP_PEER: &str = include_str!("../../../bench/pyvrp_peer.py");
+
+/// The peer solving every instance in a process of its own while ours runs.
+struct PeerRun {
+    child: std::process::Child,
+    out: std::path::PathBuf,
+}
+
+impl PeerRun {
+    fn start(dir: &std::path::Path, seconds: usize, only: Option<&str>) -> anyhow::Result<PeerRun> {
+        let work = std::env::temp_dir().join(format!("shouhou-peer-{}", std::process::id()));
+        let out = work.join("solutions");
+        std::fs::create_dir_all(&out)?;
+        let script = work.join("pyvrp_peer.py");
+        std::fs::write(&script, PYVRP_PEER)?;
+        let child = std::process::Command::new("python3")
+            .arg(&script)
+            .arg("--instances")
+            .arg(dir)
+            .arg("--out")
+            .arg(&out)
+            .args(["--seconds", &seconds.to_string()])
+            .args(["--only", only.unwrap_or("")])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| anyhow::anyhow!("cannot run python3 for the PyVRP peer: {e}"))?;
+        Ok(PeerRun { child, out })
     }
-    println!(
-        "{:<8} {:>10} {:>10} {:>8} {:>9} {:>9}",
-        "instance", "cost", "BKS", "gap %", "vehicles", "BKS veh"
-    );
+
+    /// Waits for the peer, then reads its solution of `name` (None when it wrote none).
+    fn solution(&self, name: &str) -> Option<String> {
+        std::fs::read_to_string(self.out.join(format!("{name}.sol"))).ok()
+    }
+}
+
+/// One solver's result on one instance: cost and routes, or why it does not count.
+type Outcome = Result<(f64, usize), String>;
+
+/// A solution's outcome by our checker: its recomputed distance and routes.
+fn judged(
+    inst: &shouhou_routing::solomon::Instance,
+    routes: &shouhou_routing::solomon::Routes,
+) -> Outcome {
+    shouhou_routing::solomon::check(inst, routes).map(|d| (d as f64 / 10.0, routes.len()))
+}
+
+/// The class of a Solomon instance's name: its letters and first digit (C1, RC2).
+fn instance_class(name: &str) -> String {
+    name.trim_end_matches(|c: char| c.is_ascii_digit())
+        .to_string()
+        + &name
+            .chars()
+            .find(|c| c.is_ascii_digit())
+            .map(String::from)
+            .unwrap_or_default()
+}
+
+/// Prints a solver's mean gap per class and overall, from `(name, outcome, BKS)`.
+fn gap_summary(label: &str, rows: &[(String, Outcome, f64)], budget: &str) {
     let mut by_class: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
     let (mut feasible, mut at_bks) = (0, 0);
-    for name in &names {
-        let inst = parse_vrp(&std::fs::read_to_string(dir.join(format!("{name}.vrp")))?)?;
-        let (bks_routes, bks) =
-            parse_sol(&std::fs::read_to_string(dir.join(format!("{name}.sol")))?)?;
-        let opts = shouhou_routing::SolveOptions {
-            max_seconds: generations.is_none().then_some(seconds),
-            max_generations: generations,
-            repeatable: generations.is_some(),
-            threads: Some(threads),
-            search,
-        };
-        let routes = solve(&inst, &opts)?;
-        match check(&inst, &routes) {
-            Ok(d) => {
-                let cost = d as f64 / 10.0;
-                let gap = 100.0 * (cost - bks) / bks;
-                feasible += 1;
-                if gap <= 0.005 {
-                    at_bks += 1;
-                }
-                let class = name
-                    .trim_end_matches(|c: char| c.is_ascii_digit())
-                    .to_string()
-                    + &name
-                        .chars()
-                        .find(|c| c.is_ascii_digit())
-                        .map(String::from)
-                        .unwrap_or_default();
-                by_class.entry(class).or_default().push(gap);
-                println!(
-                    "{name:<8} {cost:>10.1} {bks:>10.1} {gap:>8.2} {:>9} {:>9}",
-                    routes.len(),
-                    bks_routes.len()
-                );
+    for (name, outcome, bks) in rows {
+        if let Ok((cost, _)) = outcome {
+            let gap = 100.0 * (cost - bks) / bks;
+            feasible += 1;
+            if gap <= 0.005 {
+                at_bks += 1;
             }
-            Err(e) => println!("{name:<8} INFEASIBLE: {e}"),
+            by_class.entry(instance_class(name)).or_default().push(gap);
         }
     }
     let mut all = Vec::new();
     for (class, gaps) in &by_class {
         let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
         println!(
-            "class {class:<4} mean gap {mean:>6.3} % over {} instances",
+            "{label}: class {class:<4} mean gap {mean:>6.3} % over {} instances",
             gaps.len()
         );
         all.extend(gaps);
@@ -438,6 +471,73 @@ fn vrptw(
         n if n % 2 == 1 => all[n / 2],
         n => (all[n / 2 - 1] + all[n / 2]) / 2.0,
     };
+    println!(
+        "{label}: {feasible}/{} feasible, {at_bks} at BKS, mean gap {mean:.3} %, median {median:.2} %, worst {worst:.2} % ({budget})",
+        rows.len()
+    );
+}
+
+fn vrptw(
+    dir: &std::path::Path,
+    seconds: usize,
+    threads: usize,
+    only: Option<&str>,
+    search: shouhou_routing::Search,
+    generations: Option<usize>,
+    peer: Option<Peer>,
+) -> anyhow::Result<()> {
+    use shouhou_routing::solomon::{parse_sol, parse_vrp, solve};
+    let started = Instant::now();
+    // A seeded run is a single-threaded one (`SolveOptions::repeatable`); beside a peer, each
+    // solver has one core.
+    let threads = if generations.is_some() || peer.is_some() {
+        1
+    } else {
+        threads
+    };
+    let mut names: Vec<String> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter_map(|n| n.strip_suffix(".vrp").map(str::to_string))
+        .filter(|n| only.is_none_or(|p| n.starts_with(p)))
+        .collect();
+    names.sort();
+    if names.is_empty() {
+        anyhow::bail!("no .vrp files in {}", dir.display());
+    }
+    let mut peer_run = match peer {
+        Some(Peer::Pyvrp) => Some(PeerRun::start(dir, seconds, only)?),
+        None => None,
+    };
+    println!(
+        "{:<8} {:>10} {:>10} {:>8} {:>9} {:>9}",
+        "instance", "cost", "BKS", "gap %", "vehicles", "BKS veh"
+    );
+    let mut ours = Vec::new();
+    let mut instances = Vec::new();
+    for name in &names {
+        let inst = parse_vrp(&std::fs::read_to_string(dir.join(format!("{name}.vrp")))?)?;
+        let (bks_routes, bks) =
+            parse_sol(&std::fs::read_to_string(dir.join(format!("{name}.sol")))?)?;
+        let opts = shouhou_routing::SolveOptions {
+            max_seconds: generations.is_none().then_some(seconds),
+            max_generations: generations,
+            repeatable: generations.is_some(),
+            threads: Some(threads),
+            search,
+        };
+        let outcome = judged(&inst, &solve(&inst, &opts)?);
+        match &outcome {
+            Ok((cost, vehicles)) => println!(
+                "{name:<8} {cost:>10.1} {bks:>10.1} {:>8.2} {vehicles:>9} {:>9}",
+                100.0 * (cost - bks) / bks,
+                bks_routes.len()
+            ),
+            Err(e) => println!("{name:<8} INFEASIBLE: {e}"),
+        }
+        ours.push((name.clone(), outcome, bks));
+        instances.push(inst);
+    }
     let elapsed = started.elapsed().as_secs_f64();
     let budget = match generations {
         Some(g) => format!(
@@ -446,10 +546,51 @@ fn vrptw(
         ),
         None => format!("{seconds} s per instance"),
     };
-    println!(
-        "overall: {feasible}/{} feasible, {at_bks} at BKS, mean gap {mean:.3} %, median {median:.2} %, worst {worst:.2} % ({budget}, {threads} thread(s), search {search:?}; {elapsed:.1} s in all)",
-        names.len()
-    );
+    let ours_label = format!("shouhou ({search:?})");
+    if let Some(run) = peer_run.as_mut() {
+        let status = run.child.wait()?;
+        if !status.success() {
+            anyhow::bail!("the PyVRP peer failed ({status}); its messages are above");
+        }
+        let peer_rows: Vec<(String, Outcome, f64)> = ours
+            .iter()
+            .zip(&instances)
+            .map(|((name, _, bks), inst)| {
+                let outcome = match run.solution(name) {
+                    None => Err("no solution written".to_string()),
+                    Some(text) => parse_sol(&text)
+                        .map_err(|e| e.to_string())
+                        .and_then(|(routes, _)| judged(inst, &routes)),
+                };
+                (name.clone(), outcome, *bks)
+            })
+            .collect();
+        let _ = std::fs::remove_dir_all(run.out.parent().unwrap_or(&run.out));
+        println!();
+        println!(
+            "{:<8} {:>10} {:>8} {:>4} {:>10} {:>8} {:>4} {:>10}",
+            "instance", "shouhou", "gap %", "veh", "PyVRP", "gap %", "veh", "BKS"
+        );
+        let cell = |o: &Outcome, bks: f64| match o {
+            Ok((cost, veh)) => format!("{cost:>10.1} {:>8.2} {veh:>4}", 100.0 * (cost - bks) / bks),
+            Err(_) => format!("{:>10} {:>8} {:>4}", "INFEASIBLE", "", ""),
+        };
+        for ((name, o, bks), (_, p, _)) in ours.iter().zip(&peer_rows) {
+            println!("{name:<8} {} {} {bks:>10.1}", cell(o, *bks), cell(p, *bks));
+            if let Err(e) = p {
+                println!("         PyVRP's solution refused: {e}");
+            }
+        }
+        gap_summary(&ours_label, &ours, &format!("{budget}, one core"));
+        gap_summary("PyVRP 0.14.1", &peer_rows, &format!("{budget}, one core"));
+    } else {
+        gap_summary(
+            &ours_label,
+            &ours,
+            &format!("{budget}, {threads} thread(s)"),
+        );
+    }
+    println!("{elapsed:.1} s in all");
     Ok(())
 }
 

@@ -147,6 +147,19 @@ fn limit_malloc_arenas() {
     }
 }
 
+/// Hands the memory a large piece of work freed (the warm-up's and a catch-up's reads of a
+/// year of facts) back to the OS. glibc keeps freed memory inside its heaps for reuse, so after
+/// the KPI warm-up on a store of a million orders the server held 139 MB, 118 MB of it
+/// allocated once and freed; what stays in use (the KPI readings kept, the caches) is unchanged.
+fn return_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free pages of the allocator's heaps; it may be called
+    // from any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -315,14 +328,19 @@ async fn escalate_overdue_complaints(app: App) {
     }
 }
 
+/// Orders recomputed in one catch-up after which its freed memory is handed back.
+const CAUGHT_UP_MANY: usize = 1_000;
+
 /// Keeps the KPI facts current: the orders changed since the last round, every 10 s (every
 /// reading of the KPIs also catches up first).
 async fn catch_up_kpis(app: App) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(10));
     loop {
         every.tick().await;
-        if let Err(e) = shouhou_app::kpi::catch_up(&app).await {
-            tracing::warn!(error = ?e, "could not bring the KPI facts up to date");
+        match shouhou_app::kpi::catch_up(&app).await {
+            Ok(n) if n >= CAUGHT_UP_MANY => return_freed_memory(),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = ?e, "could not bring the KPI facts up to date"),
         }
     }
 }
@@ -332,11 +350,15 @@ async fn catch_up_kpis(app: App) {
 async fn warm_kpis(app: App) {
     let t = std::time::Instant::now();
     match shouhou_app::kpi::warm(&app).await {
-        Ok(n) => tracing::info!(
-            scopes = n,
-            ms = t.elapsed().as_millis() as u64,
-            "KPI dashboards read into memory"
-        ),
+        Ok(n) => {
+            return_freed_memory();
+            tracing::info!(
+                scopes = n,
+                ms = t.elapsed().as_millis() as u64,
+                kept_kib = app.kpi_cache.bytes() >> 10,
+                "KPI dashboards read into memory"
+            )
+        }
         Err(e) => tracing::warn!(error = ?e, "could not read the KPI dashboards into memory"),
     }
 }

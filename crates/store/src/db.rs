@@ -151,15 +151,18 @@ impl Db {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .pragma("temp_store", "memory");
-        // Page caches: the writer's 16 MiB, each reader's 4 MiB, so nine connections stay
-        // within ~50 MiB however large the store (the OS's file cache serves the rest).
+        // Page caches: the writer's 8 MiB, each reader's 2 MiB, so nine connections stay
+        // within ~24 MiB however large the store (the OS's file cache serves the rest; a page
+        // missed here is a copy from it). Twice these (16 and 4 MiB) were half the server's
+        // memory under load at a million orders (heaptrack: 56 of 99 MB peak heap) for no
+        // throughput `bench http` could tell apart from the runs' spread.
         // No ping before a connection is handed out: a file has no network to lose, and the
         // ping is a round trip to the connection's worker thread, as costly as a statement.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(opts.clone().pragma("cache_size", "-16384"))
+            .connect_with(opts.clone().pragma("cache_size", "-8192"))
             .await?;
         let read = SqlitePoolOptions::new()
             .max_connections(8)
@@ -167,7 +170,7 @@ impl Db {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(
                 opts.read_only(true)
-                    .pragma("cache_size", "-4096")
+                    .pragma("cache_size", "-2048")
                     .row_buffer_size(ROW_BUFFER),
             )
             .await?;

@@ -126,6 +126,21 @@ fn due(wo: &str) -> String {
     )
 }
 
+/// Queues the orders `wo` matching `filter` that are due a call: each with its unanswered calls,
+/// the time the last one set for the next, and when its next call is due (`call_at`: that time,
+/// or its completion before any call), the queue's order.
+fn enqueue(filter: &str) -> String {
+    format!(
+        "INSERT INTO follow_up_due (work_order_id, completed_at, attempts, retry_at, call_at) \
+         SELECT id, completed_at, attempts, retry_at, COALESCE(retry_at, completed_at) FROM (\
+           SELECT wo.id, wo.completed_at, \
+             (SELECT COUNT(*) FROM follow_up_calls fc WHERE fc.work_order_id = wo.id AND fc.outcome = 'no_answer') AS attempts, \
+             (SELECT MAX(fc.retry_at) FROM follow_up_calls fc WHERE fc.work_order_id = wo.id) AS retry_at \
+           FROM work_orders wo WHERE {filter} AND {}) queued",
+        due("wo")
+    )
+}
+
 /// Puts each of `ids` in the queue of orders due a call, or takes it out, after a change to
 /// the order, its answer or its calls (in the change's transaction).
 pub async fn refresh_due(tx: &mut Tx, ids: &[i64]) -> Result<()> {
@@ -138,45 +153,29 @@ pub async fn refresh_due(tx: &mut Tx, ids: &[i64]) -> Result<()> {
         args![],
     )
     .await?;
-    tx.execute(
-        &format!(
-            "INSERT INTO follow_up_due (work_order_id, completed_at) \
-             SELECT wo.id, wo.completed_at FROM work_orders wo WHERE wo.id IN ({list}) AND {}",
-            due("wo")
-        ),
-        args![],
-    )
-    .await?;
+    tx.execute(&enqueue(&format!("wo.id IN ({list})")), args![])
+        .await?;
     Ok(())
 }
 
 /// Fills the queue from the records (after a bulk load that bypassed [`refresh_due`]).
 pub async fn refill_due(tx: &mut Tx) -> Result<()> {
     tx.execute("DELETE FROM follow_up_due", args![]).await?;
-    tx.execute(
-        &format!(
-            "INSERT INTO follow_up_due (work_order_id, completed_at) \
-             SELECT wo.id, wo.completed_at FROM work_orders wo WHERE {}",
-            due("wo")
-        ),
-        args![],
-    )
-    .await?;
+    tx.execute(&enqueue("1 = 1"), args![]).await?;
     Ok(())
 }
 
 /// Completed orders with no follow-up answer, not refused and called fewer than
-/// [`MAX_CALL_ATTEMPTS`] times without an answer, oldest first, whatever their age. Read from
-/// the queue `follow_up_due` in its order, so a page costs a page however many orders were
+/// [`MAX_CALL_ATTEMPTS`] times without an answer, whatever their age, in the order their calls
+/// are due: the time an unanswered call set for the next, else the completion (so calls waiting
+/// for tomorrow follow today's). Read from the queue `follow_up_due` in its order, so a page costs a page however many orders were
 /// ever completed; the conditions are checked again on the queued orders.
 pub async fn to_call(db: &Db, vis: &Visibility, page: Page) -> Result<Paged<ToCall>> {
     let mut q = Sql::new(
         "SELECT wo.id, wo.number, wo.kind, \
            (SELECT d.brand FROM devices d WHERE d.id = wo.device_id) AS brand, wo.completed_at, c.name AS customer, \
            (SELECT ph.phone FROM customer_phones ph WHERE ph.customer_id = c.id ORDER BY ph.position LIMIT 1) AS phone, \
-           u.display_name AS technician, \
-           (SELECT COUNT(*) FROM follow_up_calls fc WHERE fc.work_order_id = wo.id AND fc.outcome = 'no_answer') AS attempts, \
-           (SELECT MAX(fc.retry_at) FROM follow_up_calls fc WHERE fc.work_order_id = wo.id) AS retry_at \
+           u.display_name AS technician, q.attempts, q.retry_at \
          FROM follow_up_due q JOIN work_orders wo ON wo.id = q.work_order_id JOIN customers c ON c.id = wo.customer_id \
          LEFT JOIN technicians t ON t.id = wo.technician_id LEFT JOIN users u ON u.id = t.user_id WHERE ",
     );
@@ -195,7 +194,7 @@ pub async fn to_call(db: &Db, vis: &Visibility, page: Page) -> Result<Paged<ToCa
         c.push(&cl);
         c
     };
-    paged_counting(db, q, count, "q.completed_at, q.work_order_id", page).await
+    paged_counting(db, q, count, "q.call_at, q.work_order_id", page).await
 }
 
 /// Records a follow-up call that got no rating ('no_answer' with its retry time, or 'refused').

@@ -1005,6 +1005,13 @@ db_test!(
         );
         assert!(html.contains("40 天前"), "age shown");
         assert!(html.contains("<span id=\"to-call\">4</span>"), "true count");
+        {
+            let at = |id: i64| html.find(&format!("id=\"call-{id}\"")).unwrap();
+            assert!(
+                at(old) < at(ids[0]) && at(ids[0]) < at(ids[1]),
+                "oldest completion first"
+            );
+        }
         // No rating is chosen in advance.
         assert!(
             !html.contains("selected>非常满意") && !html.contains(" checked"),
@@ -1050,6 +1057,13 @@ db_test!(
                         && list.contains(&format!("已拨 {n} 次未接通")),
                     "still listed with its attempts"
                 );
+                // It waits for its retry after the calls due now, listed in completion order.
+                let at = |id: i64| list.find(&format!("id=\"call-{id}\"")).unwrap();
+                assert!(
+                    at(old) < at(ids[1]) && at(ids[1]) < at(ids[2]) && at(ids[2]) < at(ids[0]),
+                    "the retried call follows the calls due now"
+                );
+                assert!(!list.contains("id=\"next-page\""), "one page of 4");
             }
         }
         // Refused: closed without a rating.

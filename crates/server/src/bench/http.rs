@@ -3,7 +3,9 @@
 //! It starts `shouhou serve` on the store as a child process (or drives a server already
 //! running at `--url`), signs in through the API, and runs each request shape for a fixed time
 //! at each connection count: requests/s, p50/p99 latency, failures, and the server's resident
-//! memory after the phase (current and peak, read from `/proc`). Everything goes through HTTP,
+//! memory after the phase (current and peak, read from `/proc`). Each shape first runs
+//! unmeasured for `--warmup` seconds at the most connections, so the figures are the steady
+//! state's, not the first requests' on cold page caches. Everything goes through HTTP,
 //! so the same run measures SQLite and PostgreSQL.
 
 use std::process::{Child, Command, Stdio};
@@ -23,6 +25,8 @@ pub struct Options {
     pub seconds: u64,
     pub connections: Vec<usize>,
     pub only: Option<String>,
+    /// Seconds each shape runs unmeasured before its phases.
+    pub warmup: u64,
 }
 
 /// The server under test: a child process we started, or one named by `--url`.
@@ -266,6 +270,9 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
     for (name, make) in &shapes {
         if o.only.as_deref().is_some_and(|s| !name.contains(s)) {
             continue;
+        }
+        if o.warmup > 0 {
+            phase(make.clone(), max_conns, Duration::from_secs(o.warmup)).await;
         }
         for &conns in &o.connections {
             let (n, secs, mut times, failed, first_error) =

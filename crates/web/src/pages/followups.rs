@@ -10,7 +10,7 @@ use shouhou_app::AppError;
 use shouhou_store::repo::Page as Paging;
 
 use super::{err, html, render, Chrome, Page};
-use crate::extract::{Form, Path};
+use crate::extract::{Form, Path, Query};
 use crate::i18n::T;
 use crate::AppState;
 
@@ -36,18 +36,36 @@ struct FollowUps {
     rows: Vec<CallRow>,
     /// The total as read ("10000+" when counting stopped).
     total: String,
-    /// More orders are due than the page lists.
-    more: bool,
+    /// More orders are due than the page lists: which of them it lists ("51–100").
+    shown: Option<String>,
+    prev: Option<String>,
+    next: Option<String>,
     ratings: Vec<(String, String)>,
 }
 
-/// The orders the page lists (oldest first); the heading shows the total ("10000+" beyond).
-const CALLS: Paging = Paging::first(200);
+/// The orders a page lists, in the order their calls are due; the heading shows the total
+/// ("10000+" beyond).
+const PAGE: i64 = 50;
 
-/// `GET /follow-ups`: every completed order still to call back (回访), oldest first, with its age.
-pub async fn follow_ups(State(s): State<AppState>, p: Page) -> Response {
+#[derive(Debug, Deserialize, Default)]
+pub struct CallsQuery {
+    offset: Option<i64>,
+}
+
+/// `GET /follow-ups`: every completed order still to call back (回访), in the order the calls
+/// are due (an unanswered call's retry time, else the completion), with its age; 50 a page.
+pub async fn follow_ups(
+    State(s): State<AppState>,
+    p: Page,
+    Query(q): Query<CallsQuery>,
+) -> Response {
     let lang = p.actor.lang;
-    let list = match uc::to_call(&s.app, &p.actor, CALLS).await {
+    let offset = q.offset.unwrap_or(0).max(0);
+    let page = Paging {
+        limit: PAGE,
+        offset,
+    };
+    let list = match uc::to_call(&s.app, &p.actor, page).await {
         Ok(v) => v,
         Err(e) => return err(e),
     };
@@ -56,9 +74,21 @@ pub async fn follow_ups(State(s): State<AppState>, p: Page) -> Response {
         Ok(v) => v,
         Err(e) => return err(e),
     };
+    let link = |off: i64| format!("/follow-ups?offset={off}");
+    let (prev, next) = (
+        (offset > 0).then(|| link((offset - PAGE).max(0))),
+        list.has_more().then(|| link(offset + PAGE)),
+    );
+    let shown = (prev.is_some() || next.is_some()).then(|| {
+        p.t.t("followup.shown")
+            .replace("{from}", &(offset + 1).to_string())
+            .replace("{to}", &(offset + list.items.len() as i64).to_string())
+    });
     render(&FollowUps {
         total: list.total_text(),
-        more: list.total_capped || list.total > list.items.len() as i64,
+        shown,
+        prev,
+        next,
         rows: list
             .items
             .into_iter()
