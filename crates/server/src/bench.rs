@@ -663,7 +663,12 @@ fn vrptw(
             );
         }
         let budget = format!("{budget}, {threads} thread(s)");
-        gap_summary("shouhou", &known, &budget);
+        if known.is_empty() {
+            let feasible = ours.iter().filter(|(_, o, _)| o.is_ok()).count();
+            println!("shouhou: {feasible}/{} feasible ({budget})", ours.len());
+        } else {
+            gap_summary("shouhou", &known, &budget);
+        }
     }
     println!("{elapsed:.1} s in all");
     Ok(())

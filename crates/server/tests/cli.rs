@@ -400,7 +400,7 @@ fn bench_vrptw_checks_each_solution_and_reports_the_gap() {
     assert_eq!(bks, 827.3);
     assert!(cost >= bks, "{row}");
     assert!((gap - 100.0 * (cost - bks) / bks).abs() < 0.01, "{row}");
-    assert!(text.contains("overall: 1/1 feasible"), "{text}");
+    assert!(text.contains("shouhou: 1/1 feasible"), "{text}");
     assert!(
         text.contains("100 generations per instance") && text.contains("generations/s"),
         "{text}"
@@ -671,4 +671,62 @@ where
         out.push(h.await.expect("task"));
     }
     out
+}
+
+#[test]
+fn bench_vrptw_instances_are_written_per_class_and_solved_without_a_best_known() {
+    let dir = format!("{}.generated", temp_db());
+    let out = Command::new(env!("CARGO_BIN_EXE_shouhou"))
+        .args([
+            "bench",
+            "vrptw-instances",
+            &dir,
+            "--customers",
+            "25",
+            "--per-class",
+            "1",
+            "--seed",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["C1", "C2", "R1", "R2", "RC1", "RC2"].map(|c| format!("{c}_25_1.vrp"))
+    );
+    // Solved and checked; with no best known solution and no peer, no gap is claimed.
+    let out = Command::new(env!("CARGO_BIN_EXE_shouhou"))
+        .args([
+            "bench",
+            "vrptw",
+            &dir,
+            "--only",
+            "R1",
+            "--generations",
+            "30",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("R1_25_1"))
+        .unwrap_or_else(|| panic!("no row: {text}"));
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert!(cols[1].parse::<f64>().unwrap() > 0.0, "{row}");
+    assert_eq!(cols[2], "—", "{row}");
+    assert!(
+        text.contains("1 instance(s) without a best known solution: no gap"),
+        "{text}"
+    );
+    assert!(text.contains("shouhou: 1/1 feasible"), "{text}");
+    assert!(!text.contains("mean gap"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
