@@ -296,6 +296,28 @@ impl Counter {
     fn index(self) -> usize {
         Counter::ALL.iter().position(|c| *c == self).unwrap_or(0)
     }
+
+    /// The basis of the facts that carry the counter ([`facts`] adds it to no other).
+    pub fn basis(self) -> Basis {
+        use Counter::*;
+        match self {
+            ArrivedFirst | ArrivedOnTime | NotArrived => Basis::ArriveBy,
+            Visits | OnsiteSeconds => Basis::VisitArrived,
+            Complaints => Basis::ComplaintCreated,
+            ComplaintsDue | ComplaintsOnTime => Basis::ComplaintDue,
+            FtfDen | FtfNum | RemoteDen | RemoteNum | RepeatDen | RepeatNum | RepeatOpen
+            | Completed | Answered | VerySatisfied | Satisfied | Neutral | Dissatisfied
+            | CustomerFen | ManufacturerFen | CsiAnswers | CsiPoints => Basis::Completed,
+        }
+    }
+}
+
+impl Basis {
+    /// An order has at most one fact of this basis (its completion, acceptance, arrive-by);
+    /// of the others one per visit or complaint.
+    pub fn once_per_order(self) -> bool {
+        matches!(self, Basis::Completed | Basis::Accepted | Basis::ArriveBy)
+    }
 }
 
 /// A visit of an order, as the facts need it.
@@ -370,6 +392,7 @@ impl Fact {
     }
 
     fn add(&mut self, c: Counter, v: i64) {
+        debug_assert_eq!(c.basis(), self.basis, "{c:?} on a fact of another basis");
         self.counters[c.index()] += v;
     }
 
