@@ -1731,6 +1731,27 @@ async fn followup_day_on_the_demo_city() {
     c.goto(&format!("{}/follow-ups", s.base)).await.unwrap();
     assert_eq!(text_of(&c, "#to-call").await, due.to_string());
     shot(&c, "walk-followup-zh").await;
+    // 50 calls a page: the next page lists the rest, and leads back.
+    if due > 50 {
+        assert_eq!(text_of(&c, "#calls-shown").await, "第 1–50 张");
+        click(&c, "#next-page").await;
+        let last = format!("第 51–{} 张", due.min(100));
+        for _ in 0..100 {
+            if text_of(&c, "#calls-shown").await == last {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(text_of(&c, "#calls-shown").await, last);
+        let rows = c
+            .find_all(Locator::Css("#follow-ups tbody tr"))
+            .await
+            .unwrap()
+            .len() as i64;
+        assert_eq!(rows, due.min(100) - 50);
+        shot(&c, "walk-followup-page-2").await;
+        c.goto(&format!("{}/follow-ups", s.base)).await.unwrap();
+    }
     // Saving without a rating is refused; with one it is kept.
     let first = wait_for(&c, "#follow-ups tbody tr").await;
     let row = first.attr("id").await.unwrap().unwrap();
