@@ -221,16 +221,26 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         if s == "*" {
             return Ok(IfMatch(None));
         }
-        let s = s.strip_prefix("W/").unwrap_or(s).trim_matches('"');
-        s.parse::<i64>().map(|n| IfMatch(Some(n))).map_err(|_| {
-            ApiError(AppError::invalid(
-                "If-Match",
-                ValidationError::Invalid {
-                    zh: "应为记录的 ETag，如 \"3\"".into(),
-                    en: "expected the record's ETag, e.g. \"3\"".into(),
-                },
-            ))
-        })
+        // An ETag as the API sends it, `"7"` (or weak, `W/"7"`): a bare or half-quoted number
+        // is refused, as the documented pattern says, not read as a version.
+        let quoted = s
+            .strip_prefix("W/")
+            .unwrap_or(s)
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()));
+        quoted
+            .and_then(|t| t.parse::<i64>().ok())
+            .map(|n| IfMatch(Some(n)))
+            .ok_or_else(|| {
+                ApiError(AppError::invalid(
+                    "If-Match",
+                    ValidationError::Invalid {
+                        zh: "应为记录的 ETag，如 \"3\"".into(),
+                        en: "expected the record's ETag, e.g. \"3\"".into(),
+                    },
+                ))
+            })
     }
 }
 

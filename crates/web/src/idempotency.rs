@@ -30,21 +30,29 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
     if req.method() != Method::POST {
         return next.run(req).await;
     }
-    let Some(key) = req
-        .headers()
-        .get(HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-    else {
+    let Some(raw) = req.headers().get(HEADER) else {
         return next.run(req).await;
     };
-    if key.is_empty() || key.len() > 200 {
+    if raw.is_empty() || raw.len() > 200 {
         return ApiError(AppError::invalid(
             "Idempotency-Key",
             shouhou_domain::ValidationError::TooLong { max: 200 },
         ))
         .into_response();
     }
+    // Printable ASCII without spaces, as documented (`^[!-~]+$`): a key of other bytes is
+    // refused, not taken for no key (the retry it was meant to guard would run twice).
+    if !raw.as_bytes().iter().all(|b| (b'!'..=b'~').contains(b)) {
+        return ApiError(AppError::invalid(
+            "Idempotency-Key",
+            shouhou_domain::ValidationError::Invalid {
+                zh: "只能由不含空格的可见 ASCII 字符组成".into(),
+                en: "printable ASCII characters without spaces only".into(),
+            },
+        ))
+        .into_response();
+    }
+    let key = String::from_utf8_lossy(raw.as_bytes()).into_owned();
     let (parts, body) = req.into_parts();
     // Only signed-in requests are remembered; the handler refuses the others.
     let user_id = match token_of(&parts) {

@@ -570,6 +570,54 @@ db_test!(
         );
         let w: Value = http.get(&url).send().await.unwrap().json().await.unwrap();
         assert_eq!(w["fault_description"], "洗衣机不脱水");
+        // Headers outside their documented form are refused naming the header, never read
+        // leniently: a bare number is not an ETag; a key with a space or other bytes is not a
+        // key (taken for none, a retry would run twice).
+        for bad in ["2", "\"2", "W/2", "\"\"", "\"-2\""] {
+            let r = http
+                .patch(&url)
+                .header("if-match", bad)
+                .json(&json!({"fault_description": "改"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                r.status(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "If-Match: {bad}"
+            );
+            let e: Value = r.json().await.unwrap();
+            assert_eq!(e["error"]["field"], "If-Match", "{bad}");
+        }
+        let weak = http
+            .patch(&url)
+            .header("if-match", "W/\"2\"")
+            .json(&json!({"fault_description": "改"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(weak.status(), StatusCode::OK, "a weak ETag is one");
+        let orders = count(&s.app.db, "work_orders").await;
+        for bad in [
+            reqwest::header::HeaderValue::from_static("two words"),
+            reqwest::header::HeaderValue::from_bytes(b"k\xe9y").unwrap(),
+        ] {
+            let r = http
+                .post(format!("{}/api/v1/work-orders", s.base))
+                .header("idempotency-key", bad.clone())
+                .json(&order_body(f.customer, f.device))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}");
+            let e: Value = r.json().await.unwrap();
+            assert_eq!(e["error"]["field"], "Idempotency-Key", "{bad:?}");
+        }
+        assert_eq!(
+            count(&s.app.db, "work_orders").await,
+            orders,
+            "nothing created by the refused requests"
+        );
     }
 );
 
