@@ -570,7 +570,17 @@ fn vrptw(
             threads: Some(threads),
             search,
         };
-        let outcome = judged(&inst, &solve(&inst, &opts)?);
+        let routes = match solve(&inst, &opts) {
+            Ok(r) => r,
+            Err(e) => {
+                // The peer is not left solving on its own.
+                if let Some(run) = peer_run.as_mut() {
+                    let _ = run.child.kill();
+                }
+                return Err(e.into());
+            }
+        };
+        let outcome = judged(&inst, &routes);
         match (&outcome, &known) {
             (Ok((cost, vehicles)), Some((bks_routes, bks))) => println!(
                 "{name:<10} {cost:>10.1} {bks:>10.1} {:>8.2} {vehicles:>9} {:>9}",

@@ -1493,14 +1493,14 @@ pub async fn orders(
             format!("MAX(f.{})", d.column()),
         ),
     };
-    let mut inner = match basis {
-        Some(_) => Sql::new(&format!(
-            "SELECT f.work_order_id, f.day AS day, {seconds} AS seconds"
-        )),
-        None => Sql::new(&format!(
-            "SELECT f.work_order_id, MIN(f.day) AS day, {seconds} AS seconds"
-        )),
+    let day = if basis.is_some() {
+        "f.day"
+    } else {
+        "MIN(f.day)"
     };
+    let mut inner = Sql::new(&format!(
+        "SELECT f.work_order_id, {day} AS day, {seconds} AS seconds"
+    ));
     filtered(vis, q, &mut inner);
     if let Some(b) = basis {
         // A name of ours, not input: written out, so the planner sees it.
