@@ -6,6 +6,7 @@
 
 pub mod anneal;
 pub mod greedy;
+pub mod hgs;
 pub mod insert;
 pub mod solomon;
 pub mod travel;
@@ -96,6 +97,8 @@ pub enum Search {
     /// vrp-core's dynamic operators searching from one current solution that simulated annealing
     /// accepts (see [`anneal`]); the best on the Solomon instances with one thread.
     Anneal(anneal::Schedule),
+    /// Our hybrid genetic search ([`hgs`]), on one core.
+    Hgs,
 }
 
 impl std::str::FromStr for Search {
@@ -110,10 +113,11 @@ impl std::str::FromStr for Search {
             "elitism" => Ok(Search::Elitism),
             "static-elitism" => Ok(Search::StaticElitism),
             "anneal" => Ok(Search::Anneal(anneal::Schedule::default())),
+            "hgs" => Ok(Search::Hgs),
             _ => {
                 let bad = || {
                     format!(
-                        "unknown search {s:?}: library, elitism, static-elitism, anneal or \
+                        "unknown search {s:?}: library, elitism, static-elitism, hgs, anneal or \
                          anneal:START:END[:RESTART] (e.g. anneal:0.03:0.001)"
                     )
                 };
@@ -268,7 +272,7 @@ pub fn solve_pragmatic(
             .prebuild()
             .map_err(|e| RoutingError::Solver(e.to_string()))?;
         let population: Option<vrp_core::solver::TargetPopulation> = match opts.search {
-            Search::Library => None,
+            Search::Library | Search::Hgs => None,
             Search::Elitism | Search::StaticElitism => Some(Box::new(
                 vrp_core::solver::create_elitism_population(core.goal.clone(), environment.clone()),
             )),

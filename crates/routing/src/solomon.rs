@@ -196,6 +196,9 @@ fn t10(v: i64) -> String {
 
 /// Solves an instance: minimise unassigned customers, then distance, with the fleet limit.
 pub fn solve(inst: &Instance, opts: &SolveOptions) -> Result<Routes, RoutingError> {
+    if opts.search == crate::Search::Hgs {
+        return solve_hgs(inst, opts);
+    }
     let n = inst.coords.len();
     let mut dist = Vec::with_capacity(n * n);
     for a in 0..n {
@@ -265,6 +268,78 @@ pub fn solve(inst: &Instance, opts: &SolveOptions) -> Result<Routes, RoutingErro
         }
     }
     Ok(routes)
+}
+
+/// The instance as the hybrid genetic search's model: one depot, identical vehicles.
+pub fn hgs_model(inst: &Instance) -> crate::hgs::Model {
+    use crate::hgs::{Client, Model, Vehicle};
+    let n = inst.coords.len();
+    let mut cost = Vec::with_capacity(n * n);
+    for a in 0..n {
+        for b in 0..n {
+            cost.push(inst.dist10(a, b));
+        }
+    }
+    Model {
+        depots: 1,
+        clients: (1..n)
+            .map(|c| Client {
+                service: inst.service[c],
+                early: inst.windows[c].0,
+                late: inst.windows[c].1,
+                demand: inst.demand[c],
+                required: true,
+                prize: 0,
+            })
+            .collect(),
+        vehicles: vec![
+            Vehicle {
+                start: 0,
+                end: 0,
+                early: inst.windows[0].0,
+                late: inst.windows[0].1,
+                capacity: inst.capacity,
+                fixed_cost: 0,
+            };
+            inst.vehicles
+        ],
+        time: cost.clone(),
+        cost,
+        coords: Some(inst.coords.clone()),
+        allowed: vec![],
+    }
+}
+
+fn solve_hgs(inst: &Instance, opts: &SolveOptions) -> Result<Routes, RoutingError> {
+    let model = hgs_model(inst);
+    let params = crate::hgs::Params {
+        time_limit: if opts.repeatable {
+            None
+        } else {
+            opts.max_seconds
+                .map(|s| std::time::Duration::from_secs(s as u64))
+        },
+        max_iterations: if opts.repeatable {
+            Some(opts.max_generations.unwrap_or(3000))
+        } else {
+            None
+        },
+        ..Default::default()
+    };
+    let out = crate::hgs::solve(&model, &params).map_err(RoutingError::Solver)?;
+    if !out.best.is_feasible() {
+        return Err(RoutingError::Solver(format!(
+            "{}: no feasible solution found",
+            inst.name
+        )));
+    }
+    Ok(out
+        .best
+        .routes
+        .into_iter()
+        .filter(|r| !r.is_empty())
+        .map(|r| r.into_iter().map(|p| p as usize).collect())
+        .collect())
 }
 
 #[cfg(test)]

@@ -1,0 +1,606 @@
+//! Granular local search (Vidal et al. 2012; PyVRP's node operators): for each client U and
+//! each of its nearest clients V, move or swap up to three consecutive visits from U's place
+//! with up to three from V's (`Exchange(N, M)`), or swap the tails of their routes (2-opt*).
+//! Every move is judged in O(1) by joining the time-window segments kept for the prefixes and
+//! suffixes of each route; the first move that lowers the penalised cost is made, until none
+//! does. Optional clients are inserted or taken out where that pays.
+
+use rand::seq::SliceRandom;
+use rand::Rng;
+
+use super::model::Model;
+use super::segment::Segment;
+use super::solution::{Penalties, Solution, MISSING, NONE};
+
+/// `(N, M)`: move N consecutive visits from U's place, M from V's.
+const EXCHANGES: [(usize, usize); 9] = [
+    (1, 0),
+    (2, 0),
+    (3, 0),
+    (1, 1),
+    (2, 1),
+    (3, 1),
+    (2, 2),
+    (3, 2),
+    (3, 3),
+];
+
+const EPS: f64 = 1e-6;
+
+struct Route {
+    v: usize,
+    /// Start, the clients' places, end.
+    visits: Vec<u32>,
+    /// `prefix[k]`: visits `0..=k`.
+    prefix: Vec<Segment>,
+    /// `suffix[k]`: visits `k..` with the end.
+    suffix: Vec<Segment>,
+    /// `tail[k]`: clients `k..=len-2`, without the end (valid for client positions).
+    tail: Vec<Segment>,
+    cost: f64,
+}
+
+impl Route {
+    fn clients(&self) -> usize {
+        self.visits.len() - 2
+    }
+}
+
+pub struct LocalSearch<'m> {
+    m: &'m Model,
+    /// Per client, the places of its nearest clients.
+    neighbours: Vec<Vec<u32>>,
+    kinds: Vec<usize>,
+    routes: Vec<Route>,
+    /// Per client: route and position in its visits (`NONE` route when not served).
+    at: Vec<(u32, u32)>,
+    pen: Penalties,
+    order: Vec<u32>,
+    modified: Vec<usize>,
+    tested: Vec<usize>,
+    moves: usize,
+}
+
+impl<'m> LocalSearch<'m> {
+    pub fn new(m: &'m Model, neighbours: Vec<Vec<u32>>) -> Self {
+        let routes = (0..m.vehicles.len())
+            .map(|v| Route {
+                v,
+                visits: vec![],
+                prefix: vec![],
+                suffix: vec![],
+                tail: vec![],
+                cost: 0.0,
+            })
+            .collect();
+        let n = m.clients.len();
+        LocalSearch {
+            m,
+            neighbours,
+            kinds: m.vehicle_kinds(),
+            routes,
+            at: vec![(NONE, 0); n],
+            pen: Penalties {
+                load: 1.0,
+                time_warp: 1.0,
+            },
+            order: (0..n as u32).map(|c| c + m.depots as u32).collect(),
+            modified: vec![0; m.vehicles.len()],
+            tested: vec![0; n],
+            moves: 0,
+        }
+    }
+
+    /// Improves `sol` under the penalties given; returns the improved solution.
+    pub fn run<R: Rng>(&mut self, sol: &Solution, pen: Penalties, rng: &mut R) -> Solution {
+        self.pen = pen;
+        self.load(sol);
+        for list in &mut self.neighbours {
+            list.shuffle(rng);
+        }
+        self.moves = 1;
+        self.modified.iter_mut().for_each(|x| *x = 0);
+        self.tested.iter_mut().for_each(|x| *x = 0);
+        let mut first = true;
+        loop {
+            let mut improved = false;
+            self.order.shuffle(rng);
+            for k in 0..self.order.len() {
+                let u = self.order[k] as usize;
+                let c = u - self.m.depots;
+                if self.at[c].0 == NONE {
+                    improved |= self.insert_missing(u);
+                    continue;
+                }
+                let last = self.tested[c];
+                self.tested[c] = self.moves;
+                for t in 0..self.neighbours[c].len() {
+                    let v = self.neighbours[c][t] as usize;
+                    let cv = v - self.m.depots;
+                    if self.at[cv].0 == NONE {
+                        continue;
+                    }
+                    let (ru, rv) = (self.at[c].0 as usize, self.at[cv].0 as usize);
+                    if !first && self.modified[ru].max(self.modified[rv]) <= last {
+                        continue;
+                    }
+                    if self.pair_moves(u, v) {
+                        improved = true;
+                        continue;
+                    }
+                }
+                if self.remove_optional(u) || self.move_to_empty_route(u) {
+                    improved = true;
+                }
+            }
+            first = false;
+            if !improved {
+                break;
+            }
+        }
+        self.export()
+    }
+
+    fn load(&mut self, sol: &Solution) {
+        let m = self.m;
+        self.at.iter_mut().for_each(|a| *a = (NONE, 0));
+        for v in 0..m.vehicles.len() {
+            let r = &mut self.routes[v];
+            r.visits.clear();
+            r.visits.push(m.vehicles[v].start as u32);
+            r.visits.extend_from_slice(&sol.routes[v]);
+            r.visits.push(m.vehicles[v].end as u32);
+            self.update(v);
+        }
+    }
+
+    fn export(&self) -> Solution {
+        let routes = self
+            .routes
+            .iter()
+            .map(|r| r.visits[1..r.visits.len() - 1].to_vec())
+            .collect();
+        Solution::new(self.m, routes)
+    }
+
+    fn update(&mut self, ri: usize) {
+        let m = self.m;
+        let r = &mut self.routes[ri];
+        let len = r.visits.len();
+        let node = |k: usize| -> Segment {
+            if k == 0 {
+                Segment::depot(m, r.v, true)
+            } else if k == len - 1 {
+                Segment::depot(m, r.v, false)
+            } else {
+                Segment::client(m, r.visits[k] as usize)
+            }
+        };
+        r.prefix.clear();
+        r.prefix.push(node(0));
+        for k in 1..len {
+            let s = r.prefix[k - 1].then(m, &node(k));
+            r.prefix.push(s);
+        }
+        r.suffix.clear();
+        r.suffix.resize(len, node(len - 1));
+        r.tail.clear();
+        r.tail.resize(len, node(len - 1));
+        for k in (0..len - 1).rev() {
+            r.suffix[k] = node(k).then(m, &r.suffix[k + 1]);
+            if k >= 1 {
+                r.tail[k] = if k == len - 2 {
+                    node(k)
+                } else {
+                    node(k).then(m, &r.tail[k + 1])
+                };
+            }
+        }
+        let whole = r.prefix[len - 1];
+        r.cost = penalised(m, &self.pen, r.v, &whole, len > 2);
+        for k in 1..len - 1 {
+            let c = r.visits[k] as usize - m.depots;
+            self.at[c] = (ri as u32, k as u32);
+        }
+    }
+
+    fn touched(&mut self, a: usize, b: usize) {
+        self.moves += 1;
+        self.modified[a] = self.moves;
+        self.modified[b] = self.moves;
+    }
+
+    fn seg(&self, r: usize, k: usize) -> Segment {
+        let route = &self.routes[r];
+        if k == 0 {
+            Segment::depot(self.m, route.v, true)
+        } else if k == route.visits.len() - 1 {
+            Segment::depot(self.m, route.v, false)
+        } else {
+            Segment::client(self.m, route.visits[k] as usize)
+        }
+    }
+
+    /// Clients `a..=b` of route `r` (None when `a > b`).
+    fn span(&self, r: usize, a: usize, b: usize) -> Option<Segment> {
+        if a > b {
+            return None;
+        }
+        let mut s = self.seg(r, a);
+        for k in a + 1..=b {
+            s = s.then(self.m, &self.seg(r, k));
+        }
+        Some(s)
+    }
+
+    fn may_take(&self, r: usize, a: usize, b: usize, v: usize) -> bool {
+        self.m.allowed.is_empty()
+            || (a..=b).all(|k| self.m.may_serve(v, self.routes[r].visits[k] as usize))
+    }
+
+    fn cost_of(&self, r: usize, seg: &Segment, nonempty: bool) -> f64 {
+        penalised(self.m, &self.pen, self.routes[r].v, seg, nonempty)
+    }
+
+    /// Tries the moves between client U and V (and V's start, when V is first); makes the
+    /// first that improves.
+    fn pair_moves(&mut self, u: usize, v: usize) -> bool {
+        let m = self.m;
+        let (ru, i) = self.at[u - m.depots];
+        let (rv, j) = self.at[v - m.depots];
+        let (ru, i, rv, j) = (ru as usize, i as usize, rv as usize, j as usize);
+        for &(n, k) in &EXCHANGES {
+            if let Some(d) = self.exchange_delta(n, k, ru, i, rv, j) {
+                if d < -EPS {
+                    let before = self.cost_pair(ru, rv);
+                    self.apply_exchange(n, k, ru, i, rv, j);
+                    self.check_delta(before, ru, rv, d);
+                    return true;
+                }
+            }
+        }
+        if ru != rv {
+            if let Some(d) = self.tails_delta(ru, i, rv, j) {
+                if d < -EPS {
+                    let before = self.cost_pair(ru, rv);
+                    self.apply_tails(ru, i, rv, j);
+                    self.check_delta(before, ru, rv, d);
+                    return true;
+                }
+            }
+        }
+        if j == 1 {
+            for n in 1..=3 {
+                if let Some(d) = self.exchange_delta(n, 0, ru, i, rv, 0) {
+                    if d < -EPS {
+                        let before = self.cost_pair(ru, rv);
+                        self.apply_exchange(n, 0, ru, i, rv, 0);
+                        self.check_delta(before, ru, rv, d);
+                        return true;
+                    }
+                }
+            }
+            if ru != rv {
+                if let Some(d) = self.tails_delta(ru, i, rv, 0) {
+                    if d < -EPS {
+                        let before = self.cost_pair(ru, rv);
+                        self.apply_tails(ru, i, rv, 0);
+                        self.check_delta(before, ru, rv, d);
+                        return true;
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    fn cost_pair(&self, a: usize, b: usize) -> f64 {
+        self.routes[a].cost + if a == b { 0.0 } else { self.routes[b].cost }
+    }
+
+    /// In debug builds (every test): the change a move was judged by is the change it made,
+    /// recomputed from the routes' visits alone.
+    fn check_delta(&self, before: f64, a: usize, b: usize, predicted: f64) {
+        if cfg!(debug_assertions) {
+            let whole = |r: usize| {
+                let route = &self.routes[r];
+                let clients = &route.visits[1..route.visits.len() - 1];
+                let seg = super::solution::route_segment(self.m, route.v, clients);
+                penalised(self.m, &self.pen, route.v, &seg, !clients.is_empty())
+            };
+            let after = whole(a) + if a == b { 0.0 } else { whole(b) };
+            assert!(
+                (after - before - predicted).abs() < 1e-6 * (1.0 + before.abs()),
+                "a move predicted {predicted} but changed the cost by {}",
+                after - before
+            );
+        }
+    }
+
+    /// Moves U alone into an empty route of each kind, when that improves.
+    fn move_to_empty_route(&mut self, u: usize) -> bool {
+        let (ru, i) = self.at[u - self.m.depots];
+        if ru == NONE {
+            return false;
+        }
+        let (ru, i) = (ru as usize, i as usize);
+        let mut seen_kinds: Vec<usize> = vec![];
+        for r in 0..self.routes.len() {
+            if r == ru || self.routes[r].clients() > 0 || seen_kinds.contains(&self.kinds[r]) {
+                continue;
+            }
+            seen_kinds.push(self.kinds[r]);
+            if let Some(d) = self.exchange_delta(1, 0, ru, i, r, 0) {
+                if d < -EPS {
+                    self.apply_exchange(1, 0, ru, i, r, 0);
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// Exchange(N, M): N visits from position `i` of route `ru` with M from position `j` of
+    /// `rv` (M = 0: the N go after position `j`). None when the move is not possible.
+    fn exchange_delta(
+        &self,
+        n: usize,
+        k: usize,
+        ru: usize,
+        i: usize,
+        rv: usize,
+        j: usize,
+    ) -> Option<f64> {
+        let m = self.m;
+        let (r1, r2) = (&self.routes[ru], &self.routes[rv]);
+        if i == 0 || i + n - 1 > r1.clients() {
+            return None;
+        }
+        if k > 0 && (j == 0 || j + k - 1 > r2.clients()) || j > r2.clients() {
+            return None;
+        }
+        let useg = self.span(ru, i, i + n - 1)?;
+        if ru != rv {
+            if !self.may_take(ru, i, i + n - 1, r2.v) {
+                return None;
+            }
+            let (new1, new2, empty1) = if k == 0 {
+                (
+                    r1.prefix[i - 1].then(m, &r1.suffix[i + n]),
+                    r2.prefix[j].then(m, &useg).then(m, &r2.suffix[j + 1]),
+                    r1.clients() == n,
+                )
+            } else {
+                if !self.may_take(rv, j, j + k - 1, r1.v) {
+                    return None;
+                }
+                let vseg = self.span(rv, j, j + k - 1)?;
+                (
+                    r1.prefix[i - 1].then(m, &vseg).then(m, &r1.suffix[i + n]),
+                    r2.prefix[j - 1].then(m, &useg).then(m, &r2.suffix[j + k]),
+                    false,
+                )
+            };
+            return Some(
+                self.cost_of(ru, &new1, !empty1) + self.cost_of(rv, &new2, true)
+                    - r1.cost
+                    - r2.cost,
+            );
+        }
+        let join = |a: Segment, b: Option<Segment>| match b {
+            Some(b) => a.then(m, &b),
+            None => a,
+        };
+        let new = if k == 0 {
+            if j + 1 == i || (j >= i && j < i + n) {
+                return None;
+            }
+            if j > i {
+                let mid = join(r1.prefix[i - 1], self.span(ru, i + n, j));
+                mid.then(m, &useg).then(m, &r1.suffix[j + 1])
+            } else {
+                let mid = join(r1.prefix[j].then(m, &useg), self.span(ru, j + 1, i - 1));
+                mid.then(m, &r1.suffix[i + n])
+            }
+        } else {
+            let vseg = self.span(ru, j, j + k - 1)?;
+            if j >= i + n {
+                let mid = join(r1.prefix[i - 1].then(m, &vseg), self.span(ru, i + n, j - 1));
+                mid.then(m, &useg).then(m, &r1.suffix[j + k])
+            } else if j + k <= i {
+                let mid = join(r1.prefix[j - 1].then(m, &useg), self.span(ru, j + k, i - 1));
+                mid.then(m, &vseg).then(m, &r1.suffix[i + n])
+            } else {
+                return None;
+            }
+        };
+        Some(self.cost_of(ru, &new, true) - r1.cost)
+    }
+
+    fn apply_exchange(&mut self, n: usize, k: usize, ru: usize, i: usize, rv: usize, j: usize) {
+        if ru != rv {
+            let useg: Vec<u32> = self.routes[ru].visits[i..i + n].to_vec();
+            if k == 0 {
+                self.routes[ru].visits.drain(i..i + n);
+                self.routes[rv].visits.splice(j + 1..j + 1, useg);
+            } else {
+                let vseg: Vec<u32> = self.routes[rv].visits[j..j + k].to_vec();
+                self.routes[ru].visits.splice(i..i + n, vseg);
+                self.routes[rv].visits.splice(j..j + k, useg);
+            }
+            self.update(ru);
+            self.update(rv);
+        } else {
+            let old = std::mem::take(&mut self.routes[ru].visits);
+            let mut new = Vec::with_capacity(old.len());
+            if k == 0 {
+                if j > i {
+                    new.extend_from_slice(&old[..i]);
+                    new.extend_from_slice(&old[i + n..=j]);
+                    new.extend_from_slice(&old[i..i + n]);
+                    new.extend_from_slice(&old[j + 1..]);
+                } else {
+                    new.extend_from_slice(&old[..=j]);
+                    new.extend_from_slice(&old[i..i + n]);
+                    new.extend_from_slice(&old[j + 1..i]);
+                    new.extend_from_slice(&old[i + n..]);
+                }
+            } else if j >= i + n {
+                new.extend_from_slice(&old[..i]);
+                new.extend_from_slice(&old[j..j + k]);
+                new.extend_from_slice(&old[i + n..j]);
+                new.extend_from_slice(&old[i..i + n]);
+                new.extend_from_slice(&old[j + k..]);
+            } else {
+                new.extend_from_slice(&old[..j]);
+                new.extend_from_slice(&old[i..i + n]);
+                new.extend_from_slice(&old[j + k..i]);
+                new.extend_from_slice(&old[j..j + k]);
+                new.extend_from_slice(&old[i + n..]);
+            }
+            self.routes[ru].visits = new;
+            self.update(ru);
+        }
+        self.touched(ru, rv);
+    }
+
+    /// 2-opt*: route `ru` keeps its visits up to `i` and takes `rv`'s after `j`, and the other
+    /// way round.
+    fn tails_delta(&self, ru: usize, i: usize, rv: usize, j: usize) -> Option<f64> {
+        let m = self.m;
+        let (r1, r2) = (&self.routes[ru], &self.routes[rv]);
+        let (t1, t2) = (i < r1.clients(), j < r2.clients());
+        if !t1 && !t2 {
+            return None;
+        }
+        if t2 && !self.may_take(rv, j + 1, r2.clients(), r1.v) {
+            return None;
+        }
+        if t1 && !self.may_take(ru, i + 1, r1.clients(), r2.v) {
+            return None;
+        }
+        let end1 = Segment::depot(m, r1.v, false);
+        let end2 = Segment::depot(m, r2.v, false);
+        let new1 = if t2 {
+            r1.prefix[i].then(m, &r2.tail[j + 1]).then(m, &end1)
+        } else {
+            r1.prefix[i].then(m, &end1)
+        };
+        let new2 = if t1 {
+            r2.prefix[j].then(m, &r1.tail[i + 1]).then(m, &end2)
+        } else {
+            r2.prefix[j].then(m, &end2)
+        };
+        let n1 = i + (r2.clients() - j);
+        let n2 = j + (r1.clients() - i);
+        Some(self.cost_of(ru, &new1, n1 > 0) + self.cost_of(rv, &new2, n2 > 0) - r1.cost - r2.cost)
+    }
+
+    fn apply_tails(&mut self, ru: usize, i: usize, rv: usize, j: usize) {
+        let l1 = self.routes[ru].visits.len();
+        let l2 = self.routes[rv].visits.len();
+        let tail1: Vec<u32> = self.routes[ru].visits[i + 1..l1 - 1].to_vec();
+        let tail2: Vec<u32> = self.routes[rv].visits[j + 1..l2 - 1].to_vec();
+        self.routes[ru].visits.splice(i + 1..l1 - 1, tail2);
+        self.routes[rv].visits.splice(j + 1..l2 - 1, tail1);
+        self.update(ru);
+        self.update(rv);
+        self.touched(ru, rv);
+    }
+
+    /// The cost of putting client `u` after position `j` of route `r` (None if not allowed).
+    fn insert_delta(&self, u: usize, r: usize, j: usize) -> Option<f64> {
+        let route = &self.routes[r];
+        if !self.m.may_serve(route.v, u) {
+            return None;
+        }
+        let s = route.prefix[j]
+            .then(self.m, &Segment::client(self.m, u))
+            .then(self.m, &route.suffix[j + 1]);
+        Some(self.cost_of(r, &s, true) - route.cost)
+    }
+
+    /// Puts a client that is not served where it costs least, if that pays (always, for a
+    /// required one).
+    fn insert_missing(&mut self, u: usize) -> bool {
+        let c = self.m.client(u);
+        let gain = if c.required { MISSING } else { c.prize as f64 };
+        let mut candidates: Vec<(usize, usize)> = vec![];
+        for &v in &self.neighbours[u - self.m.depots] {
+            let (rv, j) = self.at[v as usize - self.m.depots];
+            if rv != NONE {
+                candidates.push((rv as usize, j as usize));
+                candidates.push((rv as usize, j as usize - 1));
+            }
+        }
+        let mut seen_kinds: Vec<usize> = vec![];
+        for r in 0..self.routes.len() {
+            if self.routes[r].clients() == 0 && !seen_kinds.contains(&self.kinds[r]) {
+                seen_kinds.push(self.kinds[r]);
+                candidates.push((r, 0));
+            }
+        }
+        let mut best = self.cheapest(u, &candidates);
+        if best.is_none() && c.required {
+            // No neighbour served and no empty route: anywhere at all.
+            let all: Vec<(usize, usize)> = (0..self.routes.len())
+                .flat_map(|r| (0..=self.routes[r].clients()).map(move |j| (r, j)))
+                .collect();
+            best = self.cheapest(u, &all);
+        }
+        match best {
+            Some((d, r, j)) if d - gain < -EPS => {
+                self.routes[r].visits.insert(j + 1, u as u32);
+                self.update(r);
+                self.touched(r, r);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn cheapest(&self, u: usize, places: &[(usize, usize)]) -> Option<(f64, usize, usize)> {
+        let mut best: Option<(f64, usize, usize)> = None;
+        for &(r, j) in places {
+            if let Some(d) = self.insert_delta(u, r, j) {
+                if best.is_none_or(|b| d < b.0) {
+                    best = Some((d, r, j));
+                }
+            }
+        }
+        best
+    }
+
+    /// Takes an optional client out when its prize is worth less than what it costs to serve.
+    fn remove_optional(&mut self, u: usize) -> bool {
+        let c = self.m.client(u);
+        if c.required {
+            return false;
+        }
+        let (r, i) = self.at[u - self.m.depots];
+        let (r, i) = (r as usize, i as usize);
+        let route = &self.routes[r];
+        let s = route.prefix[i - 1].then(self.m, &route.suffix[i + 1]);
+        let d = self.cost_of(r, &s, route.clients() > 1) - route.cost + c.prize as f64;
+        if d < -EPS {
+            self.routes[r].visits.remove(i);
+            self.at[u - self.m.depots] = (NONE, 0);
+            self.update(r);
+            self.touched(r, r);
+            return true;
+        }
+        false
+    }
+}
+
+/// A route's penalised cost: arc costs, the fixed cost when used, and penalties for load over
+/// capacity and time warp.
+pub fn penalised(m: &Model, pen: &Penalties, v: usize, seg: &Segment, nonempty: bool) -> f64 {
+    if !nonempty {
+        return 0.0;
+    }
+    let veh = &m.vehicles[v];
+    (seg.cost + veh.fixed_cost) as f64
+        + pen.load * (seg.load - veh.capacity).max(0) as f64
+        + pen.time_warp * seg.time_warp as f64
+}

@@ -1,0 +1,296 @@
+//! A hybrid genetic search for vehicle routing with time windows, after Vidal et al.'s HGS
+//! (2012, 2013, 2022) and PyVRP (Wouda, Lan and Kool 2024): a population of solutions kept
+//! diverse, selective route exchange crossover, a granular local search on every child, and
+//! infeasible solutions allowed at a penalty that adapts to keep a target share feasible.
+//!
+//! The search knows clients (time window, service time, demand, which vehicles may serve
+//! them, optional with a prize) and vehicles (start, end, shift, capacity, fixed cost); it
+//! minimises arc costs plus fixed costs plus the prizes of the clients left out. It is
+//! deterministic for a seed when it is bounded by iterations rather than time.
+
+mod crossover;
+mod local_search;
+pub mod model;
+mod population;
+mod segment;
+pub mod solution;
+
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+
+pub use model::{Client, Model, Vehicle};
+pub use population::PopulationParams;
+pub use solution::{Penalties, Solution};
+
+use local_search::LocalSearch;
+use population::Population;
+
+#[derive(Debug, Clone)]
+pub struct Params {
+    pub seed: u64,
+    /// Stop after this long (wall clock)...
+    pub time_limit: Option<Duration>,
+    /// ...or after this many children (the only bound that makes a run repeatable).
+    pub max_iterations: Option<usize>,
+    /// How many nearest clients each client's moves consider.
+    pub neighbours: usize,
+    pub population: PopulationParams,
+    /// Solutions made before the first crossover.
+    pub initial: usize,
+    /// Chance that an infeasible child is searched again at boosted penalties.
+    pub repair_probability: f64,
+    pub repair_booster: f64,
+    /// Children without a new best before the population starts over.
+    pub restart_after: usize,
+    /// Share of local-search results wanted feasible in load and in time.
+    pub target_feasible: f64,
+    /// Children between penalty updates.
+    pub penalty_every: usize,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            seed: 1,
+            time_limit: Some(Duration::from_secs(5)),
+            max_iterations: None,
+            neighbours: 40,
+            population: PopulationParams::default(),
+            initial: 50,
+            repair_probability: 0.5,
+            repair_booster: 10.0,
+            restart_after: 20_000,
+            target_feasible: 0.2,
+            penalty_every: 100,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The best feasible solution, else the least infeasible one.
+    pub best: Solution,
+    pub iterations: usize,
+    pub restarts: usize,
+}
+
+/// Each client's nearest clients by a distance that also counts waiting and lateness
+/// (PyVRP's proximity: arc cost + 0.2 · waiting + 1 · time warp, the smaller both ways),
+/// leaving out clients no common vehicle may serve.
+pub fn neighbours(m: &Model, k: usize) -> Vec<Vec<u32>> {
+    let n = m.clients.len();
+    let d = m.depots;
+    let nv = m.vehicles.len();
+    let share = |a: usize, b: usize| {
+        m.allowed.is_empty() || (0..nv).any(|v| m.allowed[a * nv + v] && m.allowed[b * nv + v])
+    };
+    let prox = |a: usize, b: usize| -> f64 {
+        let (ca, cb) = (&m.clients[a], &m.clients[b]);
+        let t = m.time(a + d, b + d);
+        let wait = (cb.early - ca.service - t - ca.late).max(0);
+        let warp = (ca.early + ca.service + t - cb.late).max(0);
+        m.cost(a + d, b + d) as f64 + 0.2 * wait as f64 + warp as f64
+    };
+    (0..n)
+        .map(|a| {
+            let mut near: Vec<(f64, u32)> = (0..n)
+                .filter(|&b| b != a && share(a, b))
+                .map(|b| (prox(a, b).min(prox(b, a)), (b + d) as u32))
+                .collect();
+            let take = k.min(near.len());
+            if take > 0 && take < near.len() {
+                near.select_nth_unstable_by(take - 1, |x, y| {
+                    x.0.total_cmp(&y.0).then(x.1.cmp(&y.1))
+                });
+                near.truncate(take);
+            }
+            near.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+            near.into_iter().map(|x| x.1).collect()
+        })
+        .collect()
+}
+
+/// Clients shuffled and dealt out in runs over the vehicles; optional ones half the time.
+fn random_solution<R: Rng>(m: &Model, rng: &mut R) -> Solution {
+    let mut clients: Vec<u32> = (0..m.clients.len())
+        .filter(|&c| m.clients[c].required || rng.gen_bool(0.5))
+        .map(|c| (c + m.depots) as u32)
+        .collect();
+    clients.shuffle(rng);
+    let nv = m.vehicles.len();
+    let per_route = (clients.len() / nv).max(1);
+    let mut routes = vec![vec![]; nv];
+    for (k, &p) in clients.iter().enumerate() {
+        let mut v = (k / per_route) % nv;
+        if !m.may_serve(v, p as usize) {
+            let allowed: Vec<usize> = (0..nv).filter(|&w| m.may_serve(w, p as usize)).collect();
+            match allowed.choose(rng) {
+                Some(&w) => v = w,
+                None => continue,
+            }
+        }
+        routes[v].push(p);
+    }
+    Solution::new(m, routes)
+}
+
+fn initial_penalties(m: &Model) -> Penalties {
+    let max_cost = m.cost.iter().copied().max().unwrap_or(1).max(1) as f64;
+    let max_demand = m.clients.iter().map(|c| c.demand).max().unwrap_or(0);
+    let load = if max_demand > 0 {
+        (max_cost / max_demand as f64).clamp(0.1, 1000.0)
+    } else {
+        1.0
+    };
+    let (sc, st) = (m.cost.iter().sum::<i64>(), m.time.iter().sum::<i64>());
+    let time_warp = if st > 0 {
+        (sc as f64 / st as f64).clamp(0.1, 1000.0)
+    } else {
+        1.0
+    };
+    Penalties { load, time_warp }
+}
+
+struct Search<'m> {
+    m: &'m Model,
+    p: Params,
+    rng: StdRng,
+    ls: LocalSearch<'m>,
+    pop: Population,
+    pen: Penalties,
+    load_ok: Vec<bool>,
+    time_ok: Vec<bool>,
+    best: Option<Solution>,
+    since_best: usize,
+}
+
+impl Search<'_> {
+    fn better(&self, s: &Solution) -> bool {
+        match &self.best {
+            None => true,
+            Some(b) => match (s.is_feasible(), b.is_feasible()) {
+                (true, false) => true,
+                (false, true) => false,
+                (true, true) => s.cost < b.cost,
+                (false, false) => {
+                    let unit = Penalties {
+                        load: 1e6,
+                        time_warp: 1e6,
+                    };
+                    s.penalised(&unit) < b.penalised(&unit)
+                }
+            },
+        }
+    }
+
+    fn consider(&mut self, s: &Solution) {
+        if self.better(s) {
+            self.best = Some(s.clone());
+            self.since_best = 0;
+        }
+    }
+
+    /// Searches `s` locally and adds the result (and its repair, sometimes) to the population.
+    fn educate(&mut self, s: &Solution) {
+        let s = self.ls.run(s, self.pen, &mut self.rng);
+        self.load_ok.push(s.excess_load == 0);
+        self.time_ok.push(s.time_warp == 0);
+        self.consider(&s);
+        let feasible = s.is_feasible();
+        self.pop.add(s.clone(), &self.pen);
+        if !feasible && self.rng.gen_bool(self.p.repair_probability) {
+            let boosted = Penalties {
+                load: self.pen.load * self.p.repair_booster,
+                time_warp: self.pen.time_warp * self.p.repair_booster,
+            };
+            let r = self.ls.run(&s, boosted, &mut self.rng);
+            if r.is_feasible() {
+                self.consider(&r);
+                self.pop.add(r, &self.pen);
+            }
+        }
+    }
+
+    fn update_penalties(&mut self) {
+        let adjust = |ok: &[bool], w: f64, target: f64| -> f64 {
+            if ok.is_empty() {
+                return w;
+            }
+            let share = ok.iter().filter(|x| **x).count() as f64 / ok.len() as f64;
+            if share < target - 0.05 {
+                (w * 1.2).min(100_000.0)
+            } else if share > target + 0.05 {
+                (w * 0.85).max(0.1)
+            } else {
+                w
+            }
+        };
+        self.pen.load = adjust(&self.load_ok, self.pen.load, self.p.target_feasible);
+        self.pen.time_warp = adjust(&self.time_ok, self.pen.time_warp, self.p.target_feasible);
+        self.load_ok.clear();
+        self.time_ok.clear();
+    }
+}
+
+/// Runs the search until the time or iteration bound.
+pub fn solve(m: &Model, p: &Params) -> Result<Outcome, String> {
+    m.validate()?;
+    let started = Instant::now();
+    let out_of_budget = |iterations: usize| {
+        p.time_limit.is_some_and(|t| started.elapsed() >= t)
+            || p.max_iterations.is_some_and(|k| iterations >= k)
+    };
+    let kinds = m.vehicle_kinds();
+    let mut s = Search {
+        m,
+        p: p.clone(),
+        rng: StdRng::seed_from_u64(p.seed),
+        ls: LocalSearch::new(m, neighbours(m, p.neighbours)),
+        pop: Population::new(p.population),
+        pen: initial_penalties(m),
+        load_ok: vec![],
+        time_ok: vec![],
+        best: None,
+        since_best: 0,
+    };
+    let mut iterations = 0;
+    let mut restarts = 0;
+    let fill = |s: &mut Search, count: usize, iterations: usize| {
+        for _ in 0..count {
+            if out_of_budget(iterations) && s.best.is_some() {
+                break;
+            }
+            let r = random_solution(s.m, &mut s.rng);
+            s.educate(&r);
+        }
+    };
+    fill(&mut s, p.initial, iterations);
+    while !out_of_budget(iterations) {
+        iterations += 1;
+        s.since_best += 1;
+        let (a, b) = s.pop.parents(&s.pen, &mut s.rng);
+        let child = crossover::srex(m, &a, &b, &s.pen, &kinds, &mut s.rng);
+        s.educate(&child);
+        if iterations % p.penalty_every == 0 {
+            s.update_penalties();
+        }
+        if s.since_best > p.restart_after {
+            restarts += 1;
+            s.pop.clear();
+            s.since_best = 0;
+            fill(&mut s, p.population.min_size, iterations);
+        }
+    }
+    let best = s.best.take().ok_or("no solution")?;
+    Ok(Outcome {
+        best,
+        iterations,
+        restarts,
+    })
+}
+
+#[cfg(test)]
+mod tests;
