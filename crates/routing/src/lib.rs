@@ -317,6 +317,9 @@ pub fn plan(
     travel: &TravelModel,
     opts: &SolveOptions,
 ) -> Result<Plan, RoutingError> {
+    if !(techs.is_empty() || jobs.is_empty()) && opts.search == Search::Hgs {
+        return hgs::day::plan(techs, jobs, travel, opts);
+    }
     if techs.is_empty() || jobs.is_empty() {
         return Ok(Plan {
             routes: vec![],

@@ -290,6 +290,7 @@ pub fn hgs_model(inst: &Instance) -> crate::hgs::Model {
                 demand: inst.demand[c],
                 required: true,
                 prize: 0,
+                placeless: false,
             })
             .collect(),
         vehicles: vec![

@@ -10,15 +10,18 @@ fn t(h: u32, m: u32) -> DateTime<Utc> {
     format!("2026-05-04T{h:02}:{m:02}:00Z").parse().unwrap()
 }
 
-fn opts() -> SolveOptions {
+fn opts_for(search: Search) -> SolveOptions {
     SolveOptions {
         max_seconds: Some(10),
         max_generations: Some(300),
         repeatable: true,
         threads: None,
-        search: Default::default(),
+        search,
     }
 }
+
+/// The day planner's two searches: vrp-core's and our hybrid genetic search.
+const SEARCHES: [Search; 2] = [Search::Library, Search::Hgs];
 
 const DEPOT: Point = Point {
     lat: 30.27,
@@ -58,6 +61,12 @@ fn job(id: &str, at: Point, minutes: i64, skill: &str) -> Job {
 
 #[test]
 fn skills_decide_who_goes() {
+    for search in SEARCHES {
+        skills_decide_who_goes_with(opts_for(search));
+    }
+}
+
+fn skills_decide_who_goes_with(opts: SolveOptions) {
     let techs = [
         tech("fridge", &["refrigeration"], t(0, 0), t(9, 0)),
         tech("copier", &["copier"], t(0, 0), t(9, 0)),
@@ -68,7 +77,7 @@ fn skills_decide_who_goes() {
         job("c", near(-0.01), 30, "copier"),
         job("d", near(0.0), 30, "tv_audio"),
     ];
-    let p = plan(&techs, &jobs, &TravelModel::default(), &opts()).unwrap();
+    let p = plan(&techs, &jobs, &TravelModel::default(), &opts).unwrap();
     let of = |id: &str| {
         p.routes
             .iter()
@@ -91,6 +100,12 @@ fn skills_decide_who_goes() {
 
 #[test]
 fn windows_and_shift_ends_are_respected() {
+    for search in SEARCHES {
+        windows_and_shift_ends_are_respected_with(opts_for(search));
+    }
+}
+
+fn windows_and_shift_ends_are_respected_with(opts: SolveOptions) {
     let techs = [tech("x", &["washing"], t(1, 0), t(4, 0))];
     let mut w = job("window", near(0.02), 30, "washing");
     w.window = Some((t(3, 0), t(3, 30)));
@@ -103,7 +118,7 @@ fn windows_and_shift_ends_are_respected() {
         job("j2", near(-0.01), 60, "washing"),
         job("j3", near(0.015), 60, "washing"),
     ];
-    let p = plan(&techs, &jobs, &TravelModel::default(), &opts()).unwrap();
+    let p = plan(&techs, &jobs, &TravelModel::default(), &opts).unwrap();
     let r = &p.routes[0];
     let win = r
         .stops
@@ -149,12 +164,18 @@ fn windows_and_shift_ends_are_respected() {
 
 #[test]
 fn urgent_jobs_are_served_first() {
+    for search in SEARCHES {
+        urgent_jobs_are_served_first_with(opts_for(search));
+    }
+}
+
+fn urgent_jobs_are_served_first_with(opts: SolveOptions) {
     // Room for one job only: the urgent one wins though it is farther.
     let techs = [tech("x", &["tv_audio"], t(1, 0), t(2, 30))];
     let mut urgent = job("urgent", near(0.03), 60, "tv_audio");
     urgent.urgent = true;
     let jobs = [job("near", near(0.005), 60, "tv_audio"), urgent];
-    let p = plan(&techs, &jobs, &TravelModel::default(), &opts()).unwrap();
+    let p = plan(&techs, &jobs, &TravelModel::default(), &opts).unwrap();
     let served: Vec<&str> = p
         .routes
         .iter()
@@ -166,6 +187,12 @@ fn urgent_jobs_are_served_first() {
 
 #[test]
 fn travel_and_onsite_minutes_are_reported() {
+    for search in SEARCHES {
+        travel_and_onsite_minutes_are_reported_with(opts_for(search));
+    }
+}
+
+fn travel_and_onsite_minutes_are_reported_with(opts: SolveOptions) {
     let techs = [tech("x", &["washing"], t(1, 0), t(9, 0))];
     let jobs = [job("a", near(0.01), 45, "washing")];
     let p = plan(
@@ -175,7 +202,7 @@ fn travel_and_onsite_minutes_are_reported() {
             detour: 1.3,
             speed_kmh: 25.0,
         },
-        &opts(),
+        &opts,
     )
     .unwrap();
     let r = &p.routes[0];
@@ -197,7 +224,7 @@ fn a_solomon_instance_is_solved_feasibly() {
         return;
     };
     let inst = parse_vrp(&text).unwrap();
-    for search in [Search::Library, "anneal".parse().unwrap()] {
+    for search in [Search::Library, "anneal".parse().unwrap(), Search::Hgs] {
         let routes = solve(
             &inst,
             &SolveOptions {
@@ -219,6 +246,7 @@ fn a_solomon_instance_is_solved_feasibly() {
 #[test]
 fn search_names_parse_and_bad_ones_say_what_is_accepted() {
     assert_eq!("library".parse::<Search>(), Ok(Search::Library));
+    assert_eq!("hgs".parse::<Search>(), Ok(Search::Hgs));
     assert_eq!(
         "anneal:0.02:0.001".parse::<Search>(),
         Ok(Search::Anneal(shouhou_routing::anneal::Schedule {
@@ -229,11 +257,87 @@ fn search_names_parse_and_bad_ones_say_what_is_accepted() {
     );
     let e = "fast".parse::<Search>().unwrap_err();
     assert!(
-        e.contains("library, elitism, static-elitism, anneal"),
+        e.contains("library, elitism, static-elitism, hgs, anneal"),
         "{e}"
     );
     let e = "anneal:0.001:0.01".parse::<Search>().unwrap_err();
     assert!(e.contains("0 < END <= START"), "{e}");
+}
+
+#[test]
+fn breaks_and_pins_hold_and_a_repeatable_plan_is_the_same_twice() {
+    for search in SEARCHES {
+        let mut a = tech("a", &["washing"], t(1, 0), t(9, 0));
+        a.breaks = vec![shouhou_routing::Break {
+            earliest: t(4, 0),
+            latest: t(4, 30),
+            duration_secs: 45 * 60,
+        }];
+        let b = tech("b", &["washing"], t(1, 0), t(9, 0));
+        let mut jobs: Vec<Job> = (0..14)
+            .map(|k| {
+                job(
+                    &format!("j{k}"),
+                    near(0.003 * k as f64 - 0.02),
+                    40,
+                    "washing",
+                )
+            })
+            .collect();
+        // Far from b's other jobs, but the dispatcher wants b there.
+        jobs[0].pinned_to = Some("b".into());
+        let opts = opts_for(search);
+        let p = plan(
+            &[a.clone(), b.clone()],
+            &jobs,
+            &TravelModel::default(),
+            &opts,
+        )
+        .unwrap();
+        assert!(p.unassigned.is_empty(), "{search:?}: {:?}", p.unassigned);
+        let route = |id: &str| {
+            p.routes
+                .iter()
+                .find(|r| r.technician_id == id)
+                .unwrap_or_else(|| panic!("{search:?}: {id} has no route"))
+        };
+        assert!(
+            route("b").stops.iter().any(|s| s.job_id == "j0"),
+            "{search:?}: the pinned job went elsewhere"
+        );
+        // a's day has 45 minutes without driving or work, in a gap between stops (ours) or
+        // at a stop (vrp-core's breaks lengthen the stop) that the window 04:00–04:30 (plus
+        // the break) falls in.
+        let ra = route("a");
+        let mut pauses = vec![];
+        let mut prev = ra.start;
+        for s in &ra.stops {
+            pauses.push((
+                prev,
+                s.arrival,
+                s.arrival - prev - Duration::seconds(s.travel_secs),
+            ));
+            pauses.push((
+                s.arrival,
+                s.departure,
+                s.departure - s.arrival - Duration::minutes(40),
+            ));
+            prev = s.departure;
+        }
+        let back = ra.travel_secs - ra.stops.iter().map(|s| s.travel_secs).sum::<i64>();
+        pauses.push((prev, ra.end, ra.end - prev - Duration::seconds(back)));
+        assert!(
+            pauses.iter().any(|&(from, to, idle)| {
+                idle >= Duration::minutes(45) && from <= t(4, 30) && to >= t(4, 45)
+            }),
+            "{search:?}: no break in {pauses:?}"
+        );
+        assert!(ra.end <= t(9, 0));
+        let again = plan(&[a, b], &jobs, &TravelModel::default(), &opts).unwrap();
+        if search == Search::Hgs {
+            assert_eq!(p, again, "a repeatable plan differed");
+        }
+    }
 }
 
 #[test]
@@ -309,7 +413,13 @@ fn an_urgent_job_is_inserted_where_it_disturbs_least() {
     let mut s1 = job("s1", near(-0.02), 30, "washing");
     s1.pinned_to = Some("south".into());
     let jobs = vec![n1, s1];
-    let p = plan(&techs, &jobs, &TravelModel::default(), &opts()).unwrap();
+    let p = plan(
+        &techs,
+        &jobs,
+        &TravelModel::default(),
+        &opts_for(Search::Hgs),
+    )
+    .unwrap();
     let on = |p: &shouhou_routing::Plan, id: &str| {
         p.routes
             .iter()

@@ -602,5 +602,5 @@ pub fn penalised(m: &Model, pen: &Penalties, v: usize, seg: &Segment, nonempty: 
     let veh = &m.vehicles[v];
     (seg.cost + veh.fixed_cost) as f64
         + pen.load * (seg.load - veh.capacity).max(0) as f64
-        + pen.time_warp * seg.time_warp as f64
+        + pen.time_warp * seg.time_warp() as f64
 }

@@ -9,6 +9,7 @@
 //! deterministic for a seed when it is bounded by iterations rather than time.
 
 mod crossover;
+pub mod day;
 mod local_search;
 pub mod model;
 mod population;
@@ -49,6 +50,8 @@ pub struct Params {
     pub target_feasible: f64,
     /// Children between penalty updates.
     pub penalty_every: usize,
+    /// Penalties rise no higher than this.
+    pub max_penalty: f64,
 }
 
 impl Default for Params {
@@ -65,6 +68,7 @@ impl Default for Params {
             restart_after: 20_000,
             target_feasible: 0.2,
             penalty_every: 100,
+            max_penalty: 100_000.0,
         }
     }
 }
@@ -79,7 +83,7 @@ pub struct Outcome {
 
 /// Each client's nearest clients by a distance that also counts waiting and lateness
 /// (PyVRP's proximity: arc cost + 0.2 · waiting + 1 · time warp, the smaller both ways),
-/// leaving out clients no common vehicle may serve.
+/// leaving out clients no common vehicle may serve, and breaks but from breaks' own lists.
 pub fn neighbours(m: &Model, k: usize) -> Vec<Vec<u32>> {
     let n = m.clients.len();
     let d = m.depots;
@@ -97,7 +101,9 @@ pub fn neighbours(m: &Model, k: usize) -> Vec<Vec<u32>> {
     (0..n)
         .map(|a| {
             let mut near: Vec<(f64, u32)> = (0..n)
-                .filter(|&b| b != a && share(a, b))
+                .filter(|&b| {
+                    b != a && share(a, b) && (!m.clients[b].placeless || m.clients[a].placeless)
+                })
                 .map(|b| (prox(a, b).min(prox(b, a)), (b + d) as u32))
                 .collect();
             let take = k.min(near.len());
@@ -215,13 +221,14 @@ impl Search<'_> {
     }
 
     fn update_penalties(&mut self) {
+        let max = self.p.max_penalty;
         let adjust = |ok: &[bool], w: f64, target: f64| -> f64 {
             if ok.is_empty() {
                 return w;
             }
             let share = ok.iter().filter(|x| **x).count() as f64 / ok.len() as f64;
             if share < target - 0.05 {
-                (w * 1.2).min(100_000.0)
+                (w * 1.2).min(max)
             } else if share > target + 0.05 {
                 (w * 0.85).max(0.1)
             } else {

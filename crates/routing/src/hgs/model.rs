@@ -14,6 +14,9 @@ pub struct Client {
     /// Optional clients may be left out at the cost of their prize.
     pub required: bool,
     pub prize: i64,
+    /// A break: taken wherever the vehicle is (no travel to or from it; the matrices' rows for
+    /// its place are not used).
+    pub placeless: bool,
 }
 
 /// A vehicle (a technician's day): where it starts and ends, its shift and capacity.

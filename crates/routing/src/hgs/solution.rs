@@ -42,7 +42,7 @@ impl Solution {
             let seg = route_segment(m, v, route);
             cost += seg.cost + m.vehicles[v].fixed_cost;
             excess_load += (seg.load - m.vehicles[v].capacity).max(0);
-            time_warp += seg.time_warp;
+            time_warp += seg.time_warp();
             for (k, &p) in route.iter().enumerate() {
                 let c = p as usize - m.depots;
                 served[c] = true;

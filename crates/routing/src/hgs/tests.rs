@@ -1,5 +1,5 @@
 //! The search on small random problems checked against exhaustive enumeration, with every
-//! feature on: two depots, vehicles of their own start, end, shift and capacity, clients only
+//! feature on: two depots, a break, vehicles of their own start, end, shift and capacity, clients only
 //! some vehicles may serve, optional clients with prizes.
 
 use rand::rngs::StdRng;
@@ -32,6 +32,7 @@ fn random_model(seed: u64, clients: usize, vehicles: usize) -> Model {
                 demand: rng.gen_range(1..6),
                 required: rng.gen_bool(0.7),
                 prize: rng.gen_range(500..3000),
+                placeless: false,
             }
         })
         .collect();
@@ -45,8 +46,16 @@ fn random_model(seed: u64, clients: usize, vehicles: usize) -> Model {
             fixed_cost: rng.gen_range(0..200),
         })
         .collect();
+    // The last client is a break of vehicle 0's: no place, a window, required half the time.
+    let mut clients_v = clients_v;
+    let brk = clients_v.last_mut().expect("clients");
+    brk.placeless = true;
+    brk.required = seed % 2 == 0;
     let mut allowed = vec![true; clients * vehicles];
-    for c in 0..clients {
+    for v in 1..vehicles {
+        allowed[(clients - 1) * vehicles + v] = false;
+    }
+    for c in 0..clients - 1 {
         let keep = rng.gen_range(0..vehicles);
         for v in 0..vehicles {
             if v != keep && rng.gen_bool(0.3) {
@@ -88,7 +97,7 @@ fn optimum(m: &Model) -> Option<i64> {
             let mut best: Option<i64> = None;
             permutations(&mut members, 0, &mut |order| {
                 let s = route_segment(m, v, order);
-                if s.time_warp == 0 && s.load <= m.vehicles[v].capacity {
+                if s.time_warp() == 0 && s.load <= m.vehicles[v].capacity {
                     let c = s.cost + m.vehicles[v].fixed_cost;
                     best = Some(best.map_or(c, |b| b.min(c)));
                 }

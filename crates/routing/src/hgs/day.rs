@@ -1,0 +1,272 @@
+//! The technicians' day as the search's model: each technician a vehicle (own start and end,
+//! shift, skills), each job a client served only by the technicians with its skill (and only
+//! by its technician when pinned), each break a place-less visit of its technician's, every
+//! job optional at a prize larger than any detour a day can hold, so a job is left out only
+//! when no technician can fit it. The cost is the product's: metres driven plus a hundredth
+//! of the seconds (both scaled by 100 to stay in integers).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::model::{Client, Model, Vehicle};
+use super::{solve, Params};
+use crate::{
+    precheck, Job, Plan, Route, RoutingError, SolveOptions, Stop, Technician, TravelModel,
+    Unassigned, UnassignedReason,
+};
+
+/// An urgent job is worth this many ordinary ones.
+const URGENT_WEIGHT: i64 = 20;
+
+struct Day {
+    model: Model,
+    /// What leaving an ordinary job out costs.
+    prize: i64,
+    origin: DateTime<Utc>,
+    /// Metres between places (the model's cost mixes them with seconds).
+    metres: Vec<i64>,
+    /// The job of each client, `None` for a break.
+    job_of: Vec<Option<usize>>,
+}
+
+fn build(techs: &[Technician], jobs: &[Job], travel: &TravelModel) -> Result<Day, RoutingError> {
+    let origin = techs
+        .iter()
+        .map(|t| t.shift_start)
+        .min()
+        .ok_or_else(|| RoutingError::Input("no technician".into()))?;
+    let secs = |t: DateTime<Utc>| (t - origin).num_seconds();
+    // Depots: the technicians' distinct starts and ends.
+    let mut depots: Vec<crate::Point> = vec![];
+    let mut depot_of = |p: crate::Point| match depots.iter().position(|q| *q == p) {
+        Some(i) => i,
+        None => {
+            depots.push(p);
+            depots.len() - 1
+        }
+    };
+    let ends: Vec<(usize, usize)> = techs
+        .iter()
+        .map(|t| (depot_of(t.start), depot_of(t.end.unwrap_or(t.start))))
+        .collect();
+    // A break that cannot be taken within the shift is left out (as the shift allows no
+    // work around it anyway).
+    let breaks: Vec<(usize, &crate::Break)> = techs
+        .iter()
+        .enumerate()
+        .flat_map(|(v, t)| t.breaks.iter().map(move |b| (v, b)))
+        .filter(|(v, b)| {
+            let t = &techs[*v];
+            b.earliest.max(t.shift_start) + chrono::Duration::seconds(b.duration_secs)
+                <= t.shift_end
+                && b.latest >= t.shift_start
+        })
+        .collect();
+    let mut points = depots.clone();
+    points.extend(jobs.iter().map(|j| j.location));
+    // A break's place: the first depot's (its rows are never read).
+    points.extend(breaks.iter().map(|_| depots[0]));
+    let (durations, distances) = travel.matrix(&points)?;
+    let cost: Vec<i64> = distances
+        .iter()
+        .zip(&durations)
+        .map(|(d, t)| 100 * d + t)
+        .collect();
+    // More than any detour to a job can cost (there and back over the longest arc), so
+    // serving a job always pays when it fits.
+    let prize = 2 * cost.iter().copied().max().unwrap_or(0) + 1;
+    let nv = techs.len();
+    let mut clients = Vec::with_capacity(jobs.len() + breaks.len());
+    let mut allowed = Vec::with_capacity((jobs.len() + breaks.len()) * nv);
+    for j in jobs {
+        let (early, late) = match j.window {
+            Some((a, b)) => (secs(a), secs(b)),
+            None => (i64::MIN / 4, i64::MAX / 4),
+        };
+        clients.push(Client {
+            service: j.service_secs,
+            early,
+            late,
+            demand: 0,
+            required: false,
+            prize: if j.urgent {
+                prize * URGENT_WEIGHT
+            } else {
+                prize
+            },
+            placeless: false,
+        });
+        if let Some(p) = &j.pinned_to {
+            if !techs.iter().any(|t| &t.id == p) {
+                return Err(RoutingError::Input(format!(
+                    "job {} is pinned to an unknown technician",
+                    j.id
+                )));
+            }
+        }
+        for t in techs {
+            allowed.push(
+                j.skill.as_ref().is_none_or(|s| t.skills.contains(s))
+                    && j.pinned_to.as_ref().is_none_or(|p| p == &t.id),
+            );
+        }
+    }
+    for (v, b) in &breaks {
+        clients.push(Client {
+            service: b.duration_secs,
+            early: secs(b.earliest),
+            late: secs(b.latest),
+            demand: 0,
+            required: true,
+            prize: 0,
+            placeless: true,
+        });
+        allowed.extend((0..nv).map(|w| w == *v));
+    }
+    let vehicles = techs
+        .iter()
+        .zip(&ends)
+        .map(|(t, &(start, end))| Vehicle {
+            start,
+            end,
+            early: secs(t.shift_start),
+            late: secs(t.shift_end),
+            capacity: 0,
+            fixed_cost: 0,
+        })
+        .collect();
+    let model = Model {
+        depots: depots.len(),
+        clients,
+        vehicles,
+        cost,
+        time: durations,
+        coords: Some(points.iter().map(|p| (p.lng, p.lat)).collect()),
+        allowed,
+    };
+    let mut job_of: Vec<Option<usize>> = (0..jobs.len()).map(Some).collect();
+    job_of.extend(breaks.iter().map(|_| None));
+    Ok(Day {
+        model,
+        prize,
+        origin,
+        metres: distances,
+        job_of,
+    })
+}
+
+/// Drives from `from` to `to` and takes the breaks pending there; returns the drive's time.
+fn arrive(m: &Model, t: &mut i64, from: usize, to: usize, pending: &mut Vec<&Client>) -> i64 {
+    let leg = m.time(from, to);
+    *t += leg;
+    for b in pending.drain(..) {
+        *t = (*t).max(b.early) + b.service;
+    }
+    leg
+}
+
+/// Plans the day with the hybrid genetic search.
+pub fn plan(
+    techs: &[Technician],
+    jobs: &[Job],
+    travel: &TravelModel,
+    opts: &SolveOptions,
+) -> Result<Plan, RoutingError> {
+    let day = build(techs, jobs, travel)?;
+    let params = Params {
+        seed: if opts.repeatable {
+            1
+        } else {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64)
+        },
+        // A second late may cost as much as a job left out.
+        max_penalty: (day.prize as f64).max(100_000.0),
+        time_limit: if opts.repeatable {
+            None
+        } else {
+            Some(Duration::from_secs(opts.max_seconds.unwrap_or(5) as u64))
+        },
+        max_iterations: if opts.repeatable {
+            Some(opts.max_generations.unwrap_or(3000))
+        } else {
+            opts.max_generations
+        },
+        ..Params::default()
+    };
+    let out = solve(&day.model, &params).map_err(RoutingError::Solver)?;
+    if !out.best.is_feasible() {
+        return Err(RoutingError::Solver(
+            "no plan keeps every shift, window and break".into(),
+        ));
+    }
+    let m = &day.model;
+    let at = |s: i64| day.origin + chrono::Duration::seconds(s);
+    let mut routes = vec![];
+    let mut served = vec![false; jobs.len()];
+    for (v, visits) in out.best.routes.iter().enumerate() {
+        if !visits
+            .iter()
+            .any(|&p| day.job_of[p as usize - m.depots].is_some())
+        {
+            continue;
+        }
+        let whole = super::solution::route_segment(m, v, visits);
+        let veh = &m.vehicles[v];
+        let places = m.places();
+        let mut t = whole.timing.early.max(veh.early);
+        let start = t;
+        let mut here = veh.start;
+        let (mut travel_secs, mut onsite_secs, mut metres) = (0, 0, 0);
+        let mut stops = vec![];
+        // Breaks are taken on arriving at the next place, before its service (as the search
+        // reckons them).
+        let mut pending: Vec<&Client> = vec![];
+        for &p in visits {
+            let c = m.client(p as usize);
+            if c.placeless {
+                pending.push(c);
+                continue;
+            }
+            let leg = arrive(m, &mut t, here, p as usize, &mut pending);
+            let begin = t.max(c.early);
+            t = begin + c.service;
+            let j = day.job_of[p as usize - m.depots].expect("a place is a job");
+            served[j] = true;
+            travel_secs += leg;
+            metres += day.metres[here * places + p as usize];
+            onsite_secs += c.service;
+            stops.push(Stop {
+                job_id: jobs[j].id.clone(),
+                arrival: at(begin),
+                departure: at(t),
+                travel_secs: leg,
+            });
+            here = p as usize;
+        }
+        travel_secs += arrive(m, &mut t, here, veh.end, &mut pending);
+        metres += day.metres[here * places + veh.end];
+        routes.push(Route {
+            technician_id: techs[v].id.clone(),
+            stops,
+            travel_secs,
+            onsite_secs,
+            distance_m: metres,
+            start: at(start),
+            end: at(t),
+        });
+    }
+    routes.sort_by(|a, b| a.technician_id.cmp(&b.technician_id));
+    let unassigned = jobs
+        .iter()
+        .zip(&served)
+        .filter(|(_, s)| !**s)
+        .map(|(j, _)| Unassigned {
+            job_id: j.id.clone(),
+            reason: precheck(techs, j).unwrap_or(UnassignedReason::NoTimeLeft),
+        })
+        .collect();
+    Ok(Plan { routes, unassigned })
+}
