@@ -50,7 +50,7 @@ fn random_model(seed: u64, clients: usize, vehicles: usize) -> Model {
     let mut clients_v = clients_v;
     let brk = clients_v.last_mut().expect("clients");
     brk.placeless = true;
-    brk.required = seed % 2 == 0;
+    brk.required = seed.is_multiple_of(2);
     let mut allowed = vec![true; clients * vehicles];
     for v in 1..vehicles {
         allowed[(clients - 1) * vehicles + v] = false;
