@@ -30,7 +30,7 @@ impl Timing {
     };
 
     /// This timing, then `travel`, then `next` (Vidal et al. 2013, eq. 1–4).
-    #[inline]
+    #[inline(always)]
     pub fn then(&self, next: &Timing, travel: i64) -> Timing {
         let delta = self.duration - self.time_warp + travel;
         let wait = (next.early - delta - self.late).max(0);
@@ -118,7 +118,7 @@ impl Segment {
     }
 
     /// This segment followed by `next`.
-    #[inline]
+    #[inline(always)]
     pub fn then(&self, m: &Model, next: &Segment) -> Segment {
         let load = self.load + next.load;
         if next.first == NOWHERE {
