@@ -40,12 +40,18 @@ pub struct StopView {
     pub arrival: DateTime<Utc>,
     pub departure: DateTime<Utc>,
     pub travel_minutes: i64,
+    /// In a plan of several stores: the order's store, when it is not the technician's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_store: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RouteView {
     pub technician_id: i64,
     pub technician_name: String,
+    /// The technician's store.
+    #[serde(default)]
+    pub store_name: String,
     pub shift_start: DateTime<Utc>,
     pub shift_end: DateTime<Utc>,
     pub stops: Vec<StopView>,
@@ -99,6 +105,9 @@ struct Stored {
     #[serde(default)]
     backlog: Vec<(routing::Job, DateTime<Utc>)>,
     numbers: Vec<(i64, String)>,
+    /// The stores in the plan (id, name).
+    #[serde(default)]
+    stores: Vec<(i64, String)>,
     plan: routing::Plan,
 }
 
@@ -140,6 +149,21 @@ fn view(id: i64, store_id: i64, date: NaiveDate, status: &str, s: &Stored) -> Pl
             .map(|n| n.1.clone())
             .unwrap_or_default()
     };
+    let store_name = |key: Option<&String>| -> String {
+        let id: i64 = key.and_then(|k| k.parse().ok()).unwrap_or(0);
+        s.stores
+            .iter()
+            .find(|x| x.0 == id)
+            .map(|x| x.1.clone())
+            .unwrap_or_default()
+    };
+    let job_store = |wo: i64| -> Option<&String> {
+        let key = wo.to_string();
+        s.jobs
+            .iter()
+            .find(|j| j.id == key)
+            .and_then(|j| j.store.as_ref())
+    };
     let mut routes: Vec<RouteView> = s
         .techs
         .iter()
@@ -149,6 +173,7 @@ fn view(id: i64, store_id: i64, date: NaiveDate, status: &str, s: &Stored) -> Pl
             RouteView {
                 technician_id: tid,
                 technician_name: name(tid),
+                store_name: store_name(t.store.as_ref()),
                 shift_start: t.shift_start,
                 shift_end: t.shift_end,
                 stops: r
@@ -157,12 +182,15 @@ fn view(id: i64, store_id: i64, date: NaiveDate, status: &str, s: &Stored) -> Pl
                             .iter()
                             .map(|st| {
                                 let wo = st.job_id.parse().unwrap_or(0);
+                                let home = job_store(wo);
                                 StopView {
                                     work_order_id: wo,
                                     number: number(wo),
                                     arrival: st.arrival,
                                     departure: st.departure,
                                     travel_minutes: (st.travel_secs + 30) / 60,
+                                    other_store: (home.is_some() && home != t.store.as_ref())
+                                        .then(|| store_name(home)),
                                 }
                             })
                             .collect()
@@ -236,7 +264,13 @@ async fn inputs(
             ValidationError::UnknownReference,
         ));
     }
-    let units = subtree(&app.units.units(&app.db).await?, store_id);
+    let all_units = app.units.units(&app.db).await?;
+    let units = subtree(&all_units, store_id);
+    let stores: Vec<(i64, String)> = all_units
+        .iter()
+        .filter(|u| units.contains(&u.id))
+        .map(|u| (u.id, u.name.clone()))
+        .collect();
     let techs = store::technicians_on(&app.db, &units, date).await?;
     if techs.is_empty() {
         return Err(AppError::invalid(
@@ -268,6 +302,7 @@ async fn inputs(
             shift_end: t.ends_at,
             breaks: vec![],
             skills: serde_json::from_str(&t.skills).unwrap_or_default(),
+            store: Some(t.org_unit_id.to_string()),
         })
         .collect();
     let on_shift = |t: Option<i64>| t.filter(|t| techs.iter().any(|x| x.id == *t));
@@ -299,6 +334,7 @@ async fn inputs(
                     .then(|| on_shift(o.technician_id))
                     .flatten()
                     .map(tech_key),
+                store: Some(o.org_unit_id.to_string()),
             },
         )
     }) {
@@ -324,6 +360,7 @@ async fn inputs(
         jobs,
         backlog,
         numbers: orders.iter().map(|o| (o.id, o.number.clone())).collect(),
+        stores,
         plan: routing::Plan {
             routes: vec![],
             unassigned: vec![],
@@ -338,9 +375,9 @@ async fn solve(mut s: Stored, seconds: usize) -> Result<Stored> {
         max_generations: None,
         repeatable: false,
         threads: None,
-        // The library's search; the elitist population was no better over 20 days
-        // (docs/BENCHMARKS.md, dispatch).
-        search: routing::Search::Library,
+        // Our hybrid genetic search, on one core (docs/BENCHMARKS.md, "The planner on our own
+        // search").
+        search: routing::Search::Hgs,
     };
     tokio::task::spawn_blocking(move || {
         let plan = routing::plan(&s.techs, &s.jobs, &routing::TravelModel::default(), &opts)

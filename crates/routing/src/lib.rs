@@ -53,6 +53,9 @@ pub struct Technician {
     #[serde(default)]
     pub breaks: Vec<Break>,
     pub skills: Vec<String>,
+    /// The store the technician works for, when several stores are planned together.
+    #[serde(default)]
+    pub store: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,6 +72,11 @@ pub struct Job {
     /// Pinned by the dispatcher to this technician.
     #[serde(default)]
     pub pinned_to: Option<String>,
+    /// The store the job belongs to, when several stores are planned together: another
+    /// store's technician takes it only when that saves more than a quarter of an hour's
+    /// driving (or serves a job that would be left out).
+    #[serde(default)]
+    pub store: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -291,6 +291,7 @@ pub fn hgs_model(inst: &Instance) -> crate::hgs::Model {
                 required: true,
                 prize: 0,
                 placeless: false,
+                group: 0,
             })
             .collect(),
         vehicles: vec![
@@ -301,6 +302,7 @@ pub fn hgs_model(inst: &Instance) -> crate::hgs::Model {
                 late: inst.windows[0].1,
                 capacity: inst.capacity,
                 fixed_cost: 0,
+                group: 0,
             };
             inst.vehicles
         ],
@@ -308,6 +310,7 @@ pub fn hgs_model(inst: &Instance) -> crate::hgs::Model {
         cost,
         coords: Some(inst.coords.clone()),
         allowed: vec![],
+        foreign_cost: 0,
     }
 }
 

@@ -44,6 +44,7 @@ fn tech(id: &str, skills: &[&str], from: DateTime<Utc>, to: DateTime<Utc>) -> Te
         shift_end: to,
         breaks: vec![],
         skills: skills.iter().map(|s| s.to_string()).collect(),
+        store: None,
     }
 }
 
@@ -56,6 +57,7 @@ fn job(id: &str, at: Point, minutes: i64, skill: &str) -> Job {
         skill: Some(skill.into()),
         urgent: false,
         pinned_to: None,
+        store: None,
     }
 }
 

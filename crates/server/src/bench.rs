@@ -81,6 +81,21 @@ pub enum What {
         #[arg(long, default_value = "library")]
         search: shouhou_routing::Search,
     },
+    /// Head office planning several stores' day at once against each store planning alone, on
+    /// the demo's stores and technicians (each technician `--scale` times over), our search.
+    ChainDispatch {
+        #[arg(long, default_value_t = 5)]
+        days: usize,
+        /// Each technician counts this many times (and the jobs with them): 3 gives 36
+        /// technicians and 330 jobs over the demo's three stores.
+        #[arg(long, default_value_t = 3)]
+        scale: usize,
+        /// Solver time per store-day (a plan of all stores gets this times the stores).
+        #[arg(long, default_value_t = 10)]
+        seconds: usize,
+        #[arg(long, default_value_t = 11)]
+        seed: u64,
+    },
     /// Page render times of the office pages (one client over loopback, signed in as manager1).
     Pages {
         #[arg(long, default_value_t = 200)]
@@ -169,6 +184,12 @@ pub async fn run(db: &str, what: What) -> anyhow::Result<()> {
             seed,
             search,
         } => dispatch(db, days, jobs, seconds, seed, search).await,
+        What::ChainDispatch {
+            days,
+            scale,
+            seconds,
+            seed,
+        } => chain_dispatch(db, days, scale, seconds, seed).await,
         What::VrptwInstances {
             dir,
             customers,
@@ -711,6 +732,286 @@ fn sla_misses(jobs: &[shouhou_routing::Job], plan: &shouhou_routing::Plan) -> us
         .count()
 }
 
+/// A day's jobs at the demo's device sites: the device's category as the skill, a third of an
+/// hour to two hours on site, 15 % urgent with a morning deadline, 30 % morning and 30 %
+/// afternoon appointment windows.
+fn day_jobs(
+    rng: &mut StdRng,
+    sites: &[(f64, f64, String)],
+    day: usize,
+    n_jobs: usize,
+    at: &dyn Fn(u32, u32) -> chrono::DateTime<chrono::Utc>,
+) -> Vec<shouhou_routing::Job> {
+    use shouhou_routing::{Job, Point};
+    (0..n_jobs)
+        .map(|i| {
+            let (lat, lng, cat) = &sites[rng.gen_range(0..sites.len())];
+            let minutes = match rng.gen_range(0..100) {
+                0..=29 => rng.gen_range(50..120), // install
+                30..=79 => rng.gen_range(30..90), // repair
+                _ => rng.gen_range(30..60),       // maintenance, inspection
+            };
+            let urgent = rng.gen_bool(0.15);
+            let window = if urgent {
+                Some((at(8, 30), at(12, 30)))
+            } else {
+                match rng.gen_range(0..10) {
+                    0..=2 => Some((at(8, 30), at(12, 30))),
+                    3..=5 => Some((at(13, 0), at(17, 30))),
+                    _ => None,
+                }
+            };
+            Job {
+                id: format!("d{day}-j{i}"),
+                location: Point {
+                    lat: *lat,
+                    lng: *lng,
+                },
+                service_secs: minutes * 60,
+                window,
+                skill: Some(cat.clone()),
+                urgent,
+                pinned_to: None,
+                store: None,
+            }
+        })
+        .collect()
+}
+
+/// Each store's day planned alone against all of them at once (their jobs may cross to a
+/// neighbouring store's technician), on the demo's stores with each technician `scale` times.
+async fn chain_dispatch(
+    db: &str,
+    days: usize,
+    scale: usize,
+    seconds: usize,
+    seed: u64,
+) -> anyhow::Result<()> {
+    use chrono::{Duration as D, TimeZone};
+    use shouhou_routing::{Break, Plan, Point, Search, SolveOptions, Technician, TravelModel};
+    let app = crate::open(db).await?;
+    let techs: Vec<(i64, String, f64, f64, i64, String)> = app
+        .db
+        .fetch_all(
+            "SELECT t.id, t.skills, t.start_lat, t.start_lng, t.org_unit_id, o.name FROM technicians t \
+             JOIN org_units o ON o.id = t.org_unit_id WHERE t.active = TRUE ORDER BY t.id",
+            vec![],
+        )
+        .await?;
+    let mut stores: Vec<(i64, String)> = vec![];
+    for t in &techs {
+        if !stores.iter().any(|s| s.0 == t.4) {
+            stores.push((t.4, t.5.clone()));
+        }
+    }
+    if stores.len() < 2 {
+        anyhow::bail!(
+            "the technicians work for {} store(s): load the demo first (`shouhou demo`)",
+            stores.len()
+        );
+    }
+    let sites: Vec<(f64, f64, String)> = app
+        .db
+        .fetch_all(
+            "SELECT a.lat, a.lng, p.category FROM devices d JOIN customer_addresses a ON a.id = d.site_address_id \
+             JOIN products p ON p.id = d.product_id ORDER BY d.id LIMIT 20000",
+            vec![],
+        )
+        .await?;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let travel = TravelModel::default();
+    let tz = chrono_tz::Asia::Shanghai;
+    let n_techs = techs.len() * scale;
+    let n_jobs = 110 * n_techs / 12;
+    println!(
+        "{} stores ({}), {n_techs} technicians, {n_jobs} jobs a day, {days} days; each job belongs to the store of the \
+         technician starting nearest to it; {seconds} s per store-day ({} s for all stores at once), one core",
+        stores.len(),
+        stores.iter().map(|s| s.1.as_str()).collect::<Vec<_>>().join(", "),
+        seconds * stores.len()
+    );
+    println!(
+        "{:<5} {:>13} {:>13} {:>15} {:>15} {:>9} {:>10} {:>10}",
+        "day",
+        "alone served",
+        "chain served",
+        "alone travel m",
+        "chain travel m",
+        "crossed",
+        "alone s",
+        "chain s"
+    );
+    #[derive(Default)]
+    struct Totals {
+        served: usize,
+        travel_secs: i64,
+        sla_misses: usize,
+        crossed: usize,
+        secs: f64,
+    }
+    let (mut alone, mut chain) = (Totals::default(), Totals::default());
+    let opts = |s: usize| SolveOptions {
+        max_seconds: Some(s),
+        max_generations: None,
+        repeatable: false,
+        threads: Some(1),
+        search: Search::Hgs,
+    };
+    for day in 0..days {
+        let date =
+            chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap_or_default() + D::days(day as i64);
+        let at = |h: u32, m: u32| {
+            tz.from_local_datetime(&date.and_hms_opt(h, m, 0).unwrap_or_default())
+                .single()
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .unwrap_or_default()
+        };
+        let technicians: Vec<Technician> = techs
+            .iter()
+            .flat_map(|(id, skills, lat, lng, unit, _)| {
+                (0..scale).map(move |k| (id, skills, lat, lng, unit, k))
+            })
+            .map(|(id, skills, lat, lng, unit, k)| Technician {
+                id: format!("t{id}-{k}"),
+                start: Point {
+                    lat: *lat,
+                    lng: *lng,
+                },
+                end: None,
+                shift_start: at(8, 30),
+                shift_end: at(17, 30),
+                breaks: vec![Break {
+                    earliest: at(11, 30),
+                    latest: at(13, 30),
+                    duration_secs: 45 * 60,
+                }],
+                skills: serde_json::from_str(skills).unwrap_or_default(),
+                store: Some(unit.to_string()),
+            })
+            .collect();
+        let mut jobs = day_jobs(&mut rng, &sites, day, n_jobs, &at);
+        for j in &mut jobs {
+            let nearest = techs
+                .iter()
+                .min_by(|a, b| {
+                    let d = |t: &(i64, String, f64, f64, i64, String)| {
+                        (t.2 - j.location.lat).powi(2) + (t.3 - j.location.lng).powi(2)
+                    };
+                    d(a).total_cmp(&d(b))
+                })
+                .map(|t| t.4);
+            j.store = nearest.map(|u| u.to_string());
+        }
+        let mut alone_day = Plan {
+            routes: vec![],
+            unassigned: vec![],
+        };
+        let t0 = Instant::now();
+        for (unit, _) in &stores {
+            let key = Some(unit.to_string());
+            let ts: Vec<Technician> = technicians
+                .iter()
+                .filter(|t| t.store == key)
+                .cloned()
+                .collect();
+            let js: Vec<_> = jobs.iter().filter(|j| j.store == key).cloned().collect();
+            let p = shouhou_routing::plan(&ts, &js, &travel, &opts(seconds))?;
+            alone_day.routes.extend(p.routes);
+            alone_day.unassigned.extend(p.unassigned);
+        }
+        let alone_secs = t0.elapsed().as_secs_f64();
+        let t0 = Instant::now();
+        let chain_day =
+            shouhou_routing::plan(&technicians, &jobs, &travel, &opts(seconds * stores.len()))?;
+        let chain_secs = t0.elapsed().as_secs_f64();
+        let store_of = |id: &str| {
+            jobs.iter()
+                .find(|j| j.id == id)
+                .and_then(|j| j.store.clone())
+        };
+        let crossed = chain_day
+            .routes
+            .iter()
+            .map(|r| {
+                let home = technicians
+                    .iter()
+                    .find(|t| t.id == r.technician_id)
+                    .and_then(|t| t.store.clone());
+                r.stops
+                    .iter()
+                    .filter(|s| store_of(&s.job_id) != home)
+                    .count()
+            })
+            .sum::<usize>();
+        for (tot, plan, secs) in [
+            (&mut alone, &alone_day, alone_secs),
+            (&mut chain, &chain_day, chain_secs),
+        ] {
+            tot.served += plan.jobs_served();
+            tot.travel_secs += plan.travel_secs();
+            tot.sla_misses += sla_misses(&jobs, plan);
+            tot.secs += secs;
+        }
+        chain.crossed += crossed;
+        println!(
+            "{:<5} {:>13} {:>13} {:>15.0} {:>15.0} {:>9} {:>10.1} {:>10.1}",
+            day + 1,
+            alone_day.jobs_served(),
+            chain_day.jobs_served(),
+            alone_day.travel_secs() as f64 / 60.0,
+            chain_day.travel_secs() as f64 / 60.0,
+            crossed,
+            alone_secs,
+            chain_secs
+        );
+    }
+    let tech_days = (n_techs * days) as f64;
+    println!();
+    println!(
+        "{:<34} {:>12} {:>12} {:>9}",
+        "", "each alone", "all at once", "change"
+    );
+    let row = |label: &str, a: f64, b: f64| {
+        println!(
+            "{label:<34} {a:>12.2} {b:>12.2} {:>8.1}%",
+            if a != 0.0 { 100.0 * (b - a) / a } else { 0.0 }
+        );
+    };
+    row("jobs served", alone.served as f64, chain.served as f64);
+    row(
+        "jobs per technician-day",
+        alone.served as f64 / tech_days,
+        chain.served as f64 / tech_days,
+    );
+    row(
+        "travel minutes",
+        alone.travel_secs as f64 / 60.0,
+        chain.travel_secs as f64 / 60.0,
+    );
+    row(
+        "travel minutes per job",
+        alone.travel_secs as f64 / 60.0 / alone.served.max(1) as f64,
+        chain.travel_secs as f64 / 60.0 / chain.served.max(1) as f64,
+    );
+    row(
+        "SLA misses (urgent/appointment)",
+        alone.sla_misses as f64,
+        chain.sla_misses as f64,
+    );
+    row(
+        "planning seconds per day",
+        alone.secs / days as f64,
+        chain.secs / days as f64,
+    );
+    println!(
+        "jobs crossing to another store's technician: {} of {} served ({:.1} %)",
+        chain.crossed,
+        chain.served,
+        100.0 * chain.crossed as f64 / chain.served.max(1) as f64
+    );
+    Ok(())
+}
+
 async fn dispatch(
     db: &str,
     days: usize,
@@ -720,7 +1021,7 @@ async fn dispatch(
     search: shouhou_routing::Search,
 ) -> anyhow::Result<()> {
     use chrono::{Duration as D, TimeZone};
-    use shouhou_routing::{Break, Job, Point, Technician, TravelModel};
+    use shouhou_routing::{Break, Point, Technician, TravelModel};
     let app = crate::open(db).await?;
     let techs: Vec<(i64, String, f64, f64)> = app
         .db
@@ -788,40 +1089,10 @@ async fn dispatch(
                     duration_secs: 45 * 60,
                 }],
                 skills: serde_json::from_str(skills).unwrap_or_default(),
+                store: None,
             })
             .collect();
-        let jobs: Vec<Job> = (0..n_jobs)
-            .map(|i| {
-                let (lat, lng, cat) = &sites[rng.gen_range(0..sites.len())];
-                let minutes = match rng.gen_range(0..100) {
-                    0..=29 => rng.gen_range(50..120), // install
-                    30..=79 => rng.gen_range(30..90), // repair
-                    _ => rng.gen_range(30..60),       // maintenance, inspection
-                };
-                let urgent = rng.gen_bool(0.15);
-                let window = if urgent {
-                    Some((at(8, 30), at(12, 30)))
-                } else {
-                    match rng.gen_range(0..10) {
-                        0..=2 => Some((at(8, 30), at(12, 30))),
-                        3..=5 => Some((at(13, 0), at(17, 30))),
-                        _ => None,
-                    }
-                };
-                Job {
-                    id: format!("d{day}-j{i}"),
-                    location: Point {
-                        lat: *lat,
-                        lng: *lng,
-                    },
-                    service_secs: minutes * 60,
-                    window,
-                    skill: Some(cat.clone()),
-                    urgent,
-                    pinned_to: None,
-                }
-            })
-            .collect();
+        let jobs = day_jobs(&mut rng, &sites, day, n_jobs, &at);
         let shift_secs = technicians
             .iter()
             .map(|t| (t.shift_end - t.shift_start).num_seconds())

@@ -34,6 +34,8 @@ pub struct TechDay {
     pub start_lng: f64,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
+    /// The technician's store.
+    pub org_unit_id: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -55,6 +57,8 @@ pub struct OpenOrder {
     pub address: String,
     pub location_confirmed: bool,
     pub fault_description: String,
+    /// The order's store.
+    pub org_unit_id: i64,
 }
 
 fn ids(units: &[i64]) -> String {
@@ -72,7 +76,7 @@ fn ids(units: &[i64]) -> String {
 pub async fn technicians_on(db: &Db, units: &[i64], day: NaiveDate) -> Result<Vec<TechDay>> {
     db.fetch_all(
         &format!(
-            "SELECT t.id, u.display_name, u.username, t.skills, t.start_lat, t.start_lng, s.starts_at, s.ends_at \
+            "SELECT t.id, u.display_name, u.username, t.skills, t.start_lat, t.start_lng, s.starts_at, s.ends_at, t.org_unit_id \
              FROM technicians t JOIN users u ON u.id = t.user_id JOIN shifts s ON s.technician_id = t.id AND s.day = $1 \
              WHERE t.active = TRUE AND t.org_unit_id IN ({}) ORDER BY t.id",
             ids(units)
@@ -127,7 +131,7 @@ pub async fn open_orders(
     db.fetch_all(
         &format!(
             "SELECT wo.id, wo.number, wo.kind, wo.priority, wo.status, wo.technician_id, wo.appointment_start, wo.appointment_end, \
-             wo.arrive_by, a.lat, a.lng, p.category, c.name AS customer_name, a.address, a.location_confirmed, wo.fault_description \
+             wo.arrive_by, a.lat, a.lng, p.category, c.name AS customer_name, a.address, a.location_confirmed, wo.fault_description, wo.org_unit_id \
              FROM work_orders wo JOIN customer_addresses a ON a.id = wo.address_id JOIN customers c ON c.id = wo.customer_id \
              LEFT JOIN devices d ON d.id = wo.device_id LEFT JOIN products p ON p.id = d.product_id \
              WHERE wo.org_unit_id IN ({}) AND wo.kind <> 'repair_phone' AND wo.status IN ('new', 'assigned', 'accepted', 'waiting_parts') \

@@ -19,6 +19,9 @@ use crate::{
 /// An urgent job is worth this many ordinary ones.
 const URGENT_WEIGHT: i64 = 20;
 
+/// A job served by another store's technician costs as much as this much driving.
+const CROSSING_SECS: i64 = 15 * 60;
+
 struct Day {
     model: Model,
     /// What leaving an ordinary job out costs.
@@ -73,9 +76,39 @@ fn build(techs: &[Technician], jobs: &[Job], travel: &TravelModel) -> Result<Day
         .zip(&durations)
         .map(|(d, t)| 100 * d + t)
         .collect();
-    // More than any detour to a job can cost (there and back over the longest arc), so
+    // Stores, when several are planned together.
+    let mut stores: Vec<&str> = vec![];
+    for s in techs
+        .iter()
+        .filter_map(|t| t.store.as_deref())
+        .chain(jobs.iter().filter_map(|j| j.store.as_deref()))
+    {
+        if !stores.contains(&s) {
+            stores.push(s);
+        }
+    }
+    if stores.len() > super::model::GROUPS as usize {
+        return Err(RoutingError::Input(format!(
+            "{} stores planned together, at most {}",
+            stores.len(),
+            super::model::GROUPS
+        )));
+    }
+    let group = |s: &Option<String>| {
+        s.as_deref()
+            .and_then(|s| stores.iter().position(|x| *x == s))
+            .unwrap_or(0) as u8
+    };
+    // The cost of driving CROSSING_SECS, at the matrix's mean cost per second of travel.
+    let (sum_cost, sum_time) = (cost.iter().sum::<i64>(), durations.iter().sum::<i64>());
+    let foreign_cost = if stores.len() > 1 && sum_time > 0 {
+        (sum_cost as f64 / sum_time as f64 * CROSSING_SECS as f64) as i64
+    } else {
+        0
+    };
+    // More than any detour to a job can cost (there and back over the longest arc, and to another store), so
     // serving a job always pays when it fits.
-    let prize = 2 * cost.iter().copied().max().unwrap_or(0) + 1;
+    let prize = 2 * cost.iter().copied().max().unwrap_or(0) + foreign_cost + 1;
     let nv = techs.len();
     let mut clients = Vec::with_capacity(jobs.len() + breaks.len());
     let mut allowed = Vec::with_capacity((jobs.len() + breaks.len()) * nv);
@@ -96,6 +129,7 @@ fn build(techs: &[Technician], jobs: &[Job], travel: &TravelModel) -> Result<Day
                 prize
             },
             placeless: false,
+            group: group(&j.store),
         });
         if let Some(p) = &j.pinned_to {
             if !techs.iter().any(|t| &t.id == p) {
@@ -121,6 +155,7 @@ fn build(techs: &[Technician], jobs: &[Job], travel: &TravelModel) -> Result<Day
             required: true,
             prize: 0,
             placeless: true,
+            group: 0,
         });
         allowed.extend((0..nv).map(|w| w == *v));
     }
@@ -134,6 +169,7 @@ fn build(techs: &[Technician], jobs: &[Job], travel: &TravelModel) -> Result<Day
             late: secs(t.shift_end),
             capacity: 0,
             fixed_cost: 0,
+            group: group(&t.store),
         })
         .collect();
     let model = Model {
@@ -144,6 +180,7 @@ fn build(techs: &[Technician], jobs: &[Job], travel: &TravelModel) -> Result<Day
         time: durations,
         coords: Some(points.iter().map(|p| (p.lng, p.lat)).collect()),
         allowed,
+        foreign_cost,
     };
     let mut job_of: Vec<Option<usize>> = (0..jobs.len()).map(Some).collect();
     job_of.extend(breaks.iter().map(|_| None));

@@ -646,14 +646,19 @@ impl<'m> LocalSearch<'m> {
     }
 }
 
-/// A route's penalised cost: arc costs, the fixed cost when used, and penalties for load over
-/// capacity and time warp.
+/// A route's penalised cost: arc costs, the fixed cost when used, the cost of serving other
+/// groups' clients, and penalties for load over capacity and time warp.
 pub fn penalised(m: &Model, pen: &Penalties, v: usize, seg: &Segment, nonempty: bool) -> f64 {
     if !nonempty {
         return 0.0;
     }
     let veh = &m.vehicles[v];
-    (seg.cost + veh.fixed_cost) as f64
+    let foreign = if m.foreign_cost > 0 {
+        m.foreign_cost * seg.foreign(veh.group)
+    } else {
+        0
+    };
+    (seg.cost + veh.fixed_cost + foreign) as f64
         + pen.load * (seg.load - veh.capacity).max(0) as f64
         + pen.time_warp * seg.time_warp() as f64
 }

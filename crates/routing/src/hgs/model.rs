@@ -17,6 +17,8 @@ pub struct Client {
     /// A break: taken wherever the vehicle is (no travel to or from it; the matrices' rows for
     /// its place are not used).
     pub placeless: bool,
+    /// The group (store) the client belongs to, `0..16`.
+    pub group: u8,
 }
 
 /// A vehicle (a technician's day): where it starts and ends, its shift and capacity.
@@ -31,6 +33,8 @@ pub struct Vehicle {
     pub capacity: i64,
     /// Cost of using the vehicle at all.
     pub fixed_cost: i64,
+    /// The group (store) the vehicle belongs to, `0..16`.
+    pub group: u8,
 }
 
 /// Places are numbered depots first (`0..depots`), then clients (`depots..depots + clients`).
@@ -47,7 +51,12 @@ pub struct Model {
     pub coords: Option<Vec<(f64, f64)>>,
     /// `allowed[c * vehicles + v]`: may vehicle `v` serve client `c`? Empty: every vehicle may.
     pub allowed: Vec<bool>,
+    /// The cost of each client a vehicle of another group serves.
+    pub foreign_cost: i64,
 }
+
+/// Groups a model may have (each counted in a byte of [`super::segment::Segment::groups`]).
+pub const GROUPS: u8 = 16;
 
 impl Model {
     pub fn places(&self) -> usize {
@@ -91,6 +100,11 @@ impl Model {
             && self.allowed.len() != self.clients.len() * self.vehicles.len()
         {
             return Err("`allowed` must have one entry per client and vehicle".into());
+        }
+        if self.clients.iter().any(|c| c.group >= GROUPS)
+            || self.vehicles.iter().any(|v| v.group >= GROUPS)
+        {
+            return Err(format!("at most {GROUPS} groups"));
         }
         for (v, veh) in self.vehicles.iter().enumerate() {
             if veh.start >= self.depots || veh.end >= self.depots {

@@ -55,6 +55,9 @@ pub struct Segment {
     /// Cost of the arcs inside.
     pub cost: i64,
     pub load: i64,
+    /// How many clients of each group (one byte per group; a route holds fewer than 256 of
+    /// one group).
+    pub groups: u128,
     /// Up to the last place (`NOTHING` for breaks only).
     pub timing: Timing,
     /// The breaks after the last place.
@@ -78,6 +81,7 @@ impl Segment {
                 last: NOWHERE,
                 cost: 0,
                 load: c.demand,
+                groups: 0,
                 timing: Timing::NOTHING,
                 pending: Some(t),
             }
@@ -87,6 +91,7 @@ impl Segment {
                 last: p as u32,
                 cost: 0,
                 load: c.demand,
+                groups: 1 << (8 * c.group as u32),
                 timing: t,
                 pending: None,
             }
@@ -103,6 +108,7 @@ impl Segment {
             last: p,
             cost: 0,
             load: 0,
+            groups: 0,
             timing: Timing {
                 duration: 0,
                 time_warp: 0,
@@ -113,6 +119,12 @@ impl Segment {
         }
     }
 
+    /// Clients of other groups than `g`.
+    pub fn foreign(&self, g: u8) -> i64 {
+        let count = |k: u32| ((self.groups >> (8 * k)) & 0xff) as i64;
+        (0..16).map(count).sum::<i64>() - count(g as u32)
+    }
+
     pub fn time_warp(&self) -> i64 {
         self.timing.time_warp + self.pending.map_or(0, |t| t.time_warp)
     }
@@ -121,6 +133,7 @@ impl Segment {
     #[inline(always)]
     pub fn then(&self, m: &Model, next: &Segment) -> Segment {
         let load = self.load + next.load;
+        let groups = self.groups + next.groups;
         if next.first == NOWHERE {
             let pending = match (self.pending, next.pending) {
                 (Some(a), Some(b)) => Some(a.then(&b, 0)),
@@ -128,6 +141,7 @@ impl Segment {
             };
             return Segment {
                 load,
+                groups,
                 pending,
                 ..*self
             };
@@ -140,6 +154,7 @@ impl Segment {
         if self.first == NOWHERE {
             return Segment {
                 load,
+                groups,
                 timing: arriving,
                 cost: self.cost + next.cost,
                 ..*next
@@ -151,6 +166,7 @@ impl Segment {
             last: next.last,
             cost: self.cost + next.cost + m.cost(from, to),
             load,
+            groups,
             timing: self.timing.then(&arriving, m.time(from, to)),
             pending: next.pending,
         }
@@ -179,6 +195,7 @@ mod tests {
             required: true,
             prize: 0,
             placeless: false,
+            group: 0,
         };
         Model {
             depots: 1,
@@ -190,11 +207,13 @@ mod tests {
                 late: 1000,
                 capacity: 10,
                 fixed_cost: 0,
+                group: 0,
             }],
             time: cost.clone(),
             cost,
             coords: None,
             allowed: vec![],
+            foreign_cost: 0,
         }
     }
 
@@ -263,6 +282,7 @@ mod tests {
                 required: true,
                 prize: 0,
                 placeless: true,
+                group: 0,
             });
         }
         let n = m.places();

@@ -15,7 +15,7 @@ pub struct Penalties {
 pub struct Solution {
     /// Per vehicle, the places of the clients it visits.
     pub routes: Vec<Vec<u32>>,
-    /// Arc costs, fixed costs of the vehicles used and prizes of the optional clients left out.
+    /// Arc costs, fixed costs of the vehicles used, costs of serving other groups' clients, prizes of the optional clients left out.
     pub cost: i64,
     pub excess_load: i64,
     pub time_warp: i64,
@@ -40,7 +40,9 @@ impl Solution {
                 continue;
             }
             let seg = route_segment(m, v, route);
-            cost += seg.cost + m.vehicles[v].fixed_cost;
+            cost += seg.cost
+                + m.vehicles[v].fixed_cost
+                + m.foreign_cost * seg.foreign(m.vehicles[v].group);
             excess_load += (seg.load - m.vehicles[v].capacity).max(0);
             time_warp += seg.time_warp();
             for (k, &p) in route.iter().enumerate() {

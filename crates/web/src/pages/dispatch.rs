@@ -96,18 +96,32 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
         .await
         .unwrap_or_default()
         .items;
-    let stores: Vec<(i64, String)> = all_units
+    let mut stores: Vec<(i64, String)> = all_units
         .iter()
         .filter(|u| u.kind == OrgKind::Store)
         .map(|u| (u.id, u.name.clone()))
         .collect();
+    let everything = org_units::all(&s.app.db).await.unwrap_or_default();
+    // Head office and regions plan all their stores' day together.
+    for u in all_units.iter().filter(|u| u.kind != OrgKind::Store) {
+        let below = subtree(&everything, u.id);
+        let count = everything
+            .iter()
+            .filter(|x| x.kind == OrgKind::Store && below.contains(&x.id))
+            .count();
+        if count >= 2 {
+            stores.push((
+                u.id,
+                format!("{} · {}", u.name, p.t.t("dispatch.all_stores")),
+            ));
+        }
+    }
     let store = q
         .store
         .filter(|id| stores.iter().any(|s| s.0 == *id))
         .or_else(|| stores.first().map(|s| s.0))
         .unwrap_or(p.actor.user.org_unit_id);
     let date = q.date.unwrap_or_else(|| s.app.today());
-    let everything = org_units::all(&s.app.db).await.unwrap_or_default();
     let units = subtree(&everything, store);
     let tz = s.app.settings.time_zone;
     let from = s.app.day_start(date);
@@ -318,6 +332,14 @@ impl PlanPartial {
     /// The local time shown for an order of the plan.
     fn local(&self, order: &i64) -> &str {
         self.local.get(order).map(String::as_str).unwrap_or("")
+    }
+
+    /// Whether the plan covers the technicians of more than one store.
+    fn several_stores(&self) -> bool {
+        self.plan
+            .routes
+            .iter()
+            .any(|r| r.store_name != self.plan.routes[0].store_name)
     }
 
     fn pinned(&self, order: &i64, technician: &i64) -> bool {
