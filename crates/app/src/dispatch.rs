@@ -268,7 +268,7 @@ async fn inputs(
     let units = subtree(&all_units, store_id);
     let stores: Vec<(i64, String)> = all_units
         .iter()
-        .filter(|u| units.contains(&u.id))
+        .filter(|u| u.kind == shouhou_domain::OrgKind::Store && units.contains(&u.id))
         .map(|u| (u.id, u.name.clone()))
         .collect();
     let techs = store::technicians_on(&app.db, &units, date).await?;
@@ -334,7 +334,11 @@ async fn inputs(
                     .then(|| on_shift(o.technician_id))
                     .flatten()
                     .map(tech_key),
-                store: Some(o.org_unit_id.to_string()),
+                // An order of head office or a region belongs to no store.
+                store: stores
+                    .iter()
+                    .any(|x| x.0 == o.org_unit_id)
+                    .then(|| o.org_unit_id.to_string()),
             },
         )
     }) {

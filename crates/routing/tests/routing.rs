@@ -343,6 +343,50 @@ fn breaks_and_pins_hold_and_a_repeatable_plan_is_the_same_twice() {
 }
 
 #[test]
+fn a_job_crosses_to_another_store_only_when_that_saves_a_quarter_hour() {
+    // a (store 1) at the depot, b (store 2) 5.5 km north. Both jobs are store 1's.
+    let mut a = tech("a", &["washing"], t(1, 0), t(9, 0));
+    a.store = Some("1".into());
+    let mut b = tech("b", &["washing"], t(1, 0), t(9, 0));
+    b.start = near(0.05);
+    b.store = Some("2".into());
+    let mut far = job("far", near(0.05), 30, "washing");
+    far.store = Some("1".into());
+    let mut close = job("close", near(0.004), 30, "washing");
+    close.store = Some("1".into());
+    // Without stores the nearest technician would take each; with them, `far` (34 minutes
+    // of driving for a, none for b) crosses, `close` (2 minutes for a, 30 for b) does not.
+    let p = plan(
+        &[a.clone(), b.clone()],
+        &[far.clone(), close.clone()],
+        &TravelModel::default(),
+        &opts_for(Search::Hgs),
+    )
+    .unwrap();
+    let on = |id: &str| {
+        p.routes
+            .iter()
+            .find(|r| r.stops.iter().any(|s| s.job_id == id))
+            .map(|r| r.technician_id.clone())
+    };
+    assert_eq!(on("far").as_deref(), Some("b"));
+    assert_eq!(on("close").as_deref(), Some("a"));
+    // b 2.5 km from the job, a 3 km: crossing would save about 3 minutes, so a goes.
+    let mut mid = job("mid", near(0.027), 30, "washing");
+    mid.store = Some("1".into());
+    b.start = near(0.05);
+    let p = plan(
+        &[a, b],
+        &[mid],
+        &TravelModel::default(),
+        &opts_for(Search::Hgs),
+    )
+    .unwrap();
+    assert_eq!(p.routes.len(), 1);
+    assert_eq!(p.routes[0].technician_id, "a");
+}
+
+#[test]
 fn greedy_sends_the_nearest_free_technician_with_the_skill() {
     let techs = [
         tech("x", &["washing"], t(1, 0), t(9, 0)),

@@ -890,6 +890,89 @@ db_test!(openapi_health_and_metrics, |db: Db| async move {
     assert!(m.contains("shouhou_http_requests_total{class=\"2xx\"}"));
 });
 
+db_test!(head_office_plans_its_stores_together, |db: Db| async move {
+    let (app, _) = test_app(db);
+    let f = seed(&app).await;
+    shouhou_testkit::fixture::test_day_shift(&app, &f, f.tech_a_id).await;
+    shouhou_testkit::fixture::test_day_shift(&app, &f, f.tech_b_id).await;
+    // Store B's technician can repair fridges too, from the same start.
+    shouhou_app::org::update_technician(
+        &app,
+        &f.admin,
+        f.tech_b_id,
+        None,
+        shouhou_app::org::TechnicianPatch {
+            org_unit_id: None,
+            skills: Some(vec![
+                shouhou_domain::Category::Copier,
+                shouhou_domain::Category::Refrigeration,
+            ]),
+            start_address: None,
+            start_lat: None,
+            start_lng: None,
+            active: None,
+            senior: None,
+        },
+    )
+    .await
+    .unwrap();
+    let s = spawn_app(app).await;
+    let (http, _) = bearer(&s, "dispatcher1").await;
+    let mut ids = vec![];
+    for _ in 0..3 {
+        let r: Value = http
+            .post(format!("{}/api/v1/work-orders", s.base))
+            .json(&booked_order_body(f.customer, f.device))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(r["id"].as_i64().unwrap());
+    }
+    // Head office's plan covers both stores' technicians; the orders are store A's.
+    let plan_with = |pins: Value| {
+        let http = http.clone();
+        let url = format!("{}/api/v1/dispatch/plans", s.base);
+        let body = json!({"store_id": f.hq, "date": "2026-03-10", "seconds": 1, "pins": pins});
+        async move {
+            let r = http.post(url).json(&body).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::CREATED);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let plan = plan_with(json!([])).await;
+    let routes = plan["routes"].as_array().unwrap();
+    assert_eq!(routes.len(), 2, "{plan}");
+    let route = |tech: i64| routes.iter().find(|r| r["technician_id"] == tech).unwrap();
+    let (ra, rb) = (route(f.tech_a_id), route(f.tech_b_id));
+    assert_ne!(ra["store_name"], rb["store_name"]);
+    assert!(!ra["store_name"].as_str().unwrap().is_empty());
+    // Store A's technician has time for its three orders: none crosses.
+    assert_eq!(ra["stops"].as_array().unwrap().len(), 3, "{plan}");
+    assert_eq!(rb["stops"], json!([]));
+    assert!(ra["stops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s.get("other_store").is_none()));
+    // Pinned to store B's technician, an order shows the store it came from.
+    let plan = plan_with(json!([{"work_order_id": ids[0], "technician_id": f.tech_b_id}])).await;
+    let routes = plan["routes"].as_array().unwrap();
+    let rb = routes
+        .iter()
+        .find(|r| r["technician_id"] == f.tech_b_id)
+        .unwrap();
+    let ra = routes
+        .iter()
+        .find(|r| r["technician_id"] == f.tech_a_id)
+        .unwrap();
+    assert_eq!(rb["stops"].as_array().unwrap().len(), 1, "{plan}");
+    assert_eq!(rb["stops"][0]["work_order_id"], ids[0]);
+    assert_eq!(rb["stops"][0]["other_store"], ra["store_name"]);
+});
+
 db_test!(dispatch_plan_commit_and_insert, |db: Db| async move {
     let (app, _) = test_app(db);
     let f = seed(&app).await;

@@ -76,12 +76,13 @@ fn build(techs: &[Technician], jobs: &[Job], travel: &TravelModel) -> Result<Day
         .zip(&durations)
         .map(|(d, t)| 100 * d + t)
         .collect();
-    // Stores, when several are planned together.
+    // Stores, when several are planned together ("" for a job or technician of none: such a
+    // job costs the crossing with every technician, so it has no preference).
     let mut stores: Vec<&str> = vec![];
     for s in techs
         .iter()
-        .filter_map(|t| t.store.as_deref())
-        .chain(jobs.iter().filter_map(|j| j.store.as_deref()))
+        .map(|t| t.store.as_deref().unwrap_or(""))
+        .chain(jobs.iter().map(|j| j.store.as_deref().unwrap_or("")))
     {
         if !stores.contains(&s) {
             stores.push(s);
@@ -95,9 +96,8 @@ fn build(techs: &[Technician], jobs: &[Job], travel: &TravelModel) -> Result<Day
         )));
     }
     let group = |s: &Option<String>| {
-        s.as_deref()
-            .and_then(|s| stores.iter().position(|x| *x == s))
-            .unwrap_or(0) as u8
+        let key = s.as_deref().unwrap_or("");
+        stores.iter().position(|x| *x == key).unwrap_or(0) as u8
     };
     // The cost of driving CROSSING_SECS, at the matrix's mean cost per second of travel.
     let (sum_cost, sum_time) = (cost.iter().sum::<i64>(), durations.iter().sum::<i64>());
