@@ -957,6 +957,10 @@ db_test!(head_office_plans_its_stores_together, |db: Db| async move {
         .unwrap()
         .iter()
         .all(|s| s.get("other_store").is_none()));
+    // Planned again with nothing changed: the same day.
+    let again = plan_with(json!([])).await;
+    assert_eq!(again["routes"], plan["routes"]);
+    assert_ne!(again["id"], plan["id"]);
     // Pinned to store B's technician, an order shows the store it came from.
     let plan = plan_with(json!([{"work_order_id": ids[0], "technician_id": f.tech_b_id}])).await;
     let routes = plan["routes"].as_array().unwrap();

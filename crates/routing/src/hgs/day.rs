@@ -221,11 +221,9 @@ pub fn plan(
         },
         // A second late may cost as much as a job left out.
         max_penalty: (day.prize as f64).max(100_000.0),
-        time_limit: if opts.repeatable {
-            None
-        } else {
-            Some(Duration::from_secs(opts.max_seconds.unwrap_or(5) as u64))
-        },
+        // A repeatable run stops after its iterations, the time being only a safety cap: the
+        // same day gives the same plan as long as they finish within it.
+        time_limit: Some(Duration::from_secs(opts.max_seconds.unwrap_or(5) as u64)),
         max_iterations: if opts.repeatable {
             Some(opts.max_generations.unwrap_or(3000))
         } else {

@@ -62,11 +62,14 @@ pub struct LocalSearch<'m> {
     order: Vec<u32>,
     modified: Vec<usize>,
     tested: Vec<usize>,
+    /// Whether SWAP* runs, and per route when it last tried it against the others.
+    swap_star: bool,
+    swap_tested: Vec<usize>,
     moves: usize,
 }
 
 impl<'m> LocalSearch<'m> {
-    pub fn new(m: &'m Model, neighbours: Vec<Vec<u32>>) -> Self {
+    pub fn new(m: &'m Model, neighbours: Vec<Vec<u32>>, swap_star: bool) -> Self {
         let routes = (0..m.vehicles.len())
             .map(|v| Route {
                 v,
@@ -93,6 +96,8 @@ impl<'m> LocalSearch<'m> {
             order: (0..n as u32).map(|c| c + m.depots as u32).collect(),
             modified: vec![0; m.vehicles.len()],
             tested: vec![0; n],
+            swap_star,
+            swap_tested: vec![0; m.vehicles.len()],
             moves: 0,
         }
     }
@@ -107,6 +112,7 @@ impl<'m> LocalSearch<'m> {
         self.moves = 1;
         self.modified.iter_mut().for_each(|x| *x = 0);
         self.tested.iter_mut().for_each(|x| *x = 0);
+        self.swap_tested.iter_mut().for_each(|x| *x = 0);
         let mut first = true;
         loop {
             let mut improved = false;
@@ -138,6 +144,9 @@ impl<'m> LocalSearch<'m> {
                 if self.remove_optional(u) || self.move_to_empty_route(u) {
                     improved = true;
                 }
+            }
+            if self.swap_star && self.swap_star_pass(first) {
+                improved = true;
             }
             first = false;
             if !improved {
@@ -561,6 +570,175 @@ impl<'m> LocalSearch<'m> {
         self.touched(ru, rv);
     }
 
+    /// SWAP* (Vidal 2022) over the pairs of routes whose sectors overlap and that changed
+    /// since they were last tried.
+    fn swap_star_pass(&mut self, first: bool) -> bool {
+        let mut improved = false;
+        let nr = self.routes.len();
+        let sectors: Vec<Option<(f64, f64)>> = (0..nr).map(|r| self.sector(r)).collect();
+        for r1 in 0..nr {
+            if self.routes[r1].clients() == 0 {
+                continue;
+            }
+            let last = self.swap_tested[r1];
+            self.swap_tested[r1] = self.moves;
+            for r2 in r1 + 1..nr {
+                if self.routes[r2].clients() == 0
+                    || (!first && self.modified[r1].max(self.modified[r2]) <= last)
+                    || !overlap(sectors[r1], sectors[r2])
+                {
+                    continue;
+                }
+                if self.swap_star(r1, r2) {
+                    improved = true;
+                }
+            }
+        }
+        improved
+    }
+
+    /// The polar sector (start angle, width) of a route's clients around its start.
+    fn sector(&self, r: usize) -> Option<(f64, f64)> {
+        let xy = self.m.coords.as_ref()?;
+        let route = &self.routes[r];
+        let (sx, sy) = xy[route.visits[0] as usize];
+        let mut angles: Vec<f64> = route.visits[1..route.visits.len() - 1]
+            .iter()
+            .filter(|&&p| !self.m.client(p as usize).placeless)
+            .map(|&p| {
+                let (x, y) = xy[p as usize];
+                (y - sy).atan2(x - sx)
+            })
+            .collect();
+        if angles.is_empty() {
+            return None;
+        }
+        angles.sort_by(f64::total_cmp);
+        // The sector is the circle less its largest empty gap.
+        let tau = std::f64::consts::TAU;
+        let (mut gap, mut start) = (angles[0] + tau - angles[angles.len() - 1], angles[0]);
+        for w in angles.windows(2) {
+            if w[1] - w[0] > gap {
+                gap = w[1] - w[0];
+                start = w[1];
+            }
+        }
+        Some((start, tau - gap))
+    }
+
+    /// Exchanges a client of `r1` with one of `r2`, each inserted at its best place in the
+    /// other route (not necessarily the other's old place). Candidates are judged by removal
+    /// and insertion costs computed apart, the best one exactly.
+    fn swap_star(&mut self, r1: usize, r2: usize) -> bool {
+        let m = self.m;
+        // Best three places to insert each client of one route into the other.
+        let top3 = |from: usize, into: usize| -> Vec<[(f64, usize); 3]> {
+            let (a, b) = (&self.routes[from], &self.routes[into]);
+            (1..=a.clients())
+                .map(|i| {
+                    let u = a.visits[i] as usize;
+                    let mut best = [(f64::INFINITY, usize::MAX); 3];
+                    if !m.may_serve(b.v, u) || m.client(u).placeless {
+                        return best;
+                    }
+                    let seg = a.nodes[i];
+                    for j in 0..=b.clients() {
+                        let s = b.prefix[j].then(m, &seg).then(m, &b.suffix[j + 1]);
+                        let d = self.cost_of(into, &s, true) - b.cost;
+                        if d < best[2].0 {
+                            best[2] = (d, j);
+                            best.sort_by(|x, y| x.0.total_cmp(&y.0));
+                        }
+                    }
+                    best
+                })
+                .collect()
+        };
+        let ins12 = top3(r1, r2);
+        let ins21 = top3(r2, r1);
+        let removal = |r: usize| -> Vec<f64> {
+            let route = &self.routes[r];
+            (1..=route.clients())
+                .map(|i| {
+                    let s = route.prefix[i - 1].then(m, &route.suffix[i + 1]);
+                    self.cost_of(r, &s, route.clients() > 1) - route.cost
+                })
+                .collect()
+        };
+        let (rem1, rem2) = (removal(r1), removal(r2));
+        let (a, b) = (&self.routes[r1], &self.routes[r2]);
+        // Where `u` (position `i` of `into`'s partner) goes in `into`, `v` at position `j`
+        // leaving: the best of the three not next to `v`, or `v`'s own place.
+        let place =
+            |into: &Route, into_r: usize, best: &[(f64, usize); 3], u_seg: &Segment, j: usize| {
+                let s = into.prefix[j - 1]
+                    .then(m, u_seg)
+                    .then(m, &into.suffix[j + 1]);
+                let mut choice = (self.cost_of(into_r, &s, true) - into.cost, j - 1, true);
+                for &(d, p) in best {
+                    if p != usize::MAX && p != j - 1 && p != j && d < choice.0 {
+                        choice = (d, p, false);
+                    }
+                }
+                choice
+            };
+        let mut best: Option<(f64, usize, usize, usize, usize)> = None;
+        for i in 1..=a.clients() {
+            if ins12[i - 1][0].1 == usize::MAX {
+                continue;
+            }
+            for j in 1..=b.clients() {
+                if ins21[j - 1][0].1 == usize::MAX {
+                    continue;
+                }
+                let (du, pu, in_place_u) = place(b, r2, &ins12[i - 1], &a.nodes[i], j);
+                let (dv, pv, in_place_v) = place(a, r1, &ins21[j - 1], &b.nodes[j], i);
+                // Inserting in the other's place already counts its removal.
+                let d = du
+                    + dv
+                    + if in_place_u { 0.0 } else { rem2[j - 1] }
+                    + if in_place_v { 0.0 } else { rem1[i - 1] };
+                if d < -EPS && best.is_none_or(|x| d < x.0) {
+                    best = Some((d, i, j, pu, pv));
+                }
+            }
+        }
+        let Some((_, i, j, pu, pv)) = best else {
+            return false;
+        };
+        // The exact change: both routes rebuilt.
+        let build = |route: &Route, out: usize, inserted: u32, after: usize| -> Vec<u32> {
+            let mut v = Vec::with_capacity(route.visits.len());
+            for (k, &p) in route.visits.iter().enumerate() {
+                if k != out {
+                    v.push(p);
+                }
+                if k == after {
+                    v.push(inserted);
+                }
+            }
+            v
+        };
+        let new1 = build(a, i, b.visits[j], pv);
+        let new2 = build(b, j, a.visits[i], pu);
+        let cost = |r: usize, visits: &[u32]| {
+            let clients = &visits[1..visits.len() - 1];
+            let seg = super::solution::route_segment(m, self.routes[r].v, clients);
+            penalised(m, &self.pen, self.routes[r].v, &seg, !clients.is_empty())
+        };
+        let before = a.cost + b.cost;
+        let after = cost(r1, &new1) + cost(r2, &new2);
+        if after - before < -EPS {
+            self.routes[r1].visits = new1;
+            self.routes[r2].visits = new2;
+            self.update(r1);
+            self.update(r2);
+            self.touched(r1, r2);
+            return true;
+        }
+        false
+    }
+
     /// The cost of putting client `u` after position `j` of route `r` (None if not allowed).
     fn insert_delta(&self, u: usize, r: usize, j: usize) -> Option<f64> {
         let route = &self.routes[r];
@@ -644,6 +822,15 @@ impl<'m> LocalSearch<'m> {
         }
         false
     }
+}
+
+/// Whether two polar sectors (start, width) overlap; unknown ones always do.
+fn overlap(a: Option<(f64, f64)>, b: Option<(f64, f64)>) -> bool {
+    let (Some((a0, wa)), Some((b0, wb))) = (a, b) else {
+        return true;
+    };
+    let tau = std::f64::consts::TAU;
+    (b0 - a0).rem_euclid(tau) <= wa || (a0 - b0).rem_euclid(tau) <= wb
 }
 
 /// A route's penalised cost: arc costs, the fixed cost when used, the cost of serving other

@@ -52,6 +52,9 @@ pub struct Params {
     pub penalty_every: usize,
     /// Penalties rise no higher than this.
     pub max_penalty: f64,
+    /// Also run SWAP* (Vidal 2022) in the local search. Off: on the 400-customer instances at
+    /// 10 s it did worse (docs/BENCHMARKS.md), the time going to fewer children.
+    pub swap_star: bool,
 }
 
 impl Default for Params {
@@ -69,6 +72,7 @@ impl Default for Params {
             target_feasible: 0.2,
             penalty_every: 100,
             max_penalty: 100_000.0,
+            swap_star: false,
         }
     }
 }
@@ -255,7 +259,7 @@ pub fn solve(m: &Model, p: &Params) -> Result<Outcome, String> {
         m,
         p: p.clone(),
         rng: StdRng::seed_from_u64(p.seed),
-        ls: LocalSearch::new(m, neighbours(m, p.neighbours)),
+        ls: LocalSearch::new(m, neighbours(m, p.neighbours), p.swap_star),
         pop: Population::new(p.population),
         pen: initial_penalties(m),
         load_ok: vec![],

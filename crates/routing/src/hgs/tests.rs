@@ -208,7 +208,11 @@ fn finds_the_optimum_of_small_problems() {
     for seed in 0..30 {
         let m = random_model(seed, 6, 3);
         let Some(best) = optimum(&m) else { continue };
-        let out = solve(&m, &params(seed, 1000)).unwrap();
+        let p = Params {
+            swap_star: seed.is_multiple_of(3),
+            ..params(seed, 1000)
+        };
+        let out = solve(&m, &p).unwrap();
         assert!(
             out.best.is_feasible(),
             "seed {seed}: nothing feasible found"
@@ -239,7 +243,11 @@ fn larger_problems_stay_consistent() {
     // builds); here many moves of every kind run on problems with every feature.
     for seed in 0..4 {
         let m = random_model(100 + seed, 60, 8);
-        let out = solve(&m, &params(seed, 150)).unwrap();
+        let with_swap_star = Params {
+            swap_star: seed.is_multiple_of(2),
+            ..params(seed, 150)
+        };
+        let out = solve(&m, &with_swap_star).unwrap();
         assert_consistent(&m, &out.best);
     }
 }
