@@ -211,25 +211,82 @@ pub fn plan(
     opts: &SolveOptions,
 ) -> Result<Plan, RoutingError> {
     let day = build(techs, jobs, travel)?;
-    let params = Params {
-        seed: if opts.repeatable {
-            1
-        } else {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |d| d.as_nanos() as u64)
-        },
+    let seed = if opts.repeatable {
+        1
+    } else {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64)
+    };
+    let seconds = opts.max_seconds.unwrap_or(5) as f64;
+    let iterations = if opts.repeatable {
+        Some(opts.max_generations.unwrap_or(3000))
+    } else {
+        opts.max_generations
+    };
+    let params = |share: f64| Params {
+        seed,
         // A second late may cost as much as a job left out.
         max_penalty: (day.prize as f64).max(100_000.0),
         // A repeatable run stops after its iterations, the time being only a safety cap: the
         // same day gives the same plan as long as they finish within it.
-        time_limit: Some(Duration::from_secs(opts.max_seconds.unwrap_or(5) as u64)),
-        max_iterations: if opts.repeatable {
-            Some(opts.max_generations.unwrap_or(3000))
-        } else {
-            opts.max_generations
-        },
+        time_limit: Some(Duration::from_secs_f64(seconds * share)),
+        max_iterations: iterations.map(|k| ((k as f64 * share) as usize).max(1)),
         ..Params::default()
+    };
+    // Several stores: each store's day is planned alone first (half the time, shared out),
+    // and the search over all of them starts from those plans, so it is never worse than
+    // planning each store alone.
+    let stores: Vec<&str> = {
+        let mut v: Vec<&str> = techs.iter().filter_map(|t| t.store.as_deref()).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let mut start = vec![vec![]; techs.len()];
+    let whole_share = if stores.len() > 1 {
+        let share = 0.5 / stores.len() as f64;
+        for store in &stores {
+            let mine: Vec<usize> = (0..techs.len())
+                .filter(|&v| techs[v].store.as_deref() == Some(*store))
+                .collect();
+            let sub_techs: Vec<Technician> = mine.iter().map(|&v| techs[v].clone()).collect();
+            // The store's jobs, but those pinned to another store's technician.
+            let theirs: Vec<usize> = (0..jobs.len())
+                .filter(|&j| {
+                    jobs[j].store.as_deref() == Some(*store)
+                        && jobs[j]
+                            .pinned_to
+                            .as_ref()
+                            .is_none_or(|p| sub_techs.iter().any(|t| &t.id == p))
+                })
+                .collect();
+            if theirs.is_empty() {
+                continue;
+            }
+            let sub_jobs: Vec<Job> = theirs.iter().map(|&j| jobs[j].clone()).collect();
+            let sub = build(&sub_techs, &sub_jobs, travel)?;
+            let out = solve(&sub.model, &params(share)).map_err(RoutingError::Solver)?;
+            for (k, visits) in out.best.routes.iter().enumerate() {
+                // Jobs only: the search puts the breaks back first thing.
+                start[mine[k]] = visits
+                    .iter()
+                    .filter_map(|&p| sub.job_of[p as usize - sub.model.depots])
+                    .map(|j| (day.model.depots + theirs[j]) as u32)
+                    .collect();
+            }
+        }
+        0.5
+    } else {
+        1.0
+    };
+    let params = Params {
+        start_from: if stores.len() > 1 {
+            vec![start]
+        } else {
+            vec![]
+        },
+        ..params(whole_share)
     };
     let out = solve(&day.model, &params).map_err(RoutingError::Solver)?;
     if !out.best.is_feasible() {

@@ -52,6 +52,8 @@ pub struct Params {
     pub penalty_every: usize,
     /// Penalties rise no higher than this.
     pub max_penalty: f64,
+    /// Solutions to start from (each vehicle's client places), besides random ones.
+    pub start_from: Vec<Vec<Vec<u32>>>,
     /// Also run SWAP* (Vidal 2022) in the local search. Off: on the 400-customer instances at
     /// 10 s it did worse (docs/BENCHMARKS.md), the time going to fewer children.
     pub swap_star: bool,
@@ -73,6 +75,7 @@ impl Default for Params {
             penalty_every: 100,
             max_penalty: 100_000.0,
             swap_star: false,
+            start_from: vec![],
         }
     }
 }
@@ -278,6 +281,11 @@ pub fn solve(m: &Model, p: &Params) -> Result<Outcome, String> {
             s.educate(&r);
         }
     };
+    for routes in &p.start_from {
+        let given = Solution::new(m, routes.clone());
+        s.consider(&given);
+        s.educate(&given);
+    }
     fill(&mut s, p.initial, iterations);
     while !out_of_budget(iterations) {
         iterations += 1;
