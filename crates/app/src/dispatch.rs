@@ -308,40 +308,46 @@ async fn inputs(
     let on_shift = |t: Option<i64>| t.filter(|t| techs.iter().any(|x| x.id == *t));
     let mut jobs = Vec::new();
     let mut backlog = Vec::new();
-    for (o, job) in orders.iter().map(|o| {
-        (
-            o,
-            routing::Job {
-                id: o.id.to_string(),
-                location: routing::Point {
-                    lat: o.lat,
-                    lng: o.lng,
+    // An order accepted by a technician who is not working that day stays theirs: it is not the
+    // day's to plan.
+    for (o, job) in orders
+        .iter()
+        .filter(|o| o.status != "accepted" || on_shift(o.technician_id).is_some())
+        .map(|o| {
+            (
+                o,
+                routing::Job {
+                    id: o.id.to_string(),
+                    location: routing::Point {
+                        lat: o.lat,
+                        lng: o.lng,
+                    },
+                    service_secs: service_minutes(&o.kind) * 60,
+                    // The appointment; an urgent order without one must be reached by its arrive-by
+                    // deadline (the planner leaves it unassigned, "outside windows", if nobody can).
+                    window: match (o.appointment_start, o.appointment_end) {
+                        (Some(a), Some(b)) => Some((a.max(from), b.min(to))),
+                        _ if o.priority == "urgent" && o.arrive_by > from && o.arrive_by < to => {
+                            Some((from, o.arrive_by))
+                        }
+                        _ => None,
+                    },
+                    skill: o.category.clone(),
+                    urgent: o.priority == "urgent" || o.arrive_by < to,
+                    // An order its technician accepted stays with them.
+                    pinned_to: (o.status == "accepted")
+                        .then(|| on_shift(o.technician_id))
+                        .flatten()
+                        .map(tech_key),
+                    // An order of head office or a region belongs to no store.
+                    store: stores
+                        .iter()
+                        .any(|x| x.0 == o.org_unit_id)
+                        .then(|| o.org_unit_id.to_string()),
                 },
-                service_secs: service_minutes(&o.kind) * 60,
-                // The appointment; an urgent order without one must be reached by its arrive-by
-                // deadline (the planner leaves it unassigned, "outside windows", if nobody can).
-                window: match (o.appointment_start, o.appointment_end) {
-                    (Some(a), Some(b)) => Some((a.max(from), b.min(to))),
-                    _ if o.priority == "urgent" && o.arrive_by > from && o.arrive_by < to => {
-                        Some((from, o.arrive_by))
-                    }
-                    _ => None,
-                },
-                skill: o.category.clone(),
-                urgent: o.priority == "urgent" || o.arrive_by < to,
-                // An order its technician accepted stays with them.
-                pinned_to: (o.status == "accepted")
-                    .then(|| on_shift(o.technician_id))
-                    .flatten()
-                    .map(tech_key),
-                // An order of head office or a region belongs to no store.
-                store: stores
-                    .iter()
-                    .any(|x| x.0 == o.org_unit_id)
-                    .then(|| o.org_unit_id.to_string()),
-            },
-        )
-    }) {
+            )
+        })
+    {
         // The day's jobs: appointments that day, urgent orders and those due by its end (or
         // already accepted); the rest wait in the backlog.
         let due = o.appointment_start.is_some()

@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::model::{Client, Model, Vehicle};
-use super::{solve, Params};
+use super::{solve, Params, Penalties};
 use crate::{
     precheck, Job, Plan, Route, RoutingError, SolveOptions, Stop, Technician, TravelModel,
     Unassigned, UnassignedReason,
@@ -31,6 +31,8 @@ struct Day {
     metres: Vec<i64>,
     /// The job of each client, `None` for a break.
     job_of: Vec<Option<usize>>,
+    /// Each break's technician and its number among theirs, after the jobs.
+    break_of: Vec<(usize, usize)>,
 }
 
 fn build(techs: &[Technician], jobs: &[Job], travel: &TravelModel) -> Result<Day, RoutingError> {
@@ -55,11 +57,11 @@ fn build(techs: &[Technician], jobs: &[Job], travel: &TravelModel) -> Result<Day
         .collect();
     // A break that cannot be taken within the shift is left out (as the shift allows no
     // work around it anyway).
-    let breaks: Vec<(usize, &crate::Break)> = techs
+    let breaks: Vec<(usize, usize, &crate::Break)> = techs
         .iter()
         .enumerate()
-        .flat_map(|(v, t)| t.breaks.iter().map(move |b| (v, b)))
-        .filter(|(v, b)| {
+        .flat_map(|(v, t)| t.breaks.iter().enumerate().map(move |(k, b)| (v, k, b)))
+        .filter(|(v, _, b)| {
             let t = &techs[*v];
             b.earliest.max(t.shift_start) + chrono::Duration::seconds(b.duration_secs)
                 <= t.shift_end
@@ -146,7 +148,7 @@ fn build(techs: &[Technician], jobs: &[Job], travel: &TravelModel) -> Result<Day
             );
         }
     }
-    for (v, b) in &breaks {
+    for (v, _, b) in &breaks {
         clients.push(Client {
             service: b.duration_secs,
             early: secs(b.earliest),
@@ -190,6 +192,7 @@ fn build(techs: &[Technician], jobs: &[Job], travel: &TravelModel) -> Result<Day
         origin,
         metres: distances,
         job_of,
+        break_of: breaks.iter().map(|(v, k, _)| (*v, *k)).collect(),
     })
 }
 
@@ -226,6 +229,12 @@ pub fn plan(
     };
     let params = |share: f64| Params {
         seed,
+        // Ten minutes late cost as much as a job left out: the search stays near feasible
+        // plans, which are the only ones a dispatcher can use.
+        initial_penalties: Some(Penalties {
+            load: 1.0,
+            time_warp: day.prize as f64 / 600.0,
+        }),
         // A second late may cost as much as a job left out.
         max_penalty: (day.prize as f64).max(100_000.0),
         // A repeatable run stops after its iterations, the time being only a safety cap: the
@@ -267,12 +276,21 @@ pub fn plan(
             let sub_jobs: Vec<Job> = theirs.iter().map(|&j| jobs[j].clone()).collect();
             let sub = build(&sub_techs, &sub_jobs, travel)?;
             let out = solve(&sub.model, &params(share)).map_err(RoutingError::Solver)?;
+            let n_sub_jobs = sub_jobs.len();
             for (k, visits) in out.best.routes.iter().enumerate() {
-                // Jobs only: the search puts the breaks back first thing.
                 start[mine[k]] = visits
                     .iter()
-                    .filter_map(|&p| sub.job_of[p as usize - sub.model.depots])
-                    .map(|j| (day.model.depots + theirs[j]) as u32)
+                    .filter_map(|&p| {
+                        let c = p as usize - sub.model.depots;
+                        let full = match sub.job_of[c] {
+                            Some(j) => theirs[j],
+                            None => {
+                                let (v, b) = sub.break_of[c - n_sub_jobs];
+                                jobs.len() + day.break_of.iter().position(|x| *x == (mine[v], b))?
+                            }
+                        };
+                        Some((day.model.depots + full) as u32)
+                    })
                     .collect();
             }
         }

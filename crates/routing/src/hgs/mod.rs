@@ -52,6 +52,8 @@ pub struct Params {
     pub penalty_every: usize,
     /// Penalties rise no higher than this.
     pub max_penalty: f64,
+    /// Penalties to start with (else worked out from the matrices and demands).
+    pub initial_penalties: Option<Penalties>,
     /// Solutions to start from (each vehicle's client places), besides random ones.
     pub start_from: Vec<Vec<Vec<u32>>>,
     /// Also run SWAP* (Vidal 2022) in the local search. Off: on the 400-customer instances at
@@ -76,6 +78,7 @@ impl Default for Params {
             max_penalty: 100_000.0,
             swap_star: false,
             start_from: vec![],
+            initial_penalties: None,
         }
     }
 }
@@ -249,6 +252,42 @@ impl Search<'_> {
     }
 }
 
+/// Takes optional clients out of an infeasible solution, each time the one whose leaving
+/// lowers its time warp and excess load most, until it is feasible or none is left to take.
+fn drop_until_feasible(m: &Model, mut s: Solution) -> Solution {
+    while !s.is_feasible() {
+        let mut best: Option<(i64, usize, usize)> = None;
+        for (v, route) in s.routes.iter().enumerate() {
+            let seg = solution::route_segment(m, v, route);
+            let excess = |seg: &segment::Segment| {
+                seg.time_warp() + (seg.load - m.vehicles[v].capacity).max(0)
+            };
+            let now = excess(&seg);
+            if now == 0 {
+                continue;
+            }
+            for k in 0..route.len() {
+                if m.client(route[k] as usize).required {
+                    continue;
+                }
+                let mut rest = route.clone();
+                rest.remove(k);
+                let gain = now - excess(&solution::route_segment(m, v, &rest));
+                if best.is_none_or(|b| gain > b.0) {
+                    best = Some((gain, v, k));
+                }
+            }
+        }
+        let Some((_, v, k)) = best else {
+            return s;
+        };
+        let mut routes = s.routes;
+        routes[v].remove(k);
+        s = Solution::new(m, routes);
+    }
+    s
+}
+
 /// Runs the search until the time or iteration bound.
 pub fn solve(m: &Model, p: &Params) -> Result<Outcome, String> {
     m.validate()?;
@@ -264,7 +303,7 @@ pub fn solve(m: &Model, p: &Params) -> Result<Outcome, String> {
         rng: StdRng::seed_from_u64(p.seed),
         ls: LocalSearch::new(m, neighbours(m, p.neighbours), p.swap_star),
         pop: Population::new(p.population),
-        pen: initial_penalties(m),
+        pen: p.initial_penalties.unwrap_or_else(|| initial_penalties(m)),
         load_ok: vec![],
         time_ok: vec![],
         best: None,
@@ -303,7 +342,10 @@ pub fn solve(m: &Model, p: &Params) -> Result<Outcome, String> {
             fill(&mut s, p.population.min_size, iterations);
         }
     }
-    let best = s.best.take().ok_or("no solution")?;
+    let mut best = s.best.take().ok_or("no solution")?;
+    if !best.is_feasible() {
+        best = drop_until_feasible(m, best);
+    }
     Ok(Outcome {
         best,
         iterations,

@@ -251,3 +251,25 @@ fn larger_problems_stay_consistent() {
         assert_consistent(&m, &out.best);
     }
 }
+
+#[test]
+fn an_infeasible_plan_loses_optional_clients_until_it_is_feasible() {
+    let mut m = random_model(9, 30, 4);
+    m.allowed.clear();
+    for c in &mut m.clients {
+        c.required = false;
+    }
+    // Everyone on the first vehicle: far over its capacity and its clients' windows.
+    let all: Vec<u32> = (0..m.clients.len())
+        .map(|c| (c + m.depots) as u32)
+        .collect();
+    let mut routes = vec![vec![]; m.vehicles.len()];
+    routes[0] = all;
+    let s = Solution::new(&m, routes);
+    assert!(!s.is_feasible());
+    let fixed = drop_until_feasible(&m, s);
+    assert!(fixed.is_feasible());
+    assert!(!fixed.routes[0].is_empty(), "some clients fit");
+    assert!(fixed.routes[0].len() < m.clients.len());
+    assert_consistent(&m, &fixed);
+}
