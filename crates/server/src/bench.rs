@@ -778,6 +778,17 @@ fn day_jobs(
         .collect()
 }
 
+/// Prints rows of two figures and the change from the first to the second.
+fn compare(heads: (&str, &str), rows: &[(&str, f64, f64)]) {
+    println!("{:<34} {:>12} {:>12} {:>9}", "", heads.0, heads.1, "change");
+    for (label, a, b) in rows {
+        println!(
+            "{label:<34} {a:>12.2} {b:>12.2} {:>8.1}%",
+            if *a != 0.0 { 100.0 * (b - a) / a } else { 0.0 }
+        );
+    }
+}
+
 /// Each store's day planned alone against all of them at once (their jobs may cross to a
 /// neighbouring store's technician), on the demo's stores with each technician `scale` times.
 async fn chain_dispatch(
@@ -966,42 +977,36 @@ async fn chain_dispatch(
         );
     }
     let tech_days = (n_techs * days) as f64;
-    println!();
-    println!(
-        "{:<34} {:>12} {:>12} {:>9}",
-        "", "each alone", "all at once", "change"
-    );
-    let row = |label: &str, a: f64, b: f64| {
-        println!(
-            "{label:<34} {a:>12.2} {b:>12.2} {:>8.1}%",
-            if a != 0.0 { 100.0 * (b - a) / a } else { 0.0 }
-        );
-    };
-    row("jobs served", alone.served as f64, chain.served as f64);
-    row(
-        "jobs per technician-day",
-        alone.served as f64 / tech_days,
-        chain.served as f64 / tech_days,
-    );
-    row(
-        "travel minutes",
-        alone.travel_secs as f64 / 60.0,
-        chain.travel_secs as f64 / 60.0,
-    );
-    row(
-        "travel minutes per job",
-        alone.travel_secs as f64 / 60.0 / alone.served.max(1) as f64,
-        chain.travel_secs as f64 / 60.0 / chain.served.max(1) as f64,
-    );
-    row(
-        "SLA misses (urgent/appointment)",
-        alone.sla_misses as f64,
-        chain.sla_misses as f64,
-    );
-    row(
-        "planning seconds per day",
-        alone.secs / days as f64,
-        chain.secs / days as f64,
+    compare(
+        ("each alone", "all at once"),
+        &[
+            ("jobs served", alone.served as f64, chain.served as f64),
+            (
+                "jobs per technician-day",
+                alone.served as f64 / tech_days,
+                chain.served as f64 / tech_days,
+            ),
+            (
+                "travel minutes",
+                alone.travel_secs as f64 / 60.0,
+                chain.travel_secs as f64 / 60.0,
+            ),
+            (
+                "travel minutes per job",
+                alone.travel_secs as f64 / 60.0 / alone.served.max(1) as f64,
+                chain.travel_secs as f64 / 60.0 / chain.served.max(1) as f64,
+            ),
+            (
+                "SLA misses (urgent/appointment)",
+                alone.sla_misses as f64,
+                chain.sla_misses as f64,
+            ),
+            (
+                "planning seconds per day",
+                alone.secs / days as f64,
+                chain.secs / days as f64,
+            ),
+        ],
     );
     println!(
         "jobs crossing to another store's technician: {} of {} served ({:.1} %)",
@@ -1138,41 +1143,36 @@ async fn dispatch(
     ] {
         println!();
         println!("planner against {name}");
-        println!(
-            "{:<34} {:>12} {:>12} {:>9}",
-            "", "baseline", "planner", "change"
-        );
-        let row = |label: &str, a: f64, b: f64| {
-            println!(
-                "{label:<34} {a:>12.2} {b:>12.2} {:>8.1}%",
-                if a != 0.0 { 100.0 * (b - a) / a } else { 0.0 }
-            );
-        };
-        row("jobs served", base.served as f64, optimised.served as f64);
-        row(
-            "jobs per technician-day",
-            base.served as f64 / tech_days,
-            optimised.served as f64 / tech_days,
-        );
-        row(
-            "travel minutes",
-            base.travel_secs as f64 / 60.0,
-            optimised.travel_secs as f64 / 60.0,
-        );
-        row(
-            "travel minutes per job",
-            base.travel_secs as f64 / 60.0 / base.served.max(1) as f64,
-            optimised.travel_secs as f64 / 60.0 / optimised.served.max(1) as f64,
-        );
-        row(
-            "effective on-site share %",
-            100.0 * base.onsite_secs as f64 / base.shift_secs as f64,
-            100.0 * optimised.onsite_secs as f64 / optimised.shift_secs as f64,
-        );
-        row(
-            "SLA misses (urgent/appointment)",
-            base.sla_misses as f64,
-            optimised.sla_misses as f64,
+        compare(
+            ("baseline", "planner"),
+            &[
+                ("jobs served", base.served as f64, optimised.served as f64),
+                (
+                    "jobs per technician-day",
+                    base.served as f64 / tech_days,
+                    optimised.served as f64 / tech_days,
+                ),
+                (
+                    "travel minutes",
+                    base.travel_secs as f64 / 60.0,
+                    optimised.travel_secs as f64 / 60.0,
+                ),
+                (
+                    "travel minutes per job",
+                    base.travel_secs as f64 / 60.0 / base.served.max(1) as f64,
+                    optimised.travel_secs as f64 / 60.0 / optimised.served.max(1) as f64,
+                ),
+                (
+                    "effective on-site share %",
+                    100.0 * base.onsite_secs as f64 / base.shift_secs as f64,
+                    100.0 * optimised.onsite_secs as f64 / optimised.shift_secs as f64,
+                ),
+                (
+                    "SLA misses (urgent/appointment)",
+                    base.sla_misses as f64,
+                    optimised.sla_misses as f64,
+                ),
+            ],
         );
     }
     Ok(())

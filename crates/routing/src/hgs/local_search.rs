@@ -237,7 +237,6 @@ impl<'m> LocalSearch<'m> {
     /// touches is a place (no break) and no route is emptied or started: with the two routes'
     /// penalties it bounds the move's gain, so most moves are turned down after eight
     /// lookups (Vidal et al.'s filter).
-    #[allow(clippy::too_many_arguments)]
     fn arc_delta(
         &self,
         n: usize,
