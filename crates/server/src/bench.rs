@@ -36,9 +36,9 @@ pub enum What {
         /// Only instances whose name starts with this (e.g. C1, RC2).
         #[arg(long)]
         only: Option<String>,
-        /// Solver configuration: library, elitism, static-elitism, anneal or
-        /// anneal:START:END[:RESTART].
-        #[arg(long, default_value = "anneal")]
+        /// Solver configuration: hgs (our own search, the planner's), library, elitism,
+        /// static-elitism, anneal or anneal:START:END[:RESTART].
+        #[arg(long, default_value = "hgs")]
         search: shouhou_routing::Search,
         /// Stop each instance after this many generations instead of after --seconds (one
         /// thread, fixed seed; the search still adapts to operator timings, so runs differ a
@@ -77,8 +77,9 @@ pub enum What {
         seconds: usize,
         #[arg(long, default_value_t = 11)]
         seed: u64,
-        /// Solver configuration: library (the planner's), elitism, static-elitism, anneal.
-        #[arg(long, default_value = "library")]
+        /// Solver configuration: hgs (the planner's, our own search), library (vrp-core's),
+        /// elitism, static-elitism, anneal.
+        #[arg(long, default_value = "hgs")]
         search: shouhou_routing::Search,
     },
     /// Head office planning several stores' day at once against each store planning alone, on
