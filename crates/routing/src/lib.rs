@@ -239,6 +239,12 @@ pub fn solve_pragmatic(
     matrix: Matrix,
     opts: &SolveOptions,
 ) -> Result<ApiSolution, RoutingError> {
+    if opts.search == Search::Hgs {
+        // Our search has its own model (`hgs`); it never runs through vrp-core.
+        return Err(RoutingError::Input(
+            "the hybrid genetic search does not run on vrp-core's problem".into(),
+        ));
+    }
     let core = Arc::new(
         (problem, vec![matrix])
             .read_pragmatic()
@@ -280,7 +286,8 @@ pub fn solve_pragmatic(
             .prebuild()
             .map_err(|e| RoutingError::Solver(e.to_string()))?;
         let population: Option<vrp_core::solver::TargetPopulation> = match opts.search {
-            Search::Library | Search::Hgs => None,
+            Search::Library => None,
+            Search::Hgs => unreachable!("refused above"),
             Search::Elitism | Search::StaticElitism => Some(Box::new(
                 vrp_core::solver::create_elitism_population(core.goal.clone(), environment.clone()),
             )),
