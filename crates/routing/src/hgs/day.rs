@@ -22,20 +22,24 @@ const URGENT_WEIGHT: i64 = 20;
 /// A job served by another store's technician costs as much as this much driving.
 const CROSSING_SECS: i64 = 15 * 60;
 
-struct Day {
-    model: Model,
+pub(crate) struct Day {
+    pub(crate) model: Model,
     /// What leaving an ordinary job out costs.
     prize: i64,
     origin: DateTime<Utc>,
     /// Metres between places (the model's cost mixes them with seconds).
     metres: Vec<i64>,
     /// The job of each client, `None` for a break.
-    job_of: Vec<Option<usize>>,
+    pub(crate) job_of: Vec<Option<usize>>,
     /// Each break's technician and its number among theirs, after the jobs.
-    break_of: Vec<(usize, usize)>,
+    pub(crate) break_of: Vec<(usize, usize)>,
 }
 
-fn build(techs: &[Technician], jobs: &[Job], travel: &TravelModel) -> Result<Day, RoutingError> {
+pub(crate) fn build(
+    techs: &[Technician],
+    jobs: &[Job],
+    travel: &TravelModel,
+) -> Result<Day, RoutingError> {
     let origin = techs
         .iter()
         .map(|t| t.shift_start)
@@ -313,7 +317,6 @@ pub fn plan(
         ));
     }
     let m = &day.model;
-    let at = |s: i64| day.origin + chrono::Duration::seconds(s);
     let mut routes = vec![];
     let mut served = vec![false; jobs.len()];
     for (v, visits) in out.best.routes.iter().enumerate() {
@@ -323,50 +326,12 @@ pub fn plan(
         {
             continue;
         }
-        let whole = super::solution::route_segment(m, v, visits);
-        let veh = &m.vehicles[v];
-        let places = m.places();
-        let mut t = whole.timing.early.max(veh.early);
-        let start = t;
-        let mut here = veh.start;
-        let (mut travel_secs, mut onsite_secs, mut metres) = (0, 0, 0);
-        let mut stops = vec![];
-        // Breaks are taken on arriving at the next place, before its service (as the search
-        // reckons them).
-        let mut pending: Vec<&Client> = vec![];
         for &p in visits {
-            let c = m.client(p as usize);
-            if c.placeless {
-                pending.push(c);
-                continue;
+            if let Some(j) = day.job_of[p as usize - m.depots] {
+                served[j] = true;
             }
-            let leg = arrive(m, &mut t, here, p as usize, &mut pending);
-            let begin = t.max(c.early);
-            t = begin + c.service;
-            let j = day.job_of[p as usize - m.depots].expect("a place is a job");
-            served[j] = true;
-            travel_secs += leg;
-            metres += day.metres[here * places + p as usize];
-            onsite_secs += c.service;
-            stops.push(Stop {
-                job_id: jobs[j].id.clone(),
-                arrival: at(begin),
-                departure: at(t),
-                travel_secs: leg,
-            });
-            here = p as usize;
         }
-        travel_secs += arrive(m, &mut t, here, veh.end, &mut pending);
-        metres += day.metres[here * places + veh.end];
-        routes.push(Route {
-            technician_id: techs[v].id.clone(),
-            stops,
-            travel_secs,
-            onsite_secs,
-            distance_m: metres,
-            start: at(start),
-            end: at(t),
-        });
+        routes.push(route(&day, techs, jobs, v, visits));
     }
     routes.sort_by(|a, b| a.technician_id.cmp(&b.technician_id));
     let unassigned = jobs
@@ -379,4 +344,60 @@ pub fn plan(
         })
         .collect();
     Ok(Plan { routes, unassigned })
+}
+
+/// Technician `v`'s route over `visits` (places of the day's model, breaks included), each
+/// stop at the earliest time the route allows.
+pub(crate) fn route(
+    day: &Day,
+    techs: &[Technician],
+    jobs: &[Job],
+    v: usize,
+    visits: &[u32],
+) -> Route {
+    let m = &day.model;
+    let at = |s: i64| day.origin + chrono::Duration::seconds(s);
+    let whole = super::solution::route_segment(m, v, visits);
+    let veh = &m.vehicles[v];
+    let places = m.places();
+    let mut t = whole.timing.early.max(veh.early);
+    let start = t;
+    let mut here = veh.start;
+    let (mut travel_secs, mut onsite_secs, mut metres) = (0, 0, 0);
+    let mut stops = vec![];
+    // Breaks are taken on arriving at the next place, before its service (as the search
+    // reckons them).
+    let mut pending: Vec<&Client> = vec![];
+    for &p in visits {
+        let c = m.client(p as usize);
+        if c.placeless {
+            pending.push(c);
+            continue;
+        }
+        let leg = arrive(m, &mut t, here, p as usize, &mut pending);
+        let begin = t.max(c.early);
+        t = begin + c.service;
+        let j = day.job_of[p as usize - m.depots].expect("a place is a job");
+        travel_secs += leg;
+        metres += day.metres[here * places + p as usize];
+        onsite_secs += c.service;
+        stops.push(Stop {
+            job_id: jobs[j].id.clone(),
+            arrival: at(begin),
+            departure: at(t),
+            travel_secs: leg,
+        });
+        here = p as usize;
+    }
+    travel_secs += arrive(m, &mut t, here, veh.end, &mut pending);
+    metres += day.metres[here * places + veh.end];
+    Route {
+        technician_id: techs[v].id.clone(),
+        stops,
+        travel_secs,
+        onsite_secs,
+        distance_m: metres,
+        start: at(start),
+        end: at(t),
+    }
 }

@@ -13,7 +13,7 @@ pub mod day;
 mod local_search;
 pub mod model;
 mod population;
-mod segment;
+pub(crate) mod segment;
 pub mod solution;
 
 use std::time::{Duration, Instant};
@@ -288,6 +288,66 @@ fn drop_until_feasible(m: &Model, mut s: Solution) -> Solution {
     s
 }
 
+/// Serves the optional clients a feasible solution leaves out wherever one still fits (within
+/// every window, shift and capacity, the vehicle's breaks placed anew) for less than its
+/// prize: the most valuable first, each where it costs least. Dropping clients to make a
+/// solution feasible can leave room for some of them again.
+fn serve_left_out(m: &Model, s: Solution) -> Solution {
+    if !s.is_feasible() {
+        return s;
+    }
+    let mut routes = s.routes;
+    let mut served = vec![false; m.clients.len()];
+    for &p in routes.iter().flatten() {
+        served[p as usize - m.depots] = true;
+    }
+    let mut left: Vec<usize> = (0..m.clients.len())
+        .filter(|&c| !served[c] && !m.clients[c].required)
+        .collect();
+    left.sort_by_key(|&c| std::cmp::Reverse(m.clients[c].prize));
+    for c in left {
+        let p = (m.depots + c) as u32;
+        let mut best: Option<(i64, usize, Vec<u32>)> = None;
+        for (v, route) in routes.iter().enumerate() {
+            if !m.may_serve(v, p as usize) {
+                continue;
+            }
+            let (breaks, order): (Vec<u32>, Vec<u32>) =
+                route.iter().partition(|&&q| m.client(q as usize).placeless);
+            // An unused vehicle costs nothing; used, its fixed cost and the drive from its
+            // start to its end.
+            let before = if route.is_empty() {
+                -m.vehicles[v].fixed_cost
+            } else {
+                solution::route_cost(m, v, &order)
+            };
+            for k in 0..=order.len() {
+                let mut o = order.clone();
+                o.insert(k, p);
+                let added = solution::route_cost(m, v, &o) - before;
+                if added >= m.clients[c].prize || best.as_ref().is_some_and(|b| b.0 <= added) {
+                    continue;
+                }
+                let load: i64 = o
+                    .iter()
+                    .chain(&breaks)
+                    .map(|&q| m.client(q as usize).demand)
+                    .sum();
+                if load > m.vehicles[v].capacity {
+                    continue;
+                }
+                if let Some(visits) = solution::place_breaks(m, v, &o, &breaks) {
+                    best = Some((added, v, visits));
+                }
+            }
+        }
+        if let Some((_, v, visits)) = best {
+            routes[v] = visits;
+        }
+    }
+    Solution::new(m, routes)
+}
+
 /// Runs the search until the time or iteration bound.
 pub fn solve(m: &Model, p: &Params) -> Result<Outcome, String> {
     m.validate()?;
@@ -346,6 +406,7 @@ pub fn solve(m: &Model, p: &Params) -> Result<Outcome, String> {
     if !best.is_feasible() {
         best = drop_until_feasible(m, best);
     }
+    let best = serve_left_out(m, best);
     Ok(Outcome {
         best,
         iterations,

@@ -119,3 +119,61 @@ pub fn route_segment(m: &Model, v: usize, route: &[u32]) -> Segment {
     }
     seg.then(m, &Segment::depot(m, v, false))
 }
+
+/// What vehicle `v` driving `route` costs: its arcs and the other groups' clients it serves
+/// (breaks have no place, so they cost nothing).
+pub fn route_cost(m: &Model, v: usize, route: &[u32]) -> i64 {
+    let seg = route_segment(m, v, route);
+    seg.cost + m.foreign_cost * seg.foreign(m.vehicles[v].group)
+}
+
+/// `order` (places, no breaks) with vehicle `v`'s `breaks` (in their order) placed so that
+/// every window and the shift hold and the route is shortest; `None` when no placement does.
+pub fn place_breaks(m: &Model, v: usize, order: &[u32], breaks: &[u32]) -> Option<Vec<u32>> {
+    // Depth first over the interleavings, a prefix dropped as soon as it is late somewhere
+    // (lateness only grows as a route goes on).
+    fn go(
+        m: &Model,
+        v: usize,
+        order: &[u32],
+        breaks: &[u32],
+        prefix: Segment,
+        visits: &mut Vec<u32>,
+        best: &mut Option<(i64, Vec<u32>)>,
+    ) {
+        if prefix.time_warp() > 0 {
+            return;
+        }
+        if order.is_empty() && breaks.is_empty() {
+            let whole = prefix.then(m, &Segment::depot(m, v, false));
+            if whole.time_warp() == 0 && best.as_ref().is_none_or(|b| whole.timing.duration < b.0) {
+                *best = Some((whole.timing.duration, visits.clone()));
+            }
+            return;
+        }
+        for (p, rest_o, rest_b) in [
+            (order.first(), order.get(1..), Some(breaks)),
+            (breaks.first(), Some(order), breaks.get(1..)),
+        ] {
+            let (Some(&p), Some(ro), Some(rb)) = (p, rest_o, rest_b) else {
+                continue;
+            };
+            visits.push(p);
+            let next = prefix.then(m, &Segment::client(m, p as usize));
+            go(m, v, ro, rb, next, visits, best);
+            visits.pop();
+        }
+    }
+    let mut best = None;
+    let mut visits = Vec::with_capacity(order.len() + breaks.len());
+    go(
+        m,
+        v,
+        order,
+        breaks,
+        Segment::depot(m, v, true),
+        &mut visits,
+        &mut best,
+    );
+    best.map(|b| b.1)
+}
