@@ -38,6 +38,8 @@ pub struct OpenRow {
     urgent: bool,
     /// Back from the field (waiting for parts or a revisit): the label, else empty.
     back: String,
+    /// The order's store when the board covers several stores, else empty.
+    store: String,
 }
 
 pub struct TechRow {
@@ -56,6 +58,8 @@ pub struct TechRow {
     orders: Vec<(i64, String, String)>,
     /// Open orders of the technician on other days.
     later: usize,
+    /// The technician's store when the board covers several stores, else empty.
+    store: String,
 }
 
 impl TechRow {
@@ -123,6 +127,27 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
         .unwrap_or(p.actor.user.org_unit_id);
     let date = q.date.unwrap_or_else(|| s.app.today());
     let units = subtree(&everything, store);
+    // On a board of several stores every order and technician says whose it is.
+    let several = everything
+        .iter()
+        .filter(|u| u.kind == OrgKind::Store && units.contains(&u.id))
+        .count()
+        > 1;
+    let store_of = |unit: i64| -> String {
+        if !several {
+            return String::new();
+        }
+        let mut at = everything.iter().find(|u| u.id == unit);
+        while let Some(u) = at {
+            if u.kind == OrgKind::Store {
+                return u.name.clone();
+            }
+            at = u
+                .parent_id
+                .and_then(|p| everything.iter().find(|x| x.id == p));
+        }
+        String::new()
+    };
     let tz = s.app.settings.time_zone;
     let from = s.app.day_start(date);
     let to = from + chrono::Duration::days(1);
@@ -160,6 +185,7 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
             } else {
                 String::new()
             },
+            store: store_of(o.org_unit_id),
         })
         .collect();
     let on_shift = shouhou_store::dispatch::technicians_on(&s.app.db, &units, date)
@@ -236,6 +262,7 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
             ),
             load: all.len(),
             later: all.len() - orders.len(),
+            store: store_of(t.org_unit_id),
             orders: orders
                 .iter()
                 .map(|w| {
@@ -322,6 +349,10 @@ struct PlanPartial {
     status_key: String,
     /// (technician, left %, width %, title) of each stop on its time bar.
     bars: Vec<(i64, f64, f64, String)>,
+    /// (technician, left %, width %) of each technician's shift on the same scale.
+    shifts: Vec<(i64, f64, f64)>,
+    /// The scale's hours: (left %, local time, the label's anchor).
+    ticks: Vec<(f64, String, &'static str)>,
     /// The pins this plan was made with.
     pins: Vec<Pin>,
     /// Each stop's arrival and each backlog order's deadline in the org's time zone, by order.
@@ -354,21 +385,67 @@ fn plan_partial(s: &AppState, p: &Page, mut plan: PlanView, pins: Vec<Pin>) -> R
     for u in plan.unassigned.iter_mut() {
         u.reason = t.t(&format!("dispatch.reason.{}", u.reason));
     }
-    let mut bars = Vec::new();
-    for r in &plan.routes {
-        let len = (r.shift_end - r.shift_start).num_seconds().max(1) as f64;
-        for st in &r.stops {
-            let left = (st.arrival - r.shift_start).num_seconds() as f64 / len * 100.0;
-            let width = (st.departure - st.arrival).num_seconds() as f64 / len * 100.0;
-            bars.push((
-                r.technician_id,
-                (left * 10.0).round() / 10.0,
-                (width * 10.0).round() / 10.0,
-                st.number.clone(),
+    let tz = s.app.settings.time_zone;
+    // Every technician's bar on one scale: the whole hours from the earliest shift start to
+    // the latest shift end, each shift shaded and each stop a block on it.
+    let lo = plan.routes.iter().map(|r| r.shift_start).min();
+    let hi = plan.routes.iter().map(|r| r.shift_end).max();
+    let (mut bars, mut shifts, mut ticks) = (Vec::new(), Vec::new(), Vec::new());
+    if let (Some(lo), Some(hi)) = (lo, hi) {
+        use chrono::Timelike;
+        let hour = |t: chrono::DateTime<chrono::Utc>| {
+            let l = t.with_timezone(&tz);
+            t - chrono::Duration::seconds(l.minute() as i64 * 60 + l.second() as i64)
+        };
+        let lo = hour(lo);
+        let hi = if hour(hi) < hi {
+            hour(hi) + chrono::Duration::hours(1)
+        } else {
+            hi
+        };
+        let len = (hi - lo).num_seconds().max(1) as f64;
+        let x = |t: chrono::DateTime<chrono::Utc>| {
+            ((t - lo).num_seconds() as f64 / len * 1000.0).round() / 10.0
+        };
+        let hours = (hi - lo).num_hours();
+        let step = if hours > 12 { 2 } else { 1 };
+        let mut t = lo;
+        while t <= hi {
+            let anchor = if t == lo {
+                "start"
+            } else if t + chrono::Duration::hours(step) > hi {
+                "end"
+            } else {
+                "middle"
+            };
+            ticks.push((
+                x(t),
+                t.with_timezone(&tz).format("%H:%M").to_string(),
+                anchor,
             ));
+            t += chrono::Duration::hours(step);
+        }
+        for r in &plan.routes {
+            shifts.push((
+                r.technician_id,
+                x(r.shift_start),
+                x(r.shift_end) - x(r.shift_start),
+            ));
+            for st in &r.stops {
+                bars.push((
+                    r.technician_id,
+                    x(st.arrival),
+                    (x(st.departure) - x(st.arrival)).max(0.3),
+                    format!(
+                        "{} {}–{}",
+                        st.number,
+                        st.arrival.with_timezone(&tz).format("%H:%M"),
+                        st.departure.with_timezone(&tz).format("%H:%M")
+                    ),
+                ));
+            }
         }
     }
-    let tz = s.app.settings.time_zone;
     let mut local = std::collections::HashMap::new();
     for st in plan.routes.iter().flat_map(|r| r.stops.iter()) {
         local.insert(
@@ -397,6 +474,8 @@ fn plan_partial(s: &AppState, p: &Page, mut plan: PlanView, pins: Vec<Pin>) -> R
         status,
         status_key,
         bars,
+        shifts,
+        ticks,
         pins,
         local,
     })
