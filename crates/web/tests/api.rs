@@ -1456,6 +1456,17 @@ db_test!(board_plans_again_with_pins, |db: Db| async move {
         stops,
         "{html}"
     );
+    // Every bar on one scale of local hours, from the hour of the earliest shift start
+    // (08:30) to the hour after the latest end (17:30), each technician's shift shaded.
+    assert!(html.contains("<svg class=\"timescale\""), "{html}");
+    assert!(html.contains(">08:00</text>"), "{html}");
+    assert!(html.contains(">18:00</text>"), "{html}");
+    assert!(!html.contains(">07:00</text>") && !html.contains(">19:00</text>"));
+    assert_eq!(
+        html.matches("class=\"timebar-shift\"").count(),
+        html.matches("class=\"plan-route ").count(),
+        "{html}"
+    );
     // Again with the second order pinned to technician A: the pin is kept and shown.
     let pin = format!("{}:{}", ids[1], f.tech_a_id);
     let free = format!("{}:", ids[0]);
