@@ -96,6 +96,18 @@ pub enum What {
         seconds: usize,
         #[arg(long, default_value_t = 11)]
         seed: u64,
+        /// Each job belongs to its customer's store (as the demo's orders do: many customers
+        /// live nearer another store than the one they buy from); with this, to the store whose
+        /// technicians start nearest to it (the split most favourable to planning alone).
+        #[arg(long)]
+        nearest_store: bool,
+        /// This many of the first store's technicians are off every day (a store short of
+        /// hands, whose orders the others may take).
+        #[arg(long, default_value_t = 0)]
+        absent: usize,
+        /// Jobs a day over all stores (default: the demo's 110 for 12 technicians, scaled).
+        #[arg(long)]
+        jobs: Option<usize>,
     },
     /// Page render times of the office pages (one client over loopback, signed in as manager1).
     Pages {
@@ -190,7 +202,17 @@ pub async fn run(db: &str, what: What) -> anyhow::Result<()> {
             scale,
             seconds,
             seed,
-        } => chain_dispatch(db, days, scale, seconds, seed).await,
+            nearest_store,
+            absent,
+            jobs,
+        } => {
+            let shape = ChainShape {
+                nearest_store,
+                absent,
+                jobs,
+            };
+            chain_dispatch(db, days, scale, seconds, seed, shape).await
+        }
         What::VrptwInstances {
             dir,
             customers,
@@ -790,6 +812,13 @@ fn compare(heads: (&str, &str), rows: &[(&str, f64, f64)]) {
     }
 }
 
+/// How a chain's day is made up (see `bench chain-dispatch --help`).
+struct ChainShape {
+    nearest_store: bool,
+    absent: usize,
+    jobs: Option<usize>,
+}
+
 /// Each store's day planned alone against all of them at once (their jobs may cross to a
 /// neighbouring store's technician), on the demo's stores with each technician `scale` times.
 async fn chain_dispatch(
@@ -798,7 +827,13 @@ async fn chain_dispatch(
     scale: usize,
     seconds: usize,
     seed: u64,
+    shape: ChainShape,
 ) -> anyhow::Result<()> {
+    let ChainShape {
+        nearest_store,
+        absent,
+        jobs: jobs_a_day,
+    } = shape;
     use chrono::{Duration as D, TimeZone};
     use shouhou_routing::{Break, Plan, Point, Search, SolveOptions, Technician, TravelModel};
     let app = crate::open(db).await?;
@@ -822,24 +857,44 @@ async fn chain_dispatch(
             stores.len()
         );
     }
-    let sites: Vec<(f64, f64, String)> = app
+    let owned: Vec<(f64, f64, String, i64)> = app
         .db
         .fetch_all(
-            "SELECT a.lat, a.lng, p.category FROM devices d JOIN customer_addresses a ON a.id = d.site_address_id \
+            "SELECT a.lat, a.lng, p.category, c.org_unit_id FROM devices d \
+             JOIN customer_addresses a ON a.id = d.site_address_id \
+             JOIN customers c ON c.id = d.customer_id \
              JOIN products p ON p.id = d.product_id ORDER BY d.id LIMIT 20000",
             vec![],
         )
         .await?;
+    let sites: Vec<(f64, f64, String)> = owned
+        .iter()
+        .map(|(lat, lng, cat, _)| (*lat, *lng, cat.clone()))
+        .collect();
+    // The customer's store of each place (the first customer's where several share it).
+    let mut customer_store: std::collections::HashMap<(u64, u64), i64> =
+        std::collections::HashMap::new();
+    for (lat, lng, _, unit) in &owned {
+        customer_store
+            .entry((lat.to_bits(), lng.to_bits()))
+            .or_insert(*unit);
+    }
     let mut rng = StdRng::seed_from_u64(seed);
     let travel = TravelModel::default();
     let tz = chrono_tz::Asia::Shanghai;
     let n_techs = techs.len() * scale;
-    let n_jobs = 110 * n_techs / 12;
+    let n_jobs = jobs_a_day.unwrap_or(110 * n_techs / 12);
     println!(
-        "{} stores ({}), {n_techs} technicians, {n_jobs} jobs a day, {days} days; each job belongs to the store of the \
-         technician starting nearest to it; {seconds} s per store-day ({} s for all stores at once), one core",
+        "{} stores ({}), {n_techs} technicians, {n_jobs} jobs a day, {days} days; each job belongs to {}; \
+         {absent} of the first store's technicians off; {seconds} s per store-day ({} s for all stores at once), \
+         one core",
         stores.len(),
         stores.iter().map(|s| s.1.as_str()).collect::<Vec<_>>().join(", "),
+        if nearest_store {
+            "the store of the technicians starting nearest to it"
+        } else {
+            "its customer's store"
+        },
         seconds * stores.len()
     );
     println!(
@@ -878,10 +933,21 @@ async fn chain_dispatch(
                 .map(|t| t.with_timezone(&chrono::Utc))
                 .unwrap_or_default()
         };
+        let first = stores[0].0;
         let technicians: Vec<Technician> = techs
             .iter()
             .flat_map(|(id, skills, lat, lng, unit, _)| {
                 (0..scale).map(move |k| (id, skills, lat, lng, unit, k))
+            })
+            .filter({
+                let mut off = 0;
+                move |t| {
+                    if *t.4 == first && off < absent {
+                        off += 1;
+                        return false;
+                    }
+                    true
+                }
             })
             .map(|(id, skills, lat, lng, unit, k)| Technician {
                 id: format!("t{id}-{k}"),
@@ -903,6 +969,15 @@ async fn chain_dispatch(
             .collect();
         let mut jobs = day_jobs(&mut rng, &sites, day, n_jobs, &at);
         for j in &mut jobs {
+            if !nearest_store {
+                let key = (j.location.lat.to_bits(), j.location.lng.to_bits());
+                if let Some(unit) = customer_store.get(&key) {
+                    if stores.iter().any(|s| s.0 == *unit) {
+                        j.store = Some(unit.to_string());
+                        continue;
+                    }
+                }
+            }
             let nearest = techs
                 .iter()
                 .min_by(|a, b| {
@@ -1039,14 +1114,28 @@ async fn dispatch(
             techs.len()
         );
     }
-    let sites: Vec<(f64, f64, String)> = app
+    let owned: Vec<(f64, f64, String, i64)> = app
         .db
         .fetch_all(
-            "SELECT a.lat, a.lng, p.category FROM devices d JOIN customer_addresses a ON a.id = d.site_address_id \
+            "SELECT a.lat, a.lng, p.category, c.org_unit_id FROM devices d \
+             JOIN customer_addresses a ON a.id = d.site_address_id \
+             JOIN customers c ON c.id = d.customer_id \
              JOIN products p ON p.id = d.product_id ORDER BY d.id LIMIT 20000",
             vec![],
         )
         .await?;
+    let sites: Vec<(f64, f64, String)> = owned
+        .iter()
+        .map(|(lat, lng, cat, _)| (*lat, *lng, cat.clone()))
+        .collect();
+    // The customer's store of each place (the first customer's where several share it).
+    let mut customer_store: std::collections::HashMap<(u64, u64), i64> =
+        std::collections::HashMap::new();
+    for (lat, lng, _, unit) in &owned {
+        customer_store
+            .entry((lat.to_bits(), lng.to_bits()))
+            .or_insert(*unit);
+    }
     let mut rng = StdRng::seed_from_u64(seed);
     let travel = TravelModel::default();
     let tz = chrono_tz::Asia::Shanghai;
