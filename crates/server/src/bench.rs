@@ -1114,28 +1114,14 @@ async fn dispatch(
             techs.len()
         );
     }
-    let owned: Vec<(f64, f64, String, i64)> = app
+    let sites: Vec<(f64, f64, String)> = app
         .db
         .fetch_all(
-            "SELECT a.lat, a.lng, p.category, c.org_unit_id FROM devices d \
-             JOIN customer_addresses a ON a.id = d.site_address_id \
-             JOIN customers c ON c.id = d.customer_id \
+            "SELECT a.lat, a.lng, p.category FROM devices d JOIN customer_addresses a ON a.id = d.site_address_id \
              JOIN products p ON p.id = d.product_id ORDER BY d.id LIMIT 20000",
             vec![],
         )
         .await?;
-    let sites: Vec<(f64, f64, String)> = owned
-        .iter()
-        .map(|(lat, lng, cat, _)| (*lat, *lng, cat.clone()))
-        .collect();
-    // The customer's store of each place (the first customer's where several share it).
-    let mut customer_store: std::collections::HashMap<(u64, u64), i64> =
-        std::collections::HashMap::new();
-    for (lat, lng, _, unit) in &owned {
-        customer_store
-            .entry((lat.to_bits(), lng.to_bits()))
-            .or_insert(*unit);
-    }
     let mut rng = StdRng::seed_from_u64(seed);
     let travel = TravelModel::default();
     let tz = chrono_tz::Asia::Shanghai;
