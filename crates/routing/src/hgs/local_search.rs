@@ -66,6 +66,9 @@ pub struct LocalSearch<'m> {
     swap_star: bool,
     swap_tested: Vec<usize>,
     moves: usize,
+    /// Whether every arc costs the same both ways (then a reversal is first judged by the
+    /// four arcs it changes).
+    symmetric: bool,
 }
 
 impl<'m> LocalSearch<'m> {
@@ -98,6 +101,10 @@ impl<'m> LocalSearch<'m> {
             tested: vec![0; n],
             swap_star,
             swap_tested: vec![0; m.vehicles.len()],
+            symmetric: {
+                let p = m.places();
+                (0..p).all(|a| (a + 1..p).all(|b| m.cost(a, b) == m.cost(b, a)))
+            },
             moves: 0,
         }
     }
@@ -314,6 +321,18 @@ impl<'m> LocalSearch<'m> {
                 }
             }
         }
+        if ru == rv && i < j {
+            if let Some(d) = self.reversal_delta(ru, i, j) {
+                if d < -EPS {
+                    let before = self.cost_pair(ru, ru);
+                    self.routes[ru].visits[i + 1..=j].reverse();
+                    self.update(ru);
+                    self.touched(ru, ru);
+                    self.check_delta(before, ru, ru, d);
+                    return true;
+                }
+            }
+        }
         if ru != rv {
             if let Some(d) = self.tails_delta(ru, i, rv, j) {
                 if d < -EPS {
@@ -523,6 +542,37 @@ impl<'m> LocalSearch<'m> {
             self.update(ru);
         }
         self.touched(ru, rv);
+    }
+
+    /// 2-opt within a route: U (at `i`) is followed by V (at `j > i`), the visits between
+    /// reversed — the move that untangles a long route.
+    fn reversal_delta(&self, r: usize, i: usize, j: usize) -> Option<f64> {
+        let m = self.m;
+        let route = &self.routes[r];
+        if j < i + 2 || j > route.clients() {
+            return None;
+        }
+        // Only on routes without penalties: on tight windows a reversed stretch is nearly
+        // always late, and judging it costs its length.
+        if route.penalty > 0.0 {
+            return None;
+        }
+        let visits = &route.visits;
+        let (u, x, v, y) = (visits[i], visits[i + 1], visits[j], visits[j + 1]);
+        let place = |p: u32| (p as usize) < m.depots || !m.client(p as usize).placeless;
+        if self.symmetric && [u, x, v, y].into_iter().all(place) {
+            let c = |a: u32, b: u32| m.cost(a as usize, b as usize);
+            let d = c(u, v) + c(x, y) - c(u, x) - c(v, y);
+            if d as f64 - route.penalty >= -EPS {
+                return None;
+            }
+        }
+        let mut mid = self.seg(r, j);
+        for k in (i + 1..j).rev() {
+            mid = mid.then(m, &self.seg(r, k));
+        }
+        let new = route.prefix[i].then(m, &mid).then(m, &route.suffix[j + 1]);
+        Some(self.cost_of(r, &new, true) - route.cost)
     }
 
     /// 2-opt*: route `ru` keeps its visits up to `i` and takes `rv`'s after `j`, and the other
