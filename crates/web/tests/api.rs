@@ -975,6 +975,37 @@ db_test!(head_office_plans_its_stores_together, |db: Db| async move {
     assert_eq!(rb["stops"].as_array().unwrap().len(), 1, "{plan}");
     assert_eq!(rb["stops"][0]["work_order_id"], ids[0]);
     assert_eq!(rb["stops"][0]["other_store"], ra["store_name"]);
+    // Head office's board says whose each technician and waiting order is; a store's own
+    // board does not.
+    let (page, _) = page_login(&s, "dispatcher1", "zh-CN").await;
+    let board = |unit: i64| {
+        let page = page.clone();
+        let url = format!("{}/dispatch?store={unit}&date=2026-03-10", s.base);
+        async move { page.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let html = board(f.hq).await;
+    let tech_row = |id: i64| {
+        let at = html
+            .find(&format!("data-tech=\"{id}\""))
+            .unwrap_or_else(|| panic!("technician {id} not on the board: {html}"));
+        html[at..].split("</tr>").next().unwrap().to_string()
+    };
+    assert!(tech_row(f.tech_a_id).contains("<span class=\"store-name\">东城店</span>"));
+    assert!(tech_row(f.tech_b_id).contains("<span class=\"store-name\">西湖店</span>"));
+    let waiting = html
+        .find("id=\"unassigned\"")
+        .map(|at| html[at..].split("</table>").next().unwrap().to_string())
+        .unwrap();
+    assert_eq!(
+        waiting
+            .matches("<span class=\"store-name\">东城店</span>")
+            .count(),
+        3,
+        "{waiting}"
+    );
+    let html = board(f.store_a).await;
+    assert!(html.contains("id=\"unassigned\""), "{html}");
+    assert!(!html.contains("class=\"store-name\""), "{html}");
 });
 
 db_test!(dispatch_plan_commit_and_insert, |db: Db| async move {
