@@ -182,6 +182,19 @@ async fn text_of(c: &Client, css: &str) -> String {
     panic!("{css}: replaced again and again")
 }
 
+/// The text of an element once an answer has filled it (empty until then), or empty after
+/// ten seconds.
+async fn filled_text(c: &Client, css: &str) -> String {
+    for _ in 0..100 {
+        let t = text_of(c, css).await;
+        if !t.trim().is_empty() {
+            return t;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    String::new()
+}
+
 async fn logout(c: &Client) {
     click(c, "#logout").await;
     wait_for(c, "#login-submit").await;
@@ -1463,7 +1476,7 @@ async fn dispatcher_maps_drags_and_edits_shifts_on_the_board() {
     set_value(&c, &format!("shift-start-{tech}"), "18:00").await;
     set_value(&c, &format!("shift-end-{tech}"), "09:00").await;
     click(&c, &format!("#shift-save-{tech}")).await;
-    let refused = text_of(&c, &format!("tr[data-tech='{tech}'] .shift-msg")).await;
+    let refused = filled_text(&c, &format!("tr[data-tech='{tech}'] .shift-msg")).await;
     assert!(
         !refused.is_empty() && !refused.contains("ends_at"),
         "{refused}"
