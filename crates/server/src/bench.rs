@@ -801,6 +801,21 @@ fn day_jobs(
         .collect()
 }
 
+/// The rows every dispatch comparison prints from (jobs served, travel seconds) of each side.
+fn jobs_rows(a: (usize, i64), b: (usize, i64), tech_days: f64) -> Vec<(&'static str, f64, f64)> {
+    let per_job = |(served, travel): (usize, i64)| travel as f64 / 60.0 / served.max(1) as f64;
+    vec![
+        ("jobs served", a.0 as f64, b.0 as f64),
+        (
+            "jobs per technician-day",
+            a.0 as f64 / tech_days,
+            b.0 as f64 / tech_days,
+        ),
+        ("travel minutes", a.1 as f64 / 60.0, b.1 as f64 / 60.0),
+        ("travel minutes per job", per_job(a), per_job(b)),
+    ]
+}
+
 /// Prints rows of two figures and the change from the first to the second.
 fn compare(heads: (&str, &str), rows: &[(&str, f64, f64)]) {
     println!("{:<34} {:>12} {:>12} {:>9}", "", heads.0, heads.1, "change");
@@ -1056,33 +1071,26 @@ async fn chain_dispatch(
     compare(
         ("each alone", "all at once"),
         &[
-            ("jobs served", alone.served as f64, chain.served as f64),
-            (
-                "jobs per technician-day",
-                alone.served as f64 / tech_days,
-                chain.served as f64 / tech_days,
-            ),
-            (
-                "travel minutes",
-                alone.travel_secs as f64 / 60.0,
-                chain.travel_secs as f64 / 60.0,
-            ),
-            (
-                "travel minutes per job",
-                alone.travel_secs as f64 / 60.0 / alone.served.max(1) as f64,
-                chain.travel_secs as f64 / 60.0 / chain.served.max(1) as f64,
-            ),
-            (
-                "SLA misses (urgent/appointment)",
-                alone.sla_misses as f64,
-                chain.sla_misses as f64,
-            ),
-            (
-                "planning seconds per day",
-                alone.secs / days as f64,
-                chain.secs / days as f64,
-            ),
-        ],
+            jobs_rows(
+                (alone.served, alone.travel_secs),
+                (chain.served, chain.travel_secs),
+                tech_days,
+            )
+            .as_slice(),
+            &[
+                (
+                    "SLA misses (urgent/appointment)",
+                    alone.sla_misses as f64,
+                    chain.sla_misses as f64,
+                ),
+                (
+                    "planning seconds per day",
+                    alone.secs / days as f64,
+                    chain.secs / days as f64,
+                ),
+            ],
+        ]
+        .concat(),
     );
     println!(
         "jobs crossing to another store's technician: {} of {} served ({:.1} %)",
@@ -1222,33 +1230,26 @@ async fn dispatch(
         compare(
             ("baseline", "planner"),
             &[
-                ("jobs served", base.served as f64, optimised.served as f64),
-                (
-                    "jobs per technician-day",
-                    base.served as f64 / tech_days,
-                    optimised.served as f64 / tech_days,
-                ),
-                (
-                    "travel minutes",
-                    base.travel_secs as f64 / 60.0,
-                    optimised.travel_secs as f64 / 60.0,
-                ),
-                (
-                    "travel minutes per job",
-                    base.travel_secs as f64 / 60.0 / base.served.max(1) as f64,
-                    optimised.travel_secs as f64 / 60.0 / optimised.served.max(1) as f64,
-                ),
-                (
-                    "effective on-site share %",
-                    100.0 * base.onsite_secs as f64 / base.shift_secs as f64,
-                    100.0 * optimised.onsite_secs as f64 / optimised.shift_secs as f64,
-                ),
-                (
-                    "SLA misses (urgent/appointment)",
-                    base.sla_misses as f64,
-                    optimised.sla_misses as f64,
-                ),
-            ],
+                jobs_rows(
+                    (base.served, base.travel_secs),
+                    (optimised.served, optimised.travel_secs),
+                    tech_days,
+                )
+                .as_slice(),
+                &[
+                    (
+                        "effective on-site share %",
+                        100.0 * base.onsite_secs as f64 / base.shift_secs as f64,
+                        100.0 * optimised.onsite_secs as f64 / optimised.shift_secs as f64,
+                    ),
+                    (
+                        "SLA misses (urgent/appointment)",
+                        base.sla_misses as f64,
+                        optimised.sla_misses as f64,
+                    ),
+                ],
+            ]
+            .concat(),
         );
     }
     Ok(())
