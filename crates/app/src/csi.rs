@@ -298,7 +298,7 @@ pub async fn table(app: &App, actor: &Actor, q: &Query) -> Result<Table> {
     }
     let qs = store::list(&app.db).await?;
     let keys: Vec<Key> = groups.keys().cloned().collect();
-    let names = kpis::Names::load_keys(app, &units, &keys).await?;
+    let names = kpis::Names::load_keys(app, &units, q.by, &keys).await?;
     let mut rows: Vec<Row> = groups
         .into_iter()
         .map(|(k, items)| {

@@ -664,7 +664,7 @@ async fn table_in(app: &App, actor: &Actor, q: &Query, memo: &store::Memo<'_>) -
         sums.insert(Key::All, Sums::default());
     }
 
-    let names = Names::load(app, &units, &sums).await?;
+    let names = Names::load(app, &units, q.by, &sums).await?;
     let mut rows: Vec<Row> = sums
         .into_iter()
         .map(|(k, mut s)| Row {
@@ -830,22 +830,25 @@ impl Names {
     async fn load(
         app: &App,
         units: &[shouhou_store::records::OrgUnit],
+        by: By,
         sums: &BTreeMap<Key, Sums>,
     ) -> Result<Names> {
         let keys: Vec<Key> = sums.keys().cloned().collect();
-        Names::load_keys(app, units, &keys).await
+        Names::load_keys(app, units, by, &keys).await
     }
 
-    /// The names of the groups `keys`.
+    /// The names of the groups `keys` of a table grouped `by` (technicians' names are read only
+    /// for a table by technician).
     pub(crate) async fn load_keys(
         app: &App,
         units: &[shouhou_store::records::OrgUnit],
+        by: By,
         keys: &[Key],
     ) -> Result<Names> {
         let ids: Vec<i64> = keys
             .iter()
             .filter_map(|k| match k {
-                Key::Id(Some(i)) => Some(*i),
+                Key::Id(Some(i)) if by == By::Technician => Some(*i),
                 _ => None,
             })
             .collect();

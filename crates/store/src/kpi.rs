@@ -134,11 +134,16 @@ pub async fn technician_names(db: &Db, ids: &[i64]) -> Result<Vec<(i64, String)>
             args![],
         )
         .await?;
+    let wanted: std::collections::HashSet<i64> = ids.iter().copied().collect();
+    let mut named: HashMap<&str, usize> = HashMap::new();
+    for r in &rows {
+        *named.entry(r.1.as_str()).or_default() += 1;
+    }
     Ok(rows
         .iter()
-        .filter(|r| ids.contains(&r.0))
+        .filter(|r| wanted.contains(&r.0))
         .map(|(id, name, login)| {
-            let twin = rows.iter().filter(|o| &o.1 == name).count() > 1;
+            let twin = named.get(name.as_str()).copied().unwrap_or(0) > 1;
             let label = if twin {
                 format!("{name}（{login}）")
             } else {
@@ -1383,11 +1388,14 @@ pub async fn shifts(
             ShiftGroup::Technician => ("s.technician_id", "t.org_unit_id", ND.to_string()),
             ShiftGroup::Day | ShiftGroup::Month => (NI, NI, format!("s.{date}")),
         };
+        // `+s.technician_id`: SQLite then reads the period's shifts through `shifts_day` and
+        // looks each technician up, instead of searching every technician's shifts (13 → 5 ms
+        // for a week of the chain's 708 technicians).
         let mut sql = Sql::new(&format!(
             "SELECT {tech} AS technician_id, {unit} AS org_unit_id, {day} AS day, \
              CAST(COALESCE({days}, 0) AS BIGINT) AS days, \
              CAST(COALESCE({seconds}, 0) AS BIGINT) AS seconds \
-             FROM {table} s JOIN technicians t ON t.id = s.technician_id WHERE "
+             FROM {table} s JOIN technicians t ON t.id = +s.technician_id WHERE "
         ));
         let f = sql.arg(from);
         let e = sql.arg(to);

@@ -179,6 +179,27 @@ pub async fn paged_counting<T: FromDbRow>(
 /// A page's `items` with the total of the rows `count` matches, counted up to
 /// [`Paged::TOTAL_CAP`] + 1 (the count stops there).
 async fn with_total<T>(db: &Db, items: Vec<T>, count: Sql, page: Page) -> Result<Paged<T>> {
+    // A page that is not full and not empty is the last one: the total is what came before it
+    // and what it holds, and counting would read the same rows again.
+    let n = items.len() as i64;
+    if n > 0 && n < page.limit {
+        return Ok(Paged {
+            items,
+            total: page.offset + n,
+            total_capped: false,
+            limit: page.limit,
+            offset: page.offset,
+        });
+    }
+    if n == 0 && page.offset == 0 {
+        return Ok(Paged {
+            items,
+            total: 0,
+            total_capped: false,
+            limit: page.limit,
+            offset: page.offset,
+        });
+    }
     let capped = format!(
         "SELECT COUNT(*) FROM (SELECT 1 FROM ({}) matched LIMIT {}) counted",
         count.text,

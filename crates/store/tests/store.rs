@@ -379,6 +379,26 @@ db_test!(
         )
         .await;
         assert_eq!(deep.items.len(), 5);
+        // The last page (not full, not empty) knows the total exactly, even past the cap.
+        assert_eq!((deep.total, deep.total_capped), (cap + 5, false));
+        assert!(!deep.has_more());
+        // Past the end: no rows, and the total is counted.
+        let beyond = list(
+            Some(7),
+            Page {
+                limit: 20,
+                offset: 500,
+            },
+        )
+        .await;
+        assert!(beyond.items.is_empty());
+        assert_eq!((beyond.total, beyond.total_capped), (100, false));
+        // Nothing matches: an exact zero.
+        let none = list(Some(100), Page::first(20)).await;
+        assert_eq!(
+            (none.items.len(), none.total, none.total_capped),
+            (0, 0, false)
+        );
         // Fewer match: the total is exact, and the last page has nothing after it.
         let some = list(
             Some(7),

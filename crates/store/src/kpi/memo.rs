@@ -5,12 +5,15 @@
 //! the version of every month the KPI sums hold (`kpi_month_versions`, moved in the transaction
 //! of every change to that month's facts, answer counts, durations or shifts; its first row is
 //! the epoch, moved by a rebuild), and the fingerprints of the org units and the technicians
-//! (grouping by region and a shift's unit read them). A piece of a reading that lies wholly
-//! before the current month is kept under its inputs (the SQL with its arguments, or the
-//! function's arguments) and the versions of its months: a change to a month moves its version,
-//! so the piece is read again; nothing is ever served from a month that changed since it was
-//! read. The stamp is read before the pieces, so a piece is never older than its stamp. The
-//! current month is always read from the database.
+//! (grouping by region and a shift's unit read them). Each piece of a reading is kept under its
+//! inputs (the SQL with its arguments, or the function's arguments) and the versions of its
+//! months: a change to a month moves its version, so the piece is read again; nothing is ever
+//! served from a month that changed since it was read. The stamp is read before the pieces, so
+//! a piece is never older than its stamp. A reading is cut at the current month's first day
+//! ([`Memo::halves`]): the finished months, which hardly change, are one piece, and the current
+//! month, whose version moves with nearly every write, another; a dashboard read again before
+//! the next write reads neither. What depends on the clock rather than on the records (field
+//! orders whose arrive-by has passed) is never kept.
 //!
 //! Every process has its own cache, and the versions are in the database: another server's
 //! change is seen by the next reading.
@@ -163,10 +166,11 @@ impl<'a> Memo<'a> {
         vec![(from, self.current - Duration::days(1)), (self.current, to)]
     }
 
-    /// The key of a piece over the dates `from..=to` described by `what`, or `None` when the
-    /// piece reaches the current month (or there is no cache).
+    /// The key of a piece over the dates `from..=to` described by `what`, or `None` when there
+    /// is no cache. The key holds the versions of the piece's months, so a change to any of
+    /// them (the current month's changes with nearly every write) reads the piece again.
     pub(crate) fn key(&self, from: NaiveDate, to: NaiveDate, what: &str) -> Option<String> {
-        if self.cache.is_none() || to >= self.current || to < from {
+        if self.cache.is_none() || to < from {
             return None;
         }
         let mut k = String::with_capacity(what.len() + 64);
