@@ -2884,6 +2884,20 @@ mod kpis {
             ..app.clone()
         };
         let today = app.today();
+        // The current month is kept too (under its version, which the walk's writes move).
+        {
+            use chrono::Datelike;
+            let month = shouhou_app::App {
+                kpi_cache: Default::default(),
+                ..app.clone()
+            };
+            let q = Query::new(today.with_day(1).unwrap(), today, By::Store);
+            kpi::table(&month, who, &q).await.unwrap();
+            assert!(
+                !month.kpi_cache.is_empty(),
+                "a reading of the current month alone is kept"
+            );
+        }
         for by in [By::All, By::Month, By::Store, By::Technician, By::Day] {
             let q = Query::new(today - Duration::days(120), today, by);
             let kept = kpi::table(app, who, &q).await.unwrap();

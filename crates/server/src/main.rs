@@ -126,6 +126,7 @@ enum KpiCmd {
 
 fn main() -> anyhow::Result<()> {
     limit_malloc_arenas();
+    fix_malloc_thresholds();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
@@ -143,6 +144,32 @@ fn limit_malloc_arenas() {
         // SAFETY: mallopt only sets an allocator parameter; no other thread exists yet.
         unsafe {
             libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
+}
+
+/// Large blocks (a response's body, a page of rows) straight from the OS and back to it when
+/// freed, and the top of a heap returned once 128 KiB of it are free. glibc starts with these
+/// values but raises both each time a large block is freed, up to 32 MiB, after which a burst's
+/// freed memory stays in the heap: on the chain of a million orders the RSS after 32
+/// connections of creates was 140 MB with the moving thresholds and 104 MB with them fixed,
+/// after the KPI table 169 and 112 MB (same server, same runs). Called before any thread starts;
+/// an operator's `MALLOC_MMAP_THRESHOLD_` or `MALLOC_TRIM_THRESHOLD_` wins.
+fn fix_malloc_thresholds() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        const BYTES: libc::c_int = 128 * 1024;
+        if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none() {
+            // SAFETY: mallopt only sets an allocator parameter; no other thread exists yet.
+            unsafe {
+                libc::mallopt(libc::M_MMAP_THRESHOLD, BYTES);
+            }
+        }
+        if std::env::var_os("MALLOC_TRIM_THRESHOLD_").is_none() {
+            // SAFETY: as above.
+            unsafe {
+                libc::mallopt(libc::M_TRIM_THRESHOLD, BYTES);
+            }
         }
     }
 }
