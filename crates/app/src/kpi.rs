@@ -962,7 +962,8 @@ pub async fn orders(
         Set::Cycle => Member::Duration(DurationOf::Cycle),
     };
     let fq = facts_query(q, &units);
-    Ok(store::orders(&app.db, &actor.vis, &fq, &m, page).await?)
+    let memo = memo(app).await?;
+    Ok(store::orders(&app.db, &memo, &actor.vis, &fq, &m, page).await?)
 }
 
 // ----------------------------------------------------------------------------------- periods

@@ -2918,6 +2918,27 @@ mod kpis {
                     serde_json::to_string(&all.rows[0].kpis).unwrap(),
                 );
             }
+            // The orders behind a figure, paged one at a time (so every page counts or finds
+            // its total kept): the same total as a server with nothing in memory counts.
+            for k in [
+                shouhou_domain::kpi::Kpi::FirstTimeFixRate,
+                shouhou_domain::kpi::Kpi::RepairCycleHours,
+                shouhou_domain::kpi::Kpi::CallsPerTechnicianDay,
+            ] {
+                let one = shouhou_store::repo::Page::first(1);
+                let total = |a: &shouhou_app::App| {
+                    let (a, q) = (a.clone(), q.clone());
+                    async move {
+                        let p = kpi::orders(&a, who, k, Side::Denominator, &q, one)
+                            .await
+                            .unwrap();
+                        (p.total, p.total_capped)
+                    }
+                };
+                let kept = total(app).await;
+                assert_eq!(kept, total(app).await, "{k:?} behind, again");
+                assert_eq!(kept, total(&fresh).await, "{k:?} behind, from memory");
+            }
             let csi = shouhou_app::csi::table(app, who, &q).await.unwrap();
             let csi_read = shouhou_app::csi::table(&fresh, who, &q).await.unwrap();
             assert_eq!(

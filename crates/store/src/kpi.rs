@@ -1466,6 +1466,7 @@ pub enum Member {
 /// with the total (exact up to 10,000).
 pub async fn orders(
     db: &Db,
+    memo: &Memo<'_>,
     vis: &Visibility,
     q: &FactQuery,
     m: &Member,
@@ -1531,7 +1532,19 @@ pub async fn orders(
         inner.push(" GROUP BY f.work_order_id");
         "day DESC, f.work_order_id DESC"
     };
-    crate::repo::paged_keys(
+    // The total is kept in `memo` under the keys' query and the versions of the period's
+    // months: paging through the orders behind a figure counts them once while nothing in the
+    // period changes. Late unarrived orders depend on the clock: never kept.
+    let total_key = match m {
+        Member::CountersOrLate(..) => None,
+        _ => memo.key(
+            q.from,
+            q.to,
+            &format!("orders total {}\n{:?}", inner.text, inner.args),
+        ),
+    };
+    let known = memo.get::<(i64, bool)>(total_key.as_ref()).map(|t| *t);
+    let paged: Paged<FactOrder> = crate::repo::paged_keys_known(
         db,
         inner,
         order,
@@ -1546,8 +1559,14 @@ pub async fn orders(
         },
         "m.day DESC, w.id DESC",
         page,
+        known,
     )
-    .await
+    .await?;
+    if known.is_none() {
+        let total = (paged.total, paged.total_capped);
+        memo.put(total_key, Arc::new(total), 16);
+    }
+    Ok(paged)
 }
 
 #[cfg(test)]

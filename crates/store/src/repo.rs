@@ -227,13 +227,37 @@ pub async fn paged_keys<T: FromDbRow>(
     joined_order: &str,
     page: Page,
 ) -> Result<Paged<T>> {
+    paged_keys_known(db, keys, order, joined, joined_order, page, None).await
+}
+
+/// [`paged_keys`] with the total already known (`known`: the `total` and `total_capped` an
+/// earlier page of the same keys answered, while nothing they read has changed), so only the
+/// page is read.
+pub async fn paged_keys_known<T: FromDbRow>(
+    db: &Db,
+    keys: Sql,
+    order: &str,
+    joined: impl FnOnce(&str) -> String,
+    joined_order: &str,
+    page: Page,
+    known: Option<(i64, bool)>,
+) -> Result<Paged<T>> {
     let page = page.bounded();
     let mut cut = keys.clone();
     cut.push(&format!(" ORDER BY {order}"));
     page.sql(&mut cut);
     let rows = format!("{} ORDER BY {joined_order}", joined(&cut.text));
     let items = db.fetch_all(&rows, cut.args).await?;
-    with_total(db, items, keys, page).await
+    match known {
+        Some((total, total_capped)) => Ok(Paged {
+            items,
+            total,
+            total_capped,
+            limit: page.limit,
+            offset: page.offset,
+        }),
+        None => with_total(db, items, keys, page).await,
+    }
 }
 
 // ---------------------------------------------------------------- org units
