@@ -1375,6 +1375,15 @@ async fn pages(db: &str, requests: usize, only: Option<&str>) -> anyhow::Result<
             Box::new(|_| "/kpis/first_time_fix_rate/orders?side=denominator".to_string()),
         ),
         (
+            // Four weeks ending on a random day of the last year: a total not yet counted.
+            "kpi orders behind, any 4 weeks",
+            Box::new(move |r: &mut StdRng| {
+                let to = today - chrono::Duration::days(r.gen_range(0..365));
+                let from = to - chrono::Duration::days(27);
+                format!("/kpis/first_time_fix_rate/orders?side=denominator&from={from}&to={to}")
+            }),
+        ),
+        (
             "satisfaction by item",
             Box::new(|_| "/csi?period=month&by=store".to_string()),
         ),
