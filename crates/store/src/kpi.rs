@@ -1544,7 +1544,7 @@ pub async fn orders(
         ),
     };
     let known = memo.get::<(i64, bool)>(total_key.as_ref()).map(|t| *t);
-    let paged: Paged<FactOrder> = crate::repo::paged_keys_known(
+    let paged: Paged<FactOrder> = crate::repo::paged_keys(
         db,
         inner,
         order,

@@ -124,6 +124,17 @@ impl<T> Paged<T> {
     /// matches, and its total says "10,000+" beyond.
     pub const TOTAL_CAP: i64 = 10_000;
 
+    /// A page's rows `items` with its (total, total_capped).
+    fn of(items: Vec<T>, (total, total_capped): (i64, bool), page: Page) -> Paged<T> {
+        Paged {
+            items,
+            total,
+            total_capped,
+            limit: page.limit,
+            offset: page.offset,
+        }
+    }
+
     /// The same page with each row changed by `f`.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Paged<U> {
         Paged {
@@ -183,22 +194,10 @@ async fn with_total<T>(db: &Db, items: Vec<T>, count: Sql, page: Page) -> Result
     // and what it holds, and counting would read the same rows again.
     let n = items.len() as i64;
     if n > 0 && n < page.limit {
-        return Ok(Paged {
-            items,
-            total: page.offset + n,
-            total_capped: false,
-            limit: page.limit,
-            offset: page.offset,
-        });
+        return Ok(Paged::of(items, (page.offset + n, false), page));
     }
     if n == 0 && page.offset == 0 {
-        return Ok(Paged {
-            items,
-            total: 0,
-            total_capped: false,
-            limit: page.limit,
-            offset: page.offset,
-        });
+        return Ok(Paged::of(items, (0, false), page));
     }
     let capped = format!(
         "SELECT COUNT(*) FROM (SELECT 1 FROM ({}) matched LIMIT {}) counted",
@@ -206,34 +205,20 @@ async fn with_total<T>(db: &Db, items: Vec<T>, count: Sql, page: Page) -> Result
         Paged::<T>::TOTAL_CAP + 1
     );
     let (counted,): (i64,) = db.fetch_one(&capped, count.args).await?;
-    Ok(Paged {
-        items,
-        total: counted.min(Paged::<T>::TOTAL_CAP),
-        total_capped: counted > Paged::<T>::TOTAL_CAP,
-        limit: page.limit,
-        offset: page.offset,
-    })
+    let total = (
+        counted.min(Paged::<T>::TOTAL_CAP),
+        counted > Paged::<T>::TOTAL_CAP,
+    );
+    Ok(Paged::of(items, total, page))
 }
 
 /// [`paged`] for a list whose rows are keys found by `keys` (in the order `order`) and then
 /// joined to what a row shows: `joined` wraps the page's keys (a subquery) in the joins and
 /// `joined_order` orders the result. The page is cut from the keys before any join, and the
-/// total counts the keys alone, so the joins cost a page's rows, not every match's.
+/// total counts the keys alone, so the joins cost a page's rows, not every match's — unless it
+/// is `known` (the `total` and `total_capped` an earlier page of the same keys answered, while
+/// nothing they read has changed): then only the page is read.
 pub async fn paged_keys<T: FromDbRow>(
-    db: &Db,
-    keys: Sql,
-    order: &str,
-    joined: impl FnOnce(&str) -> String,
-    joined_order: &str,
-    page: Page,
-) -> Result<Paged<T>> {
-    paged_keys_known(db, keys, order, joined, joined_order, page, None).await
-}
-
-/// [`paged_keys`] with the total already known (`known`: the `total` and `total_capped` an
-/// earlier page of the same keys answered, while nothing they read has changed), so only the
-/// page is read.
-pub async fn paged_keys_known<T: FromDbRow>(
     db: &Db,
     keys: Sql,
     order: &str,
@@ -249,13 +234,7 @@ pub async fn paged_keys_known<T: FromDbRow>(
     let rows = format!("{} ORDER BY {joined_order}", joined(&cut.text));
     let items = db.fetch_all(&rows, cut.args).await?;
     match known {
-        Some((total, total_capped)) => Ok(Paged {
-            items,
-            total,
-            total_capped,
-            limit: page.limit,
-            offset: page.offset,
-        }),
+        Some(total) => Ok(Paged::of(items, total, page)),
         None => with_total(db, items, keys, page).await,
     }
 }
