@@ -2924,6 +2924,8 @@ mod kpis {
                 shouhou_domain::kpi::Kpi::FirstTimeFixRate,
                 shouhou_domain::kpi::Kpi::RepairCycleHours,
                 shouhou_domain::kpi::Kpi::CallsPerTechnicianDay,
+                shouhou_domain::kpi::Kpi::FollowUpCoverage,
+                shouhou_domain::kpi::Kpi::RepeatRepairRate,
             ] {
                 let one = shouhou_store::repo::Page::first(1);
                 let total = |a: &shouhou_app::App| {
@@ -2938,6 +2940,20 @@ mod kpis {
                 let kept = total(app).await;
                 assert_eq!(kept, total(app).await, "{k:?} behind, again");
                 assert_eq!(kept, total(&fresh).await, "{k:?} behind, from memory");
+                // The total (for a single flag, the figure's own sum) is the orders listed.
+                for side in [Side::Numerator, Side::Denominator] {
+                    let all = shouhou_store::repo::Page::LARGEST;
+                    let p = kpi::orders(&fresh, who, k, side, &q, all).await.unwrap();
+                    assert!(
+                        (p.items.len() as i64) < all.limit,
+                        "a walk's orders fit a page"
+                    );
+                    assert_eq!(
+                        (p.total, p.total_capped),
+                        (p.items.len() as i64, false),
+                        "{k:?} {side:?}: the total is the orders listed"
+                    );
+                }
             }
             let csi = shouhou_app::csi::table(app, who, &q).await.unwrap();
             let csi_read = shouhou_app::csi::table(&fresh, who, &q).await.unwrap();

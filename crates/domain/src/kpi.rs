@@ -312,6 +312,33 @@ impl Counter {
     }
 }
 
+impl Counter {
+    /// The counter is 0 or 1 on every fact (an order is counted or not), so on a basis an order
+    /// has one fact of, the orders it counts in a period are its sum.
+    pub fn is_flag(self) -> bool {
+        use Counter::*;
+        matches!(
+            self,
+            FtfDen
+                | FtfNum
+                | RemoteDen
+                | RemoteNum
+                | ArrivedFirst
+                | ArrivedOnTime
+                | NotArrived
+                | RepeatDen
+                | RepeatNum
+                | RepeatOpen
+                | Completed
+                | Answered
+                | VerySatisfied
+                | Satisfied
+                | Neutral
+                | Dissatisfied
+        )
+    }
+}
+
 impl Basis {
     /// An order has at most one fact of this basis (its completion, acceptance, arrive-by);
     /// of the others one per visit or complaint.
@@ -394,6 +421,10 @@ impl Fact {
     fn add(&mut self, c: Counter, v: i64) {
         debug_assert_eq!(c.basis(), self.basis, "{c:?} on a fact of another basis");
         self.counters[c.index()] += v;
+        debug_assert!(
+            !c.is_flag() || (0..=1).contains(&self.counters[c.index()]),
+            "{c:?} is 0 or 1 on a fact"
+        );
     }
 
     pub fn get(&self, c: Counter) -> i64 {
