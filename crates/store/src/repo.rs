@@ -99,7 +99,9 @@ impl Page {
 pub struct Paged<T> {
     pub items: Vec<T>,
     /// Rows matching the filters in the user's scope, over all pages: exact up to 10,000; when
-    /// more match it is 10,000 and `total_capped` is true ("10,000+").
+    /// more match it is 10,000 and `total_capped` is true ("10,000+"), unless the list knows
+    /// its total without counting (the last page; the orders behind a figure counted by one
+    /// flag, whose total is the figure), which is then exact however large.
     pub total: i64,
     /// True when more rows match than `total` says (counting stopped at 10,000).
     pub total_capped: bool,
