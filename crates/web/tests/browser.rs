@@ -95,11 +95,26 @@ async fn no_console_errors(c: &Client, page: &str) {
 }
 
 async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
+    // Asked again while a navigation is under way (a click that leaves the page): the driver
+    // answers "aborted by navigation" instead of waiting for the new page.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match c
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(e) => return e,
+            Err(e)
+                if e.to_string().contains("aborted by navigation")
+                    && std::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("{css}: {e}"),
+        }
+    }
 }
 
 async fn login(c: &Client, s: &TestServer, user: &str) {
