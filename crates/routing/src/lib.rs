@@ -107,6 +107,19 @@ pub enum Search {
     Anneal(anneal::Schedule),
     /// Our hybrid genetic search ([`hgs`]), on one core.
     Hgs,
+    /// Our iterated local search ([`hgs::Method::Iterated`]), on one core.
+    Ils,
+}
+
+impl Search {
+    /// The parameters of our own search, when this is one of ours.
+    pub fn own(self) -> Option<hgs::Params> {
+        match self {
+            Search::Hgs => Some(hgs::Params::default()),
+            Search::Ils => Some(hgs::Params::iterated()),
+            _ => None,
+        }
+    }
 }
 
 impl std::str::FromStr for Search {
@@ -122,10 +135,11 @@ impl std::str::FromStr for Search {
             "static-elitism" => Ok(Search::StaticElitism),
             "anneal" => Ok(Search::Anneal(anneal::Schedule::default())),
             "hgs" => Ok(Search::Hgs),
+            "ils" => Ok(Search::Ils),
             _ => {
                 let bad = || {
                     format!(
-                        "unknown search {s:?}: library, elitism, static-elitism, hgs, anneal or \
+                        "unknown search {s:?}: library, elitism, static-elitism, hgs, ils, anneal or \
                          anneal:START:END[:RESTART] (e.g. anneal:0.03:0.001)"
                     )
                 };
@@ -239,10 +253,10 @@ pub fn solve_pragmatic(
     matrix: Matrix,
     opts: &SolveOptions,
 ) -> Result<ApiSolution, RoutingError> {
-    if opts.search == Search::Hgs {
+    if opts.search.own().is_some() {
         // Our search has its own model (`hgs`); it never runs through vrp-core.
         return Err(RoutingError::Input(
-            "the hybrid genetic search does not run on vrp-core's problem".into(),
+            "our own search does not run on vrp-core's problem".into(),
         ));
     }
     let core = Arc::new(
@@ -287,7 +301,7 @@ pub fn solve_pragmatic(
             .map_err(|e| RoutingError::Solver(e.to_string()))?;
         let population: Option<vrp_core::solver::TargetPopulation> = match opts.search {
             Search::Library => None,
-            Search::Hgs => unreachable!("refused above"),
+            Search::Hgs | Search::Ils => unreachable!("refused above"),
             Search::Elitism | Search::StaticElitism => Some(Box::new(
                 vrp_core::solver::create_elitism_population(core.goal.clone(), environment.clone()),
             )),
@@ -332,7 +346,7 @@ pub fn plan(
     travel: &TravelModel,
     opts: &SolveOptions,
 ) -> Result<Plan, RoutingError> {
-    if !(techs.is_empty() || jobs.is_empty()) && opts.search == Search::Hgs {
+    if !(techs.is_empty() || jobs.is_empty()) && opts.search.own().is_some() {
         return hgs::day::plan(techs, jobs, travel, opts);
     }
     if techs.is_empty() || jobs.is_empty() {

@@ -196,8 +196,8 @@ fn t10(v: i64) -> String {
 
 /// Solves an instance: minimise unassigned customers, then distance, with the fleet limit.
 pub fn solve(inst: &Instance, opts: &SolveOptions) -> Result<Routes, RoutingError> {
-    if opts.search == crate::Search::Hgs {
-        return solve_hgs(inst, opts);
+    if let Some(own) = opts.search.own() {
+        return solve_hgs(inst, opts, own);
     }
     let n = inst.coords.len();
     let mut dist = Vec::with_capacity(n * n);
@@ -314,7 +314,11 @@ pub fn hgs_model(inst: &Instance) -> crate::hgs::Model {
     }
 }
 
-fn solve_hgs(inst: &Instance, opts: &SolveOptions) -> Result<Routes, RoutingError> {
+fn solve_hgs(
+    inst: &Instance,
+    opts: &SolveOptions,
+    own: crate::hgs::Params,
+) -> Result<Routes, RoutingError> {
     let model = hgs_model(inst);
     let params = crate::hgs::Params {
         time_limit: if opts.repeatable {
@@ -328,7 +332,7 @@ fn solve_hgs(inst: &Instance, opts: &SolveOptions) -> Result<Routes, RoutingErro
         } else {
             None
         },
-        ..Default::default()
+        ..own
     };
     let out = crate::hgs::solve(&model, &params).map_err(RoutingError::Solver)?;
     if !out.best.is_feasible() {

@@ -255,6 +255,12 @@ proptest! {
         if let Some(rule) = broken_rule(&techs, &jobs, &p) {
             return Err(TestCaseError::fail(rule));
         }
+        // The iterated method keeps the same rules (its steps are cheap: ten times as many).
+        let iterated = SolveOptions { search: Search::Ils, max_generations: Some(1500), ..opts() };
+        let q = plan(&techs, &jobs, &TravelModel::default(), &iterated).unwrap();
+        if let Some(rule) = broken_rule(&techs, &jobs, &q) {
+            return Err(TestCaseError::fail(format!("iterated: {rule}")));
+        }
         for u in &p.unassigned {
             let others: Vec<Job> = jobs.iter().filter(|j| j.id != u.job_id).cloned().collect();
             let mut without = p.clone();

@@ -36,8 +36,8 @@ pub enum What {
         /// Only instances whose name starts with this (e.g. C1, RC2).
         #[arg(long)]
         only: Option<String>,
-        /// Solver configuration: hgs (our own search, the planner's), library, elitism,
-        /// static-elitism, anneal or anneal:START:END[:RESTART].
+        /// Solver configuration: hgs (our genetic search, the planner's), ils (our iterated
+        /// local search), library, elitism, static-elitism, anneal or anneal:START:END[:RESTART].
         #[arg(long, default_value = "hgs")]
         search: shouhou_routing::Search,
         /// Stop each instance after this many generations instead of after --seconds (one
@@ -77,8 +77,8 @@ pub enum What {
         seconds: usize,
         #[arg(long, default_value_t = 11)]
         seed: u64,
-        /// Solver configuration: hgs (the planner's, our own search), library (vrp-core's),
-        /// elitism, static-elitism, anneal.
+        /// Solver configuration: hgs (the planner's, our genetic search), ils (our iterated
+        /// local search), library (vrp-core's), elitism, static-elitism, anneal.
         #[arg(long, default_value = "hgs")]
         search: shouhou_routing::Search,
     },
@@ -108,6 +108,10 @@ pub enum What {
         /// Jobs a day over all stores (default: the demo's 110 for 12 technicians, scaled).
         #[arg(long)]
         jobs: Option<usize>,
+        /// Our search to plan with: hgs (the genetic search, the planner's) or ils (the
+        /// iterated local search).
+        #[arg(long, default_value = "hgs")]
+        search: shouhou_routing::Search,
     },
     /// Page render times of the office pages (one client over loopback, signed in as manager1).
     Pages {
@@ -205,11 +209,18 @@ pub async fn run(db: &str, what: What) -> anyhow::Result<()> {
             nearest_store,
             absent,
             jobs,
+            search,
         } => {
+            if search.own().is_none() {
+                return Err(anyhow::anyhow!(
+                    "chain-dispatch plans with our own search: --search hgs or ils"
+                ));
+            }
             let shape = ChainShape {
                 nearest_store,
                 absent,
                 jobs,
+                search,
             };
             chain_dispatch(db, days, scale, seconds, seed, shape).await
         }
@@ -832,6 +843,7 @@ struct ChainShape {
     nearest_store: bool,
     absent: usize,
     jobs: Option<usize>,
+    search: shouhou_routing::Search,
 }
 
 /// Each store's day planned alone against all of them at once (their jobs may cross to a
@@ -848,9 +860,10 @@ async fn chain_dispatch(
         nearest_store,
         absent,
         jobs: jobs_a_day,
+        search,
     } = shape;
     use chrono::{Duration as D, TimeZone};
-    use shouhou_routing::{Break, Plan, Point, Search, SolveOptions, Technician, TravelModel};
+    use shouhou_routing::{Break, Plan, Point, SolveOptions, Technician, TravelModel};
     let app = crate::open(db).await?;
     let techs: Vec<(i64, String, f64, f64, i64, String)> = app
         .db
@@ -937,7 +950,7 @@ async fn chain_dispatch(
         max_generations: None,
         repeatable: false,
         threads: Some(1),
-        search: Search::Hgs,
+        search,
     };
     for day in 0..days {
         let date =

@@ -235,6 +235,7 @@ pub fn plan(
     } else {
         opts.max_generations
     };
+    let own = opts.search.own().unwrap_or_default();
     let params = |share: f64| Params {
         seed,
         // Ten minutes late cost as much as a job left out: the search stays near feasible
@@ -249,7 +250,7 @@ pub fn plan(
         // same day gives the same plan as long as they finish within it.
         time_limit: Some(Duration::from_secs_f64(seconds * share)),
         max_iterations: iterations.map(|k| ((k as f64 * share) as usize).max(1)),
-        ..Params::default()
+        ..own.clone()
     };
     // Several stores: each store's day is planned alone first (four fifths of the time,
     // shared out), and the search over all of them starts from those plans, so it is never

@@ -66,6 +66,11 @@ pub struct LocalSearch<'m> {
     swap_star: bool,
     swap_tested: Vec<usize>,
     moves: usize,
+    /// Per client: whether the search looks at it (all, but in [`LocalSearch::perturb_run`]:
+    /// those perturbed and those next to a move since).
+    promising: Vec<bool>,
+    /// Clients not yet perturbed in this run (perturbation's scratch).
+    untouched: Vec<bool>,
     /// Whether every arc costs the same both ways (then a reversal is first judged by the
     /// four arcs it changes).
     symmetric: bool,
@@ -106,6 +111,8 @@ impl<'m> LocalSearch<'m> {
                 (0..p).all(|a| (a + 1..p).all(|b| m.cost(a, b) == m.cost(b, a)))
             },
             moves: 0,
+            promising: vec![true; n],
+            untouched: vec![true; n],
         }
     }
 
@@ -116,19 +123,142 @@ impl<'m> LocalSearch<'m> {
         for list in &mut self.neighbours {
             list.shuffle(rng);
         }
+        self.reset_marks();
+        self.promising.iter_mut().for_each(|x| *x = true);
+        self.order.shuffle(rng);
+        self.search(rng);
+        self.export()
+    }
+
+    /// One step of PyVRP's iterated local search (Wouda et al.; PyVRP 0.14): takes `count`
+    /// clients out around random ones (a client and its nearest, grouped by route; a client not
+    /// served is put in instead), puts the required ones back where they cost least, and
+    /// searches only around what changed.
+    pub fn perturb_run<R: Rng>(
+        &mut self,
+        sol: &Solution,
+        pen: Penalties,
+        count: usize,
+        rng: &mut R,
+    ) -> Solution {
+        self.pen = pen;
+        self.load(sol);
+        self.reset_marks();
+        self.promising.iter_mut().for_each(|x| *x = false);
+        self.untouched.iter_mut().for_each(|x| *x = true);
+        self.order.shuffle(rng);
+        let d = self.m.depots;
+        let mut left = count;
+        let mut groups: Vec<(u32, Vec<usize>)> = vec![];
+        'perturb: for k in 0..self.order.len() {
+            if left == 0 {
+                break;
+            }
+            let u = self.order[k] as usize;
+            groups.clear();
+            for p in std::iter::once(u).chain(self.neighbours[u - d].iter().map(|&v| v as usize)) {
+                if !std::mem::replace(&mut self.untouched[p - d], false) {
+                    continue;
+                }
+                let r = self.at[p - d].0;
+                match groups.iter_mut().find(|g| g.0 == r) {
+                    Some(g) => g.1.push(p),
+                    None => groups.push((r, vec![p])),
+                }
+            }
+            for g in std::mem::take(&mut groups) {
+                for p in g.1 {
+                    if self.at[p - d].0 == NONE {
+                        self.insert_at_cheapest(p);
+                        self.mark(p);
+                    } else {
+                        self.mark(p);
+                        self.take_out(p);
+                    }
+                    left -= 1;
+                    if left == 0 {
+                        break 'perturb;
+                    }
+                }
+            }
+        }
+        for k in 0..self.order.len() {
+            let u = self.order[k] as usize;
+            if self.at[u - d].0 == NONE && self.m.client(u).required {
+                self.insert_at_cheapest(u);
+                self.mark(u);
+            }
+        }
+        self.search(rng);
+        self.export()
+    }
+
+    fn reset_marks(&mut self) {
         self.moves = 1;
         self.modified.iter_mut().for_each(|x| *x = 0);
         self.tested.iter_mut().for_each(|x| *x = 0);
         self.swap_tested.iter_mut().for_each(|x| *x = 0);
+    }
+
+    /// Marks client `p` and the clients before and after it for the search.
+    fn mark(&mut self, p: usize) {
+        let d = self.m.depots;
+        self.promising[p - d] = true;
+        let (r, i) = self.at[p - d];
+        if r == NONE {
+            return;
+        }
+        let visits = &self.routes[r as usize].visits;
+        for q in [visits[i as usize - 1], visits[i as usize + 1]] {
+            if q as usize >= d {
+                self.promising[q as usize - d] = true;
+            }
+        }
+    }
+
+    /// Before a move between U and V: marks both with their neighbours in their routes;
+    /// returns the two routes' cost.
+    fn moving(&mut self, u: usize, v: usize, ru: usize, rv: usize) -> f64 {
+        self.mark(u);
+        self.mark(v);
+        self.cost_pair(ru, rv)
+    }
+
+    /// Takes client `p` out of its route.
+    fn take_out(&mut self, p: usize) {
+        let (r, i) = self.at[p - self.m.depots];
+        let r = r as usize;
+        self.routes[r].visits.remove(i as usize);
+        self.at[p - self.m.depots] = (NONE, 0);
+        self.update(r);
+        self.touched(r, r);
+    }
+
+    /// Puts client `p` (not served) where it costs least, whatever that costs.
+    fn insert_at_cheapest(&mut self, p: usize) {
+        if let Some((_, r, j)) = self.best_insertion(p) {
+            self.routes[r].visits.insert(j + 1, p as u32);
+            self.update(r);
+            self.touched(r, r);
+        }
+    }
+
+    /// Searches the promising clients until no move improves.
+    fn search<R: Rng>(&mut self, rng: &mut R) {
         let mut first = true;
         loop {
             let mut improved = false;
-            self.order.shuffle(rng);
             for k in 0..self.order.len() {
                 let u = self.order[k] as usize;
                 let c = u - self.m.depots;
+                if !self.promising[c] {
+                    continue;
+                }
                 if self.at[c].0 == NONE {
-                    improved |= self.insert_missing(u);
+                    if self.insert_missing(u) {
+                        self.mark(u);
+                        improved = true;
+                    }
                     continue;
                 }
                 let last = self.tested[c];
@@ -140,7 +270,9 @@ impl<'m> LocalSearch<'m> {
                         continue;
                     }
                     let (ru, rv) = (self.at[c].0 as usize, self.at[cv].0 as usize);
-                    if !first && self.modified[ru].max(self.modified[rv]) <= last {
+                    // A client not yet tried tries every neighbour; after that, only those
+                    // whose routes changed since.
+                    if last != 0 && self.modified[ru].max(self.modified[rv]) <= last {
                         continue;
                     }
                     if self.pair_moves(u, v) {
@@ -159,8 +291,8 @@ impl<'m> LocalSearch<'m> {
             if !improved {
                 break;
             }
+            self.order.shuffle(rng);
         }
-        self.export()
     }
 
     fn load(&mut self, sol: &Solution) {
@@ -314,7 +446,7 @@ impl<'m> LocalSearch<'m> {
         for &(n, k) in &EXCHANGES {
             if let Some(d) = self.exchange_delta(n, k, ru, i, rv, j) {
                 if d < -EPS {
-                    let before = self.cost_pair(ru, rv);
+                    let before = self.moving(u, v, ru, rv);
                     self.apply_exchange(n, k, ru, i, rv, j);
                     self.check_delta(before, ru, rv, d);
                     return true;
@@ -324,7 +456,7 @@ impl<'m> LocalSearch<'m> {
         if ru == rv && i < j {
             if let Some(d) = self.reversal_delta(ru, i, j) {
                 if d < -EPS {
-                    let before = self.cost_pair(ru, ru);
+                    let before = self.moving(u, v, ru, ru);
                     self.routes[ru].visits[i + 1..=j].reverse();
                     self.update(ru);
                     self.touched(ru, ru);
@@ -336,7 +468,7 @@ impl<'m> LocalSearch<'m> {
         if ru != rv {
             if let Some(d) = self.tails_delta(ru, i, rv, j) {
                 if d < -EPS {
-                    let before = self.cost_pair(ru, rv);
+                    let before = self.moving(u, v, ru, rv);
                     self.apply_tails(ru, i, rv, j);
                     self.check_delta(before, ru, rv, d);
                     return true;
@@ -347,7 +479,7 @@ impl<'m> LocalSearch<'m> {
             for n in 1..=3 {
                 if let Some(d) = self.exchange_delta(n, 0, ru, i, rv, 0) {
                     if d < -EPS {
-                        let before = self.cost_pair(ru, rv);
+                        let before = self.moving(u, v, ru, rv);
                         self.apply_exchange(n, 0, ru, i, rv, 0);
                         self.check_delta(before, ru, rv, d);
                         return true;
@@ -357,7 +489,7 @@ impl<'m> LocalSearch<'m> {
             if ru != rv {
                 if let Some(d) = self.tails_delta(ru, i, rv, 0) {
                     if d < -EPS {
-                        let before = self.cost_pair(ru, rv);
+                        let before = self.moving(u, v, ru, rv);
                         self.apply_tails(ru, i, rv, 0);
                         self.check_delta(before, ru, rv, d);
                         return true;
@@ -400,18 +532,42 @@ impl<'m> LocalSearch<'m> {
         let (ru, i) = (ru as usize, i as usize);
         let mut seen_kinds: Vec<usize> = vec![];
         for r in 0..self.routes.len() {
-            if r == ru || self.routes[r].clients() > 0 || seen_kinds.contains(&self.kinds[r]) {
+            if r == ru {
                 continue;
             }
-            seen_kinds.push(self.kinds[r]);
-            if let Some(d) = self.exchange_delta(1, 0, ru, i, r, 0) {
-                if d < -EPS {
-                    self.apply_exchange(1, 0, ru, i, r, 0);
-                    return true;
+            let places = if self.routes[r].clients() == 0 {
+                if seen_kinds.contains(&self.kinds[r]) {
+                    continue;
+                }
+                seen_kinds.push(self.kinds[r]);
+                0..=0
+            } else if self.only_breaks(r) {
+                0..=self.routes[r].clients()
+            } else {
+                continue;
+            };
+            for j in places {
+                if let Some(d) = self.exchange_delta(1, 0, ru, i, r, j) {
+                    if d < -EPS {
+                        self.mark(u);
+                        self.apply_exchange(1, 0, ru, i, r, j);
+                        return true;
+                    }
                 }
             }
         }
         false
+    }
+
+    /// Whether route `r` serves breaks only (no place): it has no client near any other, so
+    /// the moves between neighbours never reach it. It is treated as empty: a client may go
+    /// anywhere among its breaks.
+    fn only_breaks(&self, r: usize) -> bool {
+        let v = &self.routes[r].visits;
+        v.len() > 2
+            && v[1..v.len() - 1]
+                .iter()
+                .all(|&p| self.m.client(p as usize).placeless)
     }
 
     /// Exchange(N, M): N visits from position `i` of route `ru` with M from position `j` of
@@ -800,11 +956,10 @@ impl<'m> LocalSearch<'m> {
         Some(self.cost_of(r, &s, true) - route.cost)
     }
 
-    /// Puts a client that is not served where it costs least, if that pays (always, for a
-    /// required one).
-    fn insert_missing(&mut self, u: usize) -> bool {
-        let c = self.m.client(u);
-        let gain = if c.required { MISSING } else { c.prize as f64 };
+    /// Where client `u` (not served) costs least: after a served neighbour or before it, or
+    /// alone in an empty route of each kind, or among the breaks of a route with nothing
+    /// else; for a required client with none of these, anywhere at all.
+    fn best_insertion(&self, u: usize) -> Option<(f64, usize, usize)> {
         let mut candidates: Vec<(usize, usize)> = vec![];
         for &v in &self.neighbours[u - self.m.depots] {
             let (rv, j) = self.at[v as usize - self.m.depots];
@@ -818,17 +973,27 @@ impl<'m> LocalSearch<'m> {
             if self.routes[r].clients() == 0 && !seen_kinds.contains(&self.kinds[r]) {
                 seen_kinds.push(self.kinds[r]);
                 candidates.push((r, 0));
+            } else if self.only_breaks(r) {
+                candidates.extend((0..=self.routes[r].clients()).map(|j| (r, j)));
             }
         }
-        let mut best = self.cheapest(u, &candidates);
-        if best.is_none() && c.required {
+        let best = self.cheapest(u, &candidates);
+        if best.is_none() && self.m.client(u).required {
             // No neighbour served and no empty route: anywhere at all.
             let all: Vec<(usize, usize)> = (0..self.routes.len())
                 .flat_map(|r| (0..=self.routes[r].clients()).map(move |j| (r, j)))
                 .collect();
-            best = self.cheapest(u, &all);
+            return self.cheapest(u, &all);
         }
-        match best {
+        best
+    }
+
+    /// Puts a client that is not served where it costs least, if that pays (always, for a
+    /// required one).
+    fn insert_missing(&mut self, u: usize) -> bool {
+        let c = self.m.client(u);
+        let gain = if c.required { MISSING } else { c.prize as f64 };
+        match self.best_insertion(u) {
             Some((d, r, j)) if d - gain < -EPS => {
                 self.routes[r].visits.insert(j + 1, u as u32);
                 self.update(r);
@@ -863,10 +1028,8 @@ impl<'m> LocalSearch<'m> {
         let s = route.prefix[i - 1].then(self.m, &route.suffix[i + 1]);
         let d = self.cost_of(r, &s, route.clients() > 1) - route.cost + c.prize as f64;
         if d < -EPS {
-            self.routes[r].visits.remove(i);
-            self.at[u - self.m.depots] = (NONE, 0);
-            self.update(r);
-            self.touched(r, r);
+            self.mark(u);
+            self.take_out(u);
             return true;
         }
         false

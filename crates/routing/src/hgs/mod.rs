@@ -1,7 +1,13 @@
-//! A hybrid genetic search for vehicle routing with time windows, after Vidal et al.'s HGS
-//! (2012, 2013, 2022) and PyVRP (Wouda, Lan and Kool 2024): a population of solutions kept
-//! diverse, selective route exchange crossover, a granular local search on every child, and
-//! infeasible solutions allowed at a penalty that adapts to keep a target share feasible.
+//! Our search for vehicle routing with time windows, in two methods over one model and one
+//! granular local search, with infeasible solutions allowed at a penalty that adapts to keep a
+//! target share feasible:
+//! - [`Method::Genetic`], a hybrid genetic search after Vidal et al.'s HGS (2012, 2013, 2022)
+//!   and PyVRP (Wouda, Lan and Kool 2024): a population of solutions kept diverse, selective
+//!   route exchange crossover, the local search on every child. The planner's: on a store's
+//!   day, where serving the most jobs matters more than driving, it serves the most;
+//! - [`Method::Iterated`], PyVRP 0.14's iterated local search: one current solution perturbed
+//!   around a random client and searched again where it changed, accepted by late-acceptance
+//!   hill climbing. The better on large instances that are mostly routing (docs/BENCHMARKS.md).
 //!
 //! The search knows clients (time window, service time, demand, which vehicles may serve
 //! them, optional with a prize) and vehicles (start, end, shift, capacity, fixed cost); it
@@ -29,8 +35,19 @@ pub use solution::{Penalties, Solution};
 use local_search::LocalSearch;
 use population::Population;
 
+/// How the search moves from solution to solution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// A population kept diverse, crossover, a local search on every child ([`solve`]).
+    Genetic,
+    /// One current solution, perturbed and searched again, with late acceptance
+    /// ([`iterated`]): PyVRP 0.14's method.
+    Iterated,
+}
+
 #[derive(Debug, Clone)]
 pub struct Params {
+    pub method: Method,
     pub seed: u64,
     /// Stop after this long (wall clock)...
     pub time_limit: Option<Duration>,
@@ -48,8 +65,15 @@ pub struct Params {
     pub restart_after: usize,
     /// Share of local-search results wanted feasible in load and in time.
     pub target_feasible: f64,
-    /// Children between penalty updates.
+    /// Children (steps) between penalty updates.
     pub penalty_every: usize,
+    /// Factors a penalty is raised by when too few are feasible, lowered by when too many.
+    pub penalty_increase: f64,
+    pub penalty_decrease: f64,
+    /// Iterated search: how many accepted steps back the late acceptance compares with.
+    pub history: usize,
+    /// Iterated search: clients a step perturbs, at most (at least one).
+    pub max_perturbed: usize,
     /// Penalties rise no higher than this.
     pub max_penalty: f64,
     /// Penalties to start with (else worked out from the matrices and demands).
@@ -61,9 +85,28 @@ pub struct Params {
     pub swap_star: bool,
 }
 
+impl Params {
+    /// The iterated search with PyVRP 0.14's settings: a restart after 150,000 steps without a
+    /// new best, two thirds of the steps wanted feasible, penalties updated every 500 steps
+    /// (×1.5 up, ×0.9 down), a history of 300, up to 25 clients perturbed.
+    pub fn iterated() -> Params {
+        Params {
+            method: Method::Iterated,
+            restart_after: 150_000,
+            target_feasible: 0.65,
+            penalty_every: 500,
+            penalty_increase: 1.5,
+            penalty_decrease: 0.9,
+            ..Params::default()
+        }
+    }
+}
+
 impl Default for Params {
+    /// The genetic search with HGS-CVRP's settings.
     fn default() -> Self {
         Params {
+            method: Method::Genetic,
             seed: 1,
             time_limit: Some(Duration::from_secs(5)),
             max_iterations: None,
@@ -75,6 +118,10 @@ impl Default for Params {
             restart_after: 20_000,
             target_feasible: 0.2,
             penalty_every: 100,
+            penalty_increase: 1.2,
+            penalty_decrease: 0.85,
+            history: 300,
+            max_perturbed: 25,
             max_penalty: 100_000.0,
             swap_star: false,
             start_from: vec![],
@@ -231,24 +278,31 @@ impl Search<'_> {
     }
 
     fn update_penalties(&mut self) {
-        let max = self.p.max_penalty;
-        let adjust = |ok: &[bool], w: f64, target: f64| -> f64 {
-            if ok.is_empty() {
-                return w;
-            }
-            let share = ok.iter().filter(|x| **x).count() as f64 / ok.len() as f64;
-            if share < target - 0.05 {
-                (w * 1.2).min(max)
-            } else if share > target + 0.05 {
-                (w * 0.85).max(0.1)
-            } else {
-                w
-            }
-        };
-        self.pen.load = adjust(&self.load_ok, self.pen.load, self.p.target_feasible);
-        self.pen.time_warp = adjust(&self.time_ok, self.pen.time_warp, self.p.target_feasible);
+        self.pen = adapted(&self.p, self.pen, &self.load_ok, &self.time_ok);
         self.load_ok.clear();
         self.time_ok.clear();
+    }
+}
+
+/// The penalties after a round of solutions, each judged feasible or not in load and in time:
+/// raised when fewer than the share wanted were, lowered when more (within five points, kept).
+fn adapted(p: &Params, pen: Penalties, load_ok: &[bool], time_ok: &[bool]) -> Penalties {
+    let adjust = |ok: &[bool], w: f64| -> f64 {
+        if ok.is_empty() {
+            return w;
+        }
+        let share = ok.iter().filter(|x| **x).count() as f64 / ok.len() as f64;
+        if share < p.target_feasible - 0.05 {
+            (w * p.penalty_increase).min(p.max_penalty)
+        } else if share > p.target_feasible + 0.05 {
+            (w * p.penalty_decrease).max(0.1)
+        } else {
+            w
+        }
+    };
+    Penalties {
+        load: adjust(load_ok, pen.load),
+        time_warp: adjust(time_ok, pen.time_warp),
     }
 }
 
@@ -350,6 +404,9 @@ fn serve_left_out(m: &Model, s: Solution) -> Solution {
 
 /// Runs the search until the time or iteration bound.
 pub fn solve(m: &Model, p: &Params) -> Result<Outcome, String> {
+    if p.method == Method::Iterated {
+        return iterated(m, p);
+    }
     m.validate()?;
     let started = Instant::now();
     let out_of_budget = |iterations: usize| {
@@ -403,6 +460,112 @@ pub fn solve(m: &Model, p: &Params) -> Result<Outcome, String> {
         }
     }
     let mut best = s.best.take().ok_or("no solution")?;
+    if !best.is_feasible() {
+        best = drop_until_feasible(m, best);
+    }
+    let best = serve_left_out(m, best);
+    Ok(Outcome {
+        best,
+        iterations,
+        restarts,
+    })
+}
+
+/// Iterated local search with late-acceptance hill climbing (PyVRP 0.14's `solve`): from one
+/// current solution, each step perturbs it and searches what changed
+/// ([`LocalSearch::perturb_run`]); the step is kept when it is better than the current solution
+/// or than the current solution of `history` accepted steps ago. A new best is searched again
+/// in full. Penalties adapt to keep a share of the steps feasible.
+fn iterated(m: &Model, p: &Params) -> Result<Outcome, String> {
+    m.validate()?;
+    let started = Instant::now();
+    let out_of_budget = |iterations: usize| {
+        p.time_limit.is_some_and(|t| started.elapsed() >= t)
+            || p.max_iterations.is_some_and(|k| iterations >= k)
+    };
+    let mut rng = StdRng::seed_from_u64(p.seed);
+    let mut ls = LocalSearch::new(m, neighbours(m, p.neighbours), p.swap_star);
+    let mut pen = p.initial_penalties.unwrap_or_else(|| initial_penalties(m));
+    let strict = Penalties {
+        load: p.max_penalty,
+        time_warp: p.max_penalty,
+    };
+    let mut starts: Vec<Solution> = p
+        .start_from
+        .iter()
+        .map(|r| ls.run(&Solution::new(m, r.clone()), strict, &mut rng))
+        .collect();
+    if starts.is_empty() {
+        let r = random_solution(m, &mut rng);
+        starts.push(ls.run(&r, strict, &mut rng));
+    }
+    let init = starts
+        .into_iter()
+        .min_by(|a, b| a.penalised(&strict).total_cmp(&b.penalised(&strict)))
+        .expect("one start at least");
+    let cost = |s: &Solution| {
+        if s.is_feasible() {
+            s.cost as f64
+        } else {
+            f64::INFINITY
+        }
+    };
+    let mut best = init.clone();
+    let mut curr = init.clone();
+    let mut history: Vec<Option<(i64, i64, i64, usize)>> = vec![None; p.history.max(1)];
+    let mut at = 0usize;
+    let key = |s: &Solution| (s.cost, s.excess_load, s.time_warp, s.missing);
+    let pcost = |k: (i64, i64, i64, usize), pen: &Penalties| {
+        k.0 as f64
+            + pen.load * k.1 as f64
+            + pen.time_warp * k.2 as f64
+            + solution::MISSING * k.3 as f64
+    };
+    let (mut load_ok, mut time_ok) = (vec![], vec![]);
+    let (mut iterations, mut restarts, mut since_best) = (0, 0, 0);
+    while !out_of_budget(iterations) {
+        iterations += 1;
+        if since_best == p.restart_after {
+            restarts += 1;
+            history.iter_mut().for_each(|h| *h = None);
+            curr = best.clone();
+            since_best = 0;
+        }
+        let k = rng.gen_range(1..=p.max_perturbed.max(1));
+        let mut cand = ls.perturb_run(&curr, pen, k, &mut rng);
+        load_ok.push(cand.excess_load == 0);
+        time_ok.push(cand.time_warp == 0);
+        since_best += 1;
+        if cost(&cand) < cost(&best)
+            || (!best.is_feasible() && cand.penalised(&strict) < best.penalised(&strict))
+        {
+            best = cand.clone();
+            since_best = 0;
+            let full = ls.run(&cand, pen, &mut rng);
+            if full.is_feasible() && full.cost < best.cost {
+                best = full.clone();
+            }
+            cand = full;
+        }
+        let cand_cost = cand.penalised(&pen);
+        let curr_cost = curr.penalised(&pen);
+        let late = history[at];
+        let late_cost = late.map_or(init.penalised(&pen), |k| pcost(k, &pen));
+        let mut curr_now = curr_cost;
+        if cand_cost < late_cost || cand_cost < curr_cost {
+            curr = cand;
+            curr_now = cand_cost;
+        }
+        if curr_now < late_cost || late.is_none() {
+            history[at] = Some(key(&curr));
+        }
+        at = (at + 1) % history.len();
+        if load_ok.len() == p.penalty_every {
+            pen = adapted(p, pen, &load_ok, &time_ok);
+            load_ok.clear();
+            time_ok.clear();
+        }
+    }
     if !best.is_feasible() {
         best = drop_until_feasible(m, best);
     }

@@ -176,6 +176,16 @@ fn params(seed: u64, iterations: usize) -> Params {
     }
 }
 
+/// The iterated search, bounded by `steps` (a step costs a small share of a child).
+fn iterated(seed: u64, steps: usize) -> Params {
+    Params {
+        seed,
+        time_limit: None,
+        max_iterations: Some(steps),
+        ..Params::iterated()
+    }
+}
+
 /// What the solution claims, recomputed from its routes: each client at most once, required
 /// ones served, only by vehicles allowed to, the cost as stated.
 fn assert_consistent(m: &Model, s: &Solution) {
@@ -208,17 +218,24 @@ fn finds_the_optimum_of_small_problems() {
     for seed in 0..30 {
         let m = random_model(seed, 6, 3);
         let Some(best) = optimum(&m) else { continue };
-        let p = Params {
+        let genetic = Params {
             swap_star: seed.is_multiple_of(3),
             ..params(seed, 1000)
         };
-        let out = solve(&m, &p).unwrap();
-        assert!(
-            out.best.is_feasible(),
-            "seed {seed}: nothing feasible found"
-        );
-        assert_consistent(&m, &out.best);
-        assert_eq!(out.best.cost, best, "seed {seed}: {:?}", out.best.routes);
+        for p in [genetic, iterated(seed, 3000)] {
+            let out = solve(&m, &p).unwrap();
+            assert!(
+                out.best.is_feasible(),
+                "seed {seed}, {:?}: nothing feasible found",
+                p.method
+            );
+            assert_consistent(&m, &out.best);
+            assert_eq!(
+                out.best.cost, best,
+                "seed {seed}, {:?}: {:?}",
+                p.method, out.best.routes
+            );
+        }
         compared += 1;
     }
     assert!(
@@ -230,11 +247,13 @@ fn finds_the_optimum_of_small_problems() {
 #[test]
 fn a_seed_gives_the_same_solution() {
     let m = random_model(7, 40, 6);
-    let a = solve(&m, &params(3, 200)).unwrap();
-    let b = solve(&m, &params(3, 200)).unwrap();
-    assert_eq!(a.best.routes, b.best.routes);
-    assert_eq!(a.iterations, 200);
-    assert_consistent(&m, &a.best);
+    for p in [params(3, 200), iterated(3, 2000)] {
+        let a = solve(&m, &p).unwrap();
+        let b = solve(&m, &p).unwrap();
+        assert_eq!(a.best.routes, b.best.routes, "{:?}", p.method);
+        assert_eq!(a.iterations, p.max_iterations.unwrap());
+        assert_consistent(&m, &a.best);
+    }
 }
 
 #[test]
@@ -248,6 +267,10 @@ fn larger_problems_stay_consistent() {
             ..params(seed, 150)
         };
         let out = solve(&m, &with_swap_star).unwrap();
+        assert_consistent(&m, &out.best);
+        // The iterated search's perturbations take clients out and put them back, optional
+        // ones left out where their prize does not pay.
+        let out = solve(&m, &iterated(seed, 1500)).unwrap();
         assert_consistent(&m, &out.best);
     }
 }
