@@ -459,16 +459,8 @@ pub fn solve(m: &Model, p: &Params) -> Result<Outcome, String> {
             fill(&mut s, p.population.min_size, iterations);
         }
     }
-    let mut best = s.best.take().ok_or("no solution")?;
-    if !best.is_feasible() {
-        best = drop_until_feasible(m, best);
-    }
-    let best = serve_left_out(m, best);
-    Ok(Outcome {
-        best,
-        iterations,
-        restarts,
-    })
+    let best = s.best.take().ok_or("no solution")?;
+    Ok(finish(m, best, iterations, restarts))
 }
 
 /// Iterated local search with late-acceptance hill climbing (PyVRP 0.14's `solve`): from one
@@ -566,15 +558,20 @@ fn iterated(m: &Model, p: &Params) -> Result<Outcome, String> {
             time_ok.clear();
         }
     }
+    Ok(finish(m, best, iterations, restarts))
+}
+
+/// The outcome from the best solution found: made feasible by leaving optional clients out if
+/// it is not, then serving every left-out client that still fits.
+fn finish(m: &Model, mut best: Solution, iterations: usize, restarts: usize) -> Outcome {
     if !best.is_feasible() {
         best = drop_until_feasible(m, best);
     }
-    let best = serve_left_out(m, best);
-    Ok(Outcome {
-        best,
+    Outcome {
+        best: serve_left_out(m, best),
         iterations,
         restarts,
-    })
+    }
 }
 
 #[cfg(test)]
