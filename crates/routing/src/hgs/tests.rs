@@ -254,6 +254,21 @@ fn a_seed_gives_the_same_solution() {
         assert_eq!(a.iterations, p.max_iterations.unwrap());
         assert_consistent(&m, &a.best);
     }
+    // The genetic search with the iterated one after it (the planner's): repeatable too, and
+    // never worse than the genetic search alone in the same children.
+    let polished = Params {
+        polish: 0.3,
+        ..params(3, 200)
+    };
+    let a = solve(&m, &polished).unwrap();
+    let b = solve(&m, &polished).unwrap();
+    assert_eq!(a.best.routes, b.best.routes, "polished");
+    assert_consistent(&m, &a.best);
+    let genetic_part = solve(&m, &params(3, 140)).unwrap();
+    assert!(a.best.is_feasible() || !genetic_part.best.is_feasible());
+    if genetic_part.best.is_feasible() {
+        assert!(a.best.cost <= genetic_part.best.cost);
+    }
 }
 
 #[test]
