@@ -126,6 +126,9 @@ pub struct App {
     pub units: Arc<actor::UnitCache>,
     /// What a new work order's checks read that rarely changes, read again when it changes.
     pub rarely: Arc<work_orders::RarelyCache>,
+    /// The id and number the next new work order is expected to get (see
+    /// `shouhou_store::work_orders::Expected`).
+    pub next_order: Arc<shouhou_store::work_orders::Expected>,
     /// KPI readings of finished months, checked against the months' versions at each reading.
     pub kpi_cache: Arc<shouhou_store::kpi::Cache>,
 }
@@ -144,6 +147,7 @@ impl App {
             geocoder: None,
             units: Arc::default(),
             rarely: Arc::default(),
+            next_order: Arc::default(),
             kpi_cache: Arc::default(),
         }
     }

@@ -640,6 +640,115 @@ db_test!(
 );
 
 db_test!(
+    orders_numbered_by_another_server_between_creates_keep_their_numbers,
+    |db: Db| async move {
+        // Two servers on one store: each expects the next number from its own last order, and
+        // the other's orders prove it wrong now and then.
+        let (app, _) = test_app(db.clone());
+        let (other, _) = test_app(db.clone());
+        let f = seed(&app).await;
+        let mut numbers = vec![];
+        for server in [&app, &app, &app, &other, &app, &other, &other, &app] {
+            let w = wo::create(
+                server,
+                &f.clerk_a,
+                new_order(&f, WorkOrderType::RepairOnsite),
+            )
+            .await
+            .unwrap();
+            let stored = wo::get(server, &f.clerk_a, w.id).await.unwrap();
+            assert_eq!(
+                (stored.number.as_str(), stored.created_at),
+                (w.number.as_str(), w.created_at)
+            );
+            numbers.push(w.number);
+        }
+        let want: Vec<String> = (1..=8).map(|k| format!("WO-20260310-{k:04}")).collect();
+        assert_eq!(numbers, want);
+        let count = |sql: &'static str| {
+            let db = db.clone();
+            async move { db.fetch_one::<(i64,)>(sql, vec![]).await.unwrap().0 }
+        };
+        // One first event and one creation entry in the audit log for each order, none for an
+        // order that is not there, and the day's counter at the last number.
+        assert_eq!(count("SELECT COUNT(*) FROM work_order_events").await, 8);
+        assert_eq!(
+            count("SELECT COUNT(DISTINCT e.work_order_id) FROM work_order_events e JOIN work_orders w ON w.id = e.work_order_id").await,
+            8
+        );
+        assert_eq!(
+            count("SELECT COUNT(*) FROM audit_log a JOIN work_orders w ON w.id = a.entity_id WHERE a.entity = 'work_order' AND a.action = 'create'").await,
+            8
+        );
+        assert_eq!(
+            count("SELECT COUNT(*) FROM audit_log WHERE entity = 'work_order'").await,
+            8
+        );
+        assert_eq!(count("SELECT MAX(last) FROM wo_counters").await, 8);
+    }
+);
+
+db_test!(
+    a_wrong_guess_of_the_next_number_writes_nothing,
+    |db: Db| async move {
+        use shouhou_domain::work_order_number::format;
+        use shouhou_store::work_orders as store;
+        let (app, _) = test_app(db.clone());
+        let f = seed(&app).await;
+        let first = wo::create(&app, &f.clerk_a, new_order(&f, WorkOrderType::RepairOnsite))
+            .await
+            .unwrap();
+        let day = app.today();
+        let sqlite = db.backend() == shouhou_store::Backend::Sqlite;
+        // (id, sequence, condition, kept): the id taken, the number taken, a number the
+        // counter does not reach, the plan no longer holding, then a right guess (SQLite only).
+        for (id, seq, holds, kept) in [
+            (first.id, 2, "TRUE", false),
+            (first.id + 1, 1, "TRUE", false),
+            (first.id + 1, 3, "TRUE", false),
+            (first.id + 1, 2, "FALSE", false),
+            (first.id + 1, 2, "TRUE", sqlite),
+        ] {
+            let mut w = first.clone();
+            w.id = id;
+            w.number = format(day, seq);
+            let then = vec![store::event_statement(
+                id,
+                None,
+                "new",
+                f.clerk_a.id(),
+                w.created_at,
+                None,
+                None,
+                None,
+            )];
+            let mut tx = db.begin().await.unwrap();
+            let got = store::insert_expected(&mut tx, &w, day, holds, then)
+                .await
+                .unwrap();
+            assert_eq!(got, kept, "guess {id} / {seq} / {holds}");
+            tx.commit().await.unwrap();
+        }
+        let orders = if sqlite { 2 } else { 1 };
+        let count = |sql: &'static str| {
+            let db = db.clone();
+            async move { db.fetch_one::<(i64,)>(sql, vec![]).await.unwrap().0 }
+        };
+        assert_eq!(count("SELECT COUNT(*) FROM work_orders").await, orders);
+        assert_eq!(
+            count("SELECT COUNT(*) FROM work_order_events").await,
+            orders
+        );
+        assert_eq!(count("SELECT MAX(last) FROM wo_counters").await, orders);
+        // The next order is numbered after them all.
+        let next = wo::create(&app, &f.clerk_a, new_order(&f, WorkOrderType::RepairOnsite))
+            .await
+            .unwrap();
+        assert_eq!(next.number, format(day, orders + 1));
+    }
+);
+
+db_test!(
     phone_repairs_complete_without_a_visit,
     |db: Db| async move {
         let (app, _) = test_app(db);

@@ -6,6 +6,11 @@ pub fn format(day: NaiveDate, seq: i64) -> String {
     format!("WO-{}-{:04}", day.format("%Y%m%d"), seq)
 }
 
+/// The sequence of a number `format` wrote.
+pub fn seq(number: &str) -> Option<i64> {
+    number.rsplit_once('-')?.1.parse().ok()
+}
+
 /// The counter key of a day.
 pub fn day_key(day: NaiveDate) -> String {
     day.format("%Y%m%d").to_string()
@@ -47,5 +52,8 @@ mod tests {
         let d = "2026-11-22".parse().unwrap();
         assert_eq!(super::format(d, 7), "WO-20261122-0007");
         assert_eq!(super::format(d, 12345), "WO-20261122-12345");
+        assert_eq!(super::seq(&super::format(d, 7)), Some(7));
+        assert_eq!(super::seq(&super::format(d, 12345)), Some(12345));
+        assert_eq!(super::seq("WO-20261122-"), None);
     }
 }

@@ -506,6 +506,42 @@ impl Tx {
         Ok(())
     }
 
+    /// Runs `statements` in order as [`Tx::execute_all`] does (on SQLite one script), and returns
+    /// the rows they produce, all of type `T` (typically a last `SELECT` that checks the others).
+    pub async fn fetch_script<T: FromDbRow>(
+        &mut self,
+        statements: Vec<(&str, Vec<Arg>)>,
+    ) -> Result<Vec<T>> {
+        if let Tx::Postgres(_) = self {
+            let mut rows = Vec::new();
+            for (sql, args) in statements {
+                rows.extend(self.fetch_all(sql, args).await?);
+            }
+            return Ok(rows);
+        }
+        let mut script = String::new();
+        let mut all = Vec::new();
+        for (sql, args) in statements {
+            if !script.is_empty() {
+                script.push_str(";\n");
+            }
+            script.push_str(&renumber(sql, all.len()));
+            all.extend(args);
+        }
+        self.fetch_all(&script, all).await
+    }
+
+    /// Undoes everything this transaction wrote, leaving it open for more (on SQLite's writer,
+    /// back to its savepoint). Only SQLite's writer can: elsewhere an error.
+    pub async fn undo(&mut self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.undo().await,
+            _ => Err(StoreError::Bind(
+                "only a transaction on SQLite's writer can be undone and kept open".into(),
+            )),
+        }
+    }
+
     /// Inserts and returns the new row's `id` (the statement must end in `RETURNING id`).
     pub async fn insert(&mut self, sql: &str, args: Vec<Arg>) -> Result<i64> {
         let (id,): (i64,) = self.fetch_one(sql, args).await?;

@@ -1490,17 +1490,9 @@ pub mod versions {
         }
         match tx.backend() {
             crate::Backend::Sqlite => {
-                let reads = records
-                    .iter()
-                    .map(|(of, id, version)| {
-                        format!(
-                            "EXISTS (SELECT 1 FROM {} WHERE id = {id} AND version = {version})",
-                            of.table()
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" AND ");
-                let (all,): (bool,) = tx.fetch_one(&format!("SELECT {reads}"), args![]).await?;
+                let (all,): (bool,) = tx
+                    .fetch_one(&format!("SELECT {}", still_condition(records)), args![])
+                    .await?;
                 Ok(all)
             }
             crate::Backend::Postgres => {
@@ -1518,6 +1510,24 @@ pub mod versions {
                 Ok(true)
             }
         }
+    }
+
+    /// An SQL condition, true while every record is still its version (TRUE for none): what
+    /// [`still`] reads on SQLite, for a caller that checks it inside a script of its own.
+    pub fn still_condition(records: &[(Versioned, i64, i64)]) -> String {
+        if records.is_empty() {
+            return "TRUE".into();
+        }
+        records
+            .iter()
+            .map(|(of, id, version)| {
+                format!(
+                    "EXISTS (SELECT 1 FROM {} WHERE id = {id} AND version = {version})",
+                    of.table()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" AND ")
     }
 
     /// Raises the version of record `id` if it is still `expected` (any version with `None`).

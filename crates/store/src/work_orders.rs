@@ -239,16 +239,15 @@ pub async fn insert_numbered(tx: &mut Tx, w: &mut WorkOrder, day: NaiveDate) -> 
     Ok(())
 }
 
-/// Inserts `w` (after `before`, run in the same script) with the number `number_sql`, which may
-/// read `$27`, bound to `number_arg`; returns its id and number.
-async fn insert_as(
-    tx: &mut Tx,
-    w: &WorkOrder,
-    before: &str,
-    number_sql: &str,
-    number_arg: crate::Arg,
-) -> Result<(i64, String)> {
-    let mut args = args![
+/// The columns an insert writes after `number` (and `id`), bound as `$1`…`$26` by [`insert_args`].
+const INSERT_COLS: &str = "org_unit_id, customer_id, device_id, address_id, kind, channel, priority, status, \
+     fault_description, appointment_start, appointment_end, respond_by, arrive_by, resolve_by, warranty_decision, technician_id, \
+     partner_unit_id, created_by, created_at, updated_at, accepted_at, completed_at, reviewed_at, closed_at, cancelled_at, cancel_reason";
+const INSERT_PARAMS: &str =
+    "$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26";
+
+fn insert_args(w: &WorkOrder) -> Vec<crate::Arg> {
+    args![
         w.org_unit_id,
         w.customer_id,
         w.device_id,
@@ -275,16 +274,25 @@ async fn insert_as(
         w.closed_at,
         w.cancelled_at,
         w.cancel_reason.clone()
-    ];
+    ]
+}
+
+/// Inserts `w` (after `before`, run in the same script) with the number `number_sql`, which may
+/// read `$27`, bound to `number_arg`; returns its id and number.
+async fn insert_as(
+    tx: &mut Tx,
+    w: &WorkOrder,
+    before: &str,
+    number_sql: &str,
+    number_arg: crate::Arg,
+) -> Result<(i64, String)> {
+    let mut args = insert_args(w);
     args.push(number_arg);
     let (id, number): (i64, String) = tx
         .fetch_one(
             &format!(
-                "{before}INSERT INTO work_orders (number, org_unit_id, customer_id, device_id, address_id, kind, channel, priority, status, \
-                 fault_description, appointment_start, appointment_end, respond_by, arrive_by, resolve_by, warranty_decision, technician_id, \
-                 partner_unit_id, created_by, created_at, updated_at, accepted_at, completed_at, reviewed_at, closed_at, cancelled_at, cancel_reason) \
-                 VALUES ({number_sql}, $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26) \
-                 RETURNING id, number"
+                "{before}INSERT INTO work_orders (number, {INSERT_COLS}) \
+                 VALUES ({number_sql}, {INSERT_PARAMS}) RETURNING id, number"
             ),
             args,
         )
@@ -293,6 +301,86 @@ async fn insert_as(
         crate::followups::refresh_due(tx, &[id]).await?;
     }
     Ok((id, number))
+}
+
+/// The id and number the next order is expected to get, kept by a server from the last order
+/// it numbered, so that on SQLite a new order and everything written with it go to the writer
+/// in one script ([`insert_expected`]) instead of one for its number and one for the rest.
+/// Only ever a guess: the script checks it, and a wrong guess (another server or command wrote
+/// orders, a batch failed) costs one script undone.
+#[derive(Debug, Default)]
+pub struct Expected(std::sync::Mutex<Option<(i64, NaiveDate, i64)>>);
+
+impl Expected {
+    /// The id and sequence expected for the next order numbered on `day`, if any.
+    pub fn next(&self, day: NaiveDate) -> Option<(i64, i64)> {
+        let g = self.0.lock().ok()?;
+        g.filter(|(_, d, _)| *d == day)
+            .map(|(id, _, seq)| (id, seq))
+    }
+
+    /// After `w` was numbered on `day`: the next is expected after it.
+    pub fn numbered(&self, w: &WorkOrder, day: NaiveDate) {
+        if let Ok(mut g) = self.0.lock() {
+            *g = work_order_number::seq(&w.number).map(|seq| (w.id + 1, day, seq + 1));
+        }
+    }
+
+    pub fn forget(&self) {
+        if let Ok(mut g) = self.0.lock() {
+            *g = None;
+        }
+    }
+}
+
+/// On SQLite's writer: inserts `w`, whose `id` and `number` the caller set to what was expected
+/// of `day`'s next order, with the day's counter and `then` (statements about the new order,
+/// such as its first event and audit entry), all in one script — and keeps them only if the
+/// guess was right and `holds` (an SQL condition: that what the order was planned from is
+/// unchanged) is true. Otherwise nothing stays written and it returns false; the caller then
+/// numbers the order the usual way ([`insert_numbered`]). Never on PostgreSQL (false).
+pub async fn insert_expected(
+    tx: &mut Tx,
+    w: &WorkOrder,
+    day: NaiveDate,
+    holds: &str,
+    then: Vec<(&str, Vec<crate::Arg>)>,
+) -> Result<bool> {
+    let Some(seq) = work_order_number::seq(&w.number) else {
+        return Ok(false);
+    };
+    if tx.backend() != Backend::Sqlite
+        || w.completed_at.is_some()
+        || w.number != work_order_number::format(day, seq)
+    {
+        return Ok(false);
+    }
+    let key = work_order_number::day_key(day);
+    let insert = format!(
+        "INSERT INTO work_orders (id, number, {INSERT_COLS}) VALUES ($27, $28, {INSERT_PARAMS})"
+    );
+    let check = format!("SELECT ({holds}) AND (SELECT last FROM wo_counters WHERE day = $1) = $2");
+    let mut args = insert_args(w);
+    args.extend(args![w.id, w.number.as_str()]);
+    let mut script = vec![
+        (
+            "INSERT INTO wo_counters (day, last) VALUES ($1, 1) \
+             ON CONFLICT (day) DO UPDATE SET last = wo_counters.last + 1",
+            args![key.as_str()],
+        ),
+        (insert.as_str(), args),
+    ];
+    script.extend(then);
+    script.push((check.as_str(), args![key.as_str(), seq]));
+    // A wrong guess fails the script (an id or number already taken) or the check.
+    let kept = match tx.fetch_script::<(bool,)>(script).await {
+        Ok(rows) => rows == [(true,)],
+        Err(_) => false,
+    };
+    if !kept {
+        tx.undo().await?;
+    }
+    Ok(kept)
 }
 
 /// Writes every mutable column and bumps the version, only if the version is still `expected`.

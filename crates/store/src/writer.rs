@@ -233,6 +233,18 @@ impl WriterTx {
         Ok(self.connection())
     }
 
+    /// Undoes what the transaction wrote (back to its savepoint, which stays open). If SQLite has
+    /// abandoned the batch meanwhile, that is an error, and dropping the transaction ends the
+    /// batch as failed.
+    pub async fn undo(&mut self) -> Result<()> {
+        if !self.savepoint {
+            return Ok(());
+        }
+        // (The previous transaction's release went with this one's savepoint.)
+        run(self.connection(), "ROLLBACK TO SAVEPOINT tx").await?;
+        Ok(())
+    }
+
     /// Leaves the savepoint to be released into the batch and returns once the batch is committed.
     pub async fn commit(mut self) -> Result<()> {
         let mut g = self.guard.take().expect("a transaction commits once");
