@@ -383,6 +383,20 @@ fn renumber(sql: &str, offset: usize) -> String {
     out
 }
 
+/// `statements` as one script, each statement's parameters renumbered after the ones before.
+fn script(statements: Vec<(&str, Vec<Arg>)>) -> (String, Vec<Arg>) {
+    let mut script = String::new();
+    let mut all = Vec::new();
+    for (sql, args) in statements {
+        if !script.is_empty() {
+            script.push_str(";\n");
+        }
+        script.push_str(&renumber(sql, all.len()));
+        all.extend(args);
+    }
+    (script, all)
+}
+
 impl Tx {
     pub fn backend(&self) -> Backend {
         match self {
@@ -493,15 +507,7 @@ impl Tx {
             }
             return Ok(());
         }
-        let mut script = String::new();
-        let mut all = Vec::new();
-        for (sql, args) in statements {
-            if !script.is_empty() {
-                script.push_str(";\n");
-            }
-            script.push_str(&renumber(sql, all.len()));
-            all.extend(args);
-        }
+        let (script, all) = script(statements);
         self.execute(&script, all).await?;
         Ok(())
     }
@@ -519,15 +525,7 @@ impl Tx {
             }
             return Ok(rows);
         }
-        let mut script = String::new();
-        let mut all = Vec::new();
-        for (sql, args) in statements {
-            if !script.is_empty() {
-                script.push_str(";\n");
-            }
-            script.push_str(&renumber(sql, all.len()));
-            all.extend(args);
-        }
+        let (script, all) = script(statements);
         self.fetch_all(&script, all).await
     }
 
