@@ -1015,6 +1015,60 @@ db_test!(head_office_plans_its_stores_together, |db: Db| async move {
     assert!(!html.contains("class=\"store-name\""), "{html}");
 });
 
+db_test!(
+    the_board_lists_the_most_urgent_of_a_long_queue,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        let f = seed(&app).await;
+        // More orders waiting than a page can hold: the board lists the first 200 by their
+        // deadline, says how many wait in all, and where to find the rest.
+        for _ in 0..205 {
+            shouhou_app::work_orders::create(
+                &app,
+                &f.clerk_a,
+                shouhou_app::work_orders::NewWorkOrder {
+                    customer_id: f.customer,
+                    device_id: Some(f.device),
+                    address_id: None,
+                    kind: shouhou_domain::WorkOrderType::RepairOnsite,
+                    channel: None,
+                    priority: None,
+                    fault_description: "不制冷".into(),
+                    appointment_start: None,
+                    appointment_end: None,
+                    org_unit_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let s = spawn_app(app).await;
+        let (page, _) = page_login(&s, "dispatcher1", "en").await;
+        let html = page
+            .get(format!(
+                "{}/dispatch?store={}&date=2026-03-10",
+                s.base, f.store_a
+            ))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("Unassigned (200 / 205)"), "{html}");
+        assert!(html.contains("id=\"unassigned-more\""), "{html}");
+        let table = html
+            .split("id=\"unassigned\"")
+            .nth(1)
+            .and_then(|t| t.split("</table>").next())
+            .unwrap();
+        assert_eq!(table.matches("class=\" drag-order\"").count(), 200);
+        // The first listed is the first created (the earliest deadline).
+        assert!(table.contains("WO-20260310-0001"), "{table}");
+        assert!(!table.contains("WO-20260310-0205"), "{table}");
+    }
+);
+
 db_test!(dispatch_plan_commit_and_insert, |db: Db| async move {
     let (app, _) = test_app(db);
     let f = seed(&app).await;

@@ -83,10 +83,16 @@ struct Board {
     store: i64,
     date: NaiveDate,
     unassigned: Vec<OpenRow>,
+    /// All the orders waiting, of which `unassigned` lists the first [`WAITING_SHOWN`].
+    waiting_total: usize,
     techs: Vec<TechRow>,
     off: Vec<OffRow>,
     map: map::DayMap,
 }
+
+/// Waiting orders the board lists (and marks on its map), the most urgent first: a chain's
+/// head office may have tens of thousands, which no browser renders in a page.
+const WAITING_SHOWN: usize = 200;
 
 fn category_label(key: &str, lang: shouhou_domain::Lang) -> String {
     Category::parse_field(key, "category")
@@ -154,9 +160,14 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
     let open = shouhou_store::dispatch::open_orders(&s.app.db, &units, from, to)
         .await
         .unwrap_or_default();
+    let waiting_total = open
+        .iter()
+        .filter(|o| o.status == "new" || o.status == "waiting_parts")
+        .count();
     let unassigned = open
         .iter()
         .filter(|o| o.status == "new" || o.status == "waiting_parts")
+        .take(WAITING_SHOWN)
         .map(|o| OpenRow {
             id: o.id,
             number: o.number.clone(),
@@ -320,6 +331,7 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
     let waiting: Vec<map::Waiting> = open
         .iter()
         .filter(|o| o.status == "new" || o.status == "waiting_parts")
+        .take(WAITING_SHOWN)
         .map(|o| map::Waiting {
             order: o.id,
             label: format!("{} {} · {}", o.number, o.customer_name, o.address),
@@ -334,6 +346,7 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
         store,
         date,
         unassigned,
+        waiting_total,
         techs,
         off,
         map,
