@@ -627,7 +627,7 @@ pub async fn insert(app: &App, actor: &Actor, id: i64, r: InsertRequest) -> Resu
         ));
     }
     s.jobs.retain(|j| j.id != key);
-    let planned = routing::insert::insert(
+    let inserted = routing::insert::insert(
         &s.techs,
         &s.jobs,
         &s.plan,
@@ -636,14 +636,23 @@ pub async fn insert(app: &App, actor: &Actor, id: i64, r: InsertRequest) -> Resu
     )
     .map_err(|e| AppError::Internal(e.to_string()))?;
     s.jobs.push(job);
-    s.plan = planned;
+    s.plan = inserted.plan;
     let mut tx = app.db.begin().await?;
-    if let Some(route) = s
+    // The route the new order joined and, when a planned order moved to make room for it, the
+    // route that order moved to.
+    let changed: Vec<&routing::Route> = s
         .plan
         .routes
         .iter()
-        .find(|rt| rt.stops.iter().any(|st| st.job_id == key))
-    {
+        .filter(|rt| {
+            rt.stops.iter().any(|st| st.job_id == key)
+                || inserted
+                    .moved
+                    .as_ref()
+                    .is_some_and(|m| m.to == rt.technician_id)
+        })
+        .collect();
+    for route in changed {
         let tech = parse_key(&route.technician_id)
             .ok_or_else(|| AppError::Internal("bad technician id".into()))?;
         apply_route(app, &mut tx, actor, tech, route).await?;
@@ -656,7 +665,13 @@ pub async fn insert(app: &App, actor: &Actor, id: i64, r: InsertRequest) -> Resu
         "insert",
         Some(actor.id()),
         app.now(),
-        &serde_json::json!({"work_order_id": [null, r.work_order_id]}),
+        &match &inserted.moved {
+            None => serde_json::json!({"work_order_id": [null, r.work_order_id]}),
+            Some(m) => serde_json::json!({
+                "work_order_id": [null, r.work_order_id],
+                "moved_work_order_id": [null, m.job_id.parse::<i64>().ok()],
+            }),
+        },
     )
     .await?;
     tx.commit().await?;

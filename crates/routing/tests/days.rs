@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use proptest::prelude::*;
-use shouhou_routing::insert::insert;
+use shouhou_routing::insert::{insert, Insertion};
 use shouhou_routing::{
     plan, Break, Job, Plan, Point, Route, Search, SolveOptions, Technician, TravelModel,
     UnassignedReason,
@@ -234,6 +234,48 @@ fn broken_route(techs: &[Technician], jobs: &[Job], r: &Route) -> Option<String>
     None
 }
 
+/// What an insertion of `new` changed in `before` besides adding it: `None` when every planned
+/// stop kept its technician and order, but the one it says moved (which went where it says).
+fn disturbed(before: &Plan, after: &Insertion, new: &str) -> Option<String> {
+    let moved = after.moved.as_ref().map(|m| m.job_id.as_str());
+    let stops = |p: &Plan, tech: &str| -> Vec<String> {
+        p.routes
+            .iter()
+            .filter(|r| r.technician_id == tech)
+            .flat_map(|r| r.stops.iter().map(|s| s.job_id.clone()))
+            .filter(|s| s != new && Some(s.as_str()) != moved)
+            .collect()
+    };
+    let techs = before
+        .routes
+        .iter()
+        .chain(&after.plan.routes)
+        .map(|r| r.technician_id.as_str());
+    for tech in techs {
+        if stops(before, tech) != stops(&after.plan, tech) {
+            return Some(format!("inserting {new} moved {tech}'s stops"));
+        }
+    }
+    let m = after.moved.as_ref()?;
+    let on = after
+        .plan
+        .routes
+        .iter()
+        .find(|r| r.stops.iter().any(|s| s.job_id == m.job_id));
+    match on {
+        Some(r) if r.technician_id == m.to => {}
+        _ => return Some(format!("{} is not on {}", m.job_id, m.to)),
+    }
+    if !before
+        .routes
+        .iter()
+        .any(|r| r.technician_id == m.from && r.stops.iter().any(|s| s.job_id == m.job_id))
+    {
+        return Some(format!("{} was not on {}", m.job_id, m.from));
+    }
+    None
+}
+
 fn opts() -> SolveOptions {
     SolveOptions {
         max_seconds: Some(20),
@@ -247,8 +289,9 @@ fn opts() -> SolveOptions {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
-    /// Our search keeps every rule, leaves out only jobs no technician's day can take, and an
-    /// insertion into its plan keeps every rule and every other stop where it was.
+    /// Our search keeps every rule, leaves out only jobs no technician's day can take as it
+    /// stands, and an insertion into its plan keeps every rule and every other stop where it
+    /// was (but the one stop that may move to make room for a job that fits nowhere else).
     #[test]
     fn our_plans_keep_every_rule((techs, jobs) in day()) {
         let p = plan(&techs, &jobs, &TravelModel::default(), &opts()).unwrap();
@@ -267,10 +310,36 @@ proptest! {
             without.unassigned.retain(|x| x.job_id != u.job_id);
             let new = jobs.iter().find(|j| j.id == u.job_id).unwrap();
             let again = insert(&techs, &others, &without, new, &TravelModel::default()).unwrap();
-            prop_assert!(
-                again.unassigned.iter().any(|x| x.job_id == u.job_id),
-                "{} was left out, but fits: {:?}", u.job_id, again.routes
-            );
+            let served = !again.plan.unassigned.iter().any(|x| x.job_id == u.job_id);
+            // It may fit once a planned stop moves to another technician, never as the day stands.
+            let Some(moved) = &again.moved else {
+                prop_assert!(!served, "{} was left out, but fits: {:?}", u.job_id, again.plan.routes);
+                continue;
+            };
+            prop_assert!(served, "{} moved for {}, which stayed out", moved.job_id, u.job_id);
+            if let Some(rule) = broken_rule(&techs, &jobs, &again.plan) {
+                return Err(TestCaseError::fail(format!("after moving {} for {}: {rule}", moved.job_id, u.job_id)));
+            }
+            if let Some(e) = disturbed(&without, &again, &u.job_id) {
+                return Err(TestCaseError::fail(e));
+            }
+        }
+        // A twin of a planned stop that only that stop's technician may serve: it fits in their
+        // day as it stands, or once one of their other stops moves to someone else, or not at all;
+        // every rule holds in each case, and no other stop moves.
+        if let Some(r) = p.routes.iter().find(|r| r.stops.len() >= 2) {
+            let mut twin = jobs.iter().find(|j| j.id == r.stops[0].job_id).unwrap().clone();
+            twin.id = "twin".into();
+            twin.pinned_to = Some(r.technician_id.clone());
+            let again = insert(&techs, &jobs, &p, &twin, &TravelModel::default()).unwrap();
+            let mut with_twin = jobs.clone();
+            with_twin.push(twin);
+            if let Some(rule) = broken_rule(&techs, &with_twin, &again.plan) {
+                return Err(TestCaseError::fail(format!("after inserting a twin of {}: {rule}", r.stops[0].job_id)));
+            }
+            if let Some(e) = disturbed(&p, &again, "twin") {
+                return Err(TestCaseError::fail(e));
+            }
         }
         // Take a planned job out and insert it again: it fits (at least where it was), the
         // route it goes to keeps every rule, and every other stop keeps its technician and
@@ -284,6 +353,8 @@ proptest! {
             let others: Vec<Job> = jobs.iter().filter(|j| j.id != id).cloned().collect();
             let new = jobs.iter().find(|j| j.id == id).unwrap();
             let again = insert(&techs, &others, &without, new, &TravelModel::default()).unwrap();
+            prop_assert!(again.moved.is_none(), "{id} fitted where it was, but {:?} moved", again.moved);
+            let again = again.plan;
             let Some(to) = again.routes.iter().find(|r| r.stops.iter().any(|s| s.job_id == id)) else {
                 return Err(TestCaseError::fail(format!("{id} fitted where it was, but the insertion left it out")));
             };

@@ -487,6 +487,8 @@ fn an_urgent_job_is_inserted_where_it_disturbs_least() {
     urgent.urgent = true;
     let p2 = shouhou_routing::insert::insert(&techs, &jobs, &p, &urgent, &TravelModel::default())
         .unwrap();
+    assert_eq!(p2.moved, None);
+    let p2 = p2.plan;
     assert_eq!(on(&p2, "u").as_deref(), Some("north"));
     // The planned stops keep their technicians and order.
     assert_eq!(on(&p2, "s1").as_deref(), Some("south"));
@@ -504,12 +506,86 @@ fn an_urgent_job_is_inserted_where_it_disturbs_least() {
     );
     // A job nobody has the skill for stays out, with its reason.
     let odd = job("odd", near(0.0), 20, "copier");
-    let p3 =
-        shouhou_routing::insert::insert(&techs, &jobs, &p, &odd, &TravelModel::default()).unwrap();
+    let p3 = shouhou_routing::insert::insert(&techs, &jobs, &p, &odd, &TravelModel::default())
+        .unwrap()
+        .plan;
     assert_eq!(
         p3.unassigned.last().map(|u| (u.job_id.as_str(), u.reason)),
         Some(("odd", UnassignedReason::NoSkill))
     );
+}
+
+#[test]
+fn a_job_that_fits_nowhere_takes_the_place_of_a_stop_that_can_move() {
+    // Only "both" repairs copiers, and their two hours are full: a washing machine (60 min) and
+    // a copier (45 min). "washer" has the whole morning free.
+    let techs = [
+        tech("both", &["washing", "copier"], t(1, 0), t(3, 0)),
+        tech("washer", &["washing"], t(1, 0), t(3, 0)),
+    ];
+    let mut w1 = job("w1", near(0.01), 60, "washing");
+    w1.pinned_to = Some("both".into());
+    let mut c1 = job("c1", near(0.01), 45, "copier");
+    c1.pinned_to = Some("both".into());
+    let pinned = vec![w1, c1];
+    let p = plan(
+        &techs,
+        &pinned,
+        &TravelModel::default(),
+        &opts_for(Search::Hgs),
+    )
+    .unwrap();
+    let stops = |p: &shouhou_routing::Plan, tech: &str| -> Vec<String> {
+        p.routes
+            .iter()
+            .find(|r| r.technician_id == tech)
+            .map(|r| r.stops.iter().map(|s| s.job_id.clone()).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(stops(&p, "both").len(), 2);
+    let mut urgent = job("c2", near(0.012), 45, "copier");
+    urgent.urgent = true;
+    // With both stops pinned nothing can move: the new copier stays out.
+    let kept =
+        shouhou_routing::insert::insert(&techs, &pinned, &p, &urgent, &TravelModel::default())
+            .unwrap();
+    assert_eq!(kept.moved, None);
+    assert_eq!(stops(&kept.plan, "both"), stops(&p, "both"));
+    assert_eq!(
+        kept.plan
+            .unassigned
+            .last()
+            .map(|u| (u.job_id.as_str(), u.reason)),
+        Some(("c2", UnassignedReason::NoTimeLeft))
+    );
+    // Once the washing machine may go to anyone, it moves to "washer" and the new copier takes
+    // its time; the other copier keeps its technician.
+    let free: Vec<Job> = pinned
+        .iter()
+        .cloned()
+        .map(|mut j| {
+            j.pinned_to = None;
+            j
+        })
+        .collect();
+    let done = shouhou_routing::insert::insert(&techs, &free, &p, &urgent, &TravelModel::default())
+        .unwrap();
+    assert_eq!(
+        done.moved,
+        Some(shouhou_routing::insert::Moved {
+            job_id: "w1".into(),
+            from: "both".into(),
+            to: "washer".into(),
+        })
+    );
+    assert_eq!(stops(&done.plan, "washer"), ["w1"]);
+    let mut both = stops(&done.plan, "both");
+    both.sort();
+    assert_eq!(both, ["c1", "c2"]);
+    assert!(done.plan.unassigned.is_empty());
+    for r in &done.plan.routes {
+        assert!(r.end <= t(3, 0), "{} ends at {}", r.technician_id, r.end);
+    }
 }
 
 #[test]
