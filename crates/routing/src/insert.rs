@@ -193,13 +193,7 @@ impl<'a> Routes<'a> {
     /// The cheapest way to serve `order` (some of technician `v`'s stops) and `place` with `v`:
     /// the cost added to `v`'s route as planned, and the visits with the breaks. Costs of
     /// `bound` or more are not looked for.
-    fn best_into(
-        &self,
-        v: usize,
-        order: &[u32],
-        place: u32,
-        bound: Option<i64>,
-    ) -> Option<Placed> {
+    fn best_into(&self, v: usize, order: &[u32], place: u32, bound: Option<i64>) -> Option<Placed> {
         let m = &self.day.model;
         let mut best: Option<Placed> = None;
         for pos in 0..=order.len() {

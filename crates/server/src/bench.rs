@@ -1151,6 +1151,7 @@ async fn dispatch(
         DayTotals::default(),
         DayTotals::default(),
     );
+    let mut inserts = Inserts::default();
     println!(
         "{} technicians, {n_jobs} jobs a day, {days} days, travel: great-circle × 1.3 at 25 km/h; solver {seconds} s per day",
         techs.len()
@@ -1209,6 +1210,36 @@ async fn dispatch(
             search,
         };
         let p = shouhou_routing::plan(&technicians, &jobs, &travel, &opts)?;
+        // Urgent calls for the afternoon into the planned day, each on its own (as the
+        // dispatcher's "insert" does into a committed day), from a random sequence of their own
+        // so that the days stay the same with or without them.
+        let mut calls = StdRng::seed_from_u64(seed.wrapping_mul(7919).wrapping_add(day as u64));
+        for k in 0..INSERTS_A_DAY {
+            let (lat, lng, cat) = &sites[calls.gen_range(0..sites.len())];
+            let new = shouhou_routing::Job {
+                id: format!("d{day}-urgent{k}"),
+                location: Point {
+                    lat: *lat,
+                    lng: *lng,
+                },
+                service_secs: calls.gen_range(30..90) * 60,
+                window: Some((at(13, 0), at(17, 30))),
+                skill: Some(cat.clone()),
+                urgent: true,
+                pinned_to: None,
+                store: None,
+            };
+            let started = Instant::now();
+            let done = shouhou_routing::insert::insert(&technicians, &jobs, &p, &new, &travel)?;
+            inserts.time.push(started.elapsed());
+            if done.plan.unassigned.iter().any(|u| u.job_id == new.id) {
+                inserts.out += 1;
+            } else if done.moved.is_some() {
+                inserts.moved += 1;
+            } else {
+                inserts.direct += 1;
+            }
+        }
         for (tot, plan) in [(&mut hand, &h), (&mut greedy, &g), (&mut optimised, &p)] {
             tot.served += plan.jobs_served();
             tot.travel_secs += plan.travel_secs();
@@ -1265,7 +1296,35 @@ async fn dispatch(
             .concat(),
         );
     }
+    let mut times = inserts.time.clone();
+    times.sort();
+    let ms = |d: Option<&Duration>| d.map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    println!();
+    println!(
+        "an urgent afternoon call inserted into the planned day ({} calls, {INSERTS_A_DAY} a day, each on its own):",
+        times.len()
+    );
+    println!(
+        "  fits as the day stands {}, after one planned stop moves to another technician {}, left out {}",
+        inserts.direct, inserts.moved, inserts.out
+    );
+    println!(
+        "  time per insertion: p50 {:.1} ms, max {:.1} ms",
+        ms(times.get(times.len() / 2)),
+        ms(times.last())
+    );
     Ok(())
+}
+
+/// Urgent calls inserted into the planned days (`bench dispatch`).
+const INSERTS_A_DAY: usize = 5;
+
+#[derive(Default)]
+struct Inserts {
+    direct: usize,
+    moved: usize,
+    out: usize,
+    time: Vec<Duration>,
 }
 
 async fn pages(db: &str, requests: usize, only: Option<&str>) -> anyhow::Result<()> {
