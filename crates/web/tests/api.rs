@@ -916,6 +916,7 @@ db_test!(head_office_plans_its_stores_together, |db: Db| async move {
     )
     .await
     .unwrap();
+    let app2 = app.clone();
     let s = spawn_app(app).await;
     let (http, _) = bearer(&s, "dispatcher1").await;
     let mut ids = vec![];
@@ -1010,9 +1011,36 @@ db_test!(head_office_plans_its_stores_together, |db: Db| async move {
         3,
         "{waiting}"
     );
+    // Each waiting order's row offers its own store's technicians, not every one on the board
+    // (a chain's head office has hundreds).
+    let offers = |waiting: &str, tech: i64| waiting.contains(&format!("<option value=\"{tech}\">"));
+    assert!(offers(&waiting, f.tech_a_id), "{waiting}");
+    assert!(!offers(&waiting, f.tech_b_id), "{waiting}");
     let html = board(f.store_a).await;
     assert!(html.contains("id=\"unassigned\""), "{html}");
     assert!(!html.contains("class=\"store-name\""), "{html}");
+    // With nobody of store A on shift, head office's rows offer those of any store with the
+    // skill, saying whose they are.
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
+    shouhou_app::org::clear_shift(&app2, &f.admin, f.tech_a_id, day)
+        .await
+        .unwrap();
+    let html = board(f.hq).await;
+    let waiting = html
+        .find("id=\"unassigned\"")
+        .map(|at| html[at..].split("</table>").next().unwrap().to_string())
+        .unwrap();
+    assert!(!offers(&waiting, f.tech_a_id), "{waiting}");
+    let option = |tech: i64| {
+        let at = waiting
+            .find(&format!("<option value=\"{tech}\">"))
+            .unwrap_or_else(|| panic!("no option for {tech}: {waiting}"));
+        waiting[at..].split("</option>").next().unwrap().to_string()
+    };
+    assert!(
+        option(f.tech_b_id).contains(" · 西湖店 · 有此技能 · "),
+        "{waiting}"
+    );
 });
 
 db_test!(

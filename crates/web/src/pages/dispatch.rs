@@ -40,6 +40,8 @@ pub struct OpenRow {
     back: String,
     /// The order's store when the board covers several stores, else empty.
     store: String,
+    /// The technicians its row offers: (id, what the option says).
+    choices: Vec<(i64, String)>,
 }
 
 pub struct TechRow {
@@ -164,7 +166,7 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
         .iter()
         .filter(|o| o.status == "new" || o.status == "waiting_parts")
         .count();
-    let unassigned = open
+    let mut unassigned: Vec<OpenRow> = open
         .iter()
         .filter(|o| o.status == "new" || o.status == "waiting_parts")
         .take(WAITING_SHOWN)
@@ -197,6 +199,7 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
                 String::new()
             },
             store: store_of(o.org_unit_id),
+            choices: vec![],
         })
         .collect();
     let on_shift = shouhou_store::dispatch::technicians_on(&s.app.db, &units, date)
@@ -288,6 +291,38 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
                 .collect(),
         });
     }
+    // Whom each waiting order's row offers. One store's board: every technician on shift, those
+    // with the skill marked. A board of several stores (a chain's head office has hundreds on
+    // shift): the order's store's technicians, else (none on shift, or an order of no store)
+    // those of every store with the skill, else all. Any technician on the board still takes
+    // an order dragged onto their row.
+    for o in &mut unassigned {
+        let own: Vec<&TechRow> = techs
+            .iter()
+            .filter(|t| !several || (!o.store.is_empty() && t.store == o.store))
+            .collect();
+        let offered = if !own.is_empty() {
+            own
+        } else if techs.iter().any(|t| t.has_skill(&o.skill_key)) {
+            techs.iter().filter(|t| t.has_skill(&o.skill_key)).collect()
+        } else {
+            techs.iter().collect()
+        };
+        o.choices = offered
+            .into_iter()
+            .map(|t| {
+                let mut label = t.name.clone();
+                if t.store != o.store {
+                    label.push_str(&format!(" · {}", t.store));
+                }
+                if t.has_skill(&o.skill_key) {
+                    label.push_str(&format!(" · {}", p.t.t("dispatch.has_skill")));
+                }
+                label.push_str(&format!(" · {} {}", p.t.t("dispatch.load"), t.load));
+                (t.id, label)
+            })
+            .collect();
+    }
     // Technicians of the store off that day, with the orders they still hold for it.
     let off_duty = shouhou_store::dispatch::technicians_off(&s.app.db, &units, date)
         .await
@@ -319,12 +354,11 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
                 .count(),
         })
         .collect();
-    // Where every shown order is.
-    let mut shown: Vec<i64> = routes
+    // Where each technician's orders are (the waiting ones' places came with them).
+    let shown: Vec<i64> = routes
         .iter()
         .flat_map(|r| r.stops.iter().map(|st| st.order))
         .collect();
-    shown.extend(open.iter().map(|o| o.id));
     let places = shouhou_store::dispatch::places(&s.app.db, &shown)
         .await
         .unwrap_or_default();

@@ -133,13 +133,13 @@ impl Projection {
 
 impl DayMap {
     /// `places` gives each stop's (order, latitude, longitude); stops without a place are left off.
+    /// `places`: where each order of the routes is, by order id.
     pub fn draw(routes: &[Route], waiting: &[Waiting], places: &[(i64, f64, f64)]) -> DayMap {
-        let place = |order: i64| {
-            places
-                .iter()
-                .find(|p| p.0 == order)
-                .map(|&(_, lat, lng)| (lat, lng))
-        };
+        let places: std::collections::HashMap<i64, (f64, f64)> = places
+            .iter()
+            .map(|&(order, lat, lng)| (order, (lat, lng)))
+            .collect();
+        let place = |order: i64| places.get(&order).copied();
         let mut all: Vec<(f64, f64)> = waiting.iter().map(|w| w.at).collect();
         for r in routes {
             all.push(r.start);
