@@ -130,20 +130,57 @@ pub async fn open_orders(
 ) -> Result<Vec<OpenOrder>> {
     db.fetch_all(
         &format!(
-            "SELECT wo.id, wo.number, wo.kind, wo.priority, wo.status, wo.technician_id, wo.appointment_start, wo.appointment_end, \
-             wo.arrive_by, a.lat, a.lng, p.category, c.name AS customer_name, a.address, a.location_confirmed, wo.fault_description, wo.org_unit_id \
-             FROM work_orders wo JOIN customer_addresses a ON a.id = wo.address_id JOIN customers c ON c.id = wo.customer_id \
-             LEFT JOIN devices d ON d.id = wo.device_id LEFT JOIN products p ON p.id = d.product_id \
-             WHERE wo.org_unit_id IN ({}) AND wo.kind <> 'repair_phone' AND wo.status IN ('new', 'assigned', 'accepted', 'waiting_parts') \
-             AND wo.partner_unit_id IS NULL \
-             AND ((wo.appointment_start IS NOT NULL AND wo.appointment_start < $2 AND wo.appointment_end > $1) \
-                  OR (wo.appointment_start IS NULL AND wo.created_at < $2)) \
-             ORDER BY wo.arrive_by, wo.id",
-            ids(units)
+            "{OPEN_COLUMNS} WHERE {} ORDER BY wo.arrive_by, wo.id",
+            open_condition(units, "'new', 'assigned', 'accepted', 'waiting_parts'")
         ),
         args![from, to],
     )
     .await
+}
+
+/// Of the orders [`open_orders`] finds, the first `limit` waiting for a technician (new, or back
+/// from the field for parts) by their deadline, and how many wait in all.
+pub async fn waiting_orders(
+    db: &Db,
+    units: &[i64],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: i64,
+) -> Result<(Vec<OpenOrder>, i64)> {
+    let condition = open_condition(units, "'new', 'waiting_parts'");
+    // The page's ids first (from the order alone), then their customers and places.
+    let page = db
+        .fetch_all(
+            &format!(
+                "{OPEN_COLUMNS} WHERE wo.id IN (SELECT wo.id FROM work_orders wo WHERE {condition} \
+                 ORDER BY wo.arrive_by, wo.id LIMIT $3) ORDER BY wo.arrive_by, wo.id"
+            ),
+            args![from, to, limit],
+        )
+        .await?;
+    let (total,): (i64,) = db
+        .fetch_one(
+            &format!("SELECT COUNT(*) FROM work_orders wo WHERE {condition}"),
+            args![from, to],
+        )
+        .await?;
+    Ok((page, total))
+}
+
+const OPEN_COLUMNS: &str = "SELECT wo.id, wo.number, wo.kind, wo.priority, wo.status, wo.technician_id, wo.appointment_start, wo.appointment_end, \
+     wo.arrive_by, a.lat, a.lng, p.category, c.name AS customer_name, a.address, a.location_confirmed, wo.fault_description, wo.org_unit_id \
+     FROM work_orders wo JOIN customer_addresses a ON a.id = wo.address_id JOIN customers c ON c.id = wo.customer_id \
+     LEFT JOIN devices d ON d.id = wo.device_id LEFT JOIN products p ON p.id = d.product_id";
+
+/// Field orders of `units` in `statuses` not given to a partner, due for the day [$1, $2).
+fn open_condition(units: &[i64], statuses: &str) -> String {
+    format!(
+        "wo.org_unit_id IN ({}) AND wo.kind <> 'repair_phone' AND wo.status IN ({statuses}) \
+         AND wo.partner_unit_id IS NULL \
+         AND ((wo.appointment_start IS NOT NULL AND wo.appointment_start < $2 AND wo.appointment_end > $1) \
+              OR (wo.appointment_start IS NULL AND wo.created_at < $2))",
+        ids(units)
+    )
 }
 
 pub async fn insert(

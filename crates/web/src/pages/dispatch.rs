@@ -159,17 +159,13 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
     let tz = s.app.settings.time_zone;
     let from = s.app.day_start(date);
     let to = from + chrono::Duration::days(1);
-    let open = shouhou_store::dispatch::open_orders(&s.app.db, &units, from, to)
-        .await
-        .unwrap_or_default();
-    let waiting_total = open
-        .iter()
-        .filter(|o| o.status == "new" || o.status == "waiting_parts")
-        .count();
+    let (open, waiting_total) =
+        shouhou_store::dispatch::waiting_orders(&s.app.db, &units, from, to, WAITING_SHOWN as i64)
+            .await
+            .unwrap_or_default();
+    let waiting_total = usize::try_from(waiting_total).unwrap_or(0);
     let mut unassigned: Vec<OpenRow> = open
         .iter()
-        .filter(|o| o.status == "new" || o.status == "waiting_parts")
-        .take(WAITING_SHOWN)
         .map(|o| OpenRow {
             id: o.id,
             number: o.number.clone(),
@@ -364,8 +360,6 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
         .unwrap_or_default();
     let waiting: Vec<map::Waiting> = open
         .iter()
-        .filter(|o| o.status == "new" || o.status == "waiting_parts")
-        .take(WAITING_SHOWN)
         .map(|o| map::Waiting {
             order: o.id,
             label: format!("{} {} · {}", o.number, o.customer_name, o.address),
