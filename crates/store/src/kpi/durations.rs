@@ -374,53 +374,58 @@ pub(crate) async fn read(
         sql.push(&format!(" AND f.unit_id IN ({})", id_list(units)));
     }
     type Packed = (Option<i64>, NaiveDate, Option<Vec<u8>>, Option<Vec<u8>>);
-    let rows: Vec<Packed> = db.fetch_all(&sql.text, sql.args).await?;
     let mut out: HashMap<Key, Vec<i64>> = HashMap::new();
     let all_days_of = |m: NaiveDate| whole.is_some_and(|(a, b)| m >= a && m <= b);
-    for (g_id, month, seconds, blob) in rows {
-        if let Some(seconds) = seconds {
-            let k = match group {
-                Group::Month => Key::Day(month),
-                _ => key_of(group, g_id, None, None),
-            };
-            let v = out.entry(k).or_default();
-            v.reserve(seconds.len() / 4);
-            v.extend(unpack_seconds(&seconds));
-            continue;
-        }
-        let blob = blob.unwrap_or_default();
-        let all_days = all_days_of(month);
-        let entries = unpack(&blob).filter(|e| {
-            q.technician_id.is_none_or(|t| t == e.technician)
-                && (all_days || {
-                    let d = month + Duration::days(i64::from(e.day) - 1);
-                    d >= q.from && d <= q.to
-                })
-        });
-        match group {
-            Group::Technician => {
-                for e in entries {
-                    let t = (e.technician != 0).then_some(e.technician);
-                    out.entry(Key::Id(t)).or_default().push(e.seconds);
+    // Row by row: a year of a chain's blobs is tens of megabytes.
+    db.for_each(
+        &sql.text,
+        sql.args,
+        |(g_id, month, seconds, blob): Packed| {
+            if let Some(seconds) = seconds {
+                let k = match group {
+                    Group::Month => Key::Day(month),
+                    _ => key_of(group, g_id, None, None),
+                };
+                let v = out.entry(k).or_default();
+                v.reserve(seconds.len() / 4);
+                v.extend(unpack_seconds(&seconds));
+                return;
+            }
+            let blob = blob.unwrap_or_default();
+            let all_days = all_days_of(month);
+            let entries = unpack(&blob).filter(|e| {
+                q.technician_id.is_none_or(|t| t == e.technician)
+                    && (all_days || {
+                        let d = month + Duration::days(i64::from(e.day) - 1);
+                        d >= q.from && d <= q.to
+                    })
+            });
+            match group {
+                Group::Technician => {
+                    for e in entries {
+                        let t = (e.technician != 0).then_some(e.technician);
+                        out.entry(Key::Id(t)).or_default().push(e.seconds);
+                    }
+                }
+                Group::Day => {
+                    for e in entries {
+                        let d = month + Duration::days(i64::from(e.day) - 1);
+                        out.entry(Key::Day(d)).or_default().push(e.seconds);
+                    }
+                }
+                Group::Month => {
+                    let v = out.entry(Key::Day(month)).or_default();
+                    v.reserve(blob.len() / Entry::SIZE);
+                    v.extend(entries.map(|e| e.seconds));
+                }
+                _ => {
+                    let v = out.entry(key_of(group, g_id, None, None)).or_default();
+                    v.reserve(blob.len() / Entry::SIZE);
+                    v.extend(entries.map(|e| e.seconds));
                 }
             }
-            Group::Day => {
-                for e in entries {
-                    let d = month + Duration::days(i64::from(e.day) - 1);
-                    out.entry(Key::Day(d)).or_default().push(e.seconds);
-                }
-            }
-            Group::Month => {
-                let v = out.entry(Key::Day(month)).or_default();
-                v.reserve(blob.len() / Entry::SIZE);
-                v.extend(entries.map(|e| e.seconds));
-            }
-            _ => {
-                let v = out.entry(key_of(group, g_id, None, None)).or_default();
-                v.reserve(blob.len() / Entry::SIZE);
-                v.extend(entries.map(|e| e.seconds));
-            }
-        }
-    }
+        },
+    )
+    .await?;
     Ok(out)
 }
