@@ -48,6 +48,17 @@ fn tech(id: &str, skills: &[&str], from: DateTime<Utc>, to: DateTime<Utc>) -> Te
     }
 }
 
+/// The day planned by our search (repeatable).
+fn our_plan(techs: &[Technician], jobs: &[Job]) -> shouhou_routing::Plan {
+    plan(techs, jobs, &TravelModel::default(), &opts_for(Search::Hgs)).unwrap()
+}
+
+/// `j`, pinned by the dispatcher to technician `tech`.
+fn pinned(mut j: Job, tech: &str) -> Job {
+    j.pinned_to = Some(tech.into());
+    j
+}
+
 fn job(id: &str, at: Point, minutes: i64, skill: &str) -> Job {
     Job {
         id: id.into(),
@@ -362,13 +373,7 @@ fn a_job_crosses_to_another_store_only_when_that_saves_five_minutes() {
     close.store = Some("1".into());
     // Without stores the nearest technician would take each; with them, `far` (34 minutes
     // of driving for a, none for b) crosses, `close` (2 minutes for a, 30 for b) does not.
-    let p = plan(
-        &[a.clone(), b.clone()],
-        &[far.clone(), close.clone()],
-        &TravelModel::default(),
-        &opts_for(Search::Hgs),
-    )
-    .unwrap();
+    let p = our_plan(&[a.clone(), b.clone()], &[far.clone(), close.clone()]);
     let on = |id: &str| {
         p.routes
             .iter()
@@ -383,13 +388,7 @@ fn a_job_crosses_to_another_store_only_when_that_saves_five_minutes() {
     for (at, who) in [(0.027, "a"), (0.035, "b")] {
         let mut mid = job("mid", near(at), 30, "washing");
         mid.store = Some("1".into());
-        let p = plan(
-            &[a.clone(), b.clone()],
-            &[mid],
-            &TravelModel::default(),
-            &opts_for(Search::Hgs),
-        )
-        .unwrap();
+        let p = our_plan(&[a.clone(), b.clone()], &[mid]);
         assert_eq!(p.routes.len(), 1);
         assert_eq!(p.routes[0].technician_id, who, "job at {at}");
     }
@@ -463,18 +462,11 @@ fn an_urgent_job_is_inserted_where_it_disturbs_least() {
         tech("north", &["washing"], t(1, 0), t(9, 0)),
         tech("south", &["washing"], t(1, 0), t(9, 0)),
     ];
-    let mut n1 = job("n1", near(0.02), 30, "washing");
-    n1.pinned_to = Some("north".into());
-    let mut s1 = job("s1", near(-0.02), 30, "washing");
-    s1.pinned_to = Some("south".into());
-    let jobs = vec![n1, s1];
-    let p = plan(
-        &techs,
-        &jobs,
-        &TravelModel::default(),
-        &opts_for(Search::Hgs),
-    )
-    .unwrap();
+    let jobs = vec![
+        pinned(job("n1", near(0.02), 30, "washing"), "north"),
+        pinned(job("s1", near(-0.02), 30, "washing"), "south"),
+    ];
+    let p = our_plan(&techs, &jobs);
     let on = |p: &shouhou_routing::Plan, id: &str| {
         p.routes
             .iter()
@@ -523,18 +515,11 @@ fn a_job_that_fits_nowhere_takes_the_place_of_a_stop_that_can_move() {
         tech("both", &["washing", "copier"], t(1, 0), t(3, 0)),
         tech("washer", &["washing"], t(1, 0), t(3, 0)),
     ];
-    let mut w1 = job("w1", near(0.01), 60, "washing");
-    w1.pinned_to = Some("both".into());
-    let mut c1 = job("c1", near(0.01), 45, "copier");
-    c1.pinned_to = Some("both".into());
-    let pinned = vec![w1, c1];
-    let p = plan(
-        &techs,
-        &pinned,
-        &TravelModel::default(),
-        &opts_for(Search::Hgs),
-    )
-    .unwrap();
+    let both = vec![
+        pinned(job("w1", near(0.01), 60, "washing"), "both"),
+        pinned(job("c1", near(0.01), 45, "copier"), "both"),
+    ];
+    let p = our_plan(&techs, &both);
     let stops = |p: &shouhou_routing::Plan, tech: &str| -> Vec<String> {
         p.routes
             .iter()
@@ -546,9 +531,8 @@ fn a_job_that_fits_nowhere_takes_the_place_of_a_stop_that_can_move() {
     let mut urgent = job("c2", near(0.012), 45, "copier");
     urgent.urgent = true;
     // With both stops pinned nothing can move: the new copier stays out.
-    let kept =
-        shouhou_routing::insert::insert(&techs, &pinned, &p, &urgent, &TravelModel::default())
-            .unwrap();
+    let kept = shouhou_routing::insert::insert(&techs, &both, &p, &urgent, &TravelModel::default())
+        .unwrap();
     assert_eq!(kept.moved, None);
     assert_eq!(stops(&kept.plan, "both"), stops(&p, "both"));
     assert_eq!(
@@ -560,7 +544,7 @@ fn a_job_that_fits_nowhere_takes_the_place_of_a_stop_that_can_move() {
     );
     // Once the washing machine may go to anyone, it moves to "washer" and the new copier takes
     // its time; the other copier keeps its technician.
-    let free: Vec<Job> = pinned
+    let free: Vec<Job> = both
         .iter()
         .cloned()
         .map(|mut j| {
