@@ -890,14 +890,26 @@ db_test!(openapi_health_and_metrics, |db: Db| async move {
     assert!(m.contains("shouhou_http_requests_total{class=\"2xx\"}"));
 });
 
-db_test!(head_office_plans_its_stores_together, |db: Db| async move {
-    let (app, _) = test_app(db);
-    let f = seed(&app).await;
-    shouhou_testkit::fixture::test_day_shift(&app, &f, f.tech_a_id).await;
-    shouhou_testkit::fixture::test_day_shift(&app, &f, f.tech_b_id).await;
-    // Store B's technician can repair fridges too, from the same start.
+/// Creates a work order through the API; its id.
+async fn create_order(http: &Client, s: &TestServer, body: Value) -> i64 {
+    let r: Value = http
+        .post(format!("{}/api/v1/work-orders", s.base))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no order created: {r}"))
+}
+
+/// Store B's technician repairs fridges too, from the same start as A's.
+async fn b_repairs_fridges_too(app: &shouhou_app::App, f: &shouhou_testkit::fixture::Fixture) {
     shouhou_app::org::update_technician(
-        &app,
+        app,
         &f.admin,
         f.tech_b_id,
         None,
@@ -916,6 +928,14 @@ db_test!(head_office_plans_its_stores_together, |db: Db| async move {
     )
     .await
     .unwrap();
+}
+
+db_test!(head_office_plans_its_stores_together, |db: Db| async move {
+    let (app, _) = test_app(db);
+    let f = seed(&app).await;
+    shouhou_testkit::fixture::test_day_shift(&app, &f, f.tech_a_id).await;
+    shouhou_testkit::fixture::test_day_shift(&app, &f, f.tech_b_id).await;
+    b_repairs_fridges_too(&app, &f).await;
     let app2 = app.clone();
     let s = spawn_app(app).await;
     let (http, _) = bearer(&s, "dispatcher1").await;
@@ -1042,6 +1062,148 @@ db_test!(head_office_plans_its_stores_together, |db: Db| async move {
         "{waiting}"
     );
 });
+
+db_test!(
+    an_insertion_moves_one_order_to_make_room,
+    |db: Db| async move {
+        let (app, _) = test_app(db);
+        let f = seed(&app).await;
+        // Store A's technician works three hours (11:00–14:00 Shanghai time): two one-hour
+        // visits at the customer's address, 14 minutes' drive each way, fit; three do not.
+        // Store B's technician, who repairs fridges too, has the whole day.
+        shouhou_app::org::set_shift(
+            &app,
+            &f.dispatcher,
+            f.tech_a_id,
+            shouhou_app::org::NewShift {
+                day: "2026-03-10".parse().unwrap(),
+                starts_at: "2026-03-10T03:00:00Z".parse().unwrap(),
+                ends_at: "2026-03-10T06:00:00Z".parse().unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+        shouhou_testkit::fixture::test_day_shift(&app, &f, f.tech_b_id).await;
+        b_repairs_fridges_too(&app, &f).await;
+        let db = app.db.clone();
+        let s = spawn_app(app).await;
+        let (http, _) = bearer(&s, "dispatcher1").await;
+        let create = |body: Value| create_order(&http, &s, body);
+        let planned = [
+            create(booked_order_body(f.customer, f.device)).await,
+            create(booked_order_body(f.customer, f.device)).await,
+        ];
+        let r = http
+            .post(format!("{}/api/v1/dispatch/plans", s.base))
+            .json(&json!({"store_id": f.hq, "date": "2026-03-10", "seconds": 1}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let plan: Value = r.json().await.unwrap();
+        let id = plan["id"].as_i64().unwrap();
+        let r = http
+            .post(format!("{}/api/v1/dispatch/plans/{id}/commit", s.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let technician = |order: i64| {
+            let db = db.clone();
+            async move {
+                let (t, status): (Option<i64>, String) = db
+                    .fetch_one(
+                        "SELECT technician_id, status FROM work_orders WHERE id = $1",
+                        shouhou_store::args![order],
+                    )
+                    .await
+                    .unwrap();
+                (t, status)
+            }
+        };
+        // Both go to A, their store's technician.
+        for o in planned {
+            assert_eq!(
+                technician(o).await,
+                (Some(f.tech_a_id), "assigned".into()),
+                "{plan}"
+            );
+        }
+        // A third order at the address, which A has accepted: it is theirs, and their day is full.
+        let third = create(booked_order_body(f.customer, f.device)).await;
+        let url = format!("{}/api/v1/work-orders/{third}/transitions", s.base);
+        let r = http
+            .post(&url)
+            .json(&json!({"to": "assigned", "technician_id": f.tech_a_id}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let (tech, _) = bearer(&s, "tech_a").await;
+        let r = tech
+            .post(&url)
+            .json(&json!({"to": "accepted"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = http
+            .post(format!("{}/api/v1/dispatch/plans/{id}/insert", s.base))
+            .json(&json!({"work_order_id": third}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let after: Value = r.json().await.unwrap();
+        let route = |tech: i64| -> Vec<i64> {
+            after["routes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["technician_id"] == tech)
+                .flat_map(|r| r["stops"].as_array().unwrap().iter())
+                .map(|st| st["work_order_id"].as_i64().unwrap())
+                .collect()
+        };
+        // One of A's two orders moved to B; the accepted one took its time on A's day.
+        let (on_a, on_b) = (route(f.tech_a_id), route(f.tech_b_id));
+        assert_eq!(on_a.len(), 2, "{after}");
+        assert!(on_a.contains(&third), "{after}");
+        assert_eq!(on_b.len(), 1, "{after}");
+        let moved = on_b[0];
+        assert!(planned.contains(&moved), "{after}");
+        let stayed = planned.into_iter().find(|o| *o != moved).unwrap();
+        assert!(on_a.contains(&stayed), "{after}");
+        assert_eq!(after["unassigned"], json!([]), "{after}");
+        // The store says the same, and the plan's audit names the moved order.
+        assert_eq!(
+            technician(moved).await,
+            (Some(f.tech_b_id), "assigned".into())
+        );
+        assert_eq!(
+            technician(stayed).await,
+            (Some(f.tech_a_id), "assigned".into())
+        );
+        assert_eq!(
+            technician(third).await,
+            (Some(f.tech_a_id), "accepted".into())
+        );
+        let (changes,): (String,) = db
+            .fetch_one(
+                "SELECT changes FROM audit_log WHERE entity = 'dispatch_plan' AND entity_id = $1 AND action = 'insert'",
+                shouhou_store::args![id],
+            )
+            .await
+            .unwrap();
+        let changes: Value = serde_json::from_str(&changes).unwrap();
+        assert_eq!(
+            changes["moved_work_order_id"],
+            json!([null, moved]),
+            "{changes}"
+        );
+        assert_eq!(changes["work_order_id"], json!([null, third]), "{changes}");
+    }
+);
 
 db_test!(
     the_board_lists_the_most_urgent_of_a_long_queue,
@@ -3313,22 +3475,7 @@ db_test!(the_days_plan_takes_the_days_jobs, |db: Db| async move {
     shouhou_testkit::fixture::test_day_shift(&app, &f, f.tech_a_id).await;
     let s = spawn_app(app).await;
     let (api, _) = bearer(&s, "dispatcher1").await;
-    let create = |body: Value| {
-        let api = api.clone();
-        let url = format!("{}/api/v1/work-orders", s.base);
-        async move {
-            let w: Value = api
-                .post(url)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            w["id"].as_i64().unwrap()
-        }
-    };
+    let create = |body: Value| create_order(&api, &s, body);
     let booked = create(booked_order_body(f.customer, f.device)).await;
     let mut urgent = order_body(f.customer, f.device);
     urgent["priority"] = json!("urgent");
