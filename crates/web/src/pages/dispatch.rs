@@ -288,7 +288,7 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
         });
     }
     // Whom each waiting order's row offers. One store's board: every technician on shift, those
-    // with the skill marked. A board of several stores (a chain's head office has hundreds on
+    // with the skill first and marked. A board of several stores (a chain's head office has hundreds on
     // shift): the order's store's technicians, else (none on shift, or an order of no store)
     // those of every store with the skill, else all. Any technician on the board still takes
     // an order dragged onto their row.
@@ -297,13 +297,15 @@ pub async fn board(State(s): State<AppState>, p: Page, Query(q): Query<BoardQuer
             .iter()
             .filter(|t| !several || (!o.store.is_empty() && t.store == o.store))
             .collect();
-        let offered = if !own.is_empty() {
+        let mut offered: Vec<&TechRow> = if !own.is_empty() {
             own
         } else if techs.iter().any(|t| t.has_skill(&o.skill_key)) {
             techs.iter().filter(|t| t.has_skill(&o.skill_key)).collect()
         } else {
             techs.iter().collect()
         };
+        // Those with the skill first: the one a quick "Assign" gives it to can do the job.
+        offered.sort_by_key(|t| !t.has_skill(&o.skill_key));
         o.choices = offered
             .into_iter()
             .map(|t| {
