@@ -1123,6 +1123,53 @@ db_test!(
             }
         }
         assert_eq!(compared, 3, "three stores and their copies: {t:?}");
+        // The copy's people are others: no phone and no flat is two regions' customers'.
+        let across = |table: &str, col: &str| {
+            format!(
+                "SELECT COUNT(*) FROM {table} a JOIN {table} b ON b.{col} = a.{col} \
+                 AND b.customer_id <> a.customer_id \
+                 JOIN customers ca ON ca.id = a.customer_id JOIN customers cb ON cb.id = b.customer_id \
+                 JOIN org_units ua ON ua.id = ca.org_unit_id JOIN org_units ub ON ub.id = cb.org_unit_id \
+                 WHERE COALESCE(ua.parent_id, 0) <> COALESCE(ub.parent_id, 0)"
+            )
+        };
+        assert_eq!(n(across("customer_phones", "phone")).await, 0);
+        assert_eq!(n(across("customer_addresses", "address")).await, 0);
+        let region_two = n(
+            "SELECT COUNT(*) FROM customer_addresses a JOIN customers c ON c.id = a.customer_id \
+             JOIN org_units u ON u.id = c.org_unit_id JOIN org_units p ON p.id = u.parent_id \
+             WHERE p.kind = 'region' AND a.address LIKE '%单元%' \
+             AND NOT (a.address LIKE '%5单元%' OR a.address LIKE '%6单元%' \
+             OR a.address LIKE '%7单元%' OR a.address LIKE '%8单元%')"
+                .into(),
+        )
+        .await;
+        assert_eq!(region_two, 0, "region 2's flats are in entrances 5–8");
+        // Each lookup row is its record's: a customer's name, phones and addresses, a
+        // device's serial (with the copy's suffix).
+        let docs: Vec<(i64, String)> = db
+            .fetch_all(
+                "SELECT ref_id, doc FROM search_docs WHERE kind = 'customer' ORDER BY ref_id",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(docs.len(), 120);
+        for (id, doc) in docs {
+            let c = shouhou_app::customers::get(&app, &admin, id).await.unwrap();
+            let addrs: Vec<String> = c.addresses.iter().map(|a| a.address.clone()).collect();
+            let (want, _) = shouhou_store::search::customer_doc(&c.name, &c.phones, &addrs);
+            assert_eq!(doc, want, "customer {id}");
+        }
+        assert_eq!(
+            n(
+                "SELECT COUNT(*) FROM search_docs s JOIN devices d ON d.id = s.ref_id \
+                 WHERE s.kind = 'device' AND s.doc <> d.serial"
+                    .into()
+            )
+            .await,
+            0
+        );
         if db.backend() == shouhou_store::Backend::Sqlite {
             let bad: Vec<(String, i64, String, i64)> = db
                 .fetch_all("PRAGMA foreign_key_check", vec![])
@@ -2504,6 +2551,20 @@ mod kpis {
                 .all(|w| (w[0].1, w[0].0) >= (w[1].1, w[1].0)),
             "{whole:?}"
         );
+        // The calls behind calls per technician-day are the four visits, O2's two each a row,
+        // so their number is the figure's; the complaint rate's numerator is O4's complaint;
+        // response time's orders are the four it measured.
+        let k = shouhou_domain::kpi::Kpi::CallsPerTechnicianDay;
+        let num = kpi::orders(&app, &f.manager, k, Side::Numerator, &march(), page).await;
+        assert_eq!(ids(num.unwrap()), (vec![o1, o2, o2, o4], 4));
+        let k = shouhou_domain::kpi::Kpi::ComplaintRate;
+        let num = kpi::orders(&app, &f.manager, k, Side::Numerator, &march(), page).await;
+        assert_eq!(ids(num.unwrap()), (vec![o4], 1));
+        let k = shouhou_domain::kpi::Kpi::ResponseTimeMinutes;
+        let den = kpi::orders(&app, &f.manager, k, Side::Denominator, &march(), page).await;
+        let den = den.unwrap();
+        assert_eq!((den.items.len(), den.total), (4, 4));
+        assert!(den.items.iter().all(|o| o.seconds.is_some()), "{den:?}");
 
         // By technician: tech_a's row holds the visited orders; O3 (phone) and O5 (never
         // reached) have no first visit.
@@ -2878,6 +2939,16 @@ mod kpis {
             &sums,
         )
         .await;
+        kept_is_summed(
+            db,
+            &format!("CAST(day AS TEXT), {unit}"),
+            "kpi_daily_store",
+            &counters,
+            &format!("CAST(day AS TEXT), {unit}"),
+            "kpi_daily_unit",
+            &sums,
+        )
+        .await;
         // Answers per unit and item, a column per rating: by month and by day.
         let ratings: Vec<&str> = shouhou_domain::Rating::ALL
             .iter()
@@ -3007,6 +3078,7 @@ mod kpis {
                 "a reading of the current month alone is kept"
             );
         }
+        let mut figures_checked = 0;
         for by in [By::All, By::Month, By::Store, By::Technician, By::Day] {
             let q = Query::new(today - Duration::days(120), today, by);
             let kept = kpi::table(app, who, &q).await.unwrap();
@@ -3032,9 +3104,15 @@ mod kpis {
             for k in [
                 shouhou_domain::kpi::Kpi::FirstTimeFixRate,
                 shouhou_domain::kpi::Kpi::RepairCycleHours,
+                shouhou_domain::kpi::Kpi::ResponseTimeMinutes,
                 shouhou_domain::kpi::Kpi::CallsPerTechnicianDay,
                 shouhou_domain::kpi::Kpi::FollowUpCoverage,
                 shouhou_domain::kpi::Kpi::RepeatRepairRate,
+                shouhou_domain::kpi::Kpi::ArrivalCompliance,
+                shouhou_domain::kpi::Kpi::SatisfactionRate,
+                shouhou_domain::kpi::Kpi::ComplaintRate,
+                shouhou_domain::kpi::Kpi::ComplaintOnTimeClosure,
+                shouhou_domain::kpi::Kpi::ServiceRevenue,
             ] {
                 let one = shouhou_store::repo::Page::first(1);
                 let total = |a: &shouhou_app::App| {
@@ -3049,7 +3127,8 @@ mod kpis {
                 let kept = total(app).await;
                 assert_eq!(kept, total(app).await, "{k:?} behind, again");
                 assert_eq!(kept, total(&fresh).await, "{k:?} behind, from memory");
-                // The total (for a single flag, the figure's own sum) is the orders listed.
+                // The total (where the figure counts them, the figure's own count) is the
+                // rows listed.
                 for side in [Side::Numerator, Side::Denominator] {
                     let all = shouhou_store::repo::Page::LARGEST;
                     let p = kpi::orders(&fresh, who, k, side, &q, all).await.unwrap();
@@ -3062,6 +3141,25 @@ mod kpis {
                         (p.items.len() as i64, false),
                         "{k:?} {side:?}: the total is the orders listed"
                     );
+                    // … and, where the figure is a count of them, the figure.
+                    if by != By::All {
+                        continue;
+                    }
+                    let figure = read.rows.first().and_then(|r| r.kpis.get(k.as_str()));
+                    let counted = match (figure, side) {
+                        (Some(Value::Durations(d)), _) => Some(d.n),
+                        (Some(Value::Rate(r)), Side::Numerator) => Some(r.numerator),
+                        (Some(Value::Rate(r)), Side::Denominator)
+                            if k != shouhou_domain::kpi::Kpi::CallsPerTechnicianDay =>
+                        {
+                            Some(r.denominator)
+                        }
+                        _ => None,
+                    };
+                    if let Some(n) = counted {
+                        assert_eq!(p.total, n, "{k:?} {side:?}: the rows are the figure's");
+                        figures_checked += 1;
+                    }
                 }
             }
             let csi = shouhou_app::csi::table(app, who, &q).await.unwrap();
@@ -3072,6 +3170,9 @@ mod kpis {
                 "CSI {by:?}"
             );
         }
+        // Rates and durations of the whole period: 9 KPIs with both sides but calls' and
+        // durations' (one count each), when the walk has data.
+        assert!(figures_checked >= 15, "{figures_checked} figures compared");
     }
 
     db_test!(incremental_facts_equal_rebuilt_ones, |db: Db| async move {

@@ -195,7 +195,8 @@ pub enum Counter {
     ArrivedOnTime,
     /// Field orders with no arrival yet; late once their arrive-by has passed.
     NotArrived,
-    /// Repair orders completed.
+    /// Repair orders completed (each with its repair cycle measured: their number is the
+    /// cycles').
     RepeatDen,
     /// … on a device that got another repair order within 30 days of the completion.
     RepeatNum,
@@ -313,13 +314,17 @@ impl Counter {
 }
 
 impl Counter {
-    /// The counter is 0 or 1 on every fact (an order is counted or not), so on a basis an order
-    /// has one fact of, the orders it counts in a period are its sum.
+    /// The counter is 0 or 1 on every fact (an order, a visit or a complaint is counted or
+    /// not), so the facts it counts in a period are its sum.
     pub fn is_flag(self) -> bool {
         use Counter::*;
         matches!(
             self,
-            FtfDen
+            Visits
+                | Complaints
+                | ComplaintsDue
+                | ComplaintsOnTime
+                | FtfDen
                 | FtfNum
                 | RemoteDen
                 | RemoteNum
@@ -336,6 +341,21 @@ impl Counter {
                 | Neutral
                 | Dissatisfied
         )
+    }
+
+    /// An answer's rating: at most one of these is 1 on a fact.
+    pub fn is_rating(self) -> bool {
+        use Counter::*;
+        matches!(self, VerySatisfied | Satisfied | Neutral | Dissatisfied)
+    }
+
+    /// The facts where any of `cs` is above zero number the counters' sum: each is a flag, and
+    /// at most one of them is 1 on any fact (one counter, or ratings).
+    pub fn sum_counts_facts(cs: &[Counter]) -> bool {
+        match cs {
+            [c] => c.is_flag(),
+            _ => !cs.is_empty() && cs.iter().all(|c| c.is_rating()),
+        }
     }
 }
 
@@ -425,6 +445,15 @@ impl Fact {
             !c.is_flag() || (0..=1).contains(&self.counters[c.index()]),
             "{c:?} is 0 or 1 on a fact"
         );
+        debug_assert!(
+            Counter::ALL
+                .iter()
+                .filter(|r| r.is_rating())
+                .map(|r| self.counters[r.index()])
+                .sum::<i64>()
+                <= 1,
+            "one rating on a fact"
+        );
     }
 
     pub fn get(&self, c: Counter) -> i64 {
@@ -501,6 +530,8 @@ pub fn facts(
         }
         f.add(Counter::CustomerFen, o.customer_fen);
         f.add(Counter::ManufacturerFen, o.manufacturer_fen);
+        // The repair cycles measured number the repair orders completed (read so).
+        debug_assert_eq!(f.cycle_seconds.is_some(), f.get(Counter::RepeatDen) == 1);
         out.push(f);
     }
 
@@ -582,6 +613,20 @@ pub enum Set {
     Response,
     /// Rows with a repair cycle.
     Cycle,
+}
+
+impl Set {
+    /// The basis of the facts the set is made of: an order's completion, acceptance or
+    /// arrive-by (one row per order), or its visits or complaints (a row each).
+    pub fn basis(self) -> Basis {
+        match self {
+            Set::Counters(cs) | Set::CountersOrLate(cs) => {
+                cs.first().map(|c| c.basis()).unwrap_or(Basis::Completed)
+            }
+            Set::Response => Basis::Accepted,
+            Set::Cycle => Basis::Completed,
+        }
+    }
 }
 
 impl Kpi {
@@ -1188,6 +1233,35 @@ pub fn funnel_limits(p: f64, n: i64) -> Option<(f64, f64, f64, f64)> {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    /// The rows behind a figure are facts of one basis (orders, visits or complaints), so a
+    /// list of them is one list; and where the figure is a sum of flags, it is their number.
+    #[test]
+    fn each_set_is_of_one_basis() {
+        for k in Kpi::ALL {
+            let Some((num, den)) = k.sets() else { continue };
+            for set in [num, den] {
+                if let Set::Counters(cs) | Set::CountersOrLate(cs) = set {
+                    assert!(!cs.is_empty(), "{k:?}");
+                    assert!(cs.iter().all(|c| c.basis() == set.basis()), "{k:?} {set:?}");
+                }
+            }
+        }
+        assert!(Counter::sum_counts_facts(&[Counter::Visits]));
+        assert!(Counter::sum_counts_facts(&[
+            Counter::VerySatisfied,
+            Counter::Satisfied
+        ]));
+        assert!(!Counter::sum_counts_facts(&[Counter::CsiAnswers]));
+        assert!(!Counter::sum_counts_facts(&[
+            Counter::CustomerFen,
+            Counter::ManufacturerFen
+        ]));
+        assert!(!Counter::sum_counts_facts(&[
+            Counter::Completed,
+            Counter::Answered
+        ]));
+    }
 
     /// A KPI's value is the same whatever the sums hold besides what it declares it needs, so a
     /// reading of one KPI may leave the rest unread.

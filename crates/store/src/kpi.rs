@@ -525,7 +525,8 @@ const DAILY_DIMS: &str = "day, org_unit_id, unit_id, COALESCE(partner_unit_id, 0
 const UNIT_DIMS: &str =
     "day, org_unit_id, unit_id, COALESCE(partner_unit_id, 0), COALESCE(technician_id, 0)";
 const UNIT_KEY: &str = "day, org_unit_id, unit_id, partner_unit_id, technician_id";
-/// The dimensions of `kpi_monthly_store`: month × unit (the month put in by the caller).
+/// The dimensions of `kpi_daily_store` and `kpi_monthly_store`: day (or month, put in by the
+/// caller) × unit.
 const STORE_DIMS: &str = "day, org_unit_id, unit_id, COALESCE(partner_unit_id, 0)";
 
 /// [`DAILY_DIMS`] of the facts `f`.
@@ -571,16 +572,23 @@ async fn roll_daily(tx: &mut Tx, list: &str, sign: &str) -> Result<()> {
     .await?;
     let month = month_of_day(tx.backend());
     for (table, dims) in [
+        ("kpi_daily_store", STORE_DIMS),
         ("kpi_monthly_unit", UNIT_DIMS),
         ("kpi_monthly_store", STORE_DIMS),
     ] {
         let set = set.replace("kpi_daily.", &format!("{table}."));
-        let key = UNIT_KEY.replacen("day", "month", 1);
         let key = match table {
-            "kpi_monthly_store" => key.replace(", technician_id", ""),
-            _ => key,
+            "kpi_daily_store" => UNIT_KEY.to_string(),
+            _ => UNIT_KEY.replacen("day", "month", 1),
         };
-        let dims = dims.replacen("day", month, 1);
+        let key = match table {
+            "kpi_monthly_unit" => key,
+            _ => key.replace(", technician_id", ""),
+        };
+        let dims = match table {
+            "kpi_daily_store" => dims.to_string(),
+            _ => dims.replacen("day", month, 1),
+        };
         let n = key.split(',').count();
         let by = (1..=n)
             .map(|i| i.to_string())
@@ -664,6 +672,7 @@ pub async fn clear(tx: &mut Tx) -> Result<()> {
         "kpi_dirty",
         "kpi_daily",
         "kpi_daily_unit",
+        "kpi_daily_store",
         "kpi_csi_facts",
         "kpi_csi_daily",
         "kpi_monthly_unit",
@@ -1034,6 +1043,7 @@ pub async fn sums_of(
                     .map(|(monthly, from, to, sign)| match monthly {
                         true if per_store => ("kpi_monthly_store", "month", from, to, sign),
                         true => ("kpi_monthly_unit", "month", from, to, sign),
+                        false if per_store => ("kpi_daily_store", "day", from, to, sign),
                         false => ("kpi_daily_unit", "day", from, to, sign),
                     }),
             ),
@@ -1149,36 +1159,59 @@ pub(crate) fn split(
     }
 }
 
-/// [`split`] with a sign per piece, for sums (which subtract): where the days after the whole
-/// months start a month and reach `today` (the rest of that month is future days, which hold
-/// only appointments) or are more than the rest of the month, they are read as the month
-/// (`true`, +1) less the rest of its days (`false`, -1): a month's sums per unit are a few
-/// hundred rows, its days per unit thousands.
+/// [`split`] with a sign per piece, for sums (which subtract): the days outside the whole
+/// months, taken a month at a time, are read as the month (`true`, +1) less its other days
+/// (`false`, -1) where those are fewer (counting only days up to `today`: later ones hold only
+/// appointments) — a month's sums per unit are a few hundred rows, its days per unit
+/// thousands. Four weeks from the 10th of one month read the first month less its first nine
+/// days, and the second's days.
 pub(crate) fn split_signed(
     from: NaiveDate,
     to: NaiveDate,
     monthly: bool,
     today: NaiveDate,
 ) -> Vec<(bool, NaiveDate, NaiveDate, i64)> {
-    use chrono::{Datelike, Months};
+    use chrono::Months;
     let one = chrono::Duration::days(1);
+    // Days of `a..=b` up to today.
+    let past = |a: NaiveDate, b: NaiveDate| ((b.min(today) - a).num_days() + 1).max(0);
     let mut out = Vec::new();
     for (whole, a, b) in split(from, to, monthly) {
-        let month_end = a
-            .checked_add_months(Months::new(1))
-            .map(|next| durations::month_of(next) - one);
-        match month_end {
-            Some(end)
-                if monthly
-                    && !whole
-                    && a.day() == 1
-                    && b < end
-                    && (b >= today || (end - b) < (b - a)) =>
-            {
-                out.push((true, a, a, 1));
-                out.push((false, b + one, end, -1));
+        if whole || !monthly {
+            out.push((whole, a, b, 1));
+            continue;
+        }
+        // The days, a month at a time.
+        let mut start = a;
+        while start <= b {
+            let month = durations::month_of(start);
+            let Some(end) = month
+                .checked_add_months(Months::new(1))
+                .map(|next| next - one)
+            else {
+                out.push((false, start, b, 1));
+                break;
+            };
+            let stop = b.min(end);
+            let before = (start > month).then(|| (month, start - one));
+            let after = (stop < end).then(|| (stop + one, end));
+            let others: i64 = [before, after]
+                .iter()
+                .flatten()
+                .map(|(x, y)| past(*x, *y))
+                .sum();
+            if others < past(start, stop) {
+                out.push((true, month, month, 1));
+                out.extend(
+                    [before, after]
+                        .into_iter()
+                        .flatten()
+                        .map(|(x, y)| (false, x, y, -1)),
+                );
+            } else {
+                out.push((false, start, stop, 1));
             }
-            _ => out.push((whole, a, b, 1)),
+            start = stop + one;
         }
     }
     out
@@ -1437,7 +1470,8 @@ pub async fn shifts(
     Ok(out)
 }
 
-/// A work order behind a figure.
+/// A work order behind a figure: the order of a fact counted, with the fact's day and
+/// technician (an order's, or one of its visits' or complaints').
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct FactOrder {
     pub id: i64,
@@ -1462,8 +1496,10 @@ pub enum Member {
     Duration(DurationOf),
 }
 
-/// The orders whose facts in the period are members of `m`, one row per order, a page of them
-/// with the total (exact up to 10,000).
+/// The facts in the period that are members of `m`, a page of them with the total: a row per
+/// order on a basis an order has one fact of (its completion, acceptance or arrive-by: every
+/// KPI but the visit and complaint counts), a row per visit or complaint on theirs, each with
+/// its order.
 pub async fn orders(
     db: &Db,
     memo: &Memo<'_>,
@@ -1472,44 +1508,42 @@ pub async fn orders(
     m: &Member,
     page: Page,
 ) -> Result<Paged<FactOrder>> {
-    // Each order's facts of one basis that holds at most one per order (completion,
-    // acceptance, arrive-by: every KPI but the visit and complaint counts) are read in the
-    // order of the index `kpi_facts_basis_day`, a page costing a page; the others are grouped
-    // per order (an order's visits or complaints), the page cut after the grouping.
+    // The facts of one basis are read in the order of the index `kpi_facts_basis_day`, a page
+    // costing a page. Counters of several bases (no KPI's set is such) are grouped per order,
+    // the page cut after the grouping.
     let basis = match m {
         Member::Counters(cs) | Member::CountersOrLate(cs, _) => {
             let b = cs.first().map(|c| c.basis());
-            b.filter(|b| b.once_per_order() && cs.iter().all(|c| c.basis() == *b))
+            b.filter(|b| cs.iter().all(|c| c.basis() == *b))
         }
         Member::Duration(DurationOf::Response) => Some(shouhou_domain::kpi::Basis::Accepted),
         Member::Duration(DurationOf::Cycle) => Some(shouhou_domain::kpi::Basis::Completed),
     };
-    let (cond, seconds) = match m {
+    let cond = match m {
         Member::Counters(cs) | Member::CountersOrLate(cs, _) => {
             let s = cs
                 .iter()
                 .map(|c| format!("f.{}", c.column()))
                 .collect::<Vec<_>>()
                 .join(" + ");
-            (format!("({s}) > 0"), "CAST(NULL AS BIGINT)".to_string())
+            format!("({s}) > 0")
         }
-        Member::Duration(d) if basis.is_some() => (
-            format!("f.{} IS NOT NULL", d.column()),
-            format!("f.{}", d.column()),
-        ),
-        Member::Duration(d) => (
-            format!("f.{} IS NOT NULL", d.column()),
-            format!("MAX(f.{})", d.column()),
-        ),
+        Member::Duration(d) => format!("f.{} IS NOT NULL", d.column()),
     };
-    let day = if basis.is_some() {
-        "f.day"
-    } else {
-        "MIN(f.day)"
+    let seconds = match m {
+        Member::Duration(d) => format!("f.{}", d.column()),
+        _ => "CAST(NULL AS BIGINT)".to_string(),
     };
-    let mut inner = Sql::new(&format!(
-        "SELECT f.work_order_id, {day} AS day, {seconds} AS seconds"
-    ));
+    let mut inner = Sql::new(&match basis {
+        Some(_) => format!(
+            "SELECT f.id AS fact_id, f.work_order_id, f.day AS day, {seconds} AS seconds, \
+             f.technician_id AS technician_id"
+        ),
+        None => format!(
+            "SELECT MAX(f.id) AS fact_id, f.work_order_id, MIN(f.day) AS day, \
+             MAX({seconds}) AS seconds, MAX(f.technician_id) AS technician_id"
+        ),
+    });
     filtered(vis, q, &mut inner);
     if let Some(b) = basis {
         // A name of ours, not input: written out, so the planner sees it.
@@ -1527,7 +1561,7 @@ pub async fn orders(
         }
     }
     let order = if basis.is_some() {
-        "f.day DESC, f.work_order_id DESC"
+        "f.day DESC, f.work_order_id DESC, f.id DESC"
     } else {
         inner.push(" GROUP BY f.work_order_id");
         "day DESC, f.work_order_id DESC"
@@ -1544,28 +1578,9 @@ pub async fn orders(
         ),
     };
     let mut known = memo.get::<(i64, bool)>(total_key.as_ref()).map(|t| *t);
-    // One flag on a basis an order has one fact of: the orders are the flag's sum, which is
-    // the figure itself (from the daily and monthly sums, exact however many).
-    if let (None, Member::Counters(cs)) = (known, m) {
-        if let [c] = cs.as_slice() {
-            if c.is_flag() && c.basis().once_per_order() {
-                // No late unarrived orders are asked for, so the clock is not read.
-                let sums = sums_of(
-                    db,
-                    memo,
-                    vis,
-                    q,
-                    Group::None,
-                    DateTime::<Utc>::MIN_UTC,
-                    cs,
-                    false,
-                )
-                .await?;
-                let i = Counter::ALL.iter().position(|x| x == c).unwrap_or(0);
-                let total: i64 = sums.iter().map(|(_, s, _)| s[i]).sum();
-                known = Some((total, false));
-            }
-        }
+    let kept = known.is_some();
+    if !kept && basis.is_some() {
+        known = figure_total(db, memo, vis, q, m).await?;
     }
     let paged: Paged<FactOrder> = crate::repo::paged_keys(
         db,
@@ -1577,19 +1592,73 @@ pub async fn orders(
                  u.display_name AS technician_name, m.day, m.seconds \
                  FROM ({m}) m JOIN work_orders w ON w.id = m.work_order_id \
                  JOIN customers c ON c.id = w.customer_id \
-                 LEFT JOIN technicians t ON t.id = w.technician_id LEFT JOIN users u ON u.id = t.user_id"
+                 LEFT JOIN technicians t ON t.id = m.technician_id LEFT JOIN users u ON u.id = t.user_id"
             )
         },
-        "m.day DESC, w.id DESC",
+        "m.day DESC, w.id DESC, m.fact_id DESC",
         page,
         known,
     )
     .await?;
-    if known.is_none() {
+    if !kept {
         let total = (paged.total, paged.total_capped);
         memo.put(total_key, Arc::new(total), 16);
     }
     Ok(paged)
+}
+
+/// The number of facts of one basis in `m`, where the figure's own reading tells it (exact
+/// however many, and equal to the figure by construction), so the list need not count them:
+/// - flags (0 or 1 on a fact, at most one of them 1: a single flag, or ratings): their sum;
+/// - arrival's denominator: the first arrivals' sum and the late unarrived orders, whose
+///   count the figure reads from the facts through a partial index;
+/// - a repair cycle: the repair orders completed (`Counter::RepeatDen`: each has its cycle);
+/// - a response time: the acceptances, counted through the index of the durations
+///   (`kpi_facts_response`), exact.
+///
+/// `None` for the rest (money, questionnaire answers): they are counted.
+async fn figure_total(
+    db: &Db,
+    memo: &Memo<'_>,
+    vis: &Visibility,
+    q: &FactQuery,
+    m: &Member,
+) -> Result<Option<(i64, bool)>> {
+    let summed = |sums: &[(Key, [i64; COUNTERS], i64)], cs: &[Counter]| -> i64 {
+        let idx: Vec<usize> = cs
+            .iter()
+            .filter_map(|c| Counter::ALL.iter().position(|x| x == c))
+            .collect();
+        sums.iter()
+            .map(|(_, s, late)| idx.iter().map(|i| s[*i]).sum::<i64>() + late)
+            .sum()
+    };
+    Ok(match m {
+        Member::Counters(cs) if Counter::sum_counts_facts(cs) => {
+            // No late unarrived orders are asked for, so the clock is not read.
+            let min = DateTime::<Utc>::MIN_UTC;
+            let sums = sums_of(db, memo, vis, q, Group::None, min, cs, false).await?;
+            Some((summed(&sums, cs), false))
+        }
+        Member::CountersOrLate(cs, now) if Counter::sum_counts_facts(cs) => {
+            let sums = sums_of(db, memo, vis, q, Group::None, *now, cs, true).await?;
+            Some((summed(&sums, cs), false))
+        }
+        Member::Duration(DurationOf::Cycle) => {
+            let cs = [Counter::RepeatDen];
+            let min = DateTime::<Utc>::MIN_UTC;
+            let sums = sums_of(db, memo, vis, q, Group::None, min, &cs, false).await?;
+            Some((summed(&sums, &cs), false))
+        }
+        Member::Duration(d @ DurationOf::Response) => {
+            let mut sql = Sql::new("SELECT COUNT(*)");
+            filtered(vis, q, &mut sql);
+            sql.push(&format!(" AND f.{} IS NOT NULL", d.column()));
+            let (n,): (i64,) = db.fetch_one(&sql.text, sql.args).await?;
+            Some((n, false))
+        }
+        _ => None,
+    })
 }
 
 #[cfg(test)]
@@ -1625,9 +1694,42 @@ mod tests {
                 (false, d(11, 26), d(11, 30), -1)
             ]
         );
-        // Days not from a month's first day, or grouped by day: as they are.
+        // Days from the 3rd: November less its first two days, December less its later days.
         assert_eq!(
             split_signed(d(11, 3), d(12, 6), true, d(12, 6)),
+            vec![
+                (true, d(11, 1), d(11, 1), 1),
+                (false, d(11, 1), d(11, 2), -1),
+                (true, d(12, 1), d(12, 1), 1),
+                (false, d(12, 7), d(12, 31), -1),
+            ]
+        );
+        // Four weeks across two months: the first less its first 9 days, the second's 6 days
+        // as they are; a fortnight inside a month: its days (fewer than the rest).
+        assert_eq!(
+            split_signed(d(3, 10), d(4, 6), true, d(12, 6)),
+            vec![
+                (true, d(3, 1), d(3, 1), 1),
+                (false, d(3, 1), d(3, 9), -1),
+                (false, d(4, 1), d(4, 6), 1),
+            ]
+        );
+        assert_eq!(
+            split_signed(d(3, 10), d(3, 23), true, d(12, 6)),
+            vec![(false, d(3, 10), d(3, 23), 1)]
+        );
+        // Most of a month but its first and last days: the month less both ends.
+        assert_eq!(
+            split_signed(d(3, 3), d(3, 29), true, d(12, 6)),
+            vec![
+                (true, d(3, 1), d(3, 1), 1),
+                (false, d(3, 1), d(3, 2), -1),
+                (false, d(3, 30), d(3, 31), -1),
+            ]
+        );
+        // Grouped by day: as they are.
+        assert_eq!(
+            split_signed(d(11, 3), d(12, 6), false, d(12, 6)),
             vec![(false, d(11, 3), d(12, 6), 1)]
         );
         assert_eq!(

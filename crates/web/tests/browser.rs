@@ -2686,6 +2686,30 @@ async fn manager_reads_the_dashboard_on_the_demo_city() {
     click(&c, "#kpi-other-side").await;
     let total = text_of(&c, "#kpi-orders-total").await;
     assert!(total.contains(&format!("{num} 张工单")), "{total}");
+    // Calls per technician-day: its numerator lists the calls, as many as it says; its
+    // denominator (technician-days) is no list of records, so it links nowhere.
+    c.goto(&format!("{}/kpis?period=year", s.base))
+        .await
+        .unwrap();
+    let calls = text_of(&c, "#kpi-calls_per_technician_day .kpi-num").await;
+    let den_links = c
+        .find_all(Locator::Css("#kpi-calls_per_technician_day a.kpi-den"))
+        .await
+        .unwrap();
+    assert!(den_links.is_empty(), "technician-days link nowhere");
+    assert!(!text_of(&c, "#kpi-calls_per_technician_day .kpi-den")
+        .await
+        .is_empty());
+    click(&c, "#kpi-calls_per_technician_day .kpi-num").await;
+    let total = text_of(&c, "#kpi-orders-total").await;
+    assert!(total.contains(&format!("{calls} 次上门")), "{total}");
+    assert!(
+        c.find_all(Locator::Css("#kpi-other-side"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "no second side"
+    );
     // By technician, in English.
     c.goto(&format!(
         "{}/kpis?period=year&by=technician&lang=en",

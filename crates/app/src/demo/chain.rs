@@ -6,6 +6,9 @@
 //! photos are not copied (they would only add bytes). Numbers stay unique per day: copy `k`
 //! adds `k × 1000` to the day's sequence (`WO-20260301-3017`), and the day counters continue
 //! after the highest; usernames, store codes, serials and QR tokens get the region's suffix.
+//! A copy's people are others: their phones' last digits are shifted by the copy, and their
+//! flats are in other entrances of the same buildings (`1单元` → `5单元` in region 2), so no
+//! phone or flat is two customers'; the lookup rows are made from the copied records.
 
 use shouhou_store::Tx;
 
@@ -29,6 +32,42 @@ enum C {
     Suffix,
     /// A work-order number with `k × 1000` added to its sequence.
     Number,
+    /// A phone with its last digits shifted by the copy (8 of a mobile, 7 of a landline).
+    Phone,
+    /// An address in another entrance of the building (see [`entrance`]).
+    Entrance,
+}
+
+/// The demo's entrances (`{n}单元`, n 1–4) moved to `n + 4k` in copy `k`, as an SQL
+/// expression of `col`: the same text change wherever the address appears (a lookup row
+/// holds it verbatim).
+fn entrance(col: &str, k: usize) -> String {
+    let mut e = col.to_string();
+    for n in 1..=4 {
+        e = format!("replace({e}, '{n}单元', '#{n}#')");
+    }
+    for n in 1..=4 {
+        e = format!("replace({e}, '#{n}#', '{}单元')", n + 4 * k);
+    }
+    e
+}
+
+/// [`C::Phone`] as an SQL expression of `col`.
+fn phone(col: &str, k: usize) -> String {
+    let shifted = |digits: u32, step: u64| {
+        let m = 10u64.pow(digits);
+        format!(
+            "substr({col}, 1, length({col}) - {digits}) || substr(CAST({m} + \
+             (CAST(substr({col}, length({col}) - {}) AS BIGINT) + {}) % {m} AS TEXT), 2)",
+            digits - 1,
+            (k as u64 * step) % m
+        )
+    };
+    format!(
+        "CASE WHEN {col} LIKE '0%' THEN {} ELSE {} END",
+        shifted(7, 1_234_567),
+        shifted(8, 12_345_679)
+    )
 }
 
 /// The tables copied, in an order that satisfies their references, with each column's rule
@@ -49,7 +88,7 @@ const TABLES: &[Table] = &[
             ("password_hash", C::Same),
             ("role", C::Same),
             ("org_unit_id", C::Unit),
-            ("phone", C::Same),
+            ("phone", C::Phone),
             ("lang", C::Same),
             ("active", C::Same),
             ("created_at", C::Same),
@@ -107,7 +146,7 @@ const TABLES: &[Table] = &[
         &[
             ("id", C::Id("customer_phones")),
             ("customer_id", C::Id("customers")),
-            ("phone", C::Same),
+            ("phone", C::Phone),
             ("position", C::Same),
         ],
         None,
@@ -118,7 +157,7 @@ const TABLES: &[Table] = &[
             ("id", C::Id("customer_addresses")),
             ("customer_id", C::Id("customers")),
             ("label", C::Same),
-            ("address", C::Same),
+            ("address", C::Entrance),
             ("lat", C::Same),
             ("lng", C::Same),
             ("position", C::Same),
@@ -369,6 +408,26 @@ const TABLES: &[Table] = &[
     ),
 ];
 
+/// A copied customer's lookup text, as `search::customer_doc` writes it, in SQL: its name,
+/// then its phones and its addresses in their order, each after a space.
+fn customer_doc(app: &App, id: &str) -> String {
+    let list = |col: &str, table: &str| match app.db.backend() {
+        shouhou_store::Backend::Sqlite => format!(
+            "COALESCE((SELECT ' ' || group_concat({col}, ' ') FROM (SELECT {col} FROM {table} \
+             WHERE customer_id = {id} ORDER BY position)), '')"
+        ),
+        shouhou_store::Backend::Postgres => format!(
+            "COALESCE((SELECT ' ' || string_agg({col}, ' ' ORDER BY position) FROM {table} \
+             WHERE customer_id = {id}), '')"
+        ),
+    };
+    format!(
+        "(SELECT name FROM customers WHERE id = {id}) || {} || {}",
+        list("phone", "customer_phones"),
+        list("address", "customer_addresses")
+    )
+}
+
 fn id_list(ids: &[i64]) -> String {
     if ids.is_empty() {
         return "NULL".into();
@@ -460,8 +519,9 @@ pub async fn replicate(app: &App, copies: usize, progress: Progress<'_>) -> Resu
         tx.execute(
             &format!(
                 "INSERT INTO org_units (id, parent_id, kind, code, name, address, lat, lng, created_at, updated_at, version, phone) \
-                 SELECT id + {du}, {region}, kind, code || '-R{region_no:02}', name || '（区域{region_no}）', address, lat, lng, created_at, updated_at, version, phone \
+                 SELECT id + {du}, {region}, kind, code || '-R{region_no:02}', name || '（区域{region_no}）', address, lat, lng, created_at, updated_at, version, {} \
                  FROM org_units WHERE id IN ({})",
+                phone("phone", k),
                 id_list(&stores)
             ),
             vec![],
@@ -490,6 +550,8 @@ pub async fn replicate(app: &App, copies: usize, progress: Progress<'_>) -> Resu
                         k as i64 * offset("technicians")
                     ),
                     C::Suffix => format!("{name} || '{suffix}'"),
+                    C::Phone => phone(name, k),
+                    C::Entrance => entrance(name, k),
                     C::Number => format!(
                         "substr({name}, 1, 12) || CAST(CAST(substr({name}, 13) AS INTEGER) + {} AS TEXT)",
                         k * 1000
@@ -502,14 +564,19 @@ pub async fn replicate(app: &App, copies: usize, progress: Progress<'_>) -> Resu
                     .into_iter()
                     .zip(cols.iter())
                     .map(|(e, (name, _))| {
-                        if *name == "ref_id" {
-                            format!(
-                                "CASE WHEN kind = 'customer' THEN ref_id + {} ELSE ref_id + {} END",
-                                k as i64 * offset("customers"),
+                        let customer = format!("ref_id + {}", k as i64 * offset("customers"));
+                        match *name {
+                            "ref_id" => format!(
+                                "CASE WHEN kind = 'customer' THEN {customer} ELSE ref_id + {} END",
                                 k as i64 * offset("devices")
-                            )
-                        } else {
-                            e
+                            ),
+                            // A device's is its serial; a customer's is made again from the
+                            // copy's name, phones and addresses (`search::customer_doc`).
+                            "doc" => format!(
+                                "CASE WHEN kind = 'customer' THEN {} ELSE doc || '{suffix}' END",
+                                customer_doc(app, &customer)
+                            ),
+                            _ => e,
                         }
                     })
                     .collect()

@@ -35,7 +35,10 @@ pub struct SideQuery {
 }
 
 /// The work orders behind a KPI of the period: those counted in its numerator or denominator
-/// (for a duration, the orders measured, with their seconds), newest first, with the total (exact up to 10,000, then `total_capped`).
+/// (for a duration, the orders measured, with their seconds), newest first, with the total
+/// (exact up to 10,000, then `total_capped`; exact however many where the figure itself is
+/// the count). A KPI counting visits or complaints lists a row per visit or complaint (its
+/// day and technician, with its order), so the total is the figure's count.
 #[utoipa::path(get, path = "/kpis/{key}/orders", tag = "kpis",
     params(("key" = Kpi, Path, description = "the KPI"), Params, SideQuery, PageQuery),
     responses((status = 200, body = Paged<FactOrder>), (status = 404), (status = 422)))]

@@ -241,6 +241,12 @@ fn narrow(q: &KpiQuery, by: By, g: &uc::GroupInfo) -> Option<KpiQuery> {
     Some(n)
 }
 
+/// The KPI's numerator and denominator are one set of records (or its denominator is none:
+/// technician-days, shift hours), so its records have no second side.
+fn one_set(k: Kpi) -> bool {
+    k.sets().is_some_and(|(num, den)| num == den)
+}
+
 fn card(
     k: Kpi,
     now: &Value,
@@ -253,9 +259,10 @@ fn card(
     let lang = t.0;
     let (numerator, denominator, detail) = match now {
         // Seconds on site and of shifts read as hours.
+        // The shifts' hours are no records: the denominator links nowhere.
         Value::Rate(r) if k == Kpi::EffectiveOnsiteShare => (
             Some((hours(r.numerator, lang), orders_link(k, "numerator", q))),
-            Some((hours(r.denominator, lang), orders_link(k, "denominator", q))),
+            Some((hours(r.denominator, lang), String::new())),
             String::new(),
         ),
         // Σ thirds ÷ 3·answers: the card names the answers, the CSI page the items.
@@ -277,7 +284,14 @@ fn card(
         ),
         Value::Rate(r) => (
             Some((r.numerator.to_string(), orders_link(k, "numerator", q))),
-            Some((r.denominator.to_string(), orders_link(k, "denominator", q))),
+            Some((
+                r.denominator.to_string(),
+                // Technician-days are no records either.
+                match one_set(k) {
+                    true => String::new(),
+                    false => orders_link(k, "denominator", q),
+                },
+            )),
             String::new(),
         ),
         Value::Durations(d) => (
@@ -917,8 +931,10 @@ pub async fn orders(
     q.category = f.category.as_deref().and_then(|c| c.parse().ok());
     q.brand = f.brand.clone().filter(|b| !b.is_empty());
     q.kind = f.kind.as_deref().and_then(|c| c.parse().ok());
+    let is_duration = matches!(k.shape(), Shape::Duration(_));
     let side = match f.side.as_deref() {
         Some("numerator") => Side::Numerator,
+        _ if one_set(k) && !is_duration => Side::Numerator,
         _ => Side::Denominator,
     };
     let offset = f.offset.unwrap_or(0).max(0);
@@ -930,7 +946,6 @@ pub async fn orders(
         Ok(x) => x,
         Err(e) => return err(e),
     };
-    let is_duration = matches!(k.shape(), Shape::Duration(_));
     let rows = found
         .items
         .iter()
@@ -979,13 +994,26 @@ pub async fn orders(
     } else {
         format!("{} · {}", k.label(lang), side_word(side))
     };
+    // What a row is: an order, or one of its visits or complaints (the figure counts those).
+    let basis = k.sets().map(|(num, den)| match side {
+        Side::Numerator => num.basis(),
+        Side::Denominator => den.basis(),
+    });
+    let rows_word = match (basis, zh) {
+        (Some(def::Basis::VisitArrived), true) => "次上门",
+        (Some(def::Basis::VisitArrived), false) => "visits",
+        (Some(def::Basis::ComplaintCreated | def::Basis::ComplaintDue), true) => "件投诉",
+        (Some(def::Basis::ComplaintCreated | def::Basis::ComplaintDue), false) => "complaints",
+        (_, true) => "张工单",
+        (_, false) => "work orders",
+    };
     let explain = format!(
         "{} {} – {} · {} {}",
         if zh { "期间" } else { "Period" },
         from,
         to,
         found.total_text(),
-        if zh { "张工单" } else { "work orders" }
+        rows_word
     );
     let other_side = match side {
         Side::Numerator => Side::Denominator,
@@ -996,7 +1024,7 @@ pub async fn orders(
         k.as_str(),
         filter_args(&q)
     );
-    let other = if is_duration {
+    let other = if is_duration || one_set(k) {
         (String::new(), String::new())
     } else {
         (
