@@ -6,9 +6,9 @@
 //! photos are not copied (they would only add bytes). Numbers stay unique per day: copy `k`
 //! adds `k × 1000` to the day's sequence (`WO-20260301-3017`), and the day counters continue
 //! after the highest; usernames, store codes, serials and QR tokens get the region's suffix.
-//! A copy's people are others: their phones' last digits are shifted by the copy, and their
-//! flats are in other entrances of the same buildings (`1单元` → `5单元` in region 2), so no
-//! phone or flat is two customers'; the lookup rows are made from the copied records.
+//! A copy's people are others: their phones are numbered from the copied rows' ids, and their
+//! flats are other rooms of the same buildings, so no phone or flat is two regions'; the
+//! lookup rows are made from the copied records.
 
 use shouhou_store::Tx;
 
@@ -32,41 +32,43 @@ enum C {
     Suffix,
     /// A work-order number with `k × 1000` added to its sequence.
     Number,
-    /// A phone with its last digits shifted by the copy (8 of a mobile, 7 of a landline).
+    /// A phone numbered from the copied row's id (the last 8 digits of a mobile, 7 of a
+    /// landline), so no two copies share one.
     Phone,
-    /// An address in another entrance of the building (see [`entrance`]).
-    Entrance,
+    /// An address in another flat of the same building (see [`flat`]).
+    Flat,
 }
 
-/// The demo's entrances (`{n}单元`, n 1–4) moved to `n + 4k` in copy `k`, as an SQL
-/// expression of `col`: the same text change wherever the address appears (a lookup row
-/// holds it verbatim).
-fn entrance(col: &str, k: usize) -> String {
-    let mut e = col.to_string();
-    for n in 1..=4 {
-        e = format!("replace({e}, '{n}单元', '#{n}#')");
-    }
-    for n in 1..=4 {
-        e = format!("replace({e}, '#{n}#', '{}单元')", n + 4 * k);
-    }
-    e
+/// The demo's flats (`…{n}单元{room}室`) moved to another room of the same entrance in copy
+/// `k`, as an SQL expression of `col`: rooms 101–2800 shifted by `k × 977`, wrapping round.
+fn flat(col: &str, k: usize, backend: shouhou_store::Backend) -> String {
+    let at = match backend {
+        shouhou_store::Backend::Sqlite => format!("instr({col}, '单元')"),
+        shouhou_store::Backend::Postgres => format!("strpos({col}, '单元')"),
+    };
+    format!(
+        "CASE WHEN {at} > 0 AND {col} LIKE '%室' THEN substr({col}, 1, {at} + 1) || \
+         CAST((CAST(substr({col}, {at} + 2, length({col}) - {at} - 2) AS BIGINT) - 101 + {}) \
+         % 2700 + 101 AS TEXT) || '室' ELSE {col} END",
+        (k * 977) % 2700
+    )
 }
 
-/// [`C::Phone`] as an SQL expression of `col`.
-fn phone(col: &str, k: usize) -> String {
-    let shifted = |digits: u32, step: u64| {
+/// [`C::Phone`] as an SQL expression of `col` in the row whose copy's id is `id`: the id
+/// times a number prime to 10 (so distinct ids give distinct digits) in place of the last 8
+/// digits of a mobile, or the last 7 of a landline (its exchange's first digit kept).
+fn phone(col: &str, id: &str) -> String {
+    let numbered = |digits: u32| {
         let m = 10u64.pow(digits);
         format!(
-            "substr({col}, 1, length({col}) - {digits}) || substr(CAST({m} + \
-             (CAST(substr({col}, length({col}) - {}) AS BIGINT) + {}) % {m} AS TEXT), 2)",
-            digits - 1,
-            (k as u64 * step) % m
+            "substr({col}, 1, length({col}) - {digits}) || \
+             substr(CAST({m} + (({id}) * 7919) % {m} AS TEXT), 2)"
         )
     };
     format!(
         "CASE WHEN {col} LIKE '0%' THEN {} ELSE {} END",
-        shifted(7, 1_234_567),
-        shifted(8, 12_345_679)
+        numbered(7),
+        numbered(8)
     )
 }
 
@@ -157,7 +159,7 @@ const TABLES: &[Table] = &[
             ("id", C::Id("customer_addresses")),
             ("customer_id", C::Id("customers")),
             ("label", C::Same),
-            ("address", C::Entrance),
+            ("address", C::Flat),
             ("lat", C::Same),
             ("lng", C::Same),
             ("position", C::Same),
@@ -521,7 +523,7 @@ pub async fn replicate(app: &App, copies: usize, progress: Progress<'_>) -> Resu
                 "INSERT INTO org_units (id, parent_id, kind, code, name, address, lat, lng, created_at, updated_at, version, phone) \
                  SELECT id + {du}, {region}, kind, code || '-R{region_no:02}', name || '（区域{region_no}）', address, lat, lng, created_at, updated_at, version, {} \
                  FROM org_units WHERE id IN ({})",
-                phone("phone", k),
+                phone("phone", &format!("id + {du}")),
                 id_list(&stores)
             ),
             vec![],
@@ -550,8 +552,8 @@ pub async fn replicate(app: &App, copies: usize, progress: Progress<'_>) -> Resu
                         k as i64 * offset("technicians")
                     ),
                     C::Suffix => format!("{name} || '{suffix}'"),
-                    C::Phone => phone(name, k),
-                    C::Entrance => entrance(name, k),
+                    C::Phone => phone(name, &format!("id + {}", k as i64 * offset(table))),
+                    C::Flat => flat(name, k, app.db.backend()),
                     C::Number => format!(
                         "substr({name}, 1, 12) || CAST(CAST(substr({name}, 13) AS INTEGER) + {} AS TEXT)",
                         k * 1000
