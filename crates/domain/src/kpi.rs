@@ -228,10 +228,13 @@ pub enum Counter {
     CsiAnswers,
     /// … their scores in thirds of 100 points (非常满意 3, 满意 2, 一般 1, 不满意 0).
     CsiPoints,
+    /// Orders accepted (each with its response time measured: their number is the response
+    /// times').
+    Responded,
 }
 
 /// How many counters a fact carries.
-pub const COUNTERS: usize = 25;
+pub const COUNTERS: usize = 26;
 
 impl Counter {
     pub const ALL: [Counter; COUNTERS] = [
@@ -260,6 +263,7 @@ impl Counter {
         Counter::ManufacturerFen,
         Counter::CsiAnswers,
         Counter::CsiPoints,
+        Counter::Responded,
     ];
 
     /// The column name in the store.
@@ -291,6 +295,7 @@ impl Counter {
             ManufacturerFen => "manufacturer_fen",
             CsiAnswers => "csi_answers",
             CsiPoints => "csi_points",
+            Responded => "responded",
         }
     }
 
@@ -303,6 +308,7 @@ impl Counter {
         use Counter::*;
         match self {
             ArrivedFirst | ArrivedOnTime | NotArrived => Basis::ArriveBy,
+            Responded => Basis::Accepted,
             Visits | OnsiteSeconds => Basis::VisitArrived,
             Complaints => Basis::ComplaintCreated,
             ComplaintsDue | ComplaintsOnTime => Basis::ComplaintDue,
@@ -321,6 +327,7 @@ impl Counter {
         matches!(
             self,
             Visits
+                | Responded
                 | Complaints
                 | ComplaintsDue
                 | ComplaintsOnTime
@@ -538,6 +545,7 @@ pub fn facts(
     if let Some(acc) = o.accepted_at {
         let mut f = Fact::new(Basis::Accepted, local(acc), tech);
         f.response_seconds = Some((acc - o.created_at).num_seconds());
+        f.add(Counter::Responded, 1);
         out.push(f);
     }
 

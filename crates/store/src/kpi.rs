@@ -952,6 +952,7 @@ struct SumRow {
     manufacturer_fen: i64,
     csi_answers: i64,
     csi_points: i64,
+    responded: i64,
 }
 
 impl SumRow {
@@ -982,6 +983,7 @@ impl SumRow {
             self.manufacturer_fen,
             self.csi_answers,
             self.csi_points,
+            self.responded,
         ]
     }
 }
@@ -1613,8 +1615,7 @@ pub async fn orders(
 /// - arrival's denominator: the first arrivals' sum and the late unarrived orders, whose
 ///   count the figure reads from the facts through a partial index;
 /// - a repair cycle: the repair orders completed (`Counter::RepeatDen`: each has its cycle);
-/// - a response time: the acceptances, counted through the index of the durations
-///   (`kpi_facts_response`), exact.
+/// - a response time: the orders accepted (`Counter::Responded`: each has its response time).
 ///
 /// `None` for the rest (money, questionnaire answers): they are counted.
 async fn figure_total(
@@ -1644,18 +1645,14 @@ async fn figure_total(
             let sums = sums_of(db, memo, vis, q, Group::None, *now, cs, true).await?;
             Some((summed(&sums, cs), false))
         }
-        Member::Duration(DurationOf::Cycle) => {
-            let cs = [Counter::RepeatDen];
+        Member::Duration(d) => {
+            let cs = [match d {
+                DurationOf::Cycle => Counter::RepeatDen,
+                DurationOf::Response => Counter::Responded,
+            }];
             let min = DateTime::<Utc>::MIN_UTC;
             let sums = sums_of(db, memo, vis, q, Group::None, min, &cs, false).await?;
             Some((summed(&sums, &cs), false))
-        }
-        Member::Duration(d @ DurationOf::Response) => {
-            let mut sql = Sql::new("SELECT COUNT(*)");
-            filtered(vis, q, &mut sql);
-            sql.push(&format!(" AND f.{} IS NOT NULL", d.column()));
-            let (n,): (i64,) = db.fetch_one(&sql.text, sql.args).await?;
-            Some((n, false))
         }
         _ => None,
     })
