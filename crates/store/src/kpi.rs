@@ -1625,37 +1625,28 @@ async fn figure_total(
     q: &FactQuery,
     m: &Member,
 ) -> Result<Option<(i64, bool)>> {
-    let summed = |sums: &[(Key, [i64; COUNTERS], i64)], cs: &[Counter]| -> i64 {
-        let idx: Vec<usize> = cs
-            .iter()
-            .filter_map(|c| Counter::ALL.iter().position(|x| x == c))
-            .collect();
-        sums.iter()
-            .map(|(_, s, late)| idx.iter().map(|i| s[*i]).sum::<i64>() + late)
-            .sum()
-    };
-    Ok(match m {
-        Member::Counters(cs) if Counter::sum_counts_facts(cs) => {
-            // No late unarrived orders are asked for, so the clock is not read.
-            let min = DateTime::<Utc>::MIN_UTC;
-            let sums = sums_of(db, memo, vis, q, Group::None, min, cs, false).await?;
-            Some((summed(&sums, cs), false))
-        }
+    // The counters whose sum (with the late unarrived orders, where asked for) is the total.
+    // Without late orders the clock is not read.
+    let min = DateTime::<Utc>::MIN_UTC;
+    let (cs, now, late) = match m {
+        Member::Counters(cs) if Counter::sum_counts_facts(cs) => (cs.clone(), min, false),
         Member::CountersOrLate(cs, now) if Counter::sum_counts_facts(cs) => {
-            let sums = sums_of(db, memo, vis, q, Group::None, *now, cs, true).await?;
-            Some((summed(&sums, cs), false))
+            (cs.clone(), *now, true)
         }
-        Member::Duration(d) => {
-            let cs = [match d {
-                DurationOf::Cycle => Counter::RepeatDen,
-                DurationOf::Response => Counter::Responded,
-            }];
-            let min = DateTime::<Utc>::MIN_UTC;
-            let sums = sums_of(db, memo, vis, q, Group::None, min, &cs, false).await?;
-            Some((summed(&sums, &cs), false))
-        }
-        _ => None,
-    })
+        Member::Duration(DurationOf::Cycle) => (vec![Counter::RepeatDen], min, false),
+        Member::Duration(DurationOf::Response) => (vec![Counter::Responded], min, false),
+        _ => return Ok(None),
+    };
+    let sums = sums_of(db, memo, vis, q, Group::None, now, &cs, late).await?;
+    let idx: Vec<usize> = cs
+        .iter()
+        .filter_map(|c| Counter::ALL.iter().position(|x| x == c))
+        .collect();
+    let total = sums
+        .iter()
+        .map(|(_, s, late)| idx.iter().map(|i| s[*i]).sum::<i64>() + late)
+        .sum();
+    Ok(Some((total, false)))
 }
 
 #[cfg(test)]
